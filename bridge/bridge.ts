@@ -1,0 +1,193 @@
+/**
+ * The bridge: a Kafka consumer group on order-placement that starts one Temporal workflow per order.
+ *
+ * Delivery: at least once from Kafka, exactly once into Temporal (the workflow id dedupes).
+ * An offset is committed only after every message before it in its partition has been started
+ * (or found already started) or parked in the DLQ. While Temporal is unreachable the handler
+ * retries with capped exponential backoff, heart-beating the group so it keeps its partitions,
+ * and commits nothing; it gives up only when the consumer is stopping (the messages are then
+ * redelivered to whoever owns the partition next).
+ */
+import { Client } from '@temporalio/client';
+import { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { TOPICS } from '../common/config';
+import { Order, OrderPlacedEvent, describeZodError } from '../common/order';
+import { PermanentStartError, startOrderWorkflow, StartOutcome } from './starter';
+
+/** Events larger than this are not orders (the gateway caps frames at 64 KiB). */
+export const MAX_EVENT_BYTES = 256 * 1024;
+
+export interface BridgeOptions {
+  kafka: Kafka;
+  client: Client;
+  stepDelayMs: number;
+  groupId?: string;
+  topic?: string;
+  dlqTopic?: string;
+  taskQueue?: string;
+  /** How many workflow starts run at once within one partition's batch. */
+  startConcurrency?: number;
+  partitionsConsumedConcurrently?: number;
+  /** Backoff while Temporal is unreachable. */
+  backoff?: { initialMs: number; maxMs: number };
+  log?: (line: string) => void;
+}
+
+export interface BridgeStats {
+  started: number;
+  duplicates: number;
+  deadLettered: number;
+  startRetries: number;
+  committedBatches: number;
+}
+
+export interface Bridge {
+  stats: BridgeStats;
+  /** True while the consumer is in the group and not backing off. */
+  healthy(): boolean;
+  stop(): Promise<void>;
+}
+
+type Parsed = { ok: true; order: Order } | { ok: false; reason: string };
+
+export function parseOrderEvent(message: KafkaMessage): Parsed {
+  const value = message.value;
+  if (!value) return { ok: false, reason: 'empty message' };
+  if (value.length > MAX_EVENT_BYTES) return { ok: false, reason: `oversized: ${value.length} bytes > ${MAX_EVENT_BYTES}` };
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  const parsed = OrderPlacedEvent.safeParse(json);
+  if (!parsed.success) return { ok: false, reason: `schema: ${describeZodError(parsed.error).message}` };
+  // Seed events carry no quantity; the schema's default fills it in.
+  return { ok: true, order: parsed.data.payload.order as Order };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
+  const log = opts.log ?? ((line: string) => console.log(`[bridge] ${line}`));
+  const topic = opts.topic ?? TOPICS.orderPlacement;
+  const dlqTopic = opts.dlqTopic ?? TOPICS.orderPlacementDlq;
+  const concurrency = opts.startConcurrency ?? 16;
+  const backoff = opts.backoff ?? { initialMs: 200, maxMs: 10_000 };
+  const stats: BridgeStats = { started: 0, duplicates: 0, deadLettered: 0, startRetries: 0, committedBatches: 0 };
+  let backingOff = 0;
+  let inGroup = false;
+
+  const consumer: Consumer = opts.kafka.consumer({
+    groupId: opts.groupId ?? 'order-bridge',
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    // Never give up on the group: a broker outage must not kill the bridge.
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
+  const dlq: Producer = opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  consumer.on(consumer.events.GROUP_JOIN, () => (inGroup = true));
+  consumer.on(consumer.events.STOP, () => (inGroup = false));
+  consumer.on(consumer.events.CRASH, (e) => {
+    inGroup = false;
+    log(`consumer crashed (${e.payload.error.message}); restarting: ${e.payload.restart}`);
+  });
+
+  const deadLetter = async (partition: number, message: KafkaMessage, reason: string): Promise<void> => {
+    await dlq.send({
+      topic: dlqTopic,
+      acks: -1,
+      messages: [
+        {
+          key: message.key,
+          value: message.value,
+          headers: {
+            ...message.headers,
+            'dlq-reason': reason,
+            'dlq-original-topic': topic,
+            'dlq-original-partition': String(partition),
+            'dlq-original-offset': message.offset,
+            'dlq-at': new Date().toISOString(),
+          },
+        },
+      ],
+    });
+    stats.deadLettered += 1;
+    log(`partition ${partition} offset ${message.offset}: to ${dlqTopic} (${reason})`);
+  };
+
+  /** Starts one order's workflow, retrying transient failures until it works or the consumer stops. */
+  const startWithRetry = async (order: Order, heartbeat: () => Promise<void>, alive: () => boolean): Promise<StartOutcome> => {
+    let wait = backoff.initialMs;
+    let retrying = false;
+    try {
+      for (;;) {
+        try {
+          return await startOrderWorkflow(opts.client, order, opts.stepDelayMs, opts.taskQueue);
+        } catch (err) {
+          if (err instanceof PermanentStartError) throw err;
+          if (!alive()) throw new Error(`stopping while Temporal was unreachable; order ${order.orderId} left uncommitted`);
+          if (!retrying) backingOff += 1;
+          retrying = true;
+          stats.startRetries += 1;
+          log(`order ${order.orderId}: Temporal start failed (${(err as Error).message.split('\n')[0]}); retrying in ${wait} ms`);
+          await heartbeat();
+          await sleep(wait);
+          wait = Math.min(backoff.maxMs, wait * 2);
+        }
+      }
+    } finally {
+      if (retrying) backingOff -= 1;
+    }
+  };
+
+  const handle = async (partition: number, message: KafkaMessage, heartbeat: () => Promise<void>, alive: () => boolean): Promise<void> => {
+    const parsed = parseOrderEvent(message);
+    if (!parsed.ok) return deadLetter(partition, message, parsed.reason);
+    try {
+      const outcome = await startWithRetry(parsed.order, heartbeat, alive);
+      if (outcome === 'started') {
+        stats.started += 1;
+        log(`order ${parsed.order.orderId}: workflow started (partition ${partition} offset ${message.offset})`);
+      } else {
+        stats.duplicates += 1;
+        log(`order ${parsed.order.orderId}: duplicate event, workflow already exists (partition ${partition} offset ${message.offset})`);
+      }
+    } catch (err) {
+      if (err instanceof PermanentStartError) return deadLetter(partition, message, `temporal rejected the start: ${err.message}`);
+      throw err;
+    }
+  };
+
+  await Promise.all([consumer.connect(), dlq.connect()]);
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 6,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      const alive = (): boolean => isRunning() && !isStale();
+      const messages = batch.messages;
+      for (let i = 0; i < messages.length && alive(); i += concurrency) {
+        const chunk = messages.slice(i, i + concurrency);
+        await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive)));
+        // The whole chunk is done: everything up to its last offset is safe to commit.
+        const last = chunk[chunk.length - 1].offset;
+        resolveOffset(last);
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+        stats.committedBatches += 1;
+        await heartbeat();
+      }
+    },
+  });
+  log(`consuming ${topic} as group ${opts.groupId ?? 'order-bridge'}; step delay ${opts.stepDelayMs} ms`);
+
+  return {
+    stats,
+    healthy: () => inGroup && backingOff === 0,
+    async stop() {
+      await consumer.disconnect();
+      await dlq.disconnect();
+    },
+  };
+}

@@ -1,0 +1,38 @@
+/** Bridge entry: Kafka order-placement -> one Temporal processOrder run per order; /healthz on 3001. */
+import * as http from 'node:http';
+import { loadConfig } from '../common/config';
+import { kafkaClient, temporalClient } from '../common/connections';
+import { startBridge } from './bridge';
+
+async function run(): Promise<void> {
+  const config = loadConfig();
+  const { client, connection } = await temporalClient(config);
+  const bridge = await startBridge({
+    kafka: kafkaClient(config, 'order-bridge'),
+    client,
+    stepDelayMs: config.stepDelayMs,
+  });
+  const health = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/healthz') {
+      const ok = bridge.healthy();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: ok ? 'ok' : 'degraded', ...bridge.stats }));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  health.listen(config.bridgeHealthPort, process.env.BRIDGE_HOST ?? '127.0.0.1');
+  const shutdown = async (signal: string): Promise<void> => {
+    console.log(`[bridge] ${signal}: finishing in-flight starts and committing`);
+    health.close();
+    await bridge.stop();
+    await connection.close();
+    process.exit(0);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void shutdown(sig));
+}
+
+run().catch((err: unknown) => {
+  console.error('[bridge] fatal:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+/**
+ * Starts exactly one processOrder run per order. The workflow id comes from the order id, and the
+ * start names its policies: a running run with the same id is a conflict (FAIL), and a closed one is
+ * never reused (REJECT_DUPLICATE, for as long as the namespace retains it). Either way the order is
+ * already being handled, so the bridge counts it as done.
+ */
+import { Client, isGrpcServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { TASK_QUEUE } from '../common/config';
+import { Order, workflowIdFor } from '../common/order';
+import { OrderIdKey, OrderItemKey, OrderStatusKey } from '../common/search-attributes';
+import type { ProcessOrderInput } from '../workflows';
+
+export type StartOutcome = 'started' | 'duplicate';
+
+/** A start that can never succeed (the request itself is wrong): retrying would stall the partition. */
+export class PermanentStartError extends Error {
+  override name = 'PermanentStartError';
+}
+
+const PERMANENT_CODES = new Set<number>([GrpcStatus.INVALID_ARGUMENT, GrpcStatus.PERMISSION_DENIED, GrpcStatus.UNIMPLEMENTED]);
+
+function grpcCode(err: unknown): number | undefined {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if (isGrpcServiceError(e)) return e.code;
+  }
+  return undefined;
+}
+
+export async function startOrderWorkflow(client: Client, order: Order, stepDelayMs: number, taskQueue = TASK_QUEUE): Promise<StartOutcome> {
+  const input: ProcessOrderInput = { order, stepDelayMs };
+  try {
+    await client.workflow.start('processOrder', {
+      taskQueue,
+      workflowId: workflowIdFor(order.orderId),
+      args: [input],
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      memo: { order },
+      staticSummary: `${order.quantity} x ${order.item} at ${order.price.toFixed(2)}`,
+      typedSearchAttributes: [
+        { key: OrderIdKey, value: order.orderId },
+        { key: OrderItemKey, value: order.item.slice(0, 100) },
+        { key: OrderStatusKey, value: 'ACCEPTED' },
+      ],
+    });
+    return 'started';
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return 'duplicate';
+    const code = grpcCode(err);
+    if (code !== undefined && PERMANENT_CODES.has(code)) throw new PermanentStartError((err as Error).message);
+    throw err;
+  }
+}

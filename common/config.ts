@@ -1,0 +1,84 @@
+/**
+ * The one place that names ports, addresses, topics and queues.
+ * Every process reads its settings from here; every setting can be overridden
+ * by the environment variable named next to it (see README "Configuration").
+ */
+
+function envString(name: string, fallback: string): string {
+  const value = process.env[name];
+  return value === undefined || value === '' ? fallback : value;
+}
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** Names of the environment variables the app reads (docker-compose.yml must use the same). */
+export const ENV = {
+  kafkaBrokers: 'KAFKA_BROKERS',
+  temporalAddress: 'TEMPORAL_ADDRESS',
+  temporalNamespace: 'TEMPORAL_NAMESPACE',
+  gatewayPort: 'GATEWAY_PORT',
+  bridgeHealthPort: 'BRIDGE_HEALTH_PORT',
+  stepDelayMs: 'STEP_DELAY_MS',
+} as const;
+
+export const TOPICS = {
+  orderPlacement: 'order-placement',
+  orderStatus: 'order-status',
+  orderPlacementDlq: 'order-placement.dlq',
+} as const;
+
+/** Partitions the launcher gives each topic (order-placement: at least 6 so the bridge can fan out). */
+export const TOPIC_PARTITIONS: Record<string, number> = {
+  [TOPICS.orderPlacement]: 6,
+  [TOPICS.orderStatus]: 3,
+  [TOPICS.orderPlacementDlq]: 1,
+};
+
+export const TASK_QUEUE = 'orders';
+
+/** Custom search attributes the workflow keeps current; the launcher registers them. */
+export const SEARCH_ATTRIBUTES = {
+  OrderId: 'Keyword',
+  OrderStatus: 'Keyword',
+  OrderItem: 'Keyword',
+} as const;
+
+export const DEFAULT_PORTS = {
+  kafka: 9092,
+  kafkaController: 9093,
+  temporal: 7233,
+  temporalUi: 8233,
+  gateway: 3000,
+  bridgeHealth: 3001,
+} as const;
+
+export interface AppConfig {
+  kafkaBrokers: string[];
+  temporalAddress: string;
+  temporalNamespace: string;
+  gatewayPort: number;
+  bridgeHealthPort: number;
+  stepDelayMs: number;
+}
+
+export function loadConfig(): AppConfig {
+  return {
+    kafkaBrokers: envString(ENV.kafkaBrokers, `127.0.0.1:${DEFAULT_PORTS.kafka}`)
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
+    temporalAddress: envString(ENV.temporalAddress, `127.0.0.1:${DEFAULT_PORTS.temporal}`),
+    temporalNamespace: envString(ENV.temporalNamespace, 'default'),
+    gatewayPort: envInt(ENV.gatewayPort, DEFAULT_PORTS.gateway),
+    bridgeHealthPort: envInt(ENV.bridgeHealthPort, DEFAULT_PORTS.bridgeHealth),
+    stepDelayMs: envInt(ENV.stepDelayMs, 2000),
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * Connection helpers shared by every process: one way to build a Kafka client and a Temporal
+ * client from the config, so settings (client ids, retries, log levels) are not repeated.
+ */
+import { Connection, Client } from '@temporalio/client';
+import { Kafka, logLevel, KafkaConfig } from 'kafkajs';
+import { AppConfig } from './config';
+
+export function kafkaClient(config: AppConfig, clientId: string, overrides: Partial<KafkaConfig> = {}): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: config.kafkaBrokers,
+    logLevel: logLevel.WARN,
+    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
+    ...overrides,
+  });
+}
+
+export async function temporalConnection(config: AppConfig, connectTimeoutMs = 10_000): Promise<Connection> {
+  return Connection.connect({ address: config.temporalAddress, connectTimeout: connectTimeoutMs });
+}
+
+export async function temporalClient(config: AppConfig): Promise<{ client: Client; connection: Connection }> {
+  const connection = await temporalConnection(config);
+  return { client: new Client({ connection, namespace: config.temporalNamespace }), connection };
+}

@@ -1,0 +1,76 @@
+/**
+ * The order: its schema (zod), the Kafka event that carries it, and the workflow id helper.
+ * Shared by the gateway (validates what clients send), the bridge (validates what Kafka carries)
+ * and the workflow/activities (types only).
+ */
+import { z } from 'zod';
+
+/** Largest accepted unit price: anything above is a typo or an attack, not an order. */
+export const MAX_PRICE = 1_000_000;
+export const MAX_QUANTITY = 1_000;
+
+const idString = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters')
+  .regex(/^[A-Za-z0-9#_.:-]+$/, 'may contain only letters, digits and # _ . : -');
+
+/** What a client sends in `placeOrder`. Unknown fields are refused so that typos are not silently dropped. */
+export const PlaceOrderInput = z.strictObject({
+  orderId: idString.optional(),
+  item: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  price: z
+    .number({ error: 'must be a number' })
+    .finite('must be finite')
+    .positive('must be greater than 0')
+    .max(MAX_PRICE, `must be at most ${MAX_PRICE}`),
+  quantity: z.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_QUANTITY).default(1),
+  customerId: idString.optional(),
+});
+export type PlaceOrderInput = z.input<typeof PlaceOrderInput>;
+
+/** An order once accepted: it always has an id and a quantity. */
+export interface Order {
+  orderId: string;
+  item: string;
+  price: number;
+  quantity: number;
+  customerId?: string;
+}
+
+export const OrderSchema = PlaceOrderInput.required({ orderId: true });
+
+export const ORDER_PLACED = 'ORDER_PLACED';
+export const SCHEMA_VERSION = 1;
+
+/**
+ * The Kafka event. Same shape as the seed's producer (`type`, `payload.order`, `payload.timestamp`);
+ * our producer adds `eventId` and `schemaVersion`, which the seed's consumer ignores, and which the
+ * bridge treats as optional so it reads the seed's events too.
+ */
+export const OrderPlacedEvent = z.object({
+  type: z.literal(ORDER_PLACED),
+  payload: z.object({
+    order: OrderSchema,
+    timestamp: z.number().int().nonnegative().optional(),
+  }),
+  eventId: z.string().max(100).optional(),
+  schemaVersion: z.number().int().positive().optional(),
+});
+export type OrderPlacedEvent = z.infer<typeof OrderPlacedEvent>;
+
+export function orderPlacedEvent(order: Order, eventId: string, timestamp: number): OrderPlacedEvent {
+  return { type: ORDER_PLACED, payload: { order, timestamp }, eventId, schemaVersion: SCHEMA_VERSION };
+}
+
+/** The one place that derives a Temporal workflow id from an order id. */
+export function workflowIdFor(orderId: string): string {
+  return `order-${orderId}`;
+}
+
+/** Formats the first problem zod found as "field: message". */
+export function describeZodError(error: z.ZodError): { field: string; message: string } {
+  const issue = error.issues[0];
+  const field = issue?.path.length ? issue.path.join('.') : '(root)';
+  return { field, message: `${field}: ${issue?.message ?? 'invalid'}` };
+}

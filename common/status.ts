@@ -1,0 +1,47 @@
+/**
+ * Order states as the workflow reports them (status query, search attribute, status events).
+ * Kept free of Node imports: workflow code imports this file.
+ */
+export const ORDER_STATUSES = [
+  'ACCEPTED',
+  'VALIDATING',
+  'VALIDATED',
+  'CHARGING',
+  'CHARGED',
+  'SHIPPING',
+  'SHIPPED',
+  'COMPLETED',
+  'REJECTED',
+  'PAYMENT_DECLINED',
+  'REFUNDED',
+  'CANCELLED',
+  'FAILED',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const FINAL_STATUSES: readonly OrderStatus[] = ['COMPLETED', 'REJECTED', 'PAYMENT_DECLINED', 'CANCELLED', 'FAILED'];
+
+/** Failure types the activities raise and the workflow ends with (ApplicationFailure.type). */
+export const FailureType = {
+  rejected: 'REJECTED',
+  paymentDeclined: 'PAYMENT_DECLINED',
+  shippingFailed: 'SHIPPING_FAILED',
+  failed: 'FAILED',
+} as const;
+
+export interface StatusEntry {
+  status: OrderStatus;
+  /** Epoch ms, workflow time. */
+  at: number;
+  detail?: string;
+}
+
+export interface OrderView {
+  orderId: string;
+  workflowId: string;
+  status: OrderStatus;
+  steps: StatusEntry[];
+  chargeId?: string;
+  trackingId?: string;
+  failure?: { type: string; message: string };
+}

@@ -1,0 +1,32 @@
+// Lint: typed rules for the whole project; workflow code may not import Node builtins
+// (workflows run in Temporal's deterministic sandbox and are replayed).
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', '.data/**', 'coverage/**', 'gateway/public/**', '*.mjs', 'jest.config.js'] },
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: builtinModules.flatMap((m) => [m, `node:${m}`]).map((name) => ({
+            name,
+            message: 'Workflow code must be deterministic: no Node builtins (use activities).',
+          })),
+          patterns: [{ group: ['../activities/*', '!../activities/types'], message: 'Workflows import only activity types.' }],
+        },
+      ],
+    },
+  },
+);

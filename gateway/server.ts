@@ -1,0 +1,192 @@
+/**
+ * The gateway: one HTTP server carrying the WebSocket endpoint and /healthz.
+ * A placeOrder frame is validated, written to Kafka, and answered with orderAccepted only after
+ * Kafka stored it; anything else gets an error frame naming the problem, and the connection stays open.
+ */
+import * as crypto from 'node:crypto';
+import * as http from 'node:http';
+import { WebSocket, WebSocketServer, RawData } from 'ws';
+import { Order, PlaceOrderInput, describeZodError, workflowIdFor } from '../common/order';
+import { ClientFrame, ErrorCode, errorFrame, ServerFrame } from './protocol';
+import { TokenBucket } from './rate-limit';
+import type { OrderProducer } from './order-producer';
+
+export interface GatewayOptions {
+  port: number;
+  host?: string;
+  producer: Pick<OrderProducer, 'publish'>;
+  /** Answers /healthz: is Kafka reachable right now? */
+  kafkaHealthy: () => Promise<boolean>;
+  maxPayloadBytes?: number;
+  maxConnections?: number;
+  /** Token bucket per connection: burst size and sustained frames per second. */
+  rateLimit?: { burst: number; perSecond: number };
+  heartbeatMs?: number;
+  /** Above this many bytes queued for a slow reader, the gateway stops sending to it and closes it. */
+  maxBufferedBytes?: number;
+  log?: (line: string) => void;
+}
+
+export interface Gateway {
+  server: http.Server;
+  port: number;
+  /** Stops accepting, waits for in-flight Kafka writes to be answered, closes every connection. */
+  close(): Promise<void>;
+}
+
+interface Conn {
+  ws: WebSocket;
+  isAlive: boolean;
+  bucket: TokenBucket;
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const log = opts.log ?? ((line: string) => console.log(`[gateway] ${line}`));
+  const maxConnections = opts.maxConnections ?? 10_000;
+  const maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
+  const rate = opts.rateLimit ?? { burst: 200, perSecond: 100 };
+  const conns = new Set<Conn>();
+  const inFlight = new Set<Promise<void>>();
+  let closing = false;
+
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/healthz') {
+      opts.kafkaHealthy().then(
+        (ok) => {
+          res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ status: ok ? 'ok' : 'degraded', kafka: ok ? 'up' : 'unreachable', connections: conns.size }));
+        },
+        () => {
+          res.writeHead(503, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ status: 'degraded', kafka: 'unreachable', connections: conns.size }));
+        },
+      );
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: 'not found' }));
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayloadBytes ?? 64 * 1024 });
+
+  server.on('upgrade', (req, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    if (closing || conns.size >= maxConnections) {
+      socket.end(`HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  const send = (conn: Conn, frame: ServerFrame): void => {
+    if (conn.ws.readyState !== WebSocket.OPEN) return;
+    if (conn.ws.bufferedAmount > maxBuffered) {
+      // A reader this far behind would make us buffer without bound: drop it (1008: policy).
+      conn.ws.close(1008, 'reader too slow');
+      return;
+    }
+    conn.ws.send(JSON.stringify(frame));
+  };
+
+  const placeOrder = async (conn: Conn, data: unknown): Promise<void> => {
+    const parsed = PlaceOrderInput.safeParse(data);
+    const claimedId = typeof (data as { orderId?: unknown })?.orderId === 'string' ? String((data as { orderId: string }).orderId).slice(0, 64) : null;
+    if (!parsed.success) {
+      const { field, message } = describeZodError(parsed.error);
+      send(conn, errorFrame(ErrorCode.invalidOrder, message, claimedId, field));
+      return;
+    }
+    const order: Order = { ...parsed.data, orderId: parsed.data.orderId ?? crypto.randomUUID() };
+    try {
+      await opts.producer.publish(order);
+    } catch (err) {
+      log(`order ${order.orderId}: not accepted: ${(err as Error).message}`);
+      send(
+        conn,
+        errorFrame(ErrorCode.kafkaUnavailable, `order not accepted: ${(err as Error).message}; resend with the same orderId`, order.orderId),
+      );
+      return;
+    }
+    send(conn, { event: 'orderAccepted', data: { orderId: order.orderId, workflowId: workflowIdFor(order.orderId) } });
+  };
+
+  const onFrame = (conn: Conn, raw: RawData, isBinary: boolean): void => {
+    if (!conn.bucket.take()) {
+      send(conn, errorFrame(ErrorCode.rateLimited, `too many frames: at most ${rate.perSecond}/s (burst ${rate.burst})`));
+      return;
+    }
+    if (isBinary) {
+      send(conn, errorFrame(ErrorCode.badFrame, 'binary frames are not accepted: send JSON text'));
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString());
+    } catch {
+      send(conn, errorFrame(ErrorCode.badJson, 'frame is not valid JSON'));
+      return;
+    }
+    const frame = ClientFrame.safeParse(json);
+    if (!frame.success) {
+      send(conn, errorFrame(ErrorCode.badFrame, `expected {"event": string, "data": ...}: ${describeZodError(frame.error).message}`));
+      return;
+    }
+    if (closing) {
+      send(conn, errorFrame(ErrorCode.shuttingDown, 'gateway is shutting down; reconnect and resend'));
+      return;
+    }
+    switch (frame.data.event) {
+      case 'placeOrder': {
+        const job = placeOrder(conn, frame.data.data).finally(() => inFlight.delete(job));
+        inFlight.add(job);
+        return;
+      }
+      default:
+        send(conn, errorFrame(ErrorCode.unknownEvent, `unknown event "${frame.data.event.slice(0, 64)}"; supported: placeOrder`));
+    }
+  };
+
+  wss.on('connection', (ws) => {
+    const conn: Conn = { ws, isAlive: true, bucket: new TokenBucket(rate.burst, rate.perSecond) };
+    conns.add(conn);
+    ws.on('error', (err) => log(`connection error: ${err.message}`));
+    ws.on('pong', () => (conn.isAlive = true));
+    ws.on('message', (raw, isBinary) => onFrame(conn, raw, isBinary));
+    ws.on('close', () => conns.delete(conn));
+  });
+
+  // Heartbeat: a peer that did not answer the last ping is gone; free its resources.
+  const heartbeat = setInterval(() => {
+    for (const conn of conns) {
+      if (!conn.isAlive) {
+        conn.ws.terminate();
+        conns.delete(conn);
+        continue;
+      }
+      conn.isAlive = false;
+      conn.ws.ping();
+    }
+  }, opts.heartbeatMs ?? 30_000);
+  heartbeat.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  log(`listening on ws://${opts.host ?? '127.0.0.1'}:${port} (health: /healthz)`);
+
+  return {
+    server,
+    port,
+    async close() {
+      closing = true;
+      clearInterval(heartbeat);
+      await Promise.allSettled([...inFlight]);
+      for (const conn of conns) conn.ws.close(1001, 'gateway shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const conn of conns) conn.ws.terminate();
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** Versions the project provisions. The cache is keyed by these, so bumping one re-provisions only it. */
+export const VERSIONS = {
+  kafka: '4.1.2',
+  log4j: '2.25.3',
+  temporalCli: '1.5.1',
+  temporalTestServer: '1.32.0',
+} as const;
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+
+/**
+ * Per-user cache for what provisioning downloads and builds. Outside the checkout, so a fresh
+ * clone reuses it. Override with ORDERS_CACHE_DIR.
+ */
+export function cacheDir(): string {
+  if (process.env.ORDERS_CACHE_DIR) return path.resolve(process.env.ORDERS_CACHE_DIR);
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'order-orchestrator');
+}
+
+/**
+ * The project's data directory: Kafka's log dir, Temporal's SQLite file, server logs and pid files.
+ * Defaults to .data/ in the checkout (git-ignored); override with ORDERS_DATA_DIR.
+ */
+export function dataDir(): string {
+  if (process.env.ORDERS_DATA_DIR) return path.resolve(process.env.ORDERS_DATA_DIR);
+  return path.join(REPO_ROOT, '.data');
+}
+
+export const cachePaths = {
+  kafkaLib: () => path.join(cacheDir(), `kafka-${VERSIONS.kafka}-log4j-${VERSIONS.log4j}`, 'lib'),
+  temporalCliBin: () => path.join(cacheDir(), `temporal-cli-${VERSIONS.temporalCli}`, 'temporal'),
+  testServerDir: () => path.join(cacheDir(), `temporal-test-server-${VERSIONS.temporalTestServer}`),
+};
+
+export const dataPaths = {
+  kafkaLogDir: () => path.join(dataDir(), 'kafka', 'data'),
+  kafkaConfigDir: () => path.join(dataDir(), 'kafka', 'config'),
+  temporalDb: () => path.join(dataDir(), 'temporal', 'temporal.db'),
+  logs: () => path.join(dataDir(), 'logs'),
+  run: () => path.join(dataDir(), 'run'),
+};

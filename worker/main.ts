@@ -1,0 +1,26 @@
+/**
+ * Worker entry: runs processOrder and its activities on task queue "orders" against the simulated
+ * providers. SIGINT/SIGTERM make the SDK stop polling, let running tasks finish, and exit.
+ */
+import { NativeConnection } from '@temporalio/worker';
+import { simulatedProviders, simulationSettingsFromEnv } from '../activities/simulated';
+import { loadConfig, TASK_QUEUE } from '../common/config';
+import { createOrderWorker } from './worker';
+
+async function run(): Promise<void> {
+  const config = loadConfig();
+  const settings = simulationSettingsFromEnv();
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  try {
+    const worker = await createOrderWorker({ connection, namespace: config.temporalNamespace, providers: simulatedProviders(settings) });
+    console.log(`[worker] polling task queue "${TASK_QUEUE}" at ${config.temporalAddress}; payment ledger ${settings.ledgerFile}`);
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+run().catch((err: unknown) => {
+  console.error('[worker] fatal:', err);
+  process.exit(1);
+});
