@@ -3,7 +3,9 @@
  * (TEMPORAL_TEST_SERVER_PATH, set by global setup). The SDK waits only ~5 s for the server to
  * answer; on a busy machine the JVM can miss that, so creation is retried a few times.
  */
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { SEARCH_ATTRIBUTES } from '../../common/config';
 
 export async function createTimeSkippingEnv(attempts = 4): Promise<TestWorkflowEnvironment> {
   const path = process.env.TEMPORAL_TEST_SERVER_PATH;
@@ -11,9 +13,15 @@ export async function createTimeSkippingEnv(attempts = 4): Promise<TestWorkflowE
   let lastError: unknown;
   for (let i = 1; i <= attempts; i++) {
     try {
-      return await TestWorkflowEnvironment.createTimeSkipping({
+      const env = await TestWorkflowEnvironment.createTimeSkipping({
         server: { executable: { type: 'existing-path', path } },
       });
+      // The workflow keeps custom search attributes current; the test server must know them too.
+      await env.connection.operatorService.addSearchAttributes({
+        namespace: 'default',
+        searchAttributes: Object.fromEntries(Object.keys(SEARCH_ATTRIBUTES).map((name) => [name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+      });
+      return env;
     } catch (err) {
       lastError = err;
       process.stderr.write(`time-skipping server attempt ${i}/${attempts} failed: ${(err as Error).message}\n`);

@@ -1,0 +1,181 @@
+// processOrder on the time-skipping server: every path of the saga, with real activity code over
+// the simulated providers, counting activity calls and ledger entries.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Order } from '../../common/order';
+import { workflowIdFor } from '../../common/order';
+import type { OrderView } from '../../common/status';
+import { processOrder, statusQuery } from '../../workflows';
+import { eventTypeNames, historyToFixture } from '../helpers/history';
+import { simulatedSetup } from '../helpers/order-worker';
+import { createTimeSkippingEnv } from '../helpers/time-skipping';
+import { TransientProviderError } from '../../activities/providers';
+
+const FIXTURES = path.join(__dirname, '..', 'fixtures');
+const STEP_DELAY_MS = 2000;
+
+let env: TestWorkflowEnvironment;
+let workflowBundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+  workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows') });
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+function order(overrides: Partial<Order> = {}): Order {
+  return { orderId: `t-${crypto.randomUUID().slice(0, 8)}`, item: 'Mechanical Keyboard', price: 150, quantity: 1, ...overrides };
+}
+
+async function run(o: Order, setup: ReturnType<typeof simulatedSetup>, fixture?: string) {
+  const taskQueue = `orders-test-${crypto.randomUUID()}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: setup.activities });
+  const handle = await env.client.workflow.start(processOrder, {
+    taskQueue,
+    workflowId: workflowIdFor(o.orderId),
+    args: [{ order: o, stepDelayMs: STEP_DELAY_MS }],
+  });
+  const outcome = await worker.runUntil(handle.result().then((view) => ({ view, error: undefined }), (error: unknown) => ({ view: undefined, error })));
+  const history = await handle.fetchHistory();
+  if (fixture && process.env.UPDATE_REPLAY_FIXTURES) {
+    fs.mkdirSync(FIXTURES, { recursive: true });
+    fs.writeFileSync(path.join(FIXTURES, `${fixture}.history.json`), historyToFixture(history));
+  }
+  return { ...outcome, history };
+}
+
+function failureOf(error: unknown): ApplicationFailure {
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  const cause = (error as WorkflowFailedError).cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return cause as ApplicationFailure;
+}
+
+const statuses = (view: OrderView): string[] => view.steps.map((s) => s.status);
+
+test('happy path: validate, timer, charge, timer, ship, in that order; one charge', async () => {
+  const setup = simulatedSetup();
+  const o = order();
+  const { view, error, history } = await run(o, setup, 'happy');
+  expect(error).toBeUndefined();
+  expect(view!.status).toBe('COMPLETED');
+  expect(statuses(view!)).toEqual(['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CHARGING', 'CHARGED', 'SHIPPING', 'SHIPPED', 'COMPLETED']);
+  // Durable timers of the configured length separate the steps (workflow time, skipped here).
+  const at = (s: string) => view!.steps.find((x) => x.status === s)!.at;
+  expect(at('CHARGING') - at('VALIDATED')).toBeGreaterThanOrEqual(STEP_DELAY_MS);
+  expect(at('SHIPPING') - at('CHARGED')).toBeGreaterThanOrEqual(STEP_DELAY_MS);
+
+  const order_ = eventTypeNames(history).filter((t) => ['ACTIVITY_TASK_SCHEDULED', 'TIMER_STARTED'].includes(t));
+  expect(order_).toEqual(['ACTIVITY_TASK_SCHEDULED', 'TIMER_STARTED', 'ACTIVITY_TASK_SCHEDULED', 'TIMER_STARTED', 'ACTIVITY_TASK_SCHEDULED']);
+  expect(setup.activities.validateOrder).toHaveBeenCalledTimes(1);
+  expect(setup.activities.chargePayment).toHaveBeenCalledTimes(1);
+  expect(setup.activities.shipOrder).toHaveBeenCalledTimes(1);
+  expect(setup.activities.refundPayment).not.toHaveBeenCalled();
+  expect(setup.ledger.entries().filter((e) => e.orderId === o.orderId).map((e) => e.kind)).toEqual(['charge']);
+});
+
+test('invalid order: REJECTED, nothing charged or shipped', async () => {
+  const setup = simulatedSetup();
+  const { error } = await run(order({ item: 'Vintage lamp (out of stock)' }), setup);
+  const failure = failureOf(error);
+  expect(failure.type).toBe('REJECTED');
+  expect(failure.message).toMatch(/out of stock/);
+  expect(setup.activities.chargePayment).not.toHaveBeenCalled();
+  expect(setup.activities.shipOrder).not.toHaveBeenCalled();
+  expect(setup.ledger.entries()).toEqual([]);
+});
+
+test('card declined: PAYMENT_DECLINED, no shipping, no charge in the ledger', async () => {
+  const setup = simulatedSetup();
+  const { error } = await run(order({ price: 2600, quantity: 2 }), setup, 'declined');
+  const failure = failureOf(error);
+  expect(failure.type).toBe('PAYMENT_DECLINED');
+  expect(setup.activities.chargePayment).toHaveBeenCalledTimes(1);
+  expect(setup.activities.shipOrder).not.toHaveBeenCalled();
+  expect(setup.activities.refundPayment).not.toHaveBeenCalled();
+  expect(setup.ledger.entries()).toEqual([]);
+});
+
+test('shipping refused after payment: exactly one refund, order FAILED with the reason', async () => {
+  const setup = simulatedSetup();
+  const o = order({ item: 'Unshippable piano' });
+  const { error } = await run(o, setup, 'refunded');
+  const failure = failureOf(error);
+  expect(failure.type).toBe('FAILED');
+  expect(failure.message).toMatch(/carrier refused/);
+  expect(setup.activities.refundPayment).toHaveBeenCalledTimes(1);
+  const kinds = setup.ledger.entries().filter((e) => e.orderId === o.orderId).map((e) => e.kind);
+  expect(kinds).toEqual(['charge', 'refund']);
+  // The failure carries the final view, so a caller needs no worker to learn what happened.
+  const view = failure.details?.[0] as OrderView;
+  expect(statuses(view).slice(-3)).toEqual(['SHIPPING', 'REFUNDED', 'FAILED']);
+  expect(view.failure).toEqual({ type: 'FAILED', message: expect.stringMatching(/carrier refused/) });
+});
+
+test('transient provider failures are retried with backoff and charge once', async () => {
+  const setup = simulatedSetup();
+  const real = setup.providers.payment.charge.bind(setup.providers.payment);
+  let calls = 0;
+  setup.providers.payment.charge = async (req) => {
+    calls += 1;
+    if (calls <= 2) throw new TransientProviderError('payment gateway timeout');
+    return real(req);
+  };
+  const o = order();
+  const { view, error } = await run(o, setup);
+  expect(error).toBeUndefined();
+  expect(view!.status).toBe('COMPLETED');
+  expect(setup.activities.chargePayment).toHaveBeenCalledTimes(3);
+  expect(setup.ledger.entries().filter((e) => e.kind === 'charge')).toHaveLength(1);
+});
+
+test('a charge retried after it succeeded at the provider is not charged twice (idempotency key)', async () => {
+  const setup = simulatedSetup();
+  const real = setup.providers.payment.charge.bind(setup.providers.payment);
+  let calls = 0;
+  // The provider records the charge, but the answer is lost: the activity fails and is retried.
+  setup.providers.payment.charge = async (req) => {
+    calls += 1;
+    const result = await real(req);
+    if (calls === 1) throw new TransientProviderError('connection reset after charge');
+    return result;
+  };
+  const o = order();
+  const { view } = await run(o, setup);
+  expect(view!.status).toBe('COMPLETED');
+  expect(calls).toBe(2);
+  expect(setup.ledger.entries().filter((e) => e.kind === 'charge')).toHaveLength(1);
+});
+
+test('status query shows the current step and the steps done while the order waits on a timer', async () => {
+  const setup = simulatedSetup();
+  const o = order();
+  const taskQueue = `orders-test-${crypto.randomUUID()}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: setup.activities });
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(processOrder, {
+      taskQueue,
+      workflowId: workflowIdFor(o.orderId),
+      args: [{ order: o, stepDelayMs: 60_000 }],
+    });
+    // Time does not skip until we wait on the result, so the workflow parks on its first timer.
+    let view = await handle.query(statusQuery);
+    for (let i = 0; i < 100 && view.status !== 'VALIDATED'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      view = await handle.query(statusQuery);
+    }
+    expect(view.status).toBe('VALIDATED');
+    expect(statuses(view)).toEqual(['ACCEPTED', 'VALIDATING', 'VALIDATED']);
+    expect(view.steps.every((s) => typeof s.at === 'number')).toBe(true);
+    const done = await handle.result();
+    expect(done.status).toBe('COMPLETED');
+  });
+});
