@@ -24,7 +24,7 @@ export default tseslint.config(
             name,
             message: 'Workflow code must be deterministic: no Node builtins (use activities).',
           })),
-          patterns: [{ group: ['../activities/*', '!../activities/types'], message: 'Workflows import only activity types.' }],
+          patterns: [{ group: ['**/activities', '**/activities/*'], allowTypeImports: true, message: 'Workflows import only activity types (import type).' }],
         },
       ],
     },

@@ -5,9 +5,11 @@
 import { NativeConnection } from '@temporalio/worker';
 import { simulatedProviders, simulationSettingsFromEnv } from '../activities/simulated';
 import { loadConfig, TASK_QUEUE } from '../common/config';
+import { installCompactLogger } from './logging';
 import { createOrderWorker } from './worker';
 
 async function run(): Promise<void> {
+  installCompactLogger();
   const config = loadConfig();
   const settings = simulationSettingsFromEnv();
   const connection = await NativeConnection.connect({ address: config.temporalAddress });

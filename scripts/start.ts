@@ -1,0 +1,44 @@
+/**
+ * `npm start`: the whole system on this machine.
+ *  1. Kafka and Temporal (provisioned on first use, reused when already running);
+ *  2. gateway, bridge and worker as separate processes, their output prefixed by name.
+ * Ctrl-C stops the three processes (each drains) and then the servers this command started.
+ */
+import concurrently from 'concurrently';
+import { DEFAULT_PORTS } from '../common/config';
+import { stop, up } from '../infra/launcher';
+import { REPO_ROOT } from '../infra/paths';
+
+async function run(): Promise<void> {
+  const infra = await up();
+  console.log(`\n  WebSocket:   ws://127.0.0.1:${DEFAULT_PORTS.gateway}`);
+  console.log(`  Temporal UI: http://127.0.0.1:${DEFAULT_PORTS.temporalUi}\n`);
+  // Ctrl-C reaches the children directly (same process group); wait for them, then stop servers.
+  let interrupted = false;
+  const onSignal = (): void => {
+    interrupted = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const { result, commands } = concurrently(
+    [
+      { command: 'node --import tsx worker/main.ts', name: 'worker', prefixColor: 'green' },
+      { command: 'node --import tsx bridge/main.ts', name: 'bridge', prefixColor: 'yellow' },
+      { command: 'node --import tsx gateway/main.ts', name: 'gateway', prefixColor: 'cyan' },
+    ],
+    { cwd: REPO_ROOT, prefix: 'none', killOthersOn: ['failure'], killSignal: 'SIGTERM' },
+  );
+  process.on('SIGTERM', () => commands.forEach((c) => c.kill('SIGTERM')));
+  try {
+    await result;
+  } catch {
+    if (!interrupted) process.exitCode = 1;
+  } finally {
+    await stop(infra.started);
+  }
+}
+
+run().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,97 @@
+/**
+ * The whole pipeline in this process, against the real Kafka and Temporal dev server:
+ * gateway (ephemeral port) -> a fresh topic -> bridge (fresh group) -> Temporal -> worker (fresh task queue).
+ * Fresh names per stack keep test files from seeing each other's orders.
+ */
+import * as crypto from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { Kafka, logLevel } from 'kafkajs';
+import { simulatedProviders } from '../../activities/simulated';
+import { loadConfig } from '../../common/config';
+import { kafkaReady } from '../../common/health';
+import { startBridge, Bridge } from '../../bridge/bridge';
+import { OrderProducer } from '../../gateway/order-producer';
+import { Gateway, GatewayOptions, startGateway } from '../../gateway/server';
+import { createOrderWorker } from '../../worker/worker';
+import { simulation } from './order-worker';
+
+export interface Stack {
+  url: string;
+  gateway: Gateway;
+  bridge: Bridge;
+  client: Client;
+  kafka: Kafka;
+  topic: string;
+  dlqTopic: string;
+  taskQueue: string;
+  ledger: ReturnType<typeof simulatedProviders>['payment']['ledger'];
+  stop(): Promise<void>;
+}
+
+export async function startStack(opts: { stepDelayMs?: number; gateway?: Partial<GatewayOptions> } = {}): Promise<Stack> {
+  const config = loadConfig();
+  const id = crypto.randomUUID().slice(0, 8);
+  const topic = `order-placement-test-${id}`;
+  const dlqTopic = `${topic}.dlq`;
+  const taskQueue = `orders-test-${id}`;
+  const kafka = new Kafka({ clientId: `test-${id}`, brokers: config.kafkaBrokers, logLevel: logLevel.ERROR });
+
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic, numPartitions: 6, replicationFactor: 1 },
+      { topic: dlqTopic, numPartitions: 1, replicationFactor: 1 },
+    ],
+  });
+  await admin.disconnect();
+
+  const producer = new OrderProducer(kafka, 5_000, topic);
+  await producer.connect();
+  const gateway = await startGateway({ port: 0, producer, kafkaHealthy: () => kafkaReady(config.kafkaBrokers), log: () => undefined, ...opts.gateway });
+
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const bridge = await startBridge({
+    kafka,
+    client,
+    stepDelayMs: opts.stepDelayMs ?? 100,
+    groupId: `bridge-${id}`,
+    topic,
+    dlqTopic,
+    taskQueue,
+    log: () => undefined,
+  });
+
+  const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
+  const providers = simulatedProviders(simulation());
+  const worker: Worker = await createOrderWorker({ connection: nativeConnection, namespace: config.temporalNamespace, providers, taskQueue });
+  const running = worker.run();
+
+  return {
+    url: `ws://127.0.0.1:${gateway.port}`,
+    gateway,
+    bridge,
+    client,
+    kafka,
+    topic,
+    dlqTopic,
+    taskQueue,
+    ledger: providers.payment.ledger,
+    async stop() {
+      await gateway.close();
+      await producer.disconnect();
+      await bridge.stop();
+      worker.shutdown();
+      await running;
+      await nativeConnection.close();
+      await connection.close();
+      const cleanup = kafka.admin();
+      await cleanup.connect();
+      await cleanup.deleteTopics({ topics: [topic, dlqTopic] }).catch(() => undefined);
+      await cleanup.disconnect();
+    },
+  };
+}

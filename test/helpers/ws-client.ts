@@ -1,0 +1,71 @@
+/** A small WebSocket test client: sends frames and waits for the answers it expects. */
+import WebSocket from 'ws';
+
+export interface Frame {
+  event: string;
+  data: Record<string, unknown>;
+}
+
+export class TestClient {
+  readonly received: Frame[] = [];
+  private waiters: Array<{ match: (f: Frame) => boolean; resolve: (f: Frame) => void }> = [];
+  closed?: { code: number; reason: string };
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (raw) => {
+      const frame = JSON.parse(raw.toString()) as Frame;
+      this.received.push(frame);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.match(frame)) return true;
+        w.resolve(frame);
+        return false;
+      });
+    });
+    ws.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
+    ws.on('error', () => undefined);
+  }
+
+  static connect(url: string): Promise<TestClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      const client = new TestClient(ws);
+      ws.once('open', () => resolve(client));
+      ws.once('error', reject);
+    });
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** Resolves with the first frame (already received or arriving) that matches. */
+  waitFor(match: (f: Frame) => boolean, timeoutMs = 15_000): Promise<Frame> {
+    const seen = this.received.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.received.slice(-5))}`)), timeoutMs);
+      this.waiters.push({
+        match,
+        resolve: (f) => {
+          clearTimeout(timer);
+          resolve(f);
+        },
+      });
+    });
+  }
+
+  /** Sends placeOrder and waits for the answer about that order (accepted or error). */
+  async placeOrder(data: Record<string, unknown>): Promise<Frame> {
+    const before = this.received.length;
+    this.send({ event: 'placeOrder', data });
+    return this.waitFor((f) => this.received.indexOf(f) >= before && (f.event === 'orderAccepted' || f.event === 'error') && f.data.orderId === (data.orderId ?? f.data.orderId));
+  }
+
+  close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.ws.once('close', () => resolve());
+      this.ws.close();
+    });
+  }
+}
