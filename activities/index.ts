@@ -7,7 +7,9 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Order } from '../common/order';
 import { FailureType } from '../common/status';
+import type { StatusEvent } from '../common/status';
 import type { Providers } from './providers';
+import type { StatusPublisher } from './status-publisher';
 
 function workflowKey(step: string): string {
   const execution = Context.current().info.workflowExecution;
@@ -19,8 +21,13 @@ export function orderTotal(order: Order): number {
   return Math.round(order.price * order.quantity * 100) / 100;
 }
 
-export function createActivities(providers: Providers) {
+export function createActivities(providers: Providers, statusPublisher: StatusPublisher) {
   return {
+    /** Runs as a local activity after each state change; retried until Kafka stored the event. */
+    async publishStatus(event: StatusEvent): Promise<void> {
+      await statusPublisher.publish(event);
+    },
+
     async validateOrder(order: Order): Promise<void> {
       const check = await providers.inventory.check(order);
       if (!check.ok) throw ApplicationFailure.nonRetryable(check.reason, FailureType.rejected);

@@ -9,7 +9,7 @@ import { z } from 'zod';
 export const MAX_PRICE = 1_000_000;
 export const MAX_QUANTITY = 1_000;
 
-const idString = z
+export const OrderIdSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(64, 'must be at most 64 characters')
@@ -17,7 +17,7 @@ const idString = z
 
 /** What a client sends in `placeOrder`. Unknown fields are refused so that typos are not silently dropped. */
 export const PlaceOrderInput = z.strictObject({
-  orderId: idString.optional(),
+  orderId: OrderIdSchema.optional(),
   item: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
   price: z
     .number({ error: 'must be a number' })
@@ -25,7 +25,7 @@ export const PlaceOrderInput = z.strictObject({
     .positive('must be greater than 0')
     .max(MAX_PRICE, `must be at most ${MAX_PRICE}`),
   quantity: z.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_QUANTITY).default(1),
-  customerId: idString.optional(),
+  customerId: OrderIdSchema.optional(),
 });
 export type PlaceOrderInput = z.input<typeof PlaceOrderInput>;
 

@@ -45,3 +45,17 @@ export interface OrderView {
   trackingId?: string;
   failure?: { type: string; message: string };
 }
+
+/** A status change as published on the order-status topic and pushed to WebSocket clients. */
+export interface StatusEvent {
+  orderId: string;
+  status: OrderStatus;
+  /** 1-based position of this change in the order's steps: consumers dedupe and detect gaps with it. */
+  seq: number;
+  at: number;
+  detail?: string;
+}
+
+export function isFinal(status: OrderStatus): boolean {
+  return FINAL_STATUSES.includes(status);
+}

@@ -1,24 +1,35 @@
-/** Gateway entry: WebSocket + /healthz on GATEWAY_PORT (3000), producing to Kafka. */
-import { loadConfig } from '../common/config';
-import { kafkaClient } from '../common/connections';
+/**
+ * Gateway entry: WebSocket + page + /healthz on GATEWAY_PORT (3000). Produces orders to Kafka,
+ * follows order-status for live updates, and asks Temporal for look-ups and cancels.
+ */
+import { DEFAULT_PORTS, loadConfig } from '../common/config';
+import { kafkaClient, temporalClient } from '../common/connections';
 import { kafkaReady } from '../common/health';
+import { OrderLookup } from './order-lookup';
 import { OrderProducer } from './order-producer';
 import { startGateway } from './server';
+import { StatusFeed } from './status-feed';
 
 async function run(): Promise<void> {
   const config = loadConfig();
-  const producer = new OrderProducer(kafkaClient(config, 'order-gateway'));
+  const kafka = kafkaClient(config, 'order-gateway');
+  const producer = new OrderProducer(kafka);
   await producer.connect();
+  const { client, connection } = await temporalClient(config);
   const gateway = await startGateway({
     port: config.gatewayPort,
     host: process.env.GATEWAY_HOST ?? '127.0.0.1',
     producer,
     kafkaHealthy: () => kafkaReady(config.kafkaBrokers),
+    orders: new OrderLookup(client),
+    temporalUi: { url: process.env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${DEFAULT_PORTS.temporalUi}`, namespace: config.temporalNamespace },
   });
+  const feed = new StatusFeed(kafka, (event) => gateway.deliverStatus(event));
+  await feed.start();
   const shutdown = async (signal: string): Promise<void> => {
     console.log(`[gateway] ${signal}: draining`);
     await gateway.close();
-    await producer.disconnect();
+    await Promise.allSettled([producer.disconnect(), feed.stop(), connection.close()]);
     process.exit(0);
   };
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void shutdown(sig));

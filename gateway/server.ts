@@ -4,12 +4,29 @@
  * Kafka stored it; anything else gets an error frame naming the problem, and the connection stays open.
  */
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as path from 'node:path';
 import { WebSocket, WebSocketServer, RawData } from 'ws';
+import type { z } from 'zod';
+import { DEFAULT_PORTS } from '../common/config';
 import { Order, PlaceOrderInput, describeZodError, workflowIdFor } from '../common/order';
-import { ClientFrame, ErrorCode, errorFrame, ServerFrame } from './protocol';
+import type { StatusEvent } from '../common/status';
+import type { OrderLookup } from './order-lookup';
+import { CancelOrderInput, ClientFrame, ErrorCode, errorFrame, OrderRef, ServerFrame, SubscribeOrderInput } from './protocol';
 import { TokenBucket } from './rate-limit';
 import type { OrderProducer } from './order-producer';
+import { Subscriptions } from './subscriptions';
+
+const PUBLIC_DIR = path.join(__dirname, 'public');
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+};
 
 export interface GatewayOptions {
   port: number;
@@ -17,6 +34,10 @@ export interface GatewayOptions {
   producer: Pick<OrderProducer, 'publish'>;
   /** Answers /healthz: is Kafka reachable right now? */
   kafkaHealthy: () => Promise<boolean>;
+  /** Order look-ups in Temporal (getOrder, cancelOrder, status catch-up). Without it those answer TEMPORAL_UNAVAILABLE. */
+  orders?: OrderLookup;
+  /** Shown to the page so it can link each order to its run. */
+  temporalUi?: { url: string; namespace: string };
   maxPayloadBytes?: number;
   maxConnections?: number;
   /** Token bucket per connection: burst size and sustained frames per second. */
@@ -30,6 +51,10 @@ export interface GatewayOptions {
 export interface Gateway {
   server: http.Server;
   port: number;
+  /** Feed a status event (from the order-status topic) to the clients following that order. */
+  deliverStatus(event: StatusEvent): void;
+  /** Open (subscriber, order) pairs; zero when no client follows anything. */
+  subscriptionCount(): number;
   /** Stops accepting, waits for in-flight Kafka writes to be answered, closes every connection. */
   close(): Promise<void>;
 }
@@ -38,6 +63,22 @@ interface Conn {
   ws: WebSocket;
   isAlive: boolean;
   bucket: TokenBucket;
+  sendStatus(event: StatusEvent): void;
+}
+
+function serveStatic(url: string, res: http.ServerResponse): boolean {
+  const name = url === '/' ? 'index.html' : url.slice(1).split('?')[0];
+  if (!/^[\w.-]+$/.test(name) || name.startsWith('.')) return false;
+  const file = path.join(PUBLIC_DIR, name);
+  let body: Buffer;
+  try {
+    body = fs.readFileSync(file);
+  } catch {
+    return false;
+  }
+  res.writeHead(200, { 'content-type': CONTENT_TYPES[path.extname(name)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+  res.end(body);
+  return true;
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -48,8 +89,17 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const conns = new Set<Conn>();
   const inFlight = new Set<Promise<void>>();
   let closing = false;
+  const orders = opts.orders;
+  const subscriptions = new Subscriptions(async (orderId) => (orders ? orders.view(orderId) : undefined));
+  const temporalUi = opts.temporalUi ?? { url: `http://127.0.0.1:${DEFAULT_PORTS.temporalUi}`, namespace: 'default' };
 
   const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/config.json') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ temporalUiUrl: temporalUi.url, namespace: temporalUi.namespace }));
+      return;
+    }
+    if (req.method === 'GET' && req.url && req.url !== '/healthz' && serveStatic(req.url, res)) return;
     if (req.method === 'GET' && req.url === '/healthz') {
       opts.kafkaHealthy().then(
         (ok) => {
@@ -97,6 +147,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       return;
     }
     const order: Order = { ...parsed.data, orderId: parsed.data.orderId ?? crypto.randomUUID() };
+    // Follow the order from its first status on; the workflow does not exist yet, so no catch-up now.
+    subscriptions.subscribe(conn, order.orderId, 1, false);
     try {
       await opts.producer.publish(order);
     } catch (err) {
@@ -108,6 +160,58 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       return;
     }
     send(conn, { event: 'orderAccepted', data: { orderId: order.orderId, workflowId: workflowIdFor(order.orderId) } });
+  };
+
+  /** Parses a request naming an order; answers INVALID_REQUEST (naming the field) when it does not parse. */
+  const orderRef = <T extends { orderId: string }>(conn: Conn, schema: z.ZodType<T>, data: unknown): T | undefined => {
+    const parsed = schema.safeParse(data);
+    if (parsed.success) return parsed.data;
+    const { field, message } = describeZodError(parsed.error);
+    send(conn, errorFrame(ErrorCode.invalidRequest, message, null, field));
+    return undefined;
+  };
+
+  const withOrders = (conn: Conn, orderId: string): OrderLookup | undefined => {
+    if (!orders) send(conn, errorFrame(ErrorCode.temporalUnavailable, 'order look-ups are not available on this gateway', orderId));
+    return orders;
+  };
+
+  const getOrder = async (conn: Conn, data: unknown): Promise<void> => {
+    const ref = orderRef(conn, OrderRef, data);
+    if (!ref) return;
+    const lookup = withOrders(conn, ref.orderId);
+    if (!lookup) return;
+    try {
+      const view = await lookup.view(ref.orderId);
+      if (!view) send(conn, errorFrame(ErrorCode.notFound, `no order ${ref.orderId}`, ref.orderId));
+      else send(conn, { event: 'order', data: view });
+    } catch (err) {
+      send(conn, errorFrame(ErrorCode.temporalUnavailable, `could not read order ${ref.orderId}: ${(err as Error).message}`, ref.orderId));
+    }
+  };
+
+  const cancelOrder = async (conn: Conn, data: unknown): Promise<void> => {
+    const ref = orderRef(conn, CancelOrderInput, data);
+    if (!ref) return;
+    const lookup = withOrders(conn, ref.orderId);
+    if (!lookup) return;
+    const outcome = await lookup.cancel(ref.orderId);
+    if (outcome.kind === 'cancelled') send(conn, { event: 'orderCancelled', data: { orderId: ref.orderId } });
+    else if (outcome.kind === 'not-found') send(conn, errorFrame(ErrorCode.notFound, `no order ${ref.orderId}`, ref.orderId));
+    else if (outcome.kind === 'refused') send(conn, errorFrame(ErrorCode.cannotCancel, outcome.reason, ref.orderId));
+    else send(conn, errorFrame(ErrorCode.temporalUnavailable, outcome.reason, ref.orderId));
+  };
+
+  const subscribeOrder = (conn: Conn, data: unknown): void => {
+    const ref = orderRef(conn, SubscribeOrderInput, data);
+    if (!ref) return;
+    send(conn, { event: 'subscribed', data: { orderId: ref.orderId } });
+    subscriptions.subscribe(conn, ref.orderId, ref.fromSeq, true);
+  };
+
+  const track = (job: Promise<void>): void => {
+    const tracked = job.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
   };
 
   const onFrame = (conn: Conn, raw: RawData, isBinary: boolean): void => {
@@ -136,23 +240,37 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       return;
     }
     switch (frame.data.event) {
-      case 'placeOrder': {
-        const job = placeOrder(conn, frame.data.data).finally(() => inFlight.delete(job));
-        inFlight.add(job);
-        return;
-      }
+      case 'placeOrder':
+        return track(placeOrder(conn, frame.data.data));
+      case 'getOrder':
+        return track(getOrder(conn, frame.data.data));
+      case 'cancelOrder':
+        return track(cancelOrder(conn, frame.data.data));
+      case 'subscribeOrder':
+        return subscribeOrder(conn, frame.data.data);
       default:
-        send(conn, errorFrame(ErrorCode.unknownEvent, `unknown event "${frame.data.event.slice(0, 64)}"; supported: placeOrder`));
+        send(
+          conn,
+          errorFrame(ErrorCode.unknownEvent, `unknown event "${frame.data.event.slice(0, 64)}"; supported: placeOrder, subscribeOrder, getOrder, cancelOrder`),
+        );
     }
   };
 
   wss.on('connection', (ws) => {
-    const conn: Conn = { ws, isAlive: true, bucket: new TokenBucket(rate.burst, rate.perSecond) };
+    const conn: Conn = {
+      ws,
+      isAlive: true,
+      bucket: new TokenBucket(rate.burst, rate.perSecond),
+      sendStatus: (event) => send(conn, { event: 'orderStatus', data: event }),
+    };
     conns.add(conn);
     ws.on('error', (err) => log(`connection error: ${err.message}`));
     ws.on('pong', () => (conn.isAlive = true));
     ws.on('message', (raw, isBinary) => onFrame(conn, raw, isBinary));
-    ws.on('close', () => conns.delete(conn));
+    ws.on('close', () => {
+      conns.delete(conn);
+      subscriptions.unsubscribeAll(conn);
+    });
   });
 
   // Heartbeat: a peer that did not answer the last ping is gone; free its resources.
@@ -161,6 +279,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       if (!conn.isAlive) {
         conn.ws.terminate();
         conns.delete(conn);
+        subscriptions.unsubscribeAll(conn);
         continue;
       }
       conn.isAlive = false;
@@ -179,6 +298,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   return {
     server,
     port,
+    deliverStatus: (event) => subscriptions.onEvent(event),
+    subscriptionCount: () => subscriptions.size,
     async close() {
       closing = true;
       clearInterval(heartbeat);

@@ -53,6 +53,7 @@ export function runWithProgress(command: string, args: string[], opts: RunOption
   const out = fs.createWriteStream(opts.outputFile);
   const started = Date.now();
   let lastLine = '';
+  let lastOutputAt = Date.now();
   let count = 0;
   const tail: string[] = [];
   const spawnOpts: SpawnOptions = { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] };
@@ -64,6 +65,7 @@ export function runWithProgress(command: string, args: string[], opts: RunOption
         const trimmed = line.trim();
         if (!trimmed) continue;
         lastLine = trimmed;
+        lastOutputAt = Date.now();
         if (opts.countPattern?.test(trimmed)) count += 1;
         tail.push(trimmed);
         if (tail.length > 30) tail.shift();
@@ -74,7 +76,10 @@ export function runWithProgress(command: string, args: string[], opts: RunOption
     const timer = setInterval(() => {
       const secs = Math.round((Date.now() - started) / 1000);
       const items = opts.countPattern ? `, ${count} fetched` : '';
-      opts.log(`${opts.label}: ${secs}s elapsed${items}${lastLine ? ` — ${lastLine.slice(0, 120)}` : ''}`);
+      const quiet = Math.round((Date.now() - lastOutputAt) / 1000);
+      // Long silences are compile/link phases; say so rather than repeating a stale line.
+      const note = quiet >= 10 ? ` — working (no output for ${quiet}s)` : lastLine ? ` — ${lastLine.slice(0, 120)}` : '';
+      opts.log(`${opts.label}: ${secs}s elapsed${items}${note}`);
     }, opts.progressEveryMs ?? 10_000);
     child.on('error', (err) => {
       clearInterval(timer);

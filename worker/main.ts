@@ -4,7 +4,9 @@
  */
 import { NativeConnection } from '@temporalio/worker';
 import { simulatedProviders, simulationSettingsFromEnv } from '../activities/simulated';
+import { KafkaStatusPublisher } from '../activities/status-publisher';
 import { loadConfig, TASK_QUEUE } from '../common/config';
+import { kafkaClient } from '../common/connections';
 import { installCompactLogger } from './logging';
 import { createOrderWorker } from './worker';
 
@@ -13,11 +15,18 @@ async function run(): Promise<void> {
   const config = loadConfig();
   const settings = simulationSettingsFromEnv();
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const statusPublisher = new KafkaStatusPublisher(kafkaClient(config, 'order-worker'));
   try {
-    const worker = await createOrderWorker({ connection, namespace: config.temporalNamespace, providers: simulatedProviders(settings) });
+    const worker = await createOrderWorker({
+      connection,
+      namespace: config.temporalNamespace,
+      providers: simulatedProviders(settings),
+      statusPublisher,
+    });
     console.log(`[worker] polling task queue "${TASK_QUEUE}" at ${config.temporalAddress}; payment ledger ${settings.ledgerFile}`);
     await worker.run();
   } finally {
+    await statusPublisher.disconnect();
     await connection.close();
   }
 }

@@ -2,12 +2,14 @@
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Providers } from '../activities/providers';
+import type { StatusPublisher } from '../activities/status-publisher';
 import { TASK_QUEUE } from '../common/config';
 
 export interface OrderWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   providers: Providers;
+  statusPublisher: StatusPublisher;
   taskQueue?: string;
   /** Prebuilt workflow bundle (tests bundle once per file); otherwise workflows/ is bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -22,7 +24,7 @@ export function createOrderWorker(opts: OrderWorkerOptions): Promise<Worker> {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities(opts.providers),
+    activities: createActivities(opts.providers, opts.statusPublisher),
     ...opts.tuning,
   });
 }

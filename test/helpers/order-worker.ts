@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { createActivities, OrderActivities } from '../../activities';
 import { SimulationSettings, simulatedProviders } from '../../activities/simulated';
 import type { Providers } from '../../activities/providers';
+import { MemoryStatusPublisher } from '../../activities/status-publisher';
 
 export type CountedActivities = { [K in keyof OrderActivities]: jest.Mock<ReturnType<OrderActivities[K]>, Parameters<OrderActivities[K]>> };
 
@@ -19,9 +20,10 @@ export function simulation(overrides: Partial<SimulationSettings> = {}): Simulat
   return { cardLimit: 5000, transientFailureRate: 0, latencyMs: 0, ledgerFile: tempLedgerFile(), ...overrides };
 }
 
-export function countedActivities(providers: Providers): CountedActivities {
-  const real = createActivities(providers);
+export function countedActivities(providers: Providers, statusPublisher = new MemoryStatusPublisher()): CountedActivities {
+  const real = createActivities(providers, statusPublisher);
   return {
+    publishStatus: jest.fn(real.publishStatus),
     validateOrder: jest.fn(real.validateOrder),
     chargePayment: jest.fn(real.chargePayment),
     refundPayment: jest.fn(real.refundPayment),
@@ -31,5 +33,6 @@ export function countedActivities(providers: Providers): CountedActivities {
 
 export function simulatedSetup(overrides: Partial<SimulationSettings> = {}) {
   const providers = simulatedProviders(simulation(overrides));
-  return { providers, ledger: providers.payment.ledger, activities: countedActivities(providers) };
+  const statuses = new MemoryStatusPublisher();
+  return { providers, statuses, ledger: providers.payment.ledger, activities: countedActivities(providers, statuses) };
 }

@@ -8,7 +8,10 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { Kafka, logLevel } from 'kafkajs';
 import { simulatedProviders } from '../../activities/simulated';
-import { loadConfig } from '../../common/config';
+import { KafkaStatusPublisher } from '../../activities/status-publisher';
+import { OrderLookup } from '../../gateway/order-lookup';
+import { StatusFeed } from '../../gateway/status-feed';
+import { DEFAULT_PORTS, loadConfig } from '../../common/config';
 import { kafkaReady } from '../../common/health';
 import { startBridge, Bridge } from '../../bridge/bridge';
 import { OrderProducer } from '../../gateway/order-producer';
@@ -24,6 +27,7 @@ export interface Stack {
   kafka: Kafka;
   topic: string;
   dlqTopic: string;
+  statusTopic: string;
   taskQueue: string;
   ledger: ReturnType<typeof simulatedProviders>['payment']['ledger'];
   stop(): Promise<void>;
@@ -34,6 +38,7 @@ export async function startStack(opts: { stepDelayMs?: number; gateway?: Partial
   const id = crypto.randomUUID().slice(0, 8);
   const topic = `order-placement-test-${id}`;
   const dlqTopic = `${topic}.dlq`;
+  const statusTopic = `order-status-test-${id}`;
   const taskQueue = `orders-test-${id}`;
   const kafka = new Kafka({ clientId: `test-${id}`, brokers: config.kafkaBrokers, logLevel: logLevel.ERROR });
 
@@ -44,16 +49,26 @@ export async function startStack(opts: { stepDelayMs?: number; gateway?: Partial
     topics: [
       { topic, numPartitions: 6, replicationFactor: 1 },
       { topic: dlqTopic, numPartitions: 1, replicationFactor: 1 },
+      { topic: statusTopic, numPartitions: 3, replicationFactor: 1 },
     ],
   });
   await admin.disconnect();
 
   const producer = new OrderProducer(kafka, 5_000, topic);
   await producer.connect();
-  const gateway = await startGateway({ port: 0, producer, kafkaHealthy: () => kafkaReady(config.kafkaBrokers), log: () => undefined, ...opts.gateway });
-
   const connection = await Connection.connect({ address: config.temporalAddress });
   const client = new Client({ connection, namespace: config.temporalNamespace });
+  const gateway = await startGateway({
+    port: 0,
+    producer,
+    kafkaHealthy: () => kafkaReady(config.kafkaBrokers),
+    orders: new OrderLookup(client),
+    temporalUi: { url: `http://127.0.0.1:${DEFAULT_PORTS.temporalUi}`, namespace: config.temporalNamespace },
+    log: () => undefined,
+    ...opts.gateway,
+  });
+  const feed = new StatusFeed(kafka, (event) => gateway.deliverStatus(event), statusTopic, () => undefined);
+  await feed.start();
   const bridge = await startBridge({
     kafka,
     client,
@@ -67,7 +82,8 @@ export async function startStack(opts: { stepDelayMs?: number; gateway?: Partial
 
   const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
   const providers = simulatedProviders(simulation());
-  const worker: Worker = await createOrderWorker({ connection: nativeConnection, namespace: config.temporalNamespace, providers, taskQueue });
+  const statusPublisher = new KafkaStatusPublisher(kafka, statusTopic);
+  const worker: Worker = await createOrderWorker({ connection: nativeConnection, namespace: config.temporalNamespace, providers, statusPublisher, taskQueue });
   const running = worker.run();
 
   return {
@@ -78,19 +94,22 @@ export async function startStack(opts: { stepDelayMs?: number; gateway?: Partial
     kafka,
     topic,
     dlqTopic,
+    statusTopic,
     taskQueue,
     ledger: providers.payment.ledger,
     async stop() {
       await gateway.close();
       await producer.disconnect();
+      await feed.stop();
       await bridge.stop();
       worker.shutdown();
       await running;
+      await statusPublisher.disconnect();
       await nativeConnection.close();
       await connection.close();
       const cleanup = kafka.admin();
       await cleanup.connect();
-      await cleanup.deleteTopics({ topics: [topic, dlqTopic] }).catch(() => undefined);
+      await cleanup.deleteTopics({ topics: [topic, dlqTopic, statusTopic] }).catch(() => undefined);
       await cleanup.disconnect();
     },
   };
