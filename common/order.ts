@@ -9,6 +9,9 @@ import { z } from 'zod';
 export const MAX_PRICE = 1_000_000;
 export const MAX_QUANTITY = 1_000;
 
+/** A UTF-16 surrogate without its partner: not text, and not encodable as UTF-8. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 export const OrderIdSchema = z
   .string()
   .min(1, 'must not be empty')
@@ -18,7 +21,12 @@ export const OrderIdSchema = z
 /** What a client sends in `placeOrder`. Unknown fields are refused so that typos are not silently dropped. */
 export const PlaceOrderInput = z.strictObject({
   orderId: OrderIdSchema.optional(),
-  item: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  item: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(200, 'must be at most 200 characters')
+    .refine((v) => !LONE_SURROGATE.test(v), 'must be well-formed text (no lone surrogates)'),
   price: z
     .number({ error: 'must be a number' })
     .finite('must be finite')

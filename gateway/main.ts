@@ -22,6 +22,8 @@ async function run(): Promise<void> {
     producer,
     kafkaHealthy: () => kafkaReady(config.kafkaBrokers),
     orders: new OrderLookup(client),
+    authToken: process.env.GATEWAY_AUTH_TOKEN || undefined,
+    allowedOrigins: process.env.GATEWAY_ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
     temporalUi: { url: process.env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${DEFAULT_PORTS.temporalUi}`, namespace: config.temporalNamespace },
   });
   const feed = new StatusFeed(kafka, (event) => gateway.deliverStatus(event));

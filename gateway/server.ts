@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { WebSocket, WebSocketServer, RawData } from 'ws';
+import type { Duplex } from 'node:stream';
 import type { z } from 'zod';
 import { DEFAULT_PORTS } from '../common/config';
 import { Order, PlaceOrderInput, describeZodError, workflowIdFor } from '../common/order';
@@ -43,6 +44,13 @@ export interface GatewayOptions {
   /** Token bucket per connection: burst size and sustained frames per second. */
   rateLimit?: { burst: number; perSecond: number };
   heartbeatMs?: number;
+  /**
+   * Optional shared token: when set, the WebSocket upgrade must carry it (Authorization: Bearer <token>,
+   * or ?token=<token> for browsers), else the HTTP request is answered 401 and no WebSocket exists.
+   */
+  authToken?: string;
+  /** Optional Origin allow-list checked during the upgrade (403 otherwise); empty/undefined allows any. */
+  allowedOrigins?: string[];
   /** Above this many bytes queued for a slow reader, the gateway stops sending to it and closes it. */
   maxBufferedBytes?: number;
   log?: (line: string) => void;
@@ -64,6 +72,16 @@ interface Conn {
   isAlive: boolean;
   bucket: TokenBucket;
   sendStatus(event: StatusEvent): void;
+}
+
+/** Constant-time comparison of the presented token (header or query) with the expected one. */
+function tokenMatches(req: http.IncomingMessage, expected: string): boolean {
+  const header = req.headers.authorization;
+  const fromHeader = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+  const fromQuery = new URL(req.url ?? '/', 'http://gateway').searchParams.get('token') ?? undefined;
+  const presented = Buffer.from(fromHeader ?? fromQuery ?? '');
+  const wanted = Buffer.from(expected);
+  return presented.length === wanted.length && crypto.timingSafeEqual(presented, wanted);
 }
 
 function serveStatic(url: string, res: http.ServerResponse): boolean {
@@ -119,10 +137,22 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayloadBytes ?? 64 * 1024 });
 
+  const refuse = (socket: Duplex, status: string): void => {
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  };
+
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => socket.destroy());
+    if (opts.authToken && !tokenMatches(req, opts.authToken)) {
+      refuse(socket, '401 Unauthorized');
+      return;
+    }
+    if (opts.allowedOrigins?.length && !opts.allowedOrigins.includes(req.headers.origin ?? '')) {
+      refuse(socket, '403 Forbidden');
+      return;
+    }
     if (closing || conns.size >= maxConnections) {
-      socket.end(`HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      refuse(socket, '503 Service Unavailable');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));

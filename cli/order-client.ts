@@ -1,0 +1,374 @@
+/**
+ * A client for the gateway's order protocol that follows orders to their final state.
+ *
+ * One WebSocket carries any number of tracked orders. Every request it makes is idempotent
+ * (placeOrder with a fixed orderId, subscribeOrder with fromSeq), so when the connection drops it
+ * reconnects with backoff and simply re-asks: orders still being placed are placed again (the
+ * gateway never creates a second order for the same id), the others are re-subscribed from the
+ * last status seen + 1. Status events are de-duplicated by seq, so nothing is reported twice.
+ */
+import WebSocket from 'ws';
+import { FINAL_STATUSES, ORDER_STATUSES, OrderStatus, OrderView } from '../common/status';
+
+export interface StatusEvent {
+  orderId: string;
+  status: OrderStatus;
+  seq: number;
+  at: number;
+  detail?: string;
+}
+
+export interface GatewayError {
+  code: string;
+  message: string;
+  orderId: string | null;
+  field?: string;
+}
+
+export type OrderRequest = {
+  orderId: string;
+  item: string;
+  price: number;
+  quantity?: number;
+  customerId?: string;
+};
+
+/** How one tracked order ended. */
+export type TrackResult =
+  | { kind: 'final'; orderId: string; workflowId?: string; status: OrderStatus; events: StatusEvent[] }
+  | { kind: 'error'; orderId: string; workflowId?: string; error: GatewayError; events: StatusEvent[] }
+  | { kind: 'timeout'; orderId: string; workflowId?: string; lastStatus?: OrderStatus; events: StatusEvent[] }
+  | { kind: 'connection'; orderId: string; workflowId?: string; message: string; events: StatusEvent[] };
+
+export interface TrackHandlers {
+  onAccepted?: (orderId: string, workflowId: string) => void;
+  onStatus?: (event: StatusEvent) => void;
+}
+
+export interface ClientOptions {
+  /** Reconnect attempts after a dropped connection before the tracked orders are given up. */
+  maxReconnects?: number;
+  /** First reconnect delay; doubles up to maxBackoffMs. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Client-side pacing so that bulk runs stay under the gateway's per-connection rate limit. */
+  framesPerSecond?: number;
+  /** follow: how long an order may stay NOT_FOUND (not started yet) before the follow fails. */
+  notFoundGraceMs?: number;
+  /** Notified of connection state changes (for a human-readable log). */
+  onConnection?: (state: 'open' | 'reconnecting' | 'closed', detail?: string) => void;
+}
+
+/** Gateway error codes after which the same request may simply be sent again later. */
+const RETRYABLE = new Set(['KAFKA_UNAVAILABLE', 'SHUTTING_DOWN', 'RATE_LIMITED']);
+const FINAL = new Set<string>(FINAL_STATUSES);
+const KNOWN = new Set<string>(ORDER_STATUSES);
+
+interface Tracked {
+  orderId: string;
+  mode: 'place' | 'follow';
+  request?: OrderRequest;
+  /** place: not yet accepted; follow: not yet confirmed by "subscribed". */
+  pending: boolean;
+  workflowId?: string;
+  lastSeq: number;
+  events: StatusEvent[];
+  handlers: TrackHandlers;
+  timer?: NodeJS.Timeout;
+  retryTimer?: NodeJS.Timeout;
+  retries: number;
+  done: (result: TrackResult) => void;
+}
+
+interface Frame {
+  event: string;
+  data: Record<string, unknown>;
+}
+
+function isFrame(value: unknown): value is Frame {
+  return typeof value === 'object' && value !== null && typeof (value as Frame).event === 'string' && typeof (value as Frame).data === 'object' && (value as Frame).data !== null;
+}
+
+export class OrderClient {
+  private ws?: WebSocket;
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly requests = new Map<string, Array<{ match: (f: Frame) => boolean; resolve: (f: Frame) => void }>>();
+  private closedByUs = false;
+  private reconnects = 0;
+  private reconnectTimer?: NodeJS.Timeout;
+  private readonly queue: string[] = [];
+  private sendTimer?: NodeJS.Timeout;
+  private lastSendAt = 0;
+  private readonly opts: Required<Omit<ClientOptions, 'onConnection'>> & Pick<ClientOptions, 'onConnection'>;
+
+  constructor(
+    readonly url: string,
+    opts: ClientOptions = {},
+  ) {
+    this.opts = { maxReconnects: 8, backoffMs: 250, maxBackoffMs: 5_000, framesPerSecond: 50, notFoundGraceMs: 3_000, ...opts };
+  }
+
+  /** Opens the connection; rejects with a readable message when the gateway cannot be reached. */
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let ws: WebSocket;
+      try {
+        ws = new WebSocket(this.url, { handshakeTimeout: 10_000 });
+      } catch (err) {
+        reject(new Error(`cannot connect to ${this.url}: ${(err as Error).message}`));
+        return;
+      }
+      this.ws = ws;
+      let opened = false;
+      ws.on('open', () => {
+        opened = true;
+        this.reconnects = 0;
+        this.opts.onConnection?.('open');
+        resolve();
+        this.flush();
+      });
+      ws.on('message', (raw) => this.onMessage(raw.toString()));
+      ws.on('error', (err) => {
+        if (!opened) reject(new Error(`cannot connect to ${this.url}: ${err.message || (err as NodeJS.ErrnoException).code || 'connection failed'}`));
+      });
+      ws.on('close', (code, reason) => {
+        if (!opened) {
+          reject(new Error(`cannot connect to ${this.url}: closed (${code})`));
+          return;
+        }
+        if (this.ws === ws) this.onDropped(code, reason.toString());
+      });
+    });
+  }
+
+  /** Places an order and resolves when it reaches a final state, fails, or the timeout passes. */
+  place(request: OrderRequest, timeoutMs: number, handlers: TrackHandlers = {}): Promise<TrackResult> {
+    return this.track({ orderId: request.orderId, mode: 'place', request }, timeoutMs, handlers);
+  }
+
+  /** Follows an existing order (every status from seq 1) until it reaches a final state. */
+  follow(orderId: string, timeoutMs: number, handlers: TrackHandlers = {}): Promise<TrackResult> {
+    return this.track({ orderId, mode: 'follow' }, timeoutMs, handlers);
+  }
+
+  /** getOrder: the order's current view, or null when the gateway answers with an error or not in time. */
+  async getOrder(orderId: string, timeoutMs = 3_000): Promise<OrderView | null> {
+    const answer = await this.request(
+      { event: 'getOrder', data: { orderId } },
+      (f) => (f.event === 'order' || f.event === 'error') && f.data.orderId === orderId,
+      timeoutMs,
+    );
+    return answer?.event === 'order' ? (answer.data as unknown as OrderView) : null;
+  }
+
+  close(): void {
+    this.closedByUs = true;
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.sendTimer);
+    for (const t of this.tracked.values()) this.finish(t, { kind: 'connection', orderId: t.orderId, workflowId: t.workflowId, message: 'client closed', events: t.events });
+    this.ws?.close();
+    this.ws?.removeAllListeners('close');
+  }
+
+  private track(init: Pick<Tracked, 'orderId' | 'mode' | 'request'>, timeoutMs: number, handlers: TrackHandlers): Promise<TrackResult> {
+    if (this.tracked.has(init.orderId)) return Promise.reject(new Error(`order ${init.orderId} is already being tracked`));
+    return new Promise<TrackResult>((resolve) => {
+      const t: Tracked = { ...init, pending: true, lastSeq: 0, events: [], handlers, retries: 0, done: resolve };
+      t.timer = setTimeout(() => {
+        this.finish(t, { kind: 'timeout', orderId: t.orderId, workflowId: t.workflowId, lastStatus: t.events.at(-1)?.status, events: t.events });
+      }, timeoutMs);
+      this.tracked.set(t.orderId, t);
+      this.ask(t);
+    });
+  }
+
+  /** Sends the request that (re)starts the flow of status events for this order. */
+  private ask(t: Tracked): void {
+    if (t.mode === 'place' && t.pending && t.request) this.enqueue({ event: 'placeOrder', data: t.request });
+    else this.enqueue({ event: 'subscribeOrder', data: { orderId: t.orderId, fromSeq: t.lastSeq + 1 } });
+  }
+
+  /**
+   * A subscription to an order that does not exist is simply quiet (the order may not have started yet),
+   * so a followed order that shows no status is looked up: still NOT_FOUND after the grace period ends the follow.
+   */
+  private async verifyExists(t: Tracked): Promise<void> {
+    const deadline = Date.now() + this.opts.notFoundGraceMs;
+    for (;;) {
+      if (this.tracked.get(t.orderId) !== t || t.events.length > 0) return;
+      const answer = await this.request({ event: 'getOrder', data: { orderId: t.orderId } }, (f) => f.event === 'order' || f.event === 'error', 5_000);
+      if (this.tracked.get(t.orderId) !== t || t.events.length > 0) return;
+      if (answer?.event !== 'error' || answer.data.code !== 'NOT_FOUND') return; // it exists (or we cannot tell): keep following
+      if (Date.now() >= deadline) {
+        this.finish(t, { kind: 'error', orderId: t.orderId, error: answer.data as unknown as GatewayError, events: t.events });
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
+  private finish(t: Tracked, result: TrackResult): void {
+    if (this.tracked.get(t.orderId) !== t) return;
+    this.tracked.delete(t.orderId);
+    clearTimeout(t.timer);
+    clearTimeout(t.retryTimer);
+    t.done(result);
+  }
+
+  private request(frame: Frame, match: (f: Frame) => boolean, timeoutMs: number): Promise<Frame | null> {
+    return new Promise((resolve) => {
+      const key = String(frame.data.orderId);
+      const list = this.requests.get(key) ?? [];
+      const timer = setTimeout(() => {
+        const rest = (this.requests.get(key) ?? []).filter((w) => w !== waiter);
+        this.requests.set(key, rest);
+        resolve(null);
+      }, timeoutMs);
+      const waiter = {
+        match,
+        resolve: (f: Frame) => {
+          clearTimeout(timer);
+          resolve(f);
+        },
+      };
+      list.push(waiter);
+      this.requests.set(key, list);
+      this.enqueue(frame);
+    });
+  }
+
+  private enqueue(frame: Frame): void {
+    this.queue.push(JSON.stringify(frame));
+    this.flush();
+  }
+
+  /** Sends queued frames, at most framesPerSecond, while the socket is open. */
+  private flush(): void {
+    if (this.sendTimer) return;
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    const gap = 1000 / this.opts.framesPerSecond;
+    while (this.queue.length > 0) {
+      const wait = this.lastSendAt + gap - Date.now();
+      if (wait > 0) {
+        this.sendTimer = setTimeout(() => {
+          this.sendTimer = undefined;
+          this.flush();
+        }, wait);
+        return;
+      }
+      ws.send(this.queue.shift()!);
+      this.lastSendAt = Date.now();
+    }
+  }
+
+  private onMessage(text: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (!isFrame(parsed)) return;
+    const frame = parsed;
+    const orderId = typeof frame.data.orderId === 'string' ? frame.data.orderId : null;
+
+    if (orderId !== null) {
+      const waiters = this.requests.get(orderId);
+      const hit = waiters?.find((w) => w.match(frame));
+      if (hit) {
+        this.requests.set(orderId, waiters!.filter((w) => w !== hit));
+        hit.resolve(frame);
+        return; // the answer to a getOrder, not news about a tracked order
+      }
+    }
+
+    switch (frame.event) {
+      case 'orderAccepted': {
+        const t = orderId === null ? undefined : this.tracked.get(orderId);
+        if (!t || t.mode !== 'place') return;
+        t.workflowId = String(frame.data.workflowId);
+        if (t.pending) {
+          t.pending = false;
+          t.handlers.onAccepted?.(t.orderId, t.workflowId);
+        }
+        return;
+      }
+      case 'subscribed': {
+        const t = orderId === null ? undefined : this.tracked.get(orderId);
+        if (t && t.mode === 'follow' && t.pending) {
+          t.pending = false;
+          void this.verifyExists(t);
+        }
+        return;
+      }
+      case 'orderStatus':
+        this.onStatus(frame.data);
+        return;
+      case 'error':
+        this.onError(frame.data as unknown as GatewayError);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onStatus(data: Record<string, unknown>): void {
+    const orderId = String(data.orderId);
+    const t = this.tracked.get(orderId);
+    if (!t) return;
+    const seq = Number(data.seq);
+    const status = String(data.status);
+    if (!Number.isInteger(seq) || seq <= t.lastSeq || !KNOWN.has(status)) return; // repeat (after a resubscribe) or garbage
+    const event: StatusEvent = { orderId, status: status as OrderStatus, seq, at: Number(data.at) };
+    if (typeof data.detail === 'string') event.detail = data.detail;
+    t.lastSeq = seq;
+    t.pending = false;
+    t.events.push(event);
+    t.handlers.onStatus?.(event);
+    if (FINAL.has(status)) this.finish(t, { kind: 'final', orderId, workflowId: t.workflowId, status: event.status, events: t.events });
+  }
+
+  private onError(error: GatewayError): void {
+    const targets = error.orderId !== null && error.orderId !== undefined ? [this.tracked.get(error.orderId)].filter((t): t is Tracked => !!t) : [...this.tracked.values()];
+    for (const t of targets) {
+      if (RETRYABLE.has(error.code)) {
+        // Not stored / not served right now: the same request is safe to repeat.
+        if (error.orderId === null && !t.pending) continue;
+        clearTimeout(t.retryTimer);
+        const delay = Math.min(this.opts.maxBackoffMs, this.opts.backoffMs * 2 ** t.retries++);
+        t.retryTimer = setTimeout(() => this.ask(t), delay);
+        continue;
+      }
+      this.finish(t, { kind: 'error', orderId: t.orderId, workflowId: t.workflowId, error, events: t.events });
+    }
+  }
+
+  private onDropped(code: number, reason: string): void {
+    this.ws = undefined;
+    clearTimeout(this.sendTimer);
+    this.sendTimer = undefined;
+    this.queue.length = 0; // everything is re-asked after the reconnect
+    if (this.closedByUs) return;
+    if (this.tracked.size === 0) {
+      this.opts.onConnection?.('closed', `${code}${reason ? ` ${reason}` : ''}`);
+      return;
+    }
+    if (this.reconnects >= this.opts.maxReconnects) {
+      const message = `connection to ${this.url} lost (${code}${reason ? ` ${reason}` : ''}) and ${this.reconnects} reconnects failed`;
+      this.opts.onConnection?.('closed', message);
+      for (const t of [...this.tracked.values()]) this.finish(t, { kind: 'connection', orderId: t.orderId, workflowId: t.workflowId, message, events: t.events });
+      return;
+    }
+    const delay = Math.min(this.opts.maxBackoffMs, this.opts.backoffMs * 2 ** this.reconnects++);
+    this.opts.onConnection?.('reconnecting', `connection lost (${code}${reason ? ` ${reason}` : ''}); reconnecting in ${delay} ms`);
+    this.reconnectTimer = setTimeout(() => {
+      this.connect().then(
+        () => {
+          for (const t of this.tracked.values()) this.ask(t);
+        },
+        () => this.onDropped(1006, 'reconnect failed'),
+      );
+    }, delay);
+  }
+}
