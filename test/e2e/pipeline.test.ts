@@ -159,3 +159,33 @@ test('a malformed event goes to the DLQ with its reason and origin, and the brid
   expect(dead[1].headers['dlq-original-offset']).toBe(meta[0].baseOffset);
   expect(dead[1].headers['dlq-original-topic']).toBe(stack.topic);
 });
+
+test('the same orderId placed 20 times at once from 20 connections: one workflow, one charge', async () => {
+  const conns = await Promise.all(Array.from({ length: 20 }, () => connect()));
+  const orderId = uniqueId('same');
+  const answers = await Promise.all(conns.map((c) => c.placeOrder({ orderId, item: 'Lamp', price: 40 })));
+  // Each placement is acknowledged with the one workflow id the order will ever have.
+  expect(answers.map((a) => a.event)).toEqual(conns.map(() => 'orderAccepted'));
+  expect(new Set(answers.map((a) => a.data.workflowId))).toEqual(new Set([workflowIdFor(orderId)]));
+  expect((await waitForResult(workflowIdFor(orderId))).status).toBe('COMPLETED');
+  const deadline = Date.now() + 15_000;
+  while (stack.bridge.stats.duplicates < 19 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const runs = (await runsOnQueue(1)).filter((r) => r.workflowId === workflowIdFor(orderId));
+  expect(runs).toHaveLength(1);
+  expect(stack.ledger.entries().filter((e) => e.orderId === orderId && e.kind === 'charge')).toHaveLength(1);
+});
+
+test("a finished order's id is never reused: placing it again starts no second run and charges nothing", async () => {
+  const client = await connect();
+  const orderId = uniqueId('again');
+  await client.placeOrder({ orderId, item: 'Pen', price: 2 });
+  expect((await waitForResult(workflowIdFor(orderId))).status).toBe('COMPLETED');
+  const duplicatesBefore = stack.bridge.stats.duplicates;
+  expect((await client.placeOrder({ orderId, item: 'Pen', price: 2 })).event).toBe('orderAccepted');
+  const deadline = Date.now() + 15_000;
+  while (stack.bridge.stats.duplicates === duplicatesBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  expect(stack.bridge.stats.duplicates).toBe(duplicatesBefore + 1);
+  const runs = (await runsOnQueue(1)).filter((r) => r.workflowId === workflowIdFor(orderId));
+  expect(runs).toHaveLength(1);
+  expect(stack.ledger.entries().filter((e) => e.orderId === orderId && e.kind === 'charge')).toHaveLength(1);
+});
