@@ -4,6 +4,8 @@ import { loadConfig } from '../common/config';
 import { kafkaClient, temporalClient } from '../common/connections';
 import { startBridge } from './bridge';
 
+const SHUTDOWN_GRACE_MS = 25_000;
+
 async function run(): Promise<void> {
   const config = loadConfig();
   const { client, connection } = await temporalClient(config);
@@ -11,6 +13,7 @@ async function run(): Promise<void> {
     kafka: kafkaClient(config, 'order-bridge'),
     client,
     stepDelayMs: config.stepDelayMs,
+    groupId: process.env.BRIDGE_GROUP_ID || undefined,
   });
   const health = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/healthz') {
@@ -23,6 +26,11 @@ async function run(): Promise<void> {
   });
   health.listen(config.bridgeHealthPort, process.env.BRIDGE_HOST ?? '127.0.0.1');
   const shutdown = async (signal: string): Promise<void> => {
+    // Bounded: whatever has not drained by then is abandoned (Kafka redelivers; clients resend).
+    setTimeout(() => {
+      console.error(`[bridge] drain took longer than ${SHUTDOWN_GRACE_MS} ms; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
     console.log(`[bridge] ${signal}: finishing in-flight starts and committing`);
     health.close();
     await bridge.stop();

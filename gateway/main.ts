@@ -10,6 +10,8 @@ import { OrderProducer } from './order-producer';
 import { startGateway } from './server';
 import { StatusFeed } from './status-feed';
 
+const SHUTDOWN_GRACE_MS = 25_000;
+
 async function run(): Promise<void> {
   const config = loadConfig();
   const kafka = kafkaClient(config, 'order-gateway');
@@ -29,6 +31,11 @@ async function run(): Promise<void> {
   const feed = new StatusFeed(kafka, (event) => gateway.deliverStatus(event));
   await feed.start();
   const shutdown = async (signal: string): Promise<void> => {
+    // Bounded: whatever has not drained by then is abandoned (Kafka redelivers; clients resend).
+    setTimeout(() => {
+      console.error(`[gateway] drain took longer than ${SHUTDOWN_GRACE_MS} ms; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
     console.log(`[gateway] ${signal}: draining`);
     await gateway.close();
     await Promise.allSettled([producer.disconnect(), feed.stop(), connection.close()]);

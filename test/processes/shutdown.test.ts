@@ -1,0 +1,69 @@
+// Graceful shutdown of the real processes: SIGTERM drains in-flight work and exits 0.
+import { ChildProcess, spawn } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { TestClient } from '../helpers/ws-client';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function start(entry: string, env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('gateway: SIGTERM answers the orders already sent, closes clients with 1001, exits 0', async () => {
+  const port = await freePort();
+  const gw = start('gateway/main.ts', { GATEWAY_PORT: String(port) });
+  try {
+    await waitFor(() => gw.output().includes('listening on'), 60_000, 'the gateway to listen');
+    const client = await TestClient.connect(`ws://127.0.0.1:${port}`);
+    const closed = new Promise<number>((resolve) => client.ws.once('close', (code) => resolve(code)));
+    const orderId = `sigterm-${crypto.randomUUID().slice(0, 8)}`;
+    client.send({ event: 'placeOrder', data: { orderId, item: 'Mouse', price: 10 } });
+    // Terminate right behind the order: it must still be answered (after Kafka stored it).
+    await new Promise((r) => setTimeout(r, 5));
+    gw.child.kill('SIGTERM');
+    const answer = await client.waitFor((f) => f.data.orderId === orderId, 20_000);
+    expect(answer.event).toBe('orderAccepted');
+    expect(await closed).toBe(1001);
+    expect(await gw.exited).toBe(0);
+  } finally {
+    gw.child.kill('SIGKILL');
+  }
+});
+
+test('worker: SIGTERM stops polling, lets running tasks finish, exits 0', async () => {
+  const worker = start('worker/main.ts', { SIM_LEDGER_FILE: path.join(ROOT, '.data', 'ledger', 'shutdown-test.jsonl') });
+  try {
+    await waitFor(() => worker.output().includes('polling task queue'), 90_000, 'the worker to poll');
+    worker.child.kill('SIGTERM');
+    const code = await Promise.race([worker.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000))]);
+    expect(code).toBe(0);
+  } finally {
+    worker.child.kill('SIGKILL');
+  }
+});
