@@ -22,7 +22,11 @@ export class KafkaStatusPublisher implements StatusPublisher {
   }
 
   async publish(event: StatusEvent): Promise<void> {
-    this.connected ??= this.producer.connect();
+    // A failed connect is forgotten, so the next attempt (the activity's retry) connects afresh.
+    this.connected ??= this.producer.connect().catch((err: unknown) => {
+      this.connected = undefined;
+      throw err;
+    });
     await this.connected;
     await this.producer.send({ topic: this.topic, acks: -1, messages: [{ key: event.orderId, value: JSON.stringify(event) }] });
   }

@@ -1,0 +1,108 @@
+/**
+ * Reading results back from Temporal without adding load while a configuration runs: a visibility
+ * count once a second to know when every run of the configuration has closed, then one paged
+ * visibility listing for start and close times, and one sample history to count round trips.
+ */
+import { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { sleep } from './stats';
+
+export interface Execution {
+  workflowId: string;
+  startMs: number;
+  closeMs?: number;
+  status: string;
+}
+
+/** Visibility query for every run whose workflow id starts with the prefix. */
+export function prefixQuery(workflowIdPrefix: string): string {
+  return `WorkflowId STARTS_WITH "${workflowIdPrefix}"`;
+}
+
+/**
+ * Polls the number of closed runs until it reaches `expected`, the timeout passes, or the count
+ * has not moved for `stallMs` (a stuck configuration should not hold the whole run).
+ */
+export async function waitForClosed(
+  client: Client,
+  workflowIdPrefix: string,
+  expected: number,
+  timeoutMs: number,
+  stallMs: number,
+  onProgress?: (closed: number) => void,
+  pollMs = 1_000,
+): Promise<{ closed: number; timedOut: boolean; stalled: boolean }> {
+  const query = `${prefixQuery(workflowIdPrefix)} AND ExecutionStatus != "Running"`;
+  const deadline = Date.now() + timeoutMs;
+  let closed = 0;
+  let lastChange = Date.now();
+  for (;;) {
+    try {
+      const n = (await client.workflow.count(query)).count;
+      if (n !== closed) lastChange = Date.now();
+      closed = n;
+    } catch {
+      // visibility hiccup: try again next round
+    }
+    onProgress?.(closed);
+    if (closed >= expected) return { closed, timedOut: false, stalled: false };
+    if (Date.now() - lastChange > stallMs) return { closed, timedOut: true, stalled: true };
+    if (Date.now() > deadline) return { closed, timedOut: true, stalled: false };
+    await sleep(pollMs);
+  }
+}
+
+/** Terminates the bench's own runs that are still open (after a timeout), so they do not load later configurations. */
+export async function terminateRunning(client: Client, workflowIdPrefix: string, reason: string, limit = 20_000): Promise<number> {
+  const ids: string[] = [];
+  for await (const wf of client.workflow.list({ query: `${prefixQuery(workflowIdPrefix)} AND ExecutionStatus = "Running"`, pageSize: 1000 })) {
+    ids.push(wf.workflowId);
+    if (ids.length >= limit) break;
+  }
+  let next = 0;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(20, ids.length) }, async () => {
+      while (next < ids.length) {
+        const id = ids[next];
+        next += 1;
+        try {
+          await client.workflow.getHandle(id).terminate(reason);
+          done += 1;
+        } catch {
+          // closed meanwhile
+        }
+      }
+    }),
+  );
+  return done;
+}
+
+export async function listExecutions(client: Client, workflowIdPrefix: string): Promise<Map<string, Execution>> {
+  const out = new Map<string, Execution>();
+  for await (const wf of client.workflow.list({ query: prefixQuery(workflowIdPrefix), pageSize: 1000 })) {
+    out.set(wf.workflowId, {
+      workflowId: wf.workflowId,
+      startMs: wf.startTime.getTime(),
+      closeMs: wf.closeTime?.getTime(),
+      status: wf.status.name,
+    });
+  }
+  return out;
+}
+
+/**
+ * Event counts of one run's history, by event type (e.g. WORKFLOW_TASK_COMPLETED: 6). Each
+ * workflow task and activity task is a poll/complete round trip between the worker and the server.
+ */
+export async function historyProfile(client: Client, workflowId: string): Promise<Record<string, number>> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const counts: Record<string, number> = { TOTAL: 0 };
+  for (const e of history.events ?? []) {
+    const name = e.eventType == null ? undefined : temporal.api.enums.v1.EventType[e.eventType];
+    const type = String(name ?? e.eventType ?? 'UNKNOWN').replace(/^EVENT_TYPE_/, '');
+    counts[type] = (counts[type] ?? 0) + 1;
+    counts.TOTAL += 1;
+  }
+  return counts;
+}

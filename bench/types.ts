@@ -1,0 +1,47 @@
+import type { UsageSummary } from './sampler';
+import type { Percentiles } from './stats';
+
+export type Kind = 'pipeline' | 'raw-temporal' | 'raw-kafka' | 'seed';
+
+export interface ConfigResult {
+  id: string;
+  kind: Kind;
+  label: string;
+  stepDelayMs?: number;
+  /** How the load was offered, e.g. "full speed / 20 conns" or "300/s". */
+  load: string;
+  orders: number;
+  /** Completed workflows (pipeline, raw Temporal), acknowledged messages (raw Kafka), processed orders (seed). */
+  completed: number;
+  failed: number;
+  errors: Record<string, number>;
+  /** completed per second over the measured window. */
+  throughput: number;
+  throughputUnit: 'orders/s' | 'msgs/s';
+  /** The measured window: first send to last completion, seconds. */
+  seconds: number;
+  offeredPerSecond?: number;
+  acceptedPerSecond?: number;
+  /** Acknowledgement latency: placeOrder->orderAccepted (pipeline), send->ack (Kafka), start->response (Temporal). */
+  ackMs?: Percentiles | null;
+  /** orderAccepted -> workflow start time (pipeline). */
+  acceptToStartMs?: Percentiles | null;
+  /** placeOrder sent (or start requested, or event produced) -> workflow closed (or order shipped). */
+  e2eMs?: Percentiles | null;
+  usage?: UsageSummary;
+  evidence?: Record<string, unknown>;
+  notes: string[];
+}
+
+export interface IdleResult {
+  connections: number;
+  opened: number;
+  failed: number;
+  gatewayReportedConnections?: number;
+  holdSeconds: number;
+  baselineRssMb: number;
+  peakRssMb: number;
+  perConnectionKb: number;
+  openSeconds: number;
+  usage?: UsageSummary;
+}
