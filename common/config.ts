@@ -60,6 +60,36 @@ export const DEFAULT_PORTS = {
   bridgeHealth: 3001,
 } as const;
 
+/**
+ * Environment overrides for the ports of the servers the launcher starts (defaults: DEFAULT_PORTS).
+ * They let a second, isolated stack run next to the default one (the chaos harness does this).
+ */
+export const INFRA_ENV = {
+  kafkaPort: 'ORDERS_KAFKA_PORT',
+  kafkaControllerPort: 'ORDERS_KAFKA_CONTROLLER_PORT',
+  temporalPort: 'ORDERS_TEMPORAL_PORT',
+  temporalUiPort: 'ORDERS_TEMPORAL_UI_PORT',
+} as const;
+
+export interface InfraPorts {
+  kafka: number;
+  kafkaController: number;
+  temporal: number;
+  temporalUi: number;
+}
+
+/** Ports of the launcher's servers: DEFAULT_PORTS unless ORDERS_*_PORT says otherwise. */
+export function infraPorts(): InfraPorts {
+  const temporal = envInt(INFRA_ENV.temporalPort, DEFAULT_PORTS.temporal);
+  return {
+    kafka: envInt(INFRA_ENV.kafkaPort, DEFAULT_PORTS.kafka),
+    kafkaController: envInt(INFRA_ENV.kafkaControllerPort, DEFAULT_PORTS.kafkaController),
+    temporal,
+    // Like the dev server itself: the UI defaults to the frontend port + 1000.
+    temporalUi: envInt(INFRA_ENV.temporalUiPort, temporal === DEFAULT_PORTS.temporal ? DEFAULT_PORTS.temporalUi : temporal + 1000),
+  };
+}
+
 export interface AppConfig {
   kafkaBrokers: string[];
   temporalAddress: string;
@@ -70,12 +100,13 @@ export interface AppConfig {
 }
 
 export function loadConfig(): AppConfig {
+  const ports = infraPorts();
   return {
-    kafkaBrokers: envString(ENV.kafkaBrokers, `127.0.0.1:${DEFAULT_PORTS.kafka}`)
+    kafkaBrokers: envString(ENV.kafkaBrokers, `127.0.0.1:${ports.kafka}`)
       .split(',')
       .map((b) => b.trim())
       .filter(Boolean),
-    temporalAddress: envString(ENV.temporalAddress, `127.0.0.1:${DEFAULT_PORTS.temporal}`),
+    temporalAddress: envString(ENV.temporalAddress, `127.0.0.1:${ports.temporal}`),
     temporalNamespace: envString(ENV.temporalNamespace, 'default'),
     gatewayPort: envInt(ENV.gatewayPort, DEFAULT_PORTS.gateway),
     bridgeHealthPort: envInt(ENV.bridgeHealthPort, DEFAULT_PORTS.bridgeHealth),

@@ -2,7 +2,7 @@
  * Gateway entry: WebSocket + page + /healthz on GATEWAY_PORT (3000). Produces orders to Kafka,
  * follows order-status for live updates, and asks Temporal for look-ups and cancels.
  */
-import { DEFAULT_PORTS, loadConfig } from '../common/config';
+import { infraPorts, loadConfig } from '../common/config';
 import { kafkaClient, temporalClient } from '../common/connections';
 import { kafkaReady } from '../common/health';
 import { OrderLookup } from './order-lookup';
@@ -26,7 +26,7 @@ async function run(): Promise<void> {
     orders: new OrderLookup(client),
     authToken: process.env.GATEWAY_AUTH_TOKEN || undefined,
     allowedOrigins: process.env.GATEWAY_ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
-    temporalUi: { url: process.env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${DEFAULT_PORTS.temporalUi}`, namespace: config.temporalNamespace },
+    temporalUi: { url: process.env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${infraPorts().temporalUi}`, namespace: config.temporalNamespace },
   });
   const feed = new StatusFeed(kafka, (event) => gateway.deliverStatus(event));
   await feed.start();

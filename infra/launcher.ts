@@ -8,6 +8,11 @@
  *   npm run infra:up [-- --detach]   start what is not running; Ctrl-C stops what this run started
  *   npm run infra:down               stop the servers the launcher started (from their pid files)
  *   npm run infra:status             what is reachable, and which pids the launcher owns
+ *
+ * A second, isolated stack can run next to the default one: ORDERS_KAFKA_PORT,
+ * ORDERS_KAFKA_CONTROLLER_PORT, ORDERS_TEMPORAL_PORT, ORDERS_TEMPORAL_UI_PORT and ORDERS_DATA_DIR
+ * move it (programmatically: pass a StackOptions). startServer/stopServer start and stop (or
+ * SIGKILL) one server of a stack on its own data, which is what the chaos harness uses.
  */
 import { spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -15,24 +20,45 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { Kafka, logLevel } from 'kafkajs';
-import { DEFAULT_PORTS, ENV, loadConfig, SEARCH_ATTRIBUTES, TOPIC_PARTITIONS } from '../common/config';
-import { dataPaths } from './paths';
+import { ENV, infraPorts, InfraPorts, loadConfig, SEARCH_ATTRIBUTES, TOPIC_PARTITIONS } from '../common/config';
+import { dataDir, dataPaths } from './paths';
 import { commandLineOf, defaultLog, delay, isAlive, Log } from './proc';
 import { provisionKafka, provisionTemporalCli } from './provision';
 import { kafkaReady, temporalReady } from '../common/health';
 
-type Server = 'kafka' | 'temporal';
+export type Server = 'kafka' | 'temporal';
+export const SERVERS: readonly Server[] = ['kafka', 'temporal'];
 
-/** A marker of each server's command line, so `down` never signals an unrelated process that reused a pid. */
+/** Where one stack's servers listen and keep their data, pid files and logs. */
+export interface StackOptions {
+  dataDir: string;
+  ports: InfraPorts;
+}
+
+/** The stack the environment describes (ORDERS_DATA_DIR, ORDERS_*_PORT), with overrides. */
+export function stackOptions(overrides: { dataDir?: string; ports?: Partial<InfraPorts> } = {}): StackOptions {
+  return { dataDir: path.resolve(overrides.dataDir ?? dataDir()), ports: { ...infraPorts(), ...overrides.ports } };
+}
+
+export const kafkaBrokersOf = (stack: StackOptions): string[] => [`127.0.0.1:${stack.ports.kafka}`];
+export const temporalAddressOf = (stack: StackOptions): string => `127.0.0.1:${stack.ports.temporal}`;
+
+/**
+ * A marker of each server's command line, so `down` never signals an unrelated process that reused
+ * a pid; the data dir must appear too, so one stack never signals another stack's server.
+ */
 const CMDLINE_MARK: Record<Server, string> = { kafka: 'kafka.Kafka', temporal: 'start-dev' };
 
-const pidFile = (s: Server): string => path.join(dataPaths.run(), `${s}.pid`);
-const logFile = (s: Server): string => path.join(dataPaths.logs(), `${s}.log`);
+const pidFile = (s: Server, stack: StackOptions): string => path.join(dataPaths.run(stack.dataDir), `${s}.pid`);
+export const serverLogFile = (s: Server, stack: StackOptions = stackOptions()): string => path.join(dataPaths.logs(stack.dataDir), `${s}.log`);
+const logFile = serverLogFile;
 
-export function ownedPid(s: Server): number | undefined {
+export function ownedPid(s: Server, stack: StackOptions = stackOptions()): number | undefined {
   try {
-    const pid = Number(fs.readFileSync(pidFile(s), 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 0 && isAlive(pid) && commandLineOf(pid).includes(CMDLINE_MARK[s])) return pid;
+    const pid = Number(fs.readFileSync(pidFile(s, stack), 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined;
+    const cmdline = commandLineOf(pid);
+    if (cmdline.includes(CMDLINE_MARK[s]) && cmdline.includes(stack.dataDir + path.sep)) return pid;
   } catch {
     // no pid file
   }
@@ -48,20 +74,21 @@ function tailOf(file: string, lines = 25): string {
 }
 
 /** Spawns a server in its own process group with output to its log file, and records its pid. */
-function spawnServer(s: Server, command: string, args: string[]): number {
-  fs.mkdirSync(dataPaths.logs(), { recursive: true });
-  fs.mkdirSync(dataPaths.run(), { recursive: true });
-  const out = fs.openSync(logFile(s), 'a');
+function spawnServer(s: Server, stack: StackOptions, command: string, args: string[]): number {
+  fs.mkdirSync(dataPaths.logs(stack.dataDir), { recursive: true });
+  fs.mkdirSync(dataPaths.run(stack.dataDir), { recursive: true });
+  const out = fs.openSync(logFile(s, stack), 'a');
   fs.writeSync(out, `\n=== ${new Date().toISOString()} starting ${s}: ${command} ${args.join(' ')}\n`);
   const child = spawn(command, args, { detached: true, stdio: ['ignore', out, out] });
   fs.closeSync(out);
   if (child.pid === undefined) throw new Error(`could not start ${s} (${command})`);
   child.unref();
-  fs.writeFileSync(pidFile(s), `${child.pid}\n`);
+  fs.writeFileSync(pidFile(s, stack), `${child.pid}\n`);
   return child.pid;
 }
 
-async function waitReady(s: Server, pid: number, check: () => Promise<boolean>, timeoutMs: number, log: Log): Promise<void> {
+async function waitReady(s: Server, stack: StackOptions, pid: number, check: () => Promise<boolean>, timeoutMs: number, log: Log): Promise<void> {
+  const logFile = (server: Server): string => serverLogFile(server, stack);
   const started = Date.now();
   let lastNote = started;
   while (Date.now() - started < timeoutMs) {
@@ -81,8 +108,8 @@ async function waitReady(s: Server, pid: number, check: () => Promise<boolean>, 
   throw new Error(`${s} did not become ready within ${timeoutMs / 1000}s; last lines of ${logFile(s)}:\n${tailOf(logFile(s))}`);
 }
 
-function kafkaProperties(): string {
-  const { kafka, kafkaController } = DEFAULT_PORTS;
+function kafkaProperties(stack: StackOptions): string {
+  const { kafka, kafkaController } = stack.ports;
   return [
     '# Written by infra/launcher.ts: single-node KRaft broker+controller on loopback.',
     'process.roles=broker,controller',
@@ -93,7 +120,7 @@ function kafkaProperties(): string {
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-    `log.dirs=${dataPaths.kafkaLogDir()}`,
+    `log.dirs=${dataPaths.kafkaLogDir(stack.dataDir)}`,
     'num.partitions=1',
     'offsets.topic.replication.factor=1',
     'offsets.topic.num.partitions=10',
@@ -128,14 +155,15 @@ const LOG4J2 = [
   '',
 ].join('\n');
 
-async function startKafka(log: Log): Promise<number> {
+async function startKafka(stack: StackOptions, log: Log): Promise<number> {
   const lib = await provisionKafka(log);
-  const confDir = dataPaths.kafkaConfigDir();
+  const confDir = dataPaths.kafkaConfigDir(stack.dataDir);
+  const kafkaLogDir = dataPaths.kafkaLogDir(stack.dataDir);
   fs.mkdirSync(confDir, { recursive: true });
-  fs.mkdirSync(dataPaths.kafkaLogDir(), { recursive: true });
+  fs.mkdirSync(kafkaLogDir, { recursive: true });
   const props = path.join(confDir, 'server.properties');
   const log4j = path.join(confDir, 'log4j2.properties');
-  fs.writeFileSync(props, kafkaProperties());
+  fs.writeFileSync(props, kafkaProperties(stack));
   fs.writeFileSync(log4j, LOG4J2);
   const classpath = `${lib}/*`;
   const jvm = [
@@ -145,12 +173,12 @@ async function startKafka(log: Log): Promise<number> {
     '-XX:MaxGCPauseMillis=20',
     '-Djava.awt.headless=true',
     `-Dlog4j2.configurationFile=${log4j}`,
-    `-Dkafka.logs.dir=${dataPaths.logs()}`,
+    `-Dkafka.logs.dir=${dataPaths.logs(stack.dataDir)}`,
   ];
-  if (!fs.existsSync(path.join(dataPaths.kafkaLogDir(), 'meta.properties'))) {
+  if (!fs.existsSync(path.join(kafkaLogDir, 'meta.properties'))) {
     // Format once. A KRaft cluster id is 16 random bytes in URL-safe base64.
     const clusterId = crypto.randomBytes(16).toString('base64url');
-    log(`formatting Kafka storage in ${dataPaths.kafkaLogDir()} (cluster ${clusterId})`);
+    log(`formatting Kafka storage in ${kafkaLogDir} (cluster ${clusterId})`);
     await new Promise<void>((resolve, reject) => {
       const fmt = spawn(
         'java',
@@ -164,25 +192,26 @@ async function startKafka(log: Log): Promise<number> {
       fmt.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`Kafka storage format failed (exit ${code}):\n${output}`))));
     });
   }
-  const pid = spawnServer('kafka', 'java', [...jvm, '-cp', classpath, 'kafka.Kafka', props]);
-  await waitReady('kafka', pid, () => kafkaReady([`127.0.0.1:${DEFAULT_PORTS.kafka}`]), 120_000, log);
+  const pid = spawnServer('kafka', stack, 'java', [...jvm, '-cp', classpath, 'kafka.Kafka', props]);
+  await waitReady('kafka', stack, pid, () => kafkaReady(kafkaBrokersOf(stack)), 120_000, log);
   return pid;
 }
 
-async function startTemporal(log: Log): Promise<number> {
+async function startTemporal(stack: StackOptions, log: Log): Promise<number> {
   const bin = await provisionTemporalCli(log);
-  fs.mkdirSync(path.dirname(dataPaths.temporalDb()), { recursive: true });
+  const db = dataPaths.temporalDb(stack.dataDir);
+  fs.mkdirSync(path.dirname(db), { recursive: true });
   const args = [
     'server',
     'start-dev',
     '--ip',
     '127.0.0.1',
     '--port',
-    String(DEFAULT_PORTS.temporal),
+    String(stack.ports.temporal),
     '--ui-port',
-    String(DEFAULT_PORTS.temporalUi),
+    String(stack.ports.temporalUi),
     '--db-filename',
-    dataPaths.temporalDb(),
+    db,
     '--namespace',
     'default',
     '--log-format',
@@ -196,9 +225,59 @@ async function startTemporal(log: Log): Promise<number> {
     'synchronous=NORMAL',
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];
-  const pid = spawnServer('temporal', bin, args);
-  await waitReady('temporal', pid, () => temporalReady(`127.0.0.1:${DEFAULT_PORTS.temporal}`, 'default'), 120_000, log);
+  const pid = spawnServer('temporal', stack, bin, args);
+  await waitReady('temporal', stack, pid, () => temporalReady(temporalAddressOf(stack), 'default'), 120_000, log);
   return pid;
+}
+
+/**
+ * Starts one server of a stack on that stack's data (formatting Kafka's storage on first use) and
+ * waits until it answers. A server of this stack that is still running is reused.
+ */
+export async function startServer(s: Server, stack: StackOptions = stackOptions(), log: Log = defaultLog): Promise<number> {
+  const running = ownedPid(s, stack);
+  if (running !== undefined) return running;
+  return s === 'kafka' ? startKafka(stack, log) : startTemporal(stack, log);
+}
+
+export interface StopServerOptions {
+  /** SIGTERM (default): graceful, then SIGKILL after graceMs. SIGKILL: a crash, right away. */
+  signal?: 'SIGTERM' | 'SIGKILL';
+  graceMs?: number;
+  log?: Log;
+}
+
+/** Signals a server's whole process group (the launcher starts each server as a group leader). */
+function signalServer(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Stops one server of a stack if the launcher owns it; resolves once the process is gone. */
+export async function stopServer(s: Server, stack: StackOptions = stackOptions(), opts: StopServerOptions = {}): Promise<void> {
+  const log = opts.log ?? defaultLog;
+  const graceMs = opts.graceMs ?? 30_000;
+  const pid = ownedPid(s, stack);
+  if (pid === undefined) return;
+  const signal = opts.signal ?? 'SIGTERM';
+  log(`${signal === 'SIGKILL' ? 'killing' : 'stopping'} ${s} (pid ${pid})`);
+  signalServer(pid, signal);
+  const deadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < deadline) await delay(50);
+  if (isAlive(pid)) {
+    log(`${s} did not stop within ${graceMs / 1000}s; killing it`);
+    signalServer(pid, 'SIGKILL');
+    const killDeadline = Date.now() + 10_000;
+    while (isAlive(pid) && Date.now() < killDeadline) await delay(50);
+  }
+  fs.rmSync(pidFile(s, stack), { force: true });
 }
 
 /** Creates the app's topics, or adds partitions to ones that have too few. Idempotent. */
@@ -261,10 +340,16 @@ export interface UpResult {
  * Makes Kafka and Temporal reachable: uses what already answers (or what KAFKA_BROKERS /
  * TEMPORAL_ADDRESS point at), starts the rest, then creates topics and search attributes.
  */
-export async function up(log: Log = defaultLog): Promise<UpResult> {
-  const config = loadConfig();
+export async function up(log: Log = defaultLog, isolated?: StackOptions): Promise<UpResult> {
+  const stack = isolated ?? stackOptions();
+  // An explicitly given stack is isolated: its own addresses, whatever KAFKA_BROKERS/TEMPORAL_ADDRESS say.
+  const config = isolated
+    ? { kafkaBrokers: kafkaBrokersOf(stack), temporalAddress: temporalAddressOf(stack), temporalNamespace: 'default' }
+    : loadConfig();
   const started: Server[] = [];
-  const external = { kafka: Boolean(process.env[ENV.kafkaBrokers]), temporal: Boolean(process.env[ENV.temporalAddress]) };
+  const external = isolated
+    ? { kafka: false, temporal: false }
+    : { kafka: Boolean(process.env[ENV.kafkaBrokers]), temporal: Boolean(process.env[ENV.temporalAddress]) };
   try {
     const [kafkaUp, temporalUp] = await Promise.all([
       kafkaReady(config.kafkaBrokers),
@@ -273,10 +358,10 @@ export async function up(log: Log = defaultLog): Promise<UpResult> {
     const tasks: Promise<void>[] = [];
     if (kafkaUp) log(`Kafka already answering at ${config.kafkaBrokers.join(',')}`);
     else if (external.kafka) throw new Error(`${ENV.kafkaBrokers}=${config.kafkaBrokers.join(',')} does not answer`);
-    else tasks.push(startKafka(log).then(() => void started.push('kafka')));
+    else tasks.push(startKafka(stack, log).then(() => void started.push('kafka')));
     if (temporalUp) log(`Temporal already answering at ${config.temporalAddress}`);
     else if (external.temporal) throw new Error(`${ENV.temporalAddress}=${config.temporalAddress} does not answer`);
-    else tasks.push(startTemporal(log).then(() => void started.push('temporal')));
+    else tasks.push(startTemporal(stack, log).then(() => void started.push('temporal')));
     const results = await Promise.allSettled(tasks);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -284,29 +369,14 @@ export async function up(log: Log = defaultLog): Promise<UpResult> {
     await ensureSearchAttributes(config.temporalAddress, config.temporalNamespace, log);
     return { started, kafkaBrokers: config.kafkaBrokers, temporalAddress: config.temporalAddress };
   } catch (err) {
-    await stop(started, log);
+    await stop(started, log, undefined, stack);
     throw err;
   }
 }
 
 /** Stops the given servers if the launcher owns them: SIGTERM, then SIGKILL after a grace period. */
-export async function stop(servers: Server[], log: Log = defaultLog, graceMs = 30_000): Promise<void> {
-  await Promise.all(
-    servers.map(async (s) => {
-      const pid = ownedPid(s);
-      if (pid === undefined) return;
-      log(`stopping ${s} (pid ${pid})`);
-      process.kill(pid, 'SIGTERM');
-      const deadline = Date.now() + graceMs;
-      while (isAlive(pid) && Date.now() < deadline) await delay(100);
-      if (isAlive(pid)) {
-        log(`${s} did not stop within ${graceMs / 1000}s; killing it`);
-        process.kill(pid, 'SIGKILL');
-        while (isAlive(pid)) await delay(50);
-      }
-      fs.rmSync(pidFile(s), { force: true });
-    }),
-  );
+export async function stop(servers: Server[], log: Log = defaultLog, graceMs = 30_000, stack: StackOptions = stackOptions()): Promise<void> {
+  await Promise.all(servers.map((s) => stopServer(s, stack, { signal: 'SIGTERM', graceMs, log })));
 }
 
 export async function status(): Promise<Record<Server, { reachable: boolean; pid?: number; address: string }>> {
@@ -325,7 +395,7 @@ async function main(): Promise<void> {
   const [command = 'up', ...flags] = process.argv.slice(2);
   if (command === 'up') {
     const result = await up();
-    defaultLog(`Kafka: ${result.kafkaBrokers.join(',')}   Temporal: ${result.temporalAddress}   UI: http://127.0.0.1:${DEFAULT_PORTS.temporalUi}`);
+    defaultLog(`Kafka: ${result.kafkaBrokers.join(',')}   Temporal: ${result.temporalAddress}   UI: http://127.0.0.1:${infraPorts().temporalUi}`);
     if (flags.includes('--detach') || result.started.length === 0) {
       if (result.started.length) defaultLog('left running in the background; `npm run infra:down` stops them');
       return;
@@ -337,7 +407,7 @@ async function main(): Promise<void> {
     });
     await stop(result.started);
   } else if (command === 'down') {
-    const owned = (['kafka', 'temporal'] as Server[]).filter((s) => ownedPid(s) !== undefined);
+    const owned = SERVERS.filter((s) => ownedPid(s) !== undefined);
     if (!owned.length) defaultLog('nothing to stop: no server started by the launcher is running');
     await stop(owned);
   } else if (command === 'status') {
@@ -345,7 +415,7 @@ async function main(): Promise<void> {
     for (const [name, s] of Object.entries(st)) {
       console.log(`${name.padEnd(9)} ${s.reachable ? 'up  ' : 'down'} ${s.address}${s.pid ? ` (pid ${s.pid}, started by the launcher)` : ''}`);
     }
-    if (st.temporal.reachable) console.log(`UI        http://127.0.0.1:${DEFAULT_PORTS.temporalUi}`);
+    if (st.temporal.reachable) console.log(`UI        http://127.0.0.1:${infraPorts().temporalUi}`);
     process.exitCode = st.kafka.reachable && st.temporal.reachable ? 0 : 1;
   } else {
     console.error(`usage: launcher.ts up [--detach] | down | status`);

@@ -36,10 +36,11 @@ export const cachePaths = {
   testServerDir: () => path.join(cacheDir(), `temporal-test-server-${VERSIONS.temporalTestServer}`),
 };
 
+/** Paths inside a data directory (the project's, unless another one is given: an isolated stack has its own). */
 export const dataPaths = {
-  kafkaLogDir: () => path.join(dataDir(), 'kafka', 'data'),
-  kafkaConfigDir: () => path.join(dataDir(), 'kafka', 'config'),
-  temporalDb: () => path.join(dataDir(), 'temporal', 'temporal.db'),
-  logs: () => path.join(dataDir(), 'logs'),
-  run: () => path.join(dataDir(), 'run'),
+  kafkaLogDir: (dir: string = dataDir()) => path.join(dir, 'kafka', 'data'),
+  kafkaConfigDir: (dir: string = dataDir()) => path.join(dir, 'kafka', 'config'),
+  temporalDb: (dir: string = dataDir()) => path.join(dir, 'temporal', 'temporal.db'),
+  logs: (dir: string = dataDir()) => path.join(dir, 'logs'),
+  run: (dir: string = dataDir()) => path.join(dir, 'run'),
 };

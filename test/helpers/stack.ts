@@ -11,7 +11,7 @@ import { simulatedProviders } from '../../activities/simulated';
 import { KafkaStatusPublisher } from '../../activities/status-publisher';
 import { OrderLookup } from '../../gateway/order-lookup';
 import { StatusFeed } from '../../gateway/status-feed';
-import { DEFAULT_PORTS, loadConfig } from '../../common/config';
+import { infraPorts, loadConfig } from '../../common/config';
 import { kafkaReady } from '../../common/health';
 import { startBridge, Bridge } from '../../bridge/bridge';
 import { OrderProducer } from '../../gateway/order-producer';
@@ -63,7 +63,7 @@ export async function startStack(opts: { stepDelayMs?: number; gateway?: Partial
     producer,
     kafkaHealthy: () => kafkaReady(config.kafkaBrokers),
     orders: new OrderLookup(client),
-    temporalUi: { url: `http://127.0.0.1:${DEFAULT_PORTS.temporalUi}`, namespace: config.temporalNamespace },
+    temporalUi: { url: `http://127.0.0.1:${infraPorts().temporalUi}`, namespace: config.temporalNamespace },
     log: () => undefined,
     ...opts.gateway,
   });
