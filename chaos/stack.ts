@@ -27,7 +27,7 @@ import {
   temporalAddressOf,
 } from '../infra/launcher';
 import { REPO_ROOT } from '../infra/paths';
-import { delay, isAlive, Log } from '../infra/proc';
+import { delay, freePort, isAlive, Log } from '../infra/proc';
 
 export const ISOLATED_PORTS = { kafka: 19092, kafkaController: 19093, temporal: 17233, temporalUi: 18233 } as const;
 export const NAMESPACE = 'default';
@@ -66,16 +66,7 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** True when something accepts connections on this loopback port. */
 export function portInUse(port: number): Promise<boolean> {

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { cacheDir, cachePaths, REPO_ROOT, VERSIONS } from './paths';
-import { defaultLog, delay, findOnPath, Log, requireTool, runWithProgress } from './proc';
+import { defaultLog, delay, findOnPath, freePort, Log, requireTool, runWithProgress } from './proc';
 
 const COMPLETE = '.complete';
 
@@ -109,17 +109,6 @@ export async function provisionTemporalCli(log: Log = defaultLog): Promise<strin
     }),
   );
   return bin;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForPort(port: number, timeoutMs: number): Promise<boolean> {

@@ -1,22 +1,12 @@
 // Graceful shutdown of the real processes: SIGTERM drains in-flight work and exits 0.
 import { ChildProcess, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
-import * as net from 'node:net';
 import * as path from 'node:path';
+import { freePort } from '../../infra/proc';
 import { TestClient } from '../helpers/ws-client';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function start(entry: string, env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
