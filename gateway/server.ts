@@ -266,7 +266,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       return;
     }
     if (closing) {
-      send(conn, errorFrame(ErrorCode.shuttingDown, 'gateway is shutting down; reconnect and resend'));
+      const data = frame.data.data as { orderId?: unknown } | null;
+      const orderId = typeof data?.orderId === 'string' ? data.orderId.slice(0, 64) : null;
+      send(conn, errorFrame(ErrorCode.shuttingDown, 'gateway is shutting down; reconnect and resend', orderId));
       return;
     }
     switch (frame.data.event) {
@@ -335,6 +337,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       clearInterval(heartbeat);
       await Promise.allSettled([...inFlight]);
       for (const conn of conns) conn.ws.close(1001, 'gateway shutting down');
+      // Give the close handshakes a moment, so clients see 1001 rather than a dropped socket.
+      const handshakeDeadline = Date.now() + 2_000;
+      while (conns.size > 0 && Date.now() < handshakeDeadline) await new Promise((r) => setTimeout(r, 20));
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const conn of conns) conn.ws.terminate();
