@@ -29,7 +29,6 @@ async function run(): Promise<void> {
     temporalUi: { url: process.env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${infraPorts().temporalUi}`, namespace: config.temporalNamespace },
   });
   const feed = new StatusFeed(kafka, (event) => gateway.deliverStatus(event));
-  await feed.start();
   const shutdown = async (signal: string): Promise<void> => {
     // Bounded: whatever has not drained by then is abandoned (Kafka redelivers; clients resend).
     setTimeout(() => {
@@ -41,7 +40,10 @@ async function run(): Promise<void> {
     await Promise.allSettled([producer.disconnect(), feed.stop(), connection.close()]);
     process.exit(0);
   };
+  // Handlers first: a signal during start-up must still drain, not kill the process mid-request.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void shutdown(sig));
+  await feed.start();
+  console.log('[gateway] ready: following order-status');
 }
 
 run().catch((err: unknown) => {

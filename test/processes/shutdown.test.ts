@@ -29,7 +29,7 @@ test('gateway: SIGTERM answers every order it read (stored, or refused as shutti
   const port = await freePort();
   const gw = start('gateway/main.ts', { GATEWAY_PORT: String(port) });
   try {
-    await waitFor(() => gw.output().includes('listening on'), 60_000, 'the gateway to listen');
+    await waitFor(() => gw.output().includes('ready: following order-status'), 60_000, 'the gateway to be ready');
     const client = await TestClient.connect(`ws://127.0.0.1:${port}`);
     const closed = new Promise<number>((resolve) => client.ws.once('close', (code) => resolve(code)));
     const ids = Array.from({ length: 20 }, (_, i) => `sigterm-${i}-${crypto.randomUUID().slice(0, 8)}`);
