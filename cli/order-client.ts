@@ -8,15 +8,10 @@
  * last status seen + 1. Status events are de-duplicated by seq, so nothing is reported twice.
  */
 import WebSocket from 'ws';
-import { FINAL_STATUSES, ORDER_STATUSES, OrderStatus, OrderView } from '../common/status';
+import { FINAL_STATUSES, ORDER_STATUSES, OrderStatus, OrderView, StatusEvent } from '../common/status';
 
-export interface StatusEvent {
-  orderId: string;
-  status: OrderStatus;
-  seq: number;
-  at: number;
-  detail?: string;
-}
+// The wire shape of an orderStatus event is the one the workflow publishes.
+export type { StatusEvent };
 
 export interface GatewayError {
   code: string;
