@@ -177,7 +177,10 @@ async function startKafka(stack: StackOptions, log: Log): Promise<number> {
   ];
   if (!fs.existsSync(path.join(kafkaLogDir, 'meta.properties'))) {
     // Format once. A KRaft cluster id is 16 random bytes in URL-safe base64.
-    const clusterId = crypto.randomBytes(16).toString('base64url');
+    let clusterId = crypto.randomBytes(16).toString('base64url');
+    // Kafka's tools would read an id starting with '-' as an option (1 in 64 ids); its own
+    // generator never starts one with '-', so neither do we.
+    while (clusterId.startsWith('-')) clusterId = crypto.randomBytes(16).toString('base64url');
     log(`formatting Kafka storage in ${kafkaLogDir} (cluster ${clusterId})`);
     await new Promise<void>((resolve, reject) => {
       const fmt = spawn(
