@@ -51,6 +51,21 @@ export const SEARCH_ATTRIBUTES = {
   OrderItem: 'Keyword',
 } as const;
 
+/**
+ * Dynamic-config values the dev server starts with (launcher and docker-compose.yml), each cutting
+ * what one workflow costs the server. Measured effects: README "Engine settings", docs/BENCHMARKS.md.
+ */
+export const TEMPORAL_DEV_DYNAMIC_CONFIG: Record<string, string> = {
+  // The CLI's dev server re-reads search-attribute metadata from SQLite on every task by default
+  // (so attributes registered a moment ago are visible at once). Ours are registered at start.
+  'system.forceSearchAttributesCacheRefreshOnRead': 'false',
+  // Hand an activity to the worker in the reply that schedules it (no matching round trip).
+  'system.enableActivityEagerExecution': 'true',
+  // One task-queue partition: with a single worker pool, extra partitions only add forwarding.
+  'matching.numTaskqueueReadPartitions': '1',
+  'matching.numTaskqueueWritePartitions': '1',
+};
+
 export const DEFAULT_PORTS = {
   kafka: 9092,
   kafkaController: 9093,

@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { Kafka, logLevel } from 'kafkajs';
-import { ENV, infraPorts, InfraPorts, loadConfig, SEARCH_ATTRIBUTES, TOPIC_PARTITIONS } from '../common/config';
+import { ENV, infraPorts, InfraPorts, loadConfig, SEARCH_ATTRIBUTES, TEMPORAL_DEV_DYNAMIC_CONFIG, TOPIC_PARTITIONS } from '../common/config';
 import { dataDir, dataPaths } from './paths';
 import { commandLineOf, defaultLog, delay, isAlive, Log } from './proc';
 import { provisionKafka, provisionTemporalCli } from './provision';
@@ -33,6 +33,8 @@ export const SERVERS: readonly Server[] = ['kafka', 'temporal'];
 export interface StackOptions {
   dataDir: string;
   ports: InfraPorts;
+  /** 'stock': the dev server without TEMPORAL_DEV_DYNAMIC_CONFIG (the benchmark compares both). */
+  temporalSettings?: 'tuned' | 'stock';
 }
 
 /** The stack the environment describes (ORDERS_DATA_DIR, ORDERS_*_PORT), with overrides. */
@@ -227,6 +229,9 @@ async function startTemporal(stack: StackOptions, log: Log): Promise<number> {
     '--sqlite-pragma',
     'synchronous=NORMAL',
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+    ...(stack.temporalSettings === 'stock'
+      ? []
+      : Object.entries(TEMPORAL_DEV_DYNAMIC_CONFIG).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`])),
   ];
   const pid = spawnServer('temporal', stack, bin, args);
   await waitReady('temporal', stack, pid, () => temporalReady(temporalAddressOf(stack), 'default'), 120_000, log);
