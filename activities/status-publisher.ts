@@ -1,45 +1,47 @@
 /**
  * Publishes order status changes to Kafka (topic order-status, key = orderId, so one order's
- * events stay in order). Called from an activity, never from workflow code.
+ * events stay in order). Called from activities, never from workflow code. Concurrent activities
+ * share produce requests (common/batching-producer.ts); each call resolves once its events are
+ * stored, so an activity that returns has published what it was handed.
  */
-import { Kafka, Producer } from 'kafkajs';
+import { Kafka } from 'kafkajs';
+import { BatchingProducer } from '../common/batching-producer';
 import { TOPICS } from '../common/config';
 import type { StatusEvent } from '../common/status';
 
 export interface StatusPublisher {
-  publish(event: StatusEvent): Promise<void>;
+  /** Publishes the events in the given order; resolves once all are stored. */
+  publish(events: readonly StatusEvent[]): Promise<void>;
 }
 
 export class KafkaStatusPublisher implements StatusPublisher {
-  private readonly producer: Producer;
-  private connected?: Promise<void>;
+  private readonly batcher: BatchingProducer;
 
   constructor(
     kafka: Kafka,
     private readonly topic: string = TOPICS.orderStatus,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    // A batch not stored in 10 s fails the activities in it; their retries publish again.
+    this.batcher = new BatchingProducer(kafka, { batchTimeoutMs: 10_000 });
   }
 
-  async publish(event: StatusEvent): Promise<void> {
-    // A failed connect is forgotten, so the next attempt (the activity's retry) connects afresh.
-    this.connected ??= this.producer.connect().catch((err: unknown) => {
-      this.connected = undefined;
-      throw err;
-    });
-    await this.connected;
-    await this.producer.send({ topic: this.topic, acks: -1, messages: [{ key: event.orderId, value: JSON.stringify(event) }] });
+  async publish(events: readonly StatusEvent[]): Promise<void> {
+    if (!events.length) return;
+    await this.batcher.send(
+      this.topic,
+      events.map((event) => ({ key: event.orderId, value: JSON.stringify(event) })),
+    );
   }
 
-  async disconnect(): Promise<void> {
-    if (this.connected) await this.producer.disconnect();
+  disconnect(): Promise<void> {
+    return this.batcher.disconnect();
   }
 }
 
 /** Keeps events in memory: for tests, and for running the worker without status events. */
 export class MemoryStatusPublisher implements StatusPublisher {
   readonly events: StatusEvent[] = [];
-  async publish(event: StatusEvent): Promise<void> {
-    this.events.push(event);
+  async publish(events: readonly StatusEvent[]): Promise<void> {
+    this.events.push(...events);
   }
 }

@@ -28,7 +28,7 @@ function grpcCode(err: unknown): number | undefined {
 }
 
 export async function startOrderWorkflow(client: Client, order: Order, stepDelayMs: number, taskQueue = TASK_QUEUE): Promise<StartOutcome> {
-  const input: ProcessOrderInput = { order, stepDelayMs };
+  const input: ProcessOrderInput = { order, stepDelayMs, statusEvents: 'plans' };
   try {
     await client.workflow.start('processOrder', {
       taskQueue,

@@ -59,3 +59,22 @@ export interface StatusEvent {
 export function isFinal(status: OrderStatus): boolean {
   return FINAL_STATUSES.includes(status);
 }
+
+/**
+ * The status events a step's activity publishes around its work. The workflow decides them (and
+ * their `seq`); the activity publishes `before` at the start of every attempt and, once the work is
+ * done, the outcome's events numbered from `nextSeq`, then returns those entries so the workflow
+ * records exactly what was published. Repeats across attempts carry the same `seq`: subscribers
+ * drop them. One step's events are stored before the step completes, so before the next step's.
+ */
+export interface StatusPlan {
+  before: StatusEvent[];
+  nextSeq: number;
+  /** A final state that follows a successful outcome at once (COMPLETED after SHIPPED, CANCELLED/FAILED after REFUNDED). */
+  then?: { status: OrderStatus; detail?: string };
+}
+
+/** What an activity published after its work; the workflow appends these to the order's steps. */
+export interface PublishedSteps {
+  statuses: StatusEntry[];
+}

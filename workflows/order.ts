@@ -1,165 +1,167 @@
 /**
  * processOrder: validation -> durable timer -> payment -> durable timer -> shipping.
  * Deterministic code only: no Node imports, no I/O; time comes from the workflow clock.
- * Each state change is recorded (status query, OrderStatus search attribute) and published to
- * Kafka through a local activity. A cancel update is accepted until shipping starts.
+ *
+ * Status events cost no history events of their own: the workflow hands each step's activity a
+ * StatusPlan (the states recorded since the last publication, and the seq its outcome starts at),
+ * the activity publishes them around its work and returns what it published. Only a final state
+ * that no activity carries (a cancel during a timer, a failure before any charge) is published
+ * through one local activity. OrderStatus is upserted at most once per workflow task, right before
+ * the workflow waits. A cancel update is accepted until shipping starts.
  */
-import {
-  ActivityFailure,
-  ActivityOptions,
-  ApplicationFailure,
-  CancellationScope,
-  condition,
-  isCancellation,
-  log,
-  proxyActivities,
-  proxyLocalActivities,
-  RetryPolicy,
-  setHandler,
-  sleep,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, log, proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
-import type { Order } from '../common/order';
 import { OrderStatusKey } from '../common/search-attributes';
-import { FailureType, isFinal, OrderStatus, OrderView } from '../common/status';
+import type { OrderStatus, OrderView, StatusEntry, StatusEvent, StatusPlan } from '../common/status';
 import { cancelUpdate, statusQuery } from '../common/workflow-api';
+import {
+  FAST,
+  failureOf,
+  finalStatusOf,
+  LOCAL_STATUS,
+  money,
+  newView,
+  OrderCancelled,
+  orderControls,
+  PAYMENT,
+  ProcessOrderInput,
+  REFUND,
+  SHIPPING,
+} from './order-shared';
+import { processOrderV1 } from './order-v1';
 
 export { cancelUpdate, statusQuery };
-
-export interface ProcessOrderInput {
-  order: Order;
-  /** Durable pause between steps, in ms; part of the input so it is fixed in history. */
-  stepDelayMs: number;
-}
-
-const retry: RetryPolicy = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' };
-
-/** One option set per timeout/retry class. */
-const FAST: ActivityOptions = { startToCloseTimeout: '10s', retry };
-const PAYMENT: ActivityOptions = { startToCloseTimeout: '30s', retry };
-/** Shipping gives up after a bounded number of attempts: then the charge is refunded. */
-const SHIPPING: ActivityOptions = { startToCloseTimeout: '60s', retry: { ...retry, maximumAttempts: 5 } };
-/** A refund must never be lost: it retries until it succeeds. */
-const REFUND: ActivityOptions = { startToCloseTimeout: '30s', retry: { ...retry, maximumInterval: '1m' } };
+export type { ProcessOrderInput };
 
 const acts = proxyActivities<OrderActivities>(FAST);
-/** Status events: local (no server round trip to schedule), retried until Kafka takes them. */
-const { publishStatus } = proxyLocalActivities<OrderActivities>({ startToCloseTimeout: '10s', retry });
+const { publishStatuses } = proxyLocalActivities<OrderActivities>(LOCAL_STATUS);
 
-const SHIPPING_STARTED: readonly OrderStatus[] = ['SHIPPING', 'SHIPPED', 'COMPLETED'];
+/** The order's states as recorded in the view, with what is still to be published. */
+class StatusLog {
+  private pending: StatusEvent[] = [];
+  private upserted?: OrderStatus;
 
-class OrderCancelled extends Error {}
+  constructor(private readonly view: OrderView) {}
 
-function money(n: number): string {
-  return n.toFixed(2);
+  /** Records a state the workflow itself reaches; it is published with the next plan or flush. */
+  add(status: OrderStatus, detail?: string): void {
+    const entry: StatusEntry = detail === undefined ? { status, at: Date.now() } : { status, at: Date.now(), detail };
+    this.push(entry);
+    this.pending.push({ orderId: this.view.orderId, seq: this.view.steps.length, ...entry });
+  }
+
+  /** Records states an activity already published (its outcome). */
+  adopt(entries: readonly StatusEntry[]): void {
+    for (const entry of entries) this.push(entry);
+  }
+
+  /** The plan for the next step's activity: the pending states, then its outcome's seq. */
+  plan(then?: { status: OrderStatus; detail?: string }): StatusPlan {
+    this.settle();
+    const before = this.pending;
+    this.pending = [];
+    return { before, nextSeq: this.view.steps.length + 1, ...(then ? { then } : {}) };
+  }
+
+  /** Publishes what is pending through one local activity (no step activity will carry it). */
+  async flush(): Promise<void> {
+    this.settle();
+    const events = this.pending;
+    this.pending = [];
+    if (events.length) await publishStatuses(events);
+  }
+
+  /** Upserts OrderStatus if it changed; called right before the workflow waits (once per task). */
+  settle(): void {
+    if (this.upserted === this.view.status) return;
+    this.upserted = this.view.status;
+    upsertSearchAttributes([{ key: OrderStatusKey, value: this.view.status }]);
+  }
+
+  private push(entry: StatusEntry): void {
+    this.view.status = entry.status;
+    this.view.steps.push(entry);
+  }
 }
 
-function failureOf(err: unknown): { type: string; message: string } {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) return { type: cause.type ?? FailureType.failed, message: cause.message };
-  return { type: FailureType.failed, message: cause instanceof Error ? cause.message : String(cause) };
+/** The states an activity's business failure published (ApplicationFailure details), if any. */
+function publishedBy(details: unknown[]): StatusEntry[] {
+  const first = details[0] as { statuses?: StatusEntry[] } | undefined;
+  return Array.isArray(first?.statuses) ? first.statuses : [];
 }
 
-export async function processOrder({ order, stepDelayMs }: ProcessOrderInput): Promise<OrderView> {
-  const view: OrderView = { orderId: order.orderId, workflowId: workflowInfo().workflowId, status: 'ACCEPTED', steps: [] };
-  let cancelRequested = false;
-  let timerScope: CancellationScope | undefined;
+export async function processOrder(input: ProcessOrderInput): Promise<OrderView> {
+  if (input.statusEvents !== 'plans') return processOrderV1(input);
+  const { order, stepDelayMs } = input;
+  const view = newView(order);
+  const { pause } = orderControls(order, view, stepDelayMs);
+  const statuses = new StatusLog(view);
+  const settle = (): void => statuses.settle();
+  const total = money(order.price * order.quantity);
 
-  const record = async (status: OrderStatus, detail?: string): Promise<void> => {
-    const at = Date.now();
-    view.status = status;
-    view.steps.push(detail === undefined ? { status, at } : { status, at, detail });
-    upsertSearchAttributes([{ key: OrderStatusKey, value: status }]);
-    await publishStatus({ orderId: order.orderId, status, seq: view.steps.length, at, ...(detail === undefined ? {} : { detail }) });
-  };
-
-  /** A durable timer between steps (Temporal `sleep`, never setTimeout) that a cancel cuts short. */
-  const pause = async (before: string): Promise<void> => {
-    if (stepDelayMs > 0 && !cancelRequested) {
-      try {
-        await CancellationScope.cancellable(async () => {
-          timerScope = CancellationScope.current();
-          await sleep(stepDelayMs, { summary: `Wait ${stepDelayMs}ms before ${before}` });
-        });
-      } catch (err) {
-        if (!isCancellation(err)) throw err;
-      } finally {
-        timerScope = undefined;
-      }
-    }
-    if (cancelRequested) throw new OrderCancelled();
-  };
-
-  setHandler(statusQuery, () => view);
-  setHandler(
-    cancelUpdate,
-    async () => {
-      cancelRequested = true;
-      timerScope?.cancel();
-      await condition(() => isFinal(view.status));
-      return view;
-    },
-    {
-      validator: () => {
-        if (isFinal(view.status)) throw new Error(`order ${order.orderId} is already ${view.status}`);
-        if (SHIPPING_STARTED.includes(view.status)) throw new Error(`order ${order.orderId} cannot be cancelled: shipping has started`);
-      },
-    },
-  );
-
-  await record('ACCEPTED');
+  statuses.add('ACCEPTED');
   log.info(`order ${order.orderId}: workflow started`);
 
-  const compensations: Array<() => Promise<void>> = [];
-  const compensate = async (): Promise<void> => {
-    // Undo in reverse order what succeeded so far (only the charge, today).
-    for (const undo of compensations.reverse()) await undo();
-  };
+  let charge: { chargeId: string; amount: number } | undefined;
   try {
-    await record('VALIDATING');
-    await acts.validateOrder.executeWithOptions({ ...FAST, summary: `Validate ${order.orderId}` }, [order]);
-    await record('VALIDATED');
+    statuses.add('VALIDATING');
+    const validated = await acts.validateOrder.executeWithOptions({ ...FAST, summary: `Validate ${order.orderId}` }, [order, statuses.plan()]);
+    statuses.adopt(validated.statuses);
 
-    await pause('payment');
-    await record('CHARGING');
-    const total = money(order.price * order.quantity);
-    const charge = await acts.chargePayment.executeWithOptions({ ...PAYMENT, summary: `Charge ${total} for ${order.orderId}` }, [order]);
-    view.chargeId = charge.chargeId;
-    compensations.push(async () => {
-      await acts.refundPayment.executeWithOptions({ ...REFUND, summary: `Refund ${total} for ${order.orderId}` }, [
+    await pause('payment', settle);
+    statuses.add('CHARGING');
+    const charged = await acts.chargePayment.executeWithOptions({ ...PAYMENT, summary: `Charge ${total} for ${order.orderId}` }, [
+      order,
+      statuses.plan(),
+    ]);
+    charge = { chargeId: charged.chargeId, amount: charged.amount };
+    view.chargeId = charged.chargeId;
+    statuses.adopt(charged.statuses);
+
+    await pause('shipping', settle);
+    statuses.add('SHIPPING');
+    // Once shipped the order is complete: the shipping step publishes COMPLETED right after SHIPPED.
+    const shipped = await acts.shipOrder.executeWithOptions({ ...SHIPPING, summary: `Ship ${order.orderId}` }, [
+      order,
+      statuses.plan({ status: 'COMPLETED' }),
+    ]);
+    view.trackingId = shipped.trackingId;
+    statuses.adopt(shipped.statuses);
+  } catch (err) {
+    const cancelled = err instanceof OrderCancelled;
+    const failure = cancelled ? undefined : failureOf(err);
+    const final: { status: OrderStatus; detail: string } = failure
+      ? { status: finalStatusOf(failure.type), detail: failure.message }
+      : { status: 'CANCELLED', detail: 'cancelled by the customer' };
+    if (failure) view.failure = { type: final.status, message: failure.message };
+
+    const published = failure ? publishedBy(failure.details) : [];
+    if (published.length) {
+      // The step that failed published the final state itself (REJECTED, PAYMENT_DECLINED).
+      statuses.adopt(published);
+    } else if (charge) {
+      // Undo the charge; the refund step publishes REFUNDED and then the final state.
+      const refunded = await acts.refundPayment.executeWithOptions({ ...REFUND, summary: `Refund ${total} for ${order.orderId}` }, [
         order,
         charge.chargeId,
         charge.amount,
+        statuses.plan(final),
       ]);
-      await record('REFUNDED', `refunded ${money(charge.amount)}`);
-    });
-    await record('CHARGED', charge.chargeId);
-
-    await pause('shipping');
-    await record('SHIPPING');
-    const shipment = await acts.shipOrder.executeWithOptions({ ...SHIPPING, summary: `Ship ${order.orderId}` }, [order]);
-    view.trackingId = shipment.trackingId;
-    await record('SHIPPED', shipment.trackingId);
-  } catch (err) {
-    if (err instanceof OrderCancelled) {
-      await compensate();
-      await record('CANCELLED', 'cancelled by the customer');
+      statuses.adopt(refunded.statuses);
+    } else {
+      statuses.add(final.status, final.detail);
+      await statuses.flush();
+    }
+    statuses.settle();
+    if (cancelled) {
       log.info(`order ${order.orderId}: cancelled`);
       return view;
     }
-    const failure = failureOf(err);
-    await compensate();
-    const final: OrderStatus =
-      failure.type === FailureType.rejected ? 'REJECTED' : failure.type === FailureType.paymentDeclined ? 'PAYMENT_DECLINED' : 'FAILED';
-    view.failure = { type: final, message: failure.message };
-    await record(final, failure.message);
-    log.warn(`order ${order.orderId}: ${final} (${failure.message})`);
-    throw ApplicationFailure.nonRetryable(failure.message, final, view);
+    log.warn(`order ${order.orderId}: ${final.status} (${final.detail})`);
+    throw ApplicationFailure.nonRetryable(final.detail, final.status, view);
   }
 
-  await record('COMPLETED');
+  statuses.settle();
   log.info(`order ${order.orderId}: completed`);
   return view;
 }

@@ -24,6 +24,7 @@ export function countedActivities(providers: Providers, statusPublisher = new Me
   const real = createActivities(providers, statusPublisher);
   return {
     publishStatus: jest.fn(real.publishStatus),
+    publishStatuses: jest.fn(real.publishStatuses),
     validateOrder: jest.fn(real.validateOrder),
     chargePayment: jest.fn(real.chargePayment),
     refundPayment: jest.fn(real.refundPayment),

@@ -14,6 +14,7 @@ import { processOrder, statusQuery } from '../../workflows';
 import { eventTypeNames, historyToFixture } from '../helpers/history';
 import { simulatedSetup } from '../helpers/order-worker';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
+import { Context } from '@temporalio/activity';
 import { TransientProviderError } from '../../activities/providers';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
@@ -35,13 +36,13 @@ function order(overrides: Partial<Order> = {}): Order {
   return { orderId: `t-${crypto.randomUUID().slice(0, 8)}`, item: 'Mechanical Keyboard', price: 150, quantity: 1, ...overrides };
 }
 
-async function run(o: Order, setup: ReturnType<typeof simulatedSetup>, fixture?: string) {
+async function run(o: Order, setup: ReturnType<typeof simulatedSetup>, fixture?: string, stepDelayMs = STEP_DELAY_MS) {
   const taskQueue = `orders-test-${crypto.randomUUID()}`;
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: setup.activities });
   const handle = await env.client.workflow.start(processOrder, {
     taskQueue,
     workflowId: workflowIdFor(o.orderId),
-    args: [{ order: o, stepDelayMs: STEP_DELAY_MS }],
+    args: [{ order: o, stepDelayMs, statusEvents: 'plans' }],
   });
   const outcome = await worker.runUntil(handle.result().then((view) => ({ view, error: undefined }), (error: unknown) => ({ view: undefined, error })));
   const history = await handle.fetchHistory();
@@ -80,6 +81,20 @@ test('happy path: validate, timer, charge, timer, ship, in that order; one charg
   expect(setup.activities.shipOrder).toHaveBeenCalledTimes(1);
   expect(setup.activities.refundPayment).not.toHaveBeenCalled();
   expect(setup.ledger.entries().filter((e) => e.orderId === o.orderId).map((e) => e.kind)).toEqual(['charge']);
+  // Every state was published once, in order, with seq 1..8, and matches what the query shows.
+  expect(setup.statuses.events.map((e) => [e.seq, e.status, e.at])).toEqual(view!.steps.map((s, i) => [i + 1, s.status, s.at]));
+});
+
+test('a happy order at step delay 0 costs at most 27 history events: no marker per state, one upsert per task at most', async () => {
+  const setup = simulatedSetup();
+  const { view, history } = await run(order(), setup, undefined, 0);
+  expect(view!.status).toBe('COMPLETED');
+  const types = eventTypeNames(history);
+  const count = (t: string): number => types.filter((x) => x === t).length;
+  expect(count('MARKER_RECORDED')).toBe(0);
+  expect(count('UPSERT_WORKFLOW_SEARCH_ATTRIBUTES')).toBeLessThanOrEqual(count('WORKFLOW_TASK_COMPLETED'));
+  expect(types.length).toBeLessThanOrEqual(27);
+  expect(setup.statuses.events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
 });
 
 test('invalid order: REJECTED, nothing charged or shipped', async () => {
@@ -164,7 +179,7 @@ test('status query shows the current step and the steps done while the order wai
     const handle = await env.client.workflow.start(processOrder, {
       taskQueue,
       workflowId: workflowIdFor(o.orderId),
-      args: [{ order: o, stepDelayMs: 60_000 }],
+      args: [{ order: o, stepDelayMs: 60_000, statusEvents: 'plans' }],
     });
     // Time does not skip until we wait on the result, so the workflow parks on its first timer.
     let view = await handle.query(statusQuery);
@@ -178,4 +193,50 @@ test('status query shows the current step and the steps done while the order wai
     const done = await handle.result();
     expect(done.status).toBe('COMPLETED');
   });
+});
+
+test('statuses published from activities keep their order and seq across an activity retry and a worker crash', async () => {
+  const setup = simulatedSetup();
+  const real = setup.activities.chargePayment.getMockImplementation()!;
+  const realShip = setup.activities.shipOrder.getMockImplementation()!;
+  // Charge: the first attempt publishes its CHARGING event, charges, then fails before answering
+  // (a retry). Ship: the first attempt publishes SHIPPING and then hangs without heartbeats, as on
+  // a worker that died; the server times it out after the heartbeat timeout and runs it again.
+  let chargeCalls = 0;
+  setup.activities.chargePayment.mockImplementation(async (o, plan) => {
+    chargeCalls += 1;
+    const result = await real(o, plan);
+    if (chargeCalls === 1) throw new TransientProviderError('answer lost after the charge');
+    return result;
+  });
+  let shipCalls = 0;
+  setup.activities.shipOrder.mockImplementation(async (o, plan) => {
+    shipCalls += 1;
+    if (shipCalls === 1) {
+      await setup.statuses.publish(plan!.before);
+      await Context.current().cancelled; // never answers, never heartbeats: ended at worker shutdown
+    }
+    return realShip(o, plan);
+  });
+  const o = order();
+  const { view, error } = await run(o, setup);
+  expect(error).toBeUndefined();
+  expect(view!.status).toBe('COMPLETED');
+  expect(chargeCalls).toBe(2);
+  expect(shipCalls).toBe(2);
+
+  const seqs = setup.statuses.events.map((e) => e.seq);
+  // At least once: the retried steps published their events again; never one ahead of its predecessor...
+  expect(seqs.length).toBeGreaterThan(8);
+  let highest = 0;
+  for (const seq of seqs) {
+    expect(seq).toBeLessThanOrEqual(highest + 1);
+    highest = Math.max(highest, seq);
+  }
+  // ...and a subscriber that drops repeats by seq sees every state once, gap-free, as the query shows them.
+  const seen = new Map<number, string>();
+  for (const e of setup.statuses.events) if (!seen.has(e.seq)) seen.set(e.seq, e.status);
+  expect([...seen.keys()]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  expect([...seen.values()]).toEqual(statuses(view!));
+  expect(setup.ledger.entries().filter((e) => e.kind === 'charge')).toHaveLength(1);
 });
