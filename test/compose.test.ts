@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { DEFAULT_PORTS, ENV, SEARCH_ATTRIBUTES, TOPIC_PARTITIONS, TOPICS } from '../common/config';
+import { DEFAULT_PORTS, ENV, SEARCH_ATTRIBUTES, TEMPORAL_DEV_DYNAMIC_CONFIG, TOPIC_PARTITIONS, TOPICS } from '../common/config';
 
 const COMPOSE_FILE = path.resolve(__dirname, '..', 'docker-compose.yml');
 const APP_SERVICES = ['gateway', 'bridge', 'worker'] as const;
@@ -304,5 +304,15 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
       registered[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
     expect(registered).toEqual({ ...SEARCH_ATTRIBUTES });
+  });
+
+  test('the Temporal dev server runs with the same dynamic-config values as the launcher', () => {
+    const values: Record<string, string> = {};
+    for (const pair of flagValues(temporalServer().words, '--dynamic-config-value')) {
+      const eq = pair.indexOf('=');
+      expect(eq).toBeGreaterThan(0);
+      values[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    expect(values).toEqual({ ...TEMPORAL_DEV_DYNAMIC_CONFIG });
   });
 });
