@@ -63,7 +63,7 @@ export function parseOrderEvent(message: KafkaMessage): Parsed {
   }
   const parsed = OrderPlacedEvent.safeParse(json);
   if (!parsed.success) return { ok: false, reason: `schema: ${describeZodError(parsed.error).message}` };
-  // Seed events carry no quantity; the schema's default fills it in.
+  // Events from the seed's producer (README "What this replaces") carry no quantity; the schema's default fills it in.
   return { ok: true, order: parsed.data.payload.order as Order };
 }
 

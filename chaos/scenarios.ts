@@ -1,6 +1,6 @@
 /**
  * The crash matrix's scenarios: the whole pipeline as separate OS processes on an isolated stack,
- * one component SIGKILLed partway through a stream of orders and restarted.
+ * one process or server SIGKILLed partway through a stream of orders and restarted.
  *
  *   gateway           gateway SIGKILLed and restarted; clients resend what was not acknowledged
  *   bridge            the only bridge SIGKILLed and restarted

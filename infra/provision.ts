@@ -178,10 +178,10 @@ export async function provisionTestServer(log: Log = defaultLog): Promise<string
   return script;
 }
 
-export type Component = 'kafka' | 'temporal' | 'test-server';
+export type ProvisionTarget = 'kafka' | 'temporal' | 'test-server';
 
-export async function provision(components: Component[], log: Log = defaultLog): Promise<void> {
-  for (const c of components) {
+export async function provision(targets: ProvisionTarget[], log: Log = defaultLog): Promise<void> {
+  for (const c of targets) {
     if (c === 'kafka') log(`Kafka jars: ${await provisionKafka(log)}`);
     if (c === 'temporal') log(`Temporal CLI: ${await provisionTemporalCli(log)}`);
     if (c === 'test-server') log(`time-skipping test server: ${await provisionTestServer(log)}`);
@@ -189,11 +189,11 @@ export async function provision(components: Component[], log: Log = defaultLog):
 }
 
 if (require.main === module) {
-  const wanted = process.argv.slice(2) as Component[];
-  const all: Component[] = ['kafka', 'temporal', 'test-server'];
+  const wanted = process.argv.slice(2) as ProvisionTarget[];
+  const all: ProvisionTarget[] = ['kafka', 'temporal', 'test-server'];
   const bad = wanted.filter((w) => !all.includes(w));
   if (bad.length) {
-    console.error(`unknown component(s): ${bad.join(', ')}; choose from ${all.join(', ')}`);
+    console.error(`unknown target(s): ${bad.join(', ')}; choose from ${all.join(', ')}`);
     process.exit(2);
   }
   provision(wanted.length ? wanted : all).catch((err: unknown) => {
