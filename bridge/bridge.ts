@@ -11,6 +11,7 @@
 import { Client } from '@temporalio/client';
 import { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { TOPICS } from '../common/config';
+import { CONSUMER_GROUPS } from '../common/names';
 import { Order, OrderPlacedEvent, describeZodError } from '../common/order';
 import { PermanentStartError, startOrderWorkflow, StartOutcome } from './starter';
 
@@ -62,7 +63,7 @@ export function parseOrderEvent(message: KafkaMessage): Parsed {
   }
   const parsed = OrderPlacedEvent.safeParse(json);
   if (!parsed.success) return { ok: false, reason: `schema: ${describeZodError(parsed.error).message}` };
-  // Seed events carry no quantity; the schema's default fills it in.
+  // Events from the seed's producer (README "What this replaces") carry no quantity; the schema's default fills it in.
   return { ok: true, order: parsed.data.payload.order as Order };
 }
 
@@ -79,7 +80,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   let inGroup = false;
 
   const consumer: Consumer = opts.kafka.consumer({
-    groupId: opts.groupId ?? 'order-bridge',
+    groupId: opts.groupId ?? CONSUMER_GROUPS.bridge,
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
     // Never give up on the group: a broker outage must not kill the bridge.
@@ -180,7 +181,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       }
     },
   });
-  log(`consuming ${topic} as group ${opts.groupId ?? 'order-bridge'}; step delay ${opts.stepDelayMs} ms`);
+  log(`consuming ${topic} as group ${opts.groupId ?? CONSUMER_GROUPS.bridge}; step delay ${opts.stepDelayMs} ms`);
 
   return {
     stats,

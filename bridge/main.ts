@@ -6,7 +6,7 @@ import { startBridge } from './bridge';
 
 const SHUTDOWN_GRACE_MS = 25_000;
 
-async function run(): Promise<void> {
+async function main(): Promise<void> {
   const config = loadConfig();
   const { client, connection } = await temporalClient(config);
   const bridge = await startBridge({
@@ -40,7 +40,7 @@ async function run(): Promise<void> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void shutdown(sig));
 }
 
-run().catch((err: unknown) => {
+main().catch((err: unknown) => {
   console.error('[bridge] fatal:', err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -5,7 +5,8 @@
  * loop is bounded by a deadline and an attempt count.
  */
 import WebSocket from 'ws';
-import { delay } from '../infra/proc';
+import { ClientRequest, frameOrderId, isRetryable, parseServerFrame, ReceivedFrame } from '../common/protocol';
+import { sleep } from '../infra/proc';
 
 export interface OrderSpec {
   orderId: string;
@@ -29,12 +30,7 @@ export interface OrderRecord {
   gaveUp?: string;
 }
 
-interface Frame {
-  event: string;
-  data: { orderId?: unknown; code?: unknown; message?: unknown };
-}
-
-type Answer = { kind: 'frame'; frame: Frame } | { kind: 'closed' };
+type Answer = { kind: 'frame'; frame: ReceivedFrame } | { kind: 'closed' };
 
 /** One WebSocket connection slot that reconnects on demand. */
 export class ResilientClient {
@@ -68,13 +64,9 @@ export class ResilientClient {
         done(ws);
       });
       ws.on('message', (raw) => {
-        let frame: Frame;
-        try {
-          frame = JSON.parse(raw.toString()) as Frame;
-        } catch {
-          return;
-        }
-        const orderId = typeof frame.data?.orderId === 'string' ? frame.data.orderId : undefined;
+        const frame = parseServerFrame(raw.toString());
+        if (!frame) return;
+        const orderId = frameOrderId(frame);
         if ((frame.event === 'orderAccepted' || frame.event === 'error') && orderId !== undefined) {
           const waiter = this.pending.get(orderId);
           if (waiter) {
@@ -115,7 +107,8 @@ export class ResilientClient {
         resolve(a);
       });
     });
-    ws.send(JSON.stringify({ event: 'placeOrder', data: { orderId: spec.orderId, item: spec.item, price: spec.price, quantity: spec.quantity } }));
+    const request: ClientRequest = { event: 'placeOrder', data: { orderId: spec.orderId, item: spec.item, price: spec.price, quantity: spec.quantity } };
+    ws.send(JSON.stringify(request));
     const a = await answer;
     if (!a) return { at, outcome: 'timeout' };
     if (a.kind === 'closed') return { at, outcome: 'closed' };
@@ -130,9 +123,6 @@ export class ResilientClient {
     this.pending.clear();
   }
 }
-
-/** Error codes after which the same order is resent (the protocol says so, or they are transient). */
-const RESEND_CODES = new Set(['KAFKA_UNAVAILABLE', 'SHUTTING_DOWN', 'RATE_LIMITED']);
 
 export interface PlaceOptions {
   url: string;
@@ -157,7 +147,7 @@ export async function placeOrders(specs: OrderSpec[], opts: PlaceOptions): Promi
   try {
     await Promise.all(
       records.map(async (record, i) => {
-        await delay(Math.max(0, started + (i * 1000) / opts.rate - Date.now()));
+        await sleep(Math.max(0, started + (i * 1000) / opts.rate - Date.now()));
         let backoff = 250;
         // Each order sticks to one connection slot (its reconnections included), like a real client would.
         const client = clients[i % clients.length];
@@ -169,11 +159,11 @@ export async function placeOrders(specs: OrderSpec[], opts: PlaceOptions): Promi
             opts.onAccepted?.(record);
             return;
           }
-          if (attempt.outcome === 'error' && !RESEND_CODES.has(attempt.code ?? '')) {
+          if (attempt.outcome === 'error' && !isRetryable(attempt.code ?? '')) {
             record.gaveUp = `refused with ${attempt.code}`;
             return;
           }
-          await delay(backoff + Math.floor(Math.random() * backoff));
+          await sleep(backoff + Math.floor(Math.random() * backoff));
           backoff = Math.min(2_000, backoff * 2);
         }
         record.gaveUp = `not acknowledged after ${record.attempts.length} attempts`;

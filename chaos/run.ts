@@ -26,7 +26,7 @@ const positiveInt = (name: string, raw: string): number => {
 async function main(): Promise<void> {
   const program = new Command()
     .name('chaos')
-    .description('Crash matrix: SIGKILL one component partway through a stream of orders, restart it, check nothing was lost or duplicated.')
+    .description('Crash matrix: SIGKILL one process or server partway through a stream of orders, restart it, check nothing was lost or duplicated.')
     .option('-n, --orders <n>', 'orders per scenario', String(DEFAULT_OPTIONS.orders))
     .addOption(new Option('-s, --scenario <name...>', `scenarios to run (default: ${SCENARIOS.join(' ')})`).choices([...ALL_SCENARIOS]))
     .option('--connections <n>', 'WebSocket connections', String(DEFAULT_OPTIONS.connections))

@@ -8,10 +8,11 @@
  * last status seen + 1. Status events are de-duplicated by seq, so nothing is reported twice.
  */
 import WebSocket from 'ws';
+import { ClientRequest, ErrorCode, isRetryable, OrderRequest, parseServerFrame, ReceivedFrame } from '../common/protocol';
 import { FINAL_STATUSES, ORDER_STATUSES, OrderStatus, OrderView, StatusEvent } from '../common/status';
 
-// The wire shape of an orderStatus event is the one the workflow publishes.
-export type { StatusEvent };
+// The wire shapes are the protocol's (an orderStatus event is the one the workflow publishes).
+export type { OrderRequest, StatusEvent };
 
 export interface GatewayError {
   code: string;
@@ -19,14 +20,6 @@ export interface GatewayError {
   orderId: string | null;
   field?: string;
 }
-
-export type OrderRequest = {
-  orderId: string;
-  item: string;
-  price: number;
-  quantity?: number;
-  customerId?: string;
-};
 
 /** How one tracked order ended. */
 export type TrackResult =
@@ -54,8 +47,6 @@ export interface ClientOptions {
   onConnection?: (state: 'open' | 'reconnecting' | 'closed', detail?: string) => void;
 }
 
-/** Gateway error codes after which the same request may simply be sent again later. */
-const RETRYABLE = new Set(['KAFKA_UNAVAILABLE', 'SHUTTING_DOWN', 'RATE_LIMITED']);
 const FINAL = new Set<string>(FINAL_STATUSES);
 const KNOWN = new Set<string>(ORDER_STATUSES);
 
@@ -75,19 +66,10 @@ interface Tracked {
   done: (result: TrackResult) => void;
 }
 
-interface Frame {
-  event: string;
-  data: Record<string, unknown>;
-}
-
-function isFrame(value: unknown): value is Frame {
-  return typeof value === 'object' && value !== null && typeof (value as Frame).event === 'string' && typeof (value as Frame).data === 'object' && (value as Frame).data !== null;
-}
-
 export class OrderClient {
   private ws?: WebSocket;
   private readonly tracked = new Map<string, Tracked>();
-  private readonly requests = new Map<string, Array<{ match: (f: Frame) => boolean; resolve: (f: Frame) => void }>>();
+  private readonly requests = new Map<string, Array<{ match: (f: ReceivedFrame) => boolean; resolve: (f: ReceivedFrame) => void }>>();
   private closedByUs = false;
   private reconnects = 0;
   private reconnectTimer?: NodeJS.Timeout;
@@ -193,7 +175,7 @@ export class OrderClient {
       if (this.tracked.get(t.orderId) !== t || t.events.length > 0) return;
       const answer = await this.request({ event: 'getOrder', data: { orderId: t.orderId } }, (f) => f.event === 'order' || f.event === 'error', 5_000);
       if (this.tracked.get(t.orderId) !== t || t.events.length > 0) return;
-      if (answer?.event !== 'error' || answer.data.code !== 'NOT_FOUND') return; // it exists (or we cannot tell): keep following
+      if (answer?.event !== 'error' || answer.data.code !== ErrorCode.notFound) return; // it exists (or we cannot tell): keep following
       if (Date.now() >= deadline) {
         this.finish(t, { kind: 'error', orderId: t.orderId, error: answer.data as unknown as GatewayError, events: t.events });
         return;
@@ -210,7 +192,7 @@ export class OrderClient {
     t.done(result);
   }
 
-  private request(frame: Frame, match: (f: Frame) => boolean, timeoutMs: number): Promise<Frame | null> {
+  private request(frame: ClientRequest, match: (f: ReceivedFrame) => boolean, timeoutMs: number): Promise<ReceivedFrame | null> {
     return new Promise((resolve) => {
       const key = String(frame.data.orderId);
       const list = this.requests.get(key) ?? [];
@@ -221,7 +203,7 @@ export class OrderClient {
       }, timeoutMs);
       const waiter = {
         match,
-        resolve: (f: Frame) => {
+        resolve: (f: ReceivedFrame) => {
           clearTimeout(timer);
           resolve(f);
         },
@@ -232,7 +214,7 @@ export class OrderClient {
     });
   }
 
-  private enqueue(frame: Frame): void {
+  private enqueue(frame: ClientRequest): void {
     this.queue.push(JSON.stringify(frame));
     this.flush();
   }
@@ -258,14 +240,8 @@ export class OrderClient {
   }
 
   private onMessage(text: string): void {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return;
-    }
-    if (!isFrame(parsed)) return;
-    const frame = parsed;
+    const frame = parseServerFrame(text);
+    if (!frame) return;
     const orderId = typeof frame.data.orderId === 'string' ? frame.data.orderId : null;
 
     if (orderId !== null) {
@@ -327,7 +303,7 @@ export class OrderClient {
   private onError(error: GatewayError): void {
     const targets = error.orderId !== null && error.orderId !== undefined ? [this.tracked.get(error.orderId)].filter((t): t is Tracked => !!t) : [...this.tracked.values()];
     for (const t of targets) {
-      if (RETRYABLE.has(error.code)) {
+      if (isRetryable(error.code)) {
         // Not stored / not served right now: the same request is safe to repeat.
         if (error.orderId === null && !t.pending) continue;
         clearTimeout(t.retryTimer);

@@ -3,6 +3,7 @@
  * Every process reads its settings from here; every setting can be overridden
  * by the environment variable named next to it (see README "Configuration").
  */
+import { DEFAULT_NAMESPACE } from './names';
 
 function envString(name: string, fallback: string): string {
   const value = process.env[name];
@@ -29,27 +30,9 @@ export const ENV = {
   stepDelayMs: 'STEP_DELAY_MS',
 } as const;
 
-export const TOPICS = {
-  orderPlacement: 'order-placement',
-  orderStatus: 'order-status',
-  orderPlacementDlq: 'order-placement.dlq',
-} as const;
-
-/** Partitions the launcher gives each topic (order-placement: at least 6 so the bridge can fan out). */
-export const TOPIC_PARTITIONS: Record<string, number> = {
-  [TOPICS.orderPlacement]: 6,
-  [TOPICS.orderStatus]: 3,
-  [TOPICS.orderPlacementDlq]: 1,
-};
-
-export const TASK_QUEUE = 'orders';
-
-/** Custom search attributes the workflow keeps current; the launcher registers them. */
-export const SEARCH_ATTRIBUTES = {
-  OrderId: 'Keyword',
-  OrderStatus: 'Keyword',
-  OrderItem: 'Keyword',
-} as const;
+// The fixed names (topics, task queue, consumer groups, search attributes) live in ./names;
+// re-exported here for the modules that read them with the rest of the configuration.
+export { SEARCH_ATTRIBUTES, TASK_QUEUE, TOPIC_PARTITIONS, TOPICS } from './names';
 
 /**
  * Dynamic-config values the dev server starts with (launcher and docker-compose.yml), each cutting
@@ -122,7 +105,7 @@ export function loadConfig(): AppConfig {
       .map((b) => b.trim())
       .filter(Boolean),
     temporalAddress: envString(ENV.temporalAddress, `127.0.0.1:${ports.temporal}`),
-    temporalNamespace: envString(ENV.temporalNamespace, 'default'),
+    temporalNamespace: envString(ENV.temporalNamespace, DEFAULT_NAMESPACE),
     gatewayPort: envInt(ENV.gatewayPort, DEFAULT_PORTS.gateway),
     bridgeHealthPort: envInt(ENV.bridgeHealthPort, DEFAULT_PORTS.bridgeHealth),
     stepDelayMs: envInt(ENV.stepDelayMs, 2000),

@@ -4,6 +4,7 @@
  * and the workflow/activities (types only).
  */
 import { z } from 'zod';
+import { OrderIdSchema } from './protocol';
 
 /** Largest accepted unit price: anything above is a typo or an attack, not an order. */
 export const MAX_PRICE = 1_000_000;
@@ -11,12 +12,6 @@ export const MAX_QUANTITY = 1_000;
 
 /** A UTF-16 surrogate without its partner: not text, and not encodable as UTF-8. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-export const OrderIdSchema = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(64, 'must be at most 64 characters')
-  .regex(/^[A-Za-z0-9#_.:-]+$/, 'may contain only letters, digits and # _ . : -');
 
 /** What a client sends in `placeOrder`. Unknown fields are refused so that typos are not silently dropped. */
 export const PlaceOrderInput = z.strictObject({
@@ -52,7 +47,8 @@ export const ORDER_PLACED = 'ORDER_PLACED';
 export const SCHEMA_VERSION = 1;
 
 /**
- * The Kafka event. Same shape as the seed's producer (`type`, `payload.order`, `payload.timestamp`);
+ * The Kafka event. Same shape as the seed's producer (the NestJS system this replaces, README "What this
+ * replaces"): `type`, `payload.order`, `payload.timestamp`;
  * our producer adds `eventId` and `schemaVersion`, which the seed's consumer ignores, and which the
  * bridge treats as optional so it reads the seed's events too.
  */

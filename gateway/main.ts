@@ -12,7 +12,7 @@ import { StatusFeed } from './status-feed';
 
 const SHUTDOWN_GRACE_MS = 25_000;
 
-async function run(): Promise<void> {
+async function main(): Promise<void> {
   const config = loadConfig();
   const kafka = kafkaClient(config, 'order-gateway');
   const producer = new OrderProducer(kafka);
@@ -46,7 +46,7 @@ async function run(): Promise<void> {
   console.log('[gateway] ready: following order-status');
 }
 
-run().catch((err: unknown) => {
+main().catch((err: unknown) => {
   console.error('[gateway] fatal:', err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -1,5 +1,11 @@
+/**
+ * The project's process and network toolkit: finding and running tools, signalling process groups,
+ * log tails, sleeping, loopback ports and HTTP probes. Used by infra, chaos and scripts (and meant for
+ * bench and the tests). Starting an app process (gateway, bridge, worker) is in ./app-process.
+ */
 import { spawn, SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 
@@ -125,8 +131,68 @@ export function commandLineOf(pid: number): string {
   }
 }
 
-export function delay(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** @deprecated The toolkit's name for this is `sleep`; kept until the tests switch over. */
+export const delay = sleep;
+
+/**
+ * Signals a whole process group (a process started with `detached: true` leads its own group, so
+ * its children, e.g. tsx's esbuild service or a JVM's helpers, go with it); falls back to the
+ * process alone when there is no such group.
+ */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Process groups SIGKILLed, and clean-ups run, if this process exits without stopping them itself. */
+const groupsToKillOnExit = new Set<number>();
+const exitCleanups = new Set<() => void>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const pid of groupsToKillOnExit) killGroup(pid, 'SIGKILL');
+    for (const cleanup of exitCleanups) cleanup();
+  });
+}
+
+/** Kill this process group (SIGKILL) when this process exits, unless `forgetOnExit` is called first. */
+export function killOnExit(pid: number): void {
+  groupsToKillOnExit.add(pid);
+  installExitHook();
+}
+
+export function forgetOnExit(pid: number): void {
+  groupsToKillOnExit.delete(pid);
+}
+
+/** Runs `cleanup` (synchronously) when this process exits; returns the function that cancels it. */
+export function onExit(cleanup: () => void): () => void {
+  exitCleanups.add(cleanup);
+  installExitHook();
+  return () => void exitCleanups.delete(cleanup);
+}
+
+/** The last lines of a log file, or '(no log)' when it cannot be read. */
+export function tailFile(file: string, lines = 20): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }
 
 /** A loopback port that was free a moment ago (the OS picks it). */
@@ -139,4 +205,45 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** True when something accepts connections on this loopback port. */
+export function portInUse(port: number, timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.setTimeout(timeoutMs);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Waits until something accepts connections on this loopback port; false when it does not within timeoutMs. */
+export async function waitForPort(port: number, timeoutMs: number, everyMs = 100): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await portInUse(port)) return true;
+    await sleep(everyMs);
+  }
+  return false;
+}
+
+/** GET a loopback URL: status code and body, or undefined when nothing answers within timeoutMs. */
+export function httpGet(url: string, timeoutMs = 2_000): Promise<{ status: number; body: string } | undefined> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', () => resolve(undefined));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+  });
+}
+
+/** True when GET url answers 200 (a /healthz probe). */
+export async function answers200(url: string, timeoutMs = 2_000): Promise<boolean> {
+  return (await httpGet(url, timeoutMs))?.status === 200;
 }

@@ -9,10 +9,9 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { cacheDir, cachePaths, REPO_ROOT, VERSIONS } from './paths';
-import { defaultLog, delay, findOnPath, freePort, Log, requireTool, runWithProgress } from './proc';
+import { defaultLog, findOnPath, freePort, Log, requireTool, runWithProgress, sleep, waitForPort } from './proc';
 
 const COMPLETE = '.complete';
 
@@ -111,23 +110,6 @@ export async function provisionTemporalCli(log: Log = defaultLog): Promise<strin
   return bin;
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const sock = net.connect(port, '127.0.0.1');
-      sock.once('connect', () => {
-        sock.destroy();
-        resolve(true);
-      });
-      sock.once('error', () => resolve(false));
-    });
-    if (ok) return true;
-    await delay(100);
-  }
-  return false;
-}
-
 /** JVM flags for a fast start: the SDK gives the test server ~5 s to answer. */
 const TEST_SERVER_JVM_FLAGS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xms64m', '-Xmx512m', '-Xss512k'];
 
@@ -161,7 +143,7 @@ async function recordClassArchive(dir: string, java: string, log: Log): Promise<
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const up = await waitForPort(port, 60_000);
   child.kill('SIGTERM');
-  await Promise.race([exited, delay(30_000)]);
+  await Promise.race([exited, sleep(30_000)]);
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   const ok = up && fs.existsSync(path.join(dir, 'app.jsa'));
   log(ok ? 'recorded a class-data-sharing archive for the test server' : 'no class-data archive recorded (start-up will be slower)');
@@ -196,10 +178,10 @@ export async function provisionTestServer(log: Log = defaultLog): Promise<string
   return script;
 }
 
-export type Component = 'kafka' | 'temporal' | 'test-server';
+export type ProvisionTarget = 'kafka' | 'temporal' | 'test-server';
 
-export async function provision(components: Component[], log: Log = defaultLog): Promise<void> {
-  for (const c of components) {
+export async function provision(targets: ProvisionTarget[], log: Log = defaultLog): Promise<void> {
+  for (const c of targets) {
     if (c === 'kafka') log(`Kafka jars: ${await provisionKafka(log)}`);
     if (c === 'temporal') log(`Temporal CLI: ${await provisionTemporalCli(log)}`);
     if (c === 'test-server') log(`time-skipping test server: ${await provisionTestServer(log)}`);
@@ -207,11 +189,11 @@ export async function provision(components: Component[], log: Log = defaultLog):
 }
 
 if (require.main === module) {
-  const wanted = process.argv.slice(2) as Component[];
-  const all: Component[] = ['kafka', 'temporal', 'test-server'];
+  const wanted = process.argv.slice(2) as ProvisionTarget[];
+  const all: ProvisionTarget[] = ['kafka', 'temporal', 'test-server'];
   const bad = wanted.filter((w) => !all.includes(w));
   if (bad.length) {
-    console.error(`unknown component(s): ${bad.join(', ')}; choose from ${all.join(', ')}`);
+    console.error(`unknown target(s): ${bad.join(', ')}; choose from ${all.join(', ')}`);
     process.exit(2);
   }
   provision(wanted.length ? wanted : all).catch((err: unknown) => {

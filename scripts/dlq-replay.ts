@@ -14,8 +14,9 @@ import * as crypto from 'node:crypto';
 import { Command } from 'commander';
 import { IHeaders, Kafka, KafkaMessage, logLevel } from 'kafkajs';
 import { loadConfig, TOPICS } from '../common/config';
+import { CONSUMER_GROUPS } from '../common/names';
 
-export const REPLAY_GROUP = 'order-dlq-replay';
+export const REPLAY_GROUP = CONSUMER_GROUPS.dlqReplay;
 
 export interface ReplayOptions {
   brokers: string[];

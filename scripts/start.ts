@@ -9,7 +9,7 @@ import { DEFAULT_PORTS } from '../common/config';
 import { stop, up } from '../infra/launcher';
 import { REPO_ROOT } from '../infra/paths';
 
-async function run(): Promise<void> {
+async function main(): Promise<void> {
   const infra = await up();
   console.log(`\n  WebSocket:   ws://127.0.0.1:${DEFAULT_PORTS.gateway}`);
   console.log(`  Temporal UI: http://127.0.0.1:${DEFAULT_PORTS.temporalUi}\n`);
@@ -38,7 +38,7 @@ async function run(): Promise<void> {
   }
 }
 
-run().catch((err: unknown) => {
+main().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -10,7 +10,7 @@ import { kafkaClient } from '../common/connections';
 import { installCompactLogger } from './logging';
 import { createOrderWorker } from './worker';
 
-async function run(): Promise<void> {
+async function main(): Promise<void> {
   installCompactLogger();
   const config = loadConfig();
   const settings = simulationSettingsFromEnv();
@@ -31,7 +31,7 @@ async function run(): Promise<void> {
   }
 }
 
-run().catch((err: unknown) => {
+main().catch((err: unknown) => {
   console.error('[worker] fatal:', err);
   process.exit(1);
 });

@@ -1,0 +1,116 @@
+/**
+ * The gateway's WebSocket protocol, NestJS ws-adapter style: every frame is {"event": name, "data": payload}.
+ * Client -> gateway: placeOrder, subscribeOrder, getOrder, cancelOrder.
+ * Gateway -> client: orderAccepted, orderStatus, subscribed, order, orderCancelled, error.
+ * The gateway validates with the schemas here; the clients (cli/, chaos/, bench/, the tests) build
+ * and read frames with the types here. The browser page (web/) mirrors them in JSDoc.
+ */
+import { z } from 'zod';
+import type { OrderView, StatusEvent } from './status';
+
+export const ORDER_ID_MAX_LENGTH = 64;
+
+/** An order id (and a customer id): 1-64 of letters, digits and # _ . : - */
+export const OrderIdSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(ORDER_ID_MAX_LENGTH, `must be at most ${ORDER_ID_MAX_LENGTH} characters`)
+  .regex(/^[A-Za-z0-9#_.:-]+$/, 'may contain only letters, digits and # _ . : -');
+
+export const ClientFrame = z.strictObject({
+  event: z.string().min(1).max(64),
+  data: z.unknown(),
+});
+
+export const OrderRef = z.strictObject({ orderId: OrderIdSchema });
+export const CancelOrderInput = OrderRef;
+export const SubscribeOrderInput = z.strictObject({
+  orderId: OrderIdSchema,
+  fromSeq: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1_000_000).default(1),
+});
+
+/** What a client puts in placeOrder's data (the gateway's full schema is PlaceOrderInput in ./order). */
+export interface OrderRequest {
+  orderId: string;
+  item: string;
+  price: number;
+  quantity?: number;
+  customerId?: string;
+}
+
+/** The frames a client sends. */
+export type ClientRequest =
+  | { event: 'placeOrder'; data: OrderRequest }
+  | { event: 'subscribeOrder'; data: { orderId: string; fromSeq: number } }
+  | { event: 'getOrder'; data: { orderId: string } }
+  | { event: 'cancelOrder'; data: { orderId: string } };
+
+export const ErrorCode = {
+  badJson: 'BAD_JSON',
+  badFrame: 'BAD_FRAME',
+  unknownEvent: 'UNKNOWN_EVENT',
+  invalidOrder: 'INVALID_ORDER',
+  rateLimited: 'RATE_LIMITED',
+  kafkaUnavailable: 'KAFKA_UNAVAILABLE',
+  shuttingDown: 'SHUTTING_DOWN',
+  invalidRequest: 'INVALID_REQUEST',
+  notFound: 'NOT_FOUND',
+  cannotCancel: 'CANNOT_CANCEL',
+  temporalUnavailable: 'TEMPORAL_UNAVAILABLE',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * Error codes after which the same request may simply be sent again later (the order was not
+ * stored, or not served right now): resending a placeOrder with the same orderId never creates a
+ * second order.
+ */
+export const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([ErrorCode.kafkaUnavailable, ErrorCode.shuttingDown, ErrorCode.rateLimited]);
+
+export function isRetryable(code: string): boolean {
+  return RETRYABLE_ERROR_CODES.has(code);
+}
+
+export interface ErrorData {
+  code: ErrorCode;
+  message: string;
+  orderId: string | null;
+  field?: string;
+}
+
+export type ServerFrame =
+  | { event: 'orderAccepted'; data: { orderId: string; workflowId: string } }
+  | { event: 'orderStatus'; data: StatusEvent }
+  | { event: 'subscribed'; data: { orderId: string } }
+  | { event: 'order'; data: OrderView }
+  | { event: 'orderCancelled'; data: { orderId: string } }
+  | { event: 'error'; data: ErrorData };
+
+export function errorFrame(code: ErrorCode, message: string, orderId: string | null = null, field?: string): ServerFrame {
+  return { event: 'error', data: field ? { code, message, orderId, field } : { code, message, orderId } };
+}
+
+/** A frame as a client receives it, before it trusts the payload: an event name and an object. */
+export interface ReceivedFrame {
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** Parses a text frame from the gateway; undefined when it is not JSON of the {event, data: object} shape. */
+export function parseServerFrame(text: string): ReceivedFrame | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { event, data } = value as { event?: unknown; data?: unknown };
+  if (typeof event !== 'string' || typeof data !== 'object' || data === null) return undefined;
+  return { event, data: data as Record<string, unknown> };
+}
+
+/** The orderId a received frame names, if any. */
+export function frameOrderId(frame: ReceivedFrame): string | undefined {
+  return typeof frame.data.orderId === 'string' ? frame.data.orderId : undefined;
+}

@@ -1,0 +1,100 @@
+/**
+ * The lifecycle of the gateway's WebSocket connections: each gets a token bucket and a liveness
+ * flag when it opens; a heartbeat pings every connection and drops the ones that did not answer the
+ * last ping; sending stops (and the connection is closed) when a reader falls too far behind; on
+ * shutdown every connection is closed with 1001.
+ */
+import { RawData, WebSocket } from 'ws';
+import type { ServerFrame } from '../common/protocol';
+import type { StatusEvent } from '../common/status';
+import { TokenBucket } from './rate-limit';
+
+export interface Conn {
+  ws: WebSocket;
+  isAlive: boolean;
+  bucket: TokenBucket;
+  sendStatus(event: StatusEvent): void;
+}
+
+export interface ConnectionOptions {
+  /** Token bucket per connection: burst size and sustained frames per second. */
+  rate: { burst: number; perSecond: number };
+  /** Above this many bytes queued for a slow reader, the gateway stops sending to it and closes it. */
+  maxBufferedBytes: number;
+  heartbeatMs: number;
+  log: (line: string) => void;
+  onFrame: (conn: Conn, raw: RawData, isBinary: boolean) => void;
+  /** A connection is gone (closed, or dropped by the heartbeat): free what it held. */
+  onGone: (conn: Conn) => void;
+}
+
+export class Connections {
+  private readonly conns = new Set<Conn>();
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(private readonly opts: ConnectionOptions) {
+    // A peer that did not answer the last ping is gone; free its resources.
+    this.heartbeat = setInterval(() => {
+      for (const conn of this.conns) {
+        if (!conn.isAlive) {
+          conn.ws.terminate();
+          this.conns.delete(conn);
+          opts.onGone(conn);
+          continue;
+        }
+        conn.isAlive = false;
+        conn.ws.ping();
+      }
+    }, opts.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  get size(): number {
+    return this.conns.size;
+  }
+
+  send(conn: Conn, frame: ServerFrame): void {
+    if (conn.ws.readyState !== WebSocket.OPEN) return;
+    if (conn.ws.bufferedAmount > this.opts.maxBufferedBytes) {
+      // A reader this far behind would make us buffer without bound: drop it (1008: policy).
+      conn.ws.close(1008, 'reader too slow');
+      return;
+    }
+    conn.ws.send(JSON.stringify(frame));
+  }
+
+  /** Takes a freshly upgraded WebSocket into the set. */
+  accept(ws: WebSocket): void {
+    const conn: Conn = {
+      ws,
+      isAlive: true,
+      bucket: new TokenBucket(this.opts.rate.burst, this.opts.rate.perSecond),
+      sendStatus: (event) => this.send(conn, { event: 'orderStatus', data: event }),
+    };
+    this.conns.add(conn);
+    ws.on('error', (err) => this.opts.log(`connection error: ${err.message}`));
+    ws.on('pong', () => (conn.isAlive = true));
+    ws.on('message', (raw, isBinary) => this.opts.onFrame(conn, raw, isBinary));
+    ws.on('close', () => {
+      this.conns.delete(conn);
+      this.opts.onGone(conn);
+    });
+  }
+
+  stopHeartbeat(): void {
+    clearInterval(this.heartbeat);
+  }
+
+  /** Closes every connection with 1001, giving the close handshakes up to 2 s. */
+  async closeAll(): Promise<void> {
+    for (const conn of this.conns) conn.ws.close(1001, 'gateway shutting down');
+    // Give the close handshakes a moment, so clients see 1001 rather than a dropped socket.
+    const handshakeDeadline = Date.now() + 2_000;
+    while (this.conns.size > 0 && Date.now() < handshakeDeadline) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  /** Drops whatever did not finish its close handshake. */
+  terminateAll(): void {
+    for (const conn of this.conns) conn.ws.terminate();
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Process control shared by the launcher's servers: each server runs as its own process-group
+ * leader with output to a log file and its pid in a pid file; "owned" means that pid is alive and
+ * its command line is that server's on that stack's data (so a reused pid is never signalled).
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { dataPaths } from './paths';
+import { commandLineOf, defaultLog, isAlive, killGroup, Log, sleep, tailFile } from './proc';
+import { stackOptions, StackOptions } from './stack';
+
+export type Server = 'kafka' | 'temporal';
+export const SERVERS: readonly Server[] = ['kafka', 'temporal'];
+
+/**
+ * A marker of each server's command line, so `down` never signals an unrelated process that reused
+ * a pid; the data dir must appear too, so one stack never signals another stack's server.
+ */
+const CMDLINE_MARK: Record<Server, string> = { kafka: 'kafka.Kafka', temporal: 'start-dev' };
+
+const pidFile = (s: Server, stack: StackOptions): string => path.join(dataPaths.run(stack.dataDir), `${s}.pid`);
+export const serverLogFile = (s: Server, stack: StackOptions = stackOptions()): string => path.join(dataPaths.logs(stack.dataDir), `${s}.log`);
+
+export function ownedPid(s: Server, stack: StackOptions = stackOptions()): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(pidFile(s, stack), 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined;
+    const cmdline = commandLineOf(pid);
+    if (cmdline.includes(CMDLINE_MARK[s]) && cmdline.includes(stack.dataDir + path.sep)) return pid;
+  } catch {
+    // no pid file
+  }
+  return undefined;
+}
+
+/** Spawns a server in its own process group with output to its log file, and records its pid. */
+export function spawnServer(s: Server, stack: StackOptions, command: string, args: string[]): number {
+  fs.mkdirSync(dataPaths.logs(stack.dataDir), { recursive: true });
+  fs.mkdirSync(dataPaths.run(stack.dataDir), { recursive: true });
+  const out = fs.openSync(serverLogFile(s, stack), 'a');
+  fs.writeSync(out, `\n=== ${new Date().toISOString()} starting ${s}: ${command} ${args.join(' ')}\n`);
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  if (child.pid === undefined) throw new Error(`could not start ${s} (${command})`);
+  child.unref();
+  fs.writeFileSync(pidFile(s, stack), `${child.pid}\n`);
+  return child.pid;
+}
+
+/** Waits until `check` answers true, failing early (with the log's tail) when the server exits. */
+export async function waitReady(s: Server, stack: StackOptions, pid: number, check: () => Promise<boolean>, timeoutMs: number, log: Log): Promise<void> {
+  const logFile = serverLogFile(s, stack);
+  const started = Date.now();
+  let lastNote = started;
+  while (Date.now() - started < timeoutMs) {
+    if (await check()) {
+      log(`${s} ready in ${((Date.now() - started) / 1000).toFixed(1)}s (pid ${pid}, log ${logFile})`);
+      return;
+    }
+    if (!isAlive(pid)) {
+      throw new Error(`${s} exited during start-up; last lines of ${logFile}:\n${tailFile(logFile, 25)}`);
+    }
+    if (Date.now() - lastNote > 10_000) {
+      log(`waiting for ${s} (${Math.round((Date.now() - started) / 1000)}s)`);
+      lastNote = Date.now();
+    }
+    await sleep(250);
+  }
+  throw new Error(`${s} did not become ready within ${timeoutMs / 1000}s; last lines of ${logFile}:\n${tailFile(logFile, 25)}`);
+}
+
+export interface StopServerOptions {
+  /** SIGTERM (default): graceful, then SIGKILL after graceMs. SIGKILL: a crash, right away. */
+  signal?: 'SIGTERM' | 'SIGKILL';
+  graceMs?: number;
+  log?: Log;
+}
+
+/** Stops one server of a stack if the launcher owns it; resolves once the process is gone. */
+export async function stopServer(s: Server, stack: StackOptions = stackOptions(), opts: StopServerOptions = {}): Promise<void> {
+  const log = opts.log ?? defaultLog;
+  const graceMs = opts.graceMs ?? 30_000;
+  const pid = ownedPid(s, stack);
+  if (pid === undefined) return;
+  const signal = opts.signal ?? 'SIGTERM';
+  log(`${signal === 'SIGKILL' ? 'killing' : 'stopping'} ${s} (pid ${pid})`);
+  killGroup(pid, signal);
+  const deadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(50);
+  if (isAlive(pid)) {
+    log(`${s} did not stop within ${graceMs / 1000}s; killing it`);
+    killGroup(pid, 'SIGKILL');
+    const killDeadline = Date.now() + 10_000;
+    while (isAlive(pid) && Date.now() < killDeadline) await sleep(50);
+  }
+  fs.rmSync(pidFile(s, stack), { force: true });
+}
+

@@ -1,0 +1,122 @@
+// @ts-check
+// The page's model of an order: its record (what the page remembers and shows), the protocol's
+// frames as the page reads them, and the rules derived from an order's status.
+
+/**
+ * A status step as the page keeps it (an orderStatus event without the orderId).
+ * @typedef {{ seq: number, status: string, at: number, detail?: string }} Step
+ */
+
+/**
+ * An error frame's data (common/protocol.ts ErrorData), or a page-side error such as NOT_CONNECTED.
+ * @typedef {{ code: string, message: string, orderId: string | null, field?: string }} PageError
+ */
+
+/**
+ * An order placed from this browser. `placing`: sent, not yet accepted by the gateway.
+ * `cancel`: idle, pending (cancelOrder sent), done (cancelled) or refused (CANNOT_CANCEL).
+ * @typedef {{
+ *   orderId: string,
+ *   workflowId?: string,
+ *   item: string,
+ *   price: number,
+ *   quantity: number,
+ *   placedAt: number,
+ *   placing: boolean,
+ *   status: string,
+ *   lastSeq: number,
+ *   steps: Step[],
+ *   cancel: 'idle' | 'pending' | 'done' | 'refused',
+ *   error?: { code: string, message: string },
+ * }} OrderRecord
+ */
+
+/**
+ * A frame from the gateway (common/protocol.ts ServerFrame), before the page trusts its payload.
+ * @typedef {{ event: string, data: Record<string, unknown> }} ReceivedFrame
+ */
+
+/** Statuses after which nothing more happens to an order (common/status.ts FINAL_STATUSES). */
+export const FINAL = ['COMPLETED', 'REJECTED', 'PAYMENT_DECLINED', 'CANCELLED', 'FAILED'];
+const SHIPPING_STARTED = ['SHIPPING', 'SHIPPED'];
+
+/** Error codes after which the same placeOrder may be sent again (common/protocol.ts RETRYABLE_ERROR_CODES). */
+export const RETRYABLE = ['KAFKA_UNAVAILABLE', 'SHUTTING_DOWN', 'RATE_LIMITED'];
+
+/** @type {Record<string, string>} */
+export const LABELS = {
+  PLACING: 'Placing',
+  ACCEPTED: 'Accepted',
+  VALIDATING: 'Validating',
+  VALIDATED: 'Validated',
+  CHARGING: 'Charging',
+  CHARGED: 'Charged',
+  SHIPPING: 'Shipping',
+  SHIPPED: 'Shipped',
+  COMPLETED: 'Completed',
+  REJECTED: 'Rejected',
+  PAYMENT_DECLINED: 'Payment declined',
+  REFUNDED: 'Refunded',
+  CANCELLED: 'Cancelled',
+  FAILED: 'Failed',
+};
+
+/** @type {Record<string, string>} */
+const TONES = {
+  COMPLETED: 'good',
+  REJECTED: 'bad',
+  PAYMENT_DECLINED: 'bad',
+  FAILED: 'bad',
+  REFUNDED: 'warn',
+  CANCELLED: 'warn',
+};
+
+/** @param {OrderRecord} o */
+export function isFinal(o) {
+  return FINAL.indexOf(o.status) >= 0;
+}
+
+/** @param {OrderRecord} o */
+export function shippingStarted(o) {
+  return o.steps.some((s) => SHIPPING_STARTED.indexOf(s.status) >= 0) || SHIPPING_STARTED.indexOf(o.status) >= 0;
+}
+
+/** @param {OrderRecord} o */
+export function canCancel(o) {
+  return !o.placing && !isFinal(o) && !shippingStarted(o) && o.cancel === 'idle';
+}
+
+/** @param {string} status */
+export function toneOf(status) {
+  if (TONES[status]) return TONES[status];
+  return status === 'PLACING' ? 'neutral' : 'progress';
+}
+
+/** @param {OrderRecord} o */
+export function workflowIdOf(o) {
+  return o.workflowId || 'order-' + o.orderId;
+}
+
+/**
+ * The order's run in the Temporal UI.
+ * @param {OrderRecord} o
+ * @param {{ temporalUiUrl: string, namespace: string }} config
+ */
+export function runUrl(o, config) {
+  return config.temporalUiUrl.replace(/\/+$/, '') + '/namespaces/' + encodeURIComponent(config.namespace) + '/workflows/' + encodeURIComponent(workflowIdOf(o));
+}
+
+/** A fresh order id, "web-" and 8 hex digits. */
+export function newOrderId() {
+  const bytes = new Uint8Array(4);
+  crypto.getRandomValues(bytes);
+  return 'web-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * What placeOrder carries for an order.
+ * @param {OrderRecord} o
+ */
+export function placement(o) {
+  return { orderId: o.orderId, item: o.item, price: o.price, quantity: o.quantity };
+}
