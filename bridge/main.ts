@@ -2,9 +2,8 @@
 import * as http from 'node:http';
 import { loadConfig } from '../common/config';
 import { kafkaClient, temporalClient } from '../common/connections';
+import { drainOnSignal } from '../common/shutdown';
 import { startBridge } from './bridge';
-
-const SHUTDOWN_GRACE_MS = 25_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -25,19 +24,11 @@ async function main(): Promise<void> {
     res.writeHead(404).end();
   });
   health.listen(config.bridgeHealthPort, process.env.BRIDGE_HOST ?? '127.0.0.1');
-  const shutdown = async (signal: string): Promise<void> => {
-    // Bounded: whatever has not drained by then is abandoned (Kafka redelivers; clients resend).
-    setTimeout(() => {
-      console.error(`[bridge] drain took longer than ${SHUTDOWN_GRACE_MS} ms; exiting`);
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS).unref();
-    console.log(`[bridge] ${signal}: finishing in-flight starts and committing`);
+  drainOnSignal('bridge', 'finishing in-flight starts and committing', async () => {
     health.close();
     await bridge.stop();
     await connection.close();
-    process.exit(0);
-  };
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void shutdown(sig));
+  });
 }
 
 main().catch((err: unknown) => {

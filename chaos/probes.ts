@@ -71,7 +71,6 @@ export async function sample<T>(probe: () => Promise<T>, stop: () => boolean, ev
   return seen;
 }
 
-
 /** Assignments as "[0,1,2] + [3,4,5]". */
 export function formatAssignments(assignments: Assignment[]): string {
   return assignments.map((m) => `[${m.partitions.join(',')}]`).join(' + ');

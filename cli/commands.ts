@@ -3,8 +3,8 @@
  * place many. Each takes the gateway URL and options and returns the outcome with its exit code, so
  * tests drive them without a child process.
  */
-import * as crypto from 'node:crypto';
 import { Presets, SingleBar } from 'cli-progress';
+import { newOrderId } from '../common/protocol';
 import { consoleOutput, Output, reportEnd, statusLine, temporalRunUrl } from './format';
 import { OrderClient, OrderRequest, TrackResult } from './order-client';
 import { BatchOutcome, EXIT, OrderOutcome, toOutcome } from './outcomes';
@@ -36,9 +36,6 @@ export interface ManyOptions extends Omit<PlaceOptions, 'orderId' | 'summary'> {
   progress?: boolean;
 }
 
-export function newOrderId(prefix = 'cli'): string {
-  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
-}
 
 /** The Temporal UI address the gateway advertises at /config.json, or null. */
 async function fetchUiConfig(wsUrl: string): Promise<{ temporalUiUrl: string; namespace: string } | null> {
@@ -89,7 +86,7 @@ async function followToEnd(
 export async function placeAndFollow(url: string, opts: PlaceOptions): Promise<OrderOutcome> {
   const output = opts.output ?? consoleOutput;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_SECONDS * 1000;
-  const request: OrderRequest = { orderId: opts.orderId ?? newOrderId(), item: opts.item, price: opts.price, quantity: opts.quantity ?? 1 };
+  const request: OrderRequest = { orderId: opts.orderId ?? newOrderId('cli'), item: opts.item, price: opts.price, quantity: opts.quantity ?? 1 };
   if (opts.customerId) request.customerId = opts.customerId;
 
   const client = await connected(url, output);

@@ -8,8 +8,9 @@
  * last status seen + 1. Status events are de-duplicated by seq, so nothing is reported twice.
  */
 import WebSocket from 'ws';
-import { ClientRequest, ErrorCode, isRetryable, OrderRequest, parseServerFrame, ReceivedFrame } from '../common/protocol';
+import { ClientRequest, ErrorCode, frameOrderId, isRetryable, OrderRequest, parseServerFrame, ReceivedFrame } from '../common/protocol';
 import { FINAL_STATUSES, ORDER_STATUSES, OrderStatus, OrderView, StatusEvent } from '../common/status';
+import { FramePacer } from './frame-pacer';
 
 // The wire shapes are the protocol's (an orderStatus event is the one the workflow publishes).
 export type { OrderRequest, StatusEvent };
@@ -73,9 +74,7 @@ export class OrderClient {
   private closedByUs = false;
   private reconnects = 0;
   private reconnectTimer?: NodeJS.Timeout;
-  private readonly queue: string[] = [];
-  private sendTimer?: NodeJS.Timeout;
-  private lastSendAt = 0;
+  private readonly pacer: FramePacer;
   private readonly opts: Required<Omit<ClientOptions, 'onConnection'>> & Pick<ClientOptions, 'onConnection'>;
 
   constructor(
@@ -83,6 +82,7 @@ export class OrderClient {
     opts: ClientOptions = {},
   ) {
     this.opts = { maxReconnects: 8, backoffMs: 250, maxBackoffMs: 5_000, framesPerSecond: 50, notFoundGraceMs: 3_000, ...opts };
+    this.pacer = new FramePacer(this.opts.framesPerSecond, () => this.ws);
   }
 
   /** Opens the connection; rejects with a readable message when the gateway cannot be reached. */
@@ -102,7 +102,7 @@ export class OrderClient {
         this.reconnects = 0;
         this.opts.onConnection?.('open');
         resolve();
-        this.flush();
+        this.pacer.flush();
       });
       ws.on('message', (raw) => this.onMessage(raw.toString()));
       ws.on('error', (err) => {
@@ -141,7 +141,7 @@ export class OrderClient {
   close(): void {
     this.closedByUs = true;
     clearTimeout(this.reconnectTimer);
-    clearTimeout(this.sendTimer);
+    this.pacer.pause();
     for (const t of this.tracked.values()) this.finish(t, { kind: 'connection', orderId: t.orderId, workflowId: t.workflowId, message: 'client closed', events: t.events });
     this.ws?.close();
     this.ws?.removeAllListeners('close');
@@ -215,34 +215,13 @@ export class OrderClient {
   }
 
   private enqueue(frame: ClientRequest): void {
-    this.queue.push(JSON.stringify(frame));
-    this.flush();
-  }
-
-  /** Sends queued frames, at most framesPerSecond, while the socket is open. */
-  private flush(): void {
-    if (this.sendTimer) return;
-    const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    const gap = 1000 / this.opts.framesPerSecond;
-    while (this.queue.length > 0) {
-      const wait = this.lastSendAt + gap - Date.now();
-      if (wait > 0) {
-        this.sendTimer = setTimeout(() => {
-          this.sendTimer = undefined;
-          this.flush();
-        }, wait);
-        return;
-      }
-      ws.send(this.queue.shift()!);
-      this.lastSendAt = Date.now();
-    }
+    this.pacer.push(frame);
   }
 
   private onMessage(text: string): void {
     const frame = parseServerFrame(text);
     if (!frame) return;
-    const orderId = typeof frame.data.orderId === 'string' ? frame.data.orderId : null;
+    const orderId = frameOrderId(frame) ?? null;
 
     if (orderId !== null) {
       const waiters = this.requests.get(orderId);
@@ -317,9 +296,7 @@ export class OrderClient {
 
   private onDropped(code: number, reason: string): void {
     this.ws = undefined;
-    clearTimeout(this.sendTimer);
-    this.sendTimer = undefined;
-    this.queue.length = 0; // everything is re-asked after the reconnect
+    this.pacer.clear(); // everything is re-asked after the reconnect
     if (this.closedByUs) return;
     if (this.tracked.size === 0) {
       this.opts.onConnection?.('closed', `${code}${reason ? ` ${reason}` : ''}`);

@@ -12,7 +12,8 @@
 import { EXIT } from './outcomes';
 import { runCli } from './flags';
 
-export { DEFAULT_TIMEOUT_SECONDS, followOrder, newOrderId, placeAndFollow, placeMany } from './commands';
+export { newOrderId } from '../common/protocol';
+export { DEFAULT_TIMEOUT_SECONDS, followOrder, placeAndFollow, placeMany } from './commands';
 export type { CommonOptions, ManyOptions, PlaceOptions } from './commands';
 export { buildProgram, DEFAULT_URL, runCli } from './flags';
 export { silentOutput, temporalRunUrl } from './format';

@@ -17,6 +17,11 @@ export const OrderIdSchema = z
   .max(ORDER_ID_MAX_LENGTH, `must be at most ${ORDER_ID_MAX_LENGTH} characters`)
   .regex(/^[A-Za-z0-9#_.:-]+$/, 'may contain only letters, digits and # _ . : -');
 
+/** A fresh order id: the prefix, "-" and 8 hex digits of a random UUID (e.g. "cli-3f9a0c1e"). */
+export function newOrderId(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
 export const ClientFrame = z.strictObject({
   event: z.string().min(1).max(64),
   data: z.unknown(),

@@ -5,12 +5,11 @@
 import { infraPorts, loadConfig } from '../common/config';
 import { kafkaClient, temporalClient } from '../common/connections';
 import { kafkaReady } from '../common/health';
+import { drainOnSignal } from '../common/shutdown';
 import { OrderLookup } from './order-lookup';
 import { OrderProducer } from './order-producer';
 import { startGateway } from './server';
 import { StatusFeed } from './status-feed';
-
-const SHUTDOWN_GRACE_MS = 25_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -29,19 +28,11 @@ async function main(): Promise<void> {
     temporalUi: { url: process.env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${infraPorts().temporalUi}`, namespace: config.temporalNamespace },
   });
   const feed = new StatusFeed(kafka, (event) => gateway.deliverStatus(event));
-  const shutdown = async (signal: string): Promise<void> => {
-    // Bounded: whatever has not drained by then is abandoned (Kafka redelivers; clients resend).
-    setTimeout(() => {
-      console.error(`[gateway] drain took longer than ${SHUTDOWN_GRACE_MS} ms; exiting`);
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS).unref();
-    console.log(`[gateway] ${signal}: draining`);
+  // Installed before the feed starts: a signal during start-up must still drain.
+  drainOnSignal('gateway', 'draining', async () => {
     await gateway.close();
     await Promise.allSettled([producer.disconnect(), feed.stop(), connection.close()]);
-    process.exit(0);
-  };
-  // Handlers first: a signal during start-up must still drain, not kill the process mid-request.
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void shutdown(sig));
+  });
   await feed.start();
   console.log('[gateway] ready: following order-status');
 }

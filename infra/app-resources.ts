@@ -54,7 +54,6 @@ export async function ensureSearchAttributes(address: string, namespace: string,
   }
 }
 
-
 type IndexedValueTypeName = keyof typeof temporal.api.enums.v1.IndexedValueType;
 
 /** Each custom search attribute's type as the operator API wants it (SEARCH_ATTRIBUTES names types as the CLI does: "Keyword"). */
