@@ -4,7 +4,7 @@
  * orders), and the history events per order by event type (a few completed runs fetched).
  */
 import { round } from './stats';
-import type { ConfigResult } from './types';
+import type { ConfigResult, Kind } from './types';
 
 export const COST_PROCS = ['gateway', 'bridge', 'worker', 'kafka', 'temporal'] as const;
 
@@ -18,13 +18,25 @@ export interface CostRow {
   historyEventsPerOrder?: number;
 }
 
-const costed = (r: ConfigResult): boolean => ['pipeline', 'raw-temporal', 'bare-engine', 'seed'].includes(r.kind) && r.completed > 0 && !!r.usage;
+/** The processes each kind of configuration puts to work (the others idle: their CPU is not the order's). */
+const INVOLVED: Partial<Record<Kind, readonly string[]>> = {
+  pipeline: COST_PROCS,
+  'raw-temporal': ['worker', 'kafka', 'temporal'],
+  'bare-engine': ['worker', 'temporal'],
+  seed: ['worker', 'kafka'],
+};
+
+const costed = (r: ConfigResult): boolean => INVOLVED[r.kind] !== undefined && r.completed > 0 && !!r.usage;
 
 export function costTable(results: ConfigResult[]): CostRow[] {
   return results.filter(costed).map((r) => {
     const cpuMsPerOrder: Record<string, number | null> = {};
     let total = 0;
     for (const p of COST_PROCS) {
+      if (!INVOLVED[r.kind]?.includes(p)) {
+        cpuMsPerOrder[p] = null;
+        continue;
+      }
       const u = r.usage?.procs[p];
       // The seed-style consumer runs inside the bench process: its CPU is the "worker" column.
       const seconds = u?.cpuSeconds ?? (p === 'worker' && r.kind === 'seed' ? r.usage?.procs.bench?.cpuSeconds : undefined);
@@ -47,7 +59,7 @@ const cell = (x: number | null | undefined): string => (x === null || x === unde
 export function costMarkdown(rows: CostRow[]): string[] {
   if (!rows.length) return [];
   const lines = [
-    'Per-order cost: CPU ms per completed order (process CPU over the configuration / orders completed; the seed-style consumer runs in the bench process, shown as worker).',
+    'Per-order cost: CPU ms per completed order (process CPU over the configuration / orders completed; only the processes the configuration uses; the seed-style consumer runs in the bench process, shown as worker).',
     '',
     `| configuration | done | ${COST_PROCS.join(' | ')} | total | history events |`,
     `| --- | --- | ${COST_PROCS.map(() => '---').join(' | ')} | --- | --- |`,

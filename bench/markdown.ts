@@ -52,17 +52,18 @@ export function markdown(report: BenchReport): string {
       }
       lines.push('');
     }
-    lines.push('Resources per configuration: CPU seconds · mean CPU % (100 = one core) · peak RSS MB; "machine" is the busy share of all cores and the CPU seconds no measured process used.');
+    lines.push('Resources per configuration: CPU seconds · mean CPU % (100 = one core) · peak RSS MB; "machine" is the busy share of all cores and the CPU seconds no measured process used; "wall": the whole configuration, start-up and clean-up included.');
     lines.push('');
-    lines.push(`| configuration | ${PROCS.join(' | ')} | machine |`);
-    lines.push(`| --- | ${PROCS.map(() => '---').join(' | ')} | --- |`);
+    lines.push(`| configuration | ${PROCS.join(' | ')} | machine | wall |`);
+    lines.push(`| --- | ${PROCS.map(() => '---').join(' | ')} | --- | --- |`);
     for (const r of report.results) {
       const u = r.usage;
       const cells = PROCS.map((p) => {
         const x = u?.procs[p];
         return x ? `${x.cpuSeconds} s · ${Math.round(x.meanCpuPct)}% · ${Math.round(x.peakRssMb)} MB` : '–';
       });
-      lines.push(`| ${r.id} | ${cells.join(' | ')} | ${u ? `${Math.round(u.machine.busyPct)}% busy, other ${u.machine.otherCpuSeconds} s` : '–'} |`);
+      const machine = u ? `${Math.round(u.machine.busyPct)}% busy, other ${u.machine.otherCpuSeconds} s` : '–';
+      lines.push(`| ${r.id} | ${cells.join(' | ')} | ${machine} | ${r.wallSeconds ?? '–'} s |`);
     }
     lines.push('');
     lines.push(...costMarkdown(report.costs));

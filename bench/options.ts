@@ -19,6 +19,7 @@ export interface Opts {
   stock: boolean;
   seedSeconds: number;
   drainTimeout: number;
+  budget: number;
   stallTimeout: number;
   gatewayPort: number;
   bridgePort: number;
@@ -44,6 +45,7 @@ const program = new Command()
   .option('--no-stock', 'skip the ceilings against a second dev server at stock settings')
   .option('--seed-seconds <s>', 'time cap for the seed-style consumer', int, 30)
   .option('--drain-timeout <s>', 'time cap of one configuration once its load is offered', int, 180)
+  .option('--budget <s>', 'time budget of the whole run: later configurations get shorter caps, or are skipped, to stay within it', int, 840)
   .option('--stall-timeout <s>', 'give up on a configuration when no workflow closed for this long', int, 60)
   .option('--gateway-port <n>', 'GATEWAY_PORT for the bench gateway', int, 3100)
   .option('--bridge-port <n>', 'BRIDGE_HEALTH_PORT for the bench bridge', int, 3101)
@@ -66,6 +68,7 @@ export function parseOptions(argv = process.argv): { opts: Opts; kinds: Set<SelK
       connections: 5,
       seedSeconds: 10,
       drainTimeout: 120,
+      budget: 600,
       stallTimeout: 30,
       idleConnections: 500,
       idleHold: 3,

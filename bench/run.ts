@@ -140,11 +140,21 @@ async function main(): Promise<void> {
       `run ${runId}: ${steps.map((s) => s.id).join(', ')}${kinds.has('idle') ? `, idle ${opts.idleConnections}` : ''}; ` +
         `${opts.orders} orders at delay 0, ${opts.slowOrders} at ${opts.slowDelay} ms, ${opts.connections} connections; logs in ${path.relative(REPO_ROOT, logDir)}`,
     );
+    const budgetEnd = startedAt.getTime() + opts.budget * 1000;
     const attempt = async (step: Step, target: TemporalTarget): Promise<void> => {
+      // The run stays within --budget: a configuration gets at most what is left of it (at least 20 s).
+      const left = budgetEnd - Date.now();
+      if (left < 20_000) {
+        notes.push(`${step.id} skipped: the run's time budget of ${opts.budget}s was used up`);
+        return;
+      }
+      ctx.drainTimeoutMs = Math.min(opts.drainTimeout * 1000, left);
       const start = loadAverage();
       try {
+        const began = Date.now();
         const result = await step.run(ctx, target);
         result.loadAvg = { start, end: loadAverage() };
+        result.wallSeconds = Math.round((Date.now() - began) / 1000);
         results.push(result);
       } catch (err) {
         progress.stop();

@@ -22,6 +22,8 @@ export interface ConfigResult {
   steadyThroughput?: number;
   /** Which dev-server settings a Temporal-backed configuration ran against. */
   temporalSettings?: 'tuned' | 'stock';
+  /** The configuration's whole wall time, app start-up and clean-up included. */
+  wallSeconds?: number;
   /** 1/5/15-minute load averages when the configuration started and ended. */
   loadAvg?: { start: number[]; end: number[] };
   throughputUnit: 'orders/s' | 'msgs/s';
