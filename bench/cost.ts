@@ -49,7 +49,8 @@ export function costTable(results: ConfigResult[]): CostRow[] {
       completed: r.completed,
       cpuMsPerOrder,
       totalCpuMsPerOrder: round(total, 1),
-      historyEventsPerOrder: r.historyPerOrder?.TOTAL,
+      // Runs of the earlier bench recorded one history as evidence.historyOfOneRun.
+      historyEventsPerOrder: r.historyPerOrder?.TOTAL ?? (r.evidence?.historyOfOneRun as Record<string, number> | undefined)?.TOTAL,
     };
   });
 }
@@ -91,6 +92,28 @@ export function historyMarkdown(results: ConfigResult[]): string[] {
   ];
   for (const t of types) lines.push(`| ${t} | ${cols.map((r) => r.historyPerOrder?.[t] ?? 0).join(' | ')} |`);
   lines.push(`| **total** | ${cols.map((r) => `**${r.historyPerOrder?.TOTAL ?? 0}**`).join(' | ')} |`);
+  lines.push('');
+  return lines;
+}
+
+/** Before/after per-order cost for the configurations both runs have (matched by id). */
+export function costComparisonMarkdown(baseline: { file: string; commit: string; startedAt: string; costs: CostRow[] }, after: CostRow[]): string[] {
+  const pairs = after.flatMap((a) => {
+    const b = baseline.costs.find((x) => x.id === a.id);
+    return b ? [[b, a] as const] : [];
+  });
+  if (!pairs.length) return [`No configuration of the baseline ${baseline.file} matches this run's ids.`, ''];
+  const arrow = (x: number | null | undefined, y: number | null | undefined): string => (x == null && y == null ? '–' : `${cell(x)} → ${cell(y)}`);
+  const lines = [
+    `Per-order cost before → after (before: ${baseline.file}, git ${baseline.commit}, ${baseline.startedAt}; CPU ms per completed order):`,
+    '',
+    `| configuration | ${COST_PROCS.join(' | ')} | total | history events |`,
+    `| --- | ${COST_PROCS.map(() => '---').join(' | ')} | --- | --- |`,
+  ];
+  for (const [b, a] of pairs) {
+    const procs = COST_PROCS.map((p) => arrow(b.cpuMsPerOrder[p], a.cpuMsPerOrder[p]));
+    lines.push(`| ${a.id} | ${procs.join(' | ')} | **${arrow(b.totalCpuMsPerOrder, a.totalCpuMsPerOrder)}** | ${arrow(b.historyEventsPerOrder, a.historyEventsPerOrder)} |`);
+  }
   lines.push('');
   return lines;
 }

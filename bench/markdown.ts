@@ -1,5 +1,5 @@
 /** The Markdown the bench prints: results, resources, per-order cost, history, ratios, targets. */
-import { costMarkdown, historyMarkdown } from './cost';
+import { costComparisonMarkdown, costMarkdown, historyMarkdown } from './cost';
 import type { BenchReport } from './report';
 import type { Percentiles } from './stats';
 
@@ -67,12 +67,14 @@ export function markdown(report: BenchReport): string {
     }
     lines.push('');
     lines.push(...costMarkdown(report.costs));
+    if (report.baseline) lines.push(...costComparisonMarkdown(report.baseline, report.costs));
     lines.push(...historyMarkdown(report.results));
   }
-  if (report.ratios.length) {
+  const ratios = report.ratios.filter((r) => r.value !== null);
+  if (ratios.length) {
     lines.push('| ratio | value |');
     lines.push('| --- | --- |');
-    for (const r of report.ratios) lines.push(`| ${r.name} | ${r.value === null ? '–' : r.value} |`);
+    for (const r of ratios) lines.push(`| ${r.name} | ${r.value} |`);
     lines.push('');
   }
   if (report.idle) {

@@ -28,6 +28,7 @@ export interface Opts {
   sampleMs: number;
   out: string;
   chart?: string;
+  baseline?: string;
   progress: boolean;
   allowShared?: boolean;
 }
@@ -54,6 +55,7 @@ const program = new Command()
   .option('--sample-ms <n>', 'CPU/RSS sampling interval', int, 500)
   .option('--out <dir>', 'where the JSON result goes', 'bench-results')
   .option('--chart <file>', 'PNG chart (default docs/bench.png; with --quick, next to the JSON)')
+  .option('--baseline <json>', "an earlier run's bench-results JSON: print the per-order cost before -> after")
   .option('--no-progress', 'no progress bars')
   .option('--allow-shared', 'run even if another bridge is consuming as group order-bridge');
 

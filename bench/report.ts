@@ -29,6 +29,8 @@ export interface BenchReport {
   results: ConfigResult[];
   /** CPU ms per completed order by process, per Temporal-backed configuration. */
   costs: CostRow[];
+  /** --baseline: an earlier run's cost table, printed before/after beside this one. */
+  baseline?: { file: string; commit: string; startedAt: string; costs: CostRow[] };
   ratios: Ratio[];
   targets: Target[];
   idle?: IdleResult;
@@ -52,4 +54,10 @@ export function writeJson(dir: string, name: string, report: BenchReport): strin
   const file = path.join(dir, name);
   fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   return file;
+}
+
+/** An earlier run's JSON, for a before/after cost table (its cost table is recomputed from its results). */
+export function readBaseline(file: string, toCosts: (results: ConfigResult[]) => CostRow[]): BenchReport['baseline'] {
+  const old = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<BenchReport>;
+  return { file, commit: old.git?.commit ?? 'unknown', startedAt: old.startedAt ?? 'unknown', costs: toCosts(old.results ?? []) };
 }

@@ -30,7 +30,7 @@ import { BRIDGE_GROUP } from './pipeline';
 import { planSteps, Step } from './plan';
 import { choosePort, findServerPid, killAllChildren, REPO_ROOT } from './procs';
 import { Progress } from './progress';
-import { BenchReport, machineInfo, writeJson } from './report';
+import { BenchReport, machineInfo, readBaseline, writeJson } from './report';
 import { withStockServer } from './stock-server';
 import type { ConfigResult, IdleResult } from './types';
 import { computeRatios, computeTargets } from './verdicts';
@@ -197,6 +197,7 @@ async function main(): Promise<void> {
     serverPids,
     results,
     costs: costTable(results),
+    baseline: opts.baseline ? readBaseline(opts.baseline, costTable) : undefined,
     ratios: results.length ? computeRatios(results, plan) : [],
     targets: computeTargets(results, plan, idle),
     idle,
