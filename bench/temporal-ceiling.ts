@@ -2,14 +2,16 @@
  * The engine ceilings: workflows started straight on Temporal by a bare client, no gateway, Kafka
  * or bridge in front, against one dev server (tuned or stock):
  *  - bare engine: bench/bare-workflow.ts (three no-op activities) on the bench's bare worker;
- *  - raw Temporal: processOrder on the order worker, at a given step delay.
+ *  - raw Temporal: processOrder on the order worker, at a given step delay, started with the
+ *    bridge's own start call (bridge/starter.ts: same input, memo and search attributes), so it runs
+ *    the same workflow path as the pipeline whatever that input grows into.
  * Starts are fire-and-forget: each start is issued without waiting for the earlier ones (at most
  * START_WINDOW start requests in flight, or paced at an offered rate), and completions are counted
  * through visibility, so neither the client's concurrency nor the workflows' duration bounds the
  * start rate: the rate measured is what the server and worker complete.
  */
 import { performance } from 'node:perf_hooks';
-import { TASK_QUEUE } from '../common/config';
+import { startOrderWorkflow } from '../bridge/starter';
 import { workflowIdFor } from '../common/order';
 import { BARE_TASK_QUEUE } from './bare-activities';
 import { BenchContext, cleanUp, cpuLine, drainNote, makeOrders, serverTargets, startApps, stopApps, TemporalTarget } from './context';
@@ -65,7 +67,7 @@ export async function runTemporalCeiling(ctx: BenchContext, spec: CeilingSpec): 
       const started = (
         bare
           ? target.client.workflow.start('bareThreeActivities', { taskQueue: BARE_TASK_QUEUE, workflowId, args: [] })
-          : target.client.workflow.start('processOrder', { taskQueue: TASK_QUEUE, workflowId, args: [{ order, stepDelayMs }] })
+          : startOrderWorkflow(target.client, order, stepDelayMs)
       ).then(
         () => {
           ack.push(performance.now() - p0);
