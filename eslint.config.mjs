@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts'],
+    files: ['workflows/**/*.ts', 'bench/bare-workflow.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -12,6 +12,7 @@ import type { Kind } from './types';
 const COLORS: Record<Kind, string> = {
   pipeline: '#3b6fd4',
   'raw-temporal': '#2e9d6a',
+  'bare-engine': '#7b52c4',
   'raw-kafka': '#e08a1e',
   seed: '#c0392b',
 };
@@ -30,7 +31,7 @@ export function renderChart(report: BenchReport, file: string, width = 1400, hei
     title: [
       {
         text: `Order pipeline benchmark: ${report.machine.cores} cores, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC`,
-        subtext: `throughput per configuration (log scale; blue pipeline, green raw Temporal, orange raw Kafka msgs/s, red seed-style consumer)`,
+        subtext: `throughput per configuration (steady rate at step delays > 0; log scale; blue pipeline, purple bare engine, green raw Temporal processOrder, orange raw Kafka msgs/s, red seed-style consumer)`,
         left: 'center',
         top: 8,
       },
@@ -55,7 +56,7 @@ export function renderChart(report: BenchReport, file: string, width = 1400, hei
         type: 'bar',
         xAxisIndex: 0,
         yAxisIndex: 0,
-        data: results.map((r) => ({ value: positive(r.throughput), itemStyle: { color: COLORS[r.kind] } })),
+        data: results.map((r) => ({ value: positive(r.stepDelayMs && r.steadyThroughput ? r.steadyThroughput : r.throughput), itemStyle: { color: COLORS[r.kind] } })),
         label: { show: true, position: 'top', fontSize: 11, formatter: (p: { value: unknown }) => (p.value === null ? '' : String(p.value)) },
       },
       ...(['p50', 'p95', 'p99'] as const).map((k, i) => ({

@@ -1,5 +1,8 @@
-/** Kafka helpers for the bench: fresh topics, consumer-group lag and membership. */
+/** Kafka helpers for the bench: fresh topics, consumer-group lag and membership, order events. */
+import * as crypto from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
+import { orderPlacedEvent } from '../common/order';
+import type { BenchOrder } from './ws-load';
 import { sleep } from './stats';
 
 export function benchKafka(brokers: string[], clientId: string): Kafka {
@@ -70,4 +73,10 @@ export async function waitForNoLag(kafka: Kafka, groupId: string, topic: string,
     lag = await groupLag(kafka, groupId, topic);
   }
   return { initial, final: lag };
+}
+
+/** An ORDER_PLACED event as the gateway writes it (key, value, eventId header). */
+export function eventMessage(order: BenchOrder): { key: string; value: string; headers: Record<string, string> } {
+  const eventId = crypto.randomUUID();
+  return { key: order.orderId, value: JSON.stringify(orderPlacedEvent(order, eventId, Date.now())), headers: { eventId } };
 }

@@ -12,12 +12,13 @@ import { sleep } from './stats';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
-export type AppName = 'gateway' | 'bridge' | 'worker';
+export type AppName = 'gateway' | 'bridge' | 'worker' | 'bare-worker';
 
 const ENTRY: Record<AppName, string> = {
   gateway: 'gateway/main.ts',
   bridge: 'bridge/main.ts',
   worker: 'worker/main.ts',
+  'bare-worker': 'bench/bare-worker.ts',
 };
 
 export interface AppProcess {
@@ -68,11 +69,19 @@ export function httpGet(url: string, timeoutMs = 2_000): Promise<{ status: numbe
   });
 }
 
-export async function startApp(name: AppName, env: NodeJS.ProcessEnv, logDir: string, ready: Readiness, timeoutMs = 120_000): Promise<AppProcess> {
+/** `preload`: extra modules loaded before the entry (node --import), e.g. the event-loop probe. */
+export async function startApp(
+  name: AppName,
+  env: NodeJS.ProcessEnv,
+  logDir: string,
+  ready: Readiness,
+  timeoutMs = 120_000,
+  preload: string[] = [],
+): Promise<AppProcess> {
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `${name}.log`);
   const out = fs.createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY[name]], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...preload.flatMap((m) => ['--import', m]), ENTRY[name]], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,84 +1,39 @@
 /**
- * `npm run bench`: one command, one run. Starts its own gateway, bridge and worker processes,
- * measures the pipeline at full speed and at a fixed offered rate for each step delay, measures
- * the raw Temporal and raw Kafka ceilings and a seed-style consumer on the same machine in the
- * same run, and writes bench-results/<timestamp>.json, a Markdown table and docs/bench.png.
+ * `npm run bench`: one command, one run. Starts its own gateway, bridge and worker processes and
+ * measures, in the same run on the same machine: raw Kafka, the bare-engine ceiling and raw
+ * Temporal processOrder (against the launcher's tuned dev server and against a second dev server
+ * at stock settings), the pipeline at full speed, at a fixed offered rate and at the seed's own
+ * step delays, the seed-style consumer, and the gateway's RSS with idle connections. Writes
+ * bench-results/<timestamp>.json, prints Markdown tables (with a per-order cost table) and draws
+ * docs/bench.png. The configurations and their ids: plan.ts.
  *
- *   npm run bench                                   # the full default run (2000 orders x 20 conns)
- *   npm run bench -- --orders 200 --connections 5 --quick
- *   npm run bench -- --idle-connections 5000        # separate mode: gateway RSS with idle sockets
+ *   npm run bench                                   # the full default run (about 10 min on a quiet 2-core machine, capped by --budget)
+ *   npm run bench -- --quick                        # a quick check with small counts
+ *   npm run bench -- --only idle                    # only the idle-connection RSS check
  *
- * Kafka and Temporal are shared: the bench never stops them (it starts them with the launcher only
- * when they are down, and leaves them running). Runs are isolated by order ids that carry a run id.
+ * Kafka and the tuned Temporal are shared: the bench never stops them (it starts them with the
+ * launcher only when they are down, and leaves them running). Runs are isolated by ids carrying a run id.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, TASK_QUEUE } from '../common/config';
 import { kafkaReady, temporalReady } from '../common/health';
 import { renderChart } from './chart';
+import { BenchContext, loadAverage, TemporalTarget } from './context';
+import { costTable } from './cost';
+import { runIdleConnections } from './idle-connections';
 import { benchKafka, deleteTopics, groupMembers } from './kafka-util';
+import { markdown } from './markdown';
+import { parseOptions } from './options';
+import { BRIDGE_GROUP } from './pipeline';
+import { planSteps, Step } from './plan';
 import { choosePort, findServerPid, killAllChildren, REPO_ROOT } from './procs';
 import { Progress } from './progress';
-import { BenchReport, computeRatios, computeTargets, machineInfo, markdown, writeJson } from './report';
-import { BenchContext, runIdleConnections, runPipeline, runRawKafka, runRawTemporal, runSeedBaseline } from './scenarios';
+import { BenchReport, machineInfo, readBaseline, writeJson } from './report';
+import { withStockServer } from './stock-server';
 import type { ConfigResult, IdleResult } from './types';
-
-const int = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
-  return n;
-};
-const intList = (v: string): number[] => v.split(',').map((x) => int(x.trim()));
-
-const KINDS = ['kafka', 'seed', 'temporal', 'pipeline'] as const;
-type SelKind = (typeof KINDS)[number];
-
-const program = new Command()
-  .name('bench')
-  .description('Benchmark the order pipeline against raw Temporal, raw Kafka and a seed-style consumer')
-  .option('--orders <n>', 'orders per configuration', int, 2000)
-  .option('--connections <n>', 'WebSocket connections', int, 20)
-  .option('--rate <n>', 'offered orders/s for the fixed-rate configurations', int, 300)
-  .option('--delays <ms,...>', 'step delays (STEP_DELAY_MS) to measure', intList, [0, 1000])
-  .option('--quick', 'a quick check: 200 orders over 5 connections unless given, short caps, chart into the results dir')
-  .option('--only <kinds>', `comma list of configuration kinds to run: ${KINDS.join(', ')}`)
-  .option('--seed-seconds <s>', 'time cap for the seed-style consumer when the step delay is > 0', int, 30)
-  .option('--drain-timeout <s>', 'longest wait for one configuration to complete', int, 300)
-  .option('--stall-timeout <s>', 'give up on a configuration when no workflow closed for this long', int, 60)
-  .option('--ceiling-concurrency <n>', 'concurrent starts for the raw Temporal ceiling (default: --connections)', int)
-  .option('--gateway-port <n>', 'GATEWAY_PORT for the bench gateway', int, 3100)
-  .option('--bridge-port <n>', 'BRIDGE_HEALTH_PORT for the bench bridge', int, 3101)
-  .option('--idle-connections <n>', 'separate mode: open this many idle connections and report the gateway RSS', int)
-  .option('--idle-hold <s>', 'seconds to hold the idle connections open', int, 15)
-  .option('--sample-ms <n>', 'CPU/RSS sampling interval', int, 500)
-  .option('--out <dir>', 'where the JSON result goes', 'bench-results')
-  .option('--chart <file>', 'PNG chart (default docs/bench.png; with --quick, next to the JSON)')
-  .option('--no-progress', 'no progress bars')
-  .option('--allow-shared', 'run even if another bridge is consuming as group order-bridge');
-
-interface Opts {
-  orders: number;
-  connections: number;
-  rate: number;
-  delays: number[];
-  quick?: boolean;
-  only?: string;
-  seedSeconds: number;
-  drainTimeout: number;
-  stallTimeout: number;
-  ceilingConcurrency?: number;
-  gatewayPort: number;
-  bridgePort: number;
-  idleConnections?: number;
-  idleHold: number;
-  sampleMs: number;
-  out: string;
-  chart?: string;
-  progress: boolean;
-  allowShared?: boolean;
-}
+import { computeRatios, computeTargets } from './verdicts';
 
 function gitInfo(): { commit: string; modified: string[] } {
   try {
@@ -95,9 +50,9 @@ function gitInfo(): { commit: string; modified: string[] } {
 
 const portOf = (address: string, fallback: number): number => Number(address.split(':').pop()) || fallback;
 
-async function ensureServers(progress: Progress, needTemporal: boolean, notes: string[]): Promise<void> {
+async function ensureServers(progress: Progress, notes: string[]): Promise<void> {
   const config = loadConfig();
-  const [k, t] = await Promise.all([kafkaReady(config.kafkaBrokers), needTemporal ? temporalReady(config.temporalAddress, config.temporalNamespace) : true]);
+  const [k, t] = await Promise.all([kafkaReady(config.kafkaBrokers), temporalReady(config.temporalAddress, config.temporalNamespace)]);
   if (k && t) return;
   progress.log(`Kafka ${k ? 'up' : 'down'}, Temporal ${t ? 'up' : 'down'}: starting what is down with the launcher (left running afterwards)`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'infra/launcher.ts', 'up', '--detach'], { cwd: REPO_ROOT, stdio: 'inherit', timeout: 15 * 60_000 });
@@ -105,25 +60,27 @@ async function ensureServers(progress: Progress, needTemporal: boolean, notes: s
   notes.push('Kafka/Temporal were down; the bench started them with `infra/launcher.ts up --detach` and left them running');
 }
 
-async function main(): Promise<void> {
-  program.parse();
-  const opts = program.opts<Opts>();
-  if (opts.quick) {
-    if (program.getOptionValueSource('orders') === 'default') opts.orders = 200;
-    if (program.getOptionValueSource('connections') === 'default') opts.connections = 5;
-    if (program.getOptionValueSource('seedSeconds') === 'default') opts.seedSeconds = 10;
-    if (program.getOptionValueSource('drainTimeout') === 'default') opts.drainTimeout = 120;
-    if (program.getOptionValueSource('stallTimeout') === 'default') opts.stallTimeout = 30;
+/** Notes about other consumers and pollers that would take some of the bench's work. */
+async function checkShared(ctx: BenchContext, connection: Connection, needsGroup: boolean, allowShared: boolean, notes: string[]): Promise<void> {
+  if (needsGroup) {
+    const members = await groupMembers(ctx.kafka, BRIDGE_GROUP);
+    if (members > 0) {
+      const msg = `another consumer (${members} member(s)) is in group ${BRIDGE_GROUP}: it would take some of the bench's partitions`;
+      if (!allowShared) throw new Error(`${msg}. Stop it (e.g. a dev \`npm start\`) or pass --allow-shared.`);
+      notes.push(msg);
+    }
   }
-  const selected = new Set<SelKind>(
-    opts.only
-      ? opts.only.split(',').map((s) => {
-          const k = s.trim() as SelKind;
-          if (!KINDS.includes(k)) throw new InvalidArgumentError(`--only: unknown kind "${s}"`);
-          return k;
-        })
-      : KINDS,
-  );
+  try {
+    const tq = await connection.workflowService.describeTaskQueue({ namespace: ctx.namespace, taskQueue: { name: TASK_QUEUE }, taskQueueType: 1 });
+    const recent = (tq.pollers ?? []).filter((p) => Date.now() / 1000 - Number(p.lastAccessTime?.seconds ?? 0) < 30);
+    if (recent.length) notes.push(`${recent.length} other poller(s) were active on task queue "${TASK_QUEUE}" just before the run: they may take some of the work`);
+  } catch {
+    // informational only
+  }
+}
+
+async function main(): Promise<void> {
+  const { opts, kinds } = parseOptions();
   const progress = new Progress(opts.progress);
   const startedAt = new Date();
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
@@ -131,9 +88,9 @@ async function main(): Promise<void> {
   const outDir = path.resolve(REPO_ROOT, opts.out);
   const logDir = path.join(outDir, 'logs', runId);
   const notes: string[] = [];
-  const idleMode = opts.idleConnections !== undefined;
+  const machine = machineInfo();
 
-  await ensureServers(progress, !idleMode, notes);
+  await ensureServers(progress, notes);
   const config = loadConfig();
   const dataDir = process.env.ORDERS_DATA_DIR ? path.resolve(process.env.ORDERS_DATA_DIR) : path.join(REPO_ROOT, '.data');
   const serverPids = {
@@ -149,80 +106,75 @@ async function main(): Promise<void> {
 
   const kafka = benchKafka(config.kafkaBrokers, 'order-bench');
   const connection = await Connection.connect({ address: config.temporalAddress, connectTimeout: 10_000 });
-  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const temporal: TemporalTarget = {
+    settings: 'tuned',
+    address: config.temporalAddress,
+    client: new Client({ connection, namespace: config.temporalNamespace }),
+    pid: serverPids.temporal.pid,
+  };
   const ctx: BenchContext = {
     runId,
     brokers: config.kafkaBrokers,
-    temporalAddress: config.temporalAddress,
     namespace: config.temporalNamespace,
-    client,
+    temporal,
     kafka,
-    serverPids: { kafka: serverPids.kafka.pid, temporal: serverPids.temporal.pid },
+    kafkaPid: serverPids.kafka.pid,
     logDir,
     gatewayPort,
     bridgePort,
     connections: opts.connections,
-    ceilingConcurrency: opts.ceilingConcurrency ?? opts.connections,
     drainTimeoutMs: opts.drainTimeout * 1000,
     stallMs: opts.stallTimeout * 1000,
     sampleMs: opts.sampleMs,
     progress,
     topics: [],
   };
+  const plan = { kinds, orders: opts.orders, slowDelay: opts.slowDelay, slowOrders: opts.slowOrders, rate: opts.rate, seedSeconds: opts.seedSeconds, stock: opts.stock };
+  const steps = planSteps(plan);
 
   const results: ConfigResult[] = [];
   let idle: IdleResult | undefined;
   try {
-    if (idleMode) {
-      idle = await runIdleConnections(ctx, opts.idleConnections ?? 0, opts.idleHold);
-    } else {
-      if (selected.has('pipeline')) {
-        const members = await groupMembers(kafka, 'order-bridge');
-        if (members > 0) {
-          const msg = `another consumer (${members} member(s)) is in group order-bridge: it would take some of the bench's partitions`;
-          if (!opts.allowShared) throw new Error(`${msg}. Stop it (e.g. a dev \`npm start\`) or pass --allow-shared.`);
-          notes.push(msg);
-        }
+    await checkShared(ctx, connection, kinds.has('pipeline'), Boolean(opts.allowShared), notes);
+    progress.log(
+      `run ${runId}: ${steps.map((s) => s.id).join(', ')}${kinds.has('idle') ? `, idle ${opts.idleConnections}` : ''}; ` +
+        `${opts.orders} orders at delay 0, ${opts.slowOrders} at ${opts.slowDelay} ms, ${opts.connections} connections; logs in ${path.relative(REPO_ROOT, logDir)}`,
+    );
+    const budgetEnd = startedAt.getTime() + opts.budget * 1000;
+    const attempt = async (step: Step, target: TemporalTarget): Promise<void> => {
+      // The run stays within --budget: a configuration gets at most what is left of it (at least 20 s).
+      const left = budgetEnd - Date.now();
+      if (left < 20_000) {
+        notes.push(`${step.id} skipped: the run's time budget of ${opts.budget}s was used up`);
+        return;
       }
+      ctx.drainTimeoutMs = Math.min(opts.drainTimeout * 1000, left);
+      const start = loadAverage();
       try {
-        const tq = await connection.workflowService.describeTaskQueue({ namespace: config.temporalNamespace, taskQueue: { name: TASK_QUEUE }, taskQueueType: 1 });
-        const recent = (tq.pollers ?? []).filter((p) => {
-          const secs = Number(p.lastAccessTime?.seconds ?? 0);
-          return Date.now() / 1000 - secs < 30;
+        const began = Date.now();
+        const result = await step.run(ctx, target);
+        result.loadAvg = { start, end: loadAverage() };
+        result.wallSeconds = Math.round((Date.now() - began) / 1000);
+        results.push(result);
+      } catch (err) {
+        progress.stop();
+        const message = (err as Error).message;
+        progress.log(`${step.id} failed: ${message}`);
+        notes.push(`${step.id} failed: ${message.split('\n')[0]}`);
+      }
+    };
+    for (const step of steps.filter((s) => s.server === 'tuned')) await attempt(step, temporal);
+    const stockSteps = steps.filter((s) => s.server === 'stock');
+    if (stockSteps.length) {
+      try {
+        await withStockServer(ctx, async (stock) => {
+          for (const step of stockSteps) await attempt(step, stock);
         });
-        if (recent.length) notes.push(`${recent.length} other poller(s) were active on task queue "${TASK_QUEUE}" just before the run: they may take some of the work`);
-      } catch {
-        // informational only
-      }
-      progress.log(
-        `run ${runId}: ${opts.orders} orders per configuration over ${opts.connections} connections, rate ${opts.rate}/s, delays ${opts.delays.join(', ')} ms; logs in ${path.relative(REPO_ROOT, logDir)}`,
-      );
-      const attempt = async (id: string, fn: () => Promise<ConfigResult>): Promise<void> => {
-        try {
-          results.push(await fn());
-        } catch (err) {
-          progress.stop();
-          const message = (err as Error).message;
-          progress.log(`${id} failed: ${message}`);
-          notes.push(`${id} failed: ${message.split('\n')[0]}`);
-        }
-      };
-      if (selected.has('kafka')) {
-        await attempt('kafka-1msg', () => runRawKafka(ctx, 'kafka-1msg', opts.orders, 1));
-        await attempt('kafka-batch100', () => runRawKafka(ctx, 'kafka-batch100', opts.orders, 100));
-      }
-      for (const d of opts.delays) {
-        if (selected.has('temporal')) await attempt(`temporal-d${d}`, () => runRawTemporal(ctx, `temporal-d${d}`, opts.orders, d));
-        if (selected.has('pipeline')) {
-          await attempt(`pipe-full-d${d}`, () => runPipeline(ctx, `pipe-full-d${d}`, opts.orders, d));
-          await attempt(`pipe-r${opts.rate}-d${d}`, () => runPipeline(ctx, `pipe-r${opts.rate}-d${d}`, opts.orders, d, opts.rate));
-        }
-        if (selected.has('seed')) {
-          const cap = d > 0 ? opts.seedSeconds * 1000 : ctx.drainTimeoutMs;
-          await attempt(`seed-d${d}`, () => runSeedBaseline(ctx, `seed-d${d}`, opts.orders, d, cap));
-        }
+      } catch (err) {
+        notes.push(`the stock dev server failed: ${(err as Error).message.split('\n')[0]}`);
       }
     }
+    if (kinds.has('idle')) idle = await runIdleConnections(ctx, opts.idleConnections, opts.idleHold);
   } finally {
     progress.stop();
     const failedDelete = await deleteTopics(kafka, ctx.topics);
@@ -230,30 +182,38 @@ async function main(): Promise<void> {
     await connection.close();
   }
 
+  machine.loadAvgAtEnd = loadAverage();
+  // Display order: the plan's (stock ceilings beside the tuned ones), not the order they ran in.
+  const position = (r: ConfigResult): number => steps.findIndex((s) => s.id === r.id);
+  results.sort((a, b) => position(a) - position(b));
   const report: BenchReport = {
     runId,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-    machine: machineInfo(),
+    machine,
     git: gitInfo(),
     options: { ...opts, gatewayPort, bridgePort },
     serverPids,
     results,
-    ratios: idleMode ? [] : computeRatios(results, opts.delays, opts.rate),
-    targets: computeTargets(results, opts.rate, idle),
+    costs: costTable(results),
+    baseline: opts.baseline ? readBaseline(opts.baseline, costTable) : undefined,
+    ratios: results.length ? computeRatios(results, plan) : [],
+    targets: computeTargets(results, plan, idle),
     idle,
     notes,
   };
-  const jsonFile = writeJson(outDir, `${stamp}${idleMode ? '-idle' : ''}.json`, report);
+  const onlyIdle = !results.length && idle;
+  const jsonFile = writeJson(outDir, `${stamp}${onlyIdle ? '-idle' : ''}.json`, report);
   console.log(markdown(report));
   console.log('');
   console.log(`JSON: ${path.relative(REPO_ROOT, jsonFile)}`);
-  if (!idleMode && results.length) {
+  if (results.length) {
     const chartFile = path.resolve(REPO_ROOT, opts.chart ?? (opts.quick ? path.join(opts.out, `${stamp}.png`) : 'docs/bench.png'));
     renderChart(report, chartFile);
     console.log(`chart: ${path.relative(REPO_ROOT, chartFile)}`);
   }
+  console.log(`wall time: ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s`);
 }
 
 process.once('SIGINT', () => {

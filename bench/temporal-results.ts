@@ -1,11 +1,11 @@
 /**
  * Reading results back from Temporal without adding load while a configuration runs: a visibility
  * count once a second to know when every run of the configuration has closed, then one paged
- * visibility listing for start and close times, and one sample history to count round trips.
+ * visibility listing for start and close times, and a few sample histories to count events.
  */
 import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { sleep } from './stats';
+import { percentiles, Percentiles, round, sleep } from './stats';
 
 export interface Execution {
   workflowId: string;
@@ -105,4 +105,52 @@ export async function historyProfile(client: Client, workflowId: string): Promis
     counts.TOTAL += 1;
   }
   return counts;
+}
+
+/** Mean events per run by type over a few completed runs (the runs' histories are fetched). */
+export async function historyPerRun(client: Client, execs: Map<string, Execution>, sample = 5): Promise<Record<string, number> | undefined> {
+  const ids = [...execs.values()].filter((e) => e.status === 'COMPLETED').map((e) => e.workflowId);
+  if (!ids.length) return undefined;
+  // Spread over the run (the first ones may have met a cold worker).
+  const picked = Array.from({ length: Math.min(sample, ids.length) }, (_, i) => ids[Math.floor(((i + 0.5) * ids.length) / Math.min(sample, ids.length))]);
+  const profiles = await Promise.all(picked.map((id) => historyProfile(client, id)));
+  const sum: Record<string, number> = {};
+  for (const p of profiles) for (const [k, v] of Object.entries(p)) sum[k] = (sum[k] ?? 0) + v;
+  return Object.fromEntries(Object.entries(sum).map(([k, v]) => [k, round(v / profiles.length, 1)]));
+}
+
+export interface RunSummary {
+  completed: number;
+  failed: number;
+  /** Requested (or placed) -> closed, ms, of the completed runs. */
+  e2e: Percentiles | null;
+  firstClose: number;
+  lastClose: number;
+  /** Completions per second between the 10th and the 90th percentile close (no ramp-up or tail). */
+  steadyPerSecond?: number;
+}
+
+/** Outcome of the runs the bench asked for (workflow id -> epoch ms it was requested or placed). */
+export function summarizeRuns(requestedAt: Map<string, number>, execs: Map<string, Execution>): RunSummary {
+  const e2e: number[] = [];
+  const closes: number[] = [];
+  let failed = 0;
+  for (const [wfId, at] of requestedAt) {
+    const exec = execs.get(wfId);
+    if (!exec) continue;
+    if (exec.status === 'COMPLETED' && exec.closeMs !== undefined) {
+      e2e.push(exec.closeMs - at);
+      closes.push(exec.closeMs);
+    } else if (exec.status !== 'RUNNING') failed += 1;
+  }
+  closes.sort((a, b) => a - b);
+  const n = closes.length;
+  let steadyPerSecond: number | undefined;
+  if (n >= 20) {
+    const lo = Math.floor(n * 0.1);
+    const hi = Math.ceil(n * 0.9) - 1;
+    const span = (closes[hi] - closes[lo]) / 1000;
+    if (span > 0) steadyPerSecond = round((hi - lo) / span);
+  }
+  return { completed: n, failed, e2e: percentiles(e2e), firstClose: closes[0] ?? 0, lastClose: closes[n - 1] ?? 0, steadyPerSecond };
 }

@@ -1,7 +1,8 @@
+import type { LoopDelay } from './loop-probe';
 import type { UsageSummary } from './sampler';
 import type { Percentiles } from './stats';
 
-export type Kind = 'pipeline' | 'raw-temporal' | 'raw-kafka' | 'seed';
+export type Kind = 'pipeline' | 'raw-temporal' | 'bare-engine' | 'raw-kafka' | 'seed';
 
 export interface ConfigResult {
   id: string;
@@ -17,6 +18,14 @@ export interface ConfigResult {
   errors: Record<string, number>;
   /** completed per second over the measured window. */
   throughput: number;
+  /** Completions per second between the 10th and 90th percentile close (Temporal-backed configurations). */
+  steadyThroughput?: number;
+  /** Which dev-server settings a Temporal-backed configuration ran against. */
+  temporalSettings?: 'tuned' | 'stock';
+  /** The configuration's whole wall time, app start-up and clean-up included. */
+  wallSeconds?: number;
+  /** 1/5/15-minute load averages when the configuration started and ended. */
+  loadAvg?: { start: number[]; end: number[] };
   throughputUnit: 'orders/s' | 'msgs/s';
   /** The measured window: first send to last completion, seconds. */
   seconds: number;
@@ -29,6 +38,10 @@ export interface ConfigResult {
   /** placeOrder sent (or start requested, or event produced) -> workflow closed (or order shipped). */
   e2eMs?: Percentiles | null;
   usage?: UsageSummary;
+  /** The gateway's event-loop delay while the load was offered (pipeline). */
+  gatewayLoopDelayMs?: LoopDelay;
+  /** Mean history events per completed run, by event type (a few runs sampled). */
+  historyPerOrder?: Record<string, number>;
   evidence?: Record<string, unknown>;
   notes: string[];
 }

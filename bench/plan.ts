@@ -1,0 +1,85 @@
+/**
+ * Which configurations one `npm run bench` runs, in which order, with which ids. Every
+ * configuration is bounded in count (its order count) and in time (--drain-timeout), and stops
+ * by itself; the ratios and targets (verdicts.ts) look results up by these ids.
+ */
+import type { BenchContext, TemporalTarget } from './context';
+import { runPipeline } from './pipeline';
+import { runRawKafka } from './raw-kafka';
+import { runSeedBaseline } from './seed-consumer';
+import { runTemporalCeiling } from './temporal-ceiling';
+import type { ConfigResult } from './types';
+
+export const KINDS = ['kafka', 'bare', 'temporal', 'pipeline', 'seed', 'idle'] as const;
+export type SelKind = (typeof KINDS)[number];
+
+export interface PlanOptions {
+  kinds: Set<SelKind>;
+  /** Orders per configuration at step delay 0. */
+  orders: number;
+  /** The seed's own step delay, and the orders for the steady-state configurations at it. */
+  slowDelay: number;
+  slowOrders: number;
+  rate: number;
+  /** Time cap of the seed-style consumer at the slow delay, seconds. */
+  seedSeconds: number;
+  /** Also measure the ceilings against a dev server at stock settings. */
+  stock: boolean;
+}
+
+export const ids = (o: Pick<PlanOptions, 'rate' | 'slowDelay'>) => ({
+  kafka1: 'kafka-1msg',
+  kafka100: 'kafka-batch100',
+  bareTuned: 'bare-tuned',
+  bareStock: 'bare-stock',
+  temporalD0: 'temporal-d0',
+  temporalD0Stock: 'temporal-d0-stock',
+  temporalSlow: `temporal-d${o.slowDelay}`,
+  pipeFull: 'pipe-full-d0',
+  pipeRated: `pipe-r${o.rate}-d0`,
+  pipeSlow: `pipe-full-d${o.slowDelay}`,
+  seedSlow: `seed-d${o.slowDelay}`,
+});
+
+/** In display order; run.ts runs the 'tuned' steps first, then the 'stock' ones (one stock server for all). */
+export interface Step {
+  id: string;
+  /** 'stock': runs against the bench's own stock dev server (started once for all such steps). */
+  server: 'tuned' | 'stock';
+  run(ctx: BenchContext, target: TemporalTarget): Promise<ConfigResult>;
+}
+
+export function planSteps(o: PlanOptions): Step[] {
+  const id = ids(o);
+  const steps: Step[] = [];
+  const add = (kind: SelKind, step: Step): void => {
+    if (o.kinds.has(kind)) steps.push(step);
+  };
+  add('kafka', { id: id.kafka1, server: 'tuned', run: (ctx) => runRawKafka(ctx, id.kafka1, o.orders, 1) });
+  add('kafka', { id: id.kafka100, server: 'tuned', run: (ctx) => runRawKafka(ctx, id.kafka100, o.orders, 100) });
+  const ceiling = (stepId: string, workflow: 'bare' | 'processOrder', server: 'tuned' | 'stock', orders: number, stepDelayMs: number): Step => ({
+    id: stepId,
+    server,
+    run: (ctx, target) => runTemporalCeiling(ctx, { id: stepId, workflow, target, orders, stepDelayMs }),
+  });
+  add('bare', ceiling(id.bareTuned, 'bare', 'tuned', o.orders, 0));
+  if (o.stock) add('bare', ceiling(id.bareStock, 'bare', 'stock', o.orders, 0));
+  add('temporal', ceiling(id.temporalD0, 'processOrder', 'tuned', o.orders, 0));
+  if (o.stock) add('temporal', ceiling(id.temporalD0Stock, 'processOrder', 'stock', o.orders, 0));
+  add('pipeline', { id: id.pipeFull, server: 'tuned', run: (ctx) => runPipeline(ctx, { id: id.pipeFull, orders: o.orders, stepDelayMs: 0 }) });
+  add('pipeline', {
+    id: id.pipeRated,
+    server: 'tuned',
+    run: (ctx) => runPipeline(ctx, { id: id.pipeRated, orders: o.orders, stepDelayMs: 0, rate: o.rate }),
+  });
+  if (o.slowDelay > 0) {
+    add('temporal', ceiling(id.temporalSlow, 'processOrder', 'tuned', o.slowOrders, o.slowDelay));
+    add('pipeline', {
+      id: id.pipeSlow,
+      server: 'tuned',
+      run: (ctx) => runPipeline(ctx, { id: id.pipeSlow, orders: o.slowOrders, stepDelayMs: o.slowDelay }),
+    });
+  }
+  add('seed', { id: id.seedSlow, server: 'tuned', run: (ctx) => runSeedBaseline(ctx, id.seedSlow, o.slowOrders, o.slowDelay, o.seedSeconds * 1000) });
+  return steps;
+}
