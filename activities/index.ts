@@ -48,11 +48,15 @@ export function createActivities(providers: Providers, statusPublisher: StatusPu
     if (plan) await statusPublisher.publish(plan.before);
   };
 
-  /** Publishes the outcome (and the plan's `then`, on success) numbered from `nextSeq`. */
-  const publishOutcome = async (order: Order, plan: StatusPlan | undefined, outcome: Outcome[]): Promise<StatusEntry[]> => {
+  /**
+   * Publishes the outcome (and the plan's `then`, on success) numbered from `nextSeq`, unless the
+   * plan defers a successful outcome to the next step.
+   */
+  const publishOutcome = async (order: Order, plan: StatusPlan | undefined, outcome: Outcome[], success = true): Promise<StatusEntry[]> => {
     if (!plan) return [];
     const at = Date.now();
     const statuses: StatusEntry[] = outcome.map((o) => (o.detail === undefined ? { status: o.status, at } : { status: o.status, at, detail: o.detail }));
+    if (success && plan.deferOutcome) return statuses;
     const events: StatusEvent[] = statuses.map((entry, i) => ({ orderId: order.orderId, seq: plan.nextSeq + i, ...entry }));
     await statusPublisher.publish(events);
     return statuses;
@@ -60,7 +64,7 @@ export function createActivities(providers: Providers, statusPublisher: StatusPu
 
   /** Ends the attempt with a business failure, after publishing the state it leads to. */
   const businessFailure = async (order: Order, plan: StatusPlan | undefined, type: string, status: OrderStatus, reason: string): Promise<never> => {
-    const published: PublishedSteps = { statuses: await publishOutcome(order, plan, [{ status, detail: reason }]) };
+    const published: PublishedSteps = { statuses: await publishOutcome(order, plan, [{ status, detail: reason }], false) };
     throw ApplicationFailure.create({ message: reason, type, nonRetryable: true, details: [published] });
   };
 

@@ -72,6 +72,12 @@ export interface StatusPlan {
   nextSeq: number;
   /** A final state that follows a successful outcome at once (COMPLETED after SHIPPED, CANCELLED/FAILED after REFUNDED). */
   then?: { status: OrderStatus; detail?: string };
+  /**
+   * The next step starts right after this one (no timer between them): a successful outcome is not
+   * published here but returned, and goes out first in the next step's `before`. This saves a
+   * produce request per step; a business failure is final and always published.
+   */
+  deferOutcome?: boolean;
 }
 
 /** What an activity published after its work; the workflow appends these to the order's steps. */

@@ -50,17 +50,23 @@ class StatusLog {
     this.pending.push({ orderId: this.view.orderId, seq: this.view.steps.length, ...entry });
   }
 
-  /** Records states an activity already published (its outcome). */
-  adopt(entries: readonly StatusEntry[]): void {
-    for (const entry of entries) this.push(entry);
+  /** Records an activity's outcome: already published, or (`deferred`) to be published next. */
+  adopt(entries: readonly StatusEntry[], deferred = false): void {
+    for (const entry of entries) {
+      this.push(entry);
+      if (deferred) this.pending.push({ orderId: this.view.orderId, seq: this.view.steps.length, ...entry });
+    }
   }
 
-  /** The plan for the next step's activity: the pending states, then its outcome's seq. */
-  plan(then?: { status: OrderStatus; detail?: string }): StatusPlan {
+  /**
+   * The plan for the next step's activity: the pending states, then its outcome's seq. With
+   * `deferOutcome` a successful outcome comes back unpublished (adopt it as deferred).
+   */
+  plan(options: { then?: { status: OrderStatus; detail?: string }; deferOutcome?: boolean } = {}): StatusPlan {
     this.settle();
     const before = this.pending;
     this.pending = [];
-    return { before, nextSeq: this.view.steps.length + 1, ...(then ? { then } : {}) };
+    return { before, nextSeq: this.view.steps.length + 1, ...options };
   }
 
   /** Publishes what is pending through one local activity (no step activity will carry it). */
@@ -103,27 +109,32 @@ export async function processOrder(input: ProcessOrderInput): Promise<OrderView>
   log.info(`order ${order.orderId}: workflow started`);
 
   let charge: { chargeId: string; amount: number } | undefined;
+  // Without a timer between steps the next step starts at once: it publishes this step's outcome.
+  const deferOutcome = stepDelayMs === 0;
   try {
     statuses.add('VALIDATING');
-    const validated = await acts.validateOrder.executeWithOptions({ ...FAST, summary: `Validate ${order.orderId}` }, [order, statuses.plan()]);
-    statuses.adopt(validated.statuses);
+    const validated = await acts.validateOrder.executeWithOptions({ ...FAST, summary: `Validate ${order.orderId}` }, [
+      order,
+      statuses.plan({ deferOutcome }),
+    ]);
+    statuses.adopt(validated.statuses, deferOutcome);
 
     await pause('payment', settle);
     statuses.add('CHARGING');
     const charged = await acts.chargePayment.executeWithOptions({ ...PAYMENT, summary: `Charge ${total} for ${order.orderId}` }, [
       order,
-      statuses.plan(),
+      statuses.plan({ deferOutcome }),
     ]);
     charge = { chargeId: charged.chargeId, amount: charged.amount };
     view.chargeId = charged.chargeId;
-    statuses.adopt(charged.statuses);
+    statuses.adopt(charged.statuses, deferOutcome);
 
     await pause('shipping', settle);
     statuses.add('SHIPPING');
     // Once shipped the order is complete: the shipping step publishes COMPLETED right after SHIPPED.
     const shipped = await acts.shipOrder.executeWithOptions({ ...SHIPPING, summary: `Ship ${order.orderId}` }, [
       order,
-      statuses.plan({ status: 'COMPLETED' }),
+      statuses.plan({ then: { status: 'COMPLETED' } }),
     ]);
     view.trackingId = shipped.trackingId;
     statuses.adopt(shipped.statuses);
@@ -145,7 +156,7 @@ export async function processOrder(input: ProcessOrderInput): Promise<OrderView>
         order,
         charge.chargeId,
         charge.amount,
-        statuses.plan(final),
+        statuses.plan({ then: final }),
       ]);
       statuses.adopt(refunded.statuses);
     } else {
