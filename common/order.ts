@@ -4,7 +4,7 @@
  * and the workflow/activities (types only).
  */
 import { z } from 'zod';
-import { OrderIdSchema } from './protocol';
+import { CustomerIdSchema, OrderIdSchema } from './protocol';
 
 /** Largest accepted unit price: anything above is a typo or an attack, not an order. */
 export const MAX_PRICE = 1_000_000;
@@ -28,7 +28,8 @@ export const PlaceOrderInput = z.strictObject({
     .positive('must be greater than 0')
     .max(MAX_PRICE, `must be at most ${MAX_PRICE}`),
   quantity: z.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_QUANTITY).default(1),
-  customerId: OrderIdSchema.optional(),
+  /** In JWT mode the gateway fills it in from the token (a different value is refused). */
+  customerId: CustomerIdSchema.optional(),
 });
 export type PlaceOrderInput = z.input<typeof PlaceOrderInput>;
 

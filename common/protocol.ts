@@ -17,6 +17,25 @@ export const OrderIdSchema = z
   .max(ORDER_ID_MAX_LENGTH, `must be at most ${ORDER_ID_MAX_LENGTH} characters`)
   .regex(/^[A-Za-z0-9#_.:-]+$/, 'may contain only letters, digits and # _ . : -');
 
+export const CUSTOMER_ID_MAX_LENGTH = 128;
+
+/**
+ * A customer id: the `sub` of the customer's token in JWT mode (README "Auth modes"), so it takes
+ * what identity providers issue (e.g. `auth0|5f…`, UUIDs, e-mails): 1-128 visible ASCII characters.
+ */
+export const CustomerIdSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(CUSTOMER_ID_MAX_LENGTH, `must be at most ${CUSTOMER_ID_MAX_LENGTH} characters`)
+  .regex(/^[\x21-\x7E]+$/, 'may contain only visible ASCII characters');
+
+/**
+ * WebSocket close codes of the gateway besides the standard ones (1001 shutting down, 1007 not
+ * UTF-8, 1008 reader too slow, 1009 frame too large): 4401 = the session's token expired (like
+ * HTTP 401: reconnect with a fresh token).
+ */
+export const CloseCode = { tokenExpired: 4401 } as const;
+
 export const ClientFrame = z.strictObject({
   event: z.string().min(1).max(64),
   data: z.unknown(),
@@ -57,6 +76,8 @@ export const ErrorCode = {
   notFound: 'NOT_FOUND',
   cannotCancel: 'CANNOT_CANCEL',
   temporalUnavailable: 'TEMPORAL_UNAVAILABLE',
+  /** Socket.IO only (WebSocket clients get close code 4401 instead): the token expired; reconnect with a fresh one. */
+  tokenExpired: 'TOKEN_EXPIRED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
