@@ -1,5 +1,6 @@
 /**
- * The gateway: one HTTP server carrying the WebSocket endpoint, the browser page and /healthz.
+ * The gateway: one HTTP server carrying the WebSocket endpoint, the Socket.IO endpoint
+ * (/socket.io/), the browser page and /healthz. Both transports feed one dispatcher.
  * The parts: ./http-routes (page, /config.json, /healthz), ./auth (who is connecting),
  * ./upgrade-guard (token, Origin, connection limit), ./connections (heartbeat, slow readers, close),
  * ./frame-handlers (what each client request does), ./subscriptions (who follows which order's status).
@@ -16,6 +17,7 @@ import { httpHandler } from './http-routes';
 import type { OrderLookup } from './order-lookup';
 import type { OrderProducer } from './order-producer';
 import { Subscriptions } from './subscriptions';
+import { SOCKET_IO_PATH, SocketIoTransport } from './socket-io';
 import { admitUpgrade } from './upgrade-guard';
 
 export interface GatewayOptions {
@@ -96,19 +98,35 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     log,
   });
 
-  const server = http.createServer(httpHandler({ temporalUi, authMode: auth.mode, kafkaHealthy: opts.kafkaHealthy, connections: () => connections.size }));
+  const openConnections = (): number => connections.size + socketIo.size;
+  const server = http.createServer(httpHandler({ temporalUi, authMode: auth.mode, kafkaHealthy: opts.kafkaHealthy, connections: openConnections }));
+  const maxPayload = opts.maxPayloadBytes ?? 64 * 1024;
+  const socketIo: SocketIoTransport = new SocketIoTransport({
+    server,
+    auth,
+    allowedOrigins: opts.allowedOrigins,
+    full: () => closing || openConnections() >= maxConnections,
+    dispatcher,
+    rate,
+    maxPayloadBytes: maxPayload,
+    maxBufferedBytes: opts.maxBufferedBytes ?? 1024 * 1024,
+    heartbeatMs: opts.heartbeatMs ?? 30_000,
+    onGone: (client) => subscriptions.unsubscribeAll(client),
+    log,
+  });
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: opts.maxPayloadBytes ?? 64 * 1024,
+    maxPayload,
     // A browser that sends its token as a `bearer.<token>` subprotocol also offers ours; the answer
     // names ours (never the token, which must not be echoed).
     handleProtocols: (offered) => (offered.has(APP_SUBPROTOCOL) ? APP_SUBPROTOCOL : ([...offered].find((p) => !p.startsWith(BEARER_SUBPROTOCOL_PREFIX)) ?? false)),
   });
   server.on('upgrade', (req, socket, head) => {
+    if (req.url?.startsWith(SOCKET_IO_PATH)) return; // Socket.IO's own upgrade listener takes these
     void admitUpgrade(req, socket, {
       auth,
       allowedOrigins: opts.allowedOrigins,
-      full: () => closing || connections.size >= maxConnections,
+      full: () => closing || openConnections() >= maxConnections,
     }).then((identity) => {
       if (identity) wss.handleUpgrade(req, socket, head, (ws) => connections.accept(ws, identity));
     });
@@ -119,7 +137,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     server.listen(opts.port, host, () => resolve());
   });
   const port = (server.address() as { port: number }).port;
-  log(`listening on ws://${host}:${port} (health: /healthz; auth: ${auth.mode})`);
+  log(`listening on ws://${host}:${port} (Socket.IO: ${SOCKET_IO_PATH}; health: /healthz; auth: ${auth.mode})`);
   if (auth.mode === 'none' && !isLoopback(host)) {
     log(
       `WARNING: listening on ${host}, reachable from other machines, WITHOUT AUTH: anyone who can reach this port can place, ` +
@@ -136,6 +154,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       closing = true;
       connections.stopHeartbeat();
       await Promise.allSettled([...inFlight]);
+      socketIo.close();
       await connections.closeAll();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
