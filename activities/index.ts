@@ -6,7 +6,7 @@
  */
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Order } from '../common/order';
-import { FailureType } from '../common/status';
+import { FailureType, STATUS_SCHEMA_VERSION } from '../common/status';
 import type { StatusEvent } from '../common/status';
 import type { Providers } from './providers';
 import type { StatusPublisher } from './status-publisher';
@@ -25,7 +25,7 @@ export function createActivities(providers: Providers, statusPublisher: StatusPu
   return {
     /** Runs as a local activity after each state change; retried until Kafka stored the event. */
     async publishStatus(event: StatusEvent): Promise<void> {
-      await statusPublisher.publish(event);
+      await statusPublisher.publish({ ...event, schemaVersion: STATUS_SCHEMA_VERSION });
     },
 
     async validateOrder(order: Order): Promise<void> {

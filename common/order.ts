@@ -60,7 +60,8 @@ export const OrderPlacedEvent = z.object({
     timestamp: z.number().int().nonnegative().optional(),
   }),
   eventId: z.string().max(100).optional(),
-  schemaVersion: z.number().int().positive().optional(),
+  /** Absent in the seed's events (read as version 1); any other version is refused (the bridge dead-letters it). */
+  schemaVersion: z.literal(SCHEMA_VERSION).optional(),
 });
 export type OrderPlacedEvent = z.infer<typeof OrderPlacedEvent>;
 
