@@ -135,6 +135,15 @@ export function presentedToken(req: http.IncomingMessage, mode: Authenticator['m
   return undefined;
 }
 
+/** The warning to log when the gateway listens where other machines reach it with no auth; undefined otherwise. */
+export function exposureWarning(host: string, mode: Authenticator['mode']): string | undefined {
+  if (mode !== 'none' || isLoopback(host)) return undefined;
+  return (
+    `WARNING: listening on ${host}, reachable from other machines, WITHOUT AUTH: anyone who can reach this port can place, ` +
+    'read and cancel any order. Set GATEWAY_JWT_SECRET or GATEWAY_JWKS_URL (or GATEWAY_AUTH_TOKEN) unless something in front of the gateway authenticates.'
+  );
+}
+
 /** True for addresses only this machine can reach. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');

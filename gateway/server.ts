@@ -10,7 +10,7 @@ import { WebSocketServer } from 'ws';
 import { DEFAULT_PORTS } from '../common/config';
 import { DEFAULT_NAMESPACE } from '../common/names';
 import type { StatusEvent } from '../common/status';
-import { APP_SUBPROTOCOL, Authenticator, BEARER_SUBPROTOCOL_PREFIX, isLoopback, noAuth, sharedTokenAuth } from './auth';
+import { APP_SUBPROTOCOL, Authenticator, BEARER_SUBPROTOCOL_PREFIX, exposureWarning, noAuth, sharedTokenAuth } from './auth';
 import { Connections } from './connections';
 import { createDispatcher, readWsFrame } from './frame-handlers';
 import { httpHandler } from './http-routes';
@@ -138,12 +138,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   });
   const port = (server.address() as { port: number }).port;
   log(`listening on ws://${host}:${port} (Socket.IO: ${SOCKET_IO_PATH}; health: /healthz; auth: ${auth.mode})`);
-  if (auth.mode === 'none' && !isLoopback(host)) {
-    log(
-      `WARNING: listening on ${host}, reachable from other machines, WITHOUT AUTH: anyone who can reach this port can place, ` +
-        'read and cancel any order. Set GATEWAY_JWT_SECRET or GATEWAY_JWKS_URL (or GATEWAY_AUTH_TOKEN) unless something in front of the gateway authenticates.',
-    );
-  }
+  const warning = exposureWarning(host, auth.mode);
+  if (warning) log(warning);
 
   return {
     server,
