@@ -136,3 +136,10 @@ test('a Socket.IO session whose token expires gets TOKEN_EXPIRED and is disconne
   expect(reason).toBe('io server disconnect');
   expect(received).toContainEqual({ event: 'error', data: expect.objectContaining({ code: 'TOKEN_EXPIRED' }) });
 });
+
+test('a Socket.IO packet above 64 KiB closes the connection, as 1009 does on the raw WebSocket', async () => {
+  const { socket } = await connect(open);
+  const gone = new Promise<string>((resolve) => socket.once('disconnect', resolve));
+  socket.emit('placeOrder', { orderId: 'sio-big', item: 'x'.repeat(70_000), price: 1 });
+  expect(await gone).toBe('transport close');
+});
