@@ -7,6 +7,7 @@
 import { Kafka } from 'kafkajs';
 import { BatchingProducer } from '../common/batching-producer';
 import { TOPICS } from '../common/config';
+import { STATUS_SCHEMA_VERSION } from '../common/status';
 import type { StatusEvent } from '../common/status';
 
 export interface StatusPublisher {
@@ -29,7 +30,7 @@ export class KafkaStatusPublisher implements StatusPublisher {
     if (!events.length) return;
     await this.batcher.send(
       this.topic,
-      events.map((event) => ({ key: event.orderId, value: JSON.stringify(event) })),
+      events.map((event) => ({ key: event.orderId, value: JSON.stringify({ ...event, schemaVersion: STATUS_SCHEMA_VERSION }) })),
     );
   }
 

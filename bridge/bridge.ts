@@ -12,7 +12,7 @@ import { Client } from '@temporalio/client';
 import { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { TOPICS } from '../common/config';
 import { CONSUMER_GROUPS } from '../common/names';
-import { Order, OrderPlacedEvent, describeZodError } from '../common/order';
+import { Order, OrderPlacedEvent, describeZodError, SCHEMA_VERSION } from '../common/order';
 import { PermanentStartError, startOrderWorkflow, StartOutcome } from './starter';
 
 /** Events larger than this are not orders (the gateway caps frames at 64 KiB). */
@@ -60,6 +60,11 @@ export function parseOrderEvent(message: KafkaMessage): Parsed {
     json = JSON.parse(value.toString('utf8'));
   } catch {
     return { ok: false, reason: 'not JSON' };
+  }
+  // A version this bridge does not know may mean anything: park it rather than guess (README "Evolving an event").
+  const version = (json as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (version !== undefined && version !== SCHEMA_VERSION) {
+    return { ok: false, reason: `unknown schemaVersion ${JSON.stringify(version).slice(0, 40)} (this bridge reads ${SCHEMA_VERSION})` };
   }
   const parsed = OrderPlacedEvent.safeParse(json);
   if (!parsed.success) return { ok: false, reason: `schema: ${describeZodError(parsed.error).message}` };

@@ -8,7 +8,7 @@ import { Client, isGrpcServiceError, WorkflowExecutionAlreadyStartedError } from
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { TASK_QUEUE } from '../common/config';
 import { Order, workflowIdFor } from '../common/order';
-import { OrderIdKey, OrderItemKey, OrderStatusKey } from '../common/search-attributes';
+import { CustomerIdKey, OrderIdKey, OrderItemKey, OrderStatusKey } from '../common/search-attributes';
 import type { ProcessOrderInput } from '../workflows';
 
 export type StartOutcome = 'started' | 'duplicate';
@@ -42,6 +42,8 @@ export async function startOrderWorkflow(client: Client, order: Order, stepDelay
         { key: OrderIdKey, value: order.orderId },
         { key: OrderItemKey, value: order.item.slice(0, 100) },
         { key: OrderStatusKey, value: 'ACCEPTED' },
+        // Who placed it (JWT mode): the gateway reads the owner back from the memo's order.
+        ...(order.customerId === undefined ? [] : [{ key: CustomerIdKey, value: order.customerId }]),
       ],
     });
     return 'started';

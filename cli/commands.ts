@@ -17,6 +17,8 @@ export interface CommonOptions {
   output?: Output;
   /** Ask getOrder for charge/tracking ids after a final state (default true; single order only). */
   summary?: boolean;
+  /** Token for a gateway in token mode (JWT or shared token). */
+  token?: string;
 }
 
 export interface PlaceOptions extends CommonOptions {
@@ -53,8 +55,9 @@ async function fetchUiConfig(wsUrl: string): Promise<{ temporalUiUrl: string; na
   }
 }
 
-async function connected(url: string, output: Output): Promise<OrderClient | OrderOutcome> {
+async function connected(url: string, output: Output, token: string | undefined): Promise<OrderClient | OrderOutcome> {
   const client = new OrderClient(url, {
+    token,
     onConnection: (state, detail) => {
       if (state !== 'open') output.err(`! ${detail ?? state}`);
     },
@@ -89,7 +92,7 @@ export async function placeAndFollow(url: string, opts: PlaceOptions): Promise<O
   const request: OrderRequest = { orderId: opts.orderId ?? newOrderId('cli'), item: opts.item, price: opts.price, quantity: opts.quantity ?? 1 };
   if (opts.customerId) request.customerId = opts.customerId;
 
-  const client = await connected(url, output);
+  const client = await connected(url, output, opts.token);
   if (!(client instanceof OrderClient)) {
     reportEnd({ ...client, orderId: request.orderId }, output);
     return { ...client, orderId: request.orderId };
@@ -119,7 +122,7 @@ export async function placeAndFollow(url: string, opts: PlaceOptions): Promise<O
 export async function followOrder(url: string, orderId: string, opts: CommonOptions = {}): Promise<OrderOutcome> {
   const output = opts.output ?? consoleOutput;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_SECONDS * 1000;
-  const client = await connected(url, output);
+  const client = await connected(url, output, opts.token);
   if (!(client instanceof OrderClient)) {
     reportEnd({ ...client, orderId }, output);
     return { ...client, orderId };
@@ -141,7 +144,7 @@ export async function placeMany(url: string, opts: ManyOptions): Promise<BatchOu
   const ids = Array.from({ length: opts.count }, (_, i) => `${prefix}-${String(i + 1).padStart(width, '0')}`);
   const started = Date.now();
 
-  const client = await connected(url, output);
+  const client = await connected(url, output, opts.token);
   if (!(client instanceof OrderClient)) {
     output.err(`✗ ${client.message}`);
     const outcomes = ids.map((orderId) => ({ ...client, orderId }));

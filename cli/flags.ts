@@ -1,6 +1,6 @@
 /** The CLI's command line: flags, their checks, the help text, and which command they run. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { OrderIdSchema } from '../common/protocol';
+import { CustomerIdSchema, OrderIdSchema } from '../common/protocol';
 import { DEFAULT_TIMEOUT_SECONDS, followOrder, placeAndFollow, placeMany } from './commands';
 import { consoleOutput, Output } from './format';
 import { EXIT } from './outcomes';
@@ -30,6 +30,11 @@ function wsUrl(value: string): string {
   return value;
 }
 
+function customerIdArg(value: string): string {
+  if (!CustomerIdSchema.safeParse(value).success) throw new InvalidArgumentError('must be 1-128 visible ASCII characters');
+  return value;
+}
+
 function orderIdArg(value: string): string {
   if (!OrderIdSchema.safeParse(value).success) throw new InvalidArgumentError('must be 1-64 of letters, digits and # _ . : -');
   return value;
@@ -41,6 +46,7 @@ interface CliFlags {
   quantity?: number;
   orderId?: string;
   customerId?: string;
+  token?: string;
   url: string;
   follow?: string;
   count?: number;
@@ -77,7 +83,8 @@ export function buildProgram(output: Output = consoleOutput): Command {
     .option('--price <amount>', 'unit price, > 0', positiveNumber)
     .option('--quantity <n>', 'how many (default 1)', positiveInteger)
     .option('--order-id <id>', 'order id (default: a fresh cli-xxxxxxxx); with --count: the id prefix', orderIdArg)
-    .option('--customer-id <id>', 'customer id', orderIdArg)
+    .option('--customer-id <id>', 'customer id (in JWT mode the token names the customer; leave it out)', customerIdArg)
+    .addOption(new Option('--token <token>', "the gateway's token in token mode (a JWT whose sub is the customer, or the shared token)").env('ORDER_TOKEN'))
     .addOption(new Option('--url <ws-url>', 'gateway WebSocket URL').default(DEFAULT_URL).env('ORDER_GATEWAY_URL').argParser(wsUrl))
     .addOption(new Option('--follow <orderId>', 'follow an existing order from its first status instead of placing one').conflicts(['item', 'price', 'quantity', 'orderId', 'customerId', 'count']))
     .option('--count <n>', 'place n orders (ids <prefix>-1 … <prefix>-n) and show how many reached a final state', positiveInteger)
@@ -112,8 +119,9 @@ export async function runCli(argv: string[], output: Output = consoleOutput): Pr
   }
 
   const timeoutMs = Math.round(flags.timeout * 1000);
-  if (flags.follow !== undefined) return (await followOrder(flags.url, flags.follow, { timeoutMs, output, summary: flags.summary })).exitCode;
-  const place = { item: flags.item!, price: flags.price!, quantity: flags.quantity, customerId: flags.customerId, timeoutMs, output };
+  const token = flags.token || undefined;
+  if (flags.follow !== undefined) return (await followOrder(flags.url, flags.follow, { timeoutMs, output, summary: flags.summary, token })).exitCode;
+  const place = { item: flags.item!, price: flags.price!, quantity: flags.quantity, customerId: flags.customerId, timeoutMs, output, token };
   if (flags.count !== undefined) return (await placeMany(flags.url, { ...place, count: flags.count, prefix: flags.orderId, progress: flags.progress ? undefined : false })).exitCode;
   return (await placeAndFollow(flags.url, { ...place, orderId: flags.orderId, summary: flags.summary })).exitCode;
 }

@@ -44,6 +44,8 @@ export interface ClientOptions {
   framesPerSecond?: number;
   /** follow: how long an order may stay NOT_FOUND (not started yet) before the follow fails. */
   notFoundGraceMs?: number;
+  /** Token for a gateway in token mode (JWT or shared token), sent as `Authorization: Bearer <token>`. */
+  token?: string;
   /** Notified of connection state changes (for a human-readable log). */
   onConnection?: (state: 'open' | 'reconnecting' | 'closed', detail?: string) => void;
 }
@@ -75,7 +77,7 @@ export class OrderClient {
   private reconnects = 0;
   private reconnectTimer?: NodeJS.Timeout;
   private readonly pacer: FramePacer;
-  private readonly opts: Required<Omit<ClientOptions, 'onConnection'>> & Pick<ClientOptions, 'onConnection'>;
+  private readonly opts: Required<Omit<ClientOptions, 'onConnection' | 'token'>> & Pick<ClientOptions, 'onConnection' | 'token'>;
 
   constructor(
     readonly url: string,
@@ -90,7 +92,8 @@ export class OrderClient {
     return new Promise((resolve, reject) => {
       let ws: WebSocket;
       try {
-        ws = new WebSocket(this.url, { handshakeTimeout: 10_000 });
+        const headers: Record<string, string> = this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {};
+        ws = new WebSocket(this.url, { handshakeTimeout: 10_000, headers });
       } catch (err) {
         reject(new Error(`cannot connect to ${this.url}: ${(err as Error).message}`));
         return;

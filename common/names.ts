@@ -38,5 +38,7 @@ export const SEARCH_ATTRIBUTES = {
   OrderId: 'Keyword',
   OrderStatus: 'Keyword',
   OrderItem: 'Keyword',
+  /** The customer who placed the order (the token's `sub` in JWT mode); unset for anonymous orders. */
+  CustomerId: 'Keyword',
 } as const;
 

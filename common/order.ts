@@ -4,7 +4,7 @@
  * and the workflow/activities (types only).
  */
 import { z } from 'zod';
-import { OrderIdSchema } from './protocol';
+import { CustomerIdSchema, OrderIdSchema } from './protocol';
 
 /** Largest accepted unit price: anything above is a typo or an attack, not an order. */
 export const MAX_PRICE = 1_000_000;
@@ -28,7 +28,8 @@ export const PlaceOrderInput = z.strictObject({
     .positive('must be greater than 0')
     .max(MAX_PRICE, `must be at most ${MAX_PRICE}`),
   quantity: z.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_QUANTITY).default(1),
-  customerId: OrderIdSchema.optional(),
+  /** In JWT mode the gateway fills it in from the token (a different value is refused). */
+  customerId: CustomerIdSchema.optional(),
 });
 export type PlaceOrderInput = z.input<typeof PlaceOrderInput>;
 
@@ -59,7 +60,8 @@ export const OrderPlacedEvent = z.object({
     timestamp: z.number().int().nonnegative().optional(),
   }),
   eventId: z.string().max(100).optional(),
-  schemaVersion: z.number().int().positive().optional(),
+  /** Absent in the seed's events (read as version 1); any other version is refused (the bridge dead-letters it). */
+  schemaVersion: z.literal(SCHEMA_VERSION).optional(),
 });
 export type OrderPlacedEvent = z.infer<typeof OrderPlacedEvent>;
 

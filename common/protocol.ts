@@ -6,7 +6,7 @@
  * and read frames with the types here. The browser page (web/) mirrors them in JSDoc.
  */
 import { z } from 'zod';
-import type { OrderView, StatusEvent } from './status';
+import { OrderViewSchema, StatusPushSchema } from './status-schemas';
 
 export const ORDER_ID_MAX_LENGTH = 64;
 
@@ -21,6 +21,25 @@ export const OrderIdSchema = z
 export function newOrderId(prefix: string): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 }
+
+export const CUSTOMER_ID_MAX_LENGTH = 128;
+
+/**
+ * A customer id: the `sub` of the customer's token in JWT mode (README "Auth modes"), so it takes
+ * what identity providers issue (e.g. `auth0|5f…`, UUIDs, e-mails): 1-128 visible ASCII characters.
+ */
+export const CustomerIdSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(CUSTOMER_ID_MAX_LENGTH, `must be at most ${CUSTOMER_ID_MAX_LENGTH} characters`)
+  .regex(/^[\x21-\x7E]+$/, 'may contain only visible ASCII characters');
+
+/**
+ * WebSocket close codes of the gateway besides the standard ones (1001 shutting down, 1007 not
+ * UTF-8, 1008 reader too slow, 1009 frame too large): 4401 = the session's token expired (like
+ * HTTP 401: reconnect with a fresh token).
+ */
+export const CloseCode = { tokenExpired: 4401 } as const;
 
 export const ClientFrame = z.strictObject({
   event: z.string().min(1).max(64),
@@ -62,6 +81,8 @@ export const ErrorCode = {
   notFound: 'NOT_FOUND',
   cannotCancel: 'CANNOT_CANCEL',
   temporalUnavailable: 'TEMPORAL_UNAVAILABLE',
+  /** Socket.IO only (WebSocket clients get close code 4401 instead): the token expired; reconnect with a fresh one. */
+  tokenExpired: 'TOKEN_EXPIRED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -76,20 +97,33 @@ export function isRetryable(code: string): boolean {
   return RETRYABLE_ERROR_CODES.has(code);
 }
 
-export interface ErrorData {
-  code: ErrorCode;
-  message: string;
-  orderId: string | null;
-  field?: string;
-}
+export type ErrorData = z.output<typeof ErrorDataSchema>;
 
-export type ServerFrame =
-  | { event: 'orderAccepted'; data: { orderId: string; workflowId: string } }
-  | { event: 'orderStatus'; data: StatusEvent }
-  | { event: 'subscribed'; data: { orderId: string } }
-  | { event: 'order'; data: OrderView }
-  | { event: 'orderCancelled'; data: { orderId: string } }
-  | { event: 'error'; data: ErrorData };
+export const ErrorDataSchema = z
+  .object({
+    code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]),
+    message: z.string(),
+    orderId: z.string().nullable().meta({ description: 'the order the error is about, when the request named one' }),
+    field: z.string().optional().meta({ description: 'INVALID_ORDER / INVALID_REQUEST: the first bad field' }),
+  })
+  .meta({ title: 'Error' });
+
+/**
+ * The data of each frame the gateway sends, by event name. The ServerFrame type is derived from
+ * these schemas, and scripts/contract.ts publishes them (docs/schemas, docs/asyncapi.yaml).
+ */
+export const SERVER_FRAME_DATA = {
+  orderAccepted: z.object({ orderId: OrderIdSchema, workflowId: z.string() }).meta({ title: 'Order stored in Kafka' }),
+  orderStatus: StatusPushSchema,
+  subscribed: z.object({ orderId: OrderIdSchema }).meta({ title: 'Subscription confirmed' }),
+  order: OrderViewSchema,
+  orderCancelled: z.object({ orderId: OrderIdSchema }).meta({ title: 'Order cancelled (refunded if it had been charged)' }),
+  error: ErrorDataSchema,
+};
+
+export type ServerFrame = {
+  [K in keyof typeof SERVER_FRAME_DATA]: { event: K; data: z.output<(typeof SERVER_FRAME_DATA)[K]> };
+}[keyof typeof SERVER_FRAME_DATA];
 
 export function errorFrame(code: ErrorCode, message: string, orderId: string | null = null, field?: string): ServerFrame {
   return { event: 'error', data: field ? { code, message, orderId, field } : { code, message, orderId } };

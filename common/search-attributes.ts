@@ -4,3 +4,4 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const OrderIdKey = defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD);
 export const OrderStatusKey = defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD);
 export const OrderItemKey = defineSearchAttributeKey('OrderItem', SearchAttributeType.KEYWORD);
+export const CustomerIdKey = defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD);

@@ -46,8 +46,16 @@ export interface OrderView {
   failure?: { type: string; message: string };
 }
 
+/**
+ * Version of the order-status event's shape (README "Evolving an event"). Stamped by the worker when it
+ * publishes; consumers refuse versions they do not know.
+ */
+export const STATUS_SCHEMA_VERSION = 1;
+
 /** A status change as published on the order-status topic and pushed to WebSocket clients. */
 export interface StatusEvent {
+  /** On the order-status topic (STATUS_SCHEMA_VERSION); not in the frames pushed to clients. */
+  schemaVersion?: number;
   orderId: string;
   status: OrderStatus;
   /** 1-based position of this change in the order's steps: consumers dedupe and detect gaps with it. */

@@ -2,18 +2,18 @@
  * The lifecycle of the gateway's WebSocket connections: each gets a token bucket and a liveness
  * flag when it opens; a heartbeat pings every connection and drops the ones that did not answer the
  * last ping; sending stops (and the connection is closed) when a reader falls too far behind; on
- * shutdown every connection is closed with 1001.
+ * shutdown every connection is closed with 1001; when the session's token expires, with 4401.
+ * This is the raw WebSocket transport's adapter: each connection is a ./client Client.
  */
 import { RawData, WebSocket } from 'ws';
-import type { ServerFrame } from '../common/protocol';
-import type { StatusEvent } from '../common/status';
+import { CloseCode, ServerFrame } from '../common/protocol';
+import type { Identity } from './auth';
+import { Client, onTokenExpiry } from './client';
 import { TokenBucket } from './rate-limit';
 
-export interface Conn {
+export interface Conn extends Client {
   ws: WebSocket;
   isAlive: boolean;
-  bucket: TokenBucket;
-  sendStatus(event: StatusEvent): void;
 }
 
 export interface ConnectionOptions {
@@ -53,7 +53,7 @@ export class Connections {
     return this.conns.size;
   }
 
-  send(conn: Conn, frame: ServerFrame): void {
+  private send(conn: Conn, frame: ServerFrame): void {
     if (conn.ws.readyState !== WebSocket.OPEN) return;
     if (conn.ws.bufferedAmount > this.opts.maxBufferedBytes) {
       // A reader this far behind would make us buffer without bound: drop it (1008: policy).
@@ -63,19 +63,23 @@ export class Connections {
     conn.ws.send(JSON.stringify(frame));
   }
 
-  /** Takes a freshly upgraded WebSocket into the set. */
-  accept(ws: WebSocket): void {
+  /** Takes a freshly upgraded WebSocket of this (authenticated) identity into the set. */
+  accept(ws: WebSocket, identity: Identity): void {
     const conn: Conn = {
       ws,
       isAlive: true,
+      customerId: identity.customerId,
       bucket: new TokenBucket(this.opts.rate.burst, this.opts.rate.perSecond),
+      send: (frame) => this.send(conn, frame),
       sendStatus: (event) => this.send(conn, { event: 'orderStatus', data: event }),
     };
     this.conns.add(conn);
     ws.on('error', (err) => this.opts.log(`connection error: ${err.message}`));
     ws.on('pong', () => (conn.isAlive = true));
     ws.on('message', (raw, isBinary) => this.opts.onFrame(conn, raw, isBinary));
+    const cancelExpiry = onTokenExpiry(identity, () => ws.close(CloseCode.tokenExpired, 'token expired'));
     ws.on('close', () => {
+      cancelExpiry();
       this.conns.delete(conn);
       this.opts.onGone(conn);
     });

@@ -1,6 +1,6 @@
 /**
  * The gateway's plain HTTP routes: the browser page (static files from web/), /config.json (where the
- * Temporal UI is, for the page's links) and /healthz (is Kafka reachable?). Anything else is 404.
+ * Temporal UI is, for the page's links, and the auth mode) and /healthz (is Kafka reachable?). Anything else is 404.
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -35,6 +35,8 @@ function serveStatic(url: string, res: http.ServerResponse): boolean {
 
 export interface HttpRouteOptions {
   temporalUi: { url: string; namespace: string };
+  /** The auth mode, so the page knows whether to ask for a token. */
+  authMode: string;
   kafkaHealthy: () => Promise<boolean>;
   /** Open WebSocket connections, reported by /healthz. */
   connections: () => number;
@@ -48,7 +50,7 @@ export function httpHandler(opts: HttpRouteOptions): http.RequestListener {
   return (req, res) => {
     if (req.method === 'GET' && req.url === '/config.json') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ temporalUiUrl: opts.temporalUi.url, namespace: opts.temporalUi.namespace }));
+      res.end(JSON.stringify({ temporalUiUrl: opts.temporalUi.url, namespace: opts.temporalUi.namespace, auth: opts.authMode }));
       return;
     }
     if (req.method === 'GET' && req.url && req.url !== '/healthz' && serveStatic(req.url, res)) return;

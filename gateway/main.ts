@@ -6,6 +6,7 @@ import { infraPorts, loadConfig } from '../common/config';
 import { kafkaClient, temporalClient } from '../common/connections';
 import { kafkaReady } from '../common/health';
 import { drainOnSignal } from '../common/shutdown';
+import { authenticatorFor, authSettingsFromEnv } from './auth';
 import { OrderLookup } from './order-lookup';
 import { OrderProducer } from './order-producer';
 import { startGateway } from './server';
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
     producer,
     kafkaHealthy: () => kafkaReady(config.kafkaBrokers),
     orders: new OrderLookup(client),
-    authToken: process.env.GATEWAY_AUTH_TOKEN || undefined,
+    auth: authenticatorFor(authSettingsFromEnv()),
     allowedOrigins: process.env.GATEWAY_ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
     temporalUi: { url: process.env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${infraPorts().temporalUi}`, namespace: config.temporalNamespace },
   });

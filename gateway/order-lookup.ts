@@ -1,8 +1,16 @@
-/** The gateway's questions to Temporal about an order: its current view, and cancelling it. */
+/**
+ * The gateway's questions to Temporal about an order: its current view, who placed it, and
+ * cancelling it.
+ */
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { workflowIdFor } from '../common/order';
+import type { Order } from '../common/order';
 import type { OrderView } from '../common/status';
 import { cancelUpdate, statusQuery } from '../common/workflow-api';
+import type { Owner } from './subscriptions';
+
+/** Owners remembered per gateway (an order's owner never changes: workflow ids are never reused). */
+const OWNER_CACHE_SIZE = 100_000;
 
 export type CancelOutcome =
   | { kind: 'cancelled'; view: OrderView }
@@ -25,10 +33,40 @@ function notFound(err: unknown): boolean {
 }
 
 export class OrderLookup {
+  private readonly owners = new Map<string, string | undefined>();
+
   constructor(
     private readonly client: Client,
     private readonly timeoutMs = 10_000,
   ) {}
+
+  /**
+   * Who placed the order: the customer id in the order the run was started with (its memo, written
+   * by the bridge from the Kafka event). `exists: false` when no such run exists (yet). Cached once
+   * known, so following an order costs one describe per gateway.
+   */
+  async owner(orderId: string): Promise<Owner> {
+    if (this.owners.has(orderId)) return { exists: true, customerId: this.owners.get(orderId) };
+    let customerId: string | undefined;
+    try {
+      const description = await withTimeout(this.client.workflow.getHandle(workflowIdFor(orderId)).describe(), this.timeoutMs, 'describe');
+      const order = (description.memo as { order?: Partial<Order> } | undefined)?.order;
+      customerId = typeof order?.customerId === 'string' ? order.customerId : undefined;
+    } catch (err) {
+      if (notFound(err)) return { exists: false };
+      throw err;
+    }
+    if (this.owners.size >= OWNER_CACHE_SIZE) this.owners.delete(this.owners.keys().next().value!);
+    this.owners.set(orderId, customerId);
+    return { exists: true, customerId };
+  }
+
+  /** True when the order exists and the customer may act on it (any order when `customerId` is undefined: no auth identity). */
+  async visibleTo(orderId: string, customerId: string | undefined): Promise<boolean> {
+    if (customerId === undefined) return true;
+    const owner = await this.owner(orderId);
+    return owner.exists && owner.customerId === customerId;
+  }
 
   /** The order's current view, or undefined when no such order (workflow) exists. */
   async view(orderId: string): Promise<OrderView | undefined> {

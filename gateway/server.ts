@@ -1,20 +1,23 @@
 /**
- * The gateway: one HTTP server carrying the WebSocket endpoint, the browser page and /healthz.
- * The parts: ./http-routes (page, /config.json, /healthz), ./upgrade-guard (token, Origin,
- * connection limit), ./connections (heartbeat, slow readers, close), ./frame-handlers (what each
- * client frame does), ./subscriptions (who follows which order's status).
+ * The gateway: one HTTP server carrying the WebSocket endpoint, the Socket.IO endpoint
+ * (/socket.io/), the browser page and /healthz. Both transports feed one dispatcher.
+ * The parts: ./http-routes (page, /config.json, /healthz), ./auth (who is connecting),
+ * ./upgrade-guard (token, Origin, connection limit), ./connections (heartbeat, slow readers, close),
+ * ./frame-handlers (what each client request does), ./subscriptions (who follows which order's status).
  */
 import * as http from 'node:http';
 import { WebSocketServer } from 'ws';
 import { DEFAULT_PORTS } from '../common/config';
 import { DEFAULT_NAMESPACE } from '../common/names';
 import type { StatusEvent } from '../common/status';
+import { APP_SUBPROTOCOL, Authenticator, BEARER_SUBPROTOCOL_PREFIX, exposureWarning, noAuth, sharedTokenAuth } from './auth';
 import { Connections } from './connections';
-import { frameHandler } from './frame-handlers';
+import { createDispatcher, readWsFrame } from './frame-handlers';
 import { httpHandler } from './http-routes';
 import type { OrderLookup } from './order-lookup';
 import type { OrderProducer } from './order-producer';
 import { Subscriptions } from './subscriptions';
+import { SOCKET_IO_PATH, SocketIoTransport } from './socket-io';
 import { admitUpgrade } from './upgrade-guard';
 
 export interface GatewayOptions {
@@ -32,9 +35,11 @@ export interface GatewayOptions {
   /** Token bucket per connection: burst size and sustained frames per second. */
   rateLimit?: { burst: number; perSecond: number };
   heartbeatMs?: number;
+  /** Who may connect, and as which customer (./auth): none (default), a shared token, or JWT. */
+  auth?: Authenticator;
   /**
-   * Optional shared token: when set, the WebSocket upgrade must carry it (Authorization: Bearer <token>,
-   * or ?token=<token> for browsers), else the HTTP request is answered 401 and no WebSocket exists.
+   * Shorthand for `auth: sharedTokenAuth(token)`: the WebSocket upgrade must carry it (Authorization: Bearer <token>,
+   * or ?token=<token>), else the HTTP request is answered 401 and no WebSocket exists.
    */
   authToken?: string;
   /** Optional Origin allow-list checked during the upgrade (403 otherwise); empty/undefined allows any. */
@@ -62,7 +67,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const inFlight = new Set<Promise<void>>();
   let closing = false;
   const orders = opts.orders;
-  const subscriptions = new Subscriptions(async (orderId) => (orders ? orders.view(orderId) : undefined));
+  const auth = opts.auth ?? (opts.authToken ? sharedTokenAuth(opts.authToken) : noAuth);
+  const host = opts.host ?? '127.0.0.1';
+  const subscriptions = new Subscriptions(
+    async (orderId) => (orders ? orders.view(orderId) : undefined),
+    undefined,
+    undefined,
+    async (orderId) => (orders ? orders.owner(orderId) : { exists: false }),
+  );
   const temporalUi = opts.temporalUi ?? { url: `http://127.0.0.1:${DEFAULT_PORTS.temporalUi}`, namespace: DEFAULT_NAMESPACE };
 
   const connections: Connections = new Connections({
@@ -70,15 +82,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     maxBufferedBytes: opts.maxBufferedBytes ?? 1024 * 1024,
     heartbeatMs: opts.heartbeatMs ?? 30_000,
     log,
-    onFrame: (conn, raw, isBinary) => onFrame(conn, raw, isBinary),
+    onFrame: (conn, raw, isBinary) => dispatcher.handle(conn, () => readWsFrame(raw, isBinary), conn.send),
     onGone: (conn) => subscriptions.unsubscribeAll(conn),
   });
-  const onFrame = frameHandler({
+  const dispatcher = createDispatcher({
     producer: opts.producer,
     orders,
     subscriptions,
     rate,
-    send: (conn, frame) => connections.send(conn, frame),
     closing: () => closing,
     track: (job) => {
       const tracked = job.finally(() => inFlight.delete(tracked));
@@ -87,24 +98,48 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     log,
   });
 
-  const server = http.createServer(httpHandler({ temporalUi, kafkaHealthy: opts.kafkaHealthy, connections: () => connections.size }));
-  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayloadBytes ?? 64 * 1024 });
-  wss.on('connection', (ws) => connections.accept(ws));
+  const openConnections = (): number => connections.size + socketIo.size;
+  const server = http.createServer(httpHandler({ temporalUi, authMode: auth.mode, kafkaHealthy: opts.kafkaHealthy, connections: openConnections }));
+  const maxPayload = opts.maxPayloadBytes ?? 64 * 1024;
+  const socketIo: SocketIoTransport = new SocketIoTransport({
+    server,
+    auth,
+    allowedOrigins: opts.allowedOrigins,
+    full: () => closing || openConnections() >= maxConnections,
+    dispatcher,
+    rate,
+    maxPayloadBytes: maxPayload,
+    maxBufferedBytes: opts.maxBufferedBytes ?? 1024 * 1024,
+    heartbeatMs: opts.heartbeatMs ?? 30_000,
+    onGone: (client) => subscriptions.unsubscribeAll(client),
+    log,
+  });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload,
+    // A browser that sends its token as a `bearer.<token>` subprotocol also offers ours; the answer
+    // names ours (never the token, which must not be echoed).
+    handleProtocols: (offered) => (offered.has(APP_SUBPROTOCOL) ? APP_SUBPROTOCOL : ([...offered].find((p) => !p.startsWith(BEARER_SUBPROTOCOL_PREFIX)) ?? false)),
+  });
   server.on('upgrade', (req, socket, head) => {
-    const admitted = admitUpgrade(req, socket, {
-      authToken: opts.authToken,
+    if (req.url?.startsWith(SOCKET_IO_PATH)) return; // Socket.IO's own upgrade listener takes these
+    void admitUpgrade(req, socket, {
+      auth,
       allowedOrigins: opts.allowedOrigins,
-      full: () => closing || connections.size >= maxConnections,
+      full: () => closing || openConnections() >= maxConnections,
+    }).then((identity) => {
+      if (identity) wss.handleUpgrade(req, socket, head, (ws) => connections.accept(ws, identity));
     });
-    if (admitted) wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
+    server.listen(opts.port, host, () => resolve());
   });
   const port = (server.address() as { port: number }).port;
-  log(`listening on ws://${opts.host ?? '127.0.0.1'}:${port} (health: /healthz)`);
+  log(`listening on ws://${host}:${port} (Socket.IO: ${SOCKET_IO_PATH}; health: /healthz; auth: ${auth.mode})`);
+  const warning = exposureWarning(host, auth.mode);
+  if (warning) log(warning);
 
   return {
     server,
@@ -115,6 +150,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       closing = true;
       connections.stopHeartbeat();
       await Promise.allSettled([...inFlight]);
+      socketIo.close();
       await connections.closeAll();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

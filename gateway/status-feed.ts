@@ -2,20 +2,17 @@
  * Reads order-status with a consumer group of its own (one per gateway instance), so every
  * gateway sees every status event; hands each valid event to `onEvent`. It commits nothing:
  * a restarted gateway starts at the end, and clients catch up through the workflow's status query.
+ * Events of a schemaVersion it does not know are skipped with a log line (events written before
+ * versions existed carry none and are read as version 1).
  */
 import * as crypto from 'node:crypto';
 import { Consumer, Kafka } from 'kafkajs';
-import { z } from 'zod';
 import { TOPICS } from '../common/config';
-import { ORDER_STATUSES, StatusEvent } from '../common/status';
+import { STATUS_SCHEMA_VERSION, StatusEvent } from '../common/status';
+import { StatusEventSchema } from '../common/status-schemas';
 
-const StatusEventSchema = z.object({
-  orderId: z.string().min(1).max(64),
-  status: z.enum(ORDER_STATUSES),
-  seq: z.number().int().positive(),
-  at: z.number(),
-  detail: z.string().optional(),
-});
+/** What this gateway reads: the current version, or no version (events from before versions existed). */
+const ReadableStatusEvent = StatusEventSchema.partial({ schemaVersion: true });
 
 export class StatusFeed {
   private readonly consumer: Consumer;
@@ -46,17 +43,26 @@ export class StatusFeed {
     await this.consumer.run({
       autoCommit: false,
       eachMessage: async ({ message }) => {
-        let parsed;
+        let json: unknown;
         try {
-          parsed = StatusEventSchema.safeParse(JSON.parse(message.value?.toString() ?? ''));
+          json = JSON.parse(message.value?.toString() ?? '');
         } catch {
-          parsed = undefined;
+          json = undefined;
         }
-        if (!parsed?.success) {
+        const version = (json as { schemaVersion?: unknown } | undefined)?.schemaVersion;
+        if (version !== undefined && version !== STATUS_SCHEMA_VERSION) {
+          this.log(`ignored a status event of unknown schemaVersion ${JSON.stringify(version)} at offset ${message.offset}`);
+          return;
+        }
+        const parsed = ReadableStatusEvent.safeParse(json);
+        if (!parsed.success) {
           this.log(`ignored a malformed status event at offset ${message.offset}`);
           return;
         }
-        this.onEvent(parsed.data as StatusEvent);
+        // Clients get the change itself; the version belongs to the topic.
+        const event: StatusEvent = { ...parsed.data };
+        delete event.schemaVersion;
+        this.onEvent(event);
       },
     });
     await joined;

@@ -5,19 +5,34 @@
  * number is sent at once; an older one is a repeat and dropped; a newer one means a gap (events
  * missed before subscribing or while disconnected), which is filled from the workflow's status
  * query before anything newer is sent. So each subscriber sees each step once, in order.
+ *
+ * Ownership (JWT mode): a subscriber with a customer id gets nothing about an order until the
+ * order's owner (the customer id the order was placed with, read from its workflow) is confirmed to
+ * be that customer. Until then its events wait; if the owner is someone else (or nobody) the
+ * subscription is dropped without a word, exactly as for an order that never appears. This covers
+ * the placer too: the gateway subscribes whoever places an orderId before it knows whether that id
+ * already belongs to another customer's order, so a re-placement under another customer never
+ * attaches the caller to it.
  */
 import type { OrderView, StatusEvent } from '../common/status';
 import { isFinal } from '../common/status';
 
 export interface Subscriber {
+  /** The customer behind this subscriber (JWT mode); undefined: may follow any order. */
+  readonly customerId?: string;
   sendStatus(event: StatusEvent): void;
 }
+
+/** Who placed an order: `exists: false` while no workflow has that id (yet). */
+export type Owner = { exists: false } | { exists: true; customerId?: string };
 
 interface Progress {
   nextSeq: number;
   catchingUp: boolean;
   pending: StatusEvent[];
   retries: number;
+  /** The subscriber may see this order (no customer identity, or the owner was confirmed). */
+  cleared: boolean;
 }
 
 export function eventsOf(view: OrderView, fromSeq: number): StatusEvent[] {
@@ -38,13 +53,15 @@ export class Subscriptions {
     private readonly fetchView: (orderId: string) => Promise<OrderView | undefined>,
     private readonly retryDelayMs = 250,
     private readonly maxRetries = 20,
+    /** The order's owner; without it, subscribers with a customer id are never served. */
+    private readonly ownerOf?: (orderId: string) => Promise<Owner>,
   ) {}
 
   /** Starts following an order from `fromSeq`; with `catchUpNow`, sends what already happened. */
   subscribe(sub: Subscriber, orderId: string, fromSeq = 1, catchUpNow = true): void {
     let subs = this.byOrder.get(orderId);
     if (!subs) this.byOrder.set(orderId, (subs = new Map()));
-    const progress: Progress = { nextSeq: fromSeq, catchingUp: false, pending: [], retries: 0 };
+    const progress: Progress = { nextSeq: fromSeq, catchingUp: false, pending: [], retries: 0, cleared: sub.customerId === undefined };
     subs.set(sub, progress);
     if (catchUpNow) void this.catchUp(sub, orderId, progress);
   }
@@ -74,6 +91,12 @@ export class Subscriptions {
       progress.pending.push(event);
       return;
     }
+    if (!progress.cleared) {
+      // Nothing goes out before the owner is confirmed: hold it, and check (catchUp does).
+      progress.pending.push(event);
+      void this.catchUp(sub, orderId, progress);
+      return;
+    }
     if (event.seq < progress.nextSeq) return;
     if (event.seq === progress.nextSeq) {
       this.deliver(sub, orderId, progress, event);
@@ -99,8 +122,41 @@ export class Subscriptions {
     return this.byOrder.get(orderId)?.get(sub) === progress;
   }
 
+  /** 'yes' when the subscriber may see the order, 'no' when it belongs to someone else, 'unknown' when it does not exist yet (or Temporal did not answer). */
+  private async mayFollow(sub: Subscriber, orderId: string): Promise<'yes' | 'no' | 'unknown'> {
+    if (!this.ownerOf) return 'no';
+    try {
+      const owner = await this.ownerOf(orderId);
+      if (!owner.exists) return 'unknown';
+      return owner.customerId === sub.customerId ? 'yes' : 'no';
+    } catch {
+      return 'unknown';
+    }
+  }
+
   private async catchUp(sub: Subscriber, orderId: string, progress: Progress): Promise<void> {
     progress.catchingUp = true;
+    if (!progress.cleared) {
+      const verdict = await this.mayFollow(sub, orderId);
+      if (!this.active(sub, orderId, progress)) return;
+      if (verdict === 'no') {
+        this.drop(sub, orderId);
+        return;
+      }
+      if (verdict === 'unknown') {
+        progress.catchingUp = false;
+        // Events are held only when the order exists: ask again shortly (Temporal was unreachable, or slower than Kafka).
+        if (progress.pending.length > 0 && progress.retries++ < this.maxRetries) {
+          progress.catchingUp = true;
+          setTimeout(() => {
+            progress.catchingUp = false;
+            void this.catchUp(sub, orderId, progress);
+          }, this.retryDelayMs).unref();
+        }
+        return;
+      }
+      progress.cleared = true;
+    }
     let view: OrderView | undefined;
     try {
       view = await this.fetchView(orderId);

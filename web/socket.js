@@ -1,7 +1,18 @@
 // @ts-check
 // The page's WebSocket to the gateway: connects, shows the connection state, and reconnects with
 // exponential backoff (and jitter) whenever the connection drops.
+// Token mode (the gateway's /config.json says auth "jwt" or "shared-token"): the page takes the token
+// from its URL fragment (#token=<token>: a fragment never reaches a server or its logs), keeps it
+// for this tab in sessionStorage, and sends it as a `bearer.<token>` entry of the WebSocket
+// subprotocol list: the one header a browser lets a page set on a WebSocket, so the gateway
+// checks the token at the upgrade, before any WebSocket exists.
 import { byId } from './dom.js';
+
+const TOKEN_KEY = 'orders.token';
+/** The gateway's subprotocol, offered next to the token (the gateway answers with it, never with the token). */
+const APP_SUBPROTOCOL = 'orders.v1';
+/** Close code of a session whose token expired. */
+const TOKEN_EXPIRED = 4401;
 
 /** @typedef {import('./model.js').ReceivedFrame} ReceivedFrame */
 /** @typedef {import('./model.js').PageError} PageError */
@@ -34,6 +45,22 @@ function socketUrl() {
   return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/';
 }
 
+/** The token from #token=… (then kept for this tab and removed from the address bar), or the kept one. */
+export function token() {
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (fromHash) {
+    sessionStorage.setItem(TOKEN_KEY, fromHash);
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+/** The subprotocols to offer: ours, plus the token when there is one. */
+function protocols() {
+  const t = token();
+  return t ? [APP_SUBPROTOCOL, 'bearer.' + t] : [APP_SUBPROTOCOL];
+}
+
 /**
  * @param {string} state
  * @param {string} text
@@ -54,7 +81,7 @@ export function connect(next) {
   /** @type {WebSocket} */
   let opened;
   try {
-    opened = new WebSocket(socketUrl());
+    opened = new WebSocket(socketUrl(), protocols());
   } catch (e) {
     handlers.onError({ code: 'CONNECTION', message: 'cannot open ' + socketUrl() + ': ' + (e instanceof Error ? e.message : String(e)), orderId: null });
     scheduleReconnect();
@@ -75,8 +102,12 @@ export function connect(next) {
     }
     if (frame && typeof frame.event === 'string' && frame.data && typeof frame.data === 'object') handlers.onFrame(frame);
   };
-  opened.onclose = () => {
+  opened.onclose = (ev) => {
     if (ws !== opened) return;
+    if (ev.code === TOKEN_EXPIRED) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      handlers.onError({ code: 'TOKEN_EXPIRED', message: 'your session token expired: open the page with a fresh #token=…', orderId: null });
+    }
     ws = null;
     scheduleReconnect();
   };

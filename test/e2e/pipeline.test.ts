@@ -124,10 +124,13 @@ test('the same event delivered twice starts one workflow and charges once', asyn
   expect(stack.ledger.entries().filter((e) => e.orderId === orderId && e.kind === 'charge')).toHaveLength(1);
 });
 
-test('a malformed event goes to the DLQ with its reason and origin, and the bridge keeps consuming', async () => {
+test('a malformed event, or one of an unknown schemaVersion, goes to the DLQ with its reason and origin, and the bridge keeps consuming', async () => {
   const producer = stack.kafka.producer();
   await producer.connect();
   const orderId = uniqueId('after-poison');
+  const futureId = uniqueId('v2');
+  const future = { type: 'ORDER_PLACED', payload: { order: { orderId: futureId, item: 'Desk', price: 300 } }, schemaVersion: 2 };
+  await producer.send({ topic: stack.topic, messages: [{ key: futureId, value: JSON.stringify(future) }] });
   await producer.send({ topic: stack.topic, messages: [{ key: 'poison', value: 'this is not json' }] });
   const meta = await producer.send({
     topic: stack.topic,
@@ -147,14 +150,17 @@ test('a malformed event goes to the DLQ with its reason and origin, and the brid
       eachMessage: async ({ message }) => {
         const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
         dead.push({ value: message.value!.toString(), headers });
-        if (dead.length === 2) resolve();
+        if (dead.length === 3) resolve();
       },
     });
   });
   await consumer.disconnect();
   // Starts within a batch run concurrently, so the two dead letters may arrive in either order.
   const notJson = dead.find((d) => d.value === 'this is not json');
-  const badSchema = dead.find((d) => d.value !== 'this is not json');
+  const badSchema = dead.find((d) => d.value !== 'this is not json' && d.value !== JSON.stringify(future));
+  const unknownVersion = dead.find((d) => d.value === JSON.stringify(future));
+  expect(unknownVersion?.headers['dlq-reason']).toBe('unknown schemaVersion 2 (this bridge reads 1)');
+  await expect(stack.client.workflow.getHandle(workflowIdFor(futureId)).describe()).rejects.toThrow();
   expect(notJson?.headers['dlq-reason']).toBe('not JSON');
   expect(badSchema?.headers['dlq-reason']).toMatch(/^schema: payload\.order\.price/);
   expect(badSchema?.headers['dlq-original-partition']).toBe(String(meta[0].partition));

@@ -72,3 +72,58 @@ test('when the view lags behind Kafka, it is asked again until the gap closes', 
   await new Promise((r) => setTimeout(r, 30));
   expect(got).toEqual([1, 2, 3, 4]);
 });
+
+describe('ownership: subscribers with a customer id', () => {
+  const customer = (customerId: string) => {
+    const got: number[] = [];
+    return { got, sub: { customerId, sendStatus: (e: StatusEvent) => void got.push(e.seq) } };
+  };
+
+  test("the owner's events are held until the owner is confirmed, then delivered in order", async () => {
+    let release: () => void = () => undefined;
+    const confirmed = new Promise<void>((r) => (release = r));
+    const subs = new Subscriptions(async () => viewUpTo(2), 5, 50, async () => {
+      await confirmed;
+      return { exists: true, customerId: 'alice' };
+    });
+    const alice = customer('alice');
+    subs.subscribe(alice.sub, 'o1', 1, false);
+    subs.onEvent(event(1));
+    subs.onEvent(event(2));
+    await flush();
+    expect(alice.got).toEqual([]);
+    release();
+    await flush();
+    expect(alice.got).toEqual([1, 2]);
+    subs.onEvent(event(3));
+    expect(alice.got).toEqual([1, 2, 3]);
+  });
+
+  test("another customer's subscription (or one to an order without a customer) is dropped without a single event", async () => {
+    const subs = new Subscriptions(async () => viewUpTo(3), 5, 50, async (orderId) =>
+      orderId === 'o1' ? { exists: true, customerId: 'alice' } : { exists: true },
+    );
+    const bob = customer('bob');
+    subs.subscribe(bob.sub, 'o1', 1, true);
+    subs.subscribe(bob.sub, 'anonymous', 1, false);
+    subs.onEvent(event(1));
+    subs.onEvent({ ...event(1), orderId: 'anonymous' });
+    await flush();
+    expect(bob.got).toEqual([]);
+    expect(subs.size).toBe(0);
+  });
+
+  test('while the order does not exist yet, a subscription waits; it is served once the owner shows up', async () => {
+    let owner: { exists: false } | { exists: true; customerId: string } = { exists: false };
+    const subs = new Subscriptions(async () => (owner.exists ? viewUpTo(1) : undefined), 5, 50, async () => owner);
+    const alice = customer('alice');
+    subs.subscribe(alice.sub, 'o1', 1, true);
+    await flush();
+    expect(alice.got).toEqual([]);
+    expect(subs.size).toBe(1);
+    owner = { exists: true, customerId: 'alice' };
+    subs.onEvent(event(1));
+    await flush();
+    expect(alice.got).toEqual([1]);
+  });
+});

@@ -25,9 +25,10 @@ export class TestClient {
     ws.on('error', () => undefined);
   }
 
-  static connect(url: string): Promise<TestClient> {
+  /** Opens a connection; `token` goes in `Authorization: Bearer`, `protocols` are offered as subprotocols. */
+  static connect(url: string, opts: { token?: string; protocols?: string[] } = {}): Promise<TestClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
+      const ws = new WebSocket(url, opts.protocols ?? [], opts.token ? { headers: { authorization: `Bearer ${opts.token}` } } : {});
       const client = new TestClient(ws);
       ws.once('open', () => resolve(client));
       ws.once('error', reject);
@@ -36,6 +37,12 @@ export class TestClient {
 
   send(frame: unknown): void {
     this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** Resolves once the connection is closed, with its close code and reason. */
+  whenClosed(): Promise<{ code: number; reason: string }> {
+    if (this.closed) return Promise.resolve(this.closed);
+    return new Promise((resolve) => this.ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   }
 
   /** Resolves with the first frame (already received or arriving) that matches. */

@@ -1,0 +1,59 @@
+// The gateway's order-status reader on real Kafka: events of the current schemaVersion (or of none,
+// written before versions existed) are passed on without the version; an unknown version is skipped.
+import * as crypto from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { loadConfig } from '../../common/config';
+import { STATUS_SCHEMA_VERSION, StatusEvent } from '../../common/status';
+import { StatusFeed } from '../../gateway/status-feed';
+
+const config = loadConfig();
+const kafka = new Kafka({ clientId: 'test-status-feed', brokers: config.kafkaBrokers, logLevel: logLevel.ERROR });
+const topic = `order-status-feed-${crypto.randomUUID().slice(0, 8)}`;
+
+afterAll(async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.disconnect();
+});
+
+test('an event of an unknown schemaVersion is skipped and logged; known and unversioned ones pass, without the version', async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] });
+  await admin.disconnect();
+
+  const got: StatusEvent[] = [];
+  const logs: string[] = [];
+  let seenThird: () => void = () => undefined;
+  const third = new Promise<void>((r) => (seenThird = r));
+  const feed = new StatusFeed(
+    kafka,
+    (e) => {
+      got.push(e);
+      if (e.seq === 3) seenThird();
+    },
+    topic,
+    (line) => logs.push(line),
+  );
+  await feed.start();
+  const producer = kafka.producer();
+  await producer.connect();
+  const base = { orderId: 'sf-1', status: 'VALIDATING', at: 1 };
+  await producer.send({
+    topic,
+    messages: [
+      { key: 'sf-1', value: JSON.stringify({ ...base, seq: 1, schemaVersion: STATUS_SCHEMA_VERSION }) },
+      { key: 'sf-1', value: JSON.stringify({ ...base, seq: 2, schemaVersion: STATUS_SCHEMA_VERSION + 1, renamedField: 'x' }) },
+      { key: 'sf-1', value: JSON.stringify({ ...base, seq: 3 }) },
+    ],
+  });
+  await producer.disconnect();
+  await third;
+  await feed.stop();
+  expect(got).toEqual([
+    { ...base, seq: 1 },
+    { ...base, seq: 3 },
+  ]);
+  expect(logs.some((l) => l.includes(`unknown schemaVersion ${STATUS_SCHEMA_VERSION + 1}`))).toBe(true);
+});
