@@ -18,6 +18,7 @@ import { OrderProducer } from '../../gateway/order-producer';
 import { Gateway, GatewayOptions, startGateway } from '../../gateway/server';
 import { createOrderWorker } from '../../worker/worker';
 import { simulation } from './order-worker';
+import type { LedgerEntry } from '../../activities/ledger';
 
 export interface Stack {
   url: string;
@@ -30,7 +31,27 @@ export interface Stack {
   statusTopic: string;
   taskQueue: string;
   ledger: ReturnType<typeof simulatedProviders>['payment']['ledger'];
+  /** The raw ledger lines (repeats included) written for one order: what "charged once" counts. */
+  ledgerLines(orderId: string): LedgerEntry[];
   stop(): Promise<void>;
+}
+
+/**
+ * Starts a stack before the file's tests and stops it after them; returns a getter for it.
+ * (beforeAll/afterAll are registered where it is called: at the top of a file or inside a describe.)
+ */
+export function useStack(opts: Parameters<typeof startStack>[0] = {}): () => Stack {
+  let stack: Stack | undefined;
+  beforeAll(async () => {
+    stack = await startStack(opts);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+  return () => {
+    if (!stack) throw new Error('the stack is not running (beforeAll failed?)');
+    return stack;
+  };
 }
 
 export async function startStack(opts: { stepDelayMs?: number; gateway?: Partial<GatewayOptions> } = {}): Promise<Stack> {
@@ -97,6 +118,7 @@ export async function startStack(opts: { stepDelayMs?: number; gateway?: Partial
     statusTopic,
     taskQueue,
     ledger: providers.payment.ledger,
+    ledgerLines: (orderId) => providers.payment.ledger.lines().filter((e) => e.orderId === orderId),
     async stop() {
       await gateway.close();
       await producer.disconnect();
