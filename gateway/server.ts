@@ -84,6 +84,17 @@ function tokenMatches(req: http.IncomingMessage, expected: string): boolean {
   return presented.length === wanted.length && crypto.timingSafeEqual(presented, wanted);
 }
 
+/** The orderId a refused frame names, if it is a JSON envelope whose data has a string orderId; else null. */
+function claimedOrderId(raw: RawData, isBinary: boolean): string | null {
+  if (isBinary) return null;
+  try {
+    const orderId = (JSON.parse(raw.toString()) as { data?: { orderId?: unknown } } | null)?.data?.orderId;
+    return typeof orderId === 'string' ? orderId.slice(0, 64) : null;
+  } catch {
+    return null;
+  }
+}
+
 function serveStatic(url: string, res: http.ServerResponse): boolean {
   const name = url === '/' ? 'index.html' : url.slice(1).split('?')[0];
   if (!/^[\w.-]+$/.test(name) || name.startsWith('.')) return false;
@@ -178,10 +189,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     }
     const order: Order = { ...parsed.data, orderId: parsed.data.orderId ?? crypto.randomUUID() };
     // Follow the order from its first status on; the workflow does not exist yet, so no catch-up now.
-    subscriptions.subscribe(conn, order.orderId, 1, false);
+    // (A resend on a connection already following the order keeps its progress.)
+    const newFollower = !subscriptions.has(conn, order.orderId);
+    if (newFollower) subscriptions.subscribe(conn, order.orderId, 1, false);
     try {
       await opts.producer.publish(order);
     } catch (err) {
+      // Not accepted: this placement's subscription must not outlive it.
+      if (newFollower) subscriptions.unsubscribe(conn, order.orderId);
       log(`order ${order.orderId}: not accepted: ${(err as Error).message}`);
       send(
         conn,
@@ -246,7 +261,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   const onFrame = (conn: Conn, raw: RawData, isBinary: boolean): void => {
     if (!conn.bucket.take()) {
-      send(conn, errorFrame(ErrorCode.rateLimited, `too many frames: at most ${rate.perSecond}/s (burst ${rate.burst})`));
+      send(conn, errorFrame(ErrorCode.rateLimited, `too many frames: at most ${rate.perSecond}/s (burst ${rate.burst})`, claimedOrderId(raw, isBinary)));
       return;
     }
     if (isBinary) {

@@ -18,6 +18,7 @@ import { OrderProducer } from '../../gateway/order-producer';
 import { Gateway, GatewayOptions, startGateway } from '../../gateway/server';
 import { createOrderWorker } from '../../worker/worker';
 import { simulation } from './order-worker';
+import { Gate, gate } from './wait';
 import type { LedgerEntry } from '../../activities/ledger';
 
 export interface Stack {
@@ -31,6 +32,8 @@ export interface Stack {
   statusTopic: string;
   taskQueue: string;
   ledger: ReturnType<typeof simulatedProviders>['payment']['ledger'];
+  /** The worker's providers: a test may wrap a method (e.g. hold one order's charge behind a gate). */
+  providers: ReturnType<typeof simulatedProviders>;
   /** The raw ledger lines (repeats included) written for one order: what "charged once" counts. */
   ledgerLines(orderId: string): LedgerEntry[];
   stop(): Promise<void>;
@@ -118,6 +121,7 @@ export async function startStack(opts: { stepDelayMs?: number; gateway?: Partial
     statusTopic,
     taskQueue,
     ledger: providers.payment.ledger,
+    providers,
     ledgerLines: (orderId) => providers.payment.ledger.lines().filter((e) => e.orderId === orderId),
     async stop() {
       await gateway.close();
@@ -135,4 +139,36 @@ export async function startStack(opts: { stepDelayMs?: number; gateway?: Partial
       await cleanup.disconnect();
     },
   };
+}
+
+type ProviderStep = 'validate' | 'charge' | 'ship';
+
+/**
+ * Holds one order at a provider step (validation, charge or shipment) until the returned gate is
+ * opened: the workflow sits in VALIDATING, CHARGING or SHIPPING for as long as the test needs,
+ * with no wall-clock race. Other orders pass through untouched.
+ */
+export function holdOrderAt(stack: Stack, step: ProviderStep, orderId: string): Gate {
+  const held = gate();
+  const p = stack.providers;
+  if (step === 'validate') {
+    const real = p.inventory.check.bind(p.inventory);
+    p.inventory.check = async (order) => {
+      if (order.orderId === orderId) await held.wait();
+      return real(order);
+    };
+  } else if (step === 'charge') {
+    const real = p.payment.charge.bind(p.payment);
+    p.payment.charge = async (req) => {
+      if (req.orderId === orderId) await held.wait();
+      return real(req);
+    };
+  } else {
+    const real = p.shipping.ship.bind(p.shipping);
+    p.shipping.ship = async (req) => {
+      if (req.order.orderId === orderId) await held.wait();
+      return real(req);
+    };
+  }
+  return held;
 }

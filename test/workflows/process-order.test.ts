@@ -1,23 +1,28 @@
 // processOrder on the time-skipping server: every path of the saga, with real activity code over
-// the simulated providers, counting activity calls and ledger entries.
-import * as crypto from 'node:crypto';
+// the simulated providers. Effects are counted where they happen: the payment ledger's raw lines
+// (repeats included) and the activity calls; timers and activities are read back from the history.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { TransientProviderError } from '../../activities/providers';
 import type { Order } from '../../common/order';
 import { workflowIdFor } from '../../common/order';
-import type { OrderView } from '../../common/status';
-import { processOrder, statusQuery } from '../../workflows';
+import type { OrderStatus, OrderView } from '../../common/status';
+import { cancelUpdate, processOrder, statusQuery } from '../../workflows';
 import { eventTypeNames, historyToFixture } from '../helpers/history';
 import { simulatedSetup } from '../helpers/order-worker';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
-import { TransientProviderError } from '../../activities/providers';
+import { gate, uniqueId, waitUntil } from '../helpers/wait';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const STEP_DELAY_MS = 2000;
+/** Long enough that nothing passes a timer unless the test skips time (awaiting a result, or env.sleep). */
+const LONG_DELAY_MS = 60_000;
+const HAPPY: OrderStatus[] = ['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CHARGING', 'CHARGED', 'SHIPPING', 'SHIPPED', 'COMPLETED'];
 
 let env: TestWorkflowEnvironment;
 let workflowBundle: WorkflowBundleWithSourceMap;
@@ -31,25 +36,41 @@ afterAll(async () => {
   await env?.teardown();
 });
 
+type Setup = ReturnType<typeof simulatedSetup>;
+
 function order(overrides: Partial<Order> = {}): Order {
-  return { orderId: `t-${crypto.randomUUID().slice(0, 8)}`, item: 'Mechanical Keyboard', price: 150, quantity: 1, ...overrides };
+  return { orderId: uniqueId('t'), item: 'Mechanical Keyboard', price: 150, quantity: 1, ...overrides };
 }
 
-async function run(o: Order, setup: ReturnType<typeof simulatedSetup>, fixture?: string) {
-  const taskQueue = `orders-test-${crypto.randomUUID()}`;
+/** The real activity implementations behind the counted ones (to wrap one with a gate or a fault). */
+const realActivities = (setup: Setup) => createActivities(setup.providers, setup.statuses);
+
+function recordFixture(name: string | undefined, history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>): void {
+  if (!name || !process.env.UPDATE_REPLAY_FIXTURES) return;
+  fs.mkdirSync(FIXTURES, { recursive: true });
+  fs.writeFileSync(path.join(FIXTURES, `${name}.history.json`), historyToFixture(history));
+}
+
+/** Runs `body` with a worker polling a fresh task queue, against a started order. */
+async function withOrder<T>(o: Order, setup: Setup, stepDelayMs: number, body: (handle: WorkflowHandle<typeof processOrder>) => Promise<T>): Promise<T> {
+  const taskQueue = uniqueId('orders-test');
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: setup.activities });
-  const handle = await env.client.workflow.start(processOrder, {
-    taskQueue,
-    workflowId: workflowIdFor(o.orderId),
-    args: [{ order: o, stepDelayMs: STEP_DELAY_MS }],
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(processOrder, { taskQueue, workflowId: workflowIdFor(o.orderId), args: [{ order: o, stepDelayMs }] });
+    return body(handle);
   });
-  const outcome = await worker.runUntil(handle.result().then((view) => ({ view, error: undefined }), (error: unknown) => ({ view: undefined, error })));
-  const history = await handle.fetchHistory();
-  if (fixture && process.env.UPDATE_REPLAY_FIXTURES) {
-    fs.mkdirSync(FIXTURES, { recursive: true });
-    fs.writeFileSync(path.join(FIXTURES, `${fixture}.history.json`), historyToFixture(history));
-  }
-  return { ...outcome, history };
+}
+
+async function run(o: Order, setup: Setup, fixture?: string) {
+  return withOrder(o, setup, STEP_DELAY_MS, async (handle) => {
+    const outcome = await handle.result().then(
+      (view) => ({ view, error: undefined }),
+      (error: unknown) => ({ view: undefined, error }),
+    );
+    const history = await handle.fetchHistory();
+    recordFixture(fixture, history);
+    return { ...outcome, history };
+  });
 }
 
 function failureOf(error: unknown): ApplicationFailure {
@@ -60,122 +81,283 @@ function failureOf(error: unknown): ApplicationFailure {
 }
 
 const statuses = (view: OrderView): string[] => view.steps.map((s) => s.status);
+const ledgerKinds = (setup: Setup, orderId: string): string[] => setup.ledger.lines().filter((e) => e.orderId === orderId).map((e) => e.kind);
 
-test('happy path: validate, timer, charge, timer, ship, in that order; one charge', async () => {
-  const setup = simulatedSetup();
-  const o = order();
-  const { view, error, history } = await run(o, setup, 'happy');
-  expect(error).toBeUndefined();
-  expect(view!.status).toBe('COMPLETED');
-  expect(statuses(view!)).toEqual(['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CHARGING', 'CHARGED', 'SHIPPING', 'SHIPPED', 'COMPLETED']);
-  // Durable timers of the configured length separate the steps (workflow time, skipped here).
-  const at = (s: string) => view!.steps.find((x) => x.status === s)!.at;
-  expect(at('CHARGING') - at('VALIDATED')).toBeGreaterThanOrEqual(STEP_DELAY_MS);
-  expect(at('SHIPPING') - at('CHARGED')).toBeGreaterThanOrEqual(STEP_DELAY_MS);
+/** Activities and timers in history order: activity type names, 'timer' for a fired timer, 'timer-cancelled'. */
+function steps(history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>): string[] {
+  const types = eventTypeNames(history);
+  const out: string[] = [];
+  (history.events ?? []).forEach((e, i) => {
+    if (types[i] === 'ACTIVITY_TASK_SCHEDULED') out.push(e.activityTaskScheduledEventAttributes!.activityType!.name!);
+    if (types[i] === 'TIMER_FIRED') out.push('timer');
+    if (types[i] === 'TIMER_CANCELED') out.push('timer-cancelled');
+  });
+  return out;
+}
 
-  const order_ = eventTypeNames(history).filter((t) => ['ACTIVITY_TASK_SCHEDULED', 'TIMER_STARTED'].includes(t));
-  expect(order_).toEqual(['ACTIVITY_TASK_SCHEDULED', 'TIMER_STARTED', 'ACTIVITY_TASK_SCHEDULED', 'TIMER_STARTED', 'ACTIVITY_TASK_SCHEDULED']);
-  expect(setup.activities.validateOrder).toHaveBeenCalledTimes(1);
-  expect(setup.activities.chargePayment).toHaveBeenCalledTimes(1);
-  expect(setup.activities.shipOrder).toHaveBeenCalledTimes(1);
-  expect(setup.activities.refundPayment).not.toHaveBeenCalled();
-  expect(setup.ledger.entries().filter((e) => e.orderId === o.orderId).map((e) => e.kind)).toEqual(['charge']);
-});
+async function statusReached(handle: WorkflowHandle<typeof processOrder>, status: OrderStatus): Promise<OrderView> {
+  return waitUntil(
+    async () => {
+      const view = await handle.query(statusQuery);
+      return view.status === status ? view : undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 50, what: `status ${status}` },
+  );
+}
 
-test('invalid order: REJECTED, nothing charged or shipped', async () => {
-  const setup = simulatedSetup();
-  const { error } = await run(order({ item: 'Vintage lamp (out of stock)' }), setup);
-  const failure = failureOf(error);
-  expect(failure.type).toBe('REJECTED');
-  expect(failure.message).toMatch(/out of stock/);
-  expect(setup.activities.chargePayment).not.toHaveBeenCalled();
-  expect(setup.activities.shipOrder).not.toHaveBeenCalled();
-  expect(setup.ledger.entries()).toEqual([]);
-});
+/** Skips time past the n-th durable timer, once the history shows it started. */
+async function skipTimer(handle: WorkflowHandle<typeof processOrder>, n: number): Promise<void> {
+  await waitUntil(
+    async () => eventTypeNames(await handle.fetchHistory()).filter((t) => t === 'TIMER_STARTED').length >= n,
+    { timeoutMs: 20_000, intervalMs: 50, what: `timer ${n} to start` },
+  );
+  await env.sleep(LONG_DELAY_MS);
+}
 
-test('card declined: PAYMENT_DECLINED, no shipping, no charge in the ledger', async () => {
-  const setup = simulatedSetup();
-  const { error } = await run(order({ price: 2600, quantity: 2 }), setup, 'declined');
-  const failure = failureOf(error);
-  expect(failure.type).toBe('PAYMENT_DECLINED');
-  expect(setup.activities.chargePayment).toHaveBeenCalledTimes(1);
-  expect(setup.activities.shipOrder).not.toHaveBeenCalled();
-  expect(setup.activities.refundPayment).not.toHaveBeenCalled();
-  expect(setup.ledger.entries()).toEqual([]);
-});
+describe('processOrder saga paths', () => {
+  test('happy path: validate, timer, charge, timer, ship, in that order; one charge', async () => {
+    const setup = simulatedSetup();
+    const o = order();
+    const { view, error, history } = await run(o, setup, 'happy');
+    expect(error).toBeUndefined();
+    expect(view!.status).toBe('COMPLETED');
+    expect(statuses(view!)).toEqual(HAPPY);
+    // Durable timers of the configured length separate the steps (workflow time, skipped here).
+    const at = (s: string) => view!.steps.find((x) => x.status === s)!.at;
+    expect(at('CHARGING') - at('VALIDATED')).toBeGreaterThanOrEqual(STEP_DELAY_MS);
+    expect(at('SHIPPING') - at('CHARGED')).toBeGreaterThanOrEqual(STEP_DELAY_MS);
+    expect(steps(history)).toEqual(['validateOrder', 'timer', 'chargePayment', 'timer', 'shipOrder']);
+    expect(setup.activities.validateOrder).toHaveBeenCalledTimes(1);
+    expect(setup.activities.chargePayment).toHaveBeenCalledTimes(1);
+    expect(setup.activities.shipOrder).toHaveBeenCalledTimes(1);
+    expect(setup.activities.refundPayment).not.toHaveBeenCalled();
+    expect(ledgerKinds(setup, o.orderId)).toEqual(['charge']);
+  });
 
-test('shipping refused after payment: exactly one refund, order FAILED with the reason', async () => {
-  const setup = simulatedSetup();
-  const o = order({ item: 'Unshippable piano' });
-  const { error } = await run(o, setup, 'refunded');
-  const failure = failureOf(error);
-  expect(failure.type).toBe('FAILED');
-  expect(failure.message).toMatch(/carrier refused/);
-  expect(setup.activities.refundPayment).toHaveBeenCalledTimes(1);
-  const kinds = setup.ledger.entries().filter((e) => e.orderId === o.orderId).map((e) => e.kind);
-  expect(kinds).toEqual(['charge', 'refund']);
-  // The failure carries the final view, so a caller needs no worker to learn what happened.
-  const view = failure.details?.[0] as OrderView;
-  expect(statuses(view).slice(-3)).toEqual(['SHIPPING', 'REFUNDED', 'FAILED']);
-  expect(view.failure).toEqual({ type: 'FAILED', message: expect.stringMatching(/carrier refused/) });
-});
+  test('invalid order: REJECTED, nothing charged or shipped', async () => {
+    const setup = simulatedSetup();
+    const { error } = await run(order({ item: 'Vintage lamp (out of stock)' }), setup);
+    const failure = failureOf(error);
+    expect(failure.type).toBe('REJECTED');
+    expect(failure.message).toMatch(/out of stock/);
+    expect(setup.activities.chargePayment).not.toHaveBeenCalled();
+    expect(setup.activities.shipOrder).not.toHaveBeenCalled();
+    expect(setup.ledger.lines()).toEqual([]);
+  });
 
-test('transient provider failures are retried with backoff and charge once', async () => {
-  const setup = simulatedSetup();
-  const real = setup.providers.payment.charge.bind(setup.providers.payment);
-  let calls = 0;
-  setup.providers.payment.charge = async (req) => {
-    calls += 1;
-    if (calls <= 2) throw new TransientProviderError('payment gateway timeout');
-    return real(req);
-  };
-  const o = order();
-  const { view, error } = await run(o, setup);
-  expect(error).toBeUndefined();
-  expect(view!.status).toBe('COMPLETED');
-  expect(setup.activities.chargePayment).toHaveBeenCalledTimes(3);
-  expect(setup.ledger.entries().filter((e) => e.kind === 'charge')).toHaveLength(1);
-});
+  test('card declined: PAYMENT_DECLINED, no shipping, no charge in the ledger', async () => {
+    const setup = simulatedSetup();
+    const { error } = await run(order({ price: 2600, quantity: 2 }), setup, 'declined');
+    const failure = failureOf(error);
+    expect(failure.type).toBe('PAYMENT_DECLINED');
+    expect(setup.activities.chargePayment).toHaveBeenCalledTimes(1);
+    expect(setup.activities.shipOrder).not.toHaveBeenCalled();
+    expect(setup.activities.refundPayment).not.toHaveBeenCalled();
+    expect(setup.ledger.lines()).toEqual([]);
+  });
 
-test('a charge retried after it succeeded at the provider is not charged twice (idempotency key)', async () => {
-  const setup = simulatedSetup();
-  const real = setup.providers.payment.charge.bind(setup.providers.payment);
-  let calls = 0;
-  // The provider records the charge, but the answer is lost: the activity fails and is retried.
-  setup.providers.payment.charge = async (req) => {
-    calls += 1;
-    const result = await real(req);
-    if (calls === 1) throw new TransientProviderError('connection reset after charge');
-    return result;
-  };
-  const o = order();
-  const { view } = await run(o, setup);
-  expect(view!.status).toBe('COMPLETED');
-  expect(calls).toBe(2);
-  expect(setup.ledger.entries().filter((e) => e.kind === 'charge')).toHaveLength(1);
-});
+  test('shipping refused after payment: exactly one refund, order FAILED with the reason', async () => {
+    const setup = simulatedSetup();
+    const o = order({ item: 'Unshippable piano' });
+    const { error } = await run(o, setup, 'refunded');
+    const failure = failureOf(error);
+    expect(failure.type).toBe('FAILED');
+    expect(failure.message).toMatch(/carrier refused/);
+    expect(setup.activities.refundPayment).toHaveBeenCalledTimes(1);
+    expect(ledgerKinds(setup, o.orderId)).toEqual(['charge', 'refund']);
+    // The failure carries the final view, so a caller needs no worker to learn what happened.
+    const view = failure.details?.[0] as OrderView;
+    expect(statuses(view).slice(-3)).toEqual(['SHIPPING', 'REFUNDED', 'FAILED']);
+    expect(view.failure).toEqual({ type: 'FAILED', message: expect.stringMatching(/carrier refused/) });
+  });
 
-test('status query shows the current step and the steps done while the order waits on a timer', async () => {
-  const setup = simulatedSetup();
-  const o = order();
-  const taskQueue = `orders-test-${crypto.randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: setup.activities });
-  await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(processOrder, {
-      taskQueue,
-      workflowId: workflowIdFor(o.orderId),
-      args: [{ order: o, stepDelayMs: 60_000 }],
+  test('shipping failing transiently until its retries run out: one refund, order FAILED', async () => {
+    const setup = simulatedSetup();
+    setup.providers.shipping.ship = async () => {
+      throw new TransientProviderError('carrier API unavailable');
+    };
+    const o = order();
+    const { error, history } = await run(o, setup);
+    const failure = failureOf(error);
+    expect(failure.type).toBe('FAILED');
+    expect(failure.message).toMatch(/carrier API unavailable/);
+    // Bounded: shipping gives up after its 5 attempts (README "The workflow").
+    expect(setup.activities.shipOrder).toHaveBeenCalledTimes(5);
+    expect(setup.activities.refundPayment).toHaveBeenCalledTimes(1);
+    expect(ledgerKinds(setup, o.orderId)).toEqual(['charge', 'refund']);
+    expect(steps(history)).toEqual(['validateOrder', 'timer', 'chargePayment', 'timer', 'shipOrder', 'refundPayment']);
+    const view = failure.details?.[0] as OrderView;
+    expect(statuses(view).slice(-2)).toEqual(['REFUNDED', 'FAILED']);
+  });
+
+  test('a refund that fails transiently (once before, once after the provider recorded it) is refunded exactly once', async () => {
+    const setup = simulatedSetup();
+    const real = setup.providers.payment.refund.bind(setup.providers.payment);
+    let calls = 0;
+    setup.providers.payment.refund = async (req) => {
+      calls += 1;
+      if (calls === 1) throw new TransientProviderError('payment gateway timeout');
+      const result = await real(req);
+      if (calls === 2) throw new TransientProviderError('connection reset after refund');
+      return result;
+    };
+    const o = order({ item: 'Unshippable piano' });
+    const { error } = await run(o, setup);
+    expect(failureOf(error).type).toBe('FAILED');
+    expect(calls).toBe(3);
+    expect(setup.activities.refundPayment).toHaveBeenCalledTimes(3);
+    expect(ledgerKinds(setup, o.orderId)).toEqual(['charge', 'refund']);
+  });
+
+  test('transient provider failures are retried with backoff and charge once', async () => {
+    const setup = simulatedSetup();
+    const real = setup.providers.payment.charge.bind(setup.providers.payment);
+    let calls = 0;
+    setup.providers.payment.charge = async (req) => {
+      calls += 1;
+      if (calls <= 2) throw new TransientProviderError('payment gateway timeout');
+      return real(req);
+    };
+    const o = order();
+    const { view, error } = await run(o, setup);
+    expect(error).toBeUndefined();
+    expect(view!.status).toBe('COMPLETED');
+    expect(setup.activities.chargePayment).toHaveBeenCalledTimes(3);
+    expect(ledgerKinds(setup, o.orderId)).toEqual(['charge']);
+  });
+
+  test('a charge retried after it succeeded at the provider is not charged twice (idempotency key)', async () => {
+    const setup = simulatedSetup();
+    const real = setup.providers.payment.charge.bind(setup.providers.payment);
+    let calls = 0;
+    // The provider records the charge, but the answer is lost: the activity fails and is retried.
+    setup.providers.payment.charge = async (req) => {
+      calls += 1;
+      const result = await real(req);
+      if (calls === 1) throw new TransientProviderError('connection reset after charge');
+      return result;
+    };
+    const o = order();
+    const { view } = await run(o, setup);
+    expect(view!.status).toBe('COMPLETED');
+    expect(calls).toBe(2);
+    // Raw ledger lines: the provider's own index keeps one entry per key and would hide a repeat.
+    expect(ledgerKinds(setup, o.orderId)).toEqual(['charge']);
+  });
+
+  test('status query shows the current step and the steps done while the order waits on a timer', async () => {
+    const setup = simulatedSetup();
+    await withOrder(order(), setup, LONG_DELAY_MS, async (handle) => {
+      // Time does not skip until we wait on the result, so the workflow parks on its first timer.
+      const view = await statusReached(handle, 'VALIDATED');
+      expect(statuses(view)).toEqual(['ACCEPTED', 'VALIDATING', 'VALIDATED']);
+      expect(view.steps.every((s) => typeof s.at === 'number')).toBe(true);
+      const done = await handle.result();
+      expect(done.status).toBe('COMPLETED');
     });
-    // Time does not skip until we wait on the result, so the workflow parks on its first timer.
-    let view = await handle.query(statusQuery);
-    for (let i = 0; i < 100 && view.status !== 'VALIDATED'; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      view = await handle.query(statusQuery);
-    }
-    expect(view.status).toBe('VALIDATED');
-    expect(statuses(view)).toEqual(['ACCEPTED', 'VALIDATING', 'VALIDATED']);
-    expect(view.steps.every((s) => typeof s.at === 'number')).toBe(true);
-    const done = await handle.result();
-    expect(done.status).toBe('COMPLETED');
+  });
+});
+
+describe('processOrder cancel update', () => {
+  test('cancel during the first timer: CANCELLED, nothing charged, the timer is cancelled', async () => {
+    const setup = simulatedSetup();
+    const o = order();
+    await withOrder(o, setup, LONG_DELAY_MS, async (handle) => {
+      await statusReached(handle, 'VALIDATED');
+      const answer = await handle.executeUpdate(cancelUpdate);
+      expect(answer.status).toBe('CANCELLED');
+      const view = await handle.result();
+      expect(statuses(view)).toEqual(['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CANCELLED']);
+      expect(steps(await handle.fetchHistory())).toEqual(['validateOrder', 'timer-cancelled']);
+    });
+    expect(setup.activities.chargePayment).not.toHaveBeenCalled();
+    expect(setup.activities.refundPayment).not.toHaveBeenCalled();
+    expect(setup.ledger.lines()).toEqual([]);
+  });
+
+  test('cancel during the second timer: refunded once, CANCELLED, never shipped', async () => {
+    const setup = simulatedSetup();
+    const o = order();
+    await withOrder(o, setup, LONG_DELAY_MS, async (handle) => {
+      await skipTimer(handle, 1);
+      await statusReached(handle, 'CHARGED');
+      const answer = await handle.executeUpdate(cancelUpdate);
+      expect(answer.status).toBe('CANCELLED');
+      const view = await handle.result();
+      expect(statuses(view)).toEqual(['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CHARGING', 'CHARGED', 'REFUNDED', 'CANCELLED']);
+      const history = await handle.fetchHistory();
+      expect(steps(history)).toEqual(['validateOrder', 'timer', 'chargePayment', 'timer-cancelled', 'refundPayment']);
+      recordFixture('cancelled', history);
+    });
+    expect(setup.activities.shipOrder).not.toHaveBeenCalled();
+    expect(setup.activities.refundPayment).toHaveBeenCalledTimes(1);
+    expect(ledgerKinds(setup, o.orderId)).toEqual(['charge', 'refund']);
+  });
+
+  test('cancel while the charge is in flight: the charge completes, then is refunded once; never shipped', async () => {
+    const setup = simulatedSetup();
+    const held = gate();
+    const real = realActivities(setup);
+    setup.activities.chargePayment.mockImplementation(async (o) => {
+      await held.wait();
+      return real.chargePayment(o);
+    });
+    const o = order();
+    await withOrder(o, setup, LONG_DELAY_MS, async (handle) => {
+      await skipTimer(handle, 1);
+      await held.reached; // the charge activity is running, held before the provider
+      const update = await handle.startUpdate(cancelUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
+      held.open();
+      expect((await update.result()).status).toBe('CANCELLED');
+      const view = await handle.result();
+      expect(statuses(view)).toEqual(['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CHARGING', 'CHARGED', 'REFUNDED', 'CANCELLED']);
+    });
+    expect(setup.activities.shipOrder).not.toHaveBeenCalled();
+    expect(setup.activities.refundPayment).toHaveBeenCalledTimes(1);
+    expect(ledgerKinds(setup, o.orderId)).toEqual(['charge', 'refund']);
+  });
+
+  test('cancel once shipping started is refused and changes nothing', async () => {
+    const setup = simulatedSetup();
+    const held = gate();
+    const real = realActivities(setup);
+    setup.activities.shipOrder.mockImplementation(async (o) => {
+      await held.wait();
+      return real.shipOrder(o);
+    });
+    const o = order();
+    await withOrder(o, setup, LONG_DELAY_MS, async (handle) => {
+      // Skip both timers without awaiting the result (which would keep skipping while shipping is held).
+      await skipTimer(handle, 1);
+      await skipTimer(handle, 2);
+      await held.reached; // shipOrder is running, held before the carrier
+      const refusal = await handle.executeUpdate(cancelUpdate).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      held.open();
+      expect(refusal).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect(((refusal as WorkflowUpdateFailedError).cause as Error).message).toMatch(/shipping has started/);
+      const view = await handle.result();
+      expect(statuses(view)).toEqual(HAPPY);
+    });
+    expect(setup.activities.refundPayment).not.toHaveBeenCalled();
+    expect(ledgerKinds(setup, o.orderId)).toEqual(['charge']);
+  });
+
+  test('cancel twice at once: both answered CANCELLED, one refund', async () => {
+    const setup = simulatedSetup();
+    const o = order();
+    await withOrder(o, setup, LONG_DELAY_MS, async (handle) => {
+      await skipTimer(handle, 1);
+      await statusReached(handle, 'CHARGED');
+      const answers = await Promise.all([handle.executeUpdate(cancelUpdate), handle.executeUpdate(cancelUpdate)]);
+      expect(answers.map((a) => a.status)).toEqual(['CANCELLED', 'CANCELLED']);
+      const view = await handle.result();
+      expect(statuses(view).filter((s) => s === 'REFUNDED')).toHaveLength(1);
+      expect(view.status).toBe('CANCELLED');
+    });
+    expect(setup.activities.refundPayment).toHaveBeenCalledTimes(1);
+    expect(ledgerKinds(setup, o.orderId)).toEqual(['charge', 'refund']);
   });
 });
