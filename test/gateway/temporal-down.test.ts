@@ -47,7 +47,9 @@ describe('gateway order look-ups while Temporal is down', () => {
     await placing.close();
 
     const proxy = await temporalProxy();
-    const connection = await Connection.connect({ address: `127.0.0.1:${proxy.port}` });
+    // No client-side gRPC retries: a retry still pending when the test closes the connection would
+    // outlive it (the gateway's own time limits, not the retries, are what is under test).
+    const connection = await Connection.connect({ address: `127.0.0.1:${proxy.port}`, interceptors: [] });
     let gateway: Gateway | undefined;
     let c: TestClient | undefined;
     try {
