@@ -28,6 +28,7 @@ module.exports = {
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
       setupFiles: ['<rootDir>/test/helpers/quiet-runtime.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/helpers/open-gates.ts'],
     },
   ],
 };

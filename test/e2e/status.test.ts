@@ -165,12 +165,16 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
     const orderId = newId('sa');
     await c.placeOrder({ orderId, item: 'Dock', price: 99 });
     await finalStatus(c, orderId, 'COMPLETED');
-    const found: string[] = [];
-    const deadline = Date.now() + 20_000;
-    while (found.length === 0 && Date.now() < deadline) {
-      for await (const wf of stack.client.workflow.list({ query: `OrderStatus = "COMPLETED" AND OrderId = "${orderId}"` })) found.push(wf.workflowId);
-      if (!found.length) await new Promise((r) => setTimeout(r, 250));
-    }
+    const list = async (query: string): Promise<string[]> => {
+      const ids: string[] = [];
+      for await (const wf of stack.client.workflow.list({ query })) ids.push(wf.workflowId);
+      return ids;
+    };
+    // Visibility trails the run by a moment.
+    const found = await waitUntil(async () => {
+      const ids = await list(`OrderStatus = "COMPLETED" AND OrderId = "${orderId}"`);
+      return ids.length ? ids : undefined;
+    }, { timeoutMs: 20_000, intervalMs: 250, what: 'the completed run in visibility' });
     expect(found).toEqual([`order-${orderId}`]);
     const running: string[] = [];
     for await (const wf of stack.client.workflow.list({ query: `OrderStatus = "ACCEPTED" AND OrderId = "${orderId}"` })) running.push(wf.workflowId);

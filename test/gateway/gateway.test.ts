@@ -8,7 +8,7 @@ import type { Order } from '../../common/order';
 import { OrderProducer } from '../../gateway/order-producer';
 import { Gateway, GatewayOptions, startGateway } from '../../gateway/server';
 import { createTopic, deleteTopics, messagesIn, readAll, testKafka } from '../helpers/kafka';
-import { gate, uniqueId } from '../helpers/wait';
+import { gate, uniqueId, within } from '../helpers/wait';
 import { Frame, TestClient } from '../helpers/ws-client';
 
 const config = loadConfig();
@@ -136,7 +136,7 @@ describe('gateway limits and health', () => {
     const c = await TestClient.connect(`ws://127.0.0.1:${shared.gateway.port}`);
     const closed = new Promise<number>((resolve) => c.ws.once('close', (code) => resolve(code)));
     c.send(JSON.stringify({ event: 'placeOrder', data: { item: 'x'.repeat(70 * 1024), price: 1 } }));
-    expect(await closed).toBe(1009);
+    expect(await within(closed, 30_000, 'the close')).toBe(1009);
   });
 
   test('GET /healthz reports Kafka as up', async () => {

@@ -46,10 +46,19 @@ export interface Gate {
   waiters: number;
 }
 
+/** Gates not yet opened: opened after each test (test/helpers/open-gates.ts), so a failing test never leaves work held. */
+const unopened = new Set<() => void>();
+
+export function openAllGates(): void {
+  for (const open of [...unopened]) open();
+}
+
 export function gate(): Gate {
   let open!: () => void;
   let arrive!: () => void;
   const passed = new Promise<void>((r) => (open = r));
+  unopened.add(open);
+  void passed.then(() => unopened.delete(open));
   const reached = new Promise<void>((r) => (arrive = r));
   const g: Gate = {
     open: () => open(),
@@ -63,4 +72,15 @@ export function gate(): Gate {
     },
   };
   return g;
+}
+
+/** Resolves like `p`, or rejects naming `what` when `p` has not settled within `ms` (so a broken guard fails fast). */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
