@@ -1,12 +1,34 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Two projects:
+ *  - unit: test/unit/**, pure code, no servers, no global setup (`npm run test:unit`, seconds);
+ *  - integration: everything else, against real Kafka, Temporal and Chromium; the global setup
+ *    brings the servers up when they are not reachable (provisioning them on first use).
+ * `npx jest` (and `npm test`) runs both.
+ */
+const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': 'ts-jest' },
-  testMatch: ['<rootDir>/test/**/*.test.ts'],
-  // Brings Kafka and Temporal up when they are not reachable (provisioning them on first use).
-  globalSetup: '<rootDir>/test/global-setup.ts',
-  globalTeardown: '<rootDir>/test/global-teardown.ts',
-  setupFiles: ['<rootDir>/test/helpers/quiet-runtime.ts'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
   testTimeout: 120000,
   verbose: true,
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/unit/'],
+      globalSetup: '<rootDir>/test/global-setup.ts',
+      globalTeardown: '<rootDir>/test/global-teardown.ts',
+      setupFiles: ['<rootDir>/test/helpers/quiet-runtime.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/helpers/open-gates.ts'],
+    },
+  ],
 };

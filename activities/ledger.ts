@@ -16,6 +16,25 @@ export interface LedgerEntry {
   at: string;
 }
 
+/**
+ * Every line of a ledger file, in the order written, repeats included. The Ledger below indexes by
+ * idempotency key (one entry per key), so a provider that charged twice under one key would still
+ * show one entry there: counting effects ("charged once") must read the raw lines.
+ */
+export function readLedgerLines(file: string): LedgerEntry[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as LedgerEntry);
+}
+
 export class Ledger {
   private readonly byKey = new Map<string, LedgerEntry>();
   private readOffset = 0;
@@ -69,8 +88,14 @@ export class Ledger {
     this.catchUp();
   }
 
+  /** One entry per idempotency key (the provider's view). To count effects, use lines(). */
   entries(): LedgerEntry[] {
     this.catchUp();
     return [...this.byKey.values()];
+  }
+
+  /** Every line written to the file so far, repeats included. */
+  lines(): LedgerEntry[] {
+    return readLedgerLines(this.file);
   }
 }

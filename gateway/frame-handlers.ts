@@ -93,10 +93,14 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
     if (client.customerId !== undefined) order.customerId = client.customerId;
     // Follow the order from its first status on; the workflow does not exist yet, so no catch-up now.
     // With a customer id, nothing is sent before the order's owner is confirmed to be this customer.
-    subscriptions.subscribe(client, order.orderId, 1, false);
+    // (A resend on a connection already following the order keeps its progress.)
+    const newFollower = !subscriptions.has(client, order.orderId);
+    if (newFollower) subscriptions.subscribe(client, order.orderId, 1, false);
     try {
       await opts.producer.publish(order);
     } catch (err) {
+      // Not accepted: this placement's subscription must not outlive it.
+      if (newFollower) subscriptions.unsubscribe(client, order.orderId);
       opts.log(`order ${order.orderId}: not accepted: ${(err as Error).message}`);
       reply(errorFrame(ErrorCode.kafkaUnavailable, `order not accepted: ${(err as Error).message}; resend with the same orderId`, order.orderId));
       return;
@@ -160,7 +164,10 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
   return {
     handle(client, read, reply) {
       if (!client.bucket.take()) {
-        reply(errorFrame(ErrorCode.rateLimited, `too many frames: at most ${rate.perSecond}/s (burst ${rate.burst})`));
+        // The refusal names the frame's order, so the client knows which one to resend.
+        const refused = read();
+        const orderId = 'error' in refused ? null : claimedOrderId(refused.data);
+        reply(errorFrame(ErrorCode.rateLimited, `too many frames: at most ${rate.perSecond}/s (burst ${rate.burst})`, orderId));
         return;
       }
       const request = read();

@@ -66,6 +66,16 @@ export class Subscriptions {
     if (catchUpNow) void this.catchUp(sub, orderId, progress);
   }
 
+  /** Is `sub` following `orderId`? */
+  has(sub: Subscriber, orderId: string): boolean {
+    return this.byOrder.get(orderId)?.has(sub) ?? false;
+  }
+
+  /** Stops `sub` following `orderId` (no-op when it does not). */
+  unsubscribe(sub: Subscriber, orderId: string): void {
+    this.drop(sub, orderId);
+  }
+
   unsubscribeAll(sub: Subscriber): void {
     for (const [orderId, subs] of this.byOrder) {
       subs.delete(sub);

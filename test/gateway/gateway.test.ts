@@ -1,82 +1,101 @@
 // The gateway against real Kafka: what it accepts, what it refuses (and that refusals write nothing),
 // and that it never claims acceptance when Kafka did not store the order.
-import * as crypto from 'node:crypto';
 import * as http from 'node:http';
-import { Admin, Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../../common/config';
 import { kafkaReady } from '../../common/health';
+import type { Order } from '../../common/order';
 import { OrderProducer } from '../../gateway/order-producer';
-import { Gateway, startGateway } from '../../gateway/server';
-import { TestClient } from '../helpers/ws-client';
+import { Gateway, GatewayOptions, startGateway } from '../../gateway/server';
+import { createTopic, deleteTopics, messagesIn, readAll, testKafka } from '../helpers/kafka';
+import { gate, uniqueId, within } from '../helpers/wait';
+import { Frame, TestClient } from '../helpers/ws-client';
 
 const config = loadConfig();
-const kafka = new Kafka({ clientId: 'test-gateway', brokers: config.kafkaBrokers, logLevel: logLevel.ERROR });
-const topic = `order-placement-gw-${crypto.randomUUID().slice(0, 8)}`;
-let admin: Admin;
-let producer: OrderProducer;
-let gateway: Gateway;
-let client: TestClient;
+const kafka = testKafka('test-gateway');
+const topics: string[] = [];
+const gateways: Gateway[] = [];
+const producers: OrderProducer[] = [];
+const clients: TestClient[] = [];
 
-async function messagesInTopic(): Promise<number> {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
-}
-
-async function readTopic(count: number): Promise<Array<{ key: string | null; value: Record<string, unknown> }>> {
-  const consumer = kafka.consumer({ groupId: `gw-reader-${crypto.randomUUID()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const out: Array<{ key: string | null; value: Record<string, unknown> }> = [];
-  await new Promise<void>((resolve) => {
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        out.push({ key: message.key?.toString() ?? null, value: JSON.parse(message.value!.toString()) });
-        if (out.length === count) resolve();
-      },
-    });
+/** A gateway writing to a fresh topic of its own (so counts are never disturbed by another test). */
+async function freshGateway(opts: Partial<GatewayOptions> = {}, wrap?: (p: OrderProducer) => GatewayOptions['producer']) {
+  const topic = await createTopic(kafka, 'order-placement-gw', 3);
+  topics.push(topic);
+  const producer = new OrderProducer(kafka, 5_000, topic);
+  producers.push(producer);
+  await producer.connect();
+  const gateway = await startGateway({
+    port: 0,
+    producer: wrap ? wrap(producer) : producer,
+    kafkaHealthy: () => kafkaReady(config.kafkaBrokers),
+    log: () => undefined,
+    rateLimit: { burst: 1000, perSecond: 1000 },
+    ...opts,
   });
-  await consumer.disconnect();
-  return out;
+  gateways.push(gateway);
+  const client = await TestClient.connect(`ws://127.0.0.1:${gateway.port}`);
+  clients.push(client);
+  return { topic, producer, gateway, client };
 }
+
+/** A round trip on the same connection: every frame the gateway sent before answering this one has arrived. */
+async function roundTrip(client: TestClient): Promise<void> {
+  const start = client.received.length;
+  client.send({ event: 'roundTrip', data: {} });
+  await client.waitFor((f) => client.received.indexOf(f) >= start && f.data.code === 'UNKNOWN_EVENT');
+}
+
+let shared: Awaited<ReturnType<typeof freshGateway>>;
 
 beforeAll(async () => {
-  admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3, replicationFactor: 1 }] });
-  producer = new OrderProducer(kafka, 5_000, topic);
-  await producer.connect();
-  gateway = await startGateway({ port: 0, producer, kafkaHealthy: () => kafkaReady(config.kafkaBrokers), log: () => undefined, rateLimit: { burst: 1000, perSecond: 1000 } });
-  client = await TestClient.connect(`ws://127.0.0.1:${gateway.port}`);
+  shared = await freshGateway();
 });
 
 afterAll(async () => {
-  await client?.close();
-  await gateway?.close();
-  await producer?.disconnect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await admin.disconnect();
+  await Promise.all(clients.map((c) => c.close()));
+  for (const g of gateways) await g.close();
+  await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
+  await deleteTopics(kafka, topics);
 });
 
-test('a valid order is stored in Kafka, keyed by orderId, in the seed event shape, before it is accepted', async () => {
-  const before = await messagesInTopic();
-  const answer = await client.placeOrder({ orderId: 'gw-1', item: 'Mechanical Keyboard', price: 150, customerId: 'c-7' });
-  expect(answer).toEqual({ event: 'orderAccepted', data: { orderId: 'gw-1', workflowId: 'order-gw-1' } });
-  // Accepted means stored: the message is there the moment the answer arrives.
-  expect(await messagesInTopic()).toBe(before + 1);
-  const [msg] = (await readTopic(before + 1)).filter((m) => m.key === 'gw-1');
-  expect(msg.value).toEqual({
-    type: 'ORDER_PLACED',
-    payload: { order: { orderId: 'gw-1', item: 'Mechanical Keyboard', price: 150, quantity: 1, customerId: 'c-7' }, timestamp: expect.any(Number) },
-    eventId: expect.stringMatching(/^[0-9a-f-]{36}$/),
-    schemaVersion: 1,
+describe('gateway placeOrder', () => {
+  test('a valid order is stored in Kafka, keyed by orderId, in the seed event shape, before it is accepted', async () => {
+    // Kafka's acknowledgement is held back: until it comes, the client must hear nothing about the order.
+    const held = gate();
+    const { topic, client } = await freshGateway({}, (p) => ({
+      publish: async (order: Order) => {
+        await held.wait();
+        return p.publish(order);
+      },
+    }));
+    client.send({ event: 'placeOrder', data: { orderId: 'gw-1', item: 'Mechanical Keyboard', price: 150, customerId: 'c-7' } });
+    await held.reached;
+    await roundTrip(client);
+    expect(client.received.filter((f) => f.data.orderId === 'gw-1')).toEqual([]);
+    expect(await messagesIn(kafka, topic)).toBe(0);
+
+    held.open();
+    const answer = await client.waitFor((f) => f.data.orderId === 'gw-1');
+    expect(answer).toEqual({ event: 'orderAccepted', data: { orderId: 'gw-1', workflowId: 'order-gw-1' } });
+    // Accepted means stored: the message is there the moment the answer arrives.
+    expect(await messagesIn(kafka, topic)).toBe(1);
+    const [msg] = await readAll(kafka, topic);
+    expect(msg.key).toBe('gw-1');
+    expect(JSON.parse(msg.value!)).toEqual({
+      type: 'ORDER_PLACED',
+      payload: { order: { orderId: 'gw-1', item: 'Mechanical Keyboard', price: 150, quantity: 1, customerId: 'c-7' }, timestamp: expect.any(Number) },
+      eventId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      schemaVersion: 1,
+    });
   });
-});
 
-test('an order without orderId gets a UUID, returned in the acceptance', async () => {
-  const answer = await client.placeOrder({ item: 'Mouse', price: 20 });
-  expect(answer.event).toBe('orderAccepted');
-  expect(answer.data.orderId).toMatch(/^[0-9a-f-]{36}$/);
-  expect(answer.data.workflowId).toBe(`order-${answer.data.orderId}`);
+  test('an order without orderId gets a UUID, returned in the acceptance', async () => {
+    const answer = await shared.client.placeOrder({ item: 'Mouse', price: 20 });
+    expect(answer.event).toBe('orderAccepted');
+    expect(answer.data.orderId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(answer.data.workflowId).toBe(`order-${answer.data.orderId}`);
+  });
 });
 
 describe('bad frames get an error naming the problem, write nothing, and keep the connection open', () => {
@@ -98,7 +117,8 @@ describe('bad frames get an error naming the problem, write nothing, and keep th
   ];
 
   test.each(cases)('%s', async (_name, frame, code, field) => {
-    const before = await messagesInTopic();
+    const { client, topic } = shared;
+    const before = await messagesIn(kafka, topic);
     const start = client.received.length;
     client.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
     const answer = await client.waitFor((f) => client.received.indexOf(f) >= start);
@@ -106,43 +126,96 @@ describe('bad frames get an error naming the problem, write nothing, and keep th
     expect(answer.data.code).toBe(code);
     expect(typeof answer.data.message).toBe('string');
     if (field) expect(answer.data.field).toBe(field);
-    expect(await messagesInTopic()).toBe(before);
+    expect(await messagesIn(kafka, topic)).toBe(before);
     expect(client.closed).toBeUndefined();
   });
 });
 
-test('a frame above maxPayload closes the connection with 1009', async () => {
-  const c = await TestClient.connect(`ws://127.0.0.1:${gateway.port}`);
-  const closed = new Promise<number>((resolve) => c.ws.once('close', (code) => resolve(code)));
-  c.send(JSON.stringify({ event: 'placeOrder', data: { item: 'x'.repeat(70 * 1024), price: 1 } }));
-  expect(await closed).toBe(1009);
-});
-
-test('GET /healthz reports Kafka as up', async () => {
-  const body = await new Promise<{ status: number; json: Record<string, unknown> }>((resolve, reject) => {
-    http.get(`http://127.0.0.1:${gateway.port}/healthz`, (res) => {
-      let data = '';
-      res.on('data', (d) => (data += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(data) }));
-    }).on('error', reject);
+describe('gateway limits and health', () => {
+  test('a frame above maxPayload closes the connection with 1009', async () => {
+    const c = await TestClient.connect(`ws://127.0.0.1:${shared.gateway.port}`);
+    const closed = new Promise<number>((resolve) => c.ws.once('close', (code) => resolve(code)));
+    c.send(JSON.stringify({ event: 'placeOrder', data: { item: 'x'.repeat(70 * 1024), price: 1 } }));
+    expect(await within(closed, 30_000, 'the close')).toBe(1009);
   });
-  expect(body.status).toBe(200);
-  expect(body.json).toMatchObject({ status: 'ok', kafka: 'up' });
+
+  test('GET /healthz reports Kafka as up', async () => {
+    const body = await new Promise<{ status: number; json: Record<string, unknown> }>((resolve, reject) => {
+      http
+        .get(`http://127.0.0.1:${shared.gateway.port}/healthz`, (res) => {
+          let data = '';
+          res.on('data', (d) => (data += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(data) }));
+        })
+        .on('error', reject);
+    });
+    expect(body.status).toBe(200);
+    expect(body.json).toMatchObject({ status: 'ok', kafka: 'up' });
+  });
 });
 
-test('when Kafka cannot store the order the client gets KAFKA_UNAVAILABLE, never an acceptance', async () => {
-  // A gateway whose Kafka address refuses connections (the broker-restart case is in the chaos suite).
-  const deadKafka = new Kafka({ clientId: 'dead', brokers: ['127.0.0.1:1'], logLevel: logLevel.NOTHING, connectionTimeout: 200, retry: { retries: 1, initialRetryTime: 50 } });
-  const deadProducer = new OrderProducer(deadKafka, 2_000, topic);
-  const gw = await startGateway({ port: 0, producer: deadProducer, kafkaHealthy: () => kafkaReady(['127.0.0.1:1']), log: () => undefined });
-  const c = await TestClient.connect(`ws://127.0.0.1:${gw.port}`);
-  try {
+describe('gateway when Kafka cannot store the order', () => {
+  test('when Kafka cannot store the order the client gets KAFKA_UNAVAILABLE, never an acceptance', async () => {
+    // A gateway whose Kafka address refuses connections (the broker-restart case is in the chaos suite).
+    const deadKafka = new Kafka({ clientId: 'dead', brokers: ['127.0.0.1:1'], logLevel: logLevel.NOTHING, connectionTimeout: 200, retry: { retries: 1, initialRetryTime: 50 } });
+    const deadProducer = new OrderProducer(deadKafka, 2_000, 'unused');
+    const gw = await startGateway({ port: 0, producer: deadProducer, kafkaHealthy: () => kafkaReady(['127.0.0.1:1']), log: () => undefined });
+    gateways.push(gw);
+    const c = await TestClient.connect(`ws://127.0.0.1:${gw.port}`);
+    clients.push(c);
     const answer = await c.placeOrder({ orderId: 'no-kafka-1', item: 'x', price: 1 });
     expect(answer.event).toBe('error');
     expect(answer.data).toMatchObject({ code: 'KAFKA_UNAVAILABLE', orderId: 'no-kafka-1' });
-    expect(c.received.some((f) => f.event === 'orderAccepted')).toBe(false);
-  } finally {
-    await c.close();
-    await gw.close();
-  }
+    expect(c.received.some((f: Frame) => f.event === 'orderAccepted')).toBe(false);
+    // The placement followed its order while it waited for Kafka; refused, it follows nothing.
+    expect(gw.subscriptionCount()).toBe(0);
+  });
+
+  test('a refused placement leaves no subscription behind, while an accepted one on the same connection keeps its own', async () => {
+    let failNext = false;
+    const { gateway, client } = await freshGateway({}, (p) => ({
+      publish: async (order: Order) => {
+        if (failNext) throw new Error('broker not reachable (test)');
+        return p.publish(order);
+      },
+    }));
+    const kept = uniqueId('kept');
+    expect((await client.placeOrder({ orderId: kept, item: 'x', price: 1 })).event).toBe('orderAccepted');
+    expect(gateway.subscriptionCount()).toBe(1);
+    failNext = true;
+    const refused = await client.placeOrder({ orderId: uniqueId('refused'), item: 'x', price: 1 });
+    expect(refused.data.code).toBe('KAFKA_UNAVAILABLE');
+    expect(gateway.subscriptionCount()).toBe(1);
+    // A failed resend of an order the connection already follows does not drop that subscription.
+    expect((await client.placeOrder({ orderId: kept, item: 'x', price: 1 })).data.code).toBe('KAFKA_UNAVAILABLE');
+    expect(gateway.subscriptionCount()).toBe(1);
+    gateway.deliverStatus({ orderId: kept, status: 'ACCEPTED', seq: 1, at: 1 });
+    await client.waitFor((f) => f.event === 'orderStatus' && f.data.orderId === kept);
+  });
+});
+
+describe('gateway shutdown', () => {
+  test('close() answers the order in flight with its acceptance, refuses later ones SHUTTING_DOWN (writing nothing), then closes with 1001', async () => {
+    const held = gate();
+    const first = uniqueId('in-flight');
+    const later = uniqueId('too-late');
+    const { topic, gateway, client } = await freshGateway({}, (p) => ({
+      publish: async (order: Order) => {
+        if (order.orderId === first) await held.wait();
+        return p.publish(order);
+      },
+    }));
+    const closed = new Promise<number>((resolve) => client.ws.once('close', (code) => resolve(code)));
+    client.send({ event: 'placeOrder', data: { orderId: first, item: 'Mouse', price: 10 } });
+    await held.reached;
+    const closing = gateway.close();
+    client.send({ event: 'placeOrder', data: { orderId: later, item: 'Mouse', price: 10 } });
+    const refusal = await client.waitFor((f) => f.data.orderId === later);
+    expect(refusal).toMatchObject({ event: 'error', data: { code: 'SHUTTING_DOWN', orderId: later } });
+    held.open();
+    expect((await client.waitFor((f) => f.data.orderId === first)).event).toBe('orderAccepted');
+    expect(await closed).toBe(1001);
+    await closing;
+    expect((await readAll(kafka, topic)).map((m) => m.key)).toEqual([first]);
+  });
 });

@@ -18,6 +18,8 @@ import { OrderProducer } from '../../gateway/order-producer';
 import { Gateway, GatewayOptions, startGateway } from '../../gateway/server';
 import { createOrderWorker } from '../../worker/worker';
 import { simulation } from './order-worker';
+import { Gate, gate } from './wait';
+import type { LedgerEntry } from '../../activities/ledger';
 
 export interface Stack {
   url: string;
@@ -30,7 +32,29 @@ export interface Stack {
   statusTopic: string;
   taskQueue: string;
   ledger: ReturnType<typeof simulatedProviders>['payment']['ledger'];
+  /** The worker's providers: a test may wrap a method (e.g. hold one order's charge behind a gate). */
+  providers: ReturnType<typeof simulatedProviders>;
+  /** The raw ledger lines (repeats included) written for one order: what "charged once" counts. */
+  ledgerLines(orderId: string): LedgerEntry[];
   stop(): Promise<void>;
+}
+
+/**
+ * Starts a stack before the file's tests and stops it after them; returns a getter for it.
+ * (beforeAll/afterAll are registered where it is called: at the top of a file or inside a describe.)
+ */
+export function useStack(opts: Parameters<typeof startStack>[0] = {}): () => Stack {
+  let stack: Stack | undefined;
+  beforeAll(async () => {
+    stack = await startStack(opts);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+  return () => {
+    if (!stack) throw new Error('the stack is not running (beforeAll failed?)');
+    return stack;
+  };
 }
 
 export async function startStack(opts: { stepDelayMs?: number; gateway?: Partial<GatewayOptions> } = {}): Promise<Stack> {
@@ -97,6 +121,8 @@ export async function startStack(opts: { stepDelayMs?: number; gateway?: Partial
     statusTopic,
     taskQueue,
     ledger: providers.payment.ledger,
+    providers,
+    ledgerLines: (orderId) => providers.payment.ledger.lines().filter((e) => e.orderId === orderId),
     async stop() {
       await gateway.close();
       await producer.disconnect();
@@ -113,4 +139,36 @@ export async function startStack(opts: { stepDelayMs?: number; gateway?: Partial
       await cleanup.disconnect();
     },
   };
+}
+
+type ProviderStep = 'validate' | 'charge' | 'ship';
+
+/**
+ * Holds one order at a provider step (validation, charge or shipment) until the returned gate is
+ * opened: the workflow sits in VALIDATING, CHARGING or SHIPPING for as long as the test needs,
+ * with no wall-clock race. Other orders pass through untouched.
+ */
+export function holdOrderAt(stack: Stack, step: ProviderStep, orderId: string): Gate {
+  const held = gate();
+  const p = stack.providers;
+  if (step === 'validate') {
+    const real = p.inventory.check.bind(p.inventory);
+    p.inventory.check = async (order) => {
+      if (order.orderId === orderId) await held.wait();
+      return real(order);
+    };
+  } else if (step === 'charge') {
+    const real = p.payment.charge.bind(p.payment);
+    p.payment.charge = async (req) => {
+      if (req.orderId === orderId) await held.wait();
+      return real(req);
+    };
+  } else {
+    const real = p.shipping.ship.bind(p.shipping);
+    p.shipping.ship = async (req) => {
+      if (req.order.orderId === orderId) await held.wait();
+      return real(req);
+    };
+  }
+  return held;
 }

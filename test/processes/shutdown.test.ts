@@ -1,12 +1,39 @@
-// Graceful shutdown of the real processes: SIGTERM drains in-flight work and exits 0.
+// Graceful shutdown of the real processes (gateway, bridge, worker as OS processes on the real
+// servers): SIGTERM drains the work in flight, refuses new work without writing it, and exits 0.
+// Work is held in flight by gates (a cancel waiting on a workflow no worker runs yet, provider
+// latency), never by racing the signal against sleeps.
 import { ChildProcess, spawn } from 'node:child_process';
-import * as crypto from 'node:crypto';
 import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { simulatedProviders } from '../../activities/simulated';
+import { MemoryStatusPublisher } from '../../activities/status-publisher';
+import { loadConfig, TASK_QUEUE, TOPICS } from '../../common/config';
+import { workflowIdFor } from '../../common/order';
+import { processOrder } from '../../workflows';
+import { createOrderWorker } from '../../worker/worker';
 import { freePort } from '../../infra/proc';
+import { readAll, testKafka, withAdmin } from '../helpers/kafka';
+import { simulation } from '../helpers/order-worker';
+import { runsOf } from '../helpers/temporal';
+import { uniqueId, waitUntil } from '../helpers/wait';
 import { TestClient } from '../helpers/ws-client';
 
 const ROOT = path.resolve(__dirname, '..', '..');
+const config = loadConfig();
+const kafka = testKafka('test-shutdown');
+let connection: Connection;
+let client: Client;
 
+beforeAll(async () => {
+  connection = await Connection.connect({ address: config.temporalAddress });
+  client = new Client({ connection, namespace: config.temporalNamespace });
+});
+
+afterAll(async () => {
+  await connection?.close();
+});
 
 function start(entry: string, env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -17,55 +44,122 @@ function start(entry: string, env: Record<string, string>): { child: ChildProces
   return { child, output: () => out, exited };
 }
 
-async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const exitWithin = (p: Promise<number | null>, ms: number): Promise<number | null | 'timeout'> =>
+  Promise.race([p, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref())]);
 
-test('gateway: SIGTERM answers every order it read (stored, or refused as shutting down), closes clients with 1001, exits 0', async () => {
-  const port = await freePort();
-  const gw = start('gateway/main.ts', { GATEWAY_PORT: String(port) });
-  try {
-    await waitFor(() => gw.output().includes('ready: following order-status'), 60_000, 'the gateway to be ready');
-    const client = await TestClient.connect(`ws://127.0.0.1:${port}`);
-    const closed = new Promise<number>((resolve) => client.ws.once('close', (code) => resolve(code)));
-    const ids = Array.from({ length: 20 }, (_, i) => `sigterm-${i}-${crypto.randomUUID().slice(0, 8)}`);
-    // Orders keep arriving around the signal: none may go unanswered.
-    for (const [i, orderId] of ids.entries()) {
-      client.send({ event: 'placeOrder', data: { orderId, item: 'Mouse', price: 10 } });
-      if (i === 10) gw.child.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, i === 0 ? 100 : 1));
+describe('gateway process', () => {
+  test('gateway: SIGTERM answers every order it read (stored, or refused as shutting down), closes clients with 1001, exits 0', async () => {
+    // The gate: a cancel the gateway is waiting on, for an order whose workflow no worker runs yet.
+    const gateQueue = uniqueId('shutdown-gate');
+    const gateId = uniqueId('gate');
+    await client.workflow.start(processOrder, { taskQueue: gateQueue, workflowId: workflowIdFor(gateId), args: [{ order: { orderId: gateId, item: 'Lamp', price: 5, quantity: 1 }, stepDelayMs: 0 }] });
+    const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
+    const worker = await createOrderWorker({ connection: nativeConnection, namespace: config.temporalNamespace, providers: simulatedProviders(simulation()), statusPublisher: new MemoryStatusPublisher(), taskQueue: gateQueue });
+
+    const port = await freePort();
+    const gw = start('gateway/main.ts', { GATEWAY_PORT: String(port) });
+    let running: Promise<void> | undefined;
+    try {
+      await waitUntil(() => gw.output().includes('ready: following order-status'), { timeoutMs: 60_000, what: 'the gateway to be ready' });
+      const c = await TestClient.connect(`ws://127.0.0.1:${port}`);
+      const closed = new Promise<number>((resolve) => c.ws.once('close', (code) => resolve(code)));
+      c.send({ event: 'cancelOrder', data: { orderId: gateId } }); // in flight until a worker runs the order
+      const accepted = uniqueId('sigterm-stored');
+      expect((await c.placeOrder({ orderId: accepted, item: 'Mouse', price: 10 })).event).toBe('orderAccepted');
+
+      gw.child.kill('SIGTERM');
+      await waitUntil(() => gw.output().includes('SIGTERM: draining'), { what: 'the gateway to start draining' });
+      const refused = uniqueId('sigterm-refused');
+      const refusal = await c.placeOrder({ orderId: refused, item: 'Mouse', price: 10 });
+      expect(refusal.data).toMatchObject({ code: 'SHUTTING_DOWN', orderId: refused });
+      expect(c.closed).toBeUndefined(); // still draining: the cancel is in flight
+
+      running = worker.run();
+      expect((await c.waitFor((f) => f.data.orderId === gateId, 60_000)).event).toBe('orderCancelled');
+      expect(await closed).toBe(1001);
+      expect(await exitWithin(gw.exited, 30_000)).toBe(0);
+
+      // The accepted order is in Kafka; the refused one is not.
+      const keys = (await readAll(kafka, TOPICS.orderPlacement)).map((m) => m.key);
+      expect(keys).toContain(accepted);
+      expect(keys).not.toContain(refused);
+    } finally {
+      gw.child.kill('SIGKILL');
+      if (running) {
+        worker.shutdown();
+        await running;
+      }
+      await nativeConnection.close();
     }
-    expect(await closed).toBe(1001);
-    // Frames the client sent after the server's close frame are not read (that is the close
-    // handshake: the client sees 1001 and resends them). Everything before them is answered,
-    // each with Kafka's verdict or SHUTTING_DOWN: the answered orders form a prefix, no gaps.
-    const outcomes = ids.map((orderId) => {
-      const answer = client.received.find((f) => f.data.orderId === orderId);
-      return answer === undefined ? 'none' : answer.event === 'orderAccepted' ? 'accepted' : String(answer.data.code);
-    });
-    const answered = outcomes.filter((o) => o !== 'none');
-    expect(outcomes.slice(answered.length).every((o) => o === 'none')).toBe(true);
-    expect(answered.every((o) => o === 'accepted' || o === 'SHUTTING_DOWN')).toBe(true);
-    // The ones sent before the signal were in flight: they were answered with Kafka's verdict.
-    expect(client.received.find((f) => f.data.orderId === ids[0])?.event).toBe('orderAccepted');
-    expect(await gw.exited).toBe(0);
-  } finally {
-    gw.child.kill('SIGKILL');
-  }
+  });
 });
 
-test('worker: SIGTERM stops polling, lets running tasks finish, exits 0', async () => {
-  const worker = start('worker/main.ts', { SIM_LEDGER_FILE: path.join(ROOT, '.data', 'ledger', 'shutdown-test.jsonl') });
-  try {
-    await waitFor(() => worker.output().includes('polling task queue'), 90_000, 'the worker to poll');
-    worker.child.kill('SIGTERM');
-    const code = await Promise.race([worker.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000))]);
-    expect(code).toBe(0);
-  } finally {
-    worker.child.kill('SIGKILL');
-  }
+describe('bridge process', () => {
+  test('bridge: SIGTERM finishes the starts in flight, commits them, and exits 0', async () => {
+    const groupId = uniqueId('bridge-sigterm');
+    // The group starts at the topic's current end, so only this test's events are its work.
+    await withAdmin(kafka, async (admin) => {
+      const ends = await admin.fetchTopicOffsets(TOPICS.orderPlacement);
+      await admin.setOffsets({ groupId, topic: TOPICS.orderPlacement, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+    });
+    const ids = Array.from({ length: 12 }, (_, i) => uniqueId(`bridge-sig${i}`));
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: TOPICS.orderPlacement,
+      messages: ids.map((orderId) => ({ key: orderId, value: JSON.stringify({ type: 'ORDER_PLACED', payload: { order: { orderId, item: 'Pen', price: 2 } } }) })),
+    });
+    await producer.disconnect();
+    const ends = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(TOPICS.orderPlacement));
+
+    const bridge = start('bridge/main.ts', { BRIDGE_GROUP_ID: groupId, BRIDGE_HEALTH_PORT: String(await freePort()), STEP_DELAY_MS: '600000' });
+    try {
+      // Runs are on the app's task queue, which no worker here polls: they simply wait.
+      await waitUntil(async () => (await Promise.all(ids.map((id) => runsOf(client, workflowIdFor(id), 0)))).every((r) => r.length === 1), {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+        what: 'every order to be started',
+      });
+      bridge.child.kill('SIGTERM');
+      expect(await exitWithin(bridge.exited, 30_000)).toBe(0);
+      expect(bridge.output()).toMatch(/SIGTERM: finishing in-flight starts and committing/);
+      // Everything it started is committed: a successor in the group would not start them again.
+      const [committed] = await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId, topics: [TOPICS.orderPlacement] }));
+      expect(Object.fromEntries(committed.partitions.map((p) => [p.partition, p.offset]))).toEqual(Object.fromEntries(ends.map((p) => [p.partition, p.high])));
+      for (const id of ids) expect(await runsOf(client, workflowIdFor(id))).toHaveLength(1);
+    } finally {
+      bridge.child.kill('SIGKILL');
+      for (const id of ids) await client.workflow.getHandle(workflowIdFor(id)).terminate('test over').catch(() => undefined);
+    }
+  });
+});
+
+describe('worker process', () => {
+  test('worker: SIGTERM stops polling, lets running tasks finish, exits 0', async () => {
+    // Each provider call takes 4 s, so the validation activity is surely running when the signal comes.
+    const worker = start('worker/main.ts', { SIM_LEDGER_FILE: path.join(ROOT, '.data', 'ledger', `${uniqueId('shutdown')}.jsonl`), SIM_LATENCY_MS: '4000' });
+    const orderId = uniqueId('in-flight');
+    try {
+      await waitUntil(() => worker.output().includes('polling task queue'), { timeoutMs: 90_000, what: 'the worker to poll' });
+      const handle = await client.workflow.start(processOrder, { taskQueue: TASK_QUEUE, workflowId: workflowIdFor(orderId), args: [{ order: { orderId, item: 'Lamp', price: 5, quantity: 1 }, stepDelayMs: 600_000 }] });
+      await waitUntil(
+        async () => {
+          const pending = (await handle.describe()).raw.pendingActivities ?? [];
+          return pending.some((a) => a.activityType?.name === 'validateOrder' && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED);
+        },
+        { intervalMs: 100, what: 'validateOrder to be running' },
+      );
+      worker.child.kill('SIGTERM');
+      expect(await exitWithin(worker.exited, 30_000)).toBe(0);
+      // The running activity was allowed to finish: it completed on its first attempt, not failed or timed out.
+      const history = await handle.fetchHistory();
+      const completed = (history.events ?? []).filter((e) => e.activityTaskCompletedEventAttributes);
+      const failed = (history.events ?? []).filter((e) => e.activityTaskFailedEventAttributes || e.activityTaskTimedOutEventAttributes);
+      expect(completed).toHaveLength(1);
+      expect(failed).toEqual([]);
+    } finally {
+      worker.child.kill('SIGKILL');
+      await client.workflow.getHandle(workflowIdFor(orderId)).terminate('test over').catch(() => undefined);
+    }
+  });
 });

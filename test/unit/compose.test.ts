@@ -6,9 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { DEFAULT_PORTS, ENV, SEARCH_ATTRIBUTES, TEMPORAL_DEV_DYNAMIC_CONFIG, TOPIC_PARTITIONS, TOPICS } from '../common/config';
+import { DEFAULT_PORTS, ENV, SEARCH_ATTRIBUTES, TEMPORAL_DEV_DYNAMIC_CONFIG, TOPIC_PARTITIONS, TOPICS } from '../../common/config';
 
-const COMPOSE_FILE = path.resolve(__dirname, '..', 'docker-compose.yml');
+const COMPOSE_FILE = path.resolve(__dirname, '..', '..', 'docker-compose.yml');
 const APP_SERVICES = ['gateway', 'bridge', 'worker'] as const;
 /** Variables the app reads outside loadConfig() (bind addresses); SIM_* are the simulation's. */
 const EXTRA_APP_VARS = ['GATEWAY_HOST', 'BRIDGE_HOST'];

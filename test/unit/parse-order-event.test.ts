@@ -1,0 +1,63 @@
+// The bridge's reading of one Kafka message: an order, or the reason it goes to the DLQ.
+import type { KafkaMessage } from 'kafkajs';
+import { MAX_EVENT_BYTES, parseOrderEvent } from '../../bridge/bridge';
+
+function message(value: string | Buffer | null): KafkaMessage {
+  return { key: null, value: typeof value === 'string' ? Buffer.from(value) : value, timestamp: '0', attributes: 0, offset: '0', headers: {} } as KafkaMessage;
+}
+
+const ours = { type: 'ORDER_PLACED', payload: { order: { orderId: '#101', item: 'Mechanical Keyboard', price: 150, quantity: 2 }, timestamp: 1764000000000 }, eventId: 'e-1', schemaVersion: 1 };
+
+describe('parseOrderEvent', () => {
+  test("reads the gateway's event", () => {
+    expect(parseOrderEvent(message(JSON.stringify(ours)))).toEqual({ ok: true, order: { orderId: '#101', item: 'Mechanical Keyboard', price: 150, quantity: 2 } });
+  });
+
+  test("reads the seed producer's event (no eventId, no schemaVersion, no quantity): quantity defaults to 1", () => {
+    const seed = { type: 'ORDER_PLACED', payload: { order: { orderId: 's-1', item: 'Mouse', price: 25 }, timestamp: 1 } };
+    expect(parseOrderEvent(message(JSON.stringify(seed)))).toEqual({ ok: true, order: { orderId: 's-1', item: 'Mouse', price: 25, quantity: 1 } });
+  });
+
+  test('a message without a value (tombstone) is refused as empty', () => {
+    expect(parseOrderEvent(message(null))).toEqual({ ok: false, reason: 'empty message' });
+  });
+
+  test('an empty value is refused (not JSON)', () => {
+    expect(parseOrderEvent(message(''))).toEqual({ ok: false, reason: 'not JSON' });
+  });
+
+  test('text that is not JSON is refused', () => {
+    expect(parseOrderEvent(message('this is not json'))).toEqual({ ok: false, reason: 'not JSON' });
+  });
+
+  test('an event above 256 KiB is refused before it is parsed, naming its size', () => {
+    const big = JSON.stringify({ ...ours, pad: 'x'.repeat(MAX_EVENT_BYTES) });
+    const parsed = parseOrderEvent(message(big));
+    expect(parsed).toEqual({ ok: false, reason: `oversized: ${Buffer.byteLength(big)} bytes > ${MAX_EVENT_BYTES}` });
+  });
+
+  test('an event of exactly 256 KiB is still read', () => {
+    const base = JSON.stringify({ ...ours, eventId: '' });
+    const padded = JSON.stringify({ ...ours, eventId: '' }).replace('"eventId":""', `"eventId":"","pad":"${'x'.repeat(MAX_EVENT_BYTES - base.length - 9)}"`);
+    expect(Buffer.byteLength(padded)).toBe(MAX_EVENT_BYTES);
+    expect(parseOrderEvent(message(padded)).ok).toBe(true);
+  });
+
+  test('a wrong type is refused with the field that is wrong', () => {
+    const parsed = parseOrderEvent(message(JSON.stringify({ ...ours, type: 'ORDER_SHIPPED' })));
+    expect(parsed).toEqual({ ok: false, reason: expect.stringMatching(/^schema: type/) });
+  });
+
+  test.each([
+    ['a negative price', 'payload.order.price', { price: -5 }],
+    ['a missing orderId', 'payload.order.orderId', { orderId: undefined }],
+    ['an orderId with spaces', 'payload.order.orderId', { orderId: 'has space' }],
+    ['a fractional quantity', 'payload.order.quantity', { quantity: 1.5 }],
+    ['an unknown order field', 'payload.order', { discount: 3 }],
+  ])('%s is refused naming %s', (_name, field, change) => {
+    const event = { ...ours, payload: { ...ours.payload, order: { ...ours.payload.order, ...change } } };
+    const parsed = parseOrderEvent(message(JSON.stringify(event)));
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.reason).toMatch(new RegExp(`^schema: ${field.replace(/\./g, '\\.')}`));
+  });
+});

@@ -1,0 +1,131 @@
+// The subscription bookkeeping alone: repeats dropped, gaps filled from the order's view, order kept.
+import type { OrderView, StatusEvent, OrderStatus } from '../../common/status';
+import { Subscriptions } from '../../gateway/subscriptions';
+
+const STEPS: OrderStatus[] = ['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CHARGING', 'CHARGED', 'SHIPPING', 'SHIPPED', 'COMPLETED'];
+const event = (seq: number): StatusEvent => ({ orderId: 'o1', status: STEPS[seq - 1], seq, at: 1000 + seq });
+const viewUpTo = (n: number): OrderView => ({
+  orderId: 'o1',
+  workflowId: 'order-o1',
+  status: STEPS[n - 1],
+  steps: STEPS.slice(0, n).map((status, i) => ({ status, at: 1001 + i })),
+});
+
+function subscriber() {
+  const got: number[] = [];
+  return { got, sub: { sendStatus: (e: StatusEvent) => void got.push(e.seq) } };
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 5));
+
+describe('Subscriptions', () => {
+  test('live events in order are passed through once; repeats are dropped', () => {
+    const subs = new Subscriptions(async () => undefined);
+    const { got, sub } = subscriber();
+    subs.subscribe(sub, 'o1', 1, false);
+    for (const seq of [1, 2, 2, 1, 3]) subs.onEvent(event(seq));
+    expect(got).toEqual([1, 2, 3]);
+  });
+
+  test('a gap is filled from the view before newer events, in order', async () => {
+    const subs = new Subscriptions(async () => viewUpTo(5));
+    const { got, sub } = subscriber();
+    subs.subscribe(sub, 'o1', 1, false);
+    subs.onEvent(event(1));
+    subs.onEvent(event(5)); // 2..4 were missed
+    subs.onEvent(event(6)); // arrives while catching up
+    await flush();
+    expect(got).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  test('subscribing with fromSeq sends what happened from there on, then live events, nothing twice', async () => {
+    const subs = new Subscriptions(async () => viewUpTo(4));
+    const { got, sub } = subscriber();
+    subs.subscribe(sub, 'o1', 3, true);
+    subs.onEvent(event(4)); // already in the view
+    await flush();
+    subs.onEvent(event(5));
+    expect(got).toEqual([3, 4, 5]);
+  });
+
+  test('the subscription ends with the final status, and closes free everything', async () => {
+    const subs = new Subscriptions(async () => viewUpTo(8));
+    const a = subscriber();
+    const b = subscriber();
+    subs.subscribe(a.sub, 'o1', 1, true);
+    subs.subscribe(b.sub, 'o1', 1, false);
+    await flush();
+    expect(a.got).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(subs.size).toBe(1);
+    subs.unsubscribeAll(b.sub);
+    expect(subs.size).toBe(0);
+  });
+
+  test('when the view lags behind Kafka, it is asked again until the gap closes', async () => {
+    let known = 2;
+    const subs = new Subscriptions(async () => viewUpTo(known), 5, 50);
+    const { got, sub } = subscriber();
+    subs.subscribe(sub, 'o1', 1, false);
+    subs.onEvent(event(4));
+    await flush();
+    expect(got).toEqual([1, 2]);
+    known = 4;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(got).toEqual([1, 2, 3, 4]);
+  });
+
+  describe('ownership: subscribers with a customer id', () => {
+    const customer = (customerId: string) => {
+      const got: number[] = [];
+      return { got, sub: { customerId, sendStatus: (e: StatusEvent) => void got.push(e.seq) } };
+    };
+
+    test("the owner's events are held until the owner is confirmed, then delivered in order", async () => {
+      let release: () => void = () => undefined;
+      const confirmed = new Promise<void>((r) => (release = r));
+      const subs = new Subscriptions(async () => viewUpTo(2), 5, 50, async () => {
+        await confirmed;
+        return { exists: true, customerId: 'alice' };
+      });
+      const alice = customer('alice');
+      subs.subscribe(alice.sub, 'o1', 1, false);
+      subs.onEvent(event(1));
+      subs.onEvent(event(2));
+      await flush();
+      expect(alice.got).toEqual([]);
+      release();
+      await flush();
+      expect(alice.got).toEqual([1, 2]);
+      subs.onEvent(event(3));
+      expect(alice.got).toEqual([1, 2, 3]);
+    });
+
+    test("another customer's subscription (or one to an order without a customer) is dropped without a single event", async () => {
+      const subs = new Subscriptions(async () => viewUpTo(3), 5, 50, async (orderId) =>
+        orderId === 'o1' ? { exists: true, customerId: 'alice' } : { exists: true },
+      );
+      const bob = customer('bob');
+      subs.subscribe(bob.sub, 'o1', 1, true);
+      subs.subscribe(bob.sub, 'anonymous', 1, false);
+      subs.onEvent(event(1));
+      subs.onEvent({ ...event(1), orderId: 'anonymous' });
+      await flush();
+      expect(bob.got).toEqual([]);
+      expect(subs.size).toBe(0);
+    });
+
+    test('while the order does not exist yet, a subscription waits; it is served once the owner shows up', async () => {
+      let owner: { exists: false } | { exists: true; customerId: string } = { exists: false };
+      const subs = new Subscriptions(async () => (owner.exists ? viewUpTo(1) : undefined), 5, 50, async () => owner);
+      const alice = customer('alice');
+      subs.subscribe(alice.sub, 'o1', 1, true);
+      await flush();
+      expect(alice.got).toEqual([]);
+      expect(subs.size).toBe(1);
+      owner = { exists: true, customerId: 'alice' };
+      subs.onEvent(event(1));
+      await flush();
+      expect(alice.got).toEqual([1]);
+    });
+  });
+});
