@@ -13,7 +13,7 @@ async function run(): Promise<void> {
     kafka: kafkaClient(config, 'order-bridge'),
     client,
     stepDelayMs: config.stepDelayMs,
-    groupId: process.env.BRIDGE_GROUP_ID || undefined,
+    groupId: config.bridgeGroupId,
   });
   const health = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/healthz') {
@@ -24,7 +24,7 @@ async function run(): Promise<void> {
     }
     res.writeHead(404).end();
   });
-  health.listen(config.bridgeHealthPort, process.env.BRIDGE_HOST ?? '127.0.0.1');
+  health.listen(config.bridgeHealthPort, config.bridgeHost);
   const shutdown = async (signal: string): Promise<void> => {
     // Bounded: whatever has not drained by then is abandoned (Kafka redelivers; clients resend).
     setTimeout(() => {

@@ -11,6 +11,7 @@
 import * as crypto from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
+import { readEnv } from '../common/config';
 import { FINAL_STATUSES, OrderStatus, OrderView } from '../common/status';
 import { GatewayError, OrderClient, OrderRequest, StatusEvent, TrackResult } from './order-client';
 
@@ -398,7 +399,7 @@ export function buildProgram(output: Output = consoleOutput): Command {
     .option('--quantity <n>', 'how many (default 1)', positiveInteger)
     .option('--order-id <id>', 'order id (default: a fresh cli-xxxxxxxx); with --count: the id prefix', orderIdArg)
     .option('--customer-id <id>', 'customer id', orderIdArg)
-    .addOption(new Option('--url <ws-url>', 'gateway WebSocket URL').default(DEFAULT_URL).env('ORDER_GATEWAY_URL').argParser(wsUrl))
+    .addOption(new Option('--url <ws-url>', 'gateway WebSocket URL (else ORDER_GATEWAY_URL)').default(readEnv().ORDER_GATEWAY_URL ?? DEFAULT_URL).argParser(wsUrl))
     .addOption(new Option('--follow <orderId>', 'follow an existing order from its first status instead of placing one').conflicts(['item', 'price', 'quantity', 'orderId', 'customerId', 'count']))
     .option('--count <n>', 'place n orders (ids <prefix>-1 … <prefix>-n) and show how many reached a final state', positiveInteger)
     .option('--timeout <seconds>', 'give up when no final state after this long', positiveNumber, DEFAULT_TIMEOUT_SECONDS)

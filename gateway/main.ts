@@ -2,7 +2,7 @@
  * Gateway entry: WebSocket + page + /healthz on GATEWAY_PORT (3000). Produces orders to Kafka,
  * follows order-status for live updates, and asks Temporal for look-ups and cancels.
  */
-import { infraPorts, loadConfig } from '../common/config';
+import { loadConfig } from '../common/config';
 import { kafkaClient, temporalClient } from '../common/connections';
 import { kafkaReady } from '../common/health';
 import { OrderLookup } from './order-lookup';
@@ -20,13 +20,13 @@ async function run(): Promise<void> {
   const { client, connection } = await temporalClient(config);
   const gateway = await startGateway({
     port: config.gatewayPort,
-    host: process.env.GATEWAY_HOST ?? '127.0.0.1',
+    host: config.gatewayHost,
     producer,
     kafkaHealthy: () => kafkaReady(config.kafkaBrokers),
     orders: new OrderLookup(client),
-    authToken: process.env.GATEWAY_AUTH_TOKEN || undefined,
-    allowedOrigins: process.env.GATEWAY_ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
-    temporalUi: { url: process.env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${infraPorts().temporalUi}`, namespace: config.temporalNamespace },
+    authToken: config.gatewayAuthToken,
+    allowedOrigins: config.gatewayAllowedOrigins,
+    temporalUi: { url: config.temporalUiUrl, namespace: config.temporalNamespace },
   });
   const feed = new StatusFeed(kafka, (event) => gateway.deliverStatus(event));
   const shutdown = async (signal: string): Promise<void> => {

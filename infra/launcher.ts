@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { Kafka, logLevel } from 'kafkajs';
-import { ENV, infraPorts, InfraPorts, loadConfig, SEARCH_ATTRIBUTES, TEMPORAL_DEV_DYNAMIC_CONFIG, TOPIC_PARTITIONS } from '../common/config';
+import { ENV, infraPorts, InfraPorts, isSet, loadConfig, SEARCH_ATTRIBUTES, TEMPORAL_DEV_DYNAMIC_CONFIG, TOPIC_PARTITIONS } from '../common/config';
 import { dataDir, dataPaths } from './paths';
 import { commandLineOf, defaultLog, delay, isAlive, Log } from './proc';
 import { provisionKafka, provisionTemporalCli } from './provision';
@@ -395,7 +395,7 @@ async function upLocked(log: Log, stack: StackOptions, isolated?: StackOptions):
   const started: Server[] = [];
   const external = isolated
     ? { kafka: false, temporal: false }
-    : { kafka: Boolean(process.env[ENV.kafkaBrokers]), temporal: Boolean(process.env[ENV.temporalAddress]) };
+    : { kafka: isSet(ENV.kafkaBrokers), temporal: isSet(ENV.temporalAddress) };
   try {
     const [kafkaUp, temporalUp] = await Promise.all([
       kafkaReady(config.kafkaBrokers),

@@ -3,7 +3,7 @@
  * providers. SIGINT/SIGTERM make the SDK stop polling, let running tasks finish, and exit.
  */
 import { NativeConnection } from '@temporalio/worker';
-import { simulatedProviders, simulationSettingsFromEnv } from '../activities/simulated';
+import { simulatedProviders } from '../activities/simulated';
 import { KafkaStatusPublisher } from '../activities/status-publisher';
 import { loadConfig, TASK_QUEUE } from '../common/config';
 import { kafkaClient } from '../common/connections';
@@ -13,7 +13,7 @@ import { createOrderWorker } from './worker';
 async function run(): Promise<void> {
   installCompactLogger();
   const config = loadConfig();
-  const settings = simulationSettingsFromEnv();
+  const settings = config.simulation;
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const statusPublisher = new KafkaStatusPublisher(kafkaClient(config, 'order-worker'));
   try {

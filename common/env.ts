@@ -1,0 +1,213 @@
+/**
+ * Every environment variable any process of this project reads, in one zod schema: its expected
+ * form, its default and who reads it. `readEnv()` validates the whole environment at once and
+ * fails with one line per bad variable, naming it, the value it had and the form it should have.
+ *
+ * The README's configuration table and `.env.example` list exactly these variables
+ * (test/config.test.ts checks both). Resolved settings with defaults: `loadConfig()` in ./config.
+ */
+import { z } from 'zod';
+
+/** Who reads a variable (the README's "used by" column). */
+export type Reader = 'gateway' | 'bridge' | 'worker' | 'cli' | 'launcher' | 'bench' | 'all';
+
+export interface VariableSpec<T = unknown> {
+  /** Parses the raw string (never empty: an empty value counts as unset). */
+  schema: z.ZodType<T, string>;
+  /** The expected form, as the error message and the README say it. */
+  form: string;
+  /** The default as the README shows it, or undefined when unset means "off". */
+  default: string | undefined;
+  readers: Reader[];
+  /** One line on what it does. */
+  doc: string;
+}
+
+function variable<T>(schema: z.ZodType<T, string>, spec: Omit<VariableSpec<T>, 'schema'>): VariableSpec<T> {
+  return { schema, ...spec };
+}
+
+// ---- Forms ----------------------------------------------------------------------------------
+
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const decimal = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/)
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
+
+const port = wholeNumber(1, 65_535);
+const hostPort = z.string().regex(/^[A-Za-z0-9._-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/);
+const commaList = <T>(item: z.ZodType<T, string>) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
+    .pipe(z.array(item).min(1));
+const httpUrl = (protocols: string[]) =>
+  z.string().refine((s) => {
+    try {
+      return protocols.includes(new URL(s).protocol);
+    } catch {
+      return false;
+    }
+  });
+const text = z.string().min(1);
+
+// ---- The variables --------------------------------------------------------------------------
+
+export const VARIABLES = {
+  // Where the servers are.
+  KAFKA_BROKERS: variable(commaList(hostPort), {
+    form: 'a comma-separated list of host:port',
+    default: '127.0.0.1:9092',
+    readers: ['gateway', 'bridge', 'worker', 'launcher', 'bench'],
+    doc: 'Kafka bootstrap brokers (set: the launcher uses that cluster and starts none)',
+  }),
+  TEMPORAL_ADDRESS: variable(hostPort, {
+    form: 'host:port',
+    default: '127.0.0.1:7233',
+    readers: ['gateway', 'bridge', 'worker', 'launcher', 'bench'],
+    doc: 'Temporal frontend (set: the launcher uses that server and starts none)',
+  }),
+  TEMPORAL_NAMESPACE: variable(text, {
+    form: 'a namespace name',
+    default: 'default',
+    readers: ['gateway', 'bridge', 'worker', 'bench'],
+    doc: 'Temporal namespace of the order workflows',
+  }),
+  TEMPORAL_UI_URL: variable(httpUrl(['http:', 'https:']), {
+    form: 'an http(s) URL',
+    default: 'http://127.0.0.1:8233',
+    readers: ['gateway'],
+    doc: "the Temporal web UI the page links each order's run to",
+  }),
+
+  // Gateway.
+  GATEWAY_PORT: variable(port, { form: 'a port number (1-65535)', default: '3000', readers: ['gateway'], doc: 'WebSocket, page and health port' }),
+  GATEWAY_HOST: variable(text, { form: 'a bind address', default: '127.0.0.1', readers: ['gateway'], doc: 'address the gateway listens on (0.0.0.0 in a container)' }),
+  GATEWAY_AUTH_TOKEN: variable(text, {
+    form: 'a token',
+    default: undefined,
+    readers: ['gateway'],
+    doc: 'when set, the WebSocket upgrade must carry it (see "The WebSocket protocol")',
+  }),
+  GATEWAY_ALLOWED_ORIGINS: variable(commaList(httpUrl(['http:', 'https:'])), {
+    form: 'a comma-separated list of http(s) origins',
+    default: undefined,
+    readers: ['gateway'],
+    doc: 'when set, upgrades from other Origins are refused with 403',
+  }),
+
+  // Bridge.
+  BRIDGE_HEALTH_PORT: variable(port, { form: 'a port number (1-65535)', default: '3001', readers: ['bridge'], doc: 'health port' }),
+  BRIDGE_HOST: variable(text, { form: 'a bind address', default: '127.0.0.1', readers: ['bridge'], doc: 'address the health server listens on' }),
+  BRIDGE_GROUP_ID: variable(text, { form: 'a consumer group id', default: 'order-bridge', readers: ['bridge'], doc: 'Kafka consumer group of the bridges' }),
+  STEP_DELAY_MS: variable(wholeNumber(0, 86_400_000), {
+    form: 'a whole number of milliseconds (0-86400000)',
+    default: '2000',
+    readers: ['bridge'],
+    doc: 'the durable pause between steps, passed in the workflow input',
+  }),
+
+  // Worker: the simulated providers.
+  SIM_CARD_LIMIT: variable(decimal(0, Number.MAX_SAFE_INTEGER), {
+    form: 'a number ≥ 0',
+    default: '5000',
+    readers: ['worker'],
+    doc: 'order totals above this are declined',
+  }),
+  SIM_TRANSIENT_FAILURE_RATE: variable(decimal(0, 1), {
+    form: 'a number between 0 and 1',
+    default: '0',
+    readers: ['worker'],
+    doc: 'probability that a provider call fails transiently',
+  }),
+  SIM_LATENCY_MS: variable(wholeNumber(0, 600_000), {
+    form: 'a whole number of milliseconds (0-600000)',
+    default: '0',
+    readers: ['worker'],
+    doc: 'simulated provider latency',
+  }),
+  SIM_LEDGER_FILE: variable(text, {
+    form: 'a file path',
+    default: '<data dir>/ledger/payments.jsonl',
+    readers: ['worker'],
+    doc: "the payment provider's durable ledger",
+  }),
+
+  // The CLI.
+  ORDER_GATEWAY_URL: variable(httpUrl(['ws:', 'wss:']), {
+    form: 'a ws(s) URL',
+    default: 'ws://127.0.0.1:3000',
+    readers: ['cli'],
+    doc: 'gateway the `npm run order` CLI talks to (`--url` overrides it)',
+  }),
+
+  // The native servers (launcher, provisioning, chaos, bench).
+  ORDERS_CACHE_DIR: variable(text, {
+    form: 'a directory path',
+    default: '~/.cache/order-orchestrator',
+    readers: ['launcher'],
+    doc: 'downloads and builds of the provisioned servers (else `$XDG_CACHE_HOME/order-orchestrator`)',
+  }),
+  ORDERS_DATA_DIR: variable(text, {
+    form: 'a directory path',
+    default: '.data',
+    readers: ['launcher', 'worker', 'bench'],
+    doc: "server data, logs, pid files and the ledger (relative to the checkout)",
+  }),
+  ORDERS_KAFKA_PORT: variable(port, { form: 'a port number (1-65535)', default: '9092', readers: ['launcher'], doc: "the launcher's Kafka port (a second, isolated stack)" }),
+  ORDERS_KAFKA_CONTROLLER_PORT: variable(port, { form: 'a port number (1-65535)', default: '9093', readers: ['launcher'], doc: "the launcher's KRaft controller port" }),
+  ORDERS_TEMPORAL_PORT: variable(port, { form: 'a port number (1-65535)', default: '7233', readers: ['launcher'], doc: "the launcher's Temporal frontend port" }),
+  ORDERS_TEMPORAL_UI_PORT: variable(port, {
+    form: 'a port number (1-65535)',
+    default: 'ORDERS_TEMPORAL_PORT + 1000',
+    readers: ['launcher'],
+    doc: "the launcher's Temporal web UI port",
+  }),
+} satisfies Record<string, VariableSpec<unknown>>;
+
+export type VariableName = keyof typeof VARIABLES;
+export const VARIABLE_NAMES = Object.keys(VARIABLES) as VariableName[];
+
+/** The validated environment: each variable parsed, or undefined when unset (or empty). */
+export type Env = { [K in VariableName]?: z.output<(typeof VARIABLES)[K]['schema']> };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: Array<{ variable: VariableName; value: string; form: string }>) {
+    super(
+      `invalid configuration: ${problems
+        .map((p) => `${p.variable}=${JSON.stringify(p.value)} is not ${p.form}`)
+        .join('; ')}`,
+    );
+  }
+}
+
+const EnvSchema = z.object(
+  Object.fromEntries(
+    VARIABLE_NAMES.map((name) => [name, z.preprocess((v) => (v === '' ? undefined : v), VARIABLES[name].schema.optional())]),
+  ),
+);
+
+/** Validates every variable of `env` at once; throws a ConfigError naming each bad one. */
+export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
+  const input = Object.fromEntries(VARIABLE_NAMES.map((name) => [name, env[name]]));
+  const parsed = EnvSchema.safeParse(input);
+  if (parsed.success) return parsed.data as Env;
+  const bad = new Set<VariableName>();
+  for (const issue of parsed.error.issues) bad.add(issue.path[0] as VariableName);
+  throw new ConfigError([...bad].map((variable) => ({ variable, value: env[variable] ?? '', form: VARIABLES[variable].form })));
+}
+
+/** Whether a variable is set to something (launcher: a set address means "use that server"). */
+export function isSet(name: VariableName, env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[name] !== undefined && env[name] !== '';
+}
