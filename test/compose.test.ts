@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as ts from 'typescript';
 import { parse } from 'yaml';
 import { DEFAULT_PORTS, ENV, SEARCH_ATTRIBUTES, TOPIC_PARTITIONS, TOPICS, VARIABLE_NAMES } from '../common/config';
 
@@ -205,9 +206,16 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
     for (const name of ['kafka', 'kafka-init', 'temporal', ...APP_SERVICES]) {
       expect(Object.keys(services)).toContain(name);
     }
+    // Each app service runs its compiled entry point with plain node (the image has no TypeScript).
+    const built = ts.getParsedCommandLineOfConfigFile(path.resolve(__dirname, '..', 'tsconfig.build.json'), {}, {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: () => undefined,
+    });
+    const compiled = (built?.fileNames ?? []).map((f) => path.relative(path.resolve(__dirname, '..'), f).split(path.sep).join('/'));
     for (const name of APP_SERVICES) {
       expect(service(name).build).toBeDefined();
-      expect(argvOf(name).join(' ')).toContain(`${name}/main.ts`);
+      expect(argvOf(name)).toEqual(['node', `dist/${name}/main.js`]);
+      expect(compiled).toContain(`${name}/main.ts`);
     }
   });
 
