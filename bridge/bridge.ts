@@ -11,7 +11,7 @@
 import { Client } from '@temporalio/client';
 import { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { TOPICS } from '../common/config';
-import { Order, OrderPlacedEvent, describeZodError } from '../common/order';
+import { Order, OrderPlacedEvent, describeZodError, workflowIdFor } from '../common/order';
 import { PermanentStartError, startOrderWorkflow, StartOutcome } from './starter';
 
 /** Events larger than this are not orders (the gateway caps frames at 64 KiB). */
@@ -30,7 +30,8 @@ export interface BridgeOptions {
   partitionsConsumedConcurrently?: number;
   /** Backoff while Temporal is unreachable. */
   backoff?: { initialMs: number; maxMs: number };
-  log?: (line: string) => void;
+  /** Log sink; fields name the order (orderId, workflowId) and where its event was. */
+  log?: (line: string, fields?: Record<string, unknown>) => void;
 }
 
 export interface BridgeStats {
@@ -70,6 +71,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const log = opts.log ?? ((line: string) => console.log(`[bridge] ${line}`));
+  const orderFields = (order: Order, partition: number, offset: string) => ({ orderId: order.orderId, workflowId: workflowIdFor(order.orderId), partition, offset });
   const topic = opts.topic ?? TOPICS.orderPlacement;
   const dlqTopic = opts.dlqTopic ?? TOPICS.orderPlacementDlq;
   const concurrency = opts.startConcurrency ?? 16;
@@ -113,11 +115,11 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       ],
     });
     stats.deadLettered += 1;
-    log(`partition ${partition} offset ${message.offset}: to ${dlqTopic} (${reason})`);
+    log(`partition ${partition} offset ${message.offset}: to ${dlqTopic} (${reason})`, { partition, offset: message.offset, reason });
   };
 
   /** Starts one order's workflow, retrying transient failures until it works or the consumer stops. */
-  const startWithRetry = async (order: Order, heartbeat: () => Promise<void>, alive: () => boolean): Promise<StartOutcome> => {
+  const startWithRetry = async (order: Order, fields: Record<string, unknown>, heartbeat: () => Promise<void>, alive: () => boolean): Promise<StartOutcome> => {
     let wait = backoff.initialMs;
     let retrying = false;
     try {
@@ -130,7 +132,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
           if (!retrying) backingOff += 1;
           retrying = true;
           stats.startRetries += 1;
-          log(`order ${order.orderId}: Temporal start failed (${(err as Error).message.split('\n')[0]}); retrying in ${wait} ms`);
+          log(`order ${order.orderId}: Temporal start failed (${(err as Error).message.split('\n')[0]}); retrying in ${wait} ms`, { ...fields, retryInMs: wait });
           await heartbeat();
           await sleep(wait);
           wait = Math.min(backoff.maxMs, wait * 2);
@@ -145,13 +147,14 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     const parsed = parseOrderEvent(message);
     if (!parsed.ok) return deadLetter(partition, message, parsed.reason);
     try {
-      const outcome = await startWithRetry(parsed.order, heartbeat, alive);
+      const fields = orderFields(parsed.order, partition, message.offset);
+      const outcome = await startWithRetry(parsed.order, fields, heartbeat, alive);
       if (outcome === 'started') {
         stats.started += 1;
-        log(`order ${parsed.order.orderId}: workflow started (partition ${partition} offset ${message.offset})`);
+        log(`order ${parsed.order.orderId}: workflow started (partition ${partition} offset ${message.offset})`, fields);
       } else {
         stats.duplicates += 1;
-        log(`order ${parsed.order.orderId}: duplicate event, workflow already exists (partition ${partition} offset ${message.offset})`);
+        log(`order ${parsed.order.orderId}: duplicate event, workflow already exists (partition ${partition} offset ${message.offset})`, fields);
       }
     } catch (err) {
       if (err instanceof PermanentStartError) return deadLetter(partition, message, `temporal rejected the start: ${err.message}`);

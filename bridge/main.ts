@@ -2,18 +2,22 @@
 import * as http from 'node:http';
 import { loadConfig } from '../common/config';
 import { kafkaClient, temporalClient } from '../common/connections';
+import { initLogger, logger, type Logger } from '../common/logger';
 import { startBridge } from './bridge';
 
 const SHUTDOWN_GRACE_MS = 25_000;
+let log: Logger = logger();
 
 async function run(): Promise<void> {
   const config = loadConfig();
+  log = initLogger('bridge', { level: config.logLevel, format: config.logFormat });
   const { client, connection } = await temporalClient(config);
   const bridge = await startBridge({
     kafka: kafkaClient(config, 'order-bridge'),
     client,
     stepDelayMs: config.stepDelayMs,
     groupId: config.bridgeGroupId,
+    log: (line, fields) => log.info(fields ?? {}, line),
   });
   const health = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/healthz') {
@@ -28,10 +32,10 @@ async function run(): Promise<void> {
   const shutdown = async (signal: string): Promise<void> => {
     // Bounded: whatever has not drained by then is abandoned (Kafka redelivers; clients resend).
     setTimeout(() => {
-      console.error(`[bridge] drain took longer than ${SHUTDOWN_GRACE_MS} ms; exiting`);
+      log.error(`drain took longer than ${SHUTDOWN_GRACE_MS} ms; exiting`);
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
-    console.log(`[bridge] ${signal}: finishing in-flight starts and committing`);
+    log.info(`${signal}: finishing in-flight starts and committing`);
     health.close();
     await bridge.stop();
     await connection.close();
@@ -41,6 +45,6 @@ async function run(): Promise<void> {
 }
 
 run().catch((err: unknown) => {
-  console.error('[bridge] fatal:', err instanceof Error ? err.message : err);
+  log.fatal({ err }, `bridge failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

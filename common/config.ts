@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Env, readEnv, VariableName } from './env';
+import { Env, LOG_FORMATS, LOG_LEVELS, readEnv, VariableName } from './env';
 
 export { ConfigError, isSet, readEnv, VARIABLES, VARIABLE_NAMES } from './env';
 export type { Env, VariableName } from './env';
@@ -115,6 +115,9 @@ export function cacheDirOf(env: Env = readEnv(), xdgCacheHome = process.env.XDG_
   return path.join(xdgCacheHome || path.join(os.homedir(), '.cache'), 'order-orchestrator');
 }
 
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 export interface AppConfig {
   kafkaBrokers: string[];
   temporalAddress: string;
@@ -130,6 +133,8 @@ export interface AppConfig {
   stepDelayMs: number;
   simulation: { cardLimit: number; transientFailureRate: number; latencyMs: number; ledgerFile: string };
   orderGatewayUrl: string;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
   dataDir: string;
   ports: InfraPorts;
 }
@@ -159,6 +164,8 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
       ledgerFile: env.SIM_LEDGER_FILE ? path.resolve(env.SIM_LEDGER_FILE) : path.join(dataDir, 'ledger', 'payments.jsonl'),
     },
     orderGatewayUrl: env.ORDER_GATEWAY_URL ?? `ws://127.0.0.1:${DEFAULT_PORTS.gateway}`,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    logFormat: env.LOG_FORMAT ?? 'json',
     dataDir,
     ports,
   };

@@ -60,6 +60,9 @@ const httpUrl = (protocols: string[]) =>
   });
 const text = z.string().min(1);
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+
 // ---- The variables --------------------------------------------------------------------------
 
 export const VARIABLES = {
@@ -140,6 +143,20 @@ export const VARIABLES = {
     default: '<data dir>/ledger/payments.jsonl',
     readers: ['worker'],
     doc: "the payment provider's durable ledger",
+  }),
+
+  // Every process.
+  LOG_LEVEL: variable(z.enum(LOG_LEVELS), {
+    form: `one of ${LOG_LEVELS.join(', ')}`,
+    default: 'info',
+    readers: ['gateway', 'bridge', 'worker'],
+    doc: 'log threshold (also for the kafkajs and Temporal SDK logs routed into it)',
+  }),
+  LOG_FORMAT: variable(z.enum(LOG_FORMATS), {
+    form: `one of ${LOG_FORMATS.join(', ')}`,
+    default: 'json',
+    readers: ['gateway', 'bridge', 'worker'],
+    doc: 'json: one JSON object per line (pino); pretty: readable, needs the dev dependencies (`npm start` sets it)',
   }),
 
   // The CLI.

@@ -5,7 +5,7 @@
  * Ctrl-C stops the three processes (each drains) and then the servers this command started.
  */
 import concurrently from 'concurrently';
-import { DEFAULT_PORTS } from '../common/config';
+import { DEFAULT_PORTS, readEnv } from '../common/config';
 import { stop, up } from '../infra/launcher';
 import { REPO_ROOT } from '../infra/paths';
 
@@ -20,11 +20,13 @@ async function run(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Readable logs at the terminal (pino-pretty) unless LOG_FORMAT says otherwise.
+  const env = { LOG_FORMAT: readEnv().LOG_FORMAT ?? 'pretty' };
   const { result, commands } = concurrently(
     [
-      { command: 'node --import tsx worker/main.ts', name: 'worker', prefixColor: 'green' },
-      { command: 'node --import tsx bridge/main.ts', name: 'bridge', prefixColor: 'yellow' },
-      { command: 'node --import tsx gateway/main.ts', name: 'gateway', prefixColor: 'cyan' },
+      { command: 'node --import tsx worker/main.ts', name: 'worker', prefixColor: 'green', env },
+      { command: 'node --import tsx bridge/main.ts', name: 'bridge', prefixColor: 'yellow', env },
+      { command: 'node --import tsx gateway/main.ts', name: 'gateway', prefixColor: 'cyan', env },
     ],
     { cwd: REPO_ROOT, prefix: 'none', killOthersOn: ['failure'], killSignal: 'SIGTERM' },
   );

@@ -7,12 +7,16 @@ import { simulatedProviders } from '../activities/simulated';
 import { KafkaStatusPublisher } from '../activities/status-publisher';
 import { loadConfig, TASK_QUEUE } from '../common/config';
 import { kafkaClient } from '../common/connections';
-import { installCompactLogger } from './logging';
+import { initLogger, logger, type Logger } from '../common/logger';
+import { installRuntime } from './runtime';
 import { createOrderWorker } from './worker';
 
+let log: Logger = logger();
+
 async function run(): Promise<void> {
-  installCompactLogger();
   const config = loadConfig();
+  log = initLogger('worker', { level: config.logLevel, format: config.logFormat });
+  installRuntime({ logLevel: config.logLevel });
   const settings = config.simulation;
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const statusPublisher = new KafkaStatusPublisher(kafkaClient(config, 'order-worker'));
@@ -23,7 +27,7 @@ async function run(): Promise<void> {
       providers: simulatedProviders(settings),
       statusPublisher,
     });
-    console.log(`[worker] polling task queue "${TASK_QUEUE}" at ${config.temporalAddress}; payment ledger ${settings.ledgerFile}`);
+    log.info({ taskQueue: TASK_QUEUE, temporal: config.temporalAddress, ledger: settings.ledgerFile }, `polling task queue "${TASK_QUEUE}"`);
     await worker.run();
   } finally {
     await statusPublisher.disconnect();
@@ -32,6 +36,6 @@ async function run(): Promise<void> {
 }
 
 run().catch((err: unknown) => {
-  console.error('[worker] fatal:', err);
+  log.fatal({ err }, 'worker failed');
   process.exit(1);
 });

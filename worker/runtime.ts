@@ -1,0 +1,18 @@
+/**
+ * The worker's Temporal Runtime (installed once per process, before any connection): the SDK's
+ * logs (workflow and activity loggers, worker internals, core) go into the process's pino logger,
+ * with orderId / workflowId / runId as fields.
+ */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { LogLevel } from '../common/config';
+import { temporalLogLevel, temporalLogSink } from '../common/logger';
+
+export interface RuntimeOptions {
+  logLevel: LogLevel;
+}
+
+export function installRuntime(opts: RuntimeOptions): Runtime {
+  return Runtime.install({
+    logger: new DefaultLogger(temporalLogLevel(opts.logLevel), temporalLogSink()),
+  });
+}
