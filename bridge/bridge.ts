@@ -12,6 +12,7 @@ import { Client } from '@temporalio/client';
 import { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { TOPICS } from '../common/config';
 import { Order, OrderPlacedEvent, describeZodError, workflowIdFor } from '../common/order';
+import type { BridgeEvents } from './metrics';
 import { PermanentStartError, startOrderWorkflow, StartOutcome } from './starter';
 
 /** Events larger than this are not orders (the gateway caps frames at 64 KiB). */
@@ -30,6 +31,14 @@ export interface BridgeOptions {
   partitionsConsumedConcurrently?: number;
   /** Backoff while Temporal is unreachable. */
   backoff?: { initialMs: number; maxMs: number };
+  /**
+   * Deadline of one start call (default 5 s). Without one, the Temporal client retries an
+   * unreachable server for about 20 s inside a single call, hiding the outage from the backoff
+   * (and so from /healthz). A start that timed out but did happen is found as a duplicate next time.
+   */
+  startDeadlineMs?: number;
+  /** Counts starts, duplicates, DLQ, retries and lag (bridge/metrics.ts). */
+  metrics?: BridgeEvents;
   /** Log sink; fields name the order (orderId, workflowId) and where its event was. */
   log?: (line: string, fields?: Record<string, unknown>) => void;
 }
@@ -76,6 +85,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const dlqTopic = opts.dlqTopic ?? TOPICS.orderPlacementDlq;
   const concurrency = opts.startConcurrency ?? 16;
   const backoff = opts.backoff ?? { initialMs: 200, maxMs: 10_000 };
+  const startDeadlineMs = opts.startDeadlineMs ?? 5_000;
   const stats: BridgeStats = { started: 0, duplicates: 0, deadLettered: 0, startRetries: 0, committedBatches: 0 };
   let backingOff = 0;
   let inGroup = false;
@@ -115,6 +125,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       ],
     });
     stats.deadLettered += 1;
+    opts.metrics?.deadLettered(reason);
     log(`partition ${partition} offset ${message.offset}: to ${dlqTopic} (${reason})`, { partition, offset: message.offset, reason });
   };
 
@@ -125,13 +136,16 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     try {
       for (;;) {
         try {
-          return await startOrderWorkflow(opts.client, order, opts.stepDelayMs, opts.taskQueue);
+          return await opts.client.connection.withDeadline(Date.now() + startDeadlineMs, () =>
+            startOrderWorkflow(opts.client, order, opts.stepDelayMs, opts.taskQueue),
+          );
         } catch (err) {
           if (err instanceof PermanentStartError) throw err;
           if (!alive()) throw new Error(`stopping while Temporal was unreachable; order ${order.orderId} left uncommitted`);
           if (!retrying) backingOff += 1;
           retrying = true;
           stats.startRetries += 1;
+          opts.metrics?.startRetried();
           log(`order ${order.orderId}: Temporal start failed (${(err as Error).message.split('\n')[0]}); retrying in ${wait} ms`, { ...fields, retryInMs: wait });
           await heartbeat();
           await sleep(wait);
@@ -148,12 +162,16 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     if (!parsed.ok) return deadLetter(partition, message, parsed.reason);
     try {
       const fields = orderFields(parsed.order, partition, message.offset);
+      const startedAt = process.hrtime.bigint();
       const outcome = await startWithRetry(parsed.order, fields, heartbeat, alive);
+      const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
       if (outcome === 'started') {
         stats.started += 1;
+        opts.metrics?.started(seconds);
         log(`order ${parsed.order.orderId}: workflow started (partition ${partition} offset ${message.offset})`, fields);
       } else {
         stats.duplicates += 1;
+        opts.metrics?.duplicate(seconds);
         log(`order ${parsed.order.orderId}: duplicate event, workflow already exists (partition ${partition} offset ${message.offset})`, fields);
       }
     } catch (err) {
@@ -179,6 +197,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
         resolveOffset(last);
         await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
         stats.committedBatches += 1;
+        opts.metrics?.lag(batch.topic, batch.partition, Math.max(0, Number(BigInt(batch.highWatermark) - (BigInt(last) + 1n))));
         await heartbeat();
       }
     },

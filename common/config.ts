@@ -64,6 +64,9 @@ export const DEFAULT_PORTS = {
   temporalUi: 8233,
   gateway: 3000,
   bridgeHealth: 3001,
+  /** The worker's health and SDK-metrics ports where they are enabled (docker-compose.yml). */
+  workerHealth: 3002,
+  workerMetrics: 9464,
 } as const;
 
 /**
@@ -130,6 +133,9 @@ export interface AppConfig {
   bridgeHealthPort: number;
   bridgeHost: string;
   bridgeGroupId: string;
+  workerHost: string;
+  workerHealthPort: number | undefined;
+  workerMetricsPort: number | undefined;
   stepDelayMs: number;
   simulation: { cardLimit: number; transientFailureRate: number; latencyMs: number; ledgerFile: string };
   orderGatewayUrl: string;
@@ -156,6 +162,9 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
     bridgeHealthPort: env.BRIDGE_HEALTH_PORT ?? DEFAULT_PORTS.bridgeHealth,
     bridgeHost: env.BRIDGE_HOST ?? '127.0.0.1',
     bridgeGroupId: env.BRIDGE_GROUP_ID ?? 'order-bridge',
+    workerHost: env.WORKER_HOST ?? '127.0.0.1',
+    workerHealthPort: env.WORKER_HEALTH_PORT,
+    workerMetricsPort: env.WORKER_METRICS_PORT,
     stepDelayMs: env.STEP_DELAY_MS ?? 2000,
     simulation: {
       cardLimit: env.SIM_CARD_LIMIT ?? 5000,

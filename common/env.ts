@@ -119,6 +119,21 @@ export const VARIABLES = {
     doc: 'the durable pause between steps, passed in the workflow input',
   }),
 
+  // Worker: health and metrics (off unless set: several workers may share a host).
+  WORKER_HOST: variable(text, { form: 'a bind address', default: '127.0.0.1', readers: ['worker'], doc: 'address the worker health and metrics ports listen on' }),
+  WORKER_HEALTH_PORT: variable(port, {
+    form: 'a port number (1-65535)',
+    default: undefined,
+    readers: ['worker'],
+    doc: 'when set, /livez, /readyz on this port',
+  }),
+  WORKER_METRICS_PORT: variable(port, {
+    form: 'a port number (1-65535)',
+    default: undefined,
+    readers: ['worker'],
+    doc: "when set, the Temporal SDK's Prometheus metrics on this port (/metrics)",
+  }),
+
   // Worker: the simulated providers.
   SIM_CARD_LIMIT: variable(decimal(0, Number.MAX_SAFE_INTEGER), {
     form: 'a number ≥ 0',

@@ -4,8 +4,9 @@
  */
 import { loadConfig } from '../common/config';
 import { kafkaClient, temporalClient } from '../common/connections';
-import { kafkaReady } from '../common/health';
 import { initLogger, logger, type Logger } from '../common/logger';
+import { kafkaProbe, probeRoutes } from '../common/probes';
+import { GatewayMetrics, meteredProducer } from './metrics';
 import { OrderLookup } from './order-lookup';
 import { OrderProducer } from './order-producer';
 import { startGateway } from './server';
@@ -21,17 +22,35 @@ async function run(): Promise<void> {
   const producer = new OrderProducer(kafka);
   await producer.connect();
   const { client, connection } = await temporalClient(config);
+  // Readiness from one long-lived admin client, checked every second (not a connection per probe).
+  const kafkaCheck = kafkaProbe(kafka);
+  await kafkaCheck.start();
+  let feedJoined = false;
+  let draining = false;
+  const connections = { count: (): number => 0 };
+  const metrics = new GatewayMetrics(() => connections.count());
+  const routes = probeRoutes({
+    registry: metrics.registry,
+    checks: [
+      { name: 'kafka', ok: () => kafkaCheck.ok, detail: () => kafkaCheck.error },
+      { name: 'statusFeed', ok: () => feedJoined, detail: () => 'not in its consumer group yet' },
+      { name: 'accepting', ok: () => !draining, detail: () => 'draining' },
+    ],
+  });
   const gateway = await startGateway({
     port: config.gatewayPort,
     host: config.gatewayHost,
-    producer,
-    kafkaHealthy: () => kafkaReady(config.kafkaBrokers),
+    producer: meteredProducer(producer, metrics),
+    kafkaHealthy: async () => kafkaCheck.ok,
     orders: new OrderLookup(client),
     authToken: config.gatewayAuthToken,
     allowedOrigins: config.gatewayAllowedOrigins,
     temporalUi: { url: config.temporalUiUrl, namespace: config.temporalNamespace },
     log: (line) => log.info(line),
+    routes,
+    onPlacement: (outcome, seconds) => metrics.placement(outcome, seconds),
   });
+  connections.count = () => gateway.connectionCount();
   const feed = new StatusFeed(kafka, (event) => gateway.deliverStatus(event), undefined, (line) => log.warn(line));
   const shutdown = async (signal: string): Promise<void> => {
     // Bounded: whatever has not drained by then is abandoned (Kafka redelivers; clients resend).
@@ -39,14 +58,16 @@ async function run(): Promise<void> {
       log.error(`drain took longer than ${SHUTDOWN_GRACE_MS} ms; exiting`);
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
+    draining = true;
     log.info(`${signal}: draining`);
     await gateway.close();
-    await Promise.allSettled([producer.disconnect(), feed.stop(), connection.close()]);
+    await Promise.allSettled([producer.disconnect(), feed.stop(), connection.close(), kafkaCheck.disconnect()]);
     process.exit(0);
   };
   // Handlers first: a signal during start-up must still drain, not kill the process mid-request.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void shutdown(sig));
   await feed.start();
+  feedJoined = true;
   log.info('ready: following order-status');
 }
 

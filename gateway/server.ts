@@ -54,6 +54,10 @@ export interface GatewayOptions {
   /** Above this many bytes queued for a slow reader, the gateway stops sending to it and closes it. */
   maxBufferedBytes?: number;
   log?: (line: string) => void;
+  /** Extra GET routes (/livez, /readyz, /metrics), tried first; true when answered. */
+  routes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+  /** Told each placeOrder's outcome and the seconds from reading the frame to answering it. */
+  onPlacement?: (outcome: 'accepted' | 'invalid' | 'kafka_unavailable', seconds: number) => void;
 }
 
 export interface Gateway {
@@ -63,6 +67,8 @@ export interface Gateway {
   deliverStatus(event: StatusEvent): void;
   /** Open (subscriber, order) pairs; zero when no client follows anything. */
   subscriptionCount(): number;
+  /** Open WebSocket connections. */
+  connectionCount(): number;
   /** Stops accepting, waits for in-flight Kafka writes to be answered, closes every connection. */
   close(): Promise<void>;
 }
@@ -112,6 +118,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const temporalUi = opts.temporalUi ?? { url: `http://127.0.0.1:${DEFAULT_PORTS.temporalUi}`, namespace: 'default' };
 
   const server = http.createServer((req, res) => {
+    if (opts.routes?.(req, res)) return;
     if (req.method === 'GET' && req.url === '/config.json') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ temporalUiUrl: temporalUi.url, namespace: temporalUi.namespace }));
@@ -169,11 +176,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   };
 
   const placeOrder = async (conn: Conn, data: unknown): Promise<void> => {
+    const readAt = process.hrtime.bigint();
+    const placed = (outcome: 'accepted' | 'invalid' | 'kafka_unavailable'): void =>
+      opts.onPlacement?.(outcome, Number(process.hrtime.bigint() - readAt) / 1e9);
     const parsed = PlaceOrderInput.safeParse(data);
     const claimedId = typeof (data as { orderId?: unknown })?.orderId === 'string' ? String((data as { orderId: string }).orderId).slice(0, 64) : null;
     if (!parsed.success) {
       const { field, message } = describeZodError(parsed.error);
       send(conn, errorFrame(ErrorCode.invalidOrder, message, claimedId, field));
+      placed('invalid');
       return;
     }
     const order: Order = { ...parsed.data, orderId: parsed.data.orderId ?? crypto.randomUUID() };
@@ -187,9 +198,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         conn,
         errorFrame(ErrorCode.kafkaUnavailable, `order not accepted: ${(err as Error).message}; resend with the same orderId`, order.orderId),
       );
+      placed('kafka_unavailable');
       return;
     }
     send(conn, { event: 'orderAccepted', data: { orderId: order.orderId, workflowId: workflowIdFor(order.orderId) } });
+    placed('accepted');
   };
 
   /** Parses a request naming an order; answers INVALID_REQUEST (naming the field) when it does not parse. */
@@ -332,6 +345,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     port,
     deliverStatus: (event) => subscriptions.onEvent(event),
     subscriptionCount: () => subscriptions.size,
+    connectionCount: () => conns.size,
     async close() {
       closing = true;
       clearInterval(heartbeat);

@@ -225,6 +225,7 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
       temporal: [DEFAULT_PORTS.temporal, DEFAULT_PORTS.temporalUi],
       gateway: [DEFAULT_PORTS.gateway],
       bridge: [DEFAULT_PORTS.bridgeHealth],
+      prometheus: [9090],
     };
     for (const name of Object.keys(services)) {
       const published = portsOf(name).map((p) => `${p.host ?? 'unpublished'}->${p.container}`);
@@ -300,6 +301,42 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
 
     const dependsOn = asDict(service('kafka-init').depends_on, 'kafka-init.depends_on');
     expect(asDict(dependsOn.kafka, 'kafka-init.depends_on.kafka').condition).toBe('service_healthy');
+  });
+
+  test('the worker serves health and SDK metrics on the documented ports, reachable from other containers', () => {
+    const env = environmentOf('worker');
+    expect(env.get('WORKER_HOST')).toBe('0.0.0.0');
+    expect(Number(env.get('WORKER_HEALTH_PORT'))).toBe(DEFAULT_PORTS.workerHealth);
+    expect(Number(env.get('WORKER_METRICS_PORT'))).toBe(DEFAULT_PORTS.workerMetrics);
+  });
+
+  test('each app healthcheck asks its own /readyz on the port its variable names', () => {
+    const portVar: Record<string, string> = { gateway: ENV.gatewayPort, bridge: ENV.bridgeHealthPort, worker: 'WORKER_HEALTH_PORT' };
+    for (const name of APP_SERVICES) {
+      const test = asDict(service(name).healthcheck, `${name}.healthcheck`).test;
+      const words = Array.isArray(test) ? test.map((w) => scalar(w, 'healthcheck word')) : [scalar(test, 'healthcheck')];
+      expect(words.join(' ')).toContain(`process.env.${portVar[name]} + '/readyz'`);
+    }
+  });
+
+  test('the optional Prometheus service scrapes exactly the app metrics endpoints', () => {
+    const prometheus = service('prometheus');
+    expect(prometheus.profiles).toEqual(['metrics']);
+    const mounts = (prometheus.volumes as unknown[]).map((v) => scalar(v, 'prometheus volume'));
+    const mount = mounts.find((m) => m.endsWith(':/etc/prometheus/prometheus.yml:ro'));
+    expect(mount).toBeDefined();
+    const file = path.resolve(path.dirname(COMPOSE_FILE), (mount ?? '').split(':')[0]);
+    const config = asDict(parse(fs.readFileSync(file, 'utf8')), 'prometheus.yml');
+    const targets = (config.scrape_configs as Dict[]).flatMap((job) =>
+      (job.static_configs as Dict[]).flatMap((c) => (c.targets as unknown[]).map((t) => scalar(t, 'target'))),
+    );
+    expect(targets.sort()).toEqual(
+      [
+        `gateway:${environmentOf('gateway').get(ENV.gatewayPort)}`,
+        `bridge:${environmentOf('bridge').get(ENV.bridgeHealthPort)}`,
+        `worker:${environmentOf('worker').get('WORKER_METRICS_PORT')}`,
+      ].sort(),
+    );
   });
 
   test('the Temporal dev server registers every search attribute with its type', () => {

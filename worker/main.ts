@@ -2,12 +2,14 @@
  * Worker entry: runs processOrder and its activities on task queue "orders" against the simulated
  * providers. SIGINT/SIGTERM make the SDK stop polling, let running tasks finish, and exit.
  */
-import { NativeConnection } from '@temporalio/worker';
+import * as http from 'node:http';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { simulatedProviders } from '../activities/simulated';
 import { KafkaStatusPublisher } from '../activities/status-publisher';
 import { loadConfig, TASK_QUEUE } from '../common/config';
 import { kafkaClient } from '../common/connections';
 import { initLogger, logger, type Logger } from '../common/logger';
+import { probeRoutes, temporalProbe } from '../common/probes';
 import { installRuntime } from './runtime';
 import { createOrderWorker } from './worker';
 
@@ -16,7 +18,10 @@ let log: Logger = logger();
 async function run(): Promise<void> {
   const config = loadConfig();
   log = initLogger('worker', { level: config.logLevel, format: config.logFormat });
-  installRuntime({ logLevel: config.logLevel });
+  installRuntime({
+    logLevel: config.logLevel,
+    metricsBindAddress: config.workerMetricsPort === undefined ? undefined : `${config.workerHost}:${config.workerMetricsPort}`,
+  });
   const settings = config.simulation;
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const statusPublisher = new KafkaStatusPublisher(kafkaClient(config, 'order-worker'));
@@ -27,12 +32,44 @@ async function run(): Promise<void> {
       providers: simulatedProviders(settings),
       statusPublisher,
     });
+    const health = config.workerHealthPort === undefined ? undefined : await serveHealth(worker, connection, config.workerHost, config.workerHealthPort);
     log.info({ taskQueue: TASK_QUEUE, temporal: config.temporalAddress, ledger: settings.ledgerFile }, `polling task queue "${TASK_QUEUE}"`);
-    await worker.run();
+    try {
+      await worker.run();
+    } finally {
+      await health?.close();
+    }
   } finally {
     await statusPublisher.disconnect();
     await connection.close();
   }
+}
+
+/** /livez and /readyz (worker running and Temporal answering on the worker's own connection). */
+async function serveHealth(worker: Worker, connection: NativeConnection, host: string, port: number): Promise<{ close(): Promise<void> }> {
+  const temporal = temporalProbe(connection);
+  await temporal.start();
+  const routes = probeRoutes({
+    checks: [
+      { name: 'worker', ok: () => worker.getState() === 'RUNNING', detail: () => worker.getState() },
+      { name: 'temporal', ok: () => temporal.ok, detail: () => temporal.error },
+    ],
+  });
+  const server = http.createServer((req, res) => {
+    if (!routes(req, res)) res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  log.info(`health on http://${host}:${port} (/livez, /readyz)`);
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        temporal.stop();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 run().catch((err: unknown) => {
