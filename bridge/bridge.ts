@@ -92,8 +92,11 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
 
   const consumer: Consumer = opts.kafka.consumer({
     groupId: opts.groupId ?? 'order-bridge',
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    // A killed bridge's partitions move to the others once its session expires: 8 s (kafkajs's
+    // default is 30 s; the broker's minimum 6 s). Safe because eachBatch heart-beats every second
+    // on a timer, however long a start or its retries take.
+    sessionTimeout: 8_000,
+    heartbeatInterval: 1_000,
     // Never give up on the group: a broker outage must not kill the bridge.
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
@@ -189,16 +192,23 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       const alive = (): boolean => isRunning() && !isStale();
       const messages = batch.messages;
-      for (let i = 0; i < messages.length && alive(); i += concurrency) {
-        const chunk = messages.slice(i, i + concurrency);
-        await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive)));
-        // The whole chunk is done: everything up to its last offset is safe to commit.
-        const last = chunk[chunk.length - 1].offset;
-        resolveOffset(last);
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
-        stats.committedBatches += 1;
-        opts.metrics?.lag(batch.topic, batch.partition, Math.max(0, Number(BigInt(batch.highWatermark) - (BigInt(last) + 1n))));
-        await heartbeat();
+      // Heart-beat on a timer while the batch is handled, so a slow start (or Temporal retries)
+      // never outlasts the session timeout.
+      const ticker = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
+      try {
+        for (let i = 0; i < messages.length && alive(); i += concurrency) {
+          const chunk = messages.slice(i, i + concurrency);
+          await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive)));
+          // The whole chunk is done: everything up to its last offset is safe to commit.
+          const last = chunk[chunk.length - 1].offset;
+          resolveOffset(last);
+          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+          stats.committedBatches += 1;
+          opts.metrics?.lag(batch.topic, batch.partition, Math.max(0, Number(BigInt(batch.highWatermark) - (BigInt(last) + 1n))));
+          await heartbeat();
+        }
+      } finally {
+        clearInterval(ticker);
       }
     },
   });

@@ -46,6 +46,10 @@ export function createOrderWorker(opts: OrderWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     ...workflowSource(opts),
     activities: createActivities(opts.providers, opts.statusPublisher),
+    // A workflow task waits this long on a (possibly killed) worker's sticky queue before going to
+    // the shared one: 3 s rather than the SDK's 10 s, so a timer that fires while its worker is
+    // dead is picked up by another within seconds. A live worker takes its tasks well within it.
+    stickyQueueScheduleToStartTimeout: '3s',
     ...opts.tuning,
   });
 }
