@@ -5,7 +5,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { KafkaConfig } from 'kafkajs';
 import { Env, LOG_FORMATS, LOG_LEVELS, readEnv, VariableName } from './env';
+import { kafkaSecurity, temporalConnect, type TemporalConnect } from './managed';
 
 export { ConfigError, isSet, readEnv, VARIABLES, VARIABLE_NAMES } from './env';
 export type { Env, VariableName } from './env';
@@ -123,6 +125,10 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface AppConfig {
   kafkaBrokers: string[];
+  /** kafkajs ssl / sasl options (KAFKA_SSL*, KAFKA_SASL_*). */
+  kafkaSecurity: Pick<KafkaConfig, 'ssl' | 'sasl'>;
+  /** Temporal connection (address, TLS, API key) and namespace, via @temporalio/envconfig. */
+  temporal: TemporalConnect;
   temporalAddress: string;
   temporalNamespace: string;
   temporalUiUrl: string;
@@ -150,10 +156,13 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
   const env = readEnv(processEnv);
   const ports = infraPorts(env);
   const dataDir = dataDirOf(env);
+  const temporal = temporalConnect(env, { address: `127.0.0.1:${ports.temporal}`, namespace: 'default' });
   return {
     kafkaBrokers: env.KAFKA_BROKERS ?? [`127.0.0.1:${ports.kafka}`],
-    temporalAddress: env.TEMPORAL_ADDRESS ?? `127.0.0.1:${ports.temporal}`,
-    temporalNamespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    kafkaSecurity: kafkaSecurity(env),
+    temporal,
+    temporalAddress: temporal.address,
+    temporalNamespace: temporal.namespace,
     temporalUiUrl: env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${ports.temporalUi}`,
     gatewayPort: env.GATEWAY_PORT ?? DEFAULT_PORTS.gateway,
     gatewayHost: env.GATEWAY_HOST ?? '127.0.0.1',

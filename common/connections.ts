@@ -6,11 +6,13 @@ import { Connection, Client } from '@temporalio/client';
 import { Kafka, KafkaConfig } from 'kafkajs';
 import { AppConfig } from './config';
 import { kafkaLogCreator, kafkaLogLevel } from './logger';
+import { temporalConnectionOptions } from './managed';
 
 export function kafkaClient(config: AppConfig, clientId: string, overrides: Partial<KafkaConfig> = {}): Kafka {
   return new Kafka({
     clientId,
     brokers: config.kafkaBrokers,
+    ...config.kafkaSecurity,
     // Into the process's pino logger, at its level (LOG_LEVEL).
     logLevel: kafkaLogLevel(config.logLevel),
     logCreator: kafkaLogCreator(),
@@ -20,7 +22,7 @@ export function kafkaClient(config: AppConfig, clientId: string, overrides: Part
 }
 
 export async function temporalConnection(config: AppConfig, connectTimeoutMs = 10_000): Promise<Connection> {
-  return Connection.connect({ address: config.temporalAddress, connectTimeout: connectTimeoutMs });
+  return Connection.connect({ ...temporalConnectionOptions(config.temporal), connectTimeout: connectTimeoutMs });
 }
 
 export async function temporalClient(config: AppConfig): Promise<{ client: Client; connection: Connection }> {

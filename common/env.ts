@@ -62,6 +62,7 @@ const text = z.string().min(1);
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'pretty'] as const;
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 
 // ---- The variables --------------------------------------------------------------------------
 
@@ -85,12 +86,64 @@ export const VARIABLES = {
     readers: ['gateway', 'bridge', 'worker', 'bench'],
     doc: 'Temporal namespace of the order workflows',
   }),
+  TEMPORAL_API_KEY: variable(text, {
+    form: 'an API key',
+    default: undefined,
+    readers: ['gateway', 'bridge', 'worker'],
+    doc: 'Temporal Cloud API key (turns TLS on); read through @temporalio/envconfig, like the TEMPORAL_* below',
+  }),
+  TEMPORAL_TLS: variable(z.enum(['true', 'false']), {
+    form: 'true or false',
+    default: undefined,
+    readers: ['gateway', 'bridge', 'worker'],
+    doc: 'TLS to the Temporal frontend without client certificates (on by itself with an API key or a cert)',
+  }),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: variable(text, {
+    form: 'a file path (PEM)',
+    default: undefined,
+    readers: ['gateway', 'bridge', 'worker'],
+    doc: 'mTLS client certificate',
+  }),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: variable(text, { form: 'a file path (PEM)', default: undefined, readers: ['gateway', 'bridge', 'worker'], doc: 'mTLS client key' }),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: variable(text, {
+    form: 'a file path (PEM)',
+    default: undefined,
+    readers: ['gateway', 'bridge', 'worker'],
+    doc: "CA of the server's certificate, when not a public one",
+  }),
+  TEMPORAL_TLS_SERVER_NAME: variable(text, { form: 'a host name', default: undefined, readers: ['gateway', 'bridge', 'worker'], doc: 'TLS server name override' }),
+  TEMPORAL_CONFIG_FILE: variable(text, {
+    form: 'a file path (TOML)',
+    default: '~/.config/temporalio/temporal.toml',
+    readers: ['gateway', 'bridge', 'worker'],
+    doc: 'Temporal client profile file (as the temporal CLI writes it); variables override its values',
+  }),
+  TEMPORAL_PROFILE: variable(text, { form: 'a profile name', default: 'default', readers: ['gateway', 'bridge', 'worker'], doc: 'profile to use from that file' }),
   TEMPORAL_UI_URL: variable(httpUrl(['http:', 'https:']), {
     form: 'an http(s) URL',
     default: 'http://127.0.0.1:8233',
     readers: ['gateway'],
     doc: "the Temporal web UI the page links each order's run to",
   }),
+
+  // Kafka security (managed clusters: Confluent Cloud, MSK, Aiven...).
+  KAFKA_SSL: variable(z.enum(['true', 'false']), {
+    form: 'true or false',
+    default: 'false',
+    readers: ['gateway', 'bridge', 'worker', 'launcher'],
+    doc: 'TLS to the brokers (on by itself when a KAFKA_SSL_* file is set)',
+  }),
+  KAFKA_SSL_CA_FILE: variable(text, { form: 'a file path (PEM)', default: undefined, readers: ['gateway', 'bridge', 'worker', 'launcher'], doc: "CA of the brokers' certificates, when not a public one" }),
+  KAFKA_SSL_CERT_FILE: variable(text, { form: 'a file path (PEM)', default: undefined, readers: ['gateway', 'bridge', 'worker', 'launcher'], doc: 'client certificate (mTLS; with KAFKA_SSL_KEY_FILE)' }),
+  KAFKA_SSL_KEY_FILE: variable(text, { form: 'a file path (PEM)', default: undefined, readers: ['gateway', 'bridge', 'worker', 'launcher'], doc: 'client key (mTLS; with KAFKA_SSL_CERT_FILE)' }),
+  KAFKA_SASL_MECHANISM: variable(z.enum(SASL_MECHANISMS), {
+    form: `one of ${SASL_MECHANISMS.join(', ')}`,
+    default: undefined,
+    readers: ['gateway', 'bridge', 'worker', 'launcher'],
+    doc: 'SASL authentication (with KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD)',
+  }),
+  KAFKA_SASL_USERNAME: variable(text, { form: 'a user name', default: undefined, readers: ['gateway', 'bridge', 'worker', 'launcher'], doc: 'SASL user (Confluent Cloud: the API key)' }),
+  KAFKA_SASL_PASSWORD: variable(text, { form: 'a password', default: undefined, readers: ['gateway', 'bridge', 'worker', 'launcher'], doc: 'SASL password (Confluent Cloud: the API secret)' }),
 
   // Gateway.
   GATEWAY_PORT: variable(port, { form: 'a port number (1-65535)', default: '3000', readers: ['gateway'], doc: 'WebSocket, page and health port' }),
@@ -229,11 +282,36 @@ const EnvSchema = z.object(
   ),
 );
 
+/** Variables that must be set when another one is, and why. */
+const REQUIRED_WITH: Partial<Record<VariableName, string>> = {
+  KAFKA_SASL_USERNAME: 'KAFKA_SASL_MECHANISM needs it',
+  KAFKA_SASL_PASSWORD: 'KAFKA_SASL_MECHANISM needs it',
+  KAFKA_SSL_KEY_FILE: 'KAFKA_SSL_CERT_FILE needs it',
+  KAFKA_SSL_CERT_FILE: 'KAFKA_SSL_KEY_FILE needs it',
+  TEMPORAL_TLS_CLIENT_KEY_PATH: 'TEMPORAL_TLS_CLIENT_CERT_PATH needs it',
+  TEMPORAL_TLS_CLIENT_CERT_PATH: 'TEMPORAL_TLS_CLIENT_KEY_PATH needs it',
+};
+
+function requiredTogether(env: Env): VariableName[] {
+  const missing: VariableName[] = [];
+  if (env.KAFKA_SASL_MECHANISM) missing.push(...(['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const).filter((v) => !env[v]));
+  if (env.KAFKA_SSL_CERT_FILE && !env.KAFKA_SSL_KEY_FILE) missing.push('KAFKA_SSL_KEY_FILE');
+  if (env.KAFKA_SSL_KEY_FILE && !env.KAFKA_SSL_CERT_FILE) missing.push('KAFKA_SSL_CERT_FILE');
+  if (env.TEMPORAL_TLS_CLIENT_CERT_PATH && !env.TEMPORAL_TLS_CLIENT_KEY_PATH) missing.push('TEMPORAL_TLS_CLIENT_KEY_PATH');
+  if (env.TEMPORAL_TLS_CLIENT_KEY_PATH && !env.TEMPORAL_TLS_CLIENT_CERT_PATH) missing.push('TEMPORAL_TLS_CLIENT_CERT_PATH');
+  return missing;
+}
+
 /** Validates every variable of `env` at once; throws a ConfigError naming each bad one. */
 export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
   const input = Object.fromEntries(VARIABLE_NAMES.map((name) => [name, env[name]]));
   const parsed = EnvSchema.safeParse(input);
-  if (parsed.success) return parsed.data as Env;
+  if (parsed.success) {
+    const data = parsed.data as Env;
+    const missing = requiredTogether(data);
+    if (missing.length) throw new ConfigError(missing.map((variable) => ({ variable, value: '', form: `set (${REQUIRED_WITH[variable]})` })));
+    return data;
+  }
   const bad = new Set<VariableName>();
   for (const issue of parsed.error.issues) bad.add(issue.path[0] as VariableName);
   throw new ConfigError([...bad].map((variable) => ({ variable, value: env[variable] ?? '', form: VARIABLES[variable].form })));

@@ -137,16 +137,21 @@ test('after an order, /metrics of gateway, bridge and worker moved; /livez and /
   expect(sample(br, 'bridge_dead_lettered_total')).toBeDefined();
   expect(sample(br, 'bridge_start_retries_total')).toBeDefined();
 
-  // The Temporal SDK's own metrics, from the worker's Runtime exporter.
-  const wk = await metrics(workerMetrics);
-  expect(sample(wk, 'temporal_workflow_completed_total') ?? sample(wk, 'temporal_workflow_completed')).toBeGreaterThanOrEqual(1);
+  // The Temporal SDK's own metrics, from the worker's Runtime exporter. COMPLETED is published just
+  // before the run's last workflow task completes, so the SDK may count it a moment later.
+  const completed = (text: string): number => sample(text, 'temporal_workflow_completed_total') ?? sample(text, 'temporal_workflow_completed') ?? 0;
+  const wk = await waitFor('the worker to count the completed run', async () => {
+    const text = await metrics(workerMetrics);
+    return completed(text) >= 1 ? text : undefined;
+  });
   expect(sample(wk, 'temporal_activity_execution_latency_count')).toBeGreaterThanOrEqual(3);
 
   // The worker's JSON log lines for this order carry its run.
   const lines = worker
     .output()
     .split('\n')
-    .filter((l) => l.startsWith('{'))
+    // Complete JSON lines only (the last one may still be arriving).
+    .filter((l) => l.startsWith('{') && l.endsWith('}'))
     .map((l) => JSON.parse(l) as Record<string, unknown>)
     .filter((l) => l.orderId === orderId);
   expect(lines.length).toBeGreaterThanOrEqual(4);

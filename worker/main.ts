@@ -9,6 +9,7 @@ import { KafkaStatusPublisher } from '../activities/status-publisher';
 import { loadConfig, TASK_QUEUE } from '../common/config';
 import { kafkaClient } from '../common/connections';
 import { initLogger, logger, type Logger } from '../common/logger';
+import { temporalConnectionOptions } from '../common/managed';
 import { probeRoutes, temporalProbe } from '../common/probes';
 import { installRuntime } from './runtime';
 import { createOrderWorker } from './worker';
@@ -23,7 +24,7 @@ async function run(): Promise<void> {
     metricsBindAddress: config.workerMetricsPort === undefined ? undefined : `${config.workerHost}:${config.workerMetricsPort}`,
   });
   const settings = config.simulation;
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const statusPublisher = new KafkaStatusPublisher(kafkaClient(config, 'order-worker'));
   try {
     const worker = await createOrderWorker({
