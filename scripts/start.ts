@@ -5,14 +5,15 @@
  * Ctrl-C stops the three processes (each drains) and then the servers this command started.
  */
 import concurrently from 'concurrently';
-import { DEFAULT_PORTS, readEnv } from '../common/config';
+import { loadConfig, readEnv } from '../common/config';
 import { stop, up } from '../infra/launcher';
 import { REPO_ROOT } from '../infra/paths';
 
 async function run(): Promise<void> {
   const infra = await up();
-  console.log(`\n  WebSocket:   ws://127.0.0.1:${DEFAULT_PORTS.gateway}`);
-  console.log(`  Temporal UI: http://127.0.0.1:${DEFAULT_PORTS.temporalUi}\n`);
+  const config = loadConfig();
+  console.log(`\n  WebSocket:   ws://${config.gatewayHost}:${config.gatewayPort}`);
+  console.log(`  Temporal UI: ${config.temporalUiUrl}\n`);
   // Ctrl-C reaches the children directly (same process group); wait for them, then stop servers.
   let interrupted = false;
   const onSignal = (): void => {
