@@ -85,6 +85,8 @@ export const INFRA_ENV = {
 export interface InfraPorts {
   kafka: number;
   kafkaController: number;
+  /** The local broker's SASL/SCRAM listener (infra/kafka-sasl.ts); isolated stacks may go without. */
+  kafkaSasl?: number;
   temporal: number;
   temporalUi: number;
 }
@@ -103,6 +105,7 @@ export function infraPorts(env: Env = readEnv()): InfraPorts {
   return {
     kafka: env.ORDERS_KAFKA_PORT ?? DEFAULT_PORTS.kafka,
     kafkaController: env.ORDERS_KAFKA_CONTROLLER_PORT ?? DEFAULT_PORTS.kafkaController,
+    kafkaSasl: env.ORDERS_KAFKA_SASL_PORT ?? (env.ORDERS_KAFKA_PORT ?? DEFAULT_PORTS.kafka) + 2,
     temporal,
     // Like the dev server itself: the UI defaults to the frontend port + 1000.
     temporalUi: env.ORDERS_TEMPORAL_UI_PORT ?? (temporal === DEFAULT_PORTS.temporal ? DEFAULT_PORTS.temporalUi : temporal + 1000),

@@ -250,6 +250,12 @@ export const VARIABLES = {
   }),
   ORDERS_KAFKA_PORT: variable(port, { form: 'a port number (1-65535)', default: '9092', readers: ['launcher'], doc: "the launcher's Kafka port (a second, isolated stack)" }),
   ORDERS_KAFKA_CONTROLLER_PORT: variable(port, { form: 'a port number (1-65535)', default: '9093', readers: ['launcher'], doc: "the launcher's KRaft controller port" }),
+  ORDERS_KAFKA_SASL_PORT: variable(port, {
+    form: 'a port number (1-65535)',
+    default: 'ORDERS_KAFKA_PORT + 2',
+    readers: ['launcher'],
+    doc: "the launcher's Kafka SASL/SCRAM listener (user orders-app, see infra/kafka-sasl.ts)",
+  }),
   ORDERS_TEMPORAL_PORT: variable(port, { form: 'a port number (1-65535)', default: '7233', readers: ['launcher'], doc: "the launcher's Temporal frontend port" }),
   ORDERS_TEMPORAL_UI_PORT: variable(port, {
     form: 'a port number (1-65535)',

@@ -23,6 +23,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { ENV, infraPorts, InfraPorts, isSet, loadConfig, SEARCH_ATTRIBUTES, TEMPORAL_DEV_DYNAMIC_CONFIG, TOPIC_PARTITIONS } from '../common/config';
 import { dataDir, dataPaths } from './paths';
 import { commandLineOf, defaultLog, delay, isAlive, Log } from './proc';
+import { ensureScramUser, saslListenerProperties } from './kafka-sasl';
 import { provisionKafka, provisionTemporalCli } from './provision';
 import { kafkaReady, temporalReady } from '../common/health';
 
@@ -39,7 +40,10 @@ export interface StackOptions {
 
 /** The stack the environment describes (ORDERS_DATA_DIR, ORDERS_*_PORT), with overrides. */
 export function stackOptions(overrides: { dataDir?: string; ports?: Partial<InfraPorts> } = {}): StackOptions {
-  return { dataDir: path.resolve(overrides.dataDir ?? dataDir()), ports: { ...infraPorts(), ...overrides.ports } };
+  const ports = { ...infraPorts(), ...overrides.ports };
+  // A stack on another Kafka port gets no SASL listener unless it names one (it would clash with ours).
+  if (overrides.ports?.kafka !== undefined && overrides.ports.kafkaSasl === undefined) delete ports.kafkaSasl;
+  return { dataDir: path.resolve(overrides.dataDir ?? dataDir()), ports };
 }
 
 export const kafkaBrokersOf = (stack: StackOptions): string[] => [`127.0.0.1:${stack.ports.kafka}`];
@@ -111,17 +115,19 @@ async function waitReady(s: Server, stack: StackOptions, pid: number, check: () 
 }
 
 function kafkaProperties(stack: StackOptions): string {
-  const { kafka, kafkaController } = stack.ports;
+  const { kafka, kafkaController, kafkaSasl } = stack.ports;
+  const sasl = kafkaSasl === undefined ? undefined : saslListenerProperties(kafkaSasl);
   return [
     '# Written by infra/launcher.ts: single-node KRaft broker+controller on loopback.',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.bootstrap.servers=127.0.0.1:${kafkaController}`,
-    `listeners=PLAINTEXT://127.0.0.1:${kafka},CONTROLLER://127.0.0.1:${kafkaController}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${kafka}`,
+    `listeners=PLAINTEXT://127.0.0.1:${kafka},CONTROLLER://127.0.0.1:${kafkaController}${sasl ? `,${sasl.listener}` : ''}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${kafka}${sasl ? `,${sasl.listener}` : ''}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${sasl ? `,${sasl.protocolMap}` : ''}`,
+    ...(sasl?.lines ?? []),
     `log.dirs=${dataPaths.kafkaLogDir(stack.dataDir)}`,
     'num.partitions=1',
     'offsets.topic.replication.factor=1',
@@ -412,6 +418,7 @@ async function upLocked(log: Log, stack: StackOptions, isolated?: StackOptions):
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     await ensureTopics(config.kafkaBrokers, log);
+    if (started.includes('kafka') && stack.ports.kafkaSasl !== undefined) await ensureScramUser(config.kafkaBrokers[0], log);
     await ensureSearchAttributes(config.temporalAddress, config.temporalNamespace, log);
     return { started, kafkaBrokers: config.kafkaBrokers, temporalAddress: config.temporalAddress };
   } catch (err) {
