@@ -1,20 +1,40 @@
-# One image for the three app processes (gateway, bridge, worker); docker-compose.yml picks which
-# one a container runs with `command:`. TypeScript runs directly through tsx, as with `npm run ...`.
-FROM node:20-slim
+# One image for the three app processes (gateway, bridge, worker); docker-compose.yml picks which one
+# a container runs with `command:` (default: the gateway). Three stages:
+#   build  all dependencies, `npm run build`: TypeScript -> dist/, plus the prebuilt workflow bundle;
+#   deps   production dependencies only (`npm ci --omit=dev`);
+#   final  node_modules from deps + dist/ from build, run with plain `node` as an unprivileged user.
+# The build context is an allow-list (.dockerignore): no tests, benchmark, chaos harness or launcher.
+# test/image.test.ts checks what ends up in the final stage.
 
+FROM node:22-slim AS build
 WORKDIR /app
-
-# Dependencies first, so editing source does not re-run the install.
 COPY package.json package-lock.json ./
-RUN npm ci && npm cache clean --force
+# --ignore-scripts: no dependency needs its install script (README "npm install scripts").
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY common ./common
+COPY gateway ./gateway
+COPY bridge ./bridge
+COPY workflows ./workflows
+COPY activities ./activities
+COPY worker ./worker
+COPY cli ./cli
+COPY scripts/dlq-replay.ts scripts/build-workflow-bundle.ts ./scripts/
+RUN npm run build
 
-COPY . .
+FROM node:22-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 
+FROM node:22-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
 # Where the worker's simulated payment ledger lives (SIM_LEDGER_FILE). Created here, owned by the
 # unprivileged user, so a named volume mounted on it starts out writable by that user.
 RUN mkdir -p /data/ledger && chown -R node:node /data
-
 USER node
-
-# docker-compose.yml overrides this per service.
-CMD ["npx", "tsx", "gateway/main.ts"]
+CMD ["node", "dist/gateway/main.js"]

@@ -8,7 +8,7 @@
  *    before it has any effect, so retries are safe.
  */
 import * as crypto from 'node:crypto';
-import * as path from 'node:path';
+import { loadConfig } from '../common/config';
 import type { Order } from '../common/order';
 import { Ledger } from './ledger';
 import {
@@ -32,20 +32,9 @@ export interface SimulationSettings {
   latencyMs: number;
 }
 
-export function simulationSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): SimulationSettings {
-  const num = (name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const v = Number(raw);
-    if (!Number.isFinite(v) || v < 0 || v > max) throw new Error(`${name} must be a number between 0 and ${max}, got ${raw}`);
-    return v;
-  };
-  return {
-    cardLimit: num('SIM_CARD_LIMIT', 5000),
-    transientFailureRate: num('SIM_TRANSIENT_FAILURE_RATE', 0, 1),
-    latencyMs: num('SIM_LATENCY_MS', 0),
-    ledgerFile: env.SIM_LEDGER_FILE || path.resolve(__dirname, '..', '.data', 'ledger', 'payments.jsonl'),
-  };
+/** The SIM_* settings of `env` (validated with every other variable by common/config). */
+export function simulationSettingsFromEnv(env?: NodeJS.ProcessEnv): SimulationSettings {
+  return loadConfig(env).simulation;
 }
 
 function shortId(prefix: string): string {

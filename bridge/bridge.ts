@@ -12,7 +12,8 @@ import { Client } from '@temporalio/client';
 import { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { TOPICS } from '../common/config';
 import { CONSUMER_GROUPS } from '../common/names';
-import { Order, OrderPlacedEvent, describeZodError, SCHEMA_VERSION } from '../common/order';
+import { Order, OrderPlacedEvent, describeZodError, SCHEMA_VERSION, workflowIdFor } from '../common/order';
+import type { BridgeEvents } from './metrics';
 import { PermanentStartError, startOrderWorkflow, StartOutcome } from './starter';
 
 /** Events larger than this are not orders (the gateway caps frames at 64 KiB). */
@@ -31,7 +32,16 @@ export interface BridgeOptions {
   partitionsConsumedConcurrently?: number;
   /** Backoff while Temporal is unreachable. */
   backoff?: { initialMs: number; maxMs: number };
-  log?: (line: string) => void;
+  /**
+   * Deadline of one start call (default 5 s). Without one, the Temporal client retries an
+   * unreachable server for about 20 s inside a single call, hiding the outage from the backoff
+   * (and so from /healthz). A start that timed out but did happen is found as a duplicate next time.
+   */
+  startDeadlineMs?: number;
+  /** Counts starts, duplicates, DLQ, retries and lag (bridge/metrics.ts). */
+  metrics?: BridgeEvents;
+  /** Log sink; fields name the order (orderId, workflowId) and where its event was. */
+  log?: (line: string, fields?: Record<string, unknown>) => void;
 }
 
 export interface BridgeStats {
@@ -76,18 +86,23 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const log = opts.log ?? ((line: string) => console.log(`[bridge] ${line}`));
+  const orderFields = (order: Order, partition: number, offset: string) => ({ orderId: order.orderId, workflowId: workflowIdFor(order.orderId), partition, offset });
   const topic = opts.topic ?? TOPICS.orderPlacement;
   const dlqTopic = opts.dlqTopic ?? TOPICS.orderPlacementDlq;
   const concurrency = opts.startConcurrency ?? 16;
   const backoff = opts.backoff ?? { initialMs: 200, maxMs: 10_000 };
+  const startDeadlineMs = opts.startDeadlineMs ?? 5_000;
   const stats: BridgeStats = { started: 0, duplicates: 0, deadLettered: 0, startRetries: 0, committedBatches: 0 };
   let backingOff = 0;
   let inGroup = false;
 
   const consumer: Consumer = opts.kafka.consumer({
     groupId: opts.groupId ?? CONSUMER_GROUPS.bridge,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    // A killed bridge's partitions move to the others once its session expires: 8 s (kafkajs's
+    // default is 30 s; the broker's minimum 6 s). Safe because eachBatch heart-beats every second
+    // on a timer, however long a start or its retries take.
+    sessionTimeout: 8_000,
+    heartbeatInterval: 1_000,
     // Never give up on the group: a broker outage must not kill the bridge.
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
@@ -119,24 +134,28 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       ],
     });
     stats.deadLettered += 1;
-    log(`partition ${partition} offset ${message.offset}: to ${dlqTopic} (${reason})`);
+    opts.metrics?.deadLettered(reason);
+    log(`partition ${partition} offset ${message.offset}: to ${dlqTopic} (${reason})`, { partition, offset: message.offset, reason });
   };
 
   /** Starts one order's workflow, retrying transient failures until it works or the consumer stops. */
-  const startWithRetry = async (order: Order, heartbeat: () => Promise<void>, alive: () => boolean): Promise<StartOutcome> => {
+  const startWithRetry = async (order: Order, fields: Record<string, unknown>, heartbeat: () => Promise<void>, alive: () => boolean): Promise<StartOutcome> => {
     let wait = backoff.initialMs;
     let retrying = false;
     try {
       for (;;) {
         try {
-          return await startOrderWorkflow(opts.client, order, opts.stepDelayMs, opts.taskQueue);
+          return await opts.client.connection.withDeadline(Date.now() + startDeadlineMs, () =>
+            startOrderWorkflow(opts.client, order, opts.stepDelayMs, opts.taskQueue),
+          );
         } catch (err) {
           if (err instanceof PermanentStartError) throw err;
           if (!alive()) throw new Error(`stopping while Temporal was unreachable; order ${order.orderId} left uncommitted`);
           if (!retrying) backingOff += 1;
           retrying = true;
           stats.startRetries += 1;
-          log(`order ${order.orderId}: Temporal start failed (${(err as Error).message.split('\n')[0]}); retrying in ${wait} ms`);
+          opts.metrics?.startRetried();
+          log(`order ${order.orderId}: Temporal start failed (${(err as Error).message.split('\n')[0]}); retrying in ${wait} ms`, { ...fields, retryInMs: wait });
           await heartbeat();
           await sleep(wait);
           wait = Math.min(backoff.maxMs, wait * 2);
@@ -151,13 +170,18 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     const parsed = parseOrderEvent(message);
     if (!parsed.ok) return deadLetter(partition, message, parsed.reason);
     try {
-      const outcome = await startWithRetry(parsed.order, heartbeat, alive);
+      const fields = orderFields(parsed.order, partition, message.offset);
+      const startedAt = process.hrtime.bigint();
+      const outcome = await startWithRetry(parsed.order, fields, heartbeat, alive);
+      const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
       if (outcome === 'started') {
         stats.started += 1;
-        log(`order ${parsed.order.orderId}: workflow started (partition ${partition} offset ${message.offset})`);
+        opts.metrics?.started(seconds);
+        log(`order ${parsed.order.orderId}: workflow started (partition ${partition} offset ${message.offset})`, fields);
       } else {
         stats.duplicates += 1;
-        log(`order ${parsed.order.orderId}: duplicate event, workflow already exists (partition ${partition} offset ${message.offset})`);
+        opts.metrics?.duplicate(seconds);
+        log(`order ${parsed.order.orderId}: duplicate event, workflow already exists (partition ${partition} offset ${message.offset})`, fields);
       }
     } catch (err) {
       if (err instanceof PermanentStartError) return deadLetter(partition, message, `temporal rejected the start: ${err.message}`);
@@ -174,15 +198,23 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       const alive = (): boolean => isRunning() && !isStale();
       const messages = batch.messages;
-      for (let i = 0; i < messages.length && alive(); i += concurrency) {
-        const chunk = messages.slice(i, i + concurrency);
-        await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive)));
-        // The whole chunk is done: everything up to its last offset is safe to commit.
-        const last = chunk[chunk.length - 1].offset;
-        resolveOffset(last);
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
-        stats.committedBatches += 1;
-        await heartbeat();
+      // Heart-beat on a timer while the batch is handled, so a slow start (or Temporal retries)
+      // never outlasts the session timeout.
+      const ticker = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
+      try {
+        for (let i = 0; i < messages.length && alive(); i += concurrency) {
+          const chunk = messages.slice(i, i + concurrency);
+          await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive)));
+          // The whole chunk is done: everything up to its last offset is safe to commit.
+          const last = chunk[chunk.length - 1].offset;
+          resolveOffset(last);
+          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+          stats.committedBatches += 1;
+          opts.metrics?.lag(batch.topic, batch.partition, Math.max(0, Number(BigInt(batch.highWatermark) - (BigInt(last) + 1n))));
+          await heartbeat();
+        }
+      } finally {
+        clearInterval(ticker);
       }
     },
   });

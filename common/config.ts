@@ -1,26 +1,34 @@
 /**
- * The one place that names ports, addresses, topics and queues.
- * Every process reads its settings from here; every setting can be overridden
- * by the environment variable named next to it (see README "Configuration").
+ * The one place that names ports, addresses, topics and queues, and resolves every process's
+ * settings from the environment (validated by the schema in ./env; see README "Configuration").
  */
-import { DEFAULT_NAMESPACE } from './names';
+import { CONSUMER_GROUPS } from './names';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { KafkaConfig } from 'kafkajs';
+import { Env, LOG_FORMATS, LOG_LEVELS, readEnv, VariableName } from './env';
+import { kafkaSecurity, temporalConnect, type TemporalConnect } from './managed';
 
-function envString(name: string, fallback: string): string {
-  const value = process.env[name];
-  return value === undefined || value === '' ? fallback : value;
+export interface JwtSettings {
+  /** HS256 shared secret (at least 32 bytes). */
+  secret?: string;
+  /** URL of a JSON Web Key Set (keys fetched and cached by jose). */
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
 }
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) {
-    throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
-  }
-  return value;
+/** The gateway's auth settings: none, a shared token, or JWT (README "Auth modes"). */
+export interface AuthSettings {
+  sharedToken?: string;
+  jwt?: JwtSettings;
 }
 
-/** Names of the environment variables the app reads (docker-compose.yml must use the same). */
+export { ConfigError, isSet, readEnv, VARIABLES, VARIABLE_NAMES } from './env';
+export type { Env, VariableName } from './env';
+
+/** Names of the main variables, for code that sets them (every variable: VARIABLES in ./env). */
 export const ENV = {
   kafkaBrokers: 'KAFKA_BROKERS',
   temporalAddress: 'TEMPORAL_ADDRESS',
@@ -28,7 +36,7 @@ export const ENV = {
   gatewayPort: 'GATEWAY_PORT',
   bridgeHealthPort: 'BRIDGE_HEALTH_PORT',
   stepDelayMs: 'STEP_DELAY_MS',
-} as const;
+} as const satisfies Record<string, VariableName>;
 
 // The fixed names (topics, task queue, consumer groups, search attributes) live in ./names;
 // re-exported here for the modules that read them with the rest of the configuration.
@@ -56,6 +64,9 @@ export const DEFAULT_PORTS = {
   temporalUi: 8233,
   gateway: 3000,
   bridgeHealth: 3001,
+  /** The worker's health and SDK-metrics ports where they are enabled (docker-compose.yml). */
+  workerHealth: 3002,
+  workerMetrics: 9464,
 } as const;
 
 /**
@@ -67,47 +78,120 @@ export const INFRA_ENV = {
   kafkaControllerPort: 'ORDERS_KAFKA_CONTROLLER_PORT',
   temporalPort: 'ORDERS_TEMPORAL_PORT',
   temporalUiPort: 'ORDERS_TEMPORAL_UI_PORT',
-} as const;
+} as const satisfies Record<string, VariableName>;
 
 export interface InfraPorts {
   kafka: number;
   kafkaController: number;
+  /** The local broker's SASL/SCRAM listener (infra/kafka-sasl.ts); isolated stacks may go without. */
+  kafkaSasl?: number;
   temporal: number;
   temporalUi: number;
 }
 
+/** The checkout (or the image's /app): the nearest directory above this file with a package.json. */
+export const PROJECT_ROOT = ((): string => {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, '..');
+  }
+})();
+
 /** Ports of the launcher's servers: DEFAULT_PORTS unless ORDERS_*_PORT says otherwise. */
-export function infraPorts(): InfraPorts {
-  const temporal = envInt(INFRA_ENV.temporalPort, DEFAULT_PORTS.temporal);
+export function infraPorts(env: Env = readEnv()): InfraPorts {
+  const temporal = env.ORDERS_TEMPORAL_PORT ?? DEFAULT_PORTS.temporal;
   return {
-    kafka: envInt(INFRA_ENV.kafkaPort, DEFAULT_PORTS.kafka),
-    kafkaController: envInt(INFRA_ENV.kafkaControllerPort, DEFAULT_PORTS.kafkaController),
+    kafka: env.ORDERS_KAFKA_PORT ?? DEFAULT_PORTS.kafka,
+    kafkaController: env.ORDERS_KAFKA_CONTROLLER_PORT ?? DEFAULT_PORTS.kafkaController,
+    kafkaSasl: env.ORDERS_KAFKA_SASL_PORT ?? (env.ORDERS_KAFKA_PORT ?? DEFAULT_PORTS.kafka) + 2,
     temporal,
     // Like the dev server itself: the UI defaults to the frontend port + 1000.
-    temporalUi: envInt(INFRA_ENV.temporalUiPort, temporal === DEFAULT_PORTS.temporal ? DEFAULT_PORTS.temporalUi : temporal + 1000),
+    temporalUi: env.ORDERS_TEMPORAL_UI_PORT ?? (temporal === DEFAULT_PORTS.temporal ? DEFAULT_PORTS.temporalUi : temporal + 1000),
   };
 }
 
-export interface AppConfig {
-  kafkaBrokers: string[];
-  temporalAddress: string;
-  temporalNamespace: string;
-  gatewayPort: number;
-  bridgeHealthPort: number;
-  stepDelayMs: number;
+/** The data directory: ORDERS_DATA_DIR, else .data/ in the checkout. */
+export function dataDirOf(env: Env = readEnv()): string {
+  return env.ORDERS_DATA_DIR ? path.resolve(env.ORDERS_DATA_DIR) : path.join(PROJECT_ROOT, '.data');
 }
 
-export function loadConfig(): AppConfig {
-  const ports = infraPorts();
+/** The provisioning cache: ORDERS_CACHE_DIR, else $XDG_CACHE_HOME/order-orchestrator, else ~/.cache/order-orchestrator. */
+export function cacheDirOf(env: Env = readEnv(), xdgCacheHome = process.env.XDG_CACHE_HOME): string {
+  if (env.ORDERS_CACHE_DIR) return path.resolve(env.ORDERS_CACHE_DIR);
+  return path.join(xdgCacheHome || path.join(os.homedir(), '.cache'), 'order-orchestrator');
+}
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+export interface AppConfig {
+  kafkaBrokers: string[];
+  /** kafkajs ssl / sasl options (KAFKA_SSL*, KAFKA_SASL_*). */
+  kafkaSecurity: Pick<KafkaConfig, 'ssl' | 'sasl'>;
+  /** Temporal connection (address, TLS, API key) and namespace, via @temporalio/envconfig. */
+  temporal: TemporalConnect;
+  temporalAddress: string;
+  temporalNamespace: string;
+  temporalUiUrl: string;
+  gatewayPort: number;
+  gatewayHost: string;
+  gatewayAuthToken: string | undefined;
+  /** The gateway's auth settings (shared token, or JWT by secret or JWKS). */
+  gatewayAuth: AuthSettings;
+  gatewayAllowedOrigins: string[] | undefined;
+  bridgeHealthPort: number;
+  bridgeHost: string;
+  bridgeGroupId: string;
+  workerHost: string;
+  workerHealthPort: number | undefined;
+  workerMetricsPort: number | undefined;
+  stepDelayMs: number;
+  simulation: { cardLimit: number; transientFailureRate: number; latencyMs: number; ledgerFile: string };
+  orderGatewayUrl: string;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  dataDir: string;
+  ports: InfraPorts;
+}
+
+/** Every setting, from the environment (validated all at once) and the defaults. */
+export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConfig {
+  const env = readEnv(processEnv);
+  const ports = infraPorts(env);
+  const dataDir = dataDirOf(env);
+  const temporal = temporalConnect(env, { address: `127.0.0.1:${ports.temporal}`, namespace: 'default' });
   return {
-    kafkaBrokers: envString(ENV.kafkaBrokers, `127.0.0.1:${ports.kafka}`)
-      .split(',')
-      .map((b) => b.trim())
-      .filter(Boolean),
-    temporalAddress: envString(ENV.temporalAddress, `127.0.0.1:${ports.temporal}`),
-    temporalNamespace: envString(ENV.temporalNamespace, DEFAULT_NAMESPACE),
-    gatewayPort: envInt(ENV.gatewayPort, DEFAULT_PORTS.gateway),
-    bridgeHealthPort: envInt(ENV.bridgeHealthPort, DEFAULT_PORTS.bridgeHealth),
-    stepDelayMs: envInt(ENV.stepDelayMs, 2000),
+    kafkaBrokers: env.KAFKA_BROKERS ?? [`127.0.0.1:${ports.kafka}`],
+    kafkaSecurity: kafkaSecurity(env),
+    temporal,
+    temporalAddress: temporal.address,
+    temporalNamespace: temporal.namespace,
+    temporalUiUrl: env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${ports.temporalUi}`,
+    gatewayPort: env.GATEWAY_PORT ?? DEFAULT_PORTS.gateway,
+    gatewayHost: env.GATEWAY_HOST ?? '127.0.0.1',
+    gatewayAuthToken: env.GATEWAY_AUTH_TOKEN,
+    gatewayAuth: {
+      sharedToken: env.GATEWAY_AUTH_TOKEN,
+      jwt: { secret: env.GATEWAY_JWT_SECRET, jwksUrl: env.GATEWAY_JWKS_URL, issuer: env.GATEWAY_JWT_ISSUER, audience: env.GATEWAY_JWT_AUDIENCE },
+    },
+    gatewayAllowedOrigins: env.GATEWAY_ALLOWED_ORIGINS,
+    bridgeHealthPort: env.BRIDGE_HEALTH_PORT ?? DEFAULT_PORTS.bridgeHealth,
+    bridgeHost: env.BRIDGE_HOST ?? '127.0.0.1',
+    bridgeGroupId: env.BRIDGE_GROUP_ID ?? CONSUMER_GROUPS.bridge,
+    workerHost: env.WORKER_HOST ?? '127.0.0.1',
+    workerHealthPort: env.WORKER_HEALTH_PORT,
+    workerMetricsPort: env.WORKER_METRICS_PORT,
+    stepDelayMs: env.STEP_DELAY_MS ?? 2000,
+    simulation: {
+      cardLimit: env.SIM_CARD_LIMIT ?? 5000,
+      transientFailureRate: env.SIM_TRANSIENT_FAILURE_RATE ?? 0,
+      latencyMs: env.SIM_LATENCY_MS ?? 0,
+      ledgerFile: env.SIM_LEDGER_FILE ? path.resolve(env.SIM_LEDGER_FILE) : path.join(dataDir, 'ledger', 'payments.jsonl'),
+    },
+    orderGatewayUrl: env.ORDER_GATEWAY_URL ?? `ws://127.0.0.1:${DEFAULT_PORTS.gateway}`,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    logFormat: env.LOG_FORMAT ?? 'json',
+    dataDir,
+    ports,
   };
 }

@@ -3,21 +3,26 @@
  * client from the config, so settings (client ids, retries, log levels) are not repeated.
  */
 import { Connection, Client } from '@temporalio/client';
-import { Kafka, logLevel, KafkaConfig } from 'kafkajs';
+import { Kafka, KafkaConfig } from 'kafkajs';
 import { AppConfig } from './config';
+import { kafkaLogCreator, kafkaLogLevel } from './logger';
+import { temporalConnectionOptions } from './managed';
 
 export function kafkaClient(config: AppConfig, clientId: string, overrides: Partial<KafkaConfig> = {}): Kafka {
   return new Kafka({
     clientId,
     brokers: config.kafkaBrokers,
-    logLevel: logLevel.WARN,
+    ...config.kafkaSecurity,
+    // Into the process's pino logger, at its level (LOG_LEVEL).
+    logLevel: kafkaLogLevel(config.logLevel),
+    logCreator: kafkaLogCreator(),
     retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
     ...overrides,
   });
 }
 
 export async function temporalConnection(config: AppConfig, connectTimeoutMs = 10_000): Promise<Connection> {
-  return Connection.connect({ address: config.temporalAddress, connectTimeout: connectTimeoutMs });
+  return Connection.connect({ ...temporalConnectionOptions(config.temporal), connectTimeout: connectTimeoutMs });
 }
 
 export async function temporalClient(config: AppConfig): Promise<{ client: Client; connection: Connection }> {

@@ -12,6 +12,7 @@
 import * as crypto from 'node:crypto';
 import type * as http from 'node:http';
 import { createRemoteJWKSet, errors as joseErrors, JWTPayload, jwtVerify, JWTVerifyGetKey } from 'jose';
+import type { AuthSettings, JwtSettings } from '../common/config';
 import { CustomerIdSchema } from '../common/protocol';
 
 /** The subprotocol the gateway speaks; a browser offers it next to `bearer.<token>`. */
@@ -32,20 +33,6 @@ export interface Authenticator {
   readonly mode: 'none' | 'shared-token' | 'jwt';
   /** Checks a presented token (undefined: none presented). */
   verify(token: string | undefined): Promise<AuthResult>;
-}
-
-export interface JwtSettings {
-  /** HS256 shared secret (at least 32 bytes). */
-  secret?: string;
-  /** URL of a JSON Web Key Set (keys fetched and cached by jose). */
-  jwksUrl?: string;
-  issuer?: string;
-  audience?: string;
-}
-
-export interface AuthSettings {
-  sharedToken?: string;
-  jwt?: JwtSettings;
 }
 
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
@@ -108,20 +95,6 @@ export function authenticatorFor(settings: AuthSettings): Authenticator {
   if (jwt) return jwtAuth(jwt);
   if (settings.sharedToken) return sharedTokenAuth(settings.sharedToken);
   return noAuth;
-}
-
-/** Auth settings from the environment (README "Auth modes"). */
-export function authSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AuthSettings {
-  const value = (name: string): string | undefined => env[name] || undefined;
-  return {
-    sharedToken: value('GATEWAY_AUTH_TOKEN'),
-    jwt: {
-      secret: value('GATEWAY_JWT_SECRET'),
-      jwksUrl: value('GATEWAY_JWKS_URL'),
-      issuer: value('GATEWAY_JWT_ISSUER'),
-      audience: value('GATEWAY_JWT_AUDIENCE'),
-    },
-  };
 }
 
 /** The token an HTTP upgrade presents: Authorization header, a `bearer.` subprotocol, or (shared token only) ?token=. */

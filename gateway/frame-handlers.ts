@@ -31,7 +31,11 @@ export interface FrameHandlerOptions {
   /** Keeps an answer in flight until it is sent (shutdown waits for these). */
   track: (job: Promise<void>) => void;
   log: (line: string) => void;
+  /** Told each placeOrder's outcome and the seconds from reading the frame to answering it. */
+  onPlacement?: (outcome: PlacementOutcome, seconds: number) => void;
 }
+
+export type PlacementOutcome = 'accepted' | 'invalid' | 'kafka_unavailable';
 
 /** An order id claimed by a frame that may not parse, cut to the protocol's length, or null. */
 function claimedOrderId(data: unknown): string | null {
@@ -79,14 +83,18 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
   const notFound = (orderId: string): ServerFrame => errorFrame(ErrorCode.notFound, `no order ${orderId}`, orderId);
 
   const placeOrder = async (client: Client, data: unknown, reply: Reply): Promise<void> => {
+    const readAt = process.hrtime.bigint();
+    const placed = (outcome: PlacementOutcome): void => opts.onPlacement?.(outcome, Number(process.hrtime.bigint() - readAt) / 1e9);
     const parsed = PlaceOrderInput.safeParse(data);
     if (!parsed.success) {
       const { field, message } = describeZodError(parsed.error);
       reply(errorFrame(ErrorCode.invalidOrder, message, claimedOrderId(data), field));
+      placed('invalid');
       return;
     }
     if (client.customerId !== undefined && parsed.data.customerId !== undefined && parsed.data.customerId !== client.customerId) {
       reply(errorFrame(ErrorCode.invalidOrder, "customerId: must be your own (your token's sub) or left out", claimedOrderId(data), 'customerId'));
+      placed('invalid');
       return;
     }
     const order: Order = { ...parsed.data, orderId: parsed.data.orderId ?? crypto.randomUUID() };
@@ -103,9 +111,11 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
       if (newFollower) subscriptions.unsubscribe(client, order.orderId);
       opts.log(`order ${order.orderId}: not accepted: ${(err as Error).message}`);
       reply(errorFrame(ErrorCode.kafkaUnavailable, `order not accepted: ${(err as Error).message}; resend with the same orderId`, order.orderId));
+      placed('kafka_unavailable');
       return;
     }
     reply({ event: 'orderAccepted', data: { orderId: order.orderId, workflowId: workflowIdFor(order.orderId) } });
+    placed('accepted');
   };
 
   /** Parses a request naming an order; answers INVALID_REQUEST (naming the field) when it does not parse. */

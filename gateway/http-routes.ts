@@ -40,6 +40,8 @@ export interface HttpRouteOptions {
   kafkaHealthy: () => Promise<boolean>;
   /** Open WebSocket connections, reported by /healthz. */
   connections: () => number;
+  /** Extra GET routes (/livez, /readyz, /metrics), tried first; true when answered. */
+  routes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
 
 export function httpHandler(opts: HttpRouteOptions): http.RequestListener {
@@ -48,6 +50,7 @@ export function httpHandler(opts: HttpRouteOptions): http.RequestListener {
     res.end(JSON.stringify({ status: ok ? 'ok' : 'degraded', kafka: ok ? 'up' : 'unreachable', connections: opts.connections() }));
   };
   return (req, res) => {
+    if (opts.routes?.(req, res)) return;
     if (req.method === 'GET' && req.url === '/config.json') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ temporalUiUrl: opts.temporalUi.url, namespace: opts.temporalUi.namespace, auth: opts.authMode }));

@@ -1,44 +1,71 @@
 /**
- * Gateway entry: WebSocket + page + /healthz on GATEWAY_PORT (3000). Produces orders to Kafka,
- * follows order-status for live updates, and asks Temporal for look-ups and cancels.
+ * Gateway entry: WebSocket (raw and Socket.IO) + page + probes + /metrics on GATEWAY_PORT (3000).
+ * Produces orders to Kafka, follows order-status for live updates, and asks Temporal for look-ups
+ * and cancels.
  */
-import { infraPorts, loadConfig } from '../common/config';
+import { loadConfig } from '../common/config';
 import { kafkaClient, temporalClient } from '../common/connections';
-import { kafkaReady } from '../common/health';
+import { initLogger, logger, type Logger } from '../common/logger';
+import { kafkaProbe, probeRoutes } from '../common/probes';
 import { drainOnSignal } from '../common/shutdown';
-import { authenticatorFor, authSettingsFromEnv } from './auth';
+import { authenticatorFor } from './auth';
+import { GatewayMetrics, meteredProducer } from './metrics';
 import { OrderLookup } from './order-lookup';
 import { OrderProducer } from './order-producer';
 import { startGateway } from './server';
 import { StatusFeed } from './status-feed';
 
+let log: Logger = logger();
+
 async function main(): Promise<void> {
   const config = loadConfig();
+  log = initLogger('gateway', { level: config.logLevel, format: config.logFormat });
   const kafka = kafkaClient(config, 'order-gateway');
   const producer = new OrderProducer(kafka);
   await producer.connect();
   const { client, connection } = await temporalClient(config);
+  // Readiness from one long-lived admin client, checked every second (not a connection per probe).
+  const kafkaCheck = kafkaProbe(kafka);
+  await kafkaCheck.start();
+  let feedJoined = false;
+  let draining = false;
+  const connections = { count: (): number => 0 };
+  const metrics = new GatewayMetrics(() => connections.count());
+  const routes = probeRoutes({
+    registry: metrics.registry,
+    checks: [
+      { name: 'kafka', ok: () => kafkaCheck.ok, detail: () => kafkaCheck.error },
+      { name: 'statusFeed', ok: () => feedJoined, detail: () => 'not in its consumer group yet' },
+      { name: 'accepting', ok: () => !draining, detail: () => 'draining' },
+    ],
+  });
   const gateway = await startGateway({
     port: config.gatewayPort,
-    host: process.env.GATEWAY_HOST ?? '127.0.0.1',
-    producer,
-    kafkaHealthy: () => kafkaReady(config.kafkaBrokers),
+    host: config.gatewayHost,
+    producer: meteredProducer(producer, metrics),
+    kafkaHealthy: async () => kafkaCheck.ok,
     orders: new OrderLookup(client),
-    auth: authenticatorFor(authSettingsFromEnv()),
-    allowedOrigins: process.env.GATEWAY_ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
-    temporalUi: { url: process.env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${infraPorts().temporalUi}`, namespace: config.temporalNamespace },
+    auth: authenticatorFor(config.gatewayAuth),
+    allowedOrigins: config.gatewayAllowedOrigins,
+    temporalUi: { url: config.temporalUiUrl, namespace: config.temporalNamespace },
+    log: (line) => log.info(line),
+    routes,
+    onPlacement: (outcome, seconds) => metrics.placement(outcome, seconds),
   });
-  const feed = new StatusFeed(kafka, (event) => gateway.deliverStatus(event));
+  connections.count = () => gateway.connectionCount();
+  const feed = new StatusFeed(kafka, (event) => gateway.deliverStatus(event), undefined, (line) => log.warn(line));
   // Installed before the feed starts: a signal during start-up must still drain.
-  drainOnSignal('gateway', 'draining', async () => {
+  drainOnSignal(log, 'draining', async () => {
+    draining = true;
     await gateway.close();
-    await Promise.allSettled([producer.disconnect(), feed.stop(), connection.close()]);
+    await Promise.allSettled([producer.disconnect(), feed.stop(), connection.close(), kafkaCheck.disconnect()]);
   });
   await feed.start();
-  console.log('[gateway] ready: following order-status');
+  feedJoined = true;
+  log.info('ready: following order-status');
 }
 
 main().catch((err: unknown) => {
-  console.error('[gateway] fatal:', err instanceof Error ? err.message : err);
+  log.fatal({ err }, `gateway failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -12,7 +12,7 @@ import { DEFAULT_NAMESPACE } from '../common/names';
 import type { StatusEvent } from '../common/status';
 import { APP_SUBPROTOCOL, Authenticator, BEARER_SUBPROTOCOL_PREFIX, exposureWarning, noAuth, sharedTokenAuth } from './auth';
 import { Connections } from './connections';
-import { createDispatcher, readWsFrame } from './frame-handlers';
+import { createDispatcher, PlacementOutcome, readWsFrame } from './frame-handlers';
 import { httpHandler } from './http-routes';
 import type { OrderLookup } from './order-lookup';
 import type { OrderProducer } from './order-producer';
@@ -47,6 +47,10 @@ export interface GatewayOptions {
   /** Above this many bytes queued for a slow reader, the gateway stops sending to it and closes it. */
   maxBufferedBytes?: number;
   log?: (line: string) => void;
+  /** Extra GET routes (/livez, /readyz, /metrics), tried first; true when answered. */
+  routes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+  /** Told each placeOrder's outcome and the seconds from reading the frame to answering it. */
+  onPlacement?: (outcome: PlacementOutcome, seconds: number) => void;
 }
 
 export interface Gateway {
@@ -56,6 +60,8 @@ export interface Gateway {
   deliverStatus(event: StatusEvent): void;
   /** Open (subscriber, order) pairs; zero when no client follows anything. */
   subscriptionCount(): number;
+  /** Open connections, both transports. */
+  connectionCount(): number;
   /** Stops accepting, waits for in-flight Kafka writes to be answered, closes every connection. */
   close(): Promise<void>;
 }
@@ -86,6 +92,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     onGone: (conn) => subscriptions.unsubscribeAll(conn),
   });
   const dispatcher = createDispatcher({
+    onPlacement: opts.onPlacement,
     producer: opts.producer,
     orders,
     subscriptions,
@@ -99,7 +106,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   });
 
   const openConnections = (): number => connections.size + socketIo.size;
-  const server = http.createServer(httpHandler({ temporalUi, authMode: auth.mode, kafkaHealthy: opts.kafkaHealthy, connections: openConnections }));
+  const server = http.createServer(httpHandler({ temporalUi, authMode: auth.mode, kafkaHealthy: opts.kafkaHealthy, connections: openConnections, routes: opts.routes }));
   const maxPayload = opts.maxPayloadBytes ?? 64 * 1024;
   const socketIo: SocketIoTransport = new SocketIoTransport({
     server,
@@ -146,6 +153,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     port,
     deliverStatus: (event) => subscriptions.onEvent(event),
     subscriptionCount: () => subscriptions.size,
+    connectionCount: () => openConnections(),
     async close() {
       closing = true;
       connections.stopHeartbeat();

@@ -4,6 +4,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { kafkaReady } from '../common/health';
+import { saslListenerProperties } from './kafka-sasl';
 import { dataPaths } from './paths';
 import { Log } from './proc';
 import { provisionKafka } from './provision';
@@ -11,17 +12,19 @@ import { spawnServer, waitReady } from './server-process';
 import { kafkaBrokersOf, StackOptions } from './stack';
 
 function kafkaProperties(stack: StackOptions): string {
-  const { kafka, kafkaController } = stack.ports;
+  const { kafka, kafkaController, kafkaSasl } = stack.ports;
+  const sasl = kafkaSasl === undefined ? undefined : saslListenerProperties(kafkaSasl);
   return [
     '# Written by infra/kafka-server.ts: single-node KRaft broker+controller on loopback.',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.bootstrap.servers=127.0.0.1:${kafkaController}`,
-    `listeners=PLAINTEXT://127.0.0.1:${kafka},CONTROLLER://127.0.0.1:${kafkaController}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${kafka}`,
+    `listeners=PLAINTEXT://127.0.0.1:${kafka},CONTROLLER://127.0.0.1:${kafkaController}${sasl ? `,${sasl.listener}` : ''}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${kafka}${sasl ? `,${sasl.listener}` : ''}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${sasl ? `,${sasl.protocolMap}` : ''}`,
+    ...(sasl?.lines ?? []),
     `log.dirs=${dataPaths.kafkaLogDir(stack.dataDir)}`,
     'num.partitions=1',
     'offsets.topic.replication.factor=1',

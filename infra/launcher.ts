@@ -18,10 +18,11 @@
  * and paths), ./server-process (pid files, start/stop of one server process), ./kafka-server,
  * ./temporal-server, ./app-resources (topics, search attributes), ./start-lock.
  */
-import { ENV, infraPorts, loadConfig } from '../common/config';
+import { ENV, infraPorts, isSet, loadConfig } from '../common/config';
 import { kafkaReady, temporalReady } from '../common/health';
 import { DEFAULT_NAMESPACE } from '../common/names';
 import { ensureSearchAttributes, ensureTopics } from './app-resources';
+import { ensureScramUser } from './kafka-sasl';
 import { startKafka } from './kafka-server';
 import { defaultLog, Log } from './proc';
 import { ownedPid, Server, SERVERS, stopServer } from './server-process';
@@ -69,7 +70,7 @@ async function upLocked(log: Log, stack: StackOptions, isolated?: StackOptions):
   const started: Server[] = [];
   const external = isolated
     ? { kafka: false, temporal: false }
-    : { kafka: Boolean(process.env[ENV.kafkaBrokers]), temporal: Boolean(process.env[ENV.temporalAddress]) };
+    : { kafka: isSet(ENV.kafkaBrokers), temporal: isSet(ENV.temporalAddress) };
   try {
     const [kafkaUp, temporalUp] = await Promise.all([
       kafkaReady(config.kafkaBrokers),
@@ -86,6 +87,7 @@ async function upLocked(log: Log, stack: StackOptions, isolated?: StackOptions):
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     await ensureTopics(config.kafkaBrokers, log);
+    if (started.includes('kafka') && stack.ports.kafkaSasl !== undefined) await ensureScramUser(config.kafkaBrokers[0], log);
     await ensureSearchAttributes(config.temporalAddress, config.temporalNamespace, log);
     return { started, kafkaBrokers: config.kafkaBrokers, temporalAddress: config.temporalAddress };
   } catch (err) {

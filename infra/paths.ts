@@ -1,5 +1,5 @@
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { cacheDirOf, dataDirOf } from '../common/config';
 
 /** Versions the project provisions. The cache is keyed by these, so bumping one re-provisions only it. */
 export const VERSIONS = {
@@ -16,9 +16,7 @@ export const REPO_ROOT = path.resolve(__dirname, '..');
  * clone reuses it. Override with ORDERS_CACHE_DIR.
  */
 export function cacheDir(): string {
-  if (process.env.ORDERS_CACHE_DIR) return path.resolve(process.env.ORDERS_CACHE_DIR);
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'order-orchestrator');
+  return cacheDirOf();
 }
 
 /**
@@ -26,8 +24,7 @@ export function cacheDir(): string {
  * Defaults to .data/ in the checkout (git-ignored); override with ORDERS_DATA_DIR.
  */
 export function dataDir(): string {
-  if (process.env.ORDERS_DATA_DIR) return path.resolve(process.env.ORDERS_DATA_DIR);
-  return path.join(REPO_ROOT, '.data');
+  return dataDirOf();
 }
 
 export const cachePaths = {

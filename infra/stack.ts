@@ -13,7 +13,10 @@ export interface StackOptions {
 
 /** The stack the environment describes (ORDERS_DATA_DIR, ORDERS_*_PORT), with overrides. */
 export function stackOptions(overrides: { dataDir?: string; ports?: Partial<InfraPorts> } = {}): StackOptions {
-  return { dataDir: path.resolve(overrides.dataDir ?? dataDir()), ports: { ...infraPorts(), ...overrides.ports } };
+  const ports = { ...infraPorts(), ...overrides.ports };
+  // A stack on another Kafka port gets no SASL listener unless it names one (it would clash with ours).
+  if (overrides.ports?.kafka !== undefined && overrides.ports.kafkaSasl === undefined) delete ports.kafkaSasl;
+  return { dataDir: path.resolve(overrides.dataDir ?? dataDir()), ports };
 }
 
 export const kafkaBrokersOf = (stack: StackOptions): string[] => [`127.0.0.1:${stack.ports.kafka}`];

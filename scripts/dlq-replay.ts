@@ -12,7 +12,7 @@
  */
 import * as crypto from 'node:crypto';
 import { Command } from 'commander';
-import { IHeaders, Kafka, KafkaMessage, logLevel } from 'kafkajs';
+import { IHeaders, Kafka, KafkaConfig, KafkaMessage, logLevel } from 'kafkajs';
 import { loadConfig, TOPICS } from '../common/config';
 import { CONSUMER_GROUPS } from '../common/names';
 
@@ -20,6 +20,8 @@ export const REPLAY_GROUP = CONSUMER_GROUPS.dlqReplay;
 
 export interface ReplayOptions {
   brokers: string[];
+  /** kafkajs ssl / sasl options (the CLI passes KAFKA_SSL* / KAFKA_SASL_* from the configuration). */
+  security?: Pick<KafkaConfig, 'ssl' | 'sasl'>;
   dlqTopic?: string;
   targetTopic?: string;
   groupId?: string;
@@ -57,7 +59,7 @@ export async function replayDlq(opts: ReplayOptions): Promise<ReplayResult> {
   const realGroup = opts.groupId ?? REPLAY_GROUP;
   const limit = opts.limit ?? Number.MAX_SAFE_INTEGER;
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const kafka = new Kafka({ clientId: 'dlq-replay', brokers: opts.brokers, logLevel: logLevel.ERROR, retry: { retries: 5 } });
+  const kafka = new Kafka({ clientId: 'dlq-replay', brokers: opts.brokers, ...opts.security, logLevel: logLevel.ERROR, retry: { retries: 5 } });
   const result: ReplayResult = { examined: 0, replayed: 0, caughtUp: false, byReason: {} };
 
   const admin = kafka.admin();
@@ -178,6 +180,7 @@ async function main(): Promise<void> {
   };
   const result = await replayDlq({
     brokers: o.brokers ? o.brokers.split(',').map((b) => b.trim()).filter(Boolean) : loadConfig().kafkaBrokers,
+    security: loadConfig().kafkaSecurity,
     dlqTopic: o.dlqTopic,
     targetTopic: o.toTopic,
     dryRun: Boolean(o.dryRun),

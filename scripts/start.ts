@@ -5,14 +5,15 @@
  * Ctrl-C stops the three processes (each drains) and then the servers this command started.
  */
 import concurrently from 'concurrently';
-import { DEFAULT_PORTS } from '../common/config';
+import { loadConfig, readEnv } from '../common/config';
 import { stop, up } from '../infra/launcher';
 import { REPO_ROOT } from '../infra/paths';
 
 async function main(): Promise<void> {
   const infra = await up();
-  console.log(`\n  WebSocket:   ws://127.0.0.1:${DEFAULT_PORTS.gateway}`);
-  console.log(`  Temporal UI: http://127.0.0.1:${DEFAULT_PORTS.temporalUi}\n`);
+  const config = loadConfig();
+  console.log(`\n  WebSocket:   ws://${config.gatewayHost}:${config.gatewayPort}`);
+  console.log(`  Temporal UI: ${config.temporalUiUrl}\n`);
   // Ctrl-C reaches the children directly (same process group); wait for them, then stop servers.
   let interrupted = false;
   const onSignal = (): void => {
@@ -20,11 +21,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Readable logs at the terminal (pino-pretty) unless LOG_FORMAT says otherwise.
+  const env = { LOG_FORMAT: readEnv().LOG_FORMAT ?? 'pretty' };
   const { result, commands } = concurrently(
     [
-      { command: 'node --import tsx worker/main.ts', name: 'worker', prefixColor: 'green' },
-      { command: 'node --import tsx bridge/main.ts', name: 'bridge', prefixColor: 'yellow' },
-      { command: 'node --import tsx gateway/main.ts', name: 'gateway', prefixColor: 'cyan' },
+      { command: 'node --import tsx worker/main.ts', name: 'worker', prefixColor: 'green', env },
+      { command: 'node --import tsx bridge/main.ts', name: 'bridge', prefixColor: 'yellow', env },
+      { command: 'node --import tsx gateway/main.ts', name: 'gateway', prefixColor: 'cyan', env },
     ],
     { cwd: REPO_ROOT, prefix: 'none', killOthersOn: ['failure'], killSignal: 'SIGTERM' },
   );

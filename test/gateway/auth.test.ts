@@ -8,7 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import WebSocket from 'ws';
 import { loadConfig } from '../../common/config';
 import { kafkaReady } from '../../common/health';
-import { authenticatorFor, authSettingsFromEnv, exposureWarning, jwtAuth } from '../../gateway/auth';
+import { authenticatorFor, exposureWarning, jwtAuth } from '../../gateway/auth';
 import { OrderProducer } from '../../gateway/order-producer';
 import { Gateway, startGateway } from '../../gateway/server';
 import { TEST_JWT_SECRET } from '../helpers/tokens';
@@ -101,9 +101,9 @@ test('configuration mistakes stop the gateway at start, with the reason', () => 
   expect(() => authenticatorFor({ sharedToken: 'x', jwt: { secret: TEST_JWT_SECRET } })).toThrow(/one auth mode/);
   expect(() => authenticatorFor({ jwt: { secret: 'short' } })).toThrow(/at least 32 bytes/);
   expect(() => jwtAuth({ secret: TEST_JWT_SECRET, jwksUrl: 'http://127.0.0.1/jwks' })).toThrow(/exactly one/);
-  expect(authenticatorFor(authSettingsFromEnv({})).mode).toBe('none');
-  expect(authenticatorFor(authSettingsFromEnv({ GATEWAY_JWT_SECRET: TEST_JWT_SECRET })).mode).toBe('jwt');
-  expect(authenticatorFor(authSettingsFromEnv({ GATEWAY_AUTH_TOKEN: 'tok' })).mode).toBe('shared-token');
+  expect(authenticatorFor(loadConfig({}).gatewayAuth).mode).toBe('none');
+  expect(authenticatorFor(loadConfig({ GATEWAY_JWT_SECRET: TEST_JWT_SECRET }).gatewayAuth).mode).toBe('jwt');
+  expect(authenticatorFor(loadConfig({ GATEWAY_AUTH_TOKEN: 'tok' }).gatewayAuth).mode).toBe('shared-token');
 });
 
 test('a gateway reachable from other machines without auth warns loudly; loopback or any auth does not', () => {

@@ -5,13 +5,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as ts from 'typescript';
 import { parse } from 'yaml';
-import { DEFAULT_PORTS, ENV, SEARCH_ATTRIBUTES, TEMPORAL_DEV_DYNAMIC_CONFIG, TOPIC_PARTITIONS, TOPICS } from '../../common/config';
+import { DEFAULT_PORTS, ENV, SEARCH_ATTRIBUTES, TEMPORAL_DEV_DYNAMIC_CONFIG, TOPIC_PARTITIONS, TOPICS, VARIABLE_NAMES } from '../../common/config';
 
 const COMPOSE_FILE = path.resolve(__dirname, '..', '..', 'docker-compose.yml');
 const APP_SERVICES = ['gateway', 'bridge', 'worker'] as const;
-/** Variables the app reads outside loadConfig() (bind addresses); SIM_* are the simulation's. */
-const EXTRA_APP_VARS = ['GATEWAY_HOST', 'BRIDGE_HOST'];
 
 type Dict = Record<string, unknown>;
 
@@ -207,9 +206,16 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
     for (const name of ['kafka', 'kafka-init', 'temporal', ...APP_SERVICES]) {
       expect(Object.keys(services)).toContain(name);
     }
+    // Each app service runs its compiled entry point with plain node (the image has no TypeScript).
+    const built = ts.getParsedCommandLineOfConfigFile(path.resolve(__dirname, '..', '..', 'tsconfig.build.json'), {}, {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: () => undefined,
+    });
+    const compiled = (built?.fileNames ?? []).map((f) => path.relative(path.resolve(__dirname, '..', '..'), f).split(path.sep).join('/'));
     for (const name of APP_SERVICES) {
       expect(service(name).build).toBeDefined();
-      expect(argvOf(name).join(' ')).toContain(`${name}/main.ts`);
+      expect(argvOf(name)).toEqual(['node', `dist/${name}/main.js`]);
+      expect(compiled).toContain(`${name}/main.ts`);
     }
   });
 
@@ -219,6 +225,7 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
       temporal: [DEFAULT_PORTS.temporal, DEFAULT_PORTS.temporalUi],
       gateway: [DEFAULT_PORTS.gateway],
       bridge: [DEFAULT_PORTS.bridgeHealth],
+      prometheus: [9090],
     };
     for (const name of Object.keys(services)) {
       const published = portsOf(name).map((p) => `${p.host ?? 'unpublished'}->${p.container}`);
@@ -252,11 +259,11 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
     expect(environmentOf('bridge').get('BRIDGE_HOST')).toBe('0.0.0.0');
   });
 
-  test.each(APP_SERVICES)('%s sets only variables the app reads, declared inline', (name) => {
-    const allowed = new Set<string>([...Object.values(ENV), ...EXTRA_APP_VARS]);
+  test.each(APP_SERVICES)('%s sets only variables of the configuration schema, declared inline', (name) => {
+    const allowed = new Set<string>(VARIABLE_NAMES);
     // An env_file would hide variables from this check.
     expect(service(name).env_file).toBeUndefined();
-    const unknown = [...environmentOf(name).keys()].filter((key) => !allowed.has(key) && !key.startsWith('SIM_'));
+    const unknown = [...environmentOf(name).keys()].filter((key) => !allowed.has(key));
     expect(unknown).toEqual([]);
   });
 
@@ -294,6 +301,42 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
 
     const dependsOn = asDict(service('kafka-init').depends_on, 'kafka-init.depends_on');
     expect(asDict(dependsOn.kafka, 'kafka-init.depends_on.kafka').condition).toBe('service_healthy');
+  });
+
+  test('the worker serves health and SDK metrics on the documented ports, reachable from other containers', () => {
+    const env = environmentOf('worker');
+    expect(env.get('WORKER_HOST')).toBe('0.0.0.0');
+    expect(Number(env.get('WORKER_HEALTH_PORT'))).toBe(DEFAULT_PORTS.workerHealth);
+    expect(Number(env.get('WORKER_METRICS_PORT'))).toBe(DEFAULT_PORTS.workerMetrics);
+  });
+
+  test('each app healthcheck asks its own /readyz on the port its variable names', () => {
+    const portVar: Record<string, string> = { gateway: ENV.gatewayPort, bridge: ENV.bridgeHealthPort, worker: 'WORKER_HEALTH_PORT' };
+    for (const name of APP_SERVICES) {
+      const test = asDict(service(name).healthcheck, `${name}.healthcheck`).test;
+      const words = Array.isArray(test) ? test.map((w) => scalar(w, 'healthcheck word')) : [scalar(test, 'healthcheck')];
+      expect(words.join(' ')).toContain(`process.env.${portVar[name]} + '/readyz'`);
+    }
+  });
+
+  test('the optional Prometheus service scrapes exactly the app metrics endpoints', () => {
+    const prometheus = service('prometheus');
+    expect(prometheus.profiles).toEqual(['metrics']);
+    const mounts = (prometheus.volumes as unknown[]).map((v) => scalar(v, 'prometheus volume'));
+    const mount = mounts.find((m) => m.endsWith(':/etc/prometheus/prometheus.yml:ro'));
+    expect(mount).toBeDefined();
+    const file = path.resolve(path.dirname(COMPOSE_FILE), (mount ?? '').split(':')[0]);
+    const config = asDict(parse(fs.readFileSync(file, 'utf8')), 'prometheus.yml');
+    const targets = (config.scrape_configs as Dict[]).flatMap((job) =>
+      (job.static_configs as Dict[]).flatMap((c) => (c.targets as unknown[]).map((t) => scalar(t, 'target'))),
+    );
+    expect(targets.sort()).toEqual(
+      [
+        `gateway:${environmentOf('gateway').get(ENV.gatewayPort)}`,
+        `bridge:${environmentOf('bridge').get(ENV.bridgeHealthPort)}`,
+        `worker:${environmentOf('worker').get('WORKER_METRICS_PORT')}`,
+      ].sort(),
+    );
   });
 
   test('the Temporal dev server registers every search attribute with its type', () => {

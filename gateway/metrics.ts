@@ -1,0 +1,67 @@
+/**
+ * The gateway's Prometheus metrics (GET /metrics): open WebSocket connections, placements by
+ * outcome, accept latency (placeOrder frame read -> orderAccepted sent) and Kafka produce latency.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { OrderProducer } from './order-producer';
+
+export type PlacementOutcome = 'accepted' | 'invalid' | 'kafka_unavailable';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly placements = new Counter({
+    name: 'gateway_placements_total',
+    help: 'placeOrder frames by outcome: accepted (stored in Kafka), invalid (refused by validation), kafka_unavailable',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly acceptLatency = new Histogram({
+    name: 'gateway_accept_latency_seconds',
+    help: 'From reading a placeOrder frame to sending orderAccepted',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly produceLatency = new Histogram({
+    name: 'gateway_kafka_produce_latency_seconds',
+    help: 'Kafka produce of one ORDER_PLACED event (acks=all), by result',
+    labelNames: ['result'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  constructor(openConnections: () => number) {
+    new Gauge({
+      name: 'gateway_open_connections',
+      help: 'Open WebSocket connections',
+      registers: [this.registry],
+      collect() {
+        this.set(openConnections());
+      },
+    });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  placement(outcome: PlacementOutcome, seconds: number): void {
+    this.placements.inc({ outcome });
+    if (outcome === 'accepted') this.acceptLatency.observe(seconds);
+  }
+}
+
+/** The producer, timing each publish into `metrics`. */
+export function meteredProducer(producer: OrderProducer, metrics: GatewayMetrics): Pick<OrderProducer, 'publish'> {
+  return {
+    async publish(order) {
+      const end = metrics.produceLatency.startTimer();
+      try {
+        const result = await producer.publish(order);
+        end({ result: 'stored' });
+        return result;
+      } catch (err) {
+        end({ result: 'failed' });
+        throw err;
+      }
+    },
+  };
+}

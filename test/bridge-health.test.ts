@@ -1,0 +1,100 @@
+/**
+ * The bridge process reports Temporal's outage on /healthz and /readyz even when no order is
+ * flowing (its own background probe, not the client's ~20 s internal retry), and recovers when
+ * Temporal comes back. Temporal "goes down" for this bridge only: it reaches the real dev server
+ * through a TCP relay in this test, which is closed (every socket cut) and reopened.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { loadConfig } from '../common/config';
+import { freePort } from '../infra/proc';
+
+const ROOT = path.resolve(__dirname, '..');
+
+/** A TCP relay to host:port that can be switched off (refusing and cutting connections) and on. */
+class Relay {
+  private server: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  constructor(
+    readonly port: number,
+    private readonly target: { host: string; port: number },
+  ) {}
+
+  async on(): Promise<void> {
+    const server = net.createServer((client) => {
+      const upstream = net.connect(this.target.port, this.target.host);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.server = server;
+  }
+
+  async off(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+async function status(url: string): Promise<number | undefined> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(3_000) })).status;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitForStatus(url: string, wanted: number, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while ((await status(url)) !== wanted) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+let bridge: ChildProcess | undefined;
+let relay: Relay | undefined;
+
+afterAll(async () => {
+  bridge?.kill('SIGKILL');
+  await relay?.off();
+});
+
+test('bridge health turns 503 when Temporal stops answering, with no order in flight, and 200 again when it is back', async () => {
+  const [temporalHost, temporalPort] = loadConfig().temporalAddress.split(':');
+  const [relayPort, healthPort] = await Promise.all([freePort(), freePort()]);
+  relay = new Relay(relayPort, { host: temporalHost, port: Number(temporalPort) });
+  await relay.on();
+  bridge = spawn(process.execPath, ['--import', 'tsx', 'bridge/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: `127.0.0.1:${relayPort}`,
+      BRIDGE_HEALTH_PORT: String(healthPort),
+      BRIDGE_GROUP_ID: `bridge-health-${crypto.randomUUID().slice(0, 8)}`,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: 'ignore',
+  });
+  const base = `http://127.0.0.1:${healthPort}`;
+  await waitForStatus(`${base}/healthz`, 200, 'the bridge to be healthy');
+  expect(await status(`${base}/readyz`)).toBe(200);
+
+  await relay.off();
+  await waitForStatus(`${base}/healthz`, 503, '/healthz to report the outage');
+  expect(await status(`${base}/readyz`)).toBe(503);
+  // Liveness is not readiness: the process itself is fine and must not be restarted for this.
+  expect(await status(`${base}/livez`)).toBe(200);
+
+  await relay.on();
+  await waitForStatus(`${base}/healthz`, 200, '/healthz to recover');
+  expect(await status(`${base}/readyz`)).toBe(200);
+});

@@ -1,0 +1,109 @@
+/**
+ * The configuration module: the README's table and .env.example list exactly the schema's variables
+ * (with its defaults, forms and readers), bad values fail naming the variable and the expected form,
+ * and no app code reads process.env behind the schema's back. No servers needed.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError, loadConfig, VARIABLES, VARIABLE_NAMES } from '../../common/config';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** Rows of the table under README's "## Configuration" heading, as arrays of trimmed cells. */
+function readmeConfigRows(): string[][] {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = /^## Configuration\n([\s\S]*?)(?=^## )/m.exec(readme);
+  if (!section) throw new Error('README.md has no "## Configuration" section');
+  const rows = section[1].split('\n').filter((line) => line.startsWith('|'));
+  return rows.slice(2).map((line) => line.slice(1, -1).split('|').map((cell) => cell.trim()));
+}
+
+describe('configuration schema', () => {
+  test("the README's configuration table lists every variable of the schema, with its default, form and readers", () => {
+    const rows = readmeConfigRows();
+    const names = rows.map((cells) => /^`([A-Z0-9_]+)`$/.exec(cells[0])?.[1] ?? `not a variable: ${cells[0]}`);
+    expect(names).toEqual(VARIABLE_NAMES);
+    for (const cells of rows) {
+      const spec = VARIABLES[cells[0].slice(1, -1) as keyof typeof VARIABLES];
+      expect({ variable: cells[0], default: cells[1], form: cells[2], readers: cells[3] }).toEqual({
+        variable: cells[0],
+        default: spec.default === undefined ? 'unset' : `\`${spec.default}\``,
+        form: spec.form,
+        readers: spec.readers.join(', '),
+      });
+    }
+  });
+
+  test('.env.example names every variable of the schema once, and nothing else', () => {
+    const example = fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8');
+    const names = [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
+    expect(names).toEqual(VARIABLE_NAMES);
+  });
+
+  test('unset and empty variables take the defaults', () => {
+    const config = loadConfig({ GATEWAY_PORT: '', STEP_DELAY_MS: undefined });
+    expect(config.kafkaBrokers).toEqual(['127.0.0.1:9092']);
+    expect(config.temporalAddress).toBe('127.0.0.1:7233');
+    expect(config.gatewayPort).toBe(3000);
+    expect(config.stepDelayMs).toBe(2000);
+    expect(config.temporalUiUrl).toBe('http://127.0.0.1:8233');
+    expect(config.gatewayAuthToken).toBeUndefined();
+  });
+
+  test('values are parsed into their types', () => {
+    const config = loadConfig({
+      KAFKA_BROKERS: 'kafka-1:9092, kafka-2:9092',
+      GATEWAY_ALLOWED_ORIGINS: 'https://shop.example,http://localhost:8080',
+      SIM_TRANSIENT_FAILURE_RATE: '0.25',
+      ORDERS_TEMPORAL_PORT: '17233',
+    });
+    expect(config.kafkaBrokers).toEqual(['kafka-1:9092', 'kafka-2:9092']);
+    expect(config.gatewayAllowedOrigins).toEqual(['https://shop.example', 'http://localhost:8080']);
+    expect(config.simulation.transientFailureRate).toBe(0.25);
+    // The launcher's port moves the default address and UI with it.
+    expect(config.temporalAddress).toBe('127.0.0.1:17233');
+    expect(config.ports.temporalUi).toBe(18233);
+  });
+
+  test.each([
+    ['GATEWAY_PORT', 'http'],
+    ['GATEWAY_PORT', '70000'],
+    ['BRIDGE_HEALTH_PORT', '-1'],
+    ['STEP_DELAY_MS', '2s'],
+    ['SIM_TRANSIENT_FAILURE_RATE', '1.5'],
+    ['KAFKA_BROKERS', 'localhost'],
+    ['TEMPORAL_ADDRESS', 'http://temporal:7233'],
+    ['TEMPORAL_UI_URL', 'localhost:8233'],
+    ['GATEWAY_ALLOWED_ORIGINS', 'shop.example'],
+    ['ORDER_GATEWAY_URL', 'http://127.0.0.1:3000'],
+  ] as const)('%s=%j fails naming the variable and the expected form', (name, value) => {
+    let error: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toBe(`invalid configuration: ${name}=${JSON.stringify(value)} is not ${VARIABLES[name].form}`);
+  });
+
+  test('every bad variable is named at once', () => {
+    expect(() => loadConfig({ GATEWAY_PORT: 'x', SIM_LATENCY_MS: 'slow' })).toThrow(
+      /GATEWAY_PORT="x" is not a port number .*; SIM_LATENCY_MS="slow" is not a whole number of milliseconds/,
+    );
+  });
+
+  test('no app code reads process.env outside the configuration module', () => {
+    const appDirs = ['common', 'gateway', 'bridge', 'worker', 'activities', 'workflows', 'cli', 'scripts'];
+    const allowed = new Set(['common/env.ts', 'common/config.ts']);
+    const offenders: string[] = [];
+    for (const dir of appDirs) {
+      for (const file of fs.readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' })) {
+        const rel = `${dir}/${file}`;
+        if (!rel.endsWith('.ts') || allowed.has(rel)) continue;
+        if (/process\.env(\.|\[)/.test(fs.readFileSync(path.join(ROOT, rel), 'utf8'))) offenders.push(rel);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});
