@@ -77,6 +77,7 @@ export const MUTANTS: Mutant[] = [
         await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
         await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive))); // mutant: after the commit`,
     tests: [
+      { file: 'test/e2e/bridge-commit.test.ts' },
       { file: 'test/e2e/pipeline.test.ts' },
       // The crash matrix checks "no commit while Temporal is down" (fixed ports: may be excluded).
       { file: 'test/chaos/crash-matrix.test.ts', name: 'temporal: every acknowledged order' },
@@ -92,15 +93,14 @@ export const MUTANTS: Mutant[] = [
     tests: [{ file: 'test/e2e/pipeline.test.ts', name: 'never reused' }],
   },
   {
-    id: 'workflow-id-conflict-terminates-running',
-    description: 'The bridge starts workflows with TERMINATE_EXISTING: a duplicate event replaces the running run',
-    file: 'bridge/starter.ts',
-    find: "workflowIdConflictPolicy: 'FAIL',",
-    replace: "workflowIdConflictPolicy: 'TERMINATE_EXISTING', // mutant",
-    tests: [
-      { file: 'test/e2e/pipeline.test.ts', name: 'the same event delivered twice' },
-      { file: 'test/e2e/pipeline.test.ts', name: 'placed 20 times' },
-    ],
+    id: 'gateway-accepts-while-shutting-down',
+    description: 'A draining gateway keeps reading placeOrder frames and writing them to Kafka instead of answering SHUTTING_DOWN',
+    file: 'gateway/server.ts',
+    find: `    if (closing) {
+      const data = frame.data.data`,
+    replace: `    if (closing && Math.random() > 2) { // mutant: never refuses
+      const data = frame.data.data`,
+    tests: [{ file: 'test/processes/shutdown.test.ts', name: 'gateway: SIGTERM' }],
   },
   {
     id: 'refund-never-runs',
