@@ -13,6 +13,7 @@ const config = {
   // of the file needs Kafka and Temporal; the integration tests and `npm run test:mutants` cover it).
   mutate: [
     'activities/ledger.ts',
+    'activities/simulated.ts',
     'gateway/rate-limit.ts',
     'gateway/subscriptions.ts',
     'common/order.ts',

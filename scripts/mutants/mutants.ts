@@ -37,6 +37,7 @@ export const MUTANTS: Mutant[] = [
     find: "if (existing) return { status: 'charged', chargeId: existing.id };",
     replace: 'void existing; // mutant: idempotency lookup switched off',
     tests: [
+      { file: 'test/unit/simulated.test.ts', name: 'charge repeated with the same idempotency key' },
       { file: 'test/workflows/process-order.test.ts', name: 'is not charged twice' },
       { file: 'test/workflows/process-order.test.ts', name: 'transient provider failures are retried' },
     ],
@@ -47,7 +48,10 @@ export const MUTANTS: Mutant[] = [
     file: 'activities/simulated.ts',
     find: 'if (existing) return { refundId: existing.id };',
     replace: 'void existing; // mutant: idempotency lookup switched off',
-    tests: [{ file: 'test/workflows/process-order.test.ts', name: 'refund' }],
+    tests: [
+      { file: 'test/unit/simulated.test.ts', name: 'refund repeated with the same idempotency key' },
+      { file: 'test/workflows/process-order.test.ts', name: 'refund' },
+    ],
   },
   {
     id: 'gateway-answers-before-kafka-ack',
