@@ -55,6 +55,15 @@ test('a second ledger on the same file sees what the first appended, and the fir
   expect(a.entries().map((e) => e.idempotencyKey)).toEqual(['k1', 'k2']);
 });
 
+test('appends read one at a time, each after the last, parse cleanly', () => {
+  const ledger = new Ledger(tempFile());
+  for (const key of ['k1', 'k2', 'k3', 'k4']) {
+    ledger.append(entry(key));
+    expect(ledger.entries().map((e) => e.idempotencyKey).at(-1)).toBe(key);
+  }
+  expect(ledger.entries()).toHaveLength(4);
+});
+
 test('entries are indexed by idempotency key: a repeated key keeps the last line (the raw file keeps both)', () => {
   const file = tempFile();
   const ledger = new Ledger(file);
