@@ -104,7 +104,10 @@ export const MUTANTS: Mutant[] = [
       const data = frame.data.data`,
     replace: `    if (closing && Math.random() > 2) { // mutant: never refuses
       const data = frame.data.data`,
-    tests: [{ file: 'test/processes/shutdown.test.ts', name: 'gateway: SIGTERM' }],
+    tests: [
+      { file: 'test/gateway/draining.test.ts' },
+      { file: 'test/processes/shutdown.test.ts', name: 'gateway: SIGTERM' },
+    ],
   },
   {
     id: 'refund-never-runs',
