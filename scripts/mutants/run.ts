@@ -124,7 +124,7 @@ async function runTests(dir: string, refs: TestRef[], env: NodeJS.ProcessEnv, de
       break;
     }
     const json = path.join(path.dirname(logFile), `jest-${crypto.randomUUID().slice(0, 8)}.json`);
-    const args = [path.join(dir, 'node_modules', 'jest', 'bin', 'jest.js'), '--runInBand', '--ci', '--json', '--outputFile', json, '--runTestsByPath', ...group.files];
+    const args = [path.join(dir, 'node_modules', 'jest', 'bin', 'jest.js'), '--runInBand', '--ci', '--forceExit', '--json', '--outputFile', json, '--runTestsByPath', ...group.files];
     if (group.pattern) args.push('--testNamePattern', group.pattern);
     fs.appendFileSync(logFile, `\n$ jest ${args.slice(1).join(' ')}\n`);
     const { code, timedOut } = await runBounded(process.execPath, args, dir, env, remaining, logFile);

@@ -51,22 +51,29 @@ test('while draining, a new placement gets SHUTTING_DOWN and is not written; the
   const client = await TestClient.connect(`ws://127.0.0.1:${gw.port}`);
   const closeCode = new Promise<number>((resolve) => client.ws.once('close', (code) => resolve(code)));
 
-  client.send({ event: 'placeOrder', data: { orderId: 'drain-in-flight', item: 'Mouse', price: 10 } });
-  const deadline = Date.now() + 10_000;
-  while (publishing.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  expect(publishing).toEqual(['drain-in-flight']);
+  let closing: Promise<void> | undefined;
+  try {
+    client.send({ event: 'placeOrder', data: { orderId: 'drain-in-flight', item: 'Mouse', price: 10 } });
+    const deadline = Date.now() + 10_000;
+    while (publishing.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(publishing).toEqual(['drain-in-flight']);
 
-  const closing = gw.close();
-  client.send({ event: 'placeOrder', data: { orderId: 'drain-late', item: 'Mouse', price: 10 } });
-  const late = await client.waitFor((f) => f.data.orderId === 'drain-late');
-  expect(late.event).toBe('error');
-  expect(late.data.code).toBe('SHUTTING_DOWN');
+    closing = gw.close();
+    client.send({ event: 'placeOrder', data: { orderId: 'drain-late', item: 'Mouse', price: 10 } });
+    const late = await client.waitFor((f) => f.data.orderId === 'drain-late');
+    expect(late.event).toBe('error');
+    expect(late.data.code).toBe('SHUTTING_DOWN');
 
-  release();
-  const inFlight = await client.waitFor((f) => f.data.orderId === 'drain-in-flight');
-  expect(inFlight.event).toBe('orderAccepted');
-  await closing;
-  expect(await closeCode).toBe(1001);
-  expect(publishing).toEqual(['drain-in-flight']);
-  expect(await messagesInTopic()).toBe(1);
+    release();
+    const inFlight = await client.waitFor((f) => f.data.orderId === 'drain-in-flight');
+    expect(inFlight.event).toBe('orderAccepted');
+    await closing;
+    expect(await closeCode).toBe(1001);
+    expect(publishing).toEqual(['drain-in-flight']);
+    expect(await messagesInTopic()).toBe(1);
+  } finally {
+    // Whatever failed above: open the gate and finish the drain, so nothing is left running.
+    release();
+    await (closing ?? gw.close());
+  }
 });
