@@ -83,6 +83,7 @@ test('with a transient failure rate of 1 every call fails transiently, before an
   const s = settings({ transientFailureRate: 1 });
   const p = simulatedProviders(s);
   await expect(p.payment.charge({ idempotencyKey: 'k', orderId: 'o', amount: 1 })).rejects.toBeInstanceOf(TransientProviderError);
+  await expect(p.payment.charge({ idempotencyKey: 'k', orderId: 'o', amount: 1 })).rejects.toThrow('payment: simulated transient failure (try again)');
   await expect(p.payment.refund({ idempotencyKey: 'r', orderId: 'o', chargeId: 'c', amount: 1 })).rejects.toThrow('payment: simulated transient failure (try again)');
   await expect(p.inventory.check(order)).rejects.toThrow('inventory: simulated transient failure');
   await expect(p.shipping.ship({ idempotencyKey: 's', order })).rejects.toThrow('shipping: simulated transient failure');
@@ -108,15 +109,16 @@ test('with simulated latency a call answers only once that time has passed (fake
 describe('settings from the environment', () => {
   test('defaults', () => {
     const s = simulationSettingsFromEnv({});
-    expect(s).toEqual({ cardLimit: 5000, transientFailureRate: 0, latencyMs: 0, ledgerFile: expect.stringMatching(/\.data\/ledger\/payments\.jsonl$/) });
+    expect(s).toEqual({ cardLimit: 5000, transientFailureRate: 0, latencyMs: 0, ledgerFile: path.resolve(__dirname, '..', '..', '.data', 'ledger', 'payments.jsonl') });
   });
   test('overrides, and an empty value means the default', () => {
-    expect(simulationSettingsFromEnv({ SIM_CARD_LIMIT: '100', SIM_TRANSIENT_FAILURE_RATE: '1', SIM_LATENCY_MS: '', SIM_LEDGER_FILE: '/tmp/x.jsonl' })).toEqual({
-      cardLimit: 100,
+    expect(simulationSettingsFromEnv({ SIM_CARD_LIMIT: '', SIM_TRANSIENT_FAILURE_RATE: '1', SIM_LATENCY_MS: '0', SIM_LEDGER_FILE: '/tmp/x.jsonl' })).toEqual({
+      cardLimit: 5000,
       transientFailureRate: 1,
       latencyMs: 0,
       ledgerFile: '/tmp/x.jsonl',
     });
+    expect(simulationSettingsFromEnv({ SIM_CARD_LIMIT: '100' }).cardLimit).toBe(100);
   });
   test.each([
     ['SIM_TRANSIENT_FAILURE_RATE', '1.5', 'SIM_TRANSIENT_FAILURE_RATE must be a number between 0 and 1, got 1.5'],
