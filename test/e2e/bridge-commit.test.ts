@@ -15,12 +15,14 @@ const dlqTopic = `${topic}.dlq`;
 const groupId = `bridge-commit-${id}`;
 const kafka = new Kafka({ clientId: `test-commit-${id}`, brokers: config.kafkaBrokers, logLevel: logLevel.ERROR });
 const bridges: Bridge[] = [];
+/** The bridges' log lines, shown when a wait times out. */
+const lines: string[] = [];
 const connections: Connection[] = [];
 
 async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; bridge log:\n${lines.filter((l) => !l.includes('retrying in')).join('\n')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -63,7 +65,7 @@ test('a bridge stopped while Temporal is unreachable commits nothing, and the ne
     dlqTopic,
     taskQueue,
     backoff: { initialMs: 50, maxMs: 200 },
-    log: () => undefined,
+    log: (l) => void lines.push(`[first] ${l.slice(0, 200)}`),
   });
   bridges.push(first);
 
@@ -90,9 +92,11 @@ test('a bridge stopped while Temporal is unreachable commits nothing, and the ne
   const connection = await Connection.connect({ address: config.temporalAddress });
   connections.push(connection);
   const client = new Client({ connection, namespace: config.temporalNamespace });
-  const second = await startBridge({ kafka, client, stepDelayMs: 0, groupId, topic, dlqTopic, taskQueue, log: () => undefined });
+  const second = await startBridge({ kafka, client, stepDelayMs: 0, groupId, topic, dlqTopic, taskQueue, log: (l) => void lines.push(`[second] ${l.slice(0, 200)}`) });
   bridges.push(second);
-  await waitUntil(() => second.stats.started === 1, 60_000, 'the second bridge to start the order');
+  // Bounded above the group's rebalance timeout (kafkajs default 60 s): seen under heavy load, a
+  // join that waits for a departed member (under investigation; see docs/TESTING.md).
+  await waitUntil(() => second.stats.started === 1, 90_000, 'the second bridge to start the order');
   const handle = client.workflow.getHandle(workflowIdFor(orderId));
   const description = await handle.describe();
   expect(description.taskQueue).toBe(taskQueue);
