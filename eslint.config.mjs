@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.data/**', 'coverage/**', '*.mjs', 'jest.config.js'] },
+  { ignores: ['node_modules/**', 'dist/**', '.data/**', 'coverage/**', '*.mjs', 'jest.config.js', 'jest.unit.config.js', '.stryker-tmp/**', 'reports/**'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -1,0 +1,105 @@
+// The bridge's commit rule on real Kafka and the real Temporal dev server: an order whose start has
+// not succeeded is never committed, so a bridge stopped while Temporal is unreachable loses nothing:
+// the next bridge in the group reads the order again and starts it.
+import * as crypto from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { Kafka, logLevel } from 'kafkajs';
+import { Bridge, startBridge } from '../../bridge/bridge';
+import { loadConfig } from '../../common/config';
+import { orderPlacedEvent, workflowIdFor } from '../../common/order';
+
+const config = loadConfig();
+const id = crypto.randomUUID().slice(0, 8);
+const topic = `order-placement-commit-${id}`;
+const dlqTopic = `${topic}.dlq`;
+const groupId = `bridge-commit-${id}`;
+const kafka = new Kafka({ clientId: `test-commit-${id}`, brokers: config.kafkaBrokers, logLevel: logLevel.ERROR });
+const bridges: Bridge[] = [];
+/** The bridges' log lines, shown when a wait times out. */
+const lines: string[] = [];
+const connections: Connection[] = [];
+
+async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; bridge log:\n${lines.filter((l) => !l.includes('retrying in')).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic, numPartitions: 1, replicationFactor: 1 },
+      { topic: dlqTopic, numPartitions: 1, replicationFactor: 1 },
+    ],
+  });
+  await admin.disconnect();
+});
+
+afterAll(async () => {
+  for (const b of bridges) await b.stop().catch(() => undefined);
+  for (const c of connections) await c.close().catch(() => undefined);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic, dlqTopic] }).catch(() => undefined);
+  await admin.disconnect();
+});
+
+test('a bridge stopped while Temporal is unreachable commits nothing, and the next bridge starts the order', async () => {
+  const taskQueue = `orders-commit-${id}`;
+  const orderId = `commit-${id}`;
+  // A Temporal address that refuses connections: every start fails as transient and the bridge
+  // retries it (no gRPC-level retries here, so each attempt fails at once).
+  const deadConnection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200, interceptors: [] });
+  connections.push(deadConnection);
+  const first = await startBridge({
+    kafka,
+    client: new Client({ connection: deadConnection, namespace: config.temporalNamespace }),
+    stepDelayMs: 0,
+    groupId,
+    topic,
+    dlqTopic,
+    taskQueue,
+    backoff: { initialMs: 50, maxMs: 200 },
+    log: (l) => void lines.push(`[first] ${l.slice(0, 200)}`),
+  });
+  bridges.push(first);
+
+  const producer = kafka.producer();
+  await producer.connect();
+  const order = { orderId, item: 'Keyboard', price: 150, quantity: 1 };
+  await producer.send({ topic, acks: -1, messages: [{ key: orderId, value: JSON.stringify(orderPlacedEvent(order, crypto.randomUUID(), Date.now())) }] });
+  await producer.disconnect();
+
+  // The first bridge read the order and is retrying its start.
+  await waitUntil(() => first.stats.startRetries >= 2, 60_000, 'the first bridge to retry the start');
+  expect(first.stats.started).toBe(0);
+  expect(first.healthy()).toBe(false);
+  await first.stop();
+
+  // Nothing was committed for the group: the order is still to be read.
+  const admin = kafka.admin();
+  await admin.connect();
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  await admin.disconnect();
+  expect(committed.partitions.map((p) => p.offset)).toEqual(['-1']);
+
+  // The next bridge in the group (Temporal reachable now) starts it.
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  connections.push(connection);
+  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const second = await startBridge({ kafka, client, stepDelayMs: 0, groupId, topic, dlqTopic, taskQueue, log: (l) => void lines.push(`[second] ${l.slice(0, 200)}`) });
+  bridges.push(second);
+  // Bounded above the group's rebalance timeout (kafkajs default 60 s): seen under heavy load, a
+  // join that waits for a departed member (under investigation; see docs/TESTING.md).
+  await waitUntil(() => second.stats.started === 1, 90_000, 'the second bridge to start the order');
+  const handle = client.workflow.getHandle(workflowIdFor(orderId));
+  const description = await handle.describe();
+  expect(description.taskQueue).toBe(taskQueue);
+  // No worker polls this task queue: the run is ended here, its start was the point.
+  await handle.terminate('test done');
+});
