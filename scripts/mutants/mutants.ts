@@ -56,10 +56,10 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'gateway-answers-before-kafka-ack',
     description: 'The gateway answers orderAccepted before Kafka acknowledged the write',
-    file: 'gateway/server.ts',
+    file: 'gateway/frame-handlers.ts',
     find: `    try {
       await opts.producer.publish(order);`,
-    replace: `    send(conn, { event: 'orderAccepted', data: { orderId: order.orderId, workflowId: workflowIdFor(order.orderId) } }); // mutant
+    replace: `    reply({ event: 'orderAccepted', data: { orderId: order.orderId, workflowId: workflowIdFor(order.orderId) } }); // mutant
     try {
       await opts.producer.publish(order);`,
     tests: [
@@ -99,11 +99,9 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'gateway-accepts-while-shutting-down',
     description: 'A draining gateway keeps reading placeOrder frames and writing them to Kafka instead of answering SHUTTING_DOWN',
-    file: 'gateway/server.ts',
-    find: `    if (closing) {
-      const data = frame.data.data`,
-    replace: `    if (closing && Math.random() > 2) { // mutant: never refuses
-      const data = frame.data.data`,
+    file: 'gateway/frame-handlers.ts',
+    find: `      if (opts.closing()) {`,
+    replace: `      if (opts.closing() && Math.random() > 2) { // mutant: never refuses`,
     tests: [
       { file: 'test/gateway/draining.test.ts' },
       { file: 'test/processes/shutdown.test.ts', name: 'gateway: SIGTERM' },
@@ -113,8 +111,8 @@ export const MUTANTS: Mutant[] = [
     id: 'refund-never-runs',
     description: 'The saga never runs its compensation: a charged order that fails or is cancelled is not refunded',
     file: 'workflows/order.ts',
-    find: 'for (const undo of compensations.reverse()) await undo();',
-    replace: 'for (const undo of compensations.reverse()) void undo; // mutant',
+    find: '    } else if (charge) {',
+    replace: '    } else if (charge && Math.random() > 2) { // mutant: the charge is never refunded',
     tests: [
       { file: 'test/workflows/process-order.test.ts', name: 'shipping refused after payment' },
       { file: 'test/e2e/status.test.ts', name: 'cancel after payment' },
@@ -124,8 +122,9 @@ export const MUTANTS: Mutant[] = [
     id: 'refund-runs-twice',
     description: 'The saga runs its compensation twice: the refund activity is executed two times',
     file: 'workflows/order.ts',
-    find: 'for (const undo of compensations.reverse()) await undo();',
-    replace: 'for (const undo of compensations.reverse()) { await undo(); await undo(); } // mutant',
+    find: `      statuses.adopt(refunded.statuses);`,
+    replace: `      statuses.adopt(refunded.statuses);
+      await acts.refundPayment.executeWithOptions({ ...REFUND, summary: 'again' }, [order, charge.chargeId, charge.amount]); // mutant: refunded twice`,
     tests: [
       { file: 'test/workflows/process-order.test.ts', name: 'shipping refused after payment' },
       { file: 'test/e2e/status.test.ts', name: 'cancel after payment' },
@@ -144,14 +143,14 @@ export const MUTANTS: Mutant[] = [
       return;
     }`,
     tests: [
-      { file: 'test/gateway/subscriptions.test.ts' },
+      { file: 'test/unit/subscriptions.test.ts' },
       { file: 'test/e2e/status.test.ts', name: 'reconnects and subscribes with fromSeq' },
     ],
   },
   {
     id: 'cancel-allowed-after-shipping-started',
     description: 'The cancel update is accepted once shipping started',
-    file: 'workflows/order.ts',
+    file: 'workflows/order-shared.ts',
     find: 'if (SHIPPING_STARTED.includes(view.status)) throw new Error(`order ${order.orderId} cannot be cancelled: shipping has started`);',
     replace: 'void SHIPPING_STARTED; // mutant: shipping-started guard removed',
     tests: [{ file: 'test/e2e/status.test.ts', name: 'cancel once shipping started' }],
@@ -178,8 +177,8 @@ export const MUTANTS: Mutant[] = [
     id: 'max-payload-accepts-oversized-frames',
     description: 'The WebSocket server accepts frames up to 64 MiB instead of 64 KiB (no 1009 close)',
     file: 'gateway/server.ts',
-    find: 'maxPayload: opts.maxPayloadBytes ?? 64 * 1024 }',
-    replace: 'maxPayload: opts.maxPayloadBytes ?? 64 * 1024 * 1024 } /* mutant */',
+    find: 'const maxPayload = opts.maxPayloadBytes ?? 64 * 1024;',
+    replace: 'const maxPayload = opts.maxPayloadBytes ?? 64 * 1024 * 1024; // mutant',
     tests: [
       { file: 'test/gateway/gateway.test.ts', name: 'closes the connection with 1009' },
       { file: 'test/gateway/hostile.test.ts', name: 'random and malformed frames' },
@@ -188,11 +187,11 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'worker-ignores-sigterm',
     description: 'The worker process ignores SIGTERM (the SDK installs no shutdown signals; the signal is swallowed)',
-    file: 'worker/logging.ts',
-    find: `  Runtime.install({
+    file: 'worker/runtime.ts',
+    find: `  return Runtime.install({
     logger:`,
     replace: `  process.on('SIGTERM', () => undefined); // mutant
-  Runtime.install({
+  return Runtime.install({
     shutdownSignals: [],
     logger:`,
     tests: [{ file: 'test/processes/shutdown.test.ts', name: 'worker' }],
@@ -200,20 +199,21 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'replay-nondeterministic-refund-order',
     description:
-      'A non-deterministic workflow change: REFUNDED is recorded before the refund activity is scheduled (same statuses, same calls; only the recorded histories can tell)',
+      'A non-deterministic workflow change: an extra search-attribute upsert before the refund is scheduled (same statuses, same calls; only the recorded histories can tell)',
     file: 'workflows/order.ts',
-    find: `      await acts.refundPayment.executeWithOptions({ ...REFUND, summary: \`Refund \${total} for \${order.orderId}\` }, [
-        order,
-        charge.chargeId,
-        charge.amount,
-      ]);
-      await record('REFUNDED', \`refunded \${money(charge.amount)}\`);`,
-    replace: `      await record('REFUNDED', \`refunded \${money(charge.amount)}\`); // mutant: moved before the refund
-      await acts.refundPayment.executeWithOptions({ ...REFUND, summary: \`Refund \${total} for \${order.orderId}\` }, [
-        order,
-        charge.chargeId,
-        charge.amount,
-      ]);`,
+    find: `      // Undo the charge; the refund step publishes REFUNDED and then the final state.`,
+    replace: `      upsertSearchAttributes([{ key: OrderStatusKey, value: 'REFUNDING' }]); // mutant: a new command before the refund`,
     tests: [{ file: 'test/workflows/replay.test.ts', name: 'replay without nondeterminism' }],
+  },
+  {
+    id: 'statuses-published-out-of-order',
+    description: "Steps publish the states the workflow handed them (the plan's before) late, after their outcome",
+    file: 'activities/index.ts',
+    find: `    if (plan) await statusPublisher.publish(plan.before);`,
+    replace: `    if (plan) setTimeout(() => void statusPublisher.publish(plan.before), 50); // mutant: published late`,
+    tests: [
+      { file: 'test/workflows/process-order.test.ts', name: 'happy path' },
+      { file: 'test/workflows/process-order.test.ts', name: 'keep their order and seq' },
+    ],
   },
 ];
