@@ -121,10 +121,10 @@ describe('settings from the environment', () => {
     expect(simulationSettingsFromEnv({ SIM_CARD_LIMIT: '100' }).cardLimit).toBe(100);
   });
   test.each([
-    ['SIM_TRANSIENT_FAILURE_RATE', '1.5', 'SIM_TRANSIENT_FAILURE_RATE must be a number between 0 and 1, got 1.5'],
-    ['SIM_CARD_LIMIT', '-1', 'SIM_CARD_LIMIT must be a number between 0 and'],
-    ['SIM_LATENCY_MS', 'abc', 'SIM_LATENCY_MS must be a number between 0 and'],
-    ['SIM_CARD_LIMIT', 'Infinity', 'SIM_CARD_LIMIT must be a number between 0 and'],
+    ['SIM_TRANSIENT_FAILURE_RATE', '1.5', 'SIM_TRANSIENT_FAILURE_RATE="1.5" is not a number between 0 and 1'],
+    ['SIM_CARD_LIMIT', '-1', 'SIM_CARD_LIMIT="-1" is not a number ≥ 0'],
+    ['SIM_LATENCY_MS', 'abc', 'SIM_LATENCY_MS="abc" is not a whole number of milliseconds'],
+    ['SIM_CARD_LIMIT', 'Infinity', 'SIM_CARD_LIMIT="Infinity" is not a number ≥ 0'],
   ])('%s=%s is refused', (name, value, message) => {
     expect(() => simulationSettingsFromEnv({ [name]: value })).toThrow(message);
   });
