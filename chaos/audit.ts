@@ -129,7 +129,7 @@ function ledgerCounts(file: string, prefix: string): { charges: Map<string, numb
  * Which orders show that the struck part works again: orders that had to pass through it after the
  * kill. Orders the surviving processes could finish without it (e.g. runs already started when a
  * gateway dies) would only time the pipeline's latency.
- *   accepted  the accepted attempt was sent after the kill (only a restarted gateway / broker took it)
+ *   accepted  acknowledged orders first sent after the kill (only a restarted gateway / broker took them)
  *   started   the run was started after the kill (only a live bridge started it)
  *   open      the run was still open at the kill (every step needs the one worker / the server)
  */
@@ -152,11 +152,11 @@ const RECOVERY_PATH: Record<ScenarioName, 'accepted' | 'started' | 'open'> = {
  */
 export function recoveryMs(scenario: ScenarioName, records: OrderRecord[], runs: RunInfo[], killedAt: number): { ms: number; note: string } | undefined {
   const path = RECOVERY_PATH[scenario];
-  const acceptedAfter = new Set(
-    records.filter((r) => r.attempts.some((a) => a.outcome === 'accepted' && a.at >= killedAt)).map((r) => workflowIdFor(r.spec.orderId)),
-  );
+  // Every attempt after the kill: an order first sent before it may be in Kafka from that attempt
+  // (stored, answer lost) and started without the restarted part.
+  const sentAfter = new Set(records.filter((r) => r.acceptedAt !== undefined && r.attempts[0].at >= killedAt).map((r) => workflowIdFor(r.spec.orderId)));
   const qualifies = (r: RunInfo): boolean =>
-    path === 'accepted' ? acceptedAfter.has(r.workflowId) : path === 'started' ? r.startTime >= killedAt : (r.closeTime ?? Infinity) > killedAt;
+    path === 'accepted' ? sentAfter.has(r.workflowId) : path === 'started' ? r.startTime >= killedAt : (r.closeTime ?? Infinity) > killedAt;
   const first = runs
     .filter((r) => r.closeTime !== undefined && qualifies(r))
     .sort((a, b) => (a.closeTime ?? 0) - (b.closeTime ?? 0))[0];

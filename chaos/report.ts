@@ -6,7 +6,7 @@ export const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 /** What the `recover` column means (printed under the table). */
 export const RECOVER_FOOTNOTE =
   'recover: time to recover, from the kill (the struck process or server gone) to the earliest Temporal visibility CloseTime ' +
-  'among runs that had to pass through the struck part after the kill: for gateway and kafka, orders whose accepted attempt was sent after the kill; ' +
+  'among runs that had to pass through the struck part after the kill: for gateway and kafka, orders first sent after the kill; ' +
   'for the bridge scenarios, runs started after the kill (with two bridges the survivor counts); for the worker scenarios and temporal, runs still open at the kill. ' +
   'It includes the restart delay the harness waits, process start-up and the client\'s resend backoff.';
 
