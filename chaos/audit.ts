@@ -29,6 +29,8 @@ export interface ScenarioResult {
   /** Extra runs, charges or refunds beyond one per order. */
   duplicated: number;
   expectedRefunds: number;
+  /** Time to recover (see recoveryMs); undefined when the strike left no kill time or no order qualified. */
+  recoverMs?: number;
   wallMs: number;
   notes: string[];
   /** Checks that failed (empty when the scenario passed). */
@@ -45,12 +47,15 @@ export interface RunInfo {
   workflowId: string;
   runId: string;
   status: string;
+  /** Epoch ms, from visibility (StartTime, CloseTime). */
+  startTime: number;
+  closeTime?: number;
 }
 
 export async function listRuns(stack: IsolatedStack, prefix: string): Promise<RunInfo[]> {
   const runs: RunInfo[] = [];
   for await (const wf of stack.temporal.workflow.list({ query: `WorkflowId STARTS_WITH '${workflowIdFor(prefix)}'`, pageSize: 1000 })) {
-    runs.push({ workflowId: wf.workflowId, runId: wf.runId, status: wf.status.name });
+    runs.push({ workflowId: wf.workflowId, runId: wf.runId, status: wf.status.name, startTime: wf.startTime.getTime(), closeTime: wf.closeTime?.getTime() });
   }
   return runs;
 }
@@ -120,6 +125,46 @@ function ledgerCounts(file: string, prefix: string): { charges: Map<string, numb
   return { charges, refunds, entries };
 }
 
+/**
+ * Which orders show that the struck part works again: orders that had to pass through it after the
+ * kill. Orders the surviving processes could finish without it (e.g. runs already started when a
+ * gateway dies) would only time the pipeline's latency.
+ *   accepted  acknowledged orders first sent after the kill (only a restarted gateway / broker took them)
+ *   started   the run was started after the kill (only a live bridge started it)
+ *   open      the run was still open at the kill (every step needs the one worker / the server)
+ */
+const RECOVERY_PATH: Record<ScenarioName, 'accepted' | 'started' | 'open'> = {
+  gateway: 'accepted',
+  kafka: 'accepted',
+  bridge: 'started',
+  'bridge-pair': 'started',
+  'bridge-rebalance': 'started',
+  'worker-timer': 'open',
+  'worker-payment': 'open',
+  worker: 'open',
+  temporal: 'open',
+};
+
+/**
+ * Time to recover: from the kill (the moment the struck process or server was gone) to the earliest
+ * visibility CloseTime among the scenario's runs that had to pass through the struck part after the
+ * kill (RECOVERY_PATH). Returns the milliseconds and a note naming that order, or undefined.
+ */
+export function recoveryMs(scenario: ScenarioName, records: OrderRecord[], runs: RunInfo[], killedAt: number): { ms: number; note: string } | undefined {
+  const path = RECOVERY_PATH[scenario];
+  // Every attempt after the kill: an order first sent before it may be in Kafka from that attempt
+  // (stored, answer lost) and started without the restarted part.
+  const sentAfter = new Set(records.filter((r) => r.acceptedAt !== undefined && r.attempts[0].at >= killedAt).map((r) => workflowIdFor(r.spec.orderId)));
+  const qualifies = (r: RunInfo): boolean =>
+    path === 'accepted' ? sentAfter.has(r.workflowId) : path === 'started' ? r.startTime >= killedAt : (r.closeTime ?? Infinity) > killedAt;
+  const first = runs
+    .filter((r) => r.closeTime !== undefined && qualifies(r))
+    .sort((a, b) => (a.closeTime ?? 0) - (b.closeTime ?? 0))[0];
+  if (first?.closeTime === undefined) return undefined;
+  const ms = first.closeTime - killedAt;
+  return { ms, note: `recovered ${(ms / 1000).toFixed(1)}s after the kill (${path}: ${first.workflowId} started +${((first.startTime - killedAt) / 1000).toFixed(1)}s, closed ${first.status})` };
+}
+
 export function verify(
   scenario: ScenarioName,
   records: OrderRecord[],
@@ -127,7 +172,7 @@ export function verify(
   inKafka: Map<string, number>,
   ledgerFile: string,
   prefix: string,
-  extra: { notes: string[]; failures: string[]; started: number; outage?: { killedAt: number; restartAt: number } },
+  extra: { notes: string[]; failures: string[]; started: number; killedAt?: number; outage?: { killedAt: number; restartAt: number } },
 ): ScenarioResult {
   const { notes, failures } = extra;
   const runsById = new Map<string, RunInfo[]>();
@@ -179,6 +224,10 @@ export function verify(
     if (!refusedWhileDown) failures.push('the gateway answered no KAFKA_UNAVAILABLE while the broker was down');
   }
 
+  const recovery = extra.killedAt === undefined ? undefined : recoveryMs(scenario, records, runs, extra.killedAt);
+  if (recovery) notes.push(recovery.note);
+  else notes.push('time to recover unknown (no kill time, or no qualifying order closed)');
+
   const result: ScenarioResult = {
     scenario,
     placed: records.length,
@@ -190,6 +239,7 @@ export function verify(
     lost: lostOrders.length,
     duplicated: duplicatedOrders.length,
     expectedRefunds,
+    recoverMs: recovery?.ms,
     wallMs: Date.now() - extra.started,
     notes,
     failures,

@@ -130,6 +130,7 @@ export async function runScenario(fleet: Fleet, name: ScenarioName, options: Sce
     notes,
     failures,
     started,
+    killedAt: ctx.killedAt,
     outage: (ctx as KafkaCtx).outage,
   });
   if (!passed(result)) {

@@ -75,6 +75,8 @@ export interface Ctx {
   acked: () => number;
   notes: string[];
   failures: string[];
+  /** When the struck process or server was gone (set by the strike; the time-to-recover starts here). */
+  killedAt?: number;
   /** Processes the scenario killed on purpose (other exits are failures). */
   killedOnPurpose: Set<AppProcess>;
   /** The HTTP port of a gateway or bridge (WebSocket, /healthz). */
@@ -110,6 +112,7 @@ const killAndRestart =
     const at = Date.now();
     ctx.killedOnPurpose.add(proc);
     await proc.kill();
+    ctx.killedAt = Date.now();
     ctx.notes.push(`${proc.name} SIGKILLed at ${ctx.acked()}/${ctx.opts.orders} acknowledged`);
     await sleep(downMs);
     await proc.start();
@@ -144,6 +147,7 @@ export const DEFS: Record<ScenarioName, ScenarioDef> = {
       ctx.killedOnPurpose.add(victim);
       const at = Date.now();
       await victim.kill();
+      ctx.killedAt = Date.now();
       ctx.notes.push(`${victim.name} SIGKILLed at ${ctx.acked()}/${ctx.opts.orders} acknowledged (not restarted)`);
       // The dead member keeps its partitions until its session (30 s) expires; then the survivor holds all six.
       let after: Awaited<ReturnType<typeof bridgeAssignments>> = [];
@@ -213,6 +217,7 @@ export const DEFS: Record<ScenarioName, ScenarioDef> = {
     async strike(ctx) {
       const killedAt = Date.now();
       await ctx.stack.killServer('kafka');
+      ctx.killedAt = Date.now();
       ctx.notes.push(`broker SIGKILLed at ${ctx.acked()}/${ctx.opts.orders} acknowledged`);
       let restarting = false;
       const health = sample(() => httpGet(`http://127.0.0.1:${ctx.portOf(ctx.gateway)}/healthz`, 4_000).then((r) => r?.status ?? 0), () => restarting, 500, ctx.opts.outageMs + 5_000);
@@ -234,6 +239,7 @@ export const DEFS: Record<ScenarioName, ScenarioDef> = {
       const kafka = probeKafka(ctx.stack.kafkaBrokers);
       const killedAt = Date.now();
       await ctx.stack.killServer('temporal');
+      ctx.killedAt = Date.now();
       ctx.notes.push(`Temporal SIGKILLed at ${ctx.acked()}/${ctx.opts.orders} acknowledged`);
       const bridgePort = ctx.portOf(ctx.bridges[0]);
       let restarting = false;
