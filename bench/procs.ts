@@ -5,9 +5,9 @@
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { httpGet } from '../infra/proc';
 import { sleep } from './stats';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -54,20 +54,7 @@ function tail(file: string, lines = 20): string {
   }
 }
 
-/** GET a URL on loopback; resolves with the status and body, or null when nothing answers in time. */
-export function httpGet(url: string, timeoutMs = 2_000): Promise<{ status: number; body: string } | null> {
-  return new Promise((resolve) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', () => resolve(null));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(null));
-  });
-}
+export { httpGet }; // the toolkit's, re-exported for the bench's modules
 
 /** `preload`: extra modules loaded before the entry (node --import), e.g. the event-loop probe. */
 export async function startApp(
