@@ -4,7 +4,19 @@ import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.data/**', 'coverage/**', '*.mjs', 'jest.config.js', 'jest.unit.config.js', '.stryker-tmp/**', 'reports/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      '.data/**',
+      'coverage/**',
+      '*.mjs',
+      'jest.config.js',
+      'jest.unit.config.js',
+      '.stryker-tmp/**',
+      'reports/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
@@ -20,11 +32,19 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: builtinModules.flatMap((m) => [m, `node:${m}`]).map((name) => ({
-            name,
-            message: 'Workflow code must be deterministic: no Node builtins (use activities).',
-          })),
-          patterns: [{ group: ['**/activities', '**/activities/*'], allowTypeImports: true, message: 'Workflows import only activity types (import type).' }],
+          paths: builtinModules
+            .flatMap((m) => [m, `node:${m}`])
+            .map((name) => ({
+              name,
+              message: 'Workflow code must be deterministic: no Node builtins (use activities).',
+            })),
+          patterns: [
+            {
+              group: ['**/activities', '**/activities/*'],
+              allowTypeImports: true,
+              message: 'Workflows import only activity types (import type).',
+            },
+          ],
         },
       ],
     },

@@ -52,23 +52,43 @@ export function createActivities(providers: Providers, statusPublisher: StatusPu
    * Publishes the outcome (and the plan's `then`, on success) numbered from `nextSeq`, unless the
    * plan defers a successful outcome to the next step.
    */
-  const publishOutcome = async (order: Order, plan: StatusPlan | undefined, outcome: Outcome[], success = true): Promise<StatusEntry[]> => {
+  const publishOutcome = async (
+    order: Order,
+    plan: StatusPlan | undefined,
+    outcome: Outcome[],
+    success = true,
+  ): Promise<StatusEntry[]> => {
     if (!plan) return [];
     const at = Date.now();
-    const statuses: StatusEntry[] = outcome.map((o) => (o.detail === undefined ? { status: o.status, at } : { status: o.status, at, detail: o.detail }));
+    const statuses: StatusEntry[] = outcome.map((o) =>
+      o.detail === undefined ? { status: o.status, at } : { status: o.status, at, detail: o.detail },
+    );
     if (success && plan.deferOutcome) return statuses;
-    const events: StatusEvent[] = statuses.map((entry, i) => ({ orderId: order.orderId, seq: plan.nextSeq + i, ...entry }));
+    const events: StatusEvent[] = statuses.map((entry, i) => ({
+      orderId: order.orderId,
+      seq: plan.nextSeq + i,
+      ...entry,
+    }));
     await statusPublisher.publish(events);
     return statuses;
   };
 
   /** Ends the attempt with a business failure, after publishing the state it leads to. */
-  const businessFailure = async (order: Order, plan: StatusPlan | undefined, type: string, status: OrderStatus, reason: string): Promise<never> => {
-    const published: PublishedSteps = { statuses: await publishOutcome(order, plan, [{ status, detail: reason }], false) };
+  const businessFailure = async (
+    order: Order,
+    plan: StatusPlan | undefined,
+    type: string,
+    status: OrderStatus,
+    reason: string,
+  ): Promise<never> => {
+    const published: PublishedSteps = {
+      statuses: await publishOutcome(order, plan, [{ status, detail: reason }], false),
+    };
     throw ApplicationFailure.create({ message: reason, type, nonRetryable: true, details: [published] });
   };
 
-  const withThen = (plan: StatusPlan | undefined, outcome: Outcome): Outcome[] => (plan?.then ? [outcome, plan.then] : [outcome]);
+  const withThen = (plan: StatusPlan | undefined, outcome: Outcome): Outcome[] =>
+    plan?.then ? [outcome, plan.then] : [outcome];
 
   return {
     /** Status events of runs started before StatusPlans: a local activity per state change. */
@@ -89,23 +109,42 @@ export function createActivities(providers: Providers, statusPublisher: StatusPu
       return { statuses: await publishOutcome(order, plan, withThen(plan, { status: 'VALIDATED' })) };
     },
 
-    async chargePayment(order: Order, plan?: StatusPlan): Promise<{ chargeId: string; amount: number } & PublishedSteps> {
+    async chargePayment(
+      order: Order,
+      plan?: StatusPlan,
+    ): Promise<{ chargeId: string; amount: number } & PublishedSteps> {
       await publishBefore(plan);
       const amount = orderTotal(order);
-      const result = await heartbeating(providers.payment.charge({ idempotencyKey: workflowKey('charge'), orderId: order.orderId, amount }));
-      if (result.status === 'declined') return businessFailure(order, plan, FailureType.paymentDeclined, 'PAYMENT_DECLINED', result.reason);
+      const result = await heartbeating(
+        providers.payment.charge({ idempotencyKey: workflowKey('charge'), orderId: order.orderId, amount }),
+      );
+      if (result.status === 'declined')
+        return businessFailure(order, plan, FailureType.paymentDeclined, 'PAYMENT_DECLINED', result.reason);
       log.info(`order ${order.orderId}: charged ${amount.toFixed(2)} (${result.chargeId})`);
-      const statuses = await publishOutcome(order, plan, withThen(plan, { status: 'CHARGED', detail: result.chargeId }));
+      const statuses = await publishOutcome(
+        order,
+        plan,
+        withThen(plan, { status: 'CHARGED', detail: result.chargeId }),
+      );
       return { chargeId: result.chargeId, amount, statuses };
     },
 
-    async refundPayment(order: Order, chargeId: string, amount: number, plan?: StatusPlan): Promise<{ refundId: string } & PublishedSteps> {
+    async refundPayment(
+      order: Order,
+      chargeId: string,
+      amount: number,
+      plan?: StatusPlan,
+    ): Promise<{ refundId: string } & PublishedSteps> {
       await publishBefore(plan);
       const result = await heartbeating(
         providers.payment.refund({ idempotencyKey: workflowKey('refund'), orderId: order.orderId, chargeId, amount }),
       );
       log.info(`order ${order.orderId}: refunded ${amount.toFixed(2)} (${result.refundId})`);
-      const statuses = await publishOutcome(order, plan, withThen(plan, { status: 'REFUNDED', detail: `refunded ${amount.toFixed(2)}` }));
+      const statuses = await publishOutcome(
+        order,
+        plan,
+        withThen(plan, { status: 'REFUNDED', detail: `refunded ${amount.toFixed(2)}` }),
+      );
       return { refundId: result.refundId, statuses };
     },
 
@@ -115,7 +154,11 @@ export function createActivities(providers: Providers, statusPublisher: StatusPu
       // Refused: no state is published here; the workflow refunds, and the refund publishes.
       if (result.status === 'refused') throw ApplicationFailure.nonRetryable(result.reason, FailureType.shippingFailed);
       log.info(`order ${order.orderId}: shipped (${result.trackingId})`);
-      const statuses = await publishOutcome(order, plan, withThen(plan, { status: 'SHIPPED', detail: result.trackingId }));
+      const statuses = await publishOutcome(
+        order,
+        plan,
+        withThen(plan, { status: 'SHIPPED', detail: result.trackingId }),
+      );
       return { trackingId: result.trackingId, statuses };
     },
   };

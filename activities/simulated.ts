@@ -74,9 +74,19 @@ export class SimulatedPayment implements PaymentProvider {
     const existing = this.ledger.find(req.idempotencyKey);
     if (existing) return { status: 'charged', chargeId: existing.id };
     if (req.amount > this.settings.cardLimit) {
-      return { status: 'declined', reason: `card declined: ${req.amount.toFixed(2)} exceeds the limit of ${this.settings.cardLimit.toFixed(2)}` };
+      return {
+        status: 'declined',
+        reason: `card declined: ${req.amount.toFixed(2)} exceeds the limit of ${this.settings.cardLimit.toFixed(2)}`,
+      };
     }
-    const entry = { kind: 'charge' as const, idempotencyKey: req.idempotencyKey, id: shortId('ch'), orderId: req.orderId, amount: req.amount, at: new Date().toISOString() };
+    const entry = {
+      kind: 'charge' as const,
+      idempotencyKey: req.idempotencyKey,
+      id: shortId('ch'),
+      orderId: req.orderId,
+      amount: req.amount,
+      at: new Date().toISOString(),
+    };
     this.ledger.append(entry);
     return { status: 'charged', chargeId: entry.id };
   }
@@ -85,7 +95,14 @@ export class SimulatedPayment implements PaymentProvider {
     await this.flaky.call('payment');
     const existing = this.ledger.find(req.idempotencyKey);
     if (existing) return { refundId: existing.id };
-    const entry = { kind: 'refund' as const, idempotencyKey: req.idempotencyKey, id: shortId('re'), orderId: req.orderId, amount: req.amount, at: new Date().toISOString() };
+    const entry = {
+      kind: 'refund' as const,
+      idempotencyKey: req.idempotencyKey,
+      id: shortId('re'),
+      orderId: req.orderId,
+      amount: req.amount,
+      at: new Date().toISOString(),
+    };
     this.ledger.append(entry);
     return { refundId: entry.id };
   }
@@ -96,7 +113,8 @@ export class SimulatedShipping implements ShippingProvider {
   constructor(private readonly flaky: Flaky) {}
   async ship(req: ShipmentRequest): Promise<ShipmentResult> {
     await this.flaky.call('shipping');
-    if (/unshippable/i.test(req.order.item)) return { status: 'refused', reason: `carrier refused "${req.order.item}"` };
+    if (/unshippable/i.test(req.order.item))
+      return { status: 'refused', reason: `carrier refused "${req.order.item}"` };
     let trackingId = this.shipped.get(req.idempotencyKey);
     if (!trackingId) {
       trackingId = shortId('trk');
@@ -106,7 +124,9 @@ export class SimulatedShipping implements ShippingProvider {
   }
 }
 
-export function simulatedProviders(settings: SimulationSettings = simulationSettingsFromEnv()): Providers & { payment: SimulatedPayment } {
+export function simulatedProviders(
+  settings: SimulationSettings = simulationSettingsFromEnv(),
+): Providers & { payment: SimulatedPayment } {
   const flaky = new Flaky(settings);
   return {
     inventory: new SimulatedInventory(flaky),

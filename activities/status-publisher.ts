@@ -30,7 +30,10 @@ export class KafkaStatusPublisher implements StatusPublisher {
     if (!events.length) return;
     await this.batcher.send(
       this.topic,
-      events.map((event) => ({ key: event.orderId, value: JSON.stringify({ ...event, schemaVersion: STATUS_SCHEMA_VERSION }) })),
+      events.map((event) => ({
+        key: event.orderId,
+        value: JSON.stringify({ ...event, schemaVersion: STATUS_SCHEMA_VERSION }),
+      })),
     );
   }
 

@@ -35,7 +35,12 @@ export function renderChart(report: BenchReport, file: string, width = 1400, hei
         left: 'center',
         top: 8,
       },
-      { text: 'latency percentiles (ms, log scale): end-to-end p50 / p95 / p99 and ack p99', left: 'center', top: height / 2 + 10, textStyle: { fontSize: 14 } },
+      {
+        text: 'latency percentiles (ms, log scale): end-to-end p50 / p95 / p99 and ack p99',
+        left: 'center',
+        top: height / 2 + 10,
+        textStyle: { fontSize: 14 },
+      },
     ],
     legend: { top: height / 2 + 36, data: ['e2e p50', 'e2e p95', 'e2e p99', 'ack p99'] },
     grid: [
@@ -56,8 +61,16 @@ export function renderChart(report: BenchReport, file: string, width = 1400, hei
         type: 'bar',
         xAxisIndex: 0,
         yAxisIndex: 0,
-        data: results.map((r) => ({ value: positive(r.stepDelayMs && r.steadyThroughput ? r.steadyThroughput : r.throughput), itemStyle: { color: COLORS[r.kind] } })),
-        label: { show: true, position: 'top', fontSize: 11, formatter: (p: { value: unknown }) => (p.value === null ? '' : String(p.value)) },
+        data: results.map((r) => ({
+          value: positive(r.stepDelayMs && r.steadyThroughput ? r.steadyThroughput : r.throughput),
+          itemStyle: { color: COLORS[r.kind] },
+        })),
+        label: {
+          show: true,
+          position: 'top',
+          fontSize: 11,
+          formatter: (p: { value: unknown }) => (p.value === null ? '' : String(p.value)),
+        },
       },
       ...(['p50', 'p95', 'p99'] as const).map((k, i) => ({
         name: `e2e ${k}`,
@@ -80,7 +93,13 @@ export function renderChart(report: BenchReport, file: string, width = 1400, hei
   });
   const svg = chart.renderToSVGString();
   chart.dispose();
-  const png = new Resvg(svg, { background: '#ffffff', fitTo: { mode: 'width', value: width }, font: { loadSystemFonts: true } }).render().asPng();
+  const png = new Resvg(svg, {
+    background: '#ffffff',
+    fitTo: { mode: 'width', value: width },
+    font: { loadSystemFonts: true },
+  })
+    .render()
+    .asPng();
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, png);
 }

@@ -71,7 +71,10 @@ function appEnv(ctx: BenchContext, stepDelayMs: number, target: TemporalTarget, 
 }
 
 /** The processes every configuration samples besides its own apps. */
-export const serverTargets = (ctx: BenchContext, target: TemporalTarget = ctx.temporal): Record<string, number | undefined> => ({
+export const serverTargets = (
+  ctx: BenchContext,
+  target: TemporalTarget = ctx.temporal,
+): Record<string, number | undefined> => ({
   kafka: ctx.kafkaPid,
   temporal: target.pid,
   bench: process.pid,
@@ -80,7 +83,13 @@ export const serverTargets = (ctx: BenchContext, target: TemporalTarget = ctx.te
 export type Apps = Partial<Record<AppName, AppProcess>> & { loopProbeFile: string };
 
 /** Starts the named app processes in parallel; if one fails, stops the others and rethrows. */
-export async function startApps(ctx: BenchContext, cfgId: string, stepDelayMs: number, names: AppName[], target = ctx.temporal): Promise<Apps> {
+export async function startApps(
+  ctx: BenchContext,
+  cfgId: string,
+  stepDelayMs: number,
+  names: AppName[],
+  target = ctx.temporal,
+): Promise<Apps> {
   const logDir = path.join(ctx.logDir, cfgId);
   const env = appEnv(ctx, stepDelayMs, target, logDir);
   const ready = {

@@ -39,7 +39,8 @@ export function costTable(results: ConfigResult[]): CostRow[] {
       }
       const u = r.usage?.procs[p];
       // The seed-style consumer runs inside the bench process: its CPU is the "worker" column.
-      const seconds = u?.cpuSeconds ?? (p === 'worker' && r.kind === 'seed' ? r.usage?.procs.bench?.cpuSeconds : undefined);
+      const seconds =
+        u?.cpuSeconds ?? (p === 'worker' && r.kind === 'seed' ? r.usage?.procs.bench?.cpuSeconds : undefined);
       cpuMsPerOrder[p] = seconds === undefined ? null : round((seconds * 1000) / r.completed, 1);
       total += cpuMsPerOrder[p] ?? 0;
     }
@@ -50,7 +51,8 @@ export function costTable(results: ConfigResult[]): CostRow[] {
       cpuMsPerOrder,
       totalCpuMsPerOrder: round(total, 1),
       // Runs of the earlier bench recorded one history as evidence.historyOfOneRun.
-      historyEventsPerOrder: r.historyPerOrder?.TOTAL ?? (r.evidence?.historyOfOneRun as Record<string, number> | undefined)?.TOTAL,
+      historyEventsPerOrder:
+        r.historyPerOrder?.TOTAL ?? (r.evidence?.historyOfOneRun as Record<string, number> | undefined)?.TOTAL,
     };
   });
 }
@@ -66,7 +68,9 @@ export function costMarkdown(rows: CostRow[]): string[] {
     `| --- | --- | ${COST_PROCS.map(() => '---').join(' | ')} | --- | --- |`,
   ];
   for (const r of rows) {
-    lines.push(`| ${r.id} | ${r.completed} | ${COST_PROCS.map((p) => cell(r.cpuMsPerOrder[p])).join(' | ')} | **${r.totalCpuMsPerOrder}** | ${cell(r.historyEventsPerOrder)} |`);
+    lines.push(
+      `| ${r.id} | ${r.completed} | ${COST_PROCS.map((p) => cell(r.cpuMsPerOrder[p])).join(' | ')} | **${r.totalCpuMsPerOrder}** | ${cell(r.historyEventsPerOrder)} |`,
+    );
   }
   lines.push('');
   return lines;
@@ -83,7 +87,9 @@ export function historyMarkdown(results: ConfigResult[]): string[] {
     return true;
   });
   if (!cols.length) return [];
-  const types = [...new Set(cols.flatMap((r) => Object.keys(r.historyPerOrder ?? {})))].filter((t) => t !== 'TOTAL').sort();
+  const types = [...new Set(cols.flatMap((r) => Object.keys(r.historyPerOrder ?? {})))]
+    .filter((t) => t !== 'TOTAL')
+    .sort();
   const lines = [
     'History events per order by type (mean over a few completed runs of each configuration):',
     '',
@@ -97,13 +103,17 @@ export function historyMarkdown(results: ConfigResult[]): string[] {
 }
 
 /** Before/after per-order cost for the configurations both runs have (matched by id). */
-export function costComparisonMarkdown(baseline: { file: string; commit: string; startedAt: string; costs: CostRow[] }, after: CostRow[]): string[] {
+export function costComparisonMarkdown(
+  baseline: { file: string; commit: string; startedAt: string; costs: CostRow[] },
+  after: CostRow[],
+): string[] {
   const pairs = after.flatMap((a) => {
     const b = baseline.costs.find((x) => x.id === a.id);
     return b ? [[b, a] as const] : [];
   });
   if (!pairs.length) return [`No configuration of the baseline ${baseline.file} matches this run's ids.`, ''];
-  const arrow = (x: number | null | undefined, y: number | null | undefined): string => (x == null && y == null ? '–' : `${cell(x)} → ${cell(y)}`);
+  const arrow = (x: number | null | undefined, y: number | null | undefined): string =>
+    x == null && y == null ? '–' : `${cell(x)} → ${cell(y)}`;
   const lines = [
     `Per-order cost before → after (before: ${baseline.file}, git ${baseline.commit}, ${baseline.startedAt}; CPU ms per completed order):`,
     '',
@@ -112,7 +122,9 @@ export function costComparisonMarkdown(baseline: { file: string; commit: string;
   ];
   for (const [b, a] of pairs) {
     const procs = COST_PROCS.map((p) => arrow(b.cpuMsPerOrder[p], a.cpuMsPerOrder[p]));
-    lines.push(`| ${a.id} | ${procs.join(' | ')} | **${arrow(b.totalCpuMsPerOrder, a.totalCpuMsPerOrder)}** | ${arrow(b.historyEventsPerOrder, a.historyEventsPerOrder)} |`);
+    lines.push(
+      `| ${a.id} | ${procs.join(' | ')} | **${arrow(b.totalCpuMsPerOrder, a.totalCpuMsPerOrder)}** | ${arrow(b.historyEventsPerOrder, a.historyEventsPerOrder)} |`,
+    );
   }
   lines.push('');
   return lines;

@@ -40,7 +40,9 @@ export async function runIdleConnections(ctx: BenchContext, count: number, holdS
     }
     const openSeconds = (performance.now() - t0) / 1000;
     progress.stop();
-    progress.log(`idle: ${sockets.length} open (${failed} failed) in ${round(openSeconds, 1)}s; holding ${holdSeconds}s`);
+    progress.log(
+      `idle: ${sockets.length} open (${failed} failed) in ${round(openSeconds, 1)}s; holding ${holdSeconds}s`,
+    );
     await sleep(holdSeconds * 1000);
     const health = await httpGet(`http://127.0.0.1:${ctx.gatewayPort}/healthz`);
     const usage = await during.stop();

@@ -6,7 +6,12 @@ import type { BenchOrder } from './ws-load';
 import { sleep } from './stats';
 
 export function benchKafka(brokers: string[], clientId: string): Kafka {
-  return new Kafka({ clientId, brokers, logLevel: logLevel.WARN, retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 } });
+  return new Kafka({
+    clientId,
+    brokers,
+    logLevel: logLevel.WARN,
+    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
+  });
 }
 
 export async function createTopic(kafka: Kafka, topic: string, numPartitions: number): Promise<void> {
@@ -39,7 +44,10 @@ export async function groupLag(kafka: Kafka, groupId: string, topic: string): Pr
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+    const [ends, [committed]] = await Promise.all([
+      admin.fetchTopicOffsets(topic),
+      admin.fetchOffsets({ groupId, topics: [topic] }),
+    ]);
     const done = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
     let lag = 0;
     for (const p of ends) {
@@ -64,7 +72,12 @@ export async function groupMembers(kafka: Kafka, groupId: string): Promise<numbe
 }
 
 /** Waits until the group has no lag on the topic; returns the lag seen first. */
-export async function waitForNoLag(kafka: Kafka, groupId: string, topic: string, timeoutMs: number): Promise<{ initial: number; final: number }> {
+export async function waitForNoLag(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+  timeoutMs: number,
+): Promise<{ initial: number; final: number }> {
   const initial = await groupLag(kafka, groupId, topic);
   let lag = initial;
   const deadline = Date.now() + timeoutMs;
@@ -78,5 +91,9 @@ export async function waitForNoLag(kafka: Kafka, groupId: string, topic: string,
 /** An ORDER_PLACED event as the gateway writes it (key, value, eventId header). */
 export function eventMessage(order: BenchOrder): { key: string; value: string; headers: Record<string, string> } {
   const eventId = crypto.randomUUID();
-  return { key: order.orderId, value: JSON.stringify(orderPlacedEvent(order, eventId, Date.now())), headers: { eventId } };
+  return {
+    key: order.orderId,
+    value: JSON.stringify(orderPlacedEvent(order, eventId, Date.now())),
+    headers: { eventId },
+  };
 }

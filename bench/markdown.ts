@@ -21,7 +21,9 @@ export function markdown(report: BenchReport): string {
   lines.push(`Command: \`${report.command}\``);
   lines.push('');
   if (report.results.length) {
-    lines.push('| configuration | server | load | done / sent | throughput (steady) | ack p50 / p95 / p99 / max (ms) | accepted→start p50 / p95 / p99 (ms) | end-to-end p50 / p95 / p99 (ms) | load avg start → end |');
+    lines.push(
+      '| configuration | server | load | done / sent | throughput (steady) | ack p50 / p95 / p99 / max (ms) | accepted→start p50 / p95 / p99 (ms) | end-to-end p50 / p95 / p99 (ms) | load avg start → end |',
+    );
     lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of report.results) {
       const steady = r.steadyThroughput === undefined ? '' : ` (${r.steadyThroughput})`;
@@ -42,7 +44,9 @@ export function markdown(report: BenchReport): string {
     lines.push('');
     const loops = report.results.filter((r) => r.gatewayLoopDelayMs);
     if (loops.length) {
-      lines.push('Gateway event-loop delay while the orders were placed (perf_hooks.monitorEventLoopDelay, preloaded by the bench):');
+      lines.push(
+        'Gateway event-loop delay while the orders were placed (perf_hooks.monitorEventLoopDelay, preloaded by the bench):',
+      );
       lines.push('');
       lines.push('| configuration | p50 | p90 | p99 | max | mean (ms) |');
       lines.push('| --- | --- | --- | --- | --- | --- |');
@@ -52,7 +56,9 @@ export function markdown(report: BenchReport): string {
       }
       lines.push('');
     }
-    lines.push('Resources per configuration: CPU seconds · mean CPU % (100 = one core) · peak RSS MB; "machine" is the busy share of all cores and the CPU seconds no measured process used; "wall": the whole configuration, start-up and clean-up included.');
+    lines.push(
+      'Resources per configuration: CPU seconds · mean CPU % (100 = one core) · peak RSS MB; "machine" is the busy share of all cores and the CPU seconds no measured process used; "wall": the whole configuration, start-up and clean-up included.',
+    );
     lines.push('');
     lines.push(`| configuration | ${PROCS.join(' | ')} | machine | wall |`);
     lines.push(`| --- | ${PROCS.map(() => '---').join(' | ')} | --- | --- |`);
@@ -81,17 +87,22 @@ export function markdown(report: BenchReport): string {
     const i = report.idle;
     lines.push('| idle connections | opened | gateway says | baseline RSS | peak RSS | per connection | open time |');
     lines.push('| --- | --- | --- | --- | --- | --- | --- |');
-    lines.push(`| ${i.connections} | ${i.opened} (${i.failed} failed) | ${i.gatewayReportedConnections ?? '–'} | ${i.baselineRssMb} MB | **${i.peakRssMb} MB** | ${i.perConnectionKb} KB | ${i.openSeconds} s |`);
+    lines.push(
+      `| ${i.connections} | ${i.opened} (${i.failed} failed) | ${i.gatewayReportedConnections ?? '–'} | ${i.baselineRssMb} MB | **${i.peakRssMb} MB** | ${i.perConnectionKb} KB | ${i.openSeconds} s |`,
+    );
     lines.push('');
   }
   if (report.targets.length) {
     lines.push('| target | goal | measured | met |');
     lines.push('| --- | --- | --- | --- |');
-    for (const t of report.targets) lines.push(`| ${t.name} | ${t.goal} | ${t.measured} | ${t.met === null ? '–' : t.met ? 'yes' : '**no**'} |`);
+    for (const t of report.targets)
+      lines.push(`| ${t.name} | ${t.goal} | ${t.measured} | ${t.met === null ? '–' : t.met ? 'yes' : '**no**'} |`);
     lines.push('');
   }
   const notes = [...report.notes, ...report.results.flatMap((r) => r.notes.map((n) => `${r.id}: ${n}`))];
-  const errs = report.results.filter((r) => Object.keys(r.errors).length).map((r) => `${r.id}: errors ${JSON.stringify(r.errors)}`);
+  const errs = report.results
+    .filter((r) => Object.keys(r.errors).length)
+    .map((r) => `${r.id}: errors ${JSON.stringify(r.errors)}`);
   for (const n of [...notes, ...errs]) lines.push(`- ${n}`);
   return lines.join('\n');
 }

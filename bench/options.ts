@@ -37,16 +37,29 @@ const program = new Command()
   .name('bench')
   .description('Benchmark the order pipeline against the engine ceilings, raw Kafka and a seed-style consumer')
   .option('--orders <n>', 'orders (messages) per configuration at step delay 0', int, 1200)
-  .option('--slow-delay <ms>', "the seed's own step delay (STEP_DELAY_MS) for the steady-state configurations", int, 2000)
+  .option(
+    '--slow-delay <ms>',
+    "the seed's own step delay (STEP_DELAY_MS) for the steady-state configurations",
+    int,
+    2000,
+  )
   .option('--slow-orders <n>', 'orders for the configurations at --slow-delay', int, 1200)
   .option('--connections <n>', 'WebSocket connections (and concurrent sends for raw Kafka)', int, 20)
   .option('--rate <n>', 'offered orders/s for the fixed-rate pipeline configuration', int, 300)
-  .option('--quick', 'a quick check: 200 orders over 5 connections unless given, short caps, 500 idle connections, chart into the results dir')
+  .option(
+    '--quick',
+    'a quick check: 200 orders over 5 connections unless given, short caps, 500 idle connections, chart into the results dir',
+  )
   .option('--only <kinds>', `comma list of configuration kinds to run: ${KINDS.join(', ')}`)
   .option('--no-stock', 'skip the ceilings against a second dev server at stock settings')
   .option('--seed-seconds <s>', 'time cap for the seed-style consumer', int, 30)
   .option('--drain-timeout <s>', 'time cap of one configuration once its load is offered', int, 180)
-  .option('--budget <s>', 'time budget of the whole run: later configurations get shorter caps, or are skipped, to stay within it', int, 840)
+  .option(
+    '--budget <s>',
+    'time budget of the whole run: later configurations get shorter caps, or are skipped, to stay within it',
+    int,
+    840,
+  )
   .option('--stall-timeout <s>', 'give up on a configuration when no workflow closed for this long', int, 60)
   .option('--gateway-port <n>', 'GATEWAY_PORT for the bench gateway', int, 3100)
   .option('--bridge-port <n>', 'BRIDGE_HEALTH_PORT for the bench bridge', int, 3101)

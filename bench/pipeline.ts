@@ -59,9 +59,13 @@ export async function runPipeline(ctx: BenchContext, spec: PipelineSpec): Promis
   try {
     // Whatever is still on order-placement for the group (e.g. from a dev run) is consumed first.
     const lag = await waitForNoLag(ctx.kafka, BRIDGE_GROUP, TOPICS.orderPlacement, 120_000);
-    if (lag.initial > 0) notes.push(`bridge caught up on ${lag.initial} older events before the load (lag left: ${lag.final})`);
+    if (lag.initial > 0)
+      notes.push(`bridge caught up on ${lag.initial} older events before the load (lag left: ${lag.final})`);
 
-    const sampler = new Sampler({ gateway: gateway?.pid, bridge: bridge?.pid, worker: worker?.pid, ...serverTargets(ctx) }, ctx.sampleMs);
+    const sampler = new Sampler(
+      { gateway: gateway?.pid, bridge: bridge?.pid, worker: worker?.pid, ...serverTargets(ctx) },
+      ctx.sampleMs,
+    );
     await sampler.start();
     await readLoopDelay(gateway?.pid, apps.loopProbeFile);
     progress.start(`${id}: accepted`, orders.length, 'orders');
@@ -76,8 +80,13 @@ export async function runPipeline(ctx: BenchContext, spec: PipelineSpec): Promis
     const loopDelay = await readLoopDelay(gateway?.pid, apps.loopProbeFile);
     if (!loopDelay) notes.push('the gateway event-loop probe did not answer');
     progress.start(`${id}: completed`, placement.accepted, 'workflows');
-    const drain = await waitForClosed(ctx.temporal.client, `order-${prefix}`, placement.accepted, ctx.drainTimeoutMs, ctx.stallMs, (n) =>
-      progress.update(n),
+    const drain = await waitForClosed(
+      ctx.temporal.client,
+      `order-${prefix}`,
+      placement.accepted,
+      ctx.drainTimeoutMs,
+      ctx.stallMs,
+      (n) => progress.update(n),
     );
     progress.stop();
     const usage = await sampler.stop();

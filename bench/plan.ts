@@ -57,7 +57,13 @@ export function planSteps(o: PlanOptions): Step[] {
   };
   add('kafka', { id: id.kafka1, server: 'tuned', run: (ctx) => runRawKafka(ctx, id.kafka1, o.orders, 1) });
   add('kafka', { id: id.kafka100, server: 'tuned', run: (ctx) => runRawKafka(ctx, id.kafka100, o.orders, 100) });
-  const ceiling = (stepId: string, workflow: 'bare' | 'processOrder', server: 'tuned' | 'stock', orders: number, stepDelayMs: number): Step => ({
+  const ceiling = (
+    stepId: string,
+    workflow: 'bare' | 'processOrder',
+    server: 'tuned' | 'stock',
+    orders: number,
+    stepDelayMs: number,
+  ): Step => ({
     id: stepId,
     server,
     run: (ctx, target) => runTemporalCeiling(ctx, { id: stepId, workflow, target, orders, stepDelayMs }),
@@ -66,7 +72,11 @@ export function planSteps(o: PlanOptions): Step[] {
   if (o.stock) add('bare', ceiling(id.bareStock, 'bare', 'stock', o.orders, 0));
   add('temporal', ceiling(id.temporalD0, 'processOrder', 'tuned', o.orders, 0));
   if (o.stock) add('temporal', ceiling(id.temporalD0Stock, 'processOrder', 'stock', o.orders, 0));
-  add('pipeline', { id: id.pipeFull, server: 'tuned', run: (ctx) => runPipeline(ctx, { id: id.pipeFull, orders: o.orders, stepDelayMs: 0 }) });
+  add('pipeline', {
+    id: id.pipeFull,
+    server: 'tuned',
+    run: (ctx) => runPipeline(ctx, { id: id.pipeFull, orders: o.orders, stepDelayMs: 0 }),
+  });
   add('pipeline', {
     id: id.pipeRated,
     server: 'tuned',
@@ -80,6 +90,10 @@ export function planSteps(o: PlanOptions): Step[] {
       run: (ctx) => runPipeline(ctx, { id: id.pipeSlow, orders: o.slowOrders, stepDelayMs: o.slowDelay }),
     });
   }
-  add('seed', { id: id.seedSlow, server: 'tuned', run: (ctx) => runSeedBaseline(ctx, id.seedSlow, o.slowOrders, o.slowDelay, o.seedSeconds * 1000) });
+  add('seed', {
+    id: id.seedSlow,
+    server: 'tuned',
+    run: (ctx) => runSeedBaseline(ctx, id.seedSlow, o.slowOrders, o.slowDelay, o.seedSeconds * 1000),
+  });
   return steps;
 }

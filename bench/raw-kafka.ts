@@ -11,14 +11,23 @@ import type { ConfigResult } from './types';
 import type { BenchOrder } from './ws-load';
 
 /** batchSize 1 = exactly what the gateway does (one send per order, M at a time). */
-export async function runRawKafka(ctx: BenchContext, id: string, orderCount: number, batchSize: number): Promise<ConfigResult> {
+export async function runRawKafka(
+  ctx: BenchContext,
+  id: string,
+  orderCount: number,
+  batchSize: number,
+): Promise<ConfigResult> {
   const { progress } = ctx;
   const topic = `${ctx.runId}-${id}`;
   await createTopic(ctx.kafka, topic, PARTITIONS);
   ctx.topics.push(topic);
   const orders = makeOrders(`${ctx.runId}-${id}-`, orderCount);
   // Same producer settings as gateway/order-producer.ts.
-  const producer = ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 } });
+  const producer = ctx.kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+  });
   await producer.connect();
   try {
     // Warm-up (not measured): metadata, producer id and the first write to each partition.
@@ -65,7 +74,9 @@ export async function runRawKafka(ctx: BenchContext, id: string, orderCount: num
       usage,
       notes: [],
     };
-    progress.log(`${id}: ${acked} messages in ${round(seconds, 2)}s = ${result.throughput} msgs/s; CPU ${cpuLine(usage)}`);
+    progress.log(
+      `${id}: ${acked} messages in ${round(seconds, 2)}s = ${result.throughput} msgs/s; CPU ${cpuLine(usage)}`,
+    );
     return result;
   } finally {
     await producer.disconnect();

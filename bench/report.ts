@@ -59,5 +59,10 @@ export function writeJson(dir: string, name: string, report: BenchReport): strin
 /** An earlier run's JSON, for a before/after cost table (its cost table is recomputed from its results). */
 export function readBaseline(file: string, toCosts: (results: ConfigResult[]) => CostRow[]): BenchReport['baseline'] {
   const old = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<BenchReport>;
-  return { file, commit: old.git?.commit ?? 'unknown', startedAt: old.startedAt ?? 'unknown', costs: toCosts(old.results ?? []) };
+  return {
+    file,
+    commit: old.git?.commit ?? 'unknown',
+    startedAt: old.startedAt ?? 'unknown',
+    costs: toCosts(old.results ?? []),
+  };
 }

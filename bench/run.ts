@@ -52,16 +52,33 @@ const portOf = (address: string, fallback: number): number => Number(address.spl
 
 async function ensureServers(progress: Progress, notes: string[]): Promise<void> {
   const config = loadConfig();
-  const [k, t] = await Promise.all([kafkaReady(config.kafkaBrokers), temporalReady(config.temporalAddress, config.temporalNamespace)]);
+  const [k, t] = await Promise.all([
+    kafkaReady(config.kafkaBrokers),
+    temporalReady(config.temporalAddress, config.temporalNamespace),
+  ]);
   if (k && t) return;
-  progress.log(`Kafka ${k ? 'up' : 'down'}, Temporal ${t ? 'up' : 'down'}: starting what is down with the launcher (left running afterwards)`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'infra/launcher.ts', 'up', '--detach'], { cwd: REPO_ROOT, stdio: 'inherit', timeout: 15 * 60_000 });
+  progress.log(
+    `Kafka ${k ? 'up' : 'down'}, Temporal ${t ? 'up' : 'down'}: starting what is down with the launcher (left running afterwards)`,
+  );
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'infra/launcher.ts', 'up', '--detach'], {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+    timeout: 15 * 60_000,
+  });
   if (r.status !== 0) throw new Error('the launcher could not start the servers; see its output above');
-  notes.push('Kafka/Temporal were down; the bench started them with `infra/launcher.ts up --detach` and left them running');
+  notes.push(
+    'Kafka/Temporal were down; the bench started them with `infra/launcher.ts up --detach` and left them running',
+  );
 }
 
 /** Notes about other consumers and pollers that would take some of the bench's work. */
-async function checkShared(ctx: BenchContext, connection: Connection, needsGroup: boolean, allowShared: boolean, notes: string[]): Promise<void> {
+async function checkShared(
+  ctx: BenchContext,
+  connection: Connection,
+  needsGroup: boolean,
+  allowShared: boolean,
+  notes: string[],
+): Promise<void> {
   if (needsGroup) {
     const members = await groupMembers(ctx.kafka, BRIDGE_GROUP);
     if (members > 0) {
@@ -71,9 +88,16 @@ async function checkShared(ctx: BenchContext, connection: Connection, needsGroup
     }
   }
   try {
-    const tq = await connection.workflowService.describeTaskQueue({ namespace: ctx.namespace, taskQueue: { name: TASK_QUEUE }, taskQueueType: 1 });
+    const tq = await connection.workflowService.describeTaskQueue({
+      namespace: ctx.namespace,
+      taskQueue: { name: TASK_QUEUE },
+      taskQueueType: 1,
+    });
     const recent = (tq.pollers ?? []).filter((p) => Date.now() / 1000 - Number(p.lastAccessTime?.seconds ?? 0) < 30);
-    if (recent.length) notes.push(`${recent.length} other poller(s) were active on task queue "${TASK_QUEUE}" just before the run: they may take some of the work`);
+    if (recent.length)
+      notes.push(
+        `${recent.length} other poller(s) were active on task queue "${TASK_QUEUE}" just before the run: they may take some of the work`,
+      );
   } catch {
     // informational only
   }
@@ -92,17 +116,24 @@ async function main(): Promise<void> {
 
   await ensureServers(progress, notes);
   const config = loadConfig();
-  const dataDir = process.env.ORDERS_DATA_DIR ? path.resolve(process.env.ORDERS_DATA_DIR) : path.join(REPO_ROOT, '.data');
+  const dataDir = process.env.ORDERS_DATA_DIR
+    ? path.resolve(process.env.ORDERS_DATA_DIR)
+    : path.join(REPO_ROOT, '.data');
   const serverPids = {
     kafka: findServerPid(path.join(dataDir, 'run', 'kafka.pid'), 'kafka.Kafka', portOf(config.kafkaBrokers[0], 9092)),
-    temporal: findServerPid(path.join(dataDir, 'run', 'temporal.pid'), 'start-dev', portOf(config.temporalAddress, 7233)),
+    temporal: findServerPid(
+      path.join(dataDir, 'run', 'temporal.pid'),
+      'start-dev',
+      portOf(config.temporalAddress, 7233),
+    ),
   };
   for (const [name, s] of Object.entries(serverPids)) {
     if (s.pid === undefined) notes.push(`${name} server pid ${s.how}: its CPU and RSS are not sampled`);
   }
   const gatewayPort = await choosePort(opts.gatewayPort);
   const bridgePort = await choosePort(opts.bridgePort === gatewayPort ? opts.bridgePort + 1 : opts.bridgePort);
-  if (gatewayPort !== opts.gatewayPort || bridgePort !== opts.bridgePort) notes.push(`ports in use: gateway on ${gatewayPort}, bridge health on ${bridgePort}`);
+  if (gatewayPort !== opts.gatewayPort || bridgePort !== opts.bridgePort)
+    notes.push(`ports in use: gateway on ${gatewayPort}, bridge health on ${bridgePort}`);
 
   const kafka = benchKafka(config.kafkaBrokers, 'order-bench');
   const connection = await Connection.connect({ address: config.temporalAddress, connectTimeout: 10_000 });
@@ -129,7 +160,15 @@ async function main(): Promise<void> {
     progress,
     topics: [],
   };
-  const plan = { kinds, orders: opts.orders, slowDelay: opts.slowDelay, slowOrders: opts.slowOrders, rate: opts.rate, seedSeconds: opts.seedSeconds, stock: opts.stock };
+  const plan = {
+    kinds,
+    orders: opts.orders,
+    slowDelay: opts.slowDelay,
+    slowOrders: opts.slowOrders,
+    rate: opts.rate,
+    seedSeconds: opts.seedSeconds,
+    stock: opts.stock,
+  };
   const steps = planSteps(plan);
 
   const results: ConfigResult[] = [];
@@ -209,7 +248,10 @@ async function main(): Promise<void> {
   console.log('');
   console.log(`JSON: ${path.relative(REPO_ROOT, jsonFile)}`);
   if (results.length) {
-    const chartFile = path.resolve(REPO_ROOT, opts.chart ?? (opts.quick ? path.join(opts.out, `${stamp}.png`) : 'docs/bench.png'));
+    const chartFile = path.resolve(
+      REPO_ROOT,
+      opts.chart ?? (opts.quick ? path.join(opts.out, `${stamp}.png`) : 'docs/bench.png'),
+    );
     renderChart(report, chartFile);
     console.log(`chart: ${path.relative(REPO_ROOT, chartFile)}`);
   }

@@ -102,7 +102,10 @@ export class Sampler {
     });
     const m = machineTimes();
     if (m.total > this.machinePrev.total) {
-      this.peakBusy = Math.max(this.peakBusy, ((m.busy - this.machinePrev.busy) / (m.total - this.machinePrev.total)) * 100);
+      this.peakBusy = Math.max(
+        this.peakBusy,
+        ((m.busy - this.machinePrev.busy) / (m.total - this.machinePrev.total)) * 100,
+      );
     }
     this.machinePrev = m;
   }

@@ -11,7 +11,13 @@ import { Sampler } from './sampler';
 import { percentiles, round, sleep } from './stats';
 import type { ConfigResult } from './types';
 
-export async function runSeedBaseline(ctx: BenchContext, id: string, orderCount: number, stepDelayMs: number, capMs: number): Promise<ConfigResult> {
+export async function runSeedBaseline(
+  ctx: BenchContext,
+  id: string,
+  orderCount: number,
+  stepDelayMs: number,
+  capMs: number,
+): Promise<ConfigResult> {
   const { progress } = ctx;
   const topic = `${ctx.runId}-${id}`;
   await createTopic(ctx.kafka, topic, PARTITIONS);
@@ -113,7 +119,9 @@ export async function runSeedBaseline(ctx: BenchContext, id: string, orderCount:
       usage,
       notes,
     };
-    progress.log(`${id}: ${done.size}/${orderCount} processed, ${result.throughput} orders/s${capped ? ' (capped)' : ''}`);
+    progress.log(
+      `${id}: ${done.size}/${orderCount} processed, ${result.throughput} orders/s${capped ? ' (capped)' : ''}`,
+    );
     return result;
   } finally {
     stopping = true;

@@ -31,7 +31,12 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
  * Runs task(i) for i in [0, count) with at most `concurrency` running at once.
  * Stops handing out new work once `deadline` (epoch ms) has passed.
  */
-export async function pool(count: number, concurrency: number, deadline: number, task: (i: number) => Promise<void>): Promise<void> {
+export async function pool(
+  count: number,
+  concurrency: number,
+  deadline: number,
+  task: (i: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, async () => {
     while (next < count && Date.now() < deadline) {

@@ -17,7 +17,10 @@ export async function withStockServer<T>(ctx: BenchContext, work: (target: Tempo
   const temporal = await choosePort(tunedPort + 100);
   const temporalUi = await choosePort(temporal + 1000 === tunedPort + 1000 ? temporal + 1001 : temporal + 1000);
   const stack: StackOptions = {
-    ...stackOptions({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), `order-bench-stock-${ctx.runId}-`)), ports: { temporal, temporalUi } }),
+    ...stackOptions({
+      dataDir: fs.mkdtempSync(path.join(os.tmpdir(), `order-bench-stock-${ctx.runId}-`)),
+      ports: { temporal, temporalUi },
+    }),
     temporalSettings: 'stock',
   };
   const log = (line: string): void => ctx.progress.log(`stock server: ${line}`);
@@ -38,7 +41,12 @@ export async function withStockServer<T>(ctx: BenchContext, work: (target: Tempo
     pid = await startServer('temporal', stack, log);
     const address = temporalAddressOf(stack);
     connection = await Connection.connect({ address, connectTimeout: 10_000 });
-    return await work({ settings: 'stock', address, client: new Client({ connection, namespace: ctx.namespace }), pid });
+    return await work({
+      settings: 'stock',
+      address,
+      client: new Client({ connection, namespace: ctx.namespace }),
+      pid,
+    });
   } finally {
     await connection?.close().catch(() => undefined);
     await stopServer('temporal', stack, { log });

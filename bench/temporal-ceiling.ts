@@ -14,7 +14,17 @@ import { performance } from 'node:perf_hooks';
 import { startOrderWorkflow } from '../bridge/starter';
 import { workflowIdFor } from '../common/order';
 import { BARE_TASK_QUEUE } from './bare-activities';
-import { BenchContext, cleanUp, cpuLine, drainNote, makeOrders, serverTargets, startApps, stopApps, TemporalTarget } from './context';
+import {
+  BenchContext,
+  cleanUp,
+  cpuLine,
+  drainNote,
+  makeOrders,
+  serverTargets,
+  startApps,
+  stopApps,
+  TemporalTarget,
+} from './context';
 import { Sampler } from './sampler';
 import { percentiles, round, sleep } from './stats';
 import { historyPerRun, listExecutions, summarizeRuns, waitForClosed } from './temporal-results';
@@ -41,7 +51,9 @@ export async function runTemporalCeiling(ctx: BenchContext, spec: CeilingSpec): 
   const orders = makeOrders(prefix, spec.orders);
   const wfIdOf = (orderId: string): string => (bare ? `bare-${orderId}` : workflowIdFor(orderId));
   const wfPrefix = wfIdOf(prefix);
-  progress.log(`${id}: starting the ${bare ? 'bare' : 'order'} worker against the ${target.settings} dev server at ${target.address}`);
+  progress.log(
+    `${id}: starting the ${bare ? 'bare' : 'order'} worker against the ${target.settings} dev server at ${target.address}`,
+  );
   const apps = await startApps(ctx, id, stepDelayMs, [bare ? 'bare-worker' : 'worker'], target);
   const worker = apps[bare ? 'bare-worker' : 'worker'];
   try {
@@ -87,7 +99,9 @@ export async function runTemporalCeiling(ctx: BenchContext, spec: CeilingSpec): 
     const startedCount = requestedAt.size;
     progress.start(`${id}: completed`, startedCount, 'workflows');
     const timeLeft = Math.max(10_000, startDeadline - Date.now());
-    const drain = await waitForClosed(target.client, wfPrefix, startedCount, timeLeft, ctx.stallMs, (n) => progress.update(n));
+    const drain = await waitForClosed(target.client, wfPrefix, startedCount, timeLeft, ctx.stallMs, (n) =>
+      progress.update(n),
+    );
     progress.stop();
     const usage = await sampler.stop();
     const execs = await listExecutions(target.client, wfPrefix);
@@ -117,7 +131,9 @@ export async function runTemporalCeiling(ctx: BenchContext, spec: CeilingSpec): 
       historyPerOrder: await historyPerRun(target.client, execs).catch(() => undefined),
       notes: drain.timedOut ? [drainNote(drain, startedCount, ctx)] : [],
     };
-    progress.log(`${id}: ${runs.completed}/${orders.length} completed, ${result.throughput} orders/s (steady ${result.steadyThroughput ?? '–'}); CPU ${cpuLine(usage)}`);
+    progress.log(
+      `${id}: ${runs.completed}/${orders.length} completed, ${result.throughput} orders/s (steady ${result.steadyThroughput ?? '–'}); CPU ${cpuLine(usage)}`,
+    );
     return result;
   } finally {
     await stopApps(apps);

@@ -53,9 +53,17 @@ export async function waitForClosed(
 }
 
 /** Terminates the bench's own runs that are still open (after a timeout), so they do not load later configurations. */
-export async function terminateRunning(client: Client, workflowIdPrefix: string, reason: string, limit = 20_000): Promise<number> {
+export async function terminateRunning(
+  client: Client,
+  workflowIdPrefix: string,
+  reason: string,
+  limit = 20_000,
+): Promise<number> {
   const ids: string[] = [];
-  for await (const wf of client.workflow.list({ query: `${prefixQuery(workflowIdPrefix)} AND ExecutionStatus = "Running"`, pageSize: 1000 })) {
+  for await (const wf of client.workflow.list({
+    query: `${prefixQuery(workflowIdPrefix)} AND ExecutionStatus = "Running"`,
+    pageSize: 1000,
+  })) {
     ids.push(wf.workflowId);
     if (ids.length >= limit) break;
   }
@@ -108,11 +116,18 @@ export async function historyProfile(client: Client, workflowId: string): Promis
 }
 
 /** Mean events per run by type over a few completed runs (the runs' histories are fetched). */
-export async function historyPerRun(client: Client, execs: Map<string, Execution>, sample = 5): Promise<Record<string, number> | undefined> {
+export async function historyPerRun(
+  client: Client,
+  execs: Map<string, Execution>,
+  sample = 5,
+): Promise<Record<string, number> | undefined> {
   const ids = [...execs.values()].filter((e) => e.status === 'COMPLETED').map((e) => e.workflowId);
   if (!ids.length) return undefined;
   // Spread over the run (the first ones may have met a cold worker).
-  const picked = Array.from({ length: Math.min(sample, ids.length) }, (_, i) => ids[Math.floor(((i + 0.5) * ids.length) / Math.min(sample, ids.length))]);
+  const picked = Array.from(
+    { length: Math.min(sample, ids.length) },
+    (_, i) => ids[Math.floor(((i + 0.5) * ids.length) / Math.min(sample, ids.length))],
+  );
   const profiles = await Promise.all(picked.map((id) => historyProfile(client, id)));
   const sum: Record<string, number> = {};
   for (const p of profiles) for (const [k, v] of Object.entries(p)) sum[k] = (sum[k] ?? 0) + v;
@@ -152,5 +167,12 @@ export function summarizeRuns(requestedAt: Map<string, number>, execs: Map<strin
     const span = (closes[hi] - closes[lo]) / 1000;
     if (span > 0) steadyPerSecond = round((hi - lo) / span);
   }
-  return { completed: n, failed, e2e: percentiles(e2e), firstClose: closes[0] ?? 0, lastClose: closes[n - 1] ?? 0, steadyPerSecond };
+  return {
+    completed: n,
+    failed,
+    e2e: percentiles(e2e),
+    firstClose: closes[0] ?? 0,
+    lastClose: closes[n - 1] ?? 0,
+    steadyPerSecond,
+  };
 }

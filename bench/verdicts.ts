@@ -21,7 +21,8 @@ type Opts = Pick<PlanOptions, 'rate' | 'slowDelay'>;
 
 const byId = (results: ConfigResult[], id: string): ConfigResult | undefined => results.find((r) => r.id === id);
 /** At a step delay > 0 a run takes seconds: the steady rate leaves out the ramp-up and the tail. */
-const rateOf = (r: ConfigResult | undefined): number | undefined => (r ? ((r.stepDelayMs ?? 0) > 0 ? (r.steadyThroughput ?? r.throughput) : r.throughput) : undefined);
+const rateOf = (r: ConfigResult | undefined): number | undefined =>
+  r ? ((r.stepDelayMs ?? 0) > 0 ? (r.steadyThroughput ?? r.throughput) : r.throughput) : undefined;
 
 function ratio(results: ConfigResult[], name: string, numerator: string, denominator: string): Ratio {
   const a = rateOf(byId(results, numerator));
@@ -49,7 +50,14 @@ export function computeRatios(results: ConfigResult[], o: Opts): Ratio[] {
   });
   out.push(ratio(results, 'raw Kafka 1 msg/send / 100 msgs/send', id.kafka1, id.kafka100));
   if (o.slowDelay > 0) {
-    out.push(ratio(results, `pipeline / raw Temporal processOrder, delay ${o.slowDelay} ms (steady)`, id.pipeSlow, id.temporalSlow));
+    out.push(
+      ratio(
+        results,
+        `pipeline / raw Temporal processOrder, delay ${o.slowDelay} ms (steady)`,
+        id.pipeSlow,
+        id.temporalSlow,
+      ),
+    );
   }
   out.push(ratio(results, `pipeline / seed-style consumer, delay ${o.slowDelay} ms`, id.pipeSlow, id.seedSlow));
   return out;

@@ -64,7 +64,8 @@ type Parsed = { ok: true; order: Order } | { ok: false; reason: string };
 export function parseOrderEvent(message: KafkaMessage): Parsed {
   const value = message.value;
   if (!value) return { ok: false, reason: 'empty message' };
-  if (value.length > MAX_EVENT_BYTES) return { ok: false, reason: `oversized: ${value.length} bytes > ${MAX_EVENT_BYTES}` };
+  if (value.length > MAX_EVENT_BYTES)
+    return { ok: false, reason: `oversized: ${value.length} bytes > ${MAX_EVENT_BYTES}` };
   let json: unknown;
   try {
     json = JSON.parse(value.toString('utf8'));
@@ -74,7 +75,10 @@ export function parseOrderEvent(message: KafkaMessage): Parsed {
   // A version this bridge does not know may mean anything: park it rather than guess (README "Evolving an event").
   const version = (json as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (version !== undefined && version !== SCHEMA_VERSION) {
-    return { ok: false, reason: `unknown schemaVersion ${JSON.stringify(version).slice(0, 40)} (this bridge reads ${SCHEMA_VERSION})` };
+    return {
+      ok: false,
+      reason: `unknown schemaVersion ${JSON.stringify(version).slice(0, 40)} (this bridge reads ${SCHEMA_VERSION})`,
+    };
   }
   const parsed = OrderPlacedEvent.safeParse(json);
   if (!parsed.success) return { ok: false, reason: `schema: ${describeZodError(parsed.error).message}` };
@@ -86,7 +90,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const log = opts.log ?? ((line: string) => console.log(`[bridge] ${line}`));
-  const orderFields = (order: Order, partition: number, offset: string) => ({ orderId: order.orderId, workflowId: workflowIdFor(order.orderId), partition, offset });
+  const orderFields = (order: Order, partition: number, offset: string) => ({
+    orderId: order.orderId,
+    workflowId: workflowIdFor(order.orderId),
+    partition,
+    offset,
+  });
   const topic = opts.topic ?? TOPICS.orderPlacement;
   const dlqTopic = opts.dlqTopic ?? TOPICS.orderPlacementDlq;
   const concurrency = opts.startConcurrency ?? 16;
@@ -135,11 +144,20 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     });
     stats.deadLettered += 1;
     opts.metrics?.deadLettered(reason);
-    log(`partition ${partition} offset ${message.offset}: to ${dlqTopic} (${reason})`, { partition, offset: message.offset, reason });
+    log(`partition ${partition} offset ${message.offset}: to ${dlqTopic} (${reason})`, {
+      partition,
+      offset: message.offset,
+      reason,
+    });
   };
 
   /** Starts one order's workflow, retrying transient failures until it works or the consumer stops. */
-  const startWithRetry = async (order: Order, fields: Record<string, unknown>, heartbeat: () => Promise<void>, alive: () => boolean): Promise<StartOutcome> => {
+  const startWithRetry = async (
+    order: Order,
+    fields: Record<string, unknown>,
+    heartbeat: () => Promise<void>,
+    alive: () => boolean,
+  ): Promise<StartOutcome> => {
     let wait = backoff.initialMs;
     let retrying = false;
     try {
@@ -150,12 +168,16 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
           );
         } catch (err) {
           if (err instanceof PermanentStartError) throw err;
-          if (!alive()) throw new Error(`stopping while Temporal was unreachable; order ${order.orderId} left uncommitted`);
+          if (!alive())
+            throw new Error(`stopping while Temporal was unreachable; order ${order.orderId} left uncommitted`);
           if (!retrying) backingOff += 1;
           retrying = true;
           stats.startRetries += 1;
           opts.metrics?.startRetried();
-          log(`order ${order.orderId}: Temporal start failed (${(err as Error).message.split('\n')[0]}); retrying in ${wait} ms`, { ...fields, retryInMs: wait });
+          log(
+            `order ${order.orderId}: Temporal start failed (${(err as Error).message.split('\n')[0]}); retrying in ${wait} ms`,
+            { ...fields, retryInMs: wait },
+          );
           await heartbeat();
           await sleep(wait);
           wait = Math.min(backoff.maxMs, wait * 2);
@@ -166,7 +188,12 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     }
   };
 
-  const handle = async (partition: number, message: KafkaMessage, heartbeat: () => Promise<void>, alive: () => boolean): Promise<void> => {
+  const handle = async (
+    partition: number,
+    message: KafkaMessage,
+    heartbeat: () => Promise<void>,
+    alive: () => boolean,
+  ): Promise<void> => {
     const parsed = parseOrderEvent(message);
     if (!parsed.ok) return deadLetter(partition, message, parsed.reason);
     try {
@@ -177,14 +204,21 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       if (outcome === 'started') {
         stats.started += 1;
         opts.metrics?.started(seconds);
-        log(`order ${parsed.order.orderId}: workflow started (partition ${partition} offset ${message.offset})`, fields);
+        log(
+          `order ${parsed.order.orderId}: workflow started (partition ${partition} offset ${message.offset})`,
+          fields,
+        );
       } else {
         stats.duplicates += 1;
         opts.metrics?.duplicate(seconds);
-        log(`order ${parsed.order.orderId}: duplicate event, workflow already exists (partition ${partition} offset ${message.offset})`, fields);
+        log(
+          `order ${parsed.order.orderId}: duplicate event, workflow already exists (partition ${partition} offset ${message.offset})`,
+          fields,
+        );
       }
     } catch (err) {
-      if (err instanceof PermanentStartError) return deadLetter(partition, message, `temporal rejected the start: ${err.message}`);
+      if (err instanceof PermanentStartError)
+        return deadLetter(partition, message, `temporal rejected the start: ${err.message}`);
       throw err;
     }
   };
@@ -208,9 +242,15 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
           // The whole chunk is done: everything up to its last offset is safe to commit.
           const last = chunk[chunk.length - 1].offset;
           resolveOffset(last);
-          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+          ]);
           stats.committedBatches += 1;
-          opts.metrics?.lag(batch.topic, batch.partition, Math.max(0, Number(BigInt(batch.highWatermark) - (BigInt(last) + 1n))));
+          opts.metrics?.lag(
+            batch.topic,
+            batch.partition,
+            Math.max(0, Number(BigInt(batch.highWatermark) - (BigInt(last) + 1n))),
+          );
           await heartbeat();
         }
       } finally {

@@ -39,7 +39,13 @@ async function main(): Promise<void> {
     if (req.method === 'GET' && req.url === '/healthz') {
       const ok = bridge.healthy() && temporal.ok;
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: ok ? 'ok' : 'degraded', temporal: temporal.ok ? 'up' : temporal.error, ...bridge.stats }));
+      res.end(
+        JSON.stringify({
+          status: ok ? 'ok' : 'degraded',
+          temporal: temporal.ok ? 'up' : temporal.error,
+          ...bridge.stats,
+        }),
+      );
       return;
     }
     res.writeHead(404).end();

@@ -18,7 +18,11 @@ export class PermanentStartError extends Error {
   override name = 'PermanentStartError';
 }
 
-const PERMANENT_CODES = new Set<number>([GrpcStatus.INVALID_ARGUMENT, GrpcStatus.PERMISSION_DENIED, GrpcStatus.UNIMPLEMENTED]);
+const PERMANENT_CODES = new Set<number>([
+  GrpcStatus.INVALID_ARGUMENT,
+  GrpcStatus.PERMISSION_DENIED,
+  GrpcStatus.UNIMPLEMENTED,
+]);
 
 function grpcCode(err: unknown): number | undefined {
   for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
@@ -27,7 +31,12 @@ function grpcCode(err: unknown): number | undefined {
   return undefined;
 }
 
-export async function startOrderWorkflow(client: Client, order: Order, stepDelayMs: number, taskQueue = TASK_QUEUE): Promise<StartOutcome> {
+export async function startOrderWorkflow(
+  client: Client,
+  order: Order,
+  stepDelayMs: number,
+  taskQueue = TASK_QUEUE,
+): Promise<StartOutcome> {
   const input: ProcessOrderInput = { order, stepDelayMs, statusEvents: 'plans' };
   try {
     await client.workflow.start('processOrder', {

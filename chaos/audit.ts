@@ -54,21 +54,36 @@ export interface RunInfo {
 
 export async function listRuns(stack: IsolatedStack, prefix: string): Promise<RunInfo[]> {
   const runs: RunInfo[] = [];
-  for await (const wf of stack.temporal.workflow.list({ query: `WorkflowId STARTS_WITH '${workflowIdFor(prefix)}'`, pageSize: 1000 })) {
-    runs.push({ workflowId: wf.workflowId, runId: wf.runId, status: wf.status.name, startTime: wf.startTime.getTime(), closeTime: wf.closeTime?.getTime() });
+  for await (const wf of stack.temporal.workflow.list({
+    query: `WorkflowId STARTS_WITH '${workflowIdFor(prefix)}'`,
+    pageSize: 1000,
+  })) {
+    runs.push({
+      workflowId: wf.workflowId,
+      runId: wf.runId,
+      status: wf.status.name,
+      startTime: wf.startTime.getTime(),
+      closeTime: wf.closeTime?.getTime(),
+    });
   }
   return runs;
 }
 
 /** Order ids of every ORDER_PLACED event with this prefix in order-placement (read to the end). */
-export async function ordersInKafka(stack: IsolatedStack, prefix: string, timeoutMs = 60_000): Promise<Map<string, number>> {
+export async function ordersInKafka(
+  stack: IsolatedStack,
+  prefix: string,
+  timeoutMs = 60_000,
+): Promise<Map<string, number>> {
   const kafka = new Kafka({ clientId: 'chaos-audit', brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   const groupId = `chaos-audit-${crypto.randomUUID()}`;
   const counts = new Map<string, number>();
   try {
-    const ends = new Map((await admin.fetchTopicOffsets(TOPICS.orderPlacement)).map((p) => [p.partition, BigInt(p.high)]));
+    const ends = new Map(
+      (await admin.fetchTopicOffsets(TOPICS.orderPlacement)).map((p) => [p.partition, BigInt(p.high)]),
+    );
     const pending = new Set([...ends].filter(([, high]) => high > 0n).map(([p]) => p));
     if (pending.size === 0) return counts;
     const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 });
@@ -76,13 +91,18 @@ export async function ordersInKafka(stack: IsolatedStack, prefix: string, timeou
     try {
       await consumer.subscribe({ topic: TOPICS.orderPlacement, fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`reading ${TOPICS.orderPlacement} did not reach its end within ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`reading ${TOPICS.orderPlacement} did not reach its end within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         consumer
           .run({
             autoCommit: false,
             eachMessage: async ({ partition, message }) => {
               try {
-                const event = JSON.parse(message.value?.toString() ?? '') as { payload?: { order?: { orderId?: string } } };
+                const event = JSON.parse(message.value?.toString() ?? '') as {
+                  payload?: { order?: { orderId?: string } };
+                };
                 const id = event.payload?.order?.orderId;
                 if (id?.startsWith(`${prefix}-`)) counts.set(id, (counts.get(id) ?? 0) + 1);
               } catch {
@@ -108,7 +128,10 @@ export async function ordersInKafka(stack: IsolatedStack, prefix: string, timeou
 }
 
 /** Raw ledger lines per order (raw, so two lines with one idempotency key would still count twice). */
-function ledgerCounts(file: string, prefix: string): { charges: Map<string, number>; refunds: Map<string, number>; entries: LedgerEntry[] } {
+function ledgerCounts(
+  file: string,
+  prefix: string,
+): { charges: Map<string, number>; refunds: Map<string, number>; entries: LedgerEntry[] } {
   const charges = new Map<string, number>();
   const refunds = new Map<string, number>();
   const entries: LedgerEntry[] = [];
@@ -150,19 +173,35 @@ const RECOVERY_PATH: Record<ScenarioName, 'accepted' | 'started' | 'open'> = {
  * visibility CloseTime among the scenario's runs that had to pass through the struck part after the
  * kill (RECOVERY_PATH). Returns the milliseconds and a note naming that order, or undefined.
  */
-export function recoveryMs(scenario: ScenarioName, records: OrderRecord[], runs: RunInfo[], killedAt: number): { ms: number; note: string } | undefined {
+export function recoveryMs(
+  scenario: ScenarioName,
+  records: OrderRecord[],
+  runs: RunInfo[],
+  killedAt: number,
+): { ms: number; note: string } | undefined {
   const path = RECOVERY_PATH[scenario];
   // Every attempt after the kill: an order first sent before it may be in Kafka from that attempt
   // (stored, answer lost) and started without the restarted part.
-  const sentAfter = new Set(records.filter((r) => r.acceptedAt !== undefined && r.attempts[0].at >= killedAt).map((r) => workflowIdFor(r.spec.orderId)));
+  const sentAfter = new Set(
+    records
+      .filter((r) => r.acceptedAt !== undefined && r.attempts[0].at >= killedAt)
+      .map((r) => workflowIdFor(r.spec.orderId)),
+  );
   const qualifies = (r: RunInfo): boolean =>
-    path === 'accepted' ? sentAfter.has(r.workflowId) : path === 'started' ? r.startTime >= killedAt : (r.closeTime ?? Infinity) > killedAt;
+    path === 'accepted'
+      ? sentAfter.has(r.workflowId)
+      : path === 'started'
+        ? r.startTime >= killedAt
+        : (r.closeTime ?? Infinity) > killedAt;
   const first = runs
     .filter((r) => r.closeTime !== undefined && qualifies(r))
     .sort((a, b) => (a.closeTime ?? 0) - (b.closeTime ?? 0))[0];
   if (first?.closeTime === undefined) return undefined;
   const ms = first.closeTime - killedAt;
-  return { ms, note: `recovered ${(ms / 1000).toFixed(1)}s after the kill (${path}: ${first.workflowId} started +${((first.startTime - killedAt) / 1000).toFixed(1)}s, closed ${first.status})` };
+  return {
+    ms,
+    note: `recovered ${(ms / 1000).toFixed(1)}s after the kill (${path}: ${first.workflowId} started +${((first.startTime - killedAt) / 1000).toFixed(1)}s, closed ${first.status})`,
+  };
 }
 
 export function verify(
@@ -172,7 +211,13 @@ export function verify(
   inKafka: Map<string, number>,
   ledgerFile: string,
   prefix: string,
-  extra: { notes: string[]; failures: string[]; started: number; killedAt?: number; outage?: { killedAt: number; restartAt: number } },
+  extra: {
+    notes: string[];
+    failures: string[];
+    started: number;
+    killedAt?: number;
+    outage?: { killedAt: number; restartAt: number };
+  },
 ): ScenarioResult {
   const { notes, failures } = extra;
   const runsById = new Map<string, RunInfo[]>();
@@ -180,7 +225,10 @@ export function verify(
   const ledger = ledgerCounts(ledgerFile, prefix);
   // The provider's own view (keyed by idempotency key) must agree with the raw lines.
   const indexed = new Ledger(ledgerFile).entries().filter((e) => e.orderId.startsWith(`${prefix}-`));
-  if (indexed.length !== ledger.entries.length) failures.push(`ledger has ${ledger.entries.length} lines for this run but ${indexed.length} distinct idempotency keys`);
+  if (indexed.length !== ledger.entries.length)
+    failures.push(
+      `ledger has ${ledger.entries.length} lines for this run but ${indexed.length} distinct idempotency keys`,
+    );
 
   const acknowledged = records.filter((r) => r.acceptedAt !== undefined);
   const lostOrders: string[] = [];
@@ -195,11 +243,18 @@ export function verify(
     const refunds = ledger.refunds.get(id) ?? 0;
     const finalStatus = wfRuns[0]?.status;
     if (r.spec.expect === 'REFUNDED') expectedRefunds += 1;
-    const ok = r.spec.expect === 'COMPLETED' ? finalStatus === 'COMPLETED' && charges >= 1 && refunds === 0 : finalStatus === 'FAILED' && charges >= 1 && refunds >= 1;
+    const ok =
+      r.spec.expect === 'COMPLETED'
+        ? finalStatus === 'COMPLETED' && charges >= 1 && refunds === 0
+        : finalStatus === 'FAILED' && charges >= 1 && refunds >= 1;
     if (!inKafka.has(id)) falseAcceptances += 1;
     if (ok && inKafka.has(id)) completed += 1;
-    else lostOrders.push(`${id} (run ${finalStatus ?? 'none'}, charges ${charges}, refunds ${refunds}, in Kafka ${inKafka.get(id) ?? 0})`);
-    if (wfRuns.length > 1 || charges > 1 || refunds > 1) duplicatedOrders.push(`${id} (runs ${wfRuns.length}, charges ${charges}, refunds ${refunds})`);
+    else
+      lostOrders.push(
+        `${id} (run ${finalStatus ?? 'none'}, charges ${charges}, refunds ${refunds}, in Kafka ${inKafka.get(id) ?? 0})`,
+      );
+    if (wfRuns.length > 1 || charges > 1 || refunds > 1)
+      duplicatedOrders.push(`${id} (runs ${wfRuns.length}, charges ${charges}, refunds ${refunds})`);
   }
   const ackedIds = new Set(acknowledged.map((r) => r.spec.orderId));
   const unackedRuns = [...runsById.keys()].filter((wf) => !ackedIds.has(wf.slice('order-'.length)));
@@ -208,8 +263,10 @@ export function verify(
     if (!ackedIds.has(id) && n > 1) duplicatedOrders.push(`${id} (unacknowledged, ${n} ledger lines of one kind)`);
   }
   const kafkaDuplicates = [...inKafka.values()].filter((n) => n > 1).length;
-  if (kafkaDuplicates) notes.push(`${kafkaDuplicates} orders have more than one event in Kafka (resends, absorbed by the bridge)`);
-  if (falseAcceptances) failures.push(`${falseAcceptances} orders acknowledged but absent from Kafka (false acceptances)`);
+  if (kafkaDuplicates)
+    notes.push(`${kafkaDuplicates} orders have more than one event in Kafka (resends, absorbed by the bridge)`);
+  if (falseAcceptances)
+    failures.push(`${falseAcceptances} orders acknowledged but absent from Kafka (false acceptances)`);
 
   if (scenario === 'kafka' && extra.outage) {
     const { killedAt, restartAt } = extra.outage;
@@ -218,8 +275,15 @@ export function verify(
       const last = r.attempts[r.attempts.length - 1];
       return last.at >= killedAt && (r.acceptedAt ?? 0) < restartAt;
     }).length;
-    const refusedWhileDown = records.reduce((n, r) => n + r.attempts.filter((a) => a.at >= killedAt && a.at < restartAt && a.code === ErrorCode.kafkaUnavailable).length, 0);
-    notes.unshift(`while down: ${refusedWhileDown} KAFKA_UNAVAILABLE answers, ${acceptedWhileDown} acceptances, ${falseAcceptances} acknowledged-but-not-in-Kafka`);
+    const refusedWhileDown = records.reduce(
+      (n, r) =>
+        n +
+        r.attempts.filter((a) => a.at >= killedAt && a.at < restartAt && a.code === ErrorCode.kafkaUnavailable).length,
+      0,
+    );
+    notes.unshift(
+      `while down: ${refusedWhileDown} KAFKA_UNAVAILABLE answers, ${acceptedWhileDown} acceptances, ${falseAcceptances} acknowledged-but-not-in-Kafka`,
+    );
     if (acceptedWhileDown) failures.push(`${acceptedWhileDown} orders accepted while the broker was down`);
     if (!refusedWhileDown) failures.push('the gateway answered no KAFKA_UNAVAILABLE while the broker was down');
   }
@@ -248,8 +312,10 @@ export function verify(
   };
   if (result.lost) failures.push(`${result.lost} lost: ${lostOrders.slice(0, 5).join('; ')}`);
   if (result.duplicated) failures.push(`${result.duplicated} duplicated: ${duplicatedOrders.slice(0, 5).join('; ')}`);
-  if (result.acknowledged !== result.placed) failures.push(`${result.placed - result.acknowledged} of ${result.placed} orders never acknowledged`);
-  if (result.charges !== result.completed) failures.push(`${result.charges} charges for ${result.completed} finished orders`);
+  if (result.acknowledged !== result.placed)
+    failures.push(`${result.placed - result.acknowledged} of ${result.placed} orders never acknowledged`);
+  if (result.charges !== result.completed)
+    failures.push(`${result.charges} charges for ${result.completed} finished orders`);
   if (result.refunds !== expectedRefunds) failures.push(`${result.refunds} refunds, expected ${expectedRefunds}`);
   return result;
 }

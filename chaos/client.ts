@@ -107,7 +107,10 @@ export class ResilientClient {
         resolve(a);
       });
     });
-    const request: ClientRequest = { event: 'placeOrder', data: { orderId: spec.orderId, item: spec.item, price: spec.price, quantity: spec.quantity } };
+    const request: ClientRequest = {
+      event: 'placeOrder',
+      data: { orderId: spec.orderId, item: spec.item, price: spec.price, quantity: spec.quantity },
+    };
     ws.send(JSON.stringify(request));
     const a = await answer;
     if (!a) return { at, outcome: 'timeout' };
@@ -139,7 +142,10 @@ export interface PlaceOptions {
  * Places every order over `connections` connections at `rate` per second, resending each until it
  * is acknowledged or the deadline/attempt budget is spent. Resolves with one record per order.
  */
-export async function placeOrders(specs: OrderSpec[], opts: PlaceOptions): Promise<{ records: OrderRecord[]; clients: ResilientClient[] }> {
+export async function placeOrders(
+  specs: OrderSpec[],
+  opts: PlaceOptions,
+): Promise<{ records: OrderRecord[]; clients: ResilientClient[] }> {
   const clients = Array.from({ length: opts.connections }, () => new ResilientClient(opts.url));
   const maxAttempts = opts.maxAttempts ?? 200;
   const started = Date.now();

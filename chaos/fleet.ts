@@ -41,7 +41,11 @@ export class Fleet {
       const proc = new AppProcess({
         app: 'gateway',
         name: 'gateway',
-        env: this.stack.appEnv({ GATEWAY_PORT: String(port), BRIDGE_HEALTH_PORT: String(await freePort()), SIM_LEDGER_FILE: this.ledgerFile }),
+        env: this.stack.appEnv({
+          GATEWAY_PORT: String(port),
+          BRIDGE_HEALTH_PORT: String(await freePort()),
+          SIM_LEDGER_FILE: this.ledgerFile,
+        }),
         logFile: this.logFile('gateway'),
         ready: () => answers200(`http://127.0.0.1:${port}/healthz`),
       });
@@ -60,7 +64,12 @@ export class Fleet {
     const proc = new AppProcess({
       app: 'bridge',
       name: `bridge-${String.fromCharCode(65 + i)}`,
-      env: this.stack.appEnv({ BRIDGE_HEALTH_PORT: String(port), GATEWAY_PORT: String(await freePort()), STEP_DELAY_MS: String(stepDelayMs), SIM_LEDGER_FILE: this.ledgerFile }),
+      env: this.stack.appEnv({
+        BRIDGE_HEALTH_PORT: String(port),
+        GATEWAY_PORT: String(await freePort()),
+        STEP_DELAY_MS: String(stepDelayMs),
+        SIM_LEDGER_FILE: this.ledgerFile,
+      }),
       logFile: this.logFile(`bridge-${i}`),
       // /healthz answers 200 once the consumer joined the group and is not backing off.
       ready: () => answers200(`http://127.0.0.1:${port}/healthz`),
@@ -94,7 +103,11 @@ export class Fleet {
   }
 
   /** The processes a scenario needs, running and ready (started or replaced as needed, in parallel). */
-  async ensure(need: { bridges: number; stepDelayMs: number; latencyMs: number }): Promise<{ gateway: AppProcess; bridges: AppProcess[]; worker: AppProcess }> {
+  async ensure(need: {
+    bridges: number;
+    stepDelayMs: number;
+    latencyMs: number;
+  }): Promise<{ gateway: AppProcess; bridges: AppProcess[]; worker: AppProcess }> {
     // Surplus bridges leave the group cleanly (SIGTERM), so the next rebalance does not wait for them.
     for (const extra of this.bridgeProcs.splice(need.bridges)) await extra.stop();
     const gateway = await this.gateway();
@@ -114,6 +127,10 @@ export class Fleet {
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all([this.gatewayProc, ...this.bridgeProcs, this.workerProc].filter((p): p is AppProcess => p !== undefined).map((p) => p.stop()));
+    await Promise.all(
+      [this.gatewayProc, ...this.bridgeProcs, this.workerProc]
+        .filter((p): p is AppProcess => p !== undefined)
+        .map((p) => p.stop()),
+    );
   }
 }

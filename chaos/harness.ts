@@ -48,11 +48,29 @@ export async function runScenario(fleet: Fleet, name: ScenarioName, options: Sce
   let records: OrderRecord[] = [];
   let ackedCount = 0;
   const t0 = Date.now();
-  const { gateway, bridges, worker } = await fleet.ensure({ bridges: def.bridges, stepDelayMs, latencyMs: def.latencyMs ?? 0 });
+  const { gateway, bridges, worker } = await fleet.ensure({
+    bridges: def.bridges,
+    stepDelayMs,
+    latencyMs: def.latencyMs ?? 0,
+  });
   const procs = [gateway, ...bridges, worker];
   const gwPort = fleet.portOf(gateway);
-  log(`[${name}] ${procs.map((p) => `${p.name} pid ${p.pid}`).join(', ')} ready in ${secs(Date.now() - t0)}; placing ${opts.orders} orders (prefix ${prefix})`);
-  const ctx: Ctx = { stack, opts, prefix, gateway, bridges, worker, acked: () => ackedCount, notes, failures, killedOnPurpose, portOf: (p) => fleet.portOf(p) };
+  log(
+    `[${name}] ${procs.map((p) => `${p.name} pid ${p.pid}`).join(', ')} ready in ${secs(Date.now() - t0)}; placing ${opts.orders} orders (prefix ${prefix})`,
+  );
+  const ctx: Ctx = {
+    stack,
+    opts,
+    prefix,
+    gateway,
+    bridges,
+    worker,
+    acked: () => ackedCount,
+    notes,
+    failures,
+    killedOnPurpose,
+    portOf: (p) => fleet.portOf(p),
+  };
   const placing = placeOrders(orderSpecs(prefix, opts.orders), {
     url: `ws://127.0.0.1:${gwPort}`,
     connections: opts.connections,
@@ -90,9 +108,14 @@ export async function runScenario(fleet: Fleet, name: ScenarioName, options: Sce
   const acknowledged = records.filter((r) => r.acceptedAt !== undefined);
   const resent = records.filter((r) => r.attempts.length > 1);
   const errorCodes = new Map<string, number>();
-  for (const r of records) for (const a of r.attempts) if (a.outcome !== 'accepted') errorCodes.set(a.code ?? a.outcome, (errorCodes.get(a.code ?? a.outcome) ?? 0) + 1);
-  log(`[${name}] placed ${records.length}, acknowledged ${acknowledged.length}; ${resent.length} resent (${[...errorCodes].map(([k, v]) => `${k} x${v}`).join(', ') || 'no errors'})`);
-  if (resent.length) notes.push(`${resent.length} orders resent (${[...errorCodes].map(([k, v]) => `${k} x${v}`).join(', ')})`);
+  for (const r of records)
+    for (const a of r.attempts)
+      if (a.outcome !== 'accepted') errorCodes.set(a.code ?? a.outcome, (errorCodes.get(a.code ?? a.outcome) ?? 0) + 1);
+  log(
+    `[${name}] placed ${records.length}, acknowledged ${acknowledged.length}; ${resent.length} resent (${[...errorCodes].map(([k, v]) => `${k} x${v}`).join(', ') || 'no errors'})`,
+  );
+  if (resent.length)
+    notes.push(`${resent.length} orders resent (${[...errorCodes].map(([k, v]) => `${k} x${v}`).join(', ')})`);
   for (const r of records) if (r.gaveUp) failures.push(`order ${r.spec.orderId} never acknowledged: ${r.gaveUp}`);
 
   // Wait (bounded) until every acknowledged order's run is closed.
@@ -110,7 +133,9 @@ export async function runScenario(fleet: Fleet, name: ScenarioName, options: Sce
     const open = [...want].filter((id) => !closed.has(id));
     if (open.length === 0) break;
     if (Date.now() - waitStart > opts.completionTimeoutMs) {
-      failures.push(`${open.length} acknowledged orders not finished within ${secs(opts.completionTimeoutMs)} (e.g. ${open.slice(0, 3).join(', ')})`);
+      failures.push(
+        `${open.length} acknowledged orders not finished within ${secs(opts.completionTimeoutMs)} (e.g. ${open.slice(0, 3).join(', ')})`,
+      );
       break;
     }
     if (Date.now() - lastLog > 15_000) {
@@ -121,7 +146,8 @@ export async function runScenario(fleet: Fleet, name: ScenarioName, options: Sce
   }
   notes.push(`all finished ${secs(Date.now() - waitStart)} after placing`);
   for (const p of procs) {
-    if (!p.running() && !killedOnPurpose.has(p)) failures.push(`${p.name} exited on its own (${JSON.stringify(p.exits.at(-1))}); last lines:\n${p.tail(8)}`);
+    if (!p.running() && !killedOnPurpose.has(p))
+      failures.push(`${p.name} exited on its own (${JSON.stringify(p.exits.at(-1))}); last lines:\n${p.tail(8)}`);
   }
   // Let visibility settle, then take the final picture.
   await sleep(1_000);

@@ -53,7 +53,10 @@ export async function bridgeAssignments(kafka: Kafka): Promise<Assignment[]> {
     const { groups } = await admin.describeGroups([CONSUMER_GROUPS.bridge]);
     return (groups[0]?.members ?? []).map((m) => {
       const assignment = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
-      return { memberId: m.memberId, partitions: (assignment?.assignment[TOPICS.orderPlacement] ?? []).sort((a, b) => a - b) };
+      return {
+        memberId: m.memberId,
+        partitions: (assignment?.assignment[TOPICS.orderPlacement] ?? []).sort((a, b) => a - b),
+      };
     });
   } finally {
     await admin.disconnect();
@@ -61,7 +64,12 @@ export async function bridgeAssignments(kafka: Kafka): Promise<Assignment[]> {
 }
 
 /** Polls `probe` every `everyMs` until `stop()` says so (bounded by maxMs); returns what it saw. */
-export async function sample<T>(probe: () => Promise<T>, stop: () => boolean, everyMs: number, maxMs: number): Promise<T[]> {
+export async function sample<T>(
+  probe: () => Promise<T>,
+  stop: () => boolean,
+  everyMs: number,
+  maxMs: number,
+): Promise<T[]> {
   const seen: T[] = [];
   const deadline = Date.now() + maxMs;
   while (!stop() && Date.now() < deadline) {

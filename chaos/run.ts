@@ -4,7 +4,17 @@
  * Exit code 1 when any scenario fails its checks.
  */
 import { Command, Option } from 'commander';
-import { ALL_SCENARIOS, DEFAULT_OPTIONS, Fleet, formatTable, passed, runScenario, ScenarioName, ScenarioResult, SCENARIOS } from './harness';
+import {
+  ALL_SCENARIOS,
+  DEFAULT_OPTIONS,
+  Fleet,
+  formatTable,
+  passed,
+  runScenario,
+  ScenarioName,
+  ScenarioResult,
+  SCENARIOS,
+} from './harness';
 import { IsolatedStack } from './stack';
 
 interface Flags {
@@ -26,14 +36,24 @@ const positiveInt = (name: string, raw: string): number => {
 async function main(): Promise<void> {
   const program = new Command()
     .name('chaos')
-    .description('Crash matrix: SIGKILL one process or server partway through a stream of orders, restart it, check nothing was lost or duplicated.')
+    .description(
+      'Crash matrix: SIGKILL one process or server partway through a stream of orders, restart it, check nothing was lost or duplicated.',
+    )
     .option('-n, --orders <n>', 'orders per scenario', String(DEFAULT_OPTIONS.orders))
-    .addOption(new Option('-s, --scenario <name...>', `scenarios to run (default: ${SCENARIOS.join(' ')})`).choices([...ALL_SCENARIOS]))
+    .addOption(
+      new Option('-s, --scenario <name...>', `scenarios to run (default: ${SCENARIOS.join(' ')})`).choices([
+        ...ALL_SCENARIOS,
+      ]),
+    )
     .option('--connections <n>', 'WebSocket connections', String(DEFAULT_OPTIONS.connections))
     .option('--rate <n>', 'orders per second (first attempts)', String(DEFAULT_OPTIONS.rate))
     .option('--outage-ms <ms>', 'how long the killed Kafka broker stays down', String(DEFAULT_OPTIONS.outageMs))
-    .option('--temporal-outage-ms <ms>', 'how long the killed Temporal server stays down', String(DEFAULT_OPTIONS.temporalOutageMs))
-    .option('--keep-data', 'keep the isolated stack\'s data dir and logs');
+    .option(
+      '--temporal-outage-ms <ms>',
+      'how long the killed Temporal server stays down',
+      String(DEFAULT_OPTIONS.temporalOutageMs),
+    )
+    .option('--keep-data', "keep the isolated stack's data dir and logs");
   program.parse();
   const flags = program.opts<Flags>();
   const scenarios = flags.scenario?.length ? flags.scenario : [...SCENARIOS];
@@ -73,7 +93,9 @@ async function main(): Promise<void> {
     await stack.stop();
   }
 
-  console.log(`\nCrash matrix: N = ${opts.orders} orders per scenario, ${opts.connections} connections; wall time ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+  console.log(
+    `\nCrash matrix: N = ${opts.orders} orders per scenario, ${opts.connections} connections; wall time ${((Date.now() - started) / 1000).toFixed(1)}s\n`,
+  );
   console.log(formatTable(results));
   console.log('');
   for (const r of results) {
@@ -84,6 +106,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error('[chaos] fatal:', err instanceof Error ? err.stack ?? err.message : err);
+  console.error('[chaos] fatal:', err instanceof Error ? (err.stack ?? err.message) : err);
   process.exit(1);
 });

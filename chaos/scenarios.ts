@@ -16,12 +16,28 @@
 import type { Kafka } from 'kafkajs';
 import type { AppProcess } from '../infra/app-process';
 import { answers200, httpGet, sleep } from '../infra/proc';
-import { bridgeAssignments, committedOffsets, countInStatus, formatAssignments, probeKafka, sample, waitFor } from './probes';
+import {
+  bridgeAssignments,
+  committedOffsets,
+  countInStatus,
+  formatAssignments,
+  probeKafka,
+  sample,
+  waitFor,
+} from './probes';
 import { secs } from './report';
 import type { IsolatedStack } from './stack';
 
 /** The full matrix (what `npm run chaos` runs by default). */
-export const SCENARIOS = ['gateway', 'bridge', 'bridge-rebalance', 'worker-timer', 'worker-payment', 'kafka', 'temporal'] as const;
+export const SCENARIOS = [
+  'gateway',
+  'bridge',
+  'bridge-rebalance',
+  'worker-timer',
+  'worker-payment',
+  'kafka',
+  'temporal',
+] as const;
 /**
  * Shorter combinations for the jest run: `bridge-pair` (two bridges, one SIGKILLed and restarted at
  * once: a kill, a restart and a rebalance in one ~30 s session expiry) and `worker` (one SIGKILL
@@ -94,14 +110,17 @@ export interface ScenarioDef {
 }
 
 export const third = (ctx: Ctx): Promise<boolean> => Promise.resolve(ctx.acked() >= Math.ceil(ctx.opts.orders / 3));
-const inStatus = (ctx: Ctx, statuses: string[]): Promise<number> => countInStatus(ctx.stack.temporal, ctx.prefix, statuses);
+const inStatus = (ctx: Ctx, statuses: string[]): Promise<number> =>
+  countInStatus(ctx.stack.temporal, ctx.prefix, statuses);
 
 /** Notes the bridges' partitions before a kill, failing the check unless two bridges share them. */
 async function assignmentsBefore(ctx: Ctx, kafka: Kafka): Promise<void> {
   const before = await bridgeAssignments(kafka).catch(() => []);
   ctx.notes.push(`before: ${formatAssignments(before)}`);
   if (before.length !== 2 || before.some((m) => m.partitions.length === 0)) {
-    ctx.failures.push(`expected two bridges sharing the partitions before the kill, got ${JSON.stringify(before.map((m) => m.partitions))}`);
+    ctx.failures.push(
+      `expected two bridges sharing the partitions before the kill, got ${JSON.stringify(before.map((m) => m.partitions))}`,
+    );
   }
 }
 
@@ -134,7 +153,10 @@ export const DEFS: Record<ScenarioName, ScenarioDef> = {
       await killAndRestart((c) => c.bridges[1], 0)(ctx);
       const after = await bridgeAssignments(kafka).catch(() => []);
       ctx.notes.push(`after: ${formatAssignments(after)}`);
-      if (after.length !== 2 || after.reduce((n, m) => n + m.partitions.length, 0) !== 6) ctx.failures.push(`expected two bridges holding all six partitions after the restart, got ${JSON.stringify(after)}`);
+      if (after.length !== 2 || after.reduce((n, m) => n + m.partitions.length, 0) !== 6)
+        ctx.failures.push(
+          `expected two bridges holding all six partitions after the restart, got ${JSON.stringify(after)}`,
+        );
     },
   },
 
@@ -160,7 +182,8 @@ export const DEFS: Record<ScenarioName, ScenarioDef> = {
         90_000,
       );
       ctx.notes.push(`after ${secs(Date.now() - at)}: ${formatAssignments(after)}`);
-      if (!tookOver) ctx.failures.push(`the surviving bridge did not take all partitions over: ${JSON.stringify(after)}`);
+      if (!tookOver)
+        ctx.failures.push(`the surviving bridge did not take all partitions over: ${JSON.stringify(after)}`);
     },
   },
 
@@ -168,7 +191,10 @@ export const DEFS: Record<ScenarioName, ScenarioDef> = {
     bridges: 1,
     stepDelayMs: 3_000,
     async trigger(ctx) {
-      return ctx.acked() >= Math.ceil(ctx.opts.orders / 3) && (await inStatus(ctx, ['VALIDATED', 'CHARGED'])) >= Math.max(3, Math.floor(ctx.opts.orders / 10));
+      return (
+        ctx.acked() >= Math.ceil(ctx.opts.orders / 3) &&
+        (await inStatus(ctx, ['VALIDATED', 'CHARGED'])) >= Math.max(3, Math.floor(ctx.opts.orders / 10))
+      );
     },
     async strike(ctx) {
       const inTimer = await inStatus(ctx, ['VALIDATED', 'CHARGED']);
@@ -206,7 +232,10 @@ export const DEFS: Record<ScenarioName, ScenarioDef> = {
       return charging >= enough && inTimer >= enough && shipping === 0;
     },
     async strike(ctx) {
-      const [charging, inTimer] = await Promise.all([inStatus(ctx, ['CHARGING']), inStatus(ctx, ['VALIDATED', 'CHARGED'])]);
+      const [charging, inTimer] = await Promise.all([
+        inStatus(ctx, ['CHARGING']),
+        inStatus(ctx, ['VALIDATED', 'CHARGED']),
+      ]);
       await killAndRestart((c) => c.worker, 500)(ctx);
       ctx.notes.unshift(`${inTimer} runs in a durable timer and ${charging} charges in flight at the kill`);
     },
@@ -220,7 +249,12 @@ export const DEFS: Record<ScenarioName, ScenarioDef> = {
       ctx.killedAt = Date.now();
       ctx.notes.push(`broker SIGKILLed at ${ctx.acked()}/${ctx.opts.orders} acknowledged`);
       let restarting = false;
-      const health = sample(() => httpGet(`http://127.0.0.1:${ctx.portOf(ctx.gateway)}/healthz`, 4_000).then((r) => r?.status ?? 0), () => restarting, 500, ctx.opts.outageMs + 5_000);
+      const health = sample(
+        () => httpGet(`http://127.0.0.1:${ctx.portOf(ctx.gateway)}/healthz`, 4_000).then((r) => r?.status ?? 0),
+        () => restarting,
+        500,
+        ctx.opts.outageMs + 5_000,
+      );
       await sleep(ctx.opts.outageMs);
       restarting = true;
       const codes = await health;
@@ -244,7 +278,12 @@ export const DEFS: Record<ScenarioName, ScenarioDef> = {
       const bridgePort = ctx.portOf(ctx.bridges[0]);
       let restarting = false;
       const outageMs = ctx.opts.temporalOutageMs;
-      const health = sample(() => httpGet(`http://127.0.0.1:${bridgePort}/healthz`).then((r) => r?.status ?? 0), () => restarting, 500, outageMs + 5_000);
+      const health = sample(
+        () => httpGet(`http://127.0.0.1:${bridgePort}/healthz`).then((r) => r?.status ?? 0),
+        () => restarting,
+        500,
+        outageMs + 5_000,
+      );
       // In-flight starts that succeeded just before the kill may still commit; after that, nothing may.
       await sleep(Math.min(3_000, outageMs / 2));
       const offsetsEarly = await committedOffsets(kafka);
@@ -256,7 +295,8 @@ export const DEFS: Record<ScenarioName, ScenarioDef> = {
       ctx.notes.push(`Temporal back after ${secs(Date.now() - killedAt)}`);
       ctx.notes.push(`bridge /healthz while down: ${[...new Set(codes)].join(',')}`);
       if (!codes.includes(503)) ctx.failures.push('bridge /healthz never reported degraded while Temporal was down');
-      if (offsetsEarly !== offsetsLate) ctx.failures.push(`the bridge committed offsets while Temporal was down: ${offsetsEarly} -> ${offsetsLate}`);
+      if (offsetsEarly !== offsetsLate)
+        ctx.failures.push(`the bridge committed offsets while Temporal was down: ${offsetsEarly} -> ${offsetsLate}`);
       else ctx.notes.push('no commit while down');
       const ok = await waitFor(() => answers200(`http://127.0.0.1:${bridgePort}/healthz`), 500, 60_000);
       if (ok) ctx.notes.push(`bridge healthy again ${secs(Date.now() - killedAt)} after the kill`);

@@ -68,11 +68,18 @@ export class IsolatedStack {
     const ports = { ...ISOLATED_PORTS, ...opts.ports };
     for (const [what, port] of Object.entries(ports)) {
       if (await portInUse(port)) {
-        throw new Error(`port ${port} (${what} of the isolated stack) is already in use: another chaos run, or pick other ports`);
+        throw new Error(
+          `port ${port} (${what} of the isolated stack) is already in use: another chaos run, or pick other ports`,
+        );
       }
     }
     const workDir = fs.mkdtempSync(path.join(opts.baseDir ?? os.tmpdir(), 'orders-chaos-'));
-    const stack = new IsolatedStack(stackOptions({ dataDir: path.join(workDir, 'data'), ports }), workDir, log, Boolean(opts.keepData));
+    const stack = new IsolatedStack(
+      stackOptions({ dataDir: path.join(workDir, 'data'), ports }),
+      workDir,
+      log,
+      Boolean(opts.keepData),
+    );
     stack.cancelExitKill = onExit(() => killServers(stack.options));
     try {
       const started = Date.now();
@@ -80,7 +87,9 @@ export class IsolatedStack {
       await ensureTopics(stack.kafkaBrokers, log);
       await ensureSearchAttributes(stack.temporalAddress, NAMESPACE, log);
       await stack.connectClient();
-      log(`isolated stack up in ${((Date.now() - started) / 1000).toFixed(1)}s: Kafka ${stack.kafkaBrokers.join(',')}, Temporal ${stack.temporalAddress}, data ${workDir}`);
+      log(
+        `isolated stack up in ${((Date.now() - started) / 1000).toFixed(1)}s: Kafka ${stack.kafkaBrokers.join(',')}, Temporal ${stack.temporalAddress}, data ${workDir}`,
+      );
       return stack;
     } catch (err) {
       await stack.stop();
@@ -148,7 +157,8 @@ export class IsolatedStack {
 
   async stop(): Promise<void> {
     await this.connection?.close().catch(() => undefined);
-    for (const s of SERVERS) await stopServer(s, this.options, { signal: 'SIGTERM', graceMs: 10_000, log: this.log }).catch(() => undefined);
+    for (const s of SERVERS)
+      await stopServer(s, this.options, { signal: 'SIGTERM', graceMs: 10_000, log: this.log }).catch(() => undefined);
     killServers(this.options);
     this.cancelExitKill?.();
     if (!this.keepData) fs.rmSync(this.workDir, { recursive: true, force: true });

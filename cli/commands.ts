@@ -38,7 +38,6 @@ export interface ManyOptions extends Omit<PlaceOptions, 'orderId' | 'summary'> {
   progress?: boolean;
 }
 
-
 /** The Temporal UI address the gateway advertises at /config.json, or null. */
 async function fetchUiConfig(wsUrl: string): Promise<{ temporalUiUrl: string; namespace: string } | null> {
   try {
@@ -49,7 +48,9 @@ async function fetchUiConfig(wsUrl: string): Promise<{ temporalUiUrl: string; na
     const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
     if (!res.ok) return null;
     const body = (await res.json()) as { temporalUiUrl?: unknown; namespace?: unknown };
-    return typeof body.temporalUiUrl === 'string' && typeof body.namespace === 'string' ? { temporalUiUrl: body.temporalUiUrl, namespace: body.namespace } : null;
+    return typeof body.temporalUiUrl === 'string' && typeof body.namespace === 'string'
+      ? { temporalUiUrl: body.temporalUiUrl, namespace: body.namespace }
+      : null;
   } catch {
     return null;
   }
@@ -66,7 +67,13 @@ async function connected(url: string, output: Output, token: string | undefined)
     await client.connect();
     return client;
   } catch (err) {
-    return { orderId: '', outcome: 'CONNECTION', exitCode: EXIT.connection, events: [], message: (err as Error).message };
+    return {
+      orderId: '',
+      outcome: 'CONNECTION',
+      exitCode: EXIT.connection,
+      events: [],
+      message: (err as Error).message,
+    };
   }
 }
 
@@ -89,7 +96,12 @@ async function followToEnd(
 export async function placeAndFollow(url: string, opts: PlaceOptions): Promise<OrderOutcome> {
   const output = opts.output ?? consoleOutput;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_SECONDS * 1000;
-  const request: OrderRequest = { orderId: opts.orderId ?? newOrderId('cli'), item: opts.item, price: opts.price, quantity: opts.quantity ?? 1 };
+  const request: OrderRequest = {
+    orderId: opts.orderId ?? newOrderId('cli'),
+    item: opts.item,
+    price: opts.price,
+    quantity: opts.quantity ?? 1,
+  };
   if (opts.customerId) request.customerId = opts.customerId;
 
   const client = await connected(url, output, opts.token);
@@ -98,7 +110,9 @@ export async function placeAndFollow(url: string, opts: PlaceOptions): Promise<O
     return { ...client, orderId: request.orderId };
   }
   const ui = await fetchUiConfig(url);
-  output.out(`→ order ${request.orderId}: ${request.quantity} × "${request.item}" at ${request.price.toFixed(2)} via ${url}`);
+  output.out(
+    `→ order ${request.orderId}: ${request.quantity} × "${request.item}" at ${request.price.toFixed(2)} via ${url}`,
+  );
   try {
     return await followToEnd(
       client,
@@ -129,7 +143,12 @@ export async function followOrder(url: string, orderId: string, opts: CommonOpti
   }
   output.out(`→ following order ${orderId} via ${url}`);
   try {
-    return await followToEnd(client, (c) => c.follow(orderId, timeoutMs, { onStatus: (e) => output.out(statusLine(e)) }), { ...opts, timeoutMs }, output);
+    return await followToEnd(
+      client,
+      (c) => c.follow(orderId, timeoutMs, { onStatus: (e) => output.out(statusLine(e)) }),
+      { ...opts, timeoutMs },
+      output,
+    );
   } finally {
     client.close();
   }
@@ -148,14 +167,25 @@ export async function placeMany(url: string, opts: ManyOptions): Promise<BatchOu
   if (!(client instanceof OrderClient)) {
     output.err(`✗ ${client.message}`);
     const outcomes = ids.map((orderId) => ({ ...client, orderId }));
-    return { outcomes, counts: { CONNECTION: outcomes.length }, exitCode: EXIT.connection, elapsedMs: Date.now() - started };
+    return {
+      outcomes,
+      counts: { CONNECTION: outcomes.length },
+      exitCode: EXIT.connection,
+      elapsedMs: Date.now() - started,
+    };
   }
 
-  output.out(`→ placing ${opts.count} orders ${ids[0]} … ${ids.at(-1)}: ${opts.quantity ?? 1} × "${opts.item}" at ${opts.price.toFixed(2)} via ${url}`);
+  output.out(
+    `→ placing ${opts.count} orders ${ids[0]} … ${ids.at(-1)}: ${opts.quantity ?? 1} × "${opts.item}" at ${opts.price.toFixed(2)} via ${url}`,
+  );
   const showBar = opts.progress ?? process.stderr.isTTY === true;
   const bar = showBar
     ? new SingleBar(
-        { format: '  {bar} {value}/{total} final | {completed} completed, {other} not | {duration_formatted}', hideCursor: true, stream: process.stderr },
+        {
+          format: '  {bar} {value}/{total} final | {completed} completed, {other} not | {duration_formatted}',
+          hideCursor: true,
+          stream: process.stderr,
+        },
         Presets.shades_classic,
       )
     : null;
@@ -183,7 +213,10 @@ export async function placeMany(url: string, opts: ManyOptions): Promise<BatchOu
     output.out(`${opts.count} orders in ${(elapsedMs / 1000).toFixed(1)} s:`);
     for (const [kind, n] of Object.entries(counts).sort((a, b) => b[1] - a[1])) output.out(`  ${kind.padEnd(17)} ${n}`);
     const misses = outcomes.filter((o) => o.outcome !== 'COMPLETED');
-    for (const o of misses.slice(0, 20)) output.err(`  ✗ ${o.orderId}: ${o.outcome}${o.message ? ` – ${o.message}` : o.events.at(-1)?.detail ? ` – ${o.events.at(-1)?.detail}` : ''}`);
+    for (const o of misses.slice(0, 20))
+      output.err(
+        `  ✗ ${o.orderId}: ${o.outcome}${o.message ? ` – ${o.message}` : o.events.at(-1)?.detail ? ` – ${o.events.at(-1)?.detail}` : ''}`,
+      );
     if (misses.length > 20) output.err(`  … and ${misses.length - 20} more`);
     return { outcomes, counts, exitCode: misses.length === 0 ? EXIT.completed : EXIT.batchIncomplete, elapsedMs };
   } finally {

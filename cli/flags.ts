@@ -9,13 +9,15 @@ export const DEFAULT_URL = 'ws://127.0.0.1:3000';
 
 function positiveNumber(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number greater than 0.');
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError('must be a number greater than 0.');
   return n;
 }
 
 function positiveInteger(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1.');
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError('must be a whole number of at least 1.');
   return n;
 }
 
@@ -26,17 +28,20 @@ function wsUrl(value: string): string {
   } catch {
     throw new InvalidArgumentError('must be a ws:// or wss:// URL, e.g. ws://127.0.0.1:3000.');
   }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new InvalidArgumentError('must start with ws:// or wss://.');
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
+    throw new InvalidArgumentError('must start with ws:// or wss://.');
   return value;
 }
 
 function customerIdArg(value: string): string {
-  if (!CustomerIdSchema.safeParse(value).success) throw new InvalidArgumentError('must be 1-128 visible ASCII characters');
+  if (!CustomerIdSchema.safeParse(value).success)
+    throw new InvalidArgumentError('must be 1-128 visible ASCII characters');
   return value;
 }
 
 function orderIdArg(value: string): string {
-  if (!OrderIdSchema.safeParse(value).success) throw new InvalidArgumentError('must be 1-64 of letters, digits and # _ . : -');
+  if (!OrderIdSchema.safeParse(value).success)
+    throw new InvalidArgumentError('must be 1-64 of letters, digits and # _ . : -');
   return value;
 }
 
@@ -78,24 +83,53 @@ Examples:
 
 export function buildProgram(output: Output = consoleOutput): Command {
   const program = new Command('order')
-    .description('Place an order through the gateway (or follow one, or place many) and print each status until a final one.')
+    .description(
+      'Place an order through the gateway (or follow one, or place many) and print each status until a final one.',
+    )
     .option('--item <name>', 'what to order')
     .option('--price <amount>', 'unit price, > 0', positiveNumber)
     .option('--quantity <n>', 'how many (default 1)', positiveInteger)
     .option('--order-id <id>', 'order id (default: a fresh cli-xxxxxxxx); with --count: the id prefix', orderIdArg)
     .option('--customer-id <id>', 'customer id (in JWT mode the token names the customer; leave it out)', customerIdArg)
-    .addOption(new Option('--token <token>', "the gateway's token in token mode (a JWT whose sub is the customer, or the shared token)").env('ORDER_TOKEN'))
-    .addOption(new Option('--url <ws-url>', 'gateway WebSocket URL').default(DEFAULT_URL).env('ORDER_GATEWAY_URL').argParser(wsUrl))
-    .addOption(new Option('--follow <orderId>', 'follow an existing order from its first status instead of placing one').conflicts(['item', 'price', 'quantity', 'orderId', 'customerId', 'count']))
-    .option('--count <n>', 'place n orders (ids <prefix>-1 … <prefix>-n) and show how many reached a final state', positiveInteger)
-    .option('--timeout <seconds>', 'give up when no final state after this long', positiveNumber, DEFAULT_TIMEOUT_SECONDS)
+    .addOption(
+      new Option(
+        '--token <token>',
+        "the gateway's token in token mode (a JWT whose sub is the customer, or the shared token)",
+      ).env('ORDER_TOKEN'),
+    )
+    .addOption(
+      new Option('--url <ws-url>', 'gateway WebSocket URL')
+        .default(DEFAULT_URL)
+        .env('ORDER_GATEWAY_URL')
+        .argParser(wsUrl),
+    )
+    .addOption(
+      new Option(
+        '--follow <orderId>',
+        'follow an existing order from its first status instead of placing one',
+      ).conflicts(['item', 'price', 'quantity', 'orderId', 'customerId', 'count']),
+    )
+    .option(
+      '--count <n>',
+      'place n orders (ids <prefix>-1 … <prefix>-n) and show how many reached a final state',
+      positiveInteger,
+    )
+    .option(
+      '--timeout <seconds>',
+      'give up when no final state after this long',
+      positiveNumber,
+      DEFAULT_TIMEOUT_SECONDS,
+    )
     .option('--no-progress', 'with --count: no progress bar')
     .option('--no-summary', 'do not ask the gateway for the charge and tracking ids at the end')
     .addHelpText('after', EXIT_HELP)
     .showHelpAfterError('(run with --help for usage)')
     .allowExcessArguments(false)
     .exitOverride()
-    .configureOutput({ writeOut: (s) => output.out(s.replace(/\n$/, '')), writeErr: (s) => output.err(s.replace(/\n$/, '')) });
+    .configureOutput({
+      writeOut: (s) => output.out(s.replace(/\n$/, '')),
+      writeErr: (s) => output.err(s.replace(/\n$/, '')),
+    });
   return program;
 }
 
@@ -108,8 +142,13 @@ export async function runCli(argv: string[], output: Output = consoleOutput): Pr
     flags = program.opts<CliFlags>();
     if (flags.follow === undefined) {
       const missing = [flags.item === undefined && '--item', flags.price === undefined && '--price'].filter(Boolean);
-      if (missing.length) program.error(`error: missing ${missing.join(' and ')} (or use --follow <orderId>)`, { exitCode: EXIT.usage, code: 'order.missing' });
-      if (flags.item !== undefined && flags.item.trim() === '') program.error('error: --item must not be empty', { exitCode: EXIT.usage, code: 'order.item' });
+      if (missing.length)
+        program.error(`error: missing ${missing.join(' and ')} (or use --follow <orderId>)`, {
+          exitCode: EXIT.usage,
+          code: 'order.missing',
+        });
+      if (flags.item !== undefined && flags.item.trim() === '')
+        program.error('error: --item must not be empty', { exitCode: EXIT.usage, code: 'order.item' });
     }
   } catch (err) {
     const e = err as { code?: string; exitCode?: number };
@@ -120,8 +159,25 @@ export async function runCli(argv: string[], output: Output = consoleOutput): Pr
 
   const timeoutMs = Math.round(flags.timeout * 1000);
   const token = flags.token || undefined;
-  if (flags.follow !== undefined) return (await followOrder(flags.url, flags.follow, { timeoutMs, output, summary: flags.summary, token })).exitCode;
-  const place = { item: flags.item!, price: flags.price!, quantity: flags.quantity, customerId: flags.customerId, timeoutMs, output, token };
-  if (flags.count !== undefined) return (await placeMany(flags.url, { ...place, count: flags.count, prefix: flags.orderId, progress: flags.progress ? undefined : false })).exitCode;
+  if (flags.follow !== undefined)
+    return (await followOrder(flags.url, flags.follow, { timeoutMs, output, summary: flags.summary, token })).exitCode;
+  const place = {
+    item: flags.item!,
+    price: flags.price!,
+    quantity: flags.quantity,
+    customerId: flags.customerId,
+    timeoutMs,
+    output,
+    token,
+  };
+  if (flags.count !== undefined)
+    return (
+      await placeMany(flags.url, {
+        ...place,
+        count: flags.count,
+        prefix: flags.orderId,
+        progress: flags.progress ? undefined : false,
+      })
+    ).exitCode;
   return (await placeAndFollow(flags.url, { ...place, orderId: flags.orderId, summary: flags.summary })).exitCode;
 }

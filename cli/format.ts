@@ -44,4 +44,3 @@ export function reportEnd(o: OrderOutcome, output: Output): void {
   else if (o.outcome !== 'COMPLETED' && last?.detail) extra.push(last.detail);
   output.out(`${mark} order ${o.orderId} ${o.outcome}${extra.length ? ` (${extra.join(', ')})` : ''}`);
 }
-

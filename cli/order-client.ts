@@ -8,7 +8,15 @@
  * last status seen + 1. Status events are de-duplicated by seq, so nothing is reported twice.
  */
 import WebSocket from 'ws';
-import { ClientRequest, ErrorCode, frameOrderId, isRetryable, OrderRequest, parseServerFrame, ReceivedFrame } from '../common/protocol';
+import {
+  ClientRequest,
+  ErrorCode,
+  frameOrderId,
+  isRetryable,
+  OrderRequest,
+  parseServerFrame,
+  ReceivedFrame,
+} from '../common/protocol';
 import { FINAL_STATUSES, ORDER_STATUSES, OrderStatus, OrderView, StatusEvent } from '../common/status';
 import { FramePacer } from './frame-pacer';
 
@@ -72,18 +80,29 @@ interface Tracked {
 export class OrderClient {
   private ws?: WebSocket;
   private readonly tracked = new Map<string, Tracked>();
-  private readonly requests = new Map<string, Array<{ match: (f: ReceivedFrame) => boolean; resolve: (f: ReceivedFrame) => void }>>();
+  private readonly requests = new Map<
+    string,
+    Array<{ match: (f: ReceivedFrame) => boolean; resolve: (f: ReceivedFrame) => void }>
+  >();
   private closedByUs = false;
   private reconnects = 0;
   private reconnectTimer?: NodeJS.Timeout;
   private readonly pacer: FramePacer;
-  private readonly opts: Required<Omit<ClientOptions, 'onConnection' | 'token'>> & Pick<ClientOptions, 'onConnection' | 'token'>;
+  private readonly opts: Required<Omit<ClientOptions, 'onConnection' | 'token'>> &
+    Pick<ClientOptions, 'onConnection' | 'token'>;
 
   constructor(
     readonly url: string,
     opts: ClientOptions = {},
   ) {
-    this.opts = { maxReconnects: 8, backoffMs: 250, maxBackoffMs: 5_000, framesPerSecond: 50, notFoundGraceMs: 3_000, ...opts };
+    this.opts = {
+      maxReconnects: 8,
+      backoffMs: 250,
+      maxBackoffMs: 5_000,
+      framesPerSecond: 50,
+      notFoundGraceMs: 3_000,
+      ...opts,
+    };
     this.pacer = new FramePacer(this.opts.framesPerSecond, () => this.ws);
   }
 
@@ -109,7 +128,12 @@ export class OrderClient {
       });
       ws.on('message', (raw) => this.onMessage(raw.toString()));
       ws.on('error', (err) => {
-        if (!opened) reject(new Error(`cannot connect to ${this.url}: ${err.message || (err as NodeJS.ErrnoException).code || 'connection failed'}`));
+        if (!opened)
+          reject(
+            new Error(
+              `cannot connect to ${this.url}: ${err.message || (err as NodeJS.ErrnoException).code || 'connection failed'}`,
+            ),
+          );
       });
       ws.on('close', (code, reason) => {
         if (!opened) {
@@ -145,17 +169,35 @@ export class OrderClient {
     this.closedByUs = true;
     clearTimeout(this.reconnectTimer);
     this.pacer.pause();
-    for (const t of this.tracked.values()) this.finish(t, { kind: 'connection', orderId: t.orderId, workflowId: t.workflowId, message: 'client closed', events: t.events });
+    for (const t of this.tracked.values())
+      this.finish(t, {
+        kind: 'connection',
+        orderId: t.orderId,
+        workflowId: t.workflowId,
+        message: 'client closed',
+        events: t.events,
+      });
     this.ws?.close();
     this.ws?.removeAllListeners('close');
   }
 
-  private track(init: Pick<Tracked, 'orderId' | 'mode' | 'request'>, timeoutMs: number, handlers: TrackHandlers): Promise<TrackResult> {
-    if (this.tracked.has(init.orderId)) return Promise.reject(new Error(`order ${init.orderId} is already being tracked`));
+  private track(
+    init: Pick<Tracked, 'orderId' | 'mode' | 'request'>,
+    timeoutMs: number,
+    handlers: TrackHandlers,
+  ): Promise<TrackResult> {
+    if (this.tracked.has(init.orderId))
+      return Promise.reject(new Error(`order ${init.orderId} is already being tracked`));
     return new Promise<TrackResult>((resolve) => {
       const t: Tracked = { ...init, pending: true, lastSeq: 0, events: [], handlers, retries: 0, done: resolve };
       t.timer = setTimeout(() => {
-        this.finish(t, { kind: 'timeout', orderId: t.orderId, workflowId: t.workflowId, lastStatus: t.events.at(-1)?.status, events: t.events });
+        this.finish(t, {
+          kind: 'timeout',
+          orderId: t.orderId,
+          workflowId: t.workflowId,
+          lastStatus: t.events.at(-1)?.status,
+          events: t.events,
+        });
       }, timeoutMs);
       this.tracked.set(t.orderId, t);
       this.ask(t);
@@ -176,11 +218,20 @@ export class OrderClient {
     const deadline = Date.now() + this.opts.notFoundGraceMs;
     for (;;) {
       if (this.tracked.get(t.orderId) !== t || t.events.length > 0) return;
-      const answer = await this.request({ event: 'getOrder', data: { orderId: t.orderId } }, (f) => f.event === 'order' || f.event === 'error', 5_000);
+      const answer = await this.request(
+        { event: 'getOrder', data: { orderId: t.orderId } },
+        (f) => f.event === 'order' || f.event === 'error',
+        5_000,
+      );
       if (this.tracked.get(t.orderId) !== t || t.events.length > 0) return;
       if (answer?.event !== 'error' || answer.data.code !== ErrorCode.notFound) return; // it exists (or we cannot tell): keep following
       if (Date.now() >= deadline) {
-        this.finish(t, { kind: 'error', orderId: t.orderId, error: answer.data as unknown as GatewayError, events: t.events });
+        this.finish(t, {
+          kind: 'error',
+          orderId: t.orderId,
+          error: answer.data as unknown as GatewayError,
+          events: t.events,
+        });
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -195,7 +246,11 @@ export class OrderClient {
     t.done(result);
   }
 
-  private request(frame: ClientRequest, match: (f: ReceivedFrame) => boolean, timeoutMs: number): Promise<ReceivedFrame | null> {
+  private request(
+    frame: ClientRequest,
+    match: (f: ReceivedFrame) => boolean,
+    timeoutMs: number,
+  ): Promise<ReceivedFrame | null> {
     return new Promise((resolve) => {
       const key = String(frame.data.orderId);
       const list = this.requests.get(key) ?? [];
@@ -230,7 +285,10 @@ export class OrderClient {
       const waiters = this.requests.get(orderId);
       const hit = waiters?.find((w) => w.match(frame));
       if (hit) {
-        this.requests.set(orderId, waiters!.filter((w) => w !== hit));
+        this.requests.set(
+          orderId,
+          waiters!.filter((w) => w !== hit),
+        );
         hit.resolve(frame);
         return; // the answer to a getOrder, not news about a tracked order
       }
@@ -279,11 +337,15 @@ export class OrderClient {
     t.pending = false;
     t.events.push(event);
     t.handlers.onStatus?.(event);
-    if (FINAL.has(status)) this.finish(t, { kind: 'final', orderId, workflowId: t.workflowId, status: event.status, events: t.events });
+    if (FINAL.has(status))
+      this.finish(t, { kind: 'final', orderId, workflowId: t.workflowId, status: event.status, events: t.events });
   }
 
   private onError(error: GatewayError): void {
-    const targets = error.orderId !== null && error.orderId !== undefined ? [this.tracked.get(error.orderId)].filter((t): t is Tracked => !!t) : [...this.tracked.values()];
+    const targets =
+      error.orderId !== null && error.orderId !== undefined
+        ? [this.tracked.get(error.orderId)].filter((t): t is Tracked => !!t)
+        : [...this.tracked.values()];
     for (const t of targets) {
       if (isRetryable(error.code)) {
         // Not stored / not served right now: the same request is safe to repeat.
@@ -308,11 +370,15 @@ export class OrderClient {
     if (this.reconnects >= this.opts.maxReconnects) {
       const message = `connection to ${this.url} lost (${code}${reason ? ` ${reason}` : ''}) and ${this.reconnects} reconnects failed`;
       this.opts.onConnection?.('closed', message);
-      for (const t of [...this.tracked.values()]) this.finish(t, { kind: 'connection', orderId: t.orderId, workflowId: t.workflowId, message, events: t.events });
+      for (const t of [...this.tracked.values()])
+        this.finish(t, { kind: 'connection', orderId: t.orderId, workflowId: t.workflowId, message, events: t.events });
       return;
     }
     const delay = Math.min(this.opts.maxBackoffMs, this.opts.backoffMs * 2 ** this.reconnects++);
-    this.opts.onConnection?.('reconnecting', `connection lost (${code}${reason ? ` ${reason}` : ''}); reconnecting in ${delay} ms`);
+    this.opts.onConnection?.(
+      'reconnecting',
+      `connection lost (${code}${reason ? ` ${reason}` : ''}); reconnecting in ${delay} ms`,
+    );
     this.reconnectTimer = setTimeout(() => {
       this.connect().then(
         () => {

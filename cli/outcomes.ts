@@ -54,9 +54,19 @@ export function toOutcome(result: TrackResult, timeoutMs: number): OrderOutcome 
   const base = { orderId: result.orderId, workflowId: result.workflowId, events: result.events };
   switch (result.kind) {
     case 'final':
-      return { ...base, outcome: result.status as OutcomeKind, exitCode: EXIT_BY_STATUS[result.status] ?? EXIT.unexpected };
+      return {
+        ...base,
+        outcome: result.status as OutcomeKind,
+        exitCode: EXIT_BY_STATUS[result.status] ?? EXIT.unexpected,
+      };
     case 'error':
-      return { ...base, outcome: 'GATEWAY_ERROR', exitCode: EXIT.gatewayError, error: result.error, message: describeError(result.error) };
+      return {
+        ...base,
+        outcome: 'GATEWAY_ERROR',
+        exitCode: EXIT.gatewayError,
+        error: result.error,
+        message: describeError(result.error),
+      };
     case 'timeout':
       return {
         ...base,

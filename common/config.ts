@@ -106,7 +106,8 @@ export function infraPorts(env: Env = readEnv()): InfraPorts {
     kafkaSasl: env.ORDERS_KAFKA_SASL_PORT ?? (env.ORDERS_KAFKA_PORT ?? DEFAULT_PORTS.kafka) + 2,
     temporal,
     // Like the dev server itself: the UI defaults to the frontend port + 1000.
-    temporalUi: env.ORDERS_TEMPORAL_UI_PORT ?? (temporal === DEFAULT_PORTS.temporal ? DEFAULT_PORTS.temporalUi : temporal + 1000),
+    temporalUi:
+      env.ORDERS_TEMPORAL_UI_PORT ?? (temporal === DEFAULT_PORTS.temporal ? DEFAULT_PORTS.temporalUi : temporal + 1000),
   };
 }
 
@@ -172,7 +173,12 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
     gatewayAuthToken: env.GATEWAY_AUTH_TOKEN,
     gatewayAuth: {
       sharedToken: env.GATEWAY_AUTH_TOKEN,
-      jwt: { secret: env.GATEWAY_JWT_SECRET, jwksUrl: env.GATEWAY_JWKS_URL, issuer: env.GATEWAY_JWT_ISSUER, audience: env.GATEWAY_JWT_AUDIENCE },
+      jwt: {
+        secret: env.GATEWAY_JWT_SECRET,
+        jwksUrl: env.GATEWAY_JWKS_URL,
+        issuer: env.GATEWAY_JWT_ISSUER,
+        audience: env.GATEWAY_JWT_AUDIENCE,
+      },
     },
     gatewayAllowedOrigins: env.GATEWAY_ALLOWED_ORIGINS,
     bridgeHealthPort: env.BRIDGE_HEALTH_PORT ?? DEFAULT_PORTS.bridgeHealth,
@@ -186,7 +192,9 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
       cardLimit: env.SIM_CARD_LIMIT ?? 5000,
       transientFailureRate: env.SIM_TRANSIENT_FAILURE_RATE ?? 0,
       latencyMs: env.SIM_LATENCY_MS ?? 0,
-      ledgerFile: env.SIM_LEDGER_FILE ? path.resolve(env.SIM_LEDGER_FILE) : path.join(dataDir, 'ledger', 'payments.jsonl'),
+      ledgerFile: env.SIM_LEDGER_FILE
+        ? path.resolve(env.SIM_LEDGER_FILE)
+        : path.join(dataDir, 'ledger', 'payments.jsonl'),
     },
     orderGatewayUrl: env.ORDER_GATEWAY_URL ?? `ws://127.0.0.1:${DEFAULT_PORTS.gateway}`,
     logLevel: env.LOG_LEVEL ?? 'info',

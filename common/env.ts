@@ -30,11 +30,7 @@ function variable<T>(schema: z.ZodType<T, string>, spec: Omit<VariableSpec<T>, '
 // ---- Forms ----------------------------------------------------------------------------------
 
 const wholeNumber = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/)
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+  z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max));
 
 const decimal = (min: number, max: number) =>
   z
@@ -48,7 +44,12 @@ const hostPort = z.string().regex(/^[A-Za-z0-9._-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:
 const commaList = <T>(item: z.ZodType<T, string>) =>
   z
     .string()
-    .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(item).min(1));
 const httpUrl = (protocols: string[]) =>
   z.string().refine((s) => {
@@ -104,21 +105,36 @@ export const VARIABLES = {
     readers: ['gateway', 'bridge', 'worker'],
     doc: 'mTLS client certificate',
   }),
-  TEMPORAL_TLS_CLIENT_KEY_PATH: variable(text, { form: 'a file path (PEM)', default: undefined, readers: ['gateway', 'bridge', 'worker'], doc: 'mTLS client key' }),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: variable(text, {
+    form: 'a file path (PEM)',
+    default: undefined,
+    readers: ['gateway', 'bridge', 'worker'],
+    doc: 'mTLS client key',
+  }),
   TEMPORAL_TLS_SERVER_CA_CERT_PATH: variable(text, {
     form: 'a file path (PEM)',
     default: undefined,
     readers: ['gateway', 'bridge', 'worker'],
     doc: "CA of the server's certificate, when not a public one",
   }),
-  TEMPORAL_TLS_SERVER_NAME: variable(text, { form: 'a host name', default: undefined, readers: ['gateway', 'bridge', 'worker'], doc: 'TLS server name override' }),
+  TEMPORAL_TLS_SERVER_NAME: variable(text, {
+    form: 'a host name',
+    default: undefined,
+    readers: ['gateway', 'bridge', 'worker'],
+    doc: 'TLS server name override',
+  }),
   TEMPORAL_CONFIG_FILE: variable(text, {
     form: 'a file path (TOML)',
     default: '~/.config/temporalio/temporal.toml',
     readers: ['gateway', 'bridge', 'worker'],
     doc: 'Temporal client profile file (as the temporal CLI writes it); variables override its values',
   }),
-  TEMPORAL_PROFILE: variable(text, { form: 'a profile name', default: 'default', readers: ['gateway', 'bridge', 'worker'], doc: 'profile to use from that file' }),
+  TEMPORAL_PROFILE: variable(text, {
+    form: 'a profile name',
+    default: 'default',
+    readers: ['gateway', 'bridge', 'worker'],
+    doc: 'profile to use from that file',
+  }),
   TEMPORAL_UI_URL: variable(httpUrl(['http:', 'https:']), {
     form: 'an http(s) URL',
     default: 'http://127.0.0.1:8233',
@@ -133,21 +149,56 @@ export const VARIABLES = {
     readers: ['gateway', 'bridge', 'worker', 'launcher'],
     doc: 'TLS to the brokers (on by itself when a KAFKA_SSL_* file is set)',
   }),
-  KAFKA_SSL_CA_FILE: variable(text, { form: 'a file path (PEM)', default: undefined, readers: ['gateway', 'bridge', 'worker', 'launcher'], doc: "CA of the brokers' certificates, when not a public one" }),
-  KAFKA_SSL_CERT_FILE: variable(text, { form: 'a file path (PEM)', default: undefined, readers: ['gateway', 'bridge', 'worker', 'launcher'], doc: 'client certificate (mTLS; with KAFKA_SSL_KEY_FILE)' }),
-  KAFKA_SSL_KEY_FILE: variable(text, { form: 'a file path (PEM)', default: undefined, readers: ['gateway', 'bridge', 'worker', 'launcher'], doc: 'client key (mTLS; with KAFKA_SSL_CERT_FILE)' }),
+  KAFKA_SSL_CA_FILE: variable(text, {
+    form: 'a file path (PEM)',
+    default: undefined,
+    readers: ['gateway', 'bridge', 'worker', 'launcher'],
+    doc: "CA of the brokers' certificates, when not a public one",
+  }),
+  KAFKA_SSL_CERT_FILE: variable(text, {
+    form: 'a file path (PEM)',
+    default: undefined,
+    readers: ['gateway', 'bridge', 'worker', 'launcher'],
+    doc: 'client certificate (mTLS; with KAFKA_SSL_KEY_FILE)',
+  }),
+  KAFKA_SSL_KEY_FILE: variable(text, {
+    form: 'a file path (PEM)',
+    default: undefined,
+    readers: ['gateway', 'bridge', 'worker', 'launcher'],
+    doc: 'client key (mTLS; with KAFKA_SSL_CERT_FILE)',
+  }),
   KAFKA_SASL_MECHANISM: variable(z.enum(SASL_MECHANISMS), {
     form: `one of ${SASL_MECHANISMS.join(', ')}`,
     default: undefined,
     readers: ['gateway', 'bridge', 'worker', 'launcher'],
     doc: 'SASL authentication (with KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD)',
   }),
-  KAFKA_SASL_USERNAME: variable(text, { form: 'a user name', default: undefined, readers: ['gateway', 'bridge', 'worker', 'launcher'], doc: 'SASL user (Confluent Cloud: the API key)' }),
-  KAFKA_SASL_PASSWORD: variable(text, { form: 'a password', default: undefined, readers: ['gateway', 'bridge', 'worker', 'launcher'], doc: 'SASL password (Confluent Cloud: the API secret)' }),
+  KAFKA_SASL_USERNAME: variable(text, {
+    form: 'a user name',
+    default: undefined,
+    readers: ['gateway', 'bridge', 'worker', 'launcher'],
+    doc: 'SASL user (Confluent Cloud: the API key)',
+  }),
+  KAFKA_SASL_PASSWORD: variable(text, {
+    form: 'a password',
+    default: undefined,
+    readers: ['gateway', 'bridge', 'worker', 'launcher'],
+    doc: 'SASL password (Confluent Cloud: the API secret)',
+  }),
 
   // Gateway.
-  GATEWAY_PORT: variable(port, { form: 'a port number (1-65535)', default: '3000', readers: ['gateway'], doc: 'WebSocket, page and health port' }),
-  GATEWAY_HOST: variable(text, { form: 'a bind address', default: '127.0.0.1', readers: ['gateway'], doc: 'address the gateway listens on (0.0.0.0 in a container)' }),
+  GATEWAY_PORT: variable(port, {
+    form: 'a port number (1-65535)',
+    default: '3000',
+    readers: ['gateway'],
+    doc: 'WebSocket, page and health port',
+  }),
+  GATEWAY_HOST: variable(text, {
+    form: 'a bind address',
+    default: '127.0.0.1',
+    readers: ['gateway'],
+    doc: 'address the gateway listens on (0.0.0.0 in a container)',
+  }),
   GATEWAY_AUTH_TOKEN: variable(text, {
     form: 'a token',
     default: undefined,
@@ -166,8 +217,18 @@ export const VARIABLES = {
     readers: ['gateway'],
     doc: "JWT mode: tokens verified against this JWKS (an identity provider's keys)",
   }),
-  GATEWAY_JWT_ISSUER: variable(text, { form: 'an issuer', default: undefined, readers: ['gateway'], doc: 'JWT mode: the required `iss`' }),
-  GATEWAY_JWT_AUDIENCE: variable(text, { form: 'an audience', default: undefined, readers: ['gateway'], doc: 'JWT mode: the required `aud`' }),
+  GATEWAY_JWT_ISSUER: variable(text, {
+    form: 'an issuer',
+    default: undefined,
+    readers: ['gateway'],
+    doc: 'JWT mode: the required `iss`',
+  }),
+  GATEWAY_JWT_AUDIENCE: variable(text, {
+    form: 'an audience',
+    default: undefined,
+    readers: ['gateway'],
+    doc: 'JWT mode: the required `aud`',
+  }),
   GATEWAY_ALLOWED_ORIGINS: variable(commaList(httpUrl(['http:', 'https:'])), {
     form: 'a comma-separated list of http(s) origins',
     default: undefined,
@@ -176,9 +237,24 @@ export const VARIABLES = {
   }),
 
   // Bridge.
-  BRIDGE_HEALTH_PORT: variable(port, { form: 'a port number (1-65535)', default: '3001', readers: ['bridge'], doc: 'health port' }),
-  BRIDGE_HOST: variable(text, { form: 'a bind address', default: '127.0.0.1', readers: ['bridge'], doc: 'address the health server listens on' }),
-  BRIDGE_GROUP_ID: variable(text, { form: 'a consumer group id', default: 'order-bridge', readers: ['bridge'], doc: 'Kafka consumer group of the bridges' }),
+  BRIDGE_HEALTH_PORT: variable(port, {
+    form: 'a port number (1-65535)',
+    default: '3001',
+    readers: ['bridge'],
+    doc: 'health port',
+  }),
+  BRIDGE_HOST: variable(text, {
+    form: 'a bind address',
+    default: '127.0.0.1',
+    readers: ['bridge'],
+    doc: 'address the health server listens on',
+  }),
+  BRIDGE_GROUP_ID: variable(text, {
+    form: 'a consumer group id',
+    default: 'order-bridge',
+    readers: ['bridge'],
+    doc: 'Kafka consumer group of the bridges',
+  }),
   STEP_DELAY_MS: variable(wholeNumber(0, 86_400_000), {
     form: 'a whole number of milliseconds (0-86400000)',
     default: '2000',
@@ -187,7 +263,12 @@ export const VARIABLES = {
   }),
 
   // Worker: health and metrics (off unless set: several workers may share a host).
-  WORKER_HOST: variable(text, { form: 'a bind address', default: '127.0.0.1', readers: ['worker'], doc: 'address the worker health and metrics ports listen on' }),
+  WORKER_HOST: variable(text, {
+    form: 'a bind address',
+    default: '127.0.0.1',
+    readers: ['worker'],
+    doc: 'address the worker health and metrics ports listen on',
+  }),
   WORKER_HEALTH_PORT: variable(port, {
     form: 'a port number (1-65535)',
     default: undefined,
@@ -266,17 +347,32 @@ export const VARIABLES = {
     form: 'a directory path',
     default: '.data',
     readers: ['launcher', 'worker', 'bench'],
-    doc: "server data, logs, pid files and the ledger (relative to the checkout)",
+    doc: 'server data, logs, pid files and the ledger (relative to the checkout)',
   }),
-  ORDERS_KAFKA_PORT: variable(port, { form: 'a port number (1-65535)', default: '9092', readers: ['launcher'], doc: "the launcher's Kafka port (a second, isolated stack)" }),
-  ORDERS_KAFKA_CONTROLLER_PORT: variable(port, { form: 'a port number (1-65535)', default: '9093', readers: ['launcher'], doc: "the launcher's KRaft controller port" }),
+  ORDERS_KAFKA_PORT: variable(port, {
+    form: 'a port number (1-65535)',
+    default: '9092',
+    readers: ['launcher'],
+    doc: "the launcher's Kafka port (a second, isolated stack)",
+  }),
+  ORDERS_KAFKA_CONTROLLER_PORT: variable(port, {
+    form: 'a port number (1-65535)',
+    default: '9093',
+    readers: ['launcher'],
+    doc: "the launcher's KRaft controller port",
+  }),
   ORDERS_KAFKA_SASL_PORT: variable(port, {
     form: 'a port number (1-65535)',
     default: 'ORDERS_KAFKA_PORT + 2',
     readers: ['launcher'],
     doc: "the launcher's Kafka SASL/SCRAM listener (user orders-app, see infra/kafka-sasl.ts)",
   }),
-  ORDERS_TEMPORAL_PORT: variable(port, { form: 'a port number (1-65535)', default: '7233', readers: ['launcher'], doc: "the launcher's Temporal frontend port" }),
+  ORDERS_TEMPORAL_PORT: variable(port, {
+    form: 'a port number (1-65535)',
+    default: '7233',
+    readers: ['launcher'],
+    doc: "the launcher's Temporal frontend port",
+  }),
   ORDERS_TEMPORAL_UI_PORT: variable(port, {
     form: 'a port number (1-65535)',
     default: 'ORDERS_TEMPORAL_PORT + 1000',
@@ -304,7 +400,10 @@ export class ConfigError extends Error {
 
 const EnvSchema = z.object(
   Object.fromEntries(
-    VARIABLE_NAMES.map((name) => [name, z.preprocess((v) => (v === '' ? undefined : v), VARIABLES[name].schema.optional())]),
+    VARIABLE_NAMES.map((name) => [
+      name,
+      z.preprocess((v) => (v === '' ? undefined : v), VARIABLES[name].schema.optional()),
+    ]),
   ),
 );
 
@@ -320,11 +419,14 @@ const REQUIRED_WITH: Partial<Record<VariableName, string>> = {
 
 function requiredTogether(env: Env): VariableName[] {
   const missing: VariableName[] = [];
-  if (env.KAFKA_SASL_MECHANISM) missing.push(...(['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const).filter((v) => !env[v]));
+  if (env.KAFKA_SASL_MECHANISM)
+    missing.push(...(['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const).filter((v) => !env[v]));
   if (env.KAFKA_SSL_CERT_FILE && !env.KAFKA_SSL_KEY_FILE) missing.push('KAFKA_SSL_KEY_FILE');
   if (env.KAFKA_SSL_KEY_FILE && !env.KAFKA_SSL_CERT_FILE) missing.push('KAFKA_SSL_CERT_FILE');
-  if (env.TEMPORAL_TLS_CLIENT_CERT_PATH && !env.TEMPORAL_TLS_CLIENT_KEY_PATH) missing.push('TEMPORAL_TLS_CLIENT_KEY_PATH');
-  if (env.TEMPORAL_TLS_CLIENT_KEY_PATH && !env.TEMPORAL_TLS_CLIENT_CERT_PATH) missing.push('TEMPORAL_TLS_CLIENT_CERT_PATH');
+  if (env.TEMPORAL_TLS_CLIENT_CERT_PATH && !env.TEMPORAL_TLS_CLIENT_KEY_PATH)
+    missing.push('TEMPORAL_TLS_CLIENT_KEY_PATH');
+  if (env.TEMPORAL_TLS_CLIENT_KEY_PATH && !env.TEMPORAL_TLS_CLIENT_CERT_PATH)
+    missing.push('TEMPORAL_TLS_CLIENT_CERT_PATH');
   return missing;
 }
 
@@ -335,12 +437,17 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
   if (parsed.success) {
     const data = parsed.data as Env;
     const missing = requiredTogether(data);
-    if (missing.length) throw new ConfigError(missing.map((variable) => ({ variable, value: '', form: `set (${REQUIRED_WITH[variable]})` })));
+    if (missing.length)
+      throw new ConfigError(
+        missing.map((variable) => ({ variable, value: '', form: `set (${REQUIRED_WITH[variable]})` })),
+      );
     return data;
   }
   const bad = new Set<VariableName>();
   for (const issue of parsed.error.issues) bad.add(issue.path[0] as VariableName);
-  throw new ConfigError([...bad].map((variable) => ({ variable, value: env[variable] ?? '', form: VARIABLES[variable].form })));
+  throw new ConfigError(
+    [...bad].map((variable) => ({ variable, value: env[variable] ?? '', form: VARIABLES[variable].form })),
+  );
 }
 
 /** Whether a variable is set to something (launcher: a set address means "use that server"). */

@@ -90,7 +90,8 @@ export function kafkaLogCreator(log: () => Logger = logger): KafkaLogCreator {
   return () =>
     ({ namespace, level, log: entry }) => {
       // kafkajs's own timestamp and logger name are replaced by pino's.
-      const { message, ...fields }: { message: string; timestamp?: string; logger?: string; [key: string]: unknown } = entry;
+      const { message, ...fields }: { message: string; timestamp?: string; logger?: string; [key: string]: unknown } =
+        entry;
       delete fields.timestamp;
       delete fields.logger;
       const target = log();
@@ -126,7 +127,10 @@ export function temporalLogLevel(level: LogLevel): 'TRACE' | 'DEBUG' | 'INFO' | 
  */
 export function temporalLogSink(log: () => Logger = logger): (entry: LogEntry) => void {
   return (entry) => {
-    const { sdkComponent, workflowId, runId, workflowRunId, ...rest } = (entry.meta ?? {}) as Record<string, unknown> & {
+    const { sdkComponent, workflowId, runId, workflowRunId, ...rest } = (entry.meta ?? {}) as Record<
+      string,
+      unknown
+    > & {
       sdkComponent?: string;
       workflowId?: string;
       runId?: string;

@@ -41,7 +41,11 @@ function defaultProfileFile(home = os.homedir()): string | undefined {
   return fs.existsSync(file) ? file : undefined;
 }
 
-export function temporalConnect(env: Env, defaults: { address: string; namespace: string }, profileFile = env.TEMPORAL_CONFIG_FILE ?? defaultProfileFile()): TemporalConnect {
+export function temporalConnect(
+  env: Env,
+  defaults: { address: string; namespace: string },
+  profileFile = env.TEMPORAL_CONFIG_FILE ?? defaultProfileFile(),
+): TemporalConnect {
   const overrideEnvVars: Record<string, string> = {};
   for (const name of TEMPORAL_VARIABLES) {
     const value = env[name];
@@ -59,14 +63,21 @@ export function temporalConnect(env: Env, defaults: { address: string; namespace
     namespace: loaded.namespace ?? defaults.namespace,
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey as string } : {}),
     ...(options.tls !== undefined ? { tls: options.tls } : {}),
-    ...(options.metadata && Object.keys(options.metadata).length ? { metadata: options.metadata as Record<string, string> } : {}),
+    ...(options.metadata && Object.keys(options.metadata).length
+      ? { metadata: options.metadata as Record<string, string> }
+      : {}),
   };
 }
 
 /** kafkajs `ssl` and `sasl` options for the KAFKA_SSL* / KAFKA_SASL_* variables (none when unset). */
 export function kafkaSecurity(env: Env): Pick<KafkaConfig, 'ssl' | 'sasl'> {
-  const read = (file: string | undefined): Buffer | undefined => (file === undefined ? undefined : fs.readFileSync(file));
-  const files = { ca: read(env.KAFKA_SSL_CA_FILE), cert: read(env.KAFKA_SSL_CERT_FILE), key: read(env.KAFKA_SSL_KEY_FILE) };
+  const read = (file: string | undefined): Buffer | undefined =>
+    file === undefined ? undefined : fs.readFileSync(file);
+  const files = {
+    ca: read(env.KAFKA_SSL_CA_FILE),
+    cert: read(env.KAFKA_SSL_CERT_FILE),
+    key: read(env.KAFKA_SSL_KEY_FILE),
+  };
   const anyFile = Object.values(files).some((v) => v !== undefined);
   const result: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
   if (anyFile) {

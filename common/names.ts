@@ -41,4 +41,3 @@ export const SEARCH_ATTRIBUTES = {
   /** The customer who placed the order (the token's `sub` in JWT mode); unset for anonymous orders. */
   CustomerId: 'Keyword',
 } as const;
-

@@ -50,7 +50,10 @@ export class Probe {
       await Promise.race([
         this.check(),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${this.opts.timeoutMs} ms`)),
+            this.opts.timeoutMs,
+          );
         }),
       ]);
       this.state = { ok: true, at: Date.now() };
@@ -63,7 +66,10 @@ export class Probe {
 }
 
 /** Kafka reachability through one long-lived admin client: describeCluster on its connections. */
-export function kafkaProbe(kafka: Kafka, opts?: { intervalMs: number; timeoutMs: number }): Probe & { disconnect(): Promise<void> } {
+export function kafkaProbe(
+  kafka: Kafka,
+  opts?: { intervalMs: number; timeoutMs: number },
+): Probe & { disconnect(): Promise<void> } {
   let admin: Admin | undefined;
   let connected: Promise<void> | undefined;
   const probe = new Probe(
@@ -90,10 +96,17 @@ export function kafkaProbe(kafka: Kafka, opts?: { intervalMs: number; timeoutMs:
 
 /** Temporal reachability on an existing connection (client or worker): getSystemInfo with a deadline. */
 export function temporalProbe(
-  connection: { workflowService: { getSystemInfo(req: object): Promise<unknown> }; withDeadline<T>(deadline: number, fn: () => Promise<T>): Promise<T> },
+  connection: {
+    workflowService: { getSystemInfo(req: object): Promise<unknown> };
+    withDeadline<T>(deadline: number, fn: () => Promise<T>): Promise<T>;
+  },
   opts: { intervalMs: number; timeoutMs: number } = { intervalMs: 1_000, timeoutMs: 2_000 },
 ): Probe {
-  return new Probe('temporal', () => connection.withDeadline(Date.now() + opts.timeoutMs, () => connection.workflowService.getSystemInfo({})), opts);
+  return new Probe(
+    'temporal',
+    () => connection.withDeadline(Date.now() + opts.timeoutMs, () => connection.workflowService.getSystemInfo({})),
+    opts,
+  );
 }
 
 export interface ReadinessCheck {
@@ -103,7 +116,10 @@ export interface ReadinessCheck {
 }
 
 /** A request handler for /livez, /readyz and /metrics; answers false for any other path. */
-export function probeRoutes(opts: { checks: ReadinessCheck[]; registry?: Registry }): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
+export function probeRoutes(opts: {
+  checks: ReadinessCheck[];
+  registry?: Registry;
+}): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
   return (req, res) => {
     if (req.method !== 'GET') return false;
     const url = (req.url ?? '').split('?')[0];
@@ -114,7 +130,9 @@ export function probeRoutes(opts: { checks: ReadinessCheck[]; registry?: Registr
     if (url === '/readyz') {
       const checks = Object.fromEntries(opts.checks.map((c) => [c.name, c.ok() ? 'ok' : (c.detail?.() ?? 'failing')]));
       const ready = opts.checks.every((c) => c.ok());
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ready ? 'ready' : 'not ready', checks }));
+      res
+        .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: ready ? 'ready' : 'not ready', checks }));
       return true;
     }
     if (url === '/metrics' && opts.registry) {

@@ -91,7 +91,11 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
  * stored, or not served right now): resending a placeOrder with the same orderId never creates a
  * second order.
  */
-export const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([ErrorCode.kafkaUnavailable, ErrorCode.shuttingDown, ErrorCode.rateLimited]);
+export const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  ErrorCode.kafkaUnavailable,
+  ErrorCode.shuttingDown,
+  ErrorCode.rateLimited,
+]);
 
 export function isRetryable(code: string): boolean {
   return RETRYABLE_ERROR_CODES.has(code);
@@ -117,7 +121,9 @@ export const SERVER_FRAME_DATA = {
   orderStatus: StatusPushSchema,
   subscribed: z.object({ orderId: OrderIdSchema }).meta({ title: 'Subscription confirmed' }),
   order: OrderViewSchema,
-  orderCancelled: z.object({ orderId: OrderIdSchema }).meta({ title: 'Order cancelled (refunded if it had been charged)' }),
+  orderCancelled: z
+    .object({ orderId: OrderIdSchema })
+    .meta({ title: 'Order cancelled (refunded if it had been charged)' }),
   error: ErrorDataSchema,
 };
 
@@ -125,7 +131,12 @@ export type ServerFrame = {
   [K in keyof typeof SERVER_FRAME_DATA]: { event: K; data: z.output<(typeof SERVER_FRAME_DATA)[K]> };
 }[keyof typeof SERVER_FRAME_DATA];
 
-export function errorFrame(code: ErrorCode, message: string, orderId: string | null = null, field?: string): ServerFrame {
+export function errorFrame(
+  code: ErrorCode,
+  message: string,
+  orderId: string | null = null,
+  field?: string,
+): ServerFrame {
   return { event: 'error', data: field ? { code, message, orderId, field } : { code, message, orderId } };
 }
 

@@ -13,7 +13,12 @@ export interface ShutdownLog {
  * Kafka redelivers, clients resend). Install it before start-up finishes, so a signal during
  * start-up still drains rather than killing the process mid-request.
  */
-export function drainOnSignal(log: ShutdownLog, what: string, drain: () => Promise<void>, graceMs = SHUTDOWN_GRACE_MS): void {
+export function drainOnSignal(
+  log: ShutdownLog,
+  what: string,
+  drain: () => Promise<void>,
+  graceMs = SHUTDOWN_GRACE_MS,
+): void {
   const shutdown = async (signal: string): Promise<void> => {
     setTimeout(() => {
       log.error(`drain took longer than ${graceMs} ms; exiting`);

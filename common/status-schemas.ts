@@ -13,7 +13,9 @@ export const StatusPushSchema = z
   .object({
     orderId,
     status: z.enum(ORDER_STATUSES),
-    seq: z.number().int().positive().meta({ description: "1-based position of this change in the order's steps: gap-free, for dedupe and resume (fromSeq)" }),
+    seq: z.number().int().positive().meta({
+      description: "1-based position of this change in the order's steps: gap-free, for dedupe and resume (fromSeq)",
+    }),
     at: z.number().meta({ description: 'epoch ms (workflow time)' }),
     detail: z.string().optional(),
   })
@@ -21,7 +23,9 @@ export const StatusPushSchema = z
 
 /** The order-status topic's event (key = orderId): the push plus its schemaVersion. */
 export const StatusEventSchema = StatusPushSchema.extend({
-  schemaVersion: z.literal(STATUS_SCHEMA_VERSION).meta({ description: 'version of this event shape; consumers refuse versions they do not know' }),
+  schemaVersion: z
+    .literal(STATUS_SCHEMA_VERSION)
+    .meta({ description: 'version of this event shape; consumers refuse versions they do not know' }),
 }).meta({ title: 'order-status event' });
 
 export const OrderViewSchema = z

@@ -19,7 +19,13 @@ export const ORDER_STATUSES = [
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-export const FINAL_STATUSES: readonly OrderStatus[] = ['COMPLETED', 'REJECTED', 'PAYMENT_DECLINED', 'CANCELLED', 'FAILED'];
+export const FINAL_STATUSES: readonly OrderStatus[] = [
+  'COMPLETED',
+  'REJECTED',
+  'PAYMENT_DECLINED',
+  'CANCELLED',
+  'FAILED',
+];
 
 /** Failure types the activities raise and the workflow ends with (ApplicationFailure.type). */
 export const FailureType = {

@@ -35,7 +35,18 @@ export interface Authenticator {
   verify(token: string | undefined): Promise<AuthResult>;
 }
 
-const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
 
 export const noAuth: Authenticator = { mode: 'none', verify: async () => ({ ok: true, identity: {} }) };
 
@@ -53,7 +64,8 @@ export function sharedTokenAuth(expected: string): Authenticator {
 }
 
 export function jwtAuth(settings: JwtSettings): Authenticator {
-  if (!!settings.secret === !!settings.jwksUrl) throw new Error('JWT auth needs exactly one of a secret (HS256) or a JWKS URL');
+  if (!!settings.secret === !!settings.jwksUrl)
+    throw new Error('JWT auth needs exactly one of a secret (HS256) or a JWKS URL');
   let key: Uint8Array | JWTVerifyGetKey;
   let algorithms: string[];
   if (settings.secret) {

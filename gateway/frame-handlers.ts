@@ -14,7 +14,15 @@ import * as crypto from 'node:crypto';
 import type { RawData } from 'ws';
 import type { z } from 'zod';
 import { describeZodError, Order, PlaceOrderInput, workflowIdFor } from '../common/order';
-import { CancelOrderInput, ClientFrame, ErrorCode, errorFrame, OrderRef, ServerFrame, SubscribeOrderInput } from '../common/protocol';
+import {
+  CancelOrderInput,
+  ClientFrame,
+  ErrorCode,
+  errorFrame,
+  OrderRef,
+  ServerFrame,
+  SubscribeOrderInput,
+} from '../common/protocol';
 import type { Client } from './client';
 import type { OrderLookup } from './order-lookup';
 import type { OrderProducer } from './order-producer';
@@ -73,7 +81,12 @@ export function readWsFrame(raw: RawData, isBinary: boolean): ReadRequest {
 export function readEnvelope(json: unknown): ReadRequest {
   const frame = ClientFrame.safeParse(json);
   if (!frame.success) {
-    return { error: errorFrame(ErrorCode.badFrame, `expected {"event": string, "data": ...}: ${describeZodError(frame.error).message}`) };
+    return {
+      error: errorFrame(
+        ErrorCode.badFrame,
+        `expected {"event": string, "data": ...}: ${describeZodError(frame.error).message}`,
+      ),
+    };
   }
   return { event: frame.data.event, data: frame.data.data };
 }
@@ -84,7 +97,8 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
 
   const placeOrder = async (client: Client, data: unknown, reply: Reply): Promise<void> => {
     const readAt = process.hrtime.bigint();
-    const placed = (outcome: PlacementOutcome): void => opts.onPlacement?.(outcome, Number(process.hrtime.bigint() - readAt) / 1e9);
+    const placed = (outcome: PlacementOutcome): void =>
+      opts.onPlacement?.(outcome, Number(process.hrtime.bigint() - readAt) / 1e9);
     const parsed = PlaceOrderInput.safeParse(data);
     if (!parsed.success) {
       const { field, message } = describeZodError(parsed.error);
@@ -92,8 +106,19 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
       placed('invalid');
       return;
     }
-    if (client.customerId !== undefined && parsed.data.customerId !== undefined && parsed.data.customerId !== client.customerId) {
-      reply(errorFrame(ErrorCode.invalidOrder, "customerId: must be your own (your token's sub) or left out", claimedOrderId(data), 'customerId'));
+    if (
+      client.customerId !== undefined &&
+      parsed.data.customerId !== undefined &&
+      parsed.data.customerId !== client.customerId
+    ) {
+      reply(
+        errorFrame(
+          ErrorCode.invalidOrder,
+          "customerId: must be your own (your token's sub) or left out",
+          claimedOrderId(data),
+          'customerId',
+        ),
+      );
       placed('invalid');
       return;
     }
@@ -110,7 +135,13 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
       // Not accepted: this placement's subscription must not outlive it.
       if (newFollower) subscriptions.unsubscribe(client, order.orderId);
       opts.log(`order ${order.orderId}: not accepted: ${(err as Error).message}`);
-      reply(errorFrame(ErrorCode.kafkaUnavailable, `order not accepted: ${(err as Error).message}; resend with the same orderId`, order.orderId));
+      reply(
+        errorFrame(
+          ErrorCode.kafkaUnavailable,
+          `order not accepted: ${(err as Error).message}; resend with the same orderId`,
+          order.orderId,
+        ),
+      );
       placed('kafka_unavailable');
       return;
     }
@@ -119,7 +150,11 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
   };
 
   /** Parses a request naming an order; answers INVALID_REQUEST (naming the field) when it does not parse. */
-  const orderRef = <T extends { orderId: string }>(schema: z.ZodType<T>, data: unknown, reply: Reply): T | undefined => {
+  const orderRef = <T extends { orderId: string }>(
+    schema: z.ZodType<T>,
+    data: unknown,
+    reply: Reply,
+  ): T | undefined => {
     const parsed = schema.safeParse(data);
     if (parsed.success) return parsed.data;
     const { field, message } = describeZodError(parsed.error);
@@ -128,7 +163,8 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
   };
 
   const withOrders = (orderId: string, reply: Reply): OrderLookup | undefined => {
-    if (!orders) reply(errorFrame(ErrorCode.temporalUnavailable, 'order look-ups are not available on this gateway', orderId));
+    if (!orders)
+      reply(errorFrame(ErrorCode.temporalUnavailable, 'order look-ups are not available on this gateway', orderId));
     return orders;
   };
 
@@ -138,11 +174,20 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
     const lookup = withOrders(ref.orderId, reply);
     if (!lookup) return;
     try {
-      const [view, visible] = await Promise.all([lookup.view(ref.orderId), lookup.visibleTo(ref.orderId, client.customerId)]);
+      const [view, visible] = await Promise.all([
+        lookup.view(ref.orderId),
+        lookup.visibleTo(ref.orderId, client.customerId),
+      ]);
       if (!view || !visible) reply(notFound(ref.orderId));
       else reply({ event: 'order', data: view });
     } catch (err) {
-      reply(errorFrame(ErrorCode.temporalUnavailable, `could not read order ${ref.orderId}: ${(err as Error).message}`, ref.orderId));
+      reply(
+        errorFrame(
+          ErrorCode.temporalUnavailable,
+          `could not read order ${ref.orderId}: ${(err as Error).message}`,
+          ref.orderId,
+        ),
+      );
     }
   };
 
@@ -154,7 +199,13 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
     try {
       if (!(await lookup.visibleTo(ref.orderId, client.customerId))) return reply(notFound(ref.orderId));
     } catch (err) {
-      return reply(errorFrame(ErrorCode.temporalUnavailable, `could not cancel order ${ref.orderId}: ${(err as Error).message}`, ref.orderId));
+      return reply(
+        errorFrame(
+          ErrorCode.temporalUnavailable,
+          `could not cancel order ${ref.orderId}: ${(err as Error).message}`,
+          ref.orderId,
+        ),
+      );
     }
     const outcome = await lookup.cancel(ref.orderId);
     if (outcome.kind === 'cancelled') reply({ event: 'orderCancelled', data: { orderId: ref.orderId } });
@@ -177,13 +228,25 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
         // The refusal names the frame's order, so the client knows which one to resend.
         const refused = read();
         const orderId = 'error' in refused ? null : claimedOrderId(refused.data);
-        reply(errorFrame(ErrorCode.rateLimited, `too many frames: at most ${rate.perSecond}/s (burst ${rate.burst})`, orderId));
+        reply(
+          errorFrame(
+            ErrorCode.rateLimited,
+            `too many frames: at most ${rate.perSecond}/s (burst ${rate.burst})`,
+            orderId,
+          ),
+        );
         return;
       }
       const request = read();
       if ('error' in request) return reply(request.error);
       if (opts.closing()) {
-        reply(errorFrame(ErrorCode.shuttingDown, 'gateway is shutting down; reconnect and resend', claimedOrderId(request.data)));
+        reply(
+          errorFrame(
+            ErrorCode.shuttingDown,
+            'gateway is shutting down; reconnect and resend',
+            claimedOrderId(request.data),
+          ),
+        );
         return;
       }
       switch (request.event) {
@@ -196,7 +259,12 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
         case 'subscribeOrder':
           return subscribeOrder(client, request.data, reply);
         default:
-          reply(errorFrame(ErrorCode.unknownEvent, `unknown event "${request.event.slice(0, 64)}"; supported: placeOrder, subscribeOrder, getOrder, cancelOrder`));
+          reply(
+            errorFrame(
+              ErrorCode.unknownEvent,
+              `unknown event "${request.event.slice(0, 64)}"; supported: placeOrder, subscribeOrder, getOrder, cancelOrder`,
+            ),
+          );
       }
     },
   };

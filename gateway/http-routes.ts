@@ -28,7 +28,10 @@ function serveStatic(url: string, res: http.ServerResponse): boolean {
   } catch {
     return false;
   }
-  res.writeHead(200, { 'content-type': CONTENT_TYPES[path.extname(name)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+  res.writeHead(200, {
+    'content-type': CONTENT_TYPES[path.extname(name)] ?? 'application/octet-stream',
+    'cache-control': 'no-cache',
+  });
   res.end(body);
   return true;
 }
@@ -47,13 +50,25 @@ export interface HttpRouteOptions {
 export function httpHandler(opts: HttpRouteOptions): http.RequestListener {
   const health = (res: http.ServerResponse, ok: boolean): void => {
     res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: ok ? 'ok' : 'degraded', kafka: ok ? 'up' : 'unreachable', connections: opts.connections() }));
+    res.end(
+      JSON.stringify({
+        status: ok ? 'ok' : 'degraded',
+        kafka: ok ? 'up' : 'unreachable',
+        connections: opts.connections(),
+      }),
+    );
   };
   return (req, res) => {
     if (opts.routes?.(req, res)) return;
     if (req.method === 'GET' && req.url === '/config.json') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ temporalUiUrl: opts.temporalUi.url, namespace: opts.temporalUi.namespace, auth: opts.authMode }));
+      res.end(
+        JSON.stringify({
+          temporalUiUrl: opts.temporalUi.url,
+          namespace: opts.temporalUi.namespace,
+          auth: opts.authMode,
+        }),
+      );
       return;
     }
     if (req.method === 'GET' && req.url && req.url !== '/healthz' && serveStatic(req.url, res)) return;

@@ -53,7 +53,12 @@ async function main(): Promise<void> {
     onPlacement: (outcome, seconds) => metrics.placement(outcome, seconds),
   });
   connections.count = () => gateway.connectionCount();
-  const feed = new StatusFeed(kafka, (event) => gateway.deliverStatus(event), undefined, (line) => log.warn(line));
+  const feed = new StatusFeed(
+    kafka,
+    (event) => gateway.deliverStatus(event),
+    undefined,
+    (line) => log.warn(line),
+  );
   // Installed before the feed starts: a signal during start-up must still drain.
   drainOnSignal(log, 'draining', async () => {
     draining = true;

@@ -49,7 +49,11 @@ export class OrderLookup {
     if (this.owners.has(orderId)) return { exists: true, customerId: this.owners.get(orderId) };
     let customerId: string | undefined;
     try {
-      const description = await withTimeout(this.client.workflow.getHandle(workflowIdFor(orderId)).describe(), this.timeoutMs, 'describe');
+      const description = await withTimeout(
+        this.client.workflow.getHandle(workflowIdFor(orderId)).describe(),
+        this.timeoutMs,
+        'describe',
+      );
       const order = (description.memo as { order?: Partial<Order> } | undefined)?.order;
       customerId = typeof order?.customerId === 'string' ? order.customerId : undefined;
     } catch (err) {
@@ -71,7 +75,11 @@ export class OrderLookup {
   /** The order's current view, or undefined when no such order (workflow) exists. */
   async view(orderId: string): Promise<OrderView | undefined> {
     try {
-      return await withTimeout(this.client.workflow.getHandle(workflowIdFor(orderId)).query(statusQuery), this.timeoutMs, 'status query');
+      return await withTimeout(
+        this.client.workflow.getHandle(workflowIdFor(orderId)).query(statusQuery),
+        this.timeoutMs,
+        'status query',
+      );
     } catch (err) {
       if (notFound(err)) return undefined;
       throw err;

@@ -10,7 +10,14 @@ import { WebSocketServer } from 'ws';
 import { DEFAULT_PORTS } from '../common/config';
 import { DEFAULT_NAMESPACE } from '../common/names';
 import type { StatusEvent } from '../common/status';
-import { APP_SUBPROTOCOL, Authenticator, BEARER_SUBPROTOCOL_PREFIX, exposureWarning, noAuth, sharedTokenAuth } from './auth';
+import {
+  APP_SUBPROTOCOL,
+  Authenticator,
+  BEARER_SUBPROTOCOL_PREFIX,
+  exposureWarning,
+  noAuth,
+  sharedTokenAuth,
+} from './auth';
 import { Connections } from './connections';
 import { createDispatcher, PlacementOutcome, readWsFrame } from './frame-handlers';
 import { httpHandler } from './http-routes';
@@ -81,7 +88,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     undefined,
     async (orderId) => (orders ? orders.owner(orderId) : { exists: false }),
   );
-  const temporalUi = opts.temporalUi ?? { url: `http://127.0.0.1:${DEFAULT_PORTS.temporalUi}`, namespace: DEFAULT_NAMESPACE };
+  const temporalUi = opts.temporalUi ?? {
+    url: `http://127.0.0.1:${DEFAULT_PORTS.temporalUi}`,
+    namespace: DEFAULT_NAMESPACE,
+  };
 
   const connections: Connections = new Connections({
     rate,
@@ -106,7 +116,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   });
 
   const openConnections = (): number => connections.size + socketIo.size;
-  const server = http.createServer(httpHandler({ temporalUi, authMode: auth.mode, kafkaHealthy: opts.kafkaHealthy, connections: openConnections, routes: opts.routes }));
+  const server = http.createServer(
+    httpHandler({
+      temporalUi,
+      authMode: auth.mode,
+      kafkaHealthy: opts.kafkaHealthy,
+      connections: openConnections,
+      routes: opts.routes,
+    }),
+  );
   const maxPayload = opts.maxPayloadBytes ?? 64 * 1024;
   const socketIo: SocketIoTransport = new SocketIoTransport({
     server,
@@ -126,7 +144,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     maxPayload,
     // A browser that sends its token as a `bearer.<token>` subprotocol also offers ours; the answer
     // names ours (never the token, which must not be echoed).
-    handleProtocols: (offered) => (offered.has(APP_SUBPROTOCOL) ? APP_SUBPROTOCOL : ([...offered].find((p) => !p.startsWith(BEARER_SUBPROTOCOL_PREFIX)) ?? false)),
+    handleProtocols: (offered) =>
+      offered.has(APP_SUBPROTOCOL)
+        ? APP_SUBPROTOCOL
+        : ([...offered].find((p) => !p.startsWith(BEARER_SUBPROTOCOL_PREFIX)) ?? false),
   });
   server.on('upgrade', (req, socket, head) => {
     if (req.url?.startsWith(SOCKET_IO_PATH)) return; // Socket.IO's own upgrade listener takes these

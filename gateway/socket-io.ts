@@ -43,7 +43,10 @@ export interface SocketIoOptions {
 
 /** Socket.IO's parsing: one data argument (plus the optional ack), no binary attachments. */
 function readSocketIoEvent(event: string, args: unknown[]): ReadRequest {
-  if (args.length > 1) return { error: errorFrame(ErrorCode.badFrame, `expected one data argument (and an optional ack), got ${args.length}`) };
+  if (args.length > 1)
+    return {
+      error: errorFrame(ErrorCode.badFrame, `expected one data argument (and an optional ack), got ${args.length}`),
+    };
   if (Buffer.isBuffer(args[0]) || args[0] instanceof ArrayBuffer || ArrayBuffer.isView(args[0])) {
     return { error: errorFrame(ErrorCode.badFrame, 'binary data is not accepted: send a JSON object') };
   }
@@ -59,7 +62,10 @@ function tokenOf(socket: Socket): string | undefined {
 
 /** How many bytes/packets wait for this client: the engine's queue, and the WebSocket's buffer under it. */
 function backlog(socket: Socket): { packets: number; bytes: number } {
-  const conn = socket.conn as unknown as { writeBuffer?: unknown[]; transport?: { socket?: { bufferedAmount?: number } } };
+  const conn = socket.conn as unknown as {
+    writeBuffer?: unknown[];
+    transport?: { socket?: { bufferedAmount?: number } };
+  };
   return { packets: conn.writeBuffer?.length ?? 0, bytes: conn.transport?.socket?.bufferedAmount ?? 0 };
 }
 

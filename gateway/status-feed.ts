@@ -32,7 +32,10 @@ export class StatusFeed {
   /** Resolves once the consumer joined its group, so no event published after that is missed. */
   async start(joinTimeoutMs = 30_000): Promise<void> {
     const joined = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`status feed did not join its group within ${joinTimeoutMs} ms`)), joinTimeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`status feed did not join its group within ${joinTimeoutMs} ms`)),
+        joinTimeoutMs,
+      );
       this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
         clearTimeout(timer);
         resolve();
@@ -51,7 +54,9 @@ export class StatusFeed {
         }
         const version = (json as { schemaVersion?: unknown } | undefined)?.schemaVersion;
         if (version !== undefined && version !== STATUS_SCHEMA_VERSION) {
-          this.log(`ignored a status event of unknown schemaVersion ${JSON.stringify(version)} at offset ${message.offset}`);
+          this.log(
+            `ignored a status event of unknown schemaVersion ${JSON.stringify(version)} at offset ${message.offset}`,
+          );
           return;
         }
         const parsed = ReadableStatusEvent.safeParse(json);

@@ -61,7 +61,13 @@ export class Subscriptions {
   subscribe(sub: Subscriber, orderId: string, fromSeq = 1, catchUpNow = true): void {
     let subs = this.byOrder.get(orderId);
     if (!subs) this.byOrder.set(orderId, (subs = new Map()));
-    const progress: Progress = { nextSeq: fromSeq, catchingUp: false, pending: [], retries: 0, cleared: sub.customerId === undefined };
+    const progress: Progress = {
+      nextSeq: fromSeq,
+      catchingUp: false,
+      pending: [],
+      retries: 0,
+      cleared: sub.customerId === undefined,
+    };
     subs.set(sub, progress);
     if (catchUpNow) void this.catchUp(sub, orderId, progress);
   }

@@ -23,7 +23,11 @@ export function originAllowed(origin: string | undefined, allowedOrigins: string
  * Checks an upgrade request; resolves with the caller's identity when it may proceed, else with
  * undefined once the socket has been answered (401, 403 or 503) and closed.
  */
-export async function admitUpgrade(req: http.IncomingMessage, socket: Duplex, opts: UpgradeGuardOptions): Promise<Identity | undefined> {
+export async function admitUpgrade(
+  req: http.IncomingMessage,
+  socket: Duplex,
+  opts: UpgradeGuardOptions,
+): Promise<Identity | undefined> {
   socket.on('error', () => socket.destroy());
   const refuse = (status: string): undefined => {
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);

@@ -66,7 +66,8 @@ export class AppProcess {
     this.starts += 1;
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (!this.running()) throw new Error(`${this.name} exited during start-up; see ${this.opts.logFile}:\n${this.tail()}`);
+      if (!this.running())
+        throw new Error(`${this.name} exited during start-up; see ${this.opts.logFile}:\n${this.tail()}`);
       if (await this.opts.ready(this)) return;
       await sleep(250);
     }

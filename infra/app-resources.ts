@@ -60,7 +60,8 @@ type IndexedValueTypeName = keyof typeof temporal.api.enums.v1.IndexedValueType;
 export function searchAttributeTypeCodes(): Record<string, temporal.api.enums.v1.IndexedValueType> {
   return Object.fromEntries(
     Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => {
-      const enumName = `INDEXED_VALUE_TYPE_${type.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}` as IndexedValueTypeName;
+      const enumName =
+        `INDEXED_VALUE_TYPE_${type.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}` as IndexedValueTypeName;
       return [name, temporal.api.enums.v1.IndexedValueType[enumName]];
     }),
   );

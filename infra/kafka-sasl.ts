@@ -29,7 +29,10 @@ export async function ensureScramUser(plaintextBroker: string, log: Log = defaul
   const lib = await provisionKafka(log);
   const { username, password } = LOCAL_SCRAM_USER;
   // One mechanism per request: the broker refuses two changes of one user's credentials at once.
-  for (const config of [`SCRAM-SHA-256=[iterations=4096,password=${password}]`, `SCRAM-SHA-512=[password=${password}]`]) {
+  for (const config of [
+    `SCRAM-SHA-256=[iterations=4096,password=${password}]`,
+    `SCRAM-SHA-512=[password=${password}]`,
+  ]) {
     await new Promise<void>((resolve, reject) => {
       const child = spawn(
         'java',
@@ -55,7 +58,9 @@ export async function ensureScramUser(plaintextBroker: string, log: Log = defaul
       child.stdout.on('data', (d: Buffer) => (output += d.toString()));
       child.stderr.on('data', (d: Buffer) => (output += d.toString()));
       child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`creating the SCRAM user failed (exit ${code}):\n${output}`))));
+      child.on('close', (code) =>
+        code === 0 ? resolve() : reject(new Error(`creating the SCRAM user failed (exit ${code}):\n${output}`)),
+      );
     });
   }
   log(`SCRAM user ${username} ready on the SASL listener`);

@@ -91,18 +91,31 @@ export async function startKafka(stack: StackOptions, log: Log): Promise<number>
     await new Promise<void>((resolve, reject) => {
       const fmt = spawn(
         'java',
-        [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--standalone', '--ignore-formatted'],
+        [
+          ...jvm,
+          '-cp',
+          classpath,
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          clusterId,
+          '-c',
+          props,
+          '--standalone',
+          '--ignore-formatted',
+        ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let output = '';
       fmt.stdout.on('data', (d: Buffer) => (output += d.toString()));
       fmt.stderr.on('data', (d: Buffer) => (output += d.toString()));
       fmt.on('error', reject);
-      fmt.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`Kafka storage format failed (exit ${code}):\n${output}`))));
+      fmt.on('close', (code) =>
+        code === 0 ? resolve() : reject(new Error(`Kafka storage format failed (exit ${code}):\n${output}`)),
+      );
     });
   }
   const pid = spawnServer('kafka', stack, 'java', [...jvm, '-cp', classpath, 'kafka.Kafka', props]);
   await waitReady('kafka', stack, pid, () => kafkaReady(kafkaBrokersOf(stack)), 120_000, log);
   return pid;
 }
-

@@ -40,7 +40,11 @@ export type { StackOptions } from './stack';
  * Starts one server of a stack on that stack's data (formatting Kafka's storage on first use) and
  * waits until it answers. A server of this stack that is still running is reused.
  */
-export async function startServer(s: Server, stack: StackOptions = stackOptions(), log: Log = defaultLog): Promise<number> {
+export async function startServer(
+  s: Server,
+  stack: StackOptions = stackOptions(),
+  log: Log = defaultLog,
+): Promise<number> {
   const running = ownedPid(s, stack);
   if (running !== undefined) return running;
   return s === 'kafka' ? startKafka(stack, log) : startTemporal(stack, log);
@@ -65,7 +69,11 @@ export async function up(log: Log = defaultLog, isolated?: StackOptions): Promis
 async function upLocked(log: Log, stack: StackOptions, isolated?: StackOptions): Promise<UpResult> {
   // An explicitly given stack is isolated: its own addresses, whatever KAFKA_BROKERS/TEMPORAL_ADDRESS say.
   const config = isolated
-    ? { kafkaBrokers: kafkaBrokersOf(stack), temporalAddress: temporalAddressOf(stack), temporalNamespace: DEFAULT_NAMESPACE }
+    ? {
+        kafkaBrokers: kafkaBrokersOf(stack),
+        temporalAddress: temporalAddressOf(stack),
+        temporalNamespace: DEFAULT_NAMESPACE,
+      }
     : loadConfig();
   const started: Server[] = [];
   const external = isolated
@@ -87,7 +95,8 @@ async function upLocked(log: Log, stack: StackOptions, isolated?: StackOptions):
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     await ensureTopics(config.kafkaBrokers, log);
-    if (started.includes('kafka') && stack.ports.kafkaSasl !== undefined) await ensureScramUser(config.kafkaBrokers[0], log);
+    if (started.includes('kafka') && stack.ports.kafkaSasl !== undefined)
+      await ensureScramUser(config.kafkaBrokers[0], log);
     await ensureSearchAttributes(config.temporalAddress, config.temporalNamespace, log);
     return { started, kafkaBrokers: config.kafkaBrokers, temporalAddress: config.temporalAddress };
   } catch (err) {
@@ -97,7 +106,12 @@ async function upLocked(log: Log, stack: StackOptions, isolated?: StackOptions):
 }
 
 /** Stops the given servers if the launcher owns them: SIGTERM, then SIGKILL after a grace period. */
-export async function stop(servers: Server[], log: Log = defaultLog, graceMs = 30_000, stack: StackOptions = stackOptions()): Promise<void> {
+export async function stop(
+  servers: Server[],
+  log: Log = defaultLog,
+  graceMs = 30_000,
+  stack: StackOptions = stackOptions(),
+): Promise<void> {
   await Promise.all(servers.map((s) => stopServer(s, stack, { signal: 'SIGTERM', graceMs, log })));
 }
 
@@ -117,7 +131,9 @@ async function main(): Promise<void> {
   const [command = 'up', ...flags] = process.argv.slice(2);
   if (command === 'up') {
     const result = await up();
-    defaultLog(`Kafka: ${result.kafkaBrokers.join(',')}   Temporal: ${result.temporalAddress}   UI: http://127.0.0.1:${infraPorts().temporalUi}`);
+    defaultLog(
+      `Kafka: ${result.kafkaBrokers.join(',')}   Temporal: ${result.temporalAddress}   UI: http://127.0.0.1:${infraPorts().temporalUi}`,
+    );
     if (flags.includes('--detach') || result.started.length === 0) {
       if (result.started.length) defaultLog('left running in the background; `npm run infra:down` stops them');
       return;
@@ -135,7 +151,9 @@ async function main(): Promise<void> {
   } else if (command === 'status') {
     const st = await status();
     for (const [name, s] of Object.entries(st)) {
-      console.log(`${name.padEnd(9)} ${s.reachable ? 'up  ' : 'down'} ${s.address}${s.pid ? ` (pid ${s.pid}, started by the launcher)` : ''}`);
+      console.log(
+        `${name.padEnd(9)} ${s.reachable ? 'up  ' : 'down'} ${s.address}${s.pid ? ` (pid ${s.pid}, started by the launcher)` : ''}`,
+      );
     }
     if (st.temporal.reachable) console.log(`UI        http://127.0.0.1:${infraPorts().temporalUi}`);
     process.exitCode = st.kafka.reachable && st.temporal.reachable ? 0 : 1;

@@ -85,7 +85,8 @@ export function runWithProgress(command: string, args: string[], opts: RunOption
       const items = opts.countPattern ? `, ${count} fetched` : '';
       const quiet = Math.round((Date.now() - lastOutputAt) / 1000);
       // Long silences are compile/link phases; say so rather than repeating a stale line.
-      const note = quiet >= 10 ? ` — working (no output for ${quiet}s)` : lastLine ? ` — ${lastLine.slice(0, 120)}` : '';
+      const note =
+        quiet >= 10 ? ` — working (no output for ${quiet}s)` : lastLine ? ` — ${lastLine.slice(0, 120)}` : '';
       opts.log(`${opts.label}: ${secs}s elapsed${items}${note}`);
     }, opts.progressEveryMs ?? 10_000);
     child.on('error', (err) => {

@@ -117,8 +117,8 @@ function wrapperScript(java: string, withArchive: boolean): string {
   const archive = withArchive ? ' -XX:SharedArchiveFile="$here/app.jsa" -Xshare:auto' : '';
   return [
     '#!/bin/sh',
-    '# Starts Temporal\'s Java time-skipping test server. @temporalio/testing runs this with <port>.',
-    '# exec replaces the shell with the JVM, so the SDK\'s kill reaches the server itself.',
+    "# Starts Temporal's Java time-skipping test server. @temporalio/testing runs this with <port>.",
+    "# exec replaces the shell with the JVM, so the SDK's kill reaches the server itself.",
     'here="$(cd "$(dirname "$0")" && pwd)"',
     `exec "${java}" ${TEST_SERVER_JVM_FLAGS.join(' ')}${archive} -cp "$here/lib/*" io.temporal.testserver.TestServer "$@"`,
     '',
@@ -146,7 +146,11 @@ async function recordClassArchive(dir: string, java: string, log: Log): Promise<
   await Promise.race([exited, sleep(30_000)]);
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   const ok = up && fs.existsSync(path.join(dir, 'app.jsa'));
-  log(ok ? 'recorded a class-data-sharing archive for the test server' : 'no class-data archive recorded (start-up will be slower)');
+  log(
+    ok
+      ? 'recorded a class-data-sharing archive for the test server'
+      : 'no class-data archive recorded (start-up will be slower)',
+  );
   return ok;
 }
 
@@ -156,7 +160,9 @@ export async function provisionTestServer(log: Log = defaultLog): Promise<string
   const script = path.join(dir, 'temporal-test-server');
   const java = requireJava("Temporal's time-skipping test server");
   if (!isComplete(dir)) {
-    log(`provisioning Temporal's time-skipping test server ${VERSIONS.temporalTestServer} from Maven Central into ${dir}`);
+    log(
+      `provisioning Temporal's time-skipping test server ${VERSIONS.temporalTestServer} from Maven Central into ${dir}`,
+    );
     await buildInto(dir, async (scratch) => {
       await mavenCopy(
         'test-server-pom.xml',

@@ -20,7 +20,8 @@ export const SERVERS: readonly Server[] = ['kafka', 'temporal'];
 const CMDLINE_MARK: Record<Server, string> = { kafka: 'kafka.Kafka', temporal: 'start-dev' };
 
 const pidFile = (s: Server, stack: StackOptions): string => path.join(dataPaths.run(stack.dataDir), `${s}.pid`);
-export const serverLogFile = (s: Server, stack: StackOptions = stackOptions()): string => path.join(dataPaths.logs(stack.dataDir), `${s}.log`);
+export const serverLogFile = (s: Server, stack: StackOptions = stackOptions()): string =>
+  path.join(dataPaths.logs(stack.dataDir), `${s}.log`);
 
 export function ownedPid(s: Server, stack: StackOptions = stackOptions()): number | undefined {
   try {
@@ -49,7 +50,14 @@ export function spawnServer(s: Server, stack: StackOptions, command: string, arg
 }
 
 /** Waits until `check` answers true, failing early (with the log's tail) when the server exits. */
-export async function waitReady(s: Server, stack: StackOptions, pid: number, check: () => Promise<boolean>, timeoutMs: number, log: Log): Promise<void> {
+export async function waitReady(
+  s: Server,
+  stack: StackOptions,
+  pid: number,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  log: Log,
+): Promise<void> {
   const logFile = serverLogFile(s, stack);
   const started = Date.now();
   let lastNote = started;
@@ -67,7 +75,9 @@ export async function waitReady(s: Server, stack: StackOptions, pid: number, che
     }
     await sleep(250);
   }
-  throw new Error(`${s} did not become ready within ${timeoutMs / 1000}s; last lines of ${logFile}:\n${tailFile(logFile, 25)}`);
+  throw new Error(
+    `${s} did not become ready within ${timeoutMs / 1000}s; last lines of ${logFile}:\n${tailFile(logFile, 25)}`,
+  );
 }
 
 export interface StopServerOptions {
@@ -78,7 +88,11 @@ export interface StopServerOptions {
 }
 
 /** Stops one server of a stack if the launcher owns it; resolves once the process is gone. */
-export async function stopServer(s: Server, stack: StackOptions = stackOptions(), opts: StopServerOptions = {}): Promise<void> {
+export async function stopServer(
+  s: Server,
+  stack: StackOptions = stackOptions(),
+  opts: StopServerOptions = {},
+): Promise<void> {
   const log = opts.log ?? defaultLog;
   const graceMs = opts.graceMs ?? 30_000;
   const pid = ownedPid(s, stack);
@@ -96,4 +110,3 @@ export async function stopServer(s: Server, stack: StackOptions = stackOptions()
   }
   fs.rmSync(pidFile(s, stack), { force: true });
 }
-

@@ -21,4 +21,3 @@ export function stackOptions(overrides: { dataDir?: string; ports?: Partial<Infr
 
 export const kafkaBrokersOf = (stack: StackOptions): string[] => [`127.0.0.1:${stack.ports.kafka}`];
 export const temporalAddressOf = (stack: StackOptions): string => `127.0.0.1:${stack.ports.temporal}`;
-

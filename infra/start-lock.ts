@@ -37,4 +37,3 @@ export async function withStartLock<T>(stack: StackOptions, log: Log, work: () =
     fs.rmSync(lock, { force: true });
   }
 }
-

@@ -40,10 +40,19 @@ export async function startTemporal(stack: StackOptions, log: Log): Promise<numb
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
     ...(stack.temporalSettings === 'stock'
       ? []
-      : Object.entries(TEMPORAL_DEV_DYNAMIC_CONFIG).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`])),
+      : Object.entries(TEMPORAL_DEV_DYNAMIC_CONFIG).flatMap(([key, value]) => [
+          '--dynamic-config-value',
+          `${key}=${value}`,
+        ])),
   ];
   const pid = spawnServer('temporal', stack, bin, args);
-  await waitReady('temporal', stack, pid, () => temporalReady(temporalAddressOf(stack), DEFAULT_NAMESPACE), 120_000, log);
+  await waitReady(
+    'temporal',
+    stack,
+    pid,
+    () => temporalReady(temporalAddressOf(stack), DEFAULT_NAMESPACE),
+    120_000,
+    log,
+  );
   return pid;
 }
-

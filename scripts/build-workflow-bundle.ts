@@ -17,7 +17,9 @@ async function main(): Promise<void> {
   const out = path.join(dist, PREBUILT_BUNDLE_FILE);
   fs.writeFileSync(out, code);
   fs.cpSync(path.join(PROJECT_ROOT, 'gateway', 'public'), path.join(dist, 'gateway', 'public'), { recursive: true });
-  console.log(`wrote ${path.relative(PROJECT_ROOT, out)} (${(code.length / 1024).toFixed(0)} KiB) and dist/gateway/public`);
+  console.log(
+    `wrote ${path.relative(PROJECT_ROOT, out)} (${(code.length / 1024).toFixed(0)} KiB) and dist/gateway/public`,
+  );
 }
 
 main().catch((err: unknown) => {

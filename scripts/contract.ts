@@ -30,7 +30,10 @@ const CLIENT_FRAME_DATA = {
 /** The headers the bridge adds to a dead-lettered event (its key and value are the original's, unchanged). */
 export const DlqHeadersSchema = z
   .object({
-    'dlq-reason': z.string().meta({ description: "why the bridge refused the event, e.g. 'not JSON', 'schema: payload.order.price: …', 'unknown schemaVersion 2 (this bridge reads 1)'" }),
+    'dlq-reason': z.string().meta({
+      description:
+        "why the bridge refused the event, e.g. 'not JSON', 'schema: payload.order.price: …', 'unknown schemaVersion 2 (this bridge reads 1)'",
+    }),
     'dlq-original-topic': z.string(),
     'dlq-original-partition': z.string().regex(/^\d+$/),
     'dlq-original-offset': z.string().regex(/^\d+$/),
@@ -58,15 +61,27 @@ interface SchemaFile {
 export function schemaFiles(): SchemaFile[] {
   const files: SchemaFile[] = [];
   for (const [event, data] of Object.entries(CLIENT_FRAME_DATA)) {
-    files.push({ name: `client.${event}.json`, schema: jsonSchema(envelope(event, data, `client frame ${event}`), 'input') });
+    files.push({
+      name: `client.${event}.json`,
+      schema: jsonSchema(envelope(event, data, `client frame ${event}`), 'input'),
+    });
   }
   for (const [event, data] of Object.entries(SERVER_FRAME_DATA)) {
-    files.push({ name: `server.${event}.json`, schema: jsonSchema(envelope(event, data, `server frame ${event}`), 'output') });
+    files.push({
+      name: `server.${event}.json`,
+      schema: jsonSchema(envelope(event, data, `server frame ${event}`), 'output'),
+    });
   }
   // order-placement: what the bridge accepts (the seed's events, without quantity or version, included).
-  files.push({ name: `kafka.${TOPICS.orderPlacement}.json`, schema: jsonSchema(OrderPlacedEvent.meta({ title: 'order-placement event (ORDER_PLACED)' }), 'input') });
+  files.push({
+    name: `kafka.${TOPICS.orderPlacement}.json`,
+    schema: jsonSchema(OrderPlacedEvent.meta({ title: 'order-placement event (ORDER_PLACED)' }), 'input'),
+  });
   files.push({ name: `kafka.${TOPICS.orderStatus}.json`, schema: jsonSchema(StatusEventSchema, 'output') });
-  files.push({ name: `kafka.${TOPICS.orderPlacementDlq}.headers.json`, schema: jsonSchema(DlqHeadersSchema, 'output') });
+  files.push({
+    name: `kafka.${TOPICS.orderPlacementDlq}.headers.json`,
+    schema: jsonSchema(DlqHeadersSchema, 'output'),
+  });
   return files;
 }
 
@@ -121,7 +136,8 @@ function asyncApi(files: SchemaFile[]): Record<string, unknown> {
   messages.deadLetter = {
     name: 'deadLetter',
     title: 'An order-placement event the bridge could not take',
-    summary: 'Key and value exactly as they were on order-placement (any bytes); the reason and origin are in the headers.',
+    summary:
+      'Key and value exactly as they were on order-placement (any bytes); the reason and origin are in the headers.',
     headers: { $ref: `#/components/schemas/kafka.${TOPICS.orderPlacementDlq}.headers` },
     payload: { description: 'the original message value, unchanged' },
   };
@@ -145,14 +161,16 @@ function asyncApi(files: SchemaFile[]): Record<string, unknown> {
         host: `127.0.0.1:${DEFAULT_PORTS.gateway}`,
         pathname: '/',
         protocol: 'ws',
-        description: 'Raw WebSocket: one JSON text frame per message, {"event", "data"} (the NestJS ws-adapter envelope). Token: Authorization: Bearer, or a `bearer.<token>` subprotocol next to `orders.v1`.',
+        description:
+          'Raw WebSocket: one JSON text frame per message, {"event", "data"} (the NestJS ws-adapter envelope). Token: Authorization: Bearer, or a `bearer.<token>` subprotocol next to `orders.v1`.',
       },
       socketio: {
         host: `127.0.0.1:${DEFAULT_PORTS.gateway}`,
         pathname: '/socket.io/',
         protocol: 'ws',
         protocolVersion: 'Socket.IO 4 (Engine.IO 4; WebSocket or HTTP long-polling)',
-        description: 'Socket.IO on the same port: events named like the frames, data as the one argument. Token: handshake auth.token or Authorization: Bearer.',
+        description:
+          'Socket.IO on the same port: events named like the frames, data as the one argument. Token: handshake auth.token or Authorization: Bearer.',
       },
       kafka: { host: `127.0.0.1:${DEFAULT_PORTS.kafka}`, protocol: 'kafka', description: 'The app’s Kafka cluster.' },
     },
@@ -180,8 +198,18 @@ function asyncApi(files: SchemaFile[]): Record<string, unknown> {
       },
     },
     operations: {
-      receiveClientRequests: { action: 'receive', channel: { $ref: '#/channels/orders' }, summary: 'The gateway takes client requests.', messages: clientRefs },
-      sendServerFrames: { action: 'send', channel: { $ref: '#/channels/orders' }, summary: 'The gateway answers and pushes status changes.', messages: serverRefs },
+      receiveClientRequests: {
+        action: 'receive',
+        channel: { $ref: '#/channels/orders' },
+        summary: 'The gateway takes client requests.',
+        messages: clientRefs,
+      },
+      sendServerFrames: {
+        action: 'send',
+        channel: { $ref: '#/channels/orders' },
+        summary: 'The gateway answers and pushes status changes.',
+        messages: serverRefs,
+      },
       publishOrderPlaced: {
         action: 'send',
         channel: { $ref: '#/channels/orderPlacement' },

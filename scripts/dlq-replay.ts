@@ -45,7 +45,8 @@ export interface ReplayResult {
   byReason: Record<string, number>;
 }
 
-const headerText = (v: IHeaders[string]): string => (v === undefined ? '' : Array.isArray(v) ? v.map(String).join(',') : String(v));
+const headerText = (v: IHeaders[string]): string =>
+  v === undefined ? '' : Array.isArray(v) ? v.map(String).join(',') : String(v);
 
 /** The event's headers without the bridge's dlq-* ones. */
 export function stripDlqHeaders(headers: IHeaders | undefined): IHeaders {
@@ -59,7 +60,13 @@ export async function replayDlq(opts: ReplayOptions): Promise<ReplayResult> {
   const realGroup = opts.groupId ?? REPLAY_GROUP;
   const limit = opts.limit ?? Number.MAX_SAFE_INTEGER;
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const kafka = new Kafka({ clientId: 'dlq-replay', brokers: opts.brokers, ...opts.security, logLevel: logLevel.ERROR, retry: { retries: 5 } });
+  const kafka = new Kafka({
+    clientId: 'dlq-replay',
+    brokers: opts.brokers,
+    ...opts.security,
+    logLevel: logLevel.ERROR,
+    retry: { retries: 5 },
+  });
   const result: ReplayResult = { examined: 0, replayed: 0, caughtUp: false, byReason: {} };
 
   const admin = kafka.admin();
@@ -89,7 +96,11 @@ export async function replayDlq(opts: ReplayOptions): Promise<ReplayResult> {
       return result;
     }
     if (opts.dryRun) {
-      await admin.setOffsets({ groupId, topic: dlqTopic, partitions: [...plan].map(([partition, r]) => ({ partition, offset: r.from.toString() })) });
+      await admin.setOffsets({
+        groupId,
+        topic: dlqTopic,
+        partitions: [...plan].map(([partition, r]) => ({ partition, offset: r.from.toString() })),
+      });
     }
 
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -134,7 +145,14 @@ export async function replayDlq(opts: ReplayOptions): Promise<ReplayResult> {
             await producer.send({
               topic: targetTopic,
               acks: -1,
-              messages: [{ key: message.key, value: message.value, headers: stripDlqHeaders(message.headers), timestamp: undefined }],
+              messages: [
+                {
+                  key: message.key,
+                  value: message.value,
+                  headers: stripDlqHeaders(message.headers),
+                  timestamp: undefined,
+                },
+              ],
             });
             await consumer.commitOffsets([{ topic: dlqTopic, partition, offset: (offset + 1n).toString() }]);
             result.replayed += 1;
@@ -146,7 +164,9 @@ export async function replayDlq(opts: ReplayOptions): Promise<ReplayResult> {
             finish();
           }
         };
-        consumer.run({ autoCommit: false, eachMessage: ({ partition, message }) => handle(partition, message) }).catch((err: unknown) => finish(err as Error));
+        consumer
+          .run({ autoCommit: false, eachMessage: ({ partition, message }) => handle(partition, message) })
+          .catch((err: unknown) => finish(err as Error));
       });
     } finally {
       await consumer.disconnect();
@@ -162,16 +182,26 @@ export async function replayDlq(opts: ReplayOptions): Promise<ReplayResult> {
 async function main(): Promise<void> {
   const program = new Command()
     .name('dlq:replay')
-    .description(`Re-publish events from ${TOPICS.orderPlacementDlq} to ${TOPICS.orderPlacement} (dlq-* headers stripped); stops when caught up.`)
+    .description(
+      `Re-publish events from ${TOPICS.orderPlacementDlq} to ${TOPICS.orderPlacement} (dlq-* headers stripped); stops when caught up.`,
+    )
     .option('--dry-run', 'list what would be replayed; write and commit nothing')
     .option('--limit <n>', 'replay at most n events')
     .option('--from-beginning', `rewind the ${REPLAY_GROUP} group to the start of the DLQ first`)
     .option('--timeout-ms <ms>', 'give up after this long', '60000')
-    .option('--brokers <list>', 'Kafka brokers (default: KAFKA_BROKERS, else the launcher\'s)')
+    .option('--brokers <list>', "Kafka brokers (default: KAFKA_BROKERS, else the launcher's)")
     .option('--dlq-topic <topic>', 'topic to read', TOPICS.orderPlacementDlq)
     .option('--to-topic <topic>', 'topic to write', TOPICS.orderPlacement);
   program.parse();
-  const o = program.opts<{ dryRun?: boolean; limit?: string; fromBeginning?: boolean; timeoutMs: string; brokers?: string; dlqTopic: string; toTopic: string }>();
+  const o = program.opts<{
+    dryRun?: boolean;
+    limit?: string;
+    fromBeginning?: boolean;
+    timeoutMs: string;
+    brokers?: string;
+    dlqTopic: string;
+    toTopic: string;
+  }>();
   const num = (name: string, raw: string | undefined): number | undefined => {
     if (raw === undefined) return undefined;
     const n = Number(raw);
@@ -179,7 +209,12 @@ async function main(): Promise<void> {
     return n;
   };
   const result = await replayDlq({
-    brokers: o.brokers ? o.brokers.split(',').map((b) => b.trim()).filter(Boolean) : loadConfig().kafkaBrokers,
+    brokers: o.brokers
+      ? o.brokers
+          .split(',')
+          .map((b) => b.trim())
+          .filter(Boolean)
+      : loadConfig().kafkaBrokers,
     security: loadConfig().kafkaSecurity,
     dlqTopic: o.dlqTopic,
     targetTopic: o.toTopic,
@@ -188,7 +223,9 @@ async function main(): Promise<void> {
     limit: num('limit', o.limit),
     timeoutMs: num('timeout-ms', o.timeoutMs),
   });
-  const reasons = Object.entries(result.byReason).map(([r, n]) => `${n} x ${r}`).join('; ');
+  const reasons = Object.entries(result.byReason)
+    .map(([r, n]) => `${n} x ${r}`)
+    .join('; ');
   console.log(
     `[dlq-replay] ${o.dryRun ? `dry run: ${result.examined} event(s) would be replayed` : `${result.replayed} event(s) replayed`}` +
       `${reasons ? ` (${reasons})` : ''}; ${result.caughtUp ? 'caught up' : 'NOT caught up (limit or timeout)'}`,

@@ -51,7 +51,8 @@ async function main(): Promise<void> {
     ['tsx + bundle at start (npm run worker)', ['--import', 'tsx', 'worker/main.ts']],
     ['node dist + prebuilt bundle', ['dist/worker/main.js']],
   ];
-  if (!fs.existsSync(path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js'))) throw new Error('run `npm run build` first');
+  if (!fs.existsSync(path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js')))
+    throw new Error('run `npm run build` first');
   const medians: number[] = [];
   for (const [name, args] of modes) {
     const times: number[] = [];
@@ -59,7 +60,9 @@ async function main(): Promise<void> {
     times.sort((a, b) => a - b);
     const median = times[Math.floor(times.length / 2)];
     medians.push(median);
-    console.log(`${name.padEnd(40)} median ${median.toFixed(0)} ms  (min ${times[0].toFixed(0)}, max ${times[times.length - 1].toFixed(0)}, ${runs} runs)`);
+    console.log(
+      `${name.padEnd(40)} median ${median.toFixed(0)} ms  (min ${times[0].toFixed(0)}, max ${times[times.length - 1].toFixed(0)}, ${runs} runs)`,
+    );
   }
   console.log(`speed-up: ${(medians[0] / medians[1]).toFixed(1)}x`);
 }

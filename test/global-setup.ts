@@ -15,7 +15,10 @@ import { delay } from '../infra/proc';
 const log = (line: string): void => void process.stderr.write(`[test-setup] ${line}\n`);
 
 async function createRunNamespace(address: string): Promise<string> {
-  const namespace = `test-${new Date().toISOString().replace(/[-:T.Z]/g, '').slice(0, 14)}-${process.pid}`;
+  const namespace = `test-${new Date()
+    .toISOString()
+    .replace(/[-:T.Z]/g, '')
+    .slice(0, 14)}-${process.pid}`;
   const connection = await Connection.connect({ address });
   try {
     await connection.workflowService.registerNamespace({
@@ -47,5 +50,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.ORDERS_TEST_STARTED_SERVERS = result.started.join(',');
   process.env.TEMPORAL_TEST_SERVER_PATH = await provisionTestServer(log);
   process.env[ENV.temporalNamespace] = await createRunNamespace(loadConfig().temporalAddress);
-  log(`servers ready in ${((Date.now() - started) / 1000).toFixed(1)}s; namespace ${process.env[ENV.temporalNamespace]}`);
+  log(
+    `servers ready in ${((Date.now() - started) / 1000).toFixed(1)}s; namespace ${process.env[ENV.temporalNamespace]}`,
+  );
 }

@@ -2,6 +2,8 @@
 import { stop } from '../infra/launcher';
 
 export default async function globalTeardown(): Promise<void> {
-  const started = (process.env.ORDERS_TEST_STARTED_SERVERS ?? '').split(',').filter(Boolean) as Array<'kafka' | 'temporal'>;
+  const started = (process.env.ORDERS_TEST_STARTED_SERVERS ?? '').split(',').filter(Boolean) as Array<
+    'kafka' | 'temporal'
+  >;
   if (started.length && !process.env.KEEP_INFRA) await stop(started);
 }

@@ -20,12 +20,23 @@ const saslBroker = `127.0.0.1:${infraPorts().kafkaSasl}`;
 const children: ChildProcess[] = [];
 
 function saslEnv(mechanism: string, password: string = LOCAL_SCRAM_USER.password): Record<string, string> {
-  return { KAFKA_BROKERS: saslBroker, KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: LOCAL_SCRAM_USER.username, KAFKA_SASL_PASSWORD: password };
+  return {
+    KAFKA_BROKERS: saslBroker,
+    KAFKA_SASL_MECHANISM: mechanism,
+    KAFKA_SASL_USERNAME: LOCAL_SCRAM_USER.username,
+    KAFKA_SASL_PASSWORD: password,
+  };
 }
 
 async function describeWith(env: Record<string, string>): Promise<number> {
   const config = loadConfig(env);
-  const admin = new Kafka({ clientId: 'sasl-test', brokers: config.kafkaBrokers, ...config.kafkaSecurity, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+  const admin = new Kafka({
+    clientId: 'sasl-test',
+    brokers: config.kafkaBrokers,
+    ...config.kafkaSecurity,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  }).admin();
   try {
     await admin.connect();
     return (await admin.describeCluster()).brokers.length;
@@ -39,9 +50,12 @@ afterAll(async () => {
   await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
 });
 
-test.each(['scram-sha-256', 'scram-sha-512'])('KAFKA_SASL_MECHANISM=%s authenticates on the SCRAM listener', async (mechanism) => {
-  expect(await describeWith(saslEnv(mechanism))).toBe(1);
-});
+test.each(['scram-sha-256', 'scram-sha-512'])(
+  'KAFKA_SASL_MECHANISM=%s authenticates on the SCRAM listener',
+  async (mechanism) => {
+    expect(await describeWith(saslEnv(mechanism))).toBe(1);
+  },
+);
 
 test('a wrong SCRAM password is refused', async () => {
   await expect(describeWith(saslEnv('scram-sha-512', 'not-the-password'))).rejects.toThrow(/SASL|[Aa]uthentication/);
@@ -52,14 +66,24 @@ test('gateway, bridge and worker carry an order end to end over SASL/SCRAM', asy
   const ledgerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sasl-'));
   const env = { ...process.env, ...saslEnv('scram-sha-512'), LOG_LEVEL: 'warn', STEP_DELAY_MS: '0' };
   const start = (entry: string, extra: Record<string, string>): void => {
-    children.push(spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...env, ...extra }, stdio: 'ignore' }));
+    children.push(
+      spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...env, ...extra }, stdio: 'ignore' }),
+    );
   };
   start('worker/main.ts', { SIM_LEDGER_FILE: path.join(ledgerDir, 'ledger.jsonl') });
-  start('bridge/main.ts', { BRIDGE_HEALTH_PORT: String(bridgePort), BRIDGE_GROUP_ID: `sasl-${crypto.randomUUID().slice(0, 8)}` });
+  start('bridge/main.ts', {
+    BRIDGE_HEALTH_PORT: String(bridgePort),
+    BRIDGE_GROUP_ID: `sasl-${crypto.randomUUID().slice(0, 8)}`,
+  });
   start('gateway/main.ts', { GATEWAY_PORT: String(gatewayPort) });
   const deadline = Date.now() + 90_000;
   for (const url of [`http://127.0.0.1:${gatewayPort}/readyz`, `http://127.0.0.1:${bridgePort}/readyz`]) {
-    while ((await fetch(url).then((r) => r.status, () => 0)) !== 200) {
+    while (
+      (await fetch(url).then(
+        (r) => r.status,
+        () => 0,
+      )) !== 200
+    ) {
       if (Date.now() > deadline) throw new Error(`${url} never ready`);
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -68,8 +92,13 @@ test('gateway, bridge and worker carry an order end to end over SASL/SCRAM', asy
   const statuses = await new Promise<string[]>((resolve, reject) => {
     const seen: string[] = [];
     const ws = new WebSocket(`ws://127.0.0.1:${gatewayPort}`);
-    const timer = setTimeout(() => reject(new Error(`order ${orderId} did not complete; saw ${seen.join(', ')}`)), 120_000);
-    ws.on('open', () => ws.send(JSON.stringify({ event: 'placeOrder', data: { orderId, item: 'SCRAM keyboard', price: 20 } })));
+    const timer = setTimeout(
+      () => reject(new Error(`order ${orderId} did not complete; saw ${seen.join(', ')}`)),
+      120_000,
+    );
+    ws.on('open', () =>
+      ws.send(JSON.stringify({ event: 'placeOrder', data: { orderId, item: 'SCRAM keyboard', price: 20 } })),
+    );
     ws.on('message', (raw) => {
       const frame = JSON.parse(raw.toString()) as { event: string; data: { status?: string; code?: string } };
       if (frame.event === 'error') reject(new Error(`refused: ${frame.data.code}`));

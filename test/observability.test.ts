@@ -35,7 +35,11 @@ function start(entry: string, env: Record<string, string>): Proc {
   return proc;
 }
 
-async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 90_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 90_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -77,7 +81,9 @@ function placeAndWait(url: string, orderId: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     const timer = setTimeout(() => reject(new Error(`order ${orderId} did not complete`)), 120_000);
-    ws.on('open', () => ws.send(JSON.stringify({ event: 'placeOrder', data: { orderId, item: 'Metrics probe', price: 12 } })));
+    ws.on('open', () =>
+      ws.send(JSON.stringify({ event: 'placeOrder', data: { orderId, item: 'Metrics probe', price: 12 } })),
+    );
     ws.on('message', (raw) => {
       const frame = JSON.parse(raw.toString()) as { event: string; data: { status?: string; code?: string } };
       if (frame.event === 'error') reject(new Error(`gateway refused the order: ${frame.data.code}`));
@@ -93,11 +99,18 @@ function placeAndWait(url: string, orderId: string): Promise<void> {
 
 afterAll(async () => {
   for (const p of procs) p.child.kill('SIGTERM');
-  await Promise.all(procs.map((p) => (p.child.exitCode === null ? new Promise((r) => p.child.once('exit', r)) : undefined)));
+  await Promise.all(
+    procs.map((p) => (p.child.exitCode === null ? new Promise((r) => p.child.once('exit', r)) : undefined)),
+  );
 });
 
 test('after an order, /metrics of gateway, bridge and worker moved; /livez and /readyz answer on each; logs name the run', async () => {
-  const [gatewayPort, bridgePort, workerHealthPort, workerMetricsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [gatewayPort, bridgePort, workerHealthPort, workerMetricsPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const ledgerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'observability-'));
   const id = crypto.randomUUID().slice(0, 8);
   const worker = start('worker/main.ts', {
@@ -105,7 +118,11 @@ test('after an order, /metrics of gateway, bridge and worker moved; /livez and /
     WORKER_METRICS_PORT: String(workerMetricsPort),
     SIM_LEDGER_FILE: path.join(ledgerDir, 'ledger.jsonl'),
   });
-  start('bridge/main.ts', { BRIDGE_HEALTH_PORT: String(bridgePort), BRIDGE_GROUP_ID: `observability-${id}`, STEP_DELAY_MS: '0' });
+  start('bridge/main.ts', {
+    BRIDGE_HEALTH_PORT: String(bridgePort),
+    BRIDGE_GROUP_ID: `observability-${id}`,
+    STEP_DELAY_MS: '0',
+  });
   start('gateway/main.ts', { GATEWAY_PORT: String(gatewayPort) });
 
   const gateway = `http://127.0.0.1:${gatewayPort}`;
@@ -139,7 +156,8 @@ test('after an order, /metrics of gateway, bridge and worker moved; /livez and /
 
   // The Temporal SDK's own metrics, from the worker's Runtime exporter. COMPLETED is published just
   // before the run's last workflow task completes, so the SDK may count it a moment later.
-  const completed = (text: string): number => sample(text, 'temporal_workflow_completed_total') ?? sample(text, 'temporal_workflow_completed') ?? 0;
+  const completed = (text: string): number =>
+    sample(text, 'temporal_workflow_completed_total') ?? sample(text, 'temporal_workflow_completed') ?? 0;
   const wk = await waitFor('the worker to count the completed run', async () => {
     const text = await metrics(workerMetrics);
     return completed(text) >= 1 ? text : undefined;
@@ -156,7 +174,9 @@ test('after an order, /metrics of gateway, bridge and worker moved; /livez and /
     .filter((l) => l.orderId === orderId);
   expect(lines.length).toBeGreaterThanOrEqual(4);
   for (const line of lines) {
-    expect(line).toEqual(expect.objectContaining({ workflowId: `order-${orderId}`, runId: expect.any(String), name: 'worker' }));
+    expect(line).toEqual(
+      expect.objectContaining({ workflowId: `order-${orderId}`, runId: expect.any(String), name: 'worker' }),
+    );
   }
   fs.rmSync(ledgerDir, { recursive: true, force: true });
 });

@@ -64,7 +64,8 @@ function onSubmit(ev) {
   const orderId = inputById('order-id').value.trim();
   if (!item) return formError('Item: enter what to order.', 'item');
   if (priceText === '' || !(price > 0)) return formError('Price: enter an amount greater than 0.', 'price');
-  if (!Number.isInteger(quantity) || quantity < 1) return formError('Quantity: enter a whole number of at least 1.', 'quantity');
+  if (!Number.isInteger(quantity) || quantity < 1)
+    return formError('Quantity: enter a whole number of at least 1.', 'quantity');
   if (orderId && orders.has(orderId)) return formError('Order ' + orderId + ' is already in your list.', 'orderId');
 
   /** @type {OrderRecord} */
@@ -102,7 +103,11 @@ function onListClick(ev) {
     if (!canCancel(o)) return;
     o.error = undefined;
     if (!send('cancelOrder', { orderId: o.orderId })) {
-      showError({ code: 'NOT_CONNECTED', message: 'cannot cancel while disconnected; try again when connected', orderId: o.orderId });
+      showError({
+        code: 'NOT_CONNECTED',
+        message: 'cannot cancel while disconnected; try again when connected',
+        orderId: o.orderId,
+      });
       return;
     }
     o.cancel = 'pending';

@@ -103,7 +103,13 @@ export function workflowIdOf(o) {
  * @param {{ temporalUiUrl: string, namespace: string }} config
  */
 export function runUrl(o, config) {
-  return config.temporalUiUrl.replace(/\/+$/, '') + '/namespaces/' + encodeURIComponent(config.namespace) + '/workflows/' + encodeURIComponent(workflowIdOf(o));
+  return (
+    config.temporalUiUrl.replace(/\/+$/, '') +
+    '/namespaces/' +
+    encodeURIComponent(config.namespace) +
+    '/workflows/' +
+    encodeURIComponent(workflowIdOf(o))
+  );
 }
 
 /** A fresh order id, "web-" and 8 hex digits. */

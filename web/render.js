@@ -89,7 +89,8 @@ export function renderOrder(o) {
   card.dataset.tone = toneOf(status);
 
   part(card, 'order-id').textContent = o.orderId;
-  part(card, 'summary').textContent = o.quantity + ' × ' + o.item + ' at ' + formatMoney(o.price) + ' = ' + formatMoney(o.price * o.quantity);
+  part(card, 'summary').textContent =
+    o.quantity + ' × ' + o.item + ' at ' + formatMoney(o.price) + ' = ' + formatMoney(o.price * o.quantity);
 
   const badge = part(card, 'status');
   badge.textContent = LABELS[status] || status;
@@ -155,7 +156,12 @@ function renderSteps(list, o) {
     time.dateTime = new Date(s.at).toISOString();
     time.textContent = s.at === first ? formatTime(s.at) : '+' + ((s.at - first) / 1000).toFixed(2) + ' s';
     time.title = new Date(s.at).toLocaleString();
-    li.append(span('step-dot'), span('step-name', LABELS[s.status] || s.status), time, span('step-detail', s.detail || ''));
+    li.append(
+      span('step-dot'),
+      span('step-name', LABELS[s.status] || s.status),
+      time,
+      span('step-detail', s.detail || ''),
+    );
     list.appendChild(li);
   });
   let waiting = list.querySelector('li.waiting');
@@ -189,7 +195,13 @@ export function showError(error) {
   body.className = 'error-body';
   const meta = document.createElement('div');
   meta.className = 'error-meta';
-  meta.textContent = [formatTime(Date.now()), error.orderId ? 'order ' + error.orderId : null, error.field ? 'field ' + error.field : null].filter(Boolean).join(' · ');
+  meta.textContent = [
+    formatTime(Date.now()),
+    error.orderId ? 'order ' + error.orderId : null,
+    error.field ? 'field ' + error.field : null,
+  ]
+    .filter(Boolean)
+    .join(' · ');
   body.append(span('error-code', error.code), span('error-message', error.message), meta);
   const close = document.createElement('button');
   close.type = 'button';

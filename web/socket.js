@@ -83,7 +83,11 @@ export function connect(next) {
   try {
     opened = new WebSocket(socketUrl(), protocols());
   } catch (e) {
-    handlers.onError({ code: 'CONNECTION', message: 'cannot open ' + socketUrl() + ': ' + (e instanceof Error ? e.message : String(e)), orderId: null });
+    handlers.onError({
+      code: 'CONNECTION',
+      message: 'cannot open ' + socketUrl() + ': ' + (e instanceof Error ? e.message : String(e)),
+      orderId: null,
+    });
     scheduleReconnect();
     return;
   }
@@ -100,13 +104,18 @@ export function connect(next) {
     } catch {
       return;
     }
-    if (frame && typeof frame.event === 'string' && frame.data && typeof frame.data === 'object') handlers.onFrame(frame);
+    if (frame && typeof frame.event === 'string' && frame.data && typeof frame.data === 'object')
+      handlers.onFrame(frame);
   };
   opened.onclose = (ev) => {
     if (ws !== opened) return;
     if (ev.code === TOKEN_EXPIRED) {
       sessionStorage.removeItem(TOKEN_KEY);
-      handlers.onError({ code: 'TOKEN_EXPIRED', message: 'your session token expired: open the page with a fresh #token=…', orderId: null });
+      handlers.onError({
+        code: 'TOKEN_EXPIRED',
+        message: 'your session token expired: open the page with a fresh #token=…',
+        orderId: null,
+      });
     }
     ws = null;
     scheduleReconnect();

@@ -81,7 +81,11 @@ export function adoptSaved() {
   list.forEach((saved) => {
     if (!saved || typeof saved.orderId !== 'string' || orders.has(saved.orderId) || saved.placing) return;
     /** @type {OrderRecord} */
-    const o = Object.assign({}, saved, { steps: Array.isArray(saved.steps) ? saved.steps : [], lastSeq: Number(saved.lastSeq) || 0, cancel: 'idle' });
+    const o = Object.assign({}, saved, {
+      steps: Array.isArray(saved.steps) ? saved.steps : [],
+      lastSeq: Number(saved.lastSeq) || 0,
+      cancel: 'idle',
+    });
     orders.set(o.orderId, o);
     adopted.push(o);
   });

@@ -21,7 +21,8 @@ async function main(): Promise<void> {
   log = initLogger('worker', { level: config.logLevel, format: config.logFormat });
   installRuntime({
     logLevel: config.logLevel,
-    metricsBindAddress: config.workerMetricsPort === undefined ? undefined : `${config.workerHost}:${config.workerMetricsPort}`,
+    metricsBindAddress:
+      config.workerMetricsPort === undefined ? undefined : `${config.workerHost}:${config.workerMetricsPort}`,
   });
   const settings = config.simulation;
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
@@ -33,8 +34,14 @@ async function main(): Promise<void> {
       providers: simulatedProviders(settings),
       statusPublisher,
     });
-    const health = config.workerHealthPort === undefined ? undefined : await serveHealth(worker, connection, config.workerHost, config.workerHealthPort);
-    log.info({ taskQueue: TASK_QUEUE, temporal: config.temporalAddress, ledger: settings.ledgerFile }, `polling task queue "${TASK_QUEUE}"`);
+    const health =
+      config.workerHealthPort === undefined
+        ? undefined
+        : await serveHealth(worker, connection, config.workerHost, config.workerHealthPort);
+    log.info(
+      { taskQueue: TASK_QUEUE, temporal: config.temporalAddress, ledger: settings.ledgerFile },
+      `polling task queue "${TASK_QUEUE}"`,
+    );
     try {
       await worker.run();
     } finally {
@@ -47,7 +54,12 @@ async function main(): Promise<void> {
 }
 
 /** /livez and /readyz (worker running and Temporal answering on the worker's own connection). */
-async function serveHealth(worker: Worker, connection: NativeConnection, host: string, port: number): Promise<{ close(): Promise<void> }> {
+async function serveHealth(
+  worker: Worker,
+  connection: NativeConnection,
+  host: string,
+  port: number,
+): Promise<{ close(): Promise<void> }> {
   const temporal = temporalProbe(connection);
   await temporal.start();
   const routes = probeRoutes({

@@ -17,6 +17,8 @@ export interface RuntimeOptions {
 export function installRuntime(opts: RuntimeOptions): Runtime {
   return Runtime.install({
     logger: new DefaultLogger(temporalLogLevel(opts.logLevel), temporalLogSink()),
-    ...(opts.metricsBindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: opts.metricsBindAddress } } } } : {}),
+    ...(opts.metricsBindAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: opts.metricsBindAddress } } } }
+      : {}),
   });
 }

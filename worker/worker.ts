@@ -19,7 +19,12 @@ export interface OrderWorkerOptions {
    * bundled at start (development, through tsx).
    */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  tuning?: Partial<Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'>>;
+  tuning?: Partial<
+    Pick<
+      WorkerOptions,
+      'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'
+    >
+  >;
 }
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');

@@ -42,9 +42,17 @@ const heartbeatTimeout = '5s';
 export const FAST: ActivityOptions = { startToCloseTimeout: '2m', heartbeatTimeout, retry };
 export const PAYMENT: ActivityOptions = { startToCloseTimeout: '5m', heartbeatTimeout, retry };
 /** Shipping gives up after a bounded number of attempts: then the charge is refunded. */
-export const SHIPPING: ActivityOptions = { startToCloseTimeout: '5m', heartbeatTimeout, retry: { ...retry, maximumAttempts: 5 } };
+export const SHIPPING: ActivityOptions = {
+  startToCloseTimeout: '5m',
+  heartbeatTimeout,
+  retry: { ...retry, maximumAttempts: 5 },
+};
 /** A refund must never be lost: it retries until it succeeds. */
-export const REFUND: ActivityOptions = { startToCloseTimeout: '5m', heartbeatTimeout, retry: { ...retry, maximumInterval: '1m' } };
+export const REFUND: ActivityOptions = {
+  startToCloseTimeout: '5m',
+  heartbeatTimeout,
+  retry: { ...retry, maximumInterval: '1m' },
+};
 /** Local status publishing: retried until Kafka takes the events. */
 export const LOCAL_STATUS: ActivityOptions = { startToCloseTimeout: '10s', retry };
 
@@ -62,13 +70,18 @@ export function newView(order: Order): OrderView {
 
 export function failureOf(err: unknown): { type: string; message: string; details: unknown[] } {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) return { type: cause.type ?? FailureType.failed, message: cause.message, details: cause.details ?? [] };
+  if (cause instanceof ApplicationFailure)
+    return { type: cause.type ?? FailureType.failed, message: cause.message, details: cause.details ?? [] };
   return { type: FailureType.failed, message: cause instanceof Error ? cause.message : String(cause), details: [] };
 }
 
 /** The final state a failure type ends the order in. */
 export function finalStatusOf(type: string): OrderStatus {
-  return type === FailureType.rejected ? 'REJECTED' : type === FailureType.paymentDeclined ? 'PAYMENT_DECLINED' : 'FAILED';
+  return type === FailureType.rejected
+    ? 'REJECTED'
+    : type === FailureType.paymentDeclined
+      ? 'PAYMENT_DECLINED'
+      : 'FAILED';
 }
 
 /**
@@ -96,7 +109,8 @@ export function orderControls(
     {
       validator: () => {
         if (isFinal(view.status)) throw new Error(`order ${order.orderId} is already ${view.status}`);
-        if (SHIPPING_STARTED.includes(view.status)) throw new Error(`order ${order.orderId} cannot be cancelled: shipping has started`);
+        if (SHIPPING_STARTED.includes(view.status))
+          throw new Error(`order ${order.orderId} cannot be cancelled: shipping has started`);
       },
     },
   );

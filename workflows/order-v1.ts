@@ -4,11 +4,30 @@
  * without `statusEvents` (their histories must replay: test/fixtures/*.history.json); remove it once
  * no such run can be open (the namespace's retention after the last one started).
  */
-import { ApplicationFailure, log, proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  log,
+  proxyActivities,
+  proxyLocalActivities,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
 import { OrderStatusKey } from '../common/search-attributes';
 import type { OrderStatus, OrderView } from '../common/status';
-import { FAST, failureOf, finalStatusOf, LOCAL_STATUS, money, newView, OrderCancelled, orderControls, PAYMENT, ProcessOrderInput, REFUND, SHIPPING } from './order-shared';
+import {
+  FAST,
+  failureOf,
+  finalStatusOf,
+  LOCAL_STATUS,
+  money,
+  newView,
+  OrderCancelled,
+  orderControls,
+  PAYMENT,
+  ProcessOrderInput,
+  REFUND,
+  SHIPPING,
+} from './order-shared';
 
 const acts = proxyActivities<OrderActivities>(FAST);
 const { publishStatus } = proxyLocalActivities<OrderActivities>(LOCAL_STATUS);
@@ -22,7 +41,13 @@ export async function processOrderV1({ order, stepDelayMs }: ProcessOrderInput):
     view.status = status;
     view.steps.push(detail === undefined ? { status, at } : { status, at, detail });
     upsertSearchAttributes([{ key: OrderStatusKey, value: status }]);
-    await publishStatus({ orderId: order.orderId, status, seq: view.steps.length, at, ...(detail === undefined ? {} : { detail }) });
+    await publishStatus({
+      orderId: order.orderId,
+      status,
+      seq: view.steps.length,
+      at,
+      ...(detail === undefined ? {} : { detail }),
+    });
   };
 
   await record('ACCEPTED');
@@ -40,7 +65,10 @@ export async function processOrderV1({ order, stepDelayMs }: ProcessOrderInput):
     await pause('payment');
     await record('CHARGING');
     const total = money(order.price * order.quantity);
-    const charge = await acts.chargePayment.executeWithOptions({ ...PAYMENT, summary: `Charge ${total} for ${order.orderId}` }, [order]);
+    const charge = await acts.chargePayment.executeWithOptions(
+      { ...PAYMENT, summary: `Charge ${total} for ${order.orderId}` },
+      [order],
+    );
     view.chargeId = charge.chargeId;
     compensations.push(async () => {
       await acts.refundPayment.executeWithOptions({ ...REFUND, summary: `Refund ${total} for ${order.orderId}` }, [
@@ -54,7 +82,9 @@ export async function processOrderV1({ order, stepDelayMs }: ProcessOrderInput):
 
     await pause('shipping');
     await record('SHIPPING');
-    const shipment = await acts.shipOrder.executeWithOptions({ ...SHIPPING, summary: `Ship ${order.orderId}` }, [order]);
+    const shipment = await acts.shipOrder.executeWithOptions({ ...SHIPPING, summary: `Ship ${order.orderId}` }, [
+      order,
+    ]);
     view.trackingId = shipment.trackingId;
     await record('SHIPPED', shipment.trackingId);
   } catch (err) {

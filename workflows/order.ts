@@ -9,7 +9,13 @@
  * through one local activity. OrderStatus is upserted before each durable timer and at the end (at
  * most once per workflow task). A cancel update is accepted until shipping starts.
  */
-import { ApplicationFailure, log, proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  log,
+  proxyActivities,
+  proxyLocalActivities,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
 import { OrderStatusKey } from '../common/search-attributes';
 import type { OrderStatus, OrderView, StatusEntry, StatusEvent, StatusPlan } from '../common/status';
@@ -124,10 +130,10 @@ export async function processOrder(input: ProcessOrderInput): Promise<OrderView>
 
     await pause('payment', settle);
     statuses.add('CHARGING');
-    const charged = await acts.chargePayment.executeWithOptions({ ...PAYMENT, summary: `Charge ${total} for ${order.orderId}` }, [
-      order,
-      statuses.plan({ deferOutcome }),
-    ]);
+    const charged = await acts.chargePayment.executeWithOptions(
+      { ...PAYMENT, summary: `Charge ${total} for ${order.orderId}` },
+      [order, statuses.plan({ deferOutcome })],
+    );
     charge = { chargeId: charged.chargeId, amount: charged.amount };
     view.chargeId = charged.chargeId;
     statuses.adopt(charged.statuses, deferOutcome);
@@ -155,12 +161,10 @@ export async function processOrder(input: ProcessOrderInput): Promise<OrderView>
       statuses.adopt(published);
     } else if (charge) {
       // Undo the charge; the refund step publishes REFUNDED and then the final state.
-      const refunded = await acts.refundPayment.executeWithOptions({ ...REFUND, summary: `Refund ${total} for ${order.orderId}` }, [
-        order,
-        charge.chargeId,
-        charge.amount,
-        statuses.plan({ then: final }),
-      ]);
+      const refunded = await acts.refundPayment.executeWithOptions(
+        { ...REFUND, summary: `Refund ${total} for ${order.orderId}` },
+        [order, charge.chargeId, charge.amount, statuses.plan({ then: final })],
+      );
       statuses.adopt(refunded.statuses);
     } else {
       statuses.add(final.status, final.detail);

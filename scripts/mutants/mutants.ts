@@ -69,7 +69,8 @@ export const MUTANTS: Mutant[] = [
   },
   {
     id: 'bridge-commits-before-start',
-    description: 'The bridge commits a chunk of offsets before starting its workflows (a crash in between loses the orders)',
+    description:
+      'The bridge commits a chunk of offsets before starting its workflows (a crash in between loses the orders)',
     file: 'bridge/bridge.ts',
     find: `        await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive)));
         // The whole chunk is done: everything up to its last offset is safe to commit.
@@ -98,7 +99,8 @@ export const MUTANTS: Mutant[] = [
   },
   {
     id: 'gateway-accepts-while-shutting-down',
-    description: 'A draining gateway keeps reading placeOrder frames and writing them to Kafka instead of answering SHUTTING_DOWN',
+    description:
+      'A draining gateway keeps reading placeOrder frames and writing them to Kafka instead of answering SHUTTING_DOWN',
     file: 'gateway/frame-handlers.ts',
     find: `      if (opts.closing()) {`,
     replace: `      if (opts.closing() && Math.random() > 2) { // mutant: never refuses`,

@@ -58,9 +58,14 @@ function occurrences(text: string, find: string): number {
 
 /** The checkout's files as git sees them: tracked (still present) and untracked but not ignored. */
 function checkoutFiles(): string[] {
-  const out = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' });
+  const out = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   if (out.status !== 0) throw new Error(`git ls-files failed: ${out.stderr}`);
-  return [...new Set(out.stdout.split('\0').filter(Boolean))].filter((f) => fs.existsSync(path.join(ROOT, f)) && fs.statSync(path.join(ROOT, f)).isFile());
+  return [...new Set(out.stdout.split('\0').filter(Boolean))].filter(
+    (f) => fs.existsSync(path.join(ROOT, f)) && fs.statSync(path.join(ROOT, f)).isFile(),
+  );
 }
 
 /** A fixed scratch path per checkout, so jest's transform cache is reused from one breakage to the next. */
@@ -84,7 +89,14 @@ function escapeRegex(s: string): string {
 }
 
 /** Runs a command in its own process group; on timeout the whole group is killed. */
-function runBounded(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number, logFile: string): Promise<{ code: number | null; timedOut: boolean }> {
+function runBounded(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  logFile: string,
+): Promise<{ code: number | null; timedOut: boolean }> {
   return new Promise((resolve) => {
     const out = fs.openSync(logFile, 'a');
     const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', out, out] });
@@ -106,15 +118,30 @@ function runBounded(cmd: string, args: string[], cwd: string, env: NodeJS.Proces
 }
 
 interface JestReport {
-  testResults: Array<{ name: string; status: string; message?: string; assertionResults: Array<{ fullName: string; status: string }> }>;
+  testResults: Array<{
+    name: string;
+    status: string;
+    message?: string;
+    assertionResults: Array<{ fullName: string; status: string }>;
+  }>;
 }
 
 /** Runs the given tests (grouped: named ones with one -t pattern, whole files without). */
-async function runTests(dir: string, refs: TestRef[], env: NodeJS.ProcessEnv, deadline: number, logFile: string): Promise<JestRun> {
+async function runTests(
+  dir: string,
+  refs: TestRef[],
+  env: NodeJS.ProcessEnv,
+  deadline: number,
+  logFile: string,
+): Promise<JestRun> {
   const groups: Array<{ files: string[]; pattern?: string }> = [];
   const named = refs.filter((r) => r.name !== undefined);
   const whole = refs.filter((r) => r.name === undefined);
-  if (named.length) groups.push({ files: [...new Set(named.map((r) => r.file))], pattern: [...new Set(named.map((r) => escapeRegex(r.name!)))].join('|') });
+  if (named.length)
+    groups.push({
+      files: [...new Set(named.map((r) => r.file))],
+      pattern: [...new Set(named.map((r) => escapeRegex(r.name!)))].join('|'),
+    });
   if (whole.length) groups.push({ files: [...new Set(whole.map((r) => r.file))] });
   const result: JestRun = { failed: [], ran: 0, timedOut: false, exitCode: 0 };
   for (const group of groups) {
@@ -124,7 +151,17 @@ async function runTests(dir: string, refs: TestRef[], env: NodeJS.ProcessEnv, de
       break;
     }
     const json = path.join(path.dirname(logFile), `jest-${crypto.randomUUID().slice(0, 8)}.json`);
-    const args = [path.join(dir, 'node_modules', 'jest', 'bin', 'jest.js'), '--runInBand', '--ci', '--forceExit', '--json', '--outputFile', json, '--runTestsByPath', ...group.files];
+    const args = [
+      path.join(dir, 'node_modules', 'jest', 'bin', 'jest.js'),
+      '--runInBand',
+      '--ci',
+      '--forceExit',
+      '--json',
+      '--outputFile',
+      json,
+      '--runTestsByPath',
+      ...group.files,
+    ];
     if (group.pattern) args.push('--testNamePattern', group.pattern);
     fs.appendFileSync(logFile, `\n$ jest ${args.slice(1).join(' ')}\n`);
     const { code, timedOut } = await runBounded(process.execPath, args, dir, env, remaining, logFile);
@@ -155,7 +192,11 @@ async function runTests(dir: string, refs: TestRef[], env: NodeJS.ProcessEnv, de
 }
 
 function typecheck(dir: string, logFile: string): boolean {
-  const out = spawnSync(process.execPath, [path.join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', dir], { cwd: dir, encoding: 'utf8' });
+  const out = spawnSync(
+    process.execPath,
+    [path.join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', dir],
+    { cwd: dir, encoding: 'utf8' },
+  );
   fs.appendFileSync(logFile, `\n$ tsc --noEmit\n${out.stdout}${out.stderr}`);
   return out.status === 0;
 }
@@ -191,14 +232,24 @@ async function main(): Promise<number> {
     .option('--report <file>', 'also write the Markdown table (and a .json of the results) here')
     .option('--keep', 'keep the scratch copy of the last breakage')
     .parse();
-  const opts = program.opts<{ list?: boolean; exclude?: string[]; timeout: string; baseline: boolean; typecheck: boolean; report?: string; keep?: boolean }>();
+  const opts = program.opts<{
+    list?: boolean;
+    exclude?: string[];
+    timeout: string;
+    baseline: boolean;
+    typecheck: boolean;
+    report?: string;
+    keep?: boolean;
+  }>();
   const ids = program.args;
 
   const dupes = MUTANTS.map((m) => m.id).filter((id, i, all) => all.indexOf(id) !== i);
   if (dupes.length) throw new Error(`duplicate breakage ids: ${dupes.join(', ')}`);
   if (opts.list) {
     for (const m of MUTANTS) {
-      process.stdout.write(`${m.id}\n  ${m.description}\n  ${m.file}\n  tests: ${m.tests.map((t) => (t.name ? `${t.file} -t "${t.name}"` : t.file)).join('; ')}\n`);
+      process.stdout.write(
+        `${m.id}\n  ${m.description}\n  ${m.file}\n  tests: ${m.tests.map((t) => (t.name ? `${t.file} -t "${t.name}"` : t.file)).join('; ')}\n`,
+      );
     }
     return 0;
   }
@@ -215,11 +266,18 @@ async function main(): Promise<number> {
   const results: Result[] = [];
   const runnable: Mutant[] = [];
   for (const m of selected) {
-    const source = fs.existsSync(path.join(ROOT, m.file)) ? fs.readFileSync(path.join(ROOT, m.file), 'utf8') : undefined;
+    const source = fs.existsSync(path.join(ROOT, m.file))
+      ? fs.readFileSync(path.join(ROOT, m.file), 'utf8')
+      : undefined;
     const n = source === undefined ? 0 : occurrences(source, m.find);
     const missing = m.tests.filter((t) => !fs.existsSync(path.join(ROOT, t.file))).map((t) => t.file);
     if (source === undefined || n !== 1 || missing.length) {
-      const note = source === undefined ? `${m.file} does not exist` : n !== 1 ? `\`find\` occurs ${n} times in ${m.file} (must be exactly once)` : `no such test file: ${missing.join(', ')}`;
+      const note =
+        source === undefined
+          ? `${m.file} does not exist`
+          : n !== 1
+            ? `\`find\` occurs ${n} times in ${m.file} (must be exactly once)`
+            : `no such test file: ${missing.join(', ')}`;
       results.push({ mutant: m, outcome: 'BROKEN-DEFINITION', failing: [], note, seconds: 0 });
       log(`${m.id}: BROKEN-DEFINITION (${note})`);
     } else runnable.push(m);
@@ -248,7 +306,9 @@ async function main(): Promise<number> {
       const t0 = Date.now();
       const run = await runTests(work, allRefs, env, Date.now() + timeoutMs * 2, path.join(logDir, 'baseline.log'));
       for (const f of run.failed) baselineFailed.add(f);
-      log(`baseline: ${run.ran} tests ran, ${run.failed.length} failed${run.timedOut ? ', TIMED OUT' : ''} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+      log(
+        `baseline: ${run.ran} tests ran, ${run.failed.length} failed${run.timedOut ? ', TIMED OUT' : ''} (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+      );
       for (const f of run.failed) log(`  baseline failure (ignored as evidence below): ${f}`);
     }
 
@@ -260,16 +320,23 @@ async function main(): Promise<number> {
       const done = (outcome: Outcome, failing: string[], note?: string): void => {
         const seconds = Math.round((Date.now() - t0) / 1000);
         results.push({ mutant: m, outcome, failing, note, seconds });
-        log(`${m.id}: ${outcome} in ${seconds} s${failing.length ? ` (${failing.length} failing: ${failing.join('; ')})` : ''}${note ? ` — ${note}` : ''}`);
+        log(
+          `${m.id}: ${outcome} in ${seconds} s${failing.length ? ` (${failing.length} failing: ${failing.join('; ')})` : ''}${note ? ` — ${note}` : ''}`,
+        );
       };
       if (!refs.length) {
         done('NOT-RUN', [], `every test of this breakage is excluded (${m.tests.map((t) => t.file).join(', ')})`);
         continue;
       }
-      log(`${m.id}: breaking ${m.file}; running ${refs.map((t) => (t.name ? `${t.file} -t "${t.name}"` : t.file)).join(', ')} (log: ${logFile})`);
+      log(
+        `${m.id}: breaking ${m.file}; running ${refs.map((t) => (t.name ? `${t.file} -t "${t.name}"` : t.file)).join(', ')} (log: ${logFile})`,
+      );
       freshCopy(work, files);
       const target = path.join(work, m.file);
-      fs.writeFileSync(target, fs.readFileSync(target, 'utf8').replace(m.find, () => m.replace));
+      fs.writeFileSync(
+        target,
+        fs.readFileSync(target, 'utf8').replace(m.find, () => m.replace),
+      );
       if (opts.typecheck && !typecheck(work, logFile)) {
         done('DOES-NOT-COMPILE', [], 'the broken copy fails tsc: fix `replace` so the breakage is caught by behaviour');
         continue;
@@ -279,7 +346,12 @@ async function main(): Promise<number> {
       if (run.timedOut) done('TIMEOUT', evidence, `no verdict within ${opts.timeout} s`);
       else if (evidence.length) done('CAUGHT', evidence);
       else if (run.ran === 0 && run.failed.length === 0) done('NOT-RUN', [], 'no test matched the selection');
-      else done('SURVIVED', [], `${run.ran} test(s) ran and passed${run.failed.length ? ` (only baseline failures: ${run.failed.join('; ')})` : ''}`);
+      else
+        done(
+          'SURVIVED',
+          [],
+          `${run.ran} test(s) ran and passed${run.failed.length ? ` (only baseline failures: ${run.failed.join('; ')})` : ''}`,
+        );
     }
   } finally {
     if (!opts.keep) fs.rmSync(work, { recursive: true, force: true });
@@ -294,7 +366,20 @@ async function main(): Promise<number> {
   process.stdout.write(`${caught} of ${results.length} breakages caught.\n`);
   if (opts.report) {
     fs.writeFileSync(opts.report, `${markdown}\n`);
-    fs.writeFileSync(opts.report.replace(/(\.md)?$/, '.json'), JSON.stringify(results.map((r) => ({ id: r.mutant.id, outcome: r.outcome, failing: r.failing, note: r.note, seconds: r.seconds })), null, 2));
+    fs.writeFileSync(
+      opts.report.replace(/(\.md)?$/, '.json'),
+      JSON.stringify(
+        results.map((r) => ({
+          id: r.mutant.id,
+          outcome: r.outcome,
+          failing: r.failing,
+          note: r.note,
+          seconds: r.seconds,
+        })),
+        null,
+        2,
+      ),
+    );
   }
   return results.every((r) => r.outcome === 'CAUGHT') ? 0 : 1;
 }

@@ -25,13 +25,22 @@ let httpUrl: string;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium (or set CHROMIUM_PATH)`);
   stack = await startStack({ stepDelayMs: STEP_DELAY_MS });
   httpUrl = `http://127.0.0.1:${stack.gateway.port}/`;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   page = await context.newPage();
@@ -51,7 +60,12 @@ afterEach(() => {
 
 const card = (orderId: string) => page.locator(`article.order[data-order-id="${orderId}"]`);
 
-async function placeThroughForm(order: { orderId: string; item: string; price: number; quantity?: number }): Promise<void> {
+async function placeThroughForm(order: {
+  orderId: string;
+  item: string;
+  price: number;
+  quantity?: number;
+}): Promise<void> {
   await page.fill('#item', order.item);
   await page.fill('#price', String(order.price));
   await page.fill('#quantity', String(order.quantity ?? 1));
@@ -75,7 +89,10 @@ async function stepSeqs(orderId: string): Promise<number[]> {
 describe('orders page in Chromium', () => {
   test('the gateway serves the page and its config', async () => {
     await expect(page.title()).resolves.toMatch(/Orders/);
-    const config = (await (await fetch(new URL('/config.json', httpUrl))).json()) as { temporalUiUrl: string; namespace: string };
+    const config = (await (await fetch(new URL('/config.json', httpUrl))).json()) as {
+      temporalUiUrl: string;
+      namespace: string;
+    };
     expect(typeof config.temporalUiUrl).toBe('string');
     expect(typeof config.namespace).toBe('string');
     await expect(page.locator('#order-form').isVisible()).resolves.toBe(true);
@@ -90,7 +107,9 @@ describe('orders page in Chromium', () => {
     await card(orderId).locator('li[data-step-status="VALIDATED"]').waitFor({ timeout: FINAL_TIMEOUT_MS });
     expect(await card(orderId).getAttribute('data-status')).not.toBe('COMPLETED');
 
-    await page.locator(`article.order[data-order-id="${orderId}"][data-status="COMPLETED"]`).waitFor({ timeout: FINAL_TIMEOUT_MS });
+    await page
+      .locator(`article.order[data-order-id="${orderId}"][data-status="COMPLETED"]`)
+      .waitFor({ timeout: FINAL_TIMEOUT_MS });
     const statuses = await stepStatuses(orderId);
     expect(statuses).toEqual(expect.arrayContaining(['ACCEPTED', 'VALIDATED', 'CHARGED', 'SHIPPED', 'COMPLETED']));
     expect(statuses.indexOf('VALIDATED')).toBeLessThan(statuses.indexOf('CHARGED'));
@@ -100,9 +119,15 @@ describe('orders page in Chromium', () => {
     expect(seqs).toEqual(seqs.map((_, i) => i + 1)); // in order, no gaps, no repeats
 
     await expect(card(orderId).locator('[data-action="cancel"]').isDisabled()).resolves.toBe(true);
-    const config = await page.evaluate(() => (globalThis as unknown as { ordersPage: { config(): { temporalUiUrl: string; namespace: string } } }).ordersPage.config());
+    const config = await page.evaluate(() =>
+      (
+        globalThis as unknown as { ordersPage: { config(): { temporalUiUrl: string; namespace: string } } }
+      ).ordersPage.config(),
+    );
     const href = await card(orderId).locator('[data-role="temporal-link"]').getAttribute('href');
-    expect(href).toBe(`${config.temporalUiUrl}/namespaces/${config.namespace}/workflows/${encodeURIComponent(workflowIdFor(orderId))}`);
+    expect(href).toBe(
+      `${config.temporalUiUrl}/namespaces/${config.namespace}/workflows/${encodeURIComponent(workflowIdFor(orderId))}`,
+    );
     expect(stack.ledgerLines(orderId).map((e) => e.kind)).toEqual(['charge']);
   });
 
@@ -113,16 +138,23 @@ describe('orders page in Chromium', () => {
     const cancel = card(orderId).locator('[data-action="cancel"]');
     // Held at the payment provider: the order stays CHARGING until the cancel is in.
     await held.reached;
-    await page.locator(`article.order[data-order-id="${orderId}"][data-status="CHARGING"]`).waitFor({ timeout: FINAL_TIMEOUT_MS });
+    await page
+      .locator(`article.order[data-order-id="${orderId}"][data-status="CHARGING"]`)
+      .waitFor({ timeout: FINAL_TIMEOUT_MS });
     await expect(cancel.isEnabled()).resolves.toBe(true);
     await cancel.click();
-    await waitUntil(async () => {
-      const history = await stack.client.workflow.getHandle(workflowIdFor(orderId)).fetchHistory();
-      return (history.events ?? []).some((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
-    }, { what: 'the cancel to reach the workflow' });
+    await waitUntil(
+      async () => {
+        const history = await stack.client.workflow.getHandle(workflowIdFor(orderId)).fetchHistory();
+        return (history.events ?? []).some((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+      },
+      { what: 'the cancel to reach the workflow' },
+    );
     held.open();
 
-    await page.locator(`article.order[data-order-id="${orderId}"][data-status="CANCELLED"]`).waitFor({ timeout: FINAL_TIMEOUT_MS });
+    await page
+      .locator(`article.order[data-order-id="${orderId}"][data-status="CANCELLED"]`)
+      .waitFor({ timeout: FINAL_TIMEOUT_MS });
     const statuses = await stepStatuses(orderId);
     expect(statuses).not.toContain('SHIPPING');
     expect(statuses).toContain('CHARGED');
@@ -136,14 +168,18 @@ describe('orders page in Chromium', () => {
   test('after a reload the page re-subscribes and shows the rest of the steps, none twice', async () => {
     const orderId = uniqueId('reload');
     await placeThroughForm({ orderId, item: 'Monitor arm', price: 80 });
-    await page.locator(`article.order[data-order-id="${orderId}"] li[data-step-status="VALIDATED"]`).waitFor({ timeout: FINAL_TIMEOUT_MS });
+    await page
+      .locator(`article.order[data-order-id="${orderId}"] li[data-step-status="VALIDATED"]`)
+      .waitFor({ timeout: FINAL_TIMEOUT_MS });
 
     await page.reload();
     await page.locator('#connection[data-state="open"]').waitFor({ timeout: 15_000 });
     // The earlier orders are still listed (from localStorage).
     await expect(page.locator('article.order').count()).resolves.toBeGreaterThanOrEqual(3);
 
-    await page.locator(`article.order[data-order-id="${orderId}"][data-status="COMPLETED"]`).waitFor({ timeout: FINAL_TIMEOUT_MS });
+    await page
+      .locator(`article.order[data-order-id="${orderId}"][data-status="COMPLETED"]`)
+      .waitFor({ timeout: FINAL_TIMEOUT_MS });
     const statuses = await stepStatuses(orderId);
     expect(new Set(statuses).size).toBe(statuses.length);
     expect(statuses).toEqual(expect.arrayContaining(['VALIDATED', 'CHARGED', 'SHIPPED', 'COMPLETED']));
@@ -170,8 +206,12 @@ describe('orders page in Chromium', () => {
     // A declined one too, so the screenshot shows a failure next to the successes.
     const declined = uniqueId('declined');
     await placeThroughForm({ orderId: declined, item: 'Grand piano', price: 6000 });
-    await page.locator(`article.order[data-order-id="${declined}"][data-status="PAYMENT_DECLINED"]`).waitFor({ timeout: FINAL_TIMEOUT_MS });
-    const statuses = await page.locator('article.order').evaluateAll((els) => els.map((el) => el.getAttribute('data-status') ?? ''));
+    await page
+      .locator(`article.order[data-order-id="${declined}"][data-status="PAYMENT_DECLINED"]`)
+      .waitFor({ timeout: FINAL_TIMEOUT_MS });
+    const statuses = await page
+      .locator('article.order')
+      .evaluateAll((els) => els.map((el) => el.getAttribute('data-status') ?? ''));
     expect(statuses.every((s) => (FINAL_STATUSES as readonly string[]).includes(s))).toBe(true);
 
     fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });

@@ -15,12 +15,21 @@ let stack: Stack;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium (or set CHROMIUM_PATH)`);
   stack = await startStack({ stepDelayMs: 100, gateway: { auth: jwtAuth({ secret: TEST_JWT_SECRET }) } });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -73,7 +82,12 @@ test('the CLI with --token places and follows an order to COMPLETED; without one
   const orderId = uniqueId('tokcli');
   const token = await customerToken('cli-customer');
   const ok = capture();
-  expect(await runCli(['--url', stack.url, '--item', 'USB cable', '--price', '9.5', '--order-id', orderId, '--token', token], ok)).toBe(EXIT.completed);
+  expect(
+    await runCli(
+      ['--url', stack.url, '--item', 'USB cable', '--price', '9.5', '--order-id', orderId, '--token', token],
+      ok,
+    ),
+  ).toBe(EXIT.completed);
   expect(ok.lines.at(-1)).toMatch(new RegExp(`order ${orderId} COMPLETED`));
   const description = await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe();
   expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe('cli-customer');
@@ -81,7 +95,9 @@ test('the CLI with --token places and follows an order to COMPLETED; without one
   // --follow with another customer's token: the order is not theirs, so it is never found.
   const other = capture();
   const otherToken = await customerToken('someone-else');
-  expect(await runCli(['--url', stack.url, '--follow', orderId, '--token', otherToken, '--timeout', '5'], other)).not.toBe(EXIT.completed);
+  expect(
+    await runCli(['--url', stack.url, '--follow', orderId, '--token', otherToken, '--timeout', '5'], other),
+  ).not.toBe(EXIT.completed);
 
   const refused = capture();
   expect(await runCli(['--url', stack.url, '--item', 'USB cable', '--price', '9.5'], refused)).toBe(EXIT.connection);

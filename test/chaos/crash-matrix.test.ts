@@ -13,7 +13,15 @@
  */
 import * as crypto from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { DEFAULT_OPTIONS, Fleet, formatTable, runScenario, ScenarioName, ScenarioOptions, ScenarioResult } from '../../chaos/harness';
+import {
+  DEFAULT_OPTIONS,
+  Fleet,
+  formatTable,
+  runScenario,
+  ScenarioName,
+  ScenarioOptions,
+  ScenarioResult,
+} from '../../chaos/harness';
 import { IsolatedStack } from '../../chaos/stack';
 import { replayDlq } from '../../scripts/dlq-replay';
 
@@ -47,28 +55,35 @@ afterAll(async () => {
   } finally {
     await stack?.stop();
   }
-  if (results.length) process.stderr.write(`\n${formatTable(results)}\n\n${results.map((r) => `${r.scenario}: ${r.notes.join('; ')}`).join('\n')}\n`);
+  if (results.length)
+    process.stderr.write(
+      `\n${formatTable(results)}\n\n${results.map((r) => `${r.scenario}: ${r.notes.join('; ')}`).join('\n')}\n`,
+    );
 }, 90_000);
 
 describe('crash matrix (40 orders per scenario, isolated stack)', () => {
   // The worker scenario runs last: it needs other STEP_DELAY_MS/SIM_LATENCY_MS, so its processes are new ones.
   const scenarios: ScenarioName[] = ['gateway', 'bridge-pair', 'kafka', 'temporal', 'worker'];
-  test.each(scenarios)('%s: every acknowledged order completes, one run and one charge each', async (name) => {
-    const r = await runScenario(fleet!, name, OPTIONS);
-    results.push(r);
-    // The failures list names every broken check (lost/duplicated orders, false acceptances, commits
-    // while Temporal was down, processes that died on their own, ...): show it when anything is off.
-    expect(r.failures).toEqual([]);
-    expect(r.lost).toBe(0);
-    expect(r.duplicated).toBe(0);
-    expect(r.acknowledged).toBe(r.placed);
-    expect(r.completed).toBe(r.acknowledged);
-    expect(r.charges).toBe(r.completed);
-    // Exactly one run per order: every placed order was acknowledged, so no run belongs to another.
-    expect(r.duplicatedOrders).toEqual([]);
-    expect(r.workflows).toBe(r.acknowledged);
-    expect(r.refunds).toBe(r.expectedRefunds);
-  }, 240_000);
+  test.each(scenarios)(
+    '%s: every acknowledged order completes, one run and one charge each',
+    async (name) => {
+      const r = await runScenario(fleet!, name, OPTIONS);
+      results.push(r);
+      // The failures list names every broken check (lost/duplicated orders, false acceptances, commits
+      // while Temporal was down, processes that died on their own, ...): show it when anything is off.
+      expect(r.failures).toEqual([]);
+      expect(r.lost).toBe(0);
+      expect(r.duplicated).toBe(0);
+      expect(r.acknowledged).toBe(r.placed);
+      expect(r.completed).toBe(r.acknowledged);
+      expect(r.charges).toBe(r.completed);
+      // Exactly one run per order: every placed order was acknowledged, so no run belongs to another.
+      expect(r.duplicatedOrders).toEqual([]);
+      expect(r.workflows).toBe(r.acknowledged);
+      expect(r.refunds).toBe(r.expectedRefunds);
+    },
+    240_000,
+  );
 });
 
 describe('dlq:replay', () => {
@@ -91,7 +106,13 @@ describe('dlq:replay', () => {
       });
       const producer = kafka.producer();
       await producer.connect();
-      const dlqHeaders = (offset: string) => ({ 'dlq-reason': 'temporal rejected the start', 'dlq-original-topic': 'order-placement', 'dlq-original-partition': '0', 'dlq-original-offset': offset, 'dlq-at': new Date().toISOString() });
+      const dlqHeaders = (offset: string) => ({
+        'dlq-reason': 'temporal rejected the start',
+        'dlq-original-topic': 'order-placement',
+        'dlq-original-partition': '0',
+        'dlq-original-offset': offset,
+        'dlq-at': new Date().toISOString(),
+      });
       await producer.send({
         topic: dlqTopic,
         messages: [
@@ -107,7 +128,12 @@ describe('dlq:replay', () => {
       expect((await admin.fetchTopicOffsets(targetTopic))[0].high).toBe('0');
 
       const real = await replayDlq(common);
-      expect(real).toMatchObject({ examined: 2, replayed: 2, caughtUp: true, byReason: { 'temporal rejected the start': 2 } });
+      expect(real).toMatchObject({
+        examined: 2,
+        replayed: 2,
+        caughtUp: true,
+        byReason: { 'temporal rejected the start': 2 },
+      });
       const again = await replayDlq(common);
       expect(again).toMatchObject({ examined: 0, replayed: 0, caughtUp: true });
 
@@ -118,7 +144,12 @@ describe('dlq:replay', () => {
       await new Promise<void>((resolve) => {
         void consumer.run({
           eachMessage: async ({ message }) => {
-            seen.push({ key: String(message.key), value: String(message.value), headers: Object.keys(message.headers ?? {}), eventId: String(message.headers?.eventId) });
+            seen.push({
+              key: String(message.key),
+              value: String(message.value),
+              headers: Object.keys(message.headers ?? {}),
+              eventId: String(message.headers?.eventId),
+            });
             if (seen.length === 2) resolve();
           },
         });

@@ -14,7 +14,6 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-
 function capture(): Output & { lines: string[]; errors: string[] } {
   const lines: string[] = [];
   const errors: string[] = [];
@@ -25,7 +24,13 @@ describe('order CLI', () => {
   test('an order reaches COMPLETED, every status printed once in seq order, exit code 0', async () => {
     const output = capture();
     const orderId = uniqueId('cli');
-    const outcome = await placeAndFollow(stack.url, { item: 'Mechanical Keyboard', price: 150, orderId, timeoutMs: 60_000, output });
+    const outcome = await placeAndFollow(stack.url, {
+      item: 'Mechanical Keyboard',
+      price: 150,
+      orderId,
+      timeoutMs: 60_000,
+      output,
+    });
 
     expect(outcome.outcome).toBe('COMPLETED');
     expect(outcome.exitCode).toBe(0);
@@ -34,14 +39,21 @@ describe('order CLI', () => {
     expect(statuses).toEqual(expect.arrayContaining(['ACCEPTED', 'VALIDATED', 'CHARGED', 'SHIPPED', 'COMPLETED']));
     expect(statuses.at(-1)).toBe('COMPLETED');
     expect(outcome.events.map((e) => e.seq)).toEqual(outcome.events.map((_, i) => i + 1));
-    for (const status of statuses) expect(output.lines.filter((l) => new RegExp(`#\\d+\\s+${status}\\b`).test(l))).toHaveLength(1);
+    for (const status of statuses)
+      expect(output.lines.filter((l) => new RegExp(`#\\d+\\s+${status}\\b`).test(l))).toHaveLength(1);
     expect(output.lines.at(-1)).toMatch(new RegExp(`order ${orderId} COMPLETED`));
     expect(stack.ledgerLines(orderId).map((e) => e.kind)).toEqual(['charge']);
   });
 
   test('an order above the card limit ends PAYMENT_DECLINED with a non-zero exit code', async () => {
     const output = capture();
-    const outcome = await placeAndFollow(stack.url, { item: 'Grand piano', price: 6000, orderId: uniqueId('declined'), timeoutMs: 60_000, output });
+    const outcome = await placeAndFollow(stack.url, {
+      item: 'Grand piano',
+      price: 6000,
+      orderId: uniqueId('declined'),
+      timeoutMs: 60_000,
+      output,
+    });
     expect(outcome.outcome).toBe('PAYMENT_DECLINED');
     expect(outcome.exitCode).toBe(EXIT.paymentDeclined);
     expect(outcome.exitCode).not.toBe(0);
@@ -50,7 +62,13 @@ describe('order CLI', () => {
 
   test('--follow replays an existing order from its first status', async () => {
     const orderId = uniqueId('follow');
-    const placed = await placeAndFollow(stack.url, { item: 'Desk lamp', price: 35, orderId, timeoutMs: 60_000, output: capture() });
+    const placed = await placeAndFollow(stack.url, {
+      item: 'Desk lamp',
+      price: 35,
+      orderId,
+      timeoutMs: 60_000,
+      output: capture(),
+    });
     expect(placed.outcome).toBe('COMPLETED');
 
     const followed = await followOrder(stack.url, orderId, { timeoutMs: 30_000, output: capture() });
@@ -70,7 +88,15 @@ describe('order CLI', () => {
   test('--count places many orders and summarises their final states', async () => {
     const output = capture();
     const prefix = uniqueId('many');
-    const batch = await placeMany(stack.url, { item: 'USB cable', price: 9.5, count: 5, prefix, timeoutMs: 60_000, output, progress: false });
+    const batch = await placeMany(stack.url, {
+      item: 'USB cable',
+      price: 9.5,
+      count: 5,
+      prefix,
+      timeoutMs: 60_000,
+      output,
+      progress: false,
+    });
     expect(batch.exitCode).toBe(0);
     expect(batch.counts).toEqual({ COMPLETED: 5 });
     expect(batch.outcomes.map((o) => o.orderId)).toEqual([1, 2, 3, 4, 5].map((n) => `${prefix}-${n}`));
@@ -79,7 +105,13 @@ describe('order CLI', () => {
 
   test('a gateway error frame is reported with its code and field (exit code 7)', async () => {
     const output = capture();
-    const outcome = await placeAndFollow(stack.url, { item: 'Gold-plated cable', price: 2_000_000, orderId: uniqueId('bad'), timeoutMs: 15_000, output });
+    const outcome = await placeAndFollow(stack.url, {
+      item: 'Gold-plated cable',
+      price: 2_000_000,
+      orderId: uniqueId('bad'),
+      timeoutMs: 15_000,
+      output,
+    });
     expect(outcome.outcome).toBe('GATEWAY_ERROR');
     expect(outcome.exitCode).toBe(EXIT.gatewayError);
     expect(outcome.error).toMatchObject({ code: 'INVALID_ORDER', field: 'price' });

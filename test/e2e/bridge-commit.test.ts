@@ -22,7 +22,10 @@ const connections: Connection[] = [];
 async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; bridge log:\n${lines.filter((l) => !l.includes('retrying in')).join('\n')}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}; bridge log:\n${lines.filter((l) => !l.includes('retrying in')).join('\n')}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -72,7 +75,11 @@ test('a bridge stopped while Temporal is unreachable commits nothing, and the ne
   const producer = kafka.producer();
   await producer.connect();
   const order = { orderId, item: 'Keyboard', price: 150, quantity: 1 };
-  await producer.send({ topic, acks: -1, messages: [{ key: orderId, value: JSON.stringify(orderPlacedEvent(order, crypto.randomUUID(), Date.now())) }] });
+  await producer.send({
+    topic,
+    acks: -1,
+    messages: [{ key: orderId, value: JSON.stringify(orderPlacedEvent(order, crypto.randomUUID(), Date.now())) }],
+  });
   await producer.disconnect();
 
   // The first bridge read the order and is retrying its start.
@@ -92,7 +99,16 @@ test('a bridge stopped while Temporal is unreachable commits nothing, and the ne
   const connection = await Connection.connect({ address: config.temporalAddress });
   connections.push(connection);
   const client = new Client({ connection, namespace: config.temporalNamespace });
-  const second = await startBridge({ kafka, client, stepDelayMs: 0, groupId, topic, dlqTopic, taskQueue, log: (l) => void lines.push(`[second] ${l.slice(0, 200)}`) });
+  const second = await startBridge({
+    kafka,
+    client,
+    stepDelayMs: 0,
+    groupId,
+    topic,
+    dlqTopic,
+    taskQueue,
+    log: (l) => void lines.push(`[second] ${l.slice(0, 200)}`),
+  });
   bridges.push(second);
   // Bounded above the group's rebalance timeout (kafkajs default 60 s): seen under heavy load, a
   // join that waits for a departed member (under investigation; see docs/TESTING.md).

@@ -35,7 +35,11 @@ async function connectAs(customerId: string): Promise<TestClient> {
 /** The HTTP status an upgrade gets: 101 when it opened. */
 function upgradeStatus(opts: { token?: string; protocols?: string[] }): Promise<number> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(stack.url, opts.protocols ?? [], opts.token ? { headers: { authorization: `Bearer ${opts.token}` } } : {});
+    const ws = new WebSocket(
+      stack.url,
+      opts.protocols ?? [],
+      opts.token ? { headers: { authorization: `Bearer ${opts.token}` } } : {},
+    );
     ws.on('open', () => {
       ws.close();
       resolve(101);
@@ -58,7 +62,10 @@ const reachStatus = (c: TestClient, orderId: string, status: string): Promise<Fr
 async function ask(c: TestClient, event: string, orderId: string, answers: string[]): Promise<Frame> {
   const before = c.received.length;
   c.send({ event, data: { orderId } });
-  return c.waitFor((f) => c.received.indexOf(f) >= before && answers.includes(f.event) && f.data.orderId === orderId, 60_000);
+  return c.waitFor(
+    (f) => c.received.indexOf(f) >= before && answers.includes(f.event) && f.data.orderId === orderId,
+    60_000,
+  );
 }
 
 /** An answer with the order id replaced, so answers about different ids can be compared. */
@@ -76,7 +83,9 @@ async function subscriptionsDrained(): Promise<void> {
 test('missing, forged, garbled and expired tokens are refused 401 at the upgrade; a valid one opens, by header or subprotocol', async () => {
   expect(await upgradeStatus({})).toBe(401);
   expect(await upgradeStatus({ token: 'not-a-jwt' })).toBe(401);
-  expect(await upgradeStatus({ token: await customerToken('alice', { secret: 'another-secret-of-at-least-32-bytes!!' }) })).toBe(401);
+  expect(
+    await upgradeStatus({ token: await customerToken('alice', { secret: 'another-secret-of-at-least-32-bytes!!' }) }),
+  ).toBe(401);
   expect(await upgradeStatus({ token: await customerToken('alice', { expiresInS: -60 }) })).toBe(401);
   expect(await upgradeStatus({ token: await customerToken('alice') })).toBe(101);
   // The browser way: the token as a subprotocol entry next to ours; the gateway answers with ours.
@@ -94,7 +103,7 @@ test('a session whose token expires is closed with 4401', async () => {
   expect(await c.whenClosed()).toEqual({ code: CloseCode.tokenExpired, reason: 'token expired' });
 });
 
-test("the customer id travels with the order; another customer cannot see, follow or cancel it, and gets the unknown-order answers", async () => {
+test('the customer id travels with the order; another customer cannot see, follow or cancel it, and gets the unknown-order answers', async () => {
   const alice = await connectAs('alice');
   const bob = await connectAs('bob');
   const orderId = newId('own');
@@ -155,7 +164,10 @@ test("re-placing another customer's orderId does not attach the caller to that o
   expect(got.data.code).toBe('NOT_FOUND');
   // One run, Alice's, with Alice's data.
   const description = await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe();
-  expect((description.memo as { order: { customerId?: string; price: number } }).order).toMatchObject({ customerId: 'alice', price: 200 });
+  expect((description.memo as { order: { customerId?: string; price: number } }).order).toMatchObject({
+    customerId: 'alice',
+    price: 200,
+  });
 });
 
 test("a customerId in placeOrder other than the token's is refused; the token's is filled in when it is left out", async () => {

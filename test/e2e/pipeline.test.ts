@@ -28,7 +28,10 @@ async function connect(): Promise<TestClient> {
 }
 
 const result = (orderId: string) => waitForResult(stack().client, workflowIdFor(orderId));
-const charges = (orderId: string) => stack().ledgerLines(orderId).filter((e) => e.kind === 'charge');
+const charges = (orderId: string) =>
+  stack()
+    .ledgerLines(orderId)
+    .filter((e) => e.kind === 'charge');
 
 async function send(messages: Array<{ key?: string; value: string | null }>, topic = stack().topic) {
   const producer = stack().kafka.producer();
@@ -59,7 +62,8 @@ describe('pipeline: gateway -> Kafka -> bridge -> Temporal -> worker', () => {
     const steps: string[] = [];
     for (const e of history.events ?? []) {
       const type = temporal.api.enums.v1.EventType[e.eventType ?? 0];
-      if (type === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED') steps.push(e.activityTaskScheduledEventAttributes!.activityType!.name!);
+      if (type === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')
+        steps.push(e.activityTaskScheduledEventAttributes!.activityType!.name!);
       if (type === 'EVENT_TYPE_TIMER_FIRED') steps.push('timer');
     }
     expect(steps).toEqual(['validateOrder', 'timer', 'chargePayment', 'timer', 'shipOrder']);
@@ -70,7 +74,9 @@ describe('pipeline: gateway -> Kafka -> bridge -> Temporal -> worker', () => {
   test('50 orders placed concurrently over 5 connections all complete, one workflow and one charge each', async () => {
     const conns = await Promise.all([0, 1, 2, 3, 4].map(() => connect()));
     const ids = Array.from({ length: 50 }, (_, i) => uniqueId(`bulk${i}`));
-    const answers = await Promise.all(ids.map((orderId, i) => conns[i % 5].placeOrder({ orderId, item: 'USB cable', price: 9.5, quantity: 2 })));
+    const answers = await Promise.all(
+      ids.map((orderId, i) => conns[i % 5].placeOrder({ orderId, item: 'USB cable', price: 9.5, quantity: 2 })),
+    );
     expect(answers.every((a) => a.event === 'orderAccepted')).toBe(true);
 
     const views = await Promise.all(ids.map((id) => result(id)));
@@ -83,16 +89,31 @@ describe('pipeline: gateway -> Kafka -> bridge -> Temporal -> worker', () => {
 
   test("an event in the seed producer's shape (no key, no eventId, no quantity) is processed", async () => {
     const orderId = uniqueId('seed');
-    await send([{ value: JSON.stringify({ type: 'ORDER_PLACED', payload: { order: { orderId, item: 'Mouse', price: 25 }, timestamp: Date.now() } }) }]);
+    await send([
+      {
+        value: JSON.stringify({
+          type: 'ORDER_PLACED',
+          payload: { order: { orderId, item: 'Mouse', price: 25 }, timestamp: Date.now() },
+        }),
+      },
+    ]);
     expect((await result(orderId)).status).toBe('COMPLETED');
     expect(charges(orderId).map((c) => c.amount)).toEqual([25]);
   });
 
   test('the same event delivered twice starts one workflow and charges once', async () => {
     const orderId = uniqueId('dup');
-    const event = JSON.stringify({ type: 'ORDER_PLACED', payload: { order: { orderId, item: 'Monitor', price: 199, quantity: 1 }, timestamp: Date.now() }, eventId: crypto.randomUUID(), schemaVersion: 1 });
+    const event = JSON.stringify({
+      type: 'ORDER_PLACED',
+      payload: { order: { orderId, item: 'Monitor', price: 199, quantity: 1 }, timestamp: Date.now() },
+      eventId: crypto.randomUUID(),
+      schemaVersion: 1,
+    });
     const duplicatesBefore = stack().bridge.stats.duplicates;
-    await send([{ key: orderId, value: event }, { key: orderId, value: event }]);
+    await send([
+      { key: orderId, value: event },
+      { key: orderId, value: event },
+    ]);
     expect((await result(orderId)).status).toBe('COMPLETED');
     await expectDuplicates(duplicatesBefore, 1);
     expect(await runsOf(stack().client, workflowIdFor(orderId))).toHaveLength(1);
@@ -134,8 +155,18 @@ describe('bridge dead-letter queue', () => {
     const orderId = uniqueId('after-poison');
     const before = stack().bridge.stats.deadLettered;
     await send([{ key: 'poison-1', value: 'this is not json' }]);
-    const meta = await send([{ key: 'poison-2', value: JSON.stringify({ type: 'ORDER_PLACED', payload: { order: { orderId: 'p1', item: 'x', price: -5 } } }) }]);
-    await send([{ key: orderId, value: JSON.stringify({ type: 'ORDER_PLACED', payload: { order: { orderId, item: 'Desk', price: 300 } } }) }]);
+    const meta = await send([
+      {
+        key: 'poison-2',
+        value: JSON.stringify({ type: 'ORDER_PLACED', payload: { order: { orderId: 'p1', item: 'x', price: -5 } } }),
+      },
+    ]);
+    await send([
+      {
+        key: orderId,
+        value: JSON.stringify({ type: 'ORDER_PLACED', payload: { order: { orderId, item: 'Desk', price: 300 } } }),
+      },
+    ]);
     expect((await result(orderId)).status).toBe('COMPLETED');
 
     const dead = await dlqOf(before + 2);
@@ -152,13 +183,30 @@ describe('bridge dead-letter queue', () => {
   test('an event over 256 KiB, a wrong type, an unknown schemaVersion, an empty value and a tombstone each go to the DLQ with their reason', async () => {
     const orderId = uniqueId('after-bad');
     const ok = { type: 'ORDER_PLACED', payload: { order: { orderId, item: 'Desk', price: 300 } } };
-    const keys = { big: uniqueId('big'), type: uniqueId('type'), version: uniqueId('v2'), empty: uniqueId('empty'), tomb: uniqueId('tomb') };
-    const big = JSON.stringify({ ...ok, payload: { order: { ...ok.payload.order, orderId: keys.big } }, pad: 'x'.repeat(300 * 1024) });
+    const keys = {
+      big: uniqueId('big'),
+      type: uniqueId('type'),
+      version: uniqueId('v2'),
+      empty: uniqueId('empty'),
+      tomb: uniqueId('tomb'),
+    };
+    const big = JSON.stringify({
+      ...ok,
+      payload: { order: { ...ok.payload.order, orderId: keys.big } },
+      pad: 'x'.repeat(300 * 1024),
+    });
     const before = stack().bridge.stats.deadLettered;
     await send([
       { key: keys.big, value: big },
       { key: keys.type, value: JSON.stringify({ ...ok, type: 'ORDER_SHIPPED' }) },
-      { key: keys.version, value: JSON.stringify({ ...ok, payload: { order: { ...ok.payload.order, orderId: keys.version } }, schemaVersion: 2 }) },
+      {
+        key: keys.version,
+        value: JSON.stringify({
+          ...ok,
+          payload: { order: { ...ok.payload.order, orderId: keys.version } },
+          schemaVersion: 2,
+        }),
+      },
       { key: keys.empty, value: '' },
       { key: keys.tomb, value: null },
       { key: orderId, value: JSON.stringify(ok) },
@@ -184,15 +232,28 @@ describe('bridge dead-letter queue', () => {
     const dlqTopic = `${topic}.dlq`;
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: dlqTopic, numPartitions: 1, replicationFactor: 1 }] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: dlqTopic, numPartitions: 1, replicationFactor: 1 }],
+    });
     await admin.disconnect();
     const connection = await Connection.connect({ address: loadConfig().temporalAddress });
     const client = new Client({ connection, namespace: loadConfig().temporalNamespace });
-    const refusing = await startBridge({ kafka, client, stepDelayMs: 200, groupId: uniqueId('refusing'), topic, dlqTopic, taskQueue: 'q'.repeat(2000), log: () => undefined });
+    const refusing = await startBridge({
+      kafka,
+      client,
+      stepDelayMs: 200,
+      groupId: uniqueId('refusing'),
+      topic,
+      dlqTopic,
+      taskQueue: 'q'.repeat(2000),
+      log: () => undefined,
+    });
     try {
       const orderId = uniqueId('refused');
       const next = uniqueId('refused-next');
-      const event = (id: string) => JSON.stringify({ type: 'ORDER_PLACED', payload: { order: { orderId: id, item: 'Chair', price: 120 } } });
+      const event = (id: string) =>
+        JSON.stringify({ type: 'ORDER_PLACED', payload: { order: { orderId: id, item: 'Chair', price: 120 } } });
       await send([{ key: orderId, value: event(orderId) }], topic);
       await send([{ key: next, value: event(next) }], topic);
       const [dead, deadNext] = await readAtLeast(kafka, dlqTopic, 2);
@@ -203,7 +264,14 @@ describe('bridge dead-letter queue', () => {
       expect(await runsOf(stack().client, workflowIdFor(orderId), 0)).toEqual([]);
 
       // After the fix: replay the DLQ into the pipeline's topic; the healthy bridge runs the order.
-      const replayed = await replayDlq({ brokers: loadConfig().kafkaBrokers, dlqTopic, targetTopic: stack().topic, groupId: uniqueId('replay'), timeoutMs: 30_000, log: () => undefined });
+      const replayed = await replayDlq({
+        brokers: loadConfig().kafkaBrokers,
+        dlqTopic,
+        targetTopic: stack().topic,
+        groupId: uniqueId('replay'),
+        timeoutMs: 30_000,
+        log: () => undefined,
+      });
       expect(replayed).toMatchObject({ examined: 2, replayed: 2, caughtUp: true });
       expect((await result(orderId)).status).toBe('COMPLETED');
       expect(await runsOf(stack().client, workflowIdFor(orderId))).toHaveLength(1);

@@ -31,7 +31,10 @@ interface Received {
 }
 
 /** A socket.io-client connection that records every event it receives. */
-async function connect(stack: Stack, opts: { token?: string; transports?: string[] } = {}): Promise<{ socket: Socket; received: Received[] }> {
+async function connect(
+  stack: Stack,
+  opts: { token?: string; transports?: string[] } = {},
+): Promise<{ socket: Socket; received: Received[] }> {
   const socket = io(`http://127.0.0.1:${stack.gateway.port}`, {
     transports: opts.transports ?? ['websocket'],
     reconnection: false,
@@ -68,7 +71,10 @@ test("the seed's payload is answered through the ack and as orderAccepted, then 
   const accepted = { event: 'orderAccepted', data: { orderId: '#102', workflowId: 'order-#102' } };
   expect(ack).toEqual(accepted);
   expect(received).toContainEqual(accepted);
-  await until(() => received.find((f) => f.event === 'orderStatus' && f.data.orderId === '#102' && f.data.status === 'COMPLETED'), 'COMPLETED');
+  await until(
+    () => received.find((f) => f.event === 'orderStatus' && f.data.orderId === '#102' && f.data.status === 'COMPLETED'),
+    'COMPLETED',
+  );
   const events = statusesOf(received, '#102');
   expect(events.map((e) => e.status)).toEqual(HAPPY);
   expect(events.map((e) => e.seq)).toEqual(HAPPY.map((_, i) => i + 1));
@@ -87,12 +93,21 @@ test("the seed's payload is answered through the ack and as orderAccepted, then 
 test('cancelOrder before shipping: orderCancelled through the ack and as an event, the order ends CANCELLED and is refunded', async () => {
   const { socket, received } = await connect(open);
   const orderId = newId('sio-cancel');
-  expect(await socket.timeout(30_000).emitWithAck('placeOrder', { orderId, item: 'Standing desk', price: 420 })).toMatchObject({ event: 'orderAccepted' });
-  await until(() => received.find((f) => f.event === 'orderStatus' && f.data.orderId === orderId && f.data.status === 'CHARGED'), 'CHARGED');
+  expect(
+    await socket.timeout(30_000).emitWithAck('placeOrder', { orderId, item: 'Standing desk', price: 420 }),
+  ).toMatchObject({ event: 'orderAccepted' });
+  await until(
+    () => received.find((f) => f.event === 'orderStatus' && f.data.orderId === orderId && f.data.status === 'CHARGED'),
+    'CHARGED',
+  );
   const answer = await socket.timeout(60_000).emitWithAck('cancelOrder', { orderId });
   expect(answer).toEqual({ event: 'orderCancelled', data: { orderId } });
   expect(received).toContainEqual(answer);
-  await until(() => received.find((f) => f.event === 'orderStatus' && f.data.orderId === orderId && f.data.status === 'CANCELLED'), 'CANCELLED');
+  await until(
+    () =>
+      received.find((f) => f.event === 'orderStatus' && f.data.orderId === orderId && f.data.status === 'CANCELLED'),
+    'CANCELLED',
+  );
   expect(statusesOf(received, orderId).map((e) => e.status)).not.toContain('SHIPPING');
   expect(open.ledger.entries().filter((e) => e.orderId === orderId && e.kind === 'refund')).toHaveLength(1);
 });
@@ -102,9 +117,18 @@ test('the same validation and errors as raw WebSocket clients: an error event an
   const bad = await socket.timeout(10_000).emitWithAck('placeOrder', { orderId: 'sio-bad', item: 'Lamp', price: -1 });
   expect(bad).toMatchObject({ event: 'error', data: { code: 'INVALID_ORDER', field: 'price', orderId: 'sio-bad' } });
   expect(received).toContainEqual(bad);
-  expect(await socket.timeout(10_000).emitWithAck('noSuchEvent', {})).toMatchObject({ event: 'error', data: { code: 'UNKNOWN_EVENT' } });
-  expect(await socket.timeout(10_000).emitWithAck('placeOrder', Buffer.from('binary'))).toMatchObject({ event: 'error', data: { code: 'BAD_FRAME' } });
-  expect(await socket.timeout(10_000).emitWithAck('getOrder', { orderId: newId('nosuch') })).toMatchObject({ event: 'error', data: { code: 'NOT_FOUND' } });
+  expect(await socket.timeout(10_000).emitWithAck('noSuchEvent', {})).toMatchObject({
+    event: 'error',
+    data: { code: 'UNKNOWN_EVENT' },
+  });
+  expect(await socket.timeout(10_000).emitWithAck('placeOrder', Buffer.from('binary'))).toMatchObject({
+    event: 'error',
+    data: { code: 'BAD_FRAME' },
+  });
+  expect(await socket.timeout(10_000).emitWithAck('getOrder', { orderId: newId('nosuch') })).toMatchObject({
+    event: 'error',
+    data: { code: 'NOT_FOUND' },
+  });
 });
 
 test('the same rate limit: a burst beyond the token bucket gets RATE_LIMITED', async () => {
@@ -118,14 +142,24 @@ test('the same rate limit: a burst beyond the token bucket gets RATE_LIMITED', a
 
 test('the same auth: no token or a bad one ends in connect_error; with a token, only the customer’s own orders', async () => {
   await expect(connect(secured)).rejects.toThrow('unauthorized');
-  await expect(connect(secured, { token: await customerToken('alice', { expiresInS: -10 }) })).rejects.toThrow('unauthorized');
+  await expect(connect(secured, { token: await customerToken('alice', { expiresInS: -10 }) })).rejects.toThrow(
+    'unauthorized',
+  );
   await expect(connect(secured, { token: 'garbage' })).rejects.toThrow('unauthorized');
 
   const alice = await connect(secured, { token: await customerToken('alice') });
   const bob = await connect(secured, { token: await customerToken('bob') });
   const orderId = newId('sio-own');
-  expect(await alice.socket.timeout(30_000).emitWithAck('placeOrder', { orderId, item: 'Mouse', price: 20 })).toMatchObject({ event: 'orderAccepted' });
-  await until(() => alice.received.find((f) => f.event === 'orderStatus' && f.data.orderId === orderId && f.data.status === 'COMPLETED'), 'COMPLETED');
+  expect(
+    await alice.socket.timeout(30_000).emitWithAck('placeOrder', { orderId, item: 'Mouse', price: 20 }),
+  ).toMatchObject({ event: 'orderAccepted' });
+  await until(
+    () =>
+      alice.received.find(
+        (f) => f.event === 'orderStatus' && f.data.orderId === orderId && f.data.status === 'COMPLETED',
+      ),
+    'COMPLETED',
+  );
   const bobGet = await bob.socket.timeout(30_000).emitWithAck('getOrder', { orderId });
   expect(bobGet).toEqual({ event: 'error', data: { code: 'NOT_FOUND', message: `no order ${orderId}`, orderId } });
 });

@@ -68,13 +68,17 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
     const first = await connect();
     const orderId = newId('resume');
     await first.placeOrder({ orderId, item: 'Headset', price: 80 });
-    await first.waitFor((f) => f.event === 'orderStatus' && f.data.orderId === orderId && f.data.status === 'VALIDATED');
+    await first.waitFor(
+      (f) => f.event === 'orderStatus' && f.data.orderId === orderId && f.data.status === 'VALIDATED',
+    );
     const seen = statusesOf(first, orderId);
     const lastSeq = seen[seen.length - 1].seq as number;
     await first.close();
     // Meanwhile the order moves on: payment happens while nobody listens.
     const handle = stack.client.workflow.getHandle(workflowIdFor(orderId));
-    await waitUntil(async () => (await handle.query(statusQuery)).steps.some((s) => s.status === 'CHARGED'), { what: 'the charge while away' });
+    await waitUntil(async () => (await handle.query(statusQuery)).steps.some((s) => s.status === 'CHARGED'), {
+      what: 'the charge while away',
+    });
 
     const again = await connect();
     again.send({ event: 'subscribeOrder', data: { orderId, fromSeq: lastSeq + 1 } });
@@ -112,10 +116,13 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
     await held.reached; // CHARGING, and held there until the cancel is in
     c.send({ event: 'cancelOrder', data: { orderId } });
     // The cancel reaches the workflow before the charge is let through.
-    await waitUntil(async () => {
-      const history = await stack.client.workflow.getHandle(workflowIdFor(orderId)).fetchHistory();
-      return (history.events ?? []).some((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
-    }, { what: 'the cancel to be accepted' });
+    await waitUntil(
+      async () => {
+        const history = await stack.client.workflow.getHandle(workflowIdFor(orderId)).fetchHistory();
+        return (history.events ?? []).some((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+      },
+      { what: 'the cancel to be accepted' },
+    );
     held.open();
     const answer = await cancelAnswer(c, orderId);
     expect(answer.event).toBe('orderCancelled');
@@ -132,10 +139,13 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
     await c.placeOrder({ orderId, item: 'Lamp', price: 30 });
     await held.reached; // VALIDATING
     c.send({ event: 'cancelOrder', data: { orderId } });
-    await waitUntil(async () => {
-      const history = await stack.client.workflow.getHandle(workflowIdFor(orderId)).fetchHistory();
-      return (history.events ?? []).some((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
-    }, { what: 'the cancel to be accepted' });
+    await waitUntil(
+      async () => {
+        const history = await stack.client.workflow.getHandle(workflowIdFor(orderId)).fetchHistory();
+        return (history.events ?? []).some((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+      },
+      { what: 'the cancel to be accepted' },
+    );
     held.open();
     expect((await cancelAnswer(c, orderId)).event).toBe('orderCancelled');
     await finalStatus(c, orderId, 'CANCELLED');
@@ -171,13 +181,17 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
       return ids;
     };
     // Visibility trails the run by a moment.
-    const found = await waitUntil(async () => {
-      const ids = await list(`OrderStatus = "COMPLETED" AND OrderId = "${orderId}"`);
-      return ids.length ? ids : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 250, what: 'the completed run in visibility' });
+    const found = await waitUntil(
+      async () => {
+        const ids = await list(`OrderStatus = "COMPLETED" AND OrderId = "${orderId}"`);
+        return ids.length ? ids : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 250, what: 'the completed run in visibility' },
+    );
     expect(found).toEqual([`order-${orderId}`]);
     const running: string[] = [];
-    for await (const wf of stack.client.workflow.list({ query: `OrderStatus = "ACCEPTED" AND OrderId = "${orderId}"` })) running.push(wf.workflowId);
+    for await (const wf of stack.client.workflow.list({ query: `OrderStatus = "ACCEPTED" AND OrderId = "${orderId}"` }))
+      running.push(wf.workflowId);
     expect(running).toEqual([]);
   });
 });

@@ -39,7 +39,10 @@ function upgradeStatus(port: number, token: string | undefined): Promise<number>
   });
 }
 
-function token(key: KeyLike | Uint8Array, opts: { alg?: string; kid?: string; iss?: string; aud?: string; sub?: string } = {}): Promise<string> {
+function token(
+  key: KeyLike | Uint8Array,
+  opts: { alg?: string; kid?: string; iss?: string; aud?: string; sub?: string } = {},
+): Promise<string> {
   return new SignJWT({})
     .setProtectedHeader({ alg: opts.alg ?? 'RS256', kid: opts.kid ?? 'k1' })
     .setSubject(opts.sub ?? 'carol')
@@ -93,7 +96,9 @@ test('JWKS mode: a token signed by a published key, for this issuer and audience
   expect(await upgradeStatus(gateway.port, await token(signingKey, { iss: 'https://evil.example.test/' }))).toBe(401);
   expect(await upgradeStatus(gateway.port, await token(signingKey, { aud: 'someone-else' }))).toBe(401);
   // A symmetric token is never accepted where keys come from a JWKS (no algorithm confusion).
-  expect(await upgradeStatus(gateway.port, await token(new TextEncoder().encode(TEST_JWT_SECRET), { alg: 'HS256' }))).toBe(401);
+  expect(
+    await upgradeStatus(gateway.port, await token(new TextEncoder().encode(TEST_JWT_SECRET), { alg: 'HS256' })),
+  ).toBe(401);
   expect(await upgradeStatus(gateway.port, undefined)).toBe(401);
 });
 

@@ -47,7 +47,12 @@ test('while draining, a new placement gets SHUTTING_DOWN and is not written; the
       return producer.publish(order);
     },
   };
-  const gw = await startGateway({ port: 0, producer: gated, kafkaHealthy: () => kafkaReady(config.kafkaBrokers), log: () => undefined });
+  const gw = await startGateway({
+    port: 0,
+    producer: gated,
+    kafkaHealthy: () => kafkaReady(config.kafkaBrokers),
+    log: () => undefined,
+  });
   const client = await TestClient.connect(`ws://127.0.0.1:${gw.port}`);
   const closeCode = new Promise<number>((resolve) => client.ws.once('close', (code) => resolve(code)));
 

@@ -19,7 +19,10 @@ const producers: OrderProducer[] = [];
 const clients: TestClient[] = [];
 
 /** A gateway writing to a fresh topic of its own (so counts are never disturbed by another test). */
-async function freshGateway(opts: Partial<GatewayOptions> = {}, wrap?: (p: OrderProducer) => GatewayOptions['producer']) {
+async function freshGateway(
+  opts: Partial<GatewayOptions> = {},
+  wrap?: (p: OrderProducer) => GatewayOptions['producer'],
+) {
   const topic = await createTopic(kafka, 'order-placement-gw', 3);
   topics.push(topic);
   const producer = new OrderProducer(kafka, 5_000, topic);
@@ -69,7 +72,10 @@ describe('gateway placeOrder', () => {
         return p.publish(order);
       },
     }));
-    client.send({ event: 'placeOrder', data: { orderId: 'gw-1', item: 'Mechanical Keyboard', price: 150, customerId: 'c-7' } });
+    client.send({
+      event: 'placeOrder',
+      data: { orderId: 'gw-1', item: 'Mechanical Keyboard', price: 150, customerId: 'c-7' },
+    });
     await held.reached;
     await roundTrip(client);
     expect(client.received.filter((f) => f.data.orderId === 'gw-1')).toEqual([]);
@@ -84,7 +90,10 @@ describe('gateway placeOrder', () => {
     expect(msg.key).toBe('gw-1');
     expect(JSON.parse(msg.value!)).toEqual({
       type: 'ORDER_PLACED',
-      payload: { order: { orderId: 'gw-1', item: 'Mechanical Keyboard', price: 150, quantity: 1, customerId: 'c-7' }, timestamp: expect.any(Number) },
+      payload: {
+        order: { orderId: 'gw-1', item: 'Mechanical Keyboard', price: 150, quantity: 1, customerId: 'c-7' },
+        timestamp: expect.any(Number),
+      },
       eventId: expect.stringMatching(/^[0-9a-f-]{36}$/),
       schemaVersion: 1,
     });
@@ -105,15 +114,60 @@ describe('bad frames get an error naming the problem, write nothing, and keep th
     ['extra envelope field', { event: 'placeOrder', data: {}, extra: { deep: { deeper: 1 } } }, 'BAD_FRAME', undefined],
     ['unknown event', { event: 'launchRocket', data: {} }, 'UNKNOWN_EVENT', undefined],
     ['missing item', { event: 'placeOrder', data: { orderId: 'b1', price: 10 } }, 'INVALID_ORDER', 'item'],
-    ['price is a string', { event: 'placeOrder', data: { orderId: 'b2', item: 'x', price: '10' } }, 'INVALID_ORDER', 'price'],
-    ['negative price', { event: 'placeOrder', data: { orderId: 'b3', item: 'x', price: -1 } }, 'INVALID_ORDER', 'price'],
-    ['absurd price', { event: 'placeOrder', data: { orderId: 'b4', item: 'x', price: 1e300 } }, 'INVALID_ORDER', 'price'],
-    ['fractional quantity', { event: 'placeOrder', data: { orderId: 'b5', item: 'x', price: 1, quantity: 1.5 } }, 'INVALID_ORDER', 'quantity'],
-    ['over-long item', { event: 'placeOrder', data: { orderId: 'b6', item: 'x'.repeat(201), price: 1 } }, 'INVALID_ORDER', 'item'],
-    ['nested object as item', { event: 'placeOrder', data: { orderId: 'b7', item: { name: 'x' }, price: 1 } }, 'INVALID_ORDER', 'item'],
-    ['unknown order field', { event: 'placeOrder', data: { orderId: 'b8', item: 'x', price: 1, discount: 99 } }, 'INVALID_ORDER', undefined],
-    ['__proto__ key', '{"event":"placeOrder","data":{"orderId":"b9","item":"x","price":1,"__proto__":{"admin":true}}}', 'INVALID_ORDER', undefined],
-    ['orderId with spaces', { event: 'placeOrder', data: { orderId: 'has space', item: 'x', price: 1 } }, 'INVALID_ORDER', 'orderId'],
+    [
+      'price is a string',
+      { event: 'placeOrder', data: { orderId: 'b2', item: 'x', price: '10' } },
+      'INVALID_ORDER',
+      'price',
+    ],
+    [
+      'negative price',
+      { event: 'placeOrder', data: { orderId: 'b3', item: 'x', price: -1 } },
+      'INVALID_ORDER',
+      'price',
+    ],
+    [
+      'absurd price',
+      { event: 'placeOrder', data: { orderId: 'b4', item: 'x', price: 1e300 } },
+      'INVALID_ORDER',
+      'price',
+    ],
+    [
+      'fractional quantity',
+      { event: 'placeOrder', data: { orderId: 'b5', item: 'x', price: 1, quantity: 1.5 } },
+      'INVALID_ORDER',
+      'quantity',
+    ],
+    [
+      'over-long item',
+      { event: 'placeOrder', data: { orderId: 'b6', item: 'x'.repeat(201), price: 1 } },
+      'INVALID_ORDER',
+      'item',
+    ],
+    [
+      'nested object as item',
+      { event: 'placeOrder', data: { orderId: 'b7', item: { name: 'x' }, price: 1 } },
+      'INVALID_ORDER',
+      'item',
+    ],
+    [
+      'unknown order field',
+      { event: 'placeOrder', data: { orderId: 'b8', item: 'x', price: 1, discount: 99 } },
+      'INVALID_ORDER',
+      undefined,
+    ],
+    [
+      '__proto__ key',
+      '{"event":"placeOrder","data":{"orderId":"b9","item":"x","price":1,"__proto__":{"admin":true}}}',
+      'INVALID_ORDER',
+      undefined,
+    ],
+    [
+      'orderId with spaces',
+      { event: 'placeOrder', data: { orderId: 'has space', item: 'x', price: 1 } },
+      'INVALID_ORDER',
+      'orderId',
+    ],
   ];
 
   test.each(cases)('%s', async (_name, frame, code, field) => {
@@ -157,9 +211,20 @@ describe('gateway limits and health', () => {
 describe('gateway when Kafka cannot store the order', () => {
   test('when Kafka cannot store the order the client gets KAFKA_UNAVAILABLE, never an acceptance', async () => {
     // A gateway whose Kafka address refuses connections (the broker-restart case is in the chaos suite).
-    const deadKafka = new Kafka({ clientId: 'dead', brokers: ['127.0.0.1:1'], logLevel: logLevel.NOTHING, connectionTimeout: 200, retry: { retries: 1, initialRetryTime: 50 } });
+    const deadKafka = new Kafka({
+      clientId: 'dead',
+      brokers: ['127.0.0.1:1'],
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 200,
+      retry: { retries: 1, initialRetryTime: 50 },
+    });
     const deadProducer = new OrderProducer(deadKafka, 2_000, 'unused');
-    const gw = await startGateway({ port: 0, producer: deadProducer, kafkaHealthy: () => kafkaReady(['127.0.0.1:1']), log: () => undefined });
+    const gw = await startGateway({
+      port: 0,
+      producer: deadProducer,
+      kafkaHealthy: () => kafkaReady(['127.0.0.1:1']),
+      log: () => undefined,
+    });
     gateways.push(gw);
     const c = await TestClient.connect(`ws://127.0.0.1:${gw.port}`);
     clients.push(c);

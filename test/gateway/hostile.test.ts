@@ -21,7 +21,13 @@ let producer: OrderProducer;
 const gateways: Gateway[] = [];
 
 async function gatewayWith(opts: Partial<GatewayOptions> = {}): Promise<Gateway> {
-  const gw = await startGateway({ port: 0, producer, kafkaHealthy: () => kafkaReady(config.kafkaBrokers), log: () => undefined, ...opts });
+  const gw = await startGateway({
+    port: 0,
+    producer,
+    kafkaHealthy: () => kafkaReady(config.kafkaBrokers),
+    log: () => undefined,
+    ...opts,
+  });
   gateways.push(gw);
   return gw;
 }
@@ -152,7 +158,11 @@ describe('gateway under hostile input', () => {
     expect((await healthz(gw.port)).connections).toBe(1);
     // Stop reading: pings are never seen, so no pong goes back.
     (ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    await waitUntil(async () => (await healthz(gw.port)).connections === 0, { timeoutMs: 5_000, intervalMs: 50, what: 'the connections to be freed' });
+    await waitUntil(async () => (await healthz(gw.port)).connections === 0, {
+      timeoutMs: 5_000,
+      intervalMs: 50,
+      what: 'the connections to be freed',
+    });
     ws.terminate();
   });
 
@@ -185,23 +195,52 @@ describe('gateway under hostile input', () => {
         return { payload: `{"event":"placeOrder","data":${'['.repeat(depth)}${']'.repeat(depth)}}`, binary: false };
       }
       case 3:
-        return { payload: JSON.stringify({ ...valid, data: { ...valid.data, price: 10 ** (20 + Math.floor(rand() * 280)) } }), binary: false };
+        return {
+          payload: JSON.stringify({ ...valid, data: { ...valid.data, price: 10 ** (20 + Math.floor(rand() * 280)) } }),
+          binary: false,
+        };
       case 4:
         return { payload: text.replace('{"orderId"', '{"__proto__":{"isAdmin":true},"orderId"'), binary: false };
       case 5:
-        return { payload: JSON.stringify({ event: 'placeOrder', data: { ...valid.data, constructor: { prototype: { x: 1 } } } }), binary: false };
+        return {
+          payload: JSON.stringify({
+            event: 'placeOrder',
+            data: { ...valid.data, constructor: { prototype: { x: 1 } } },
+          }),
+          binary: false,
+        };
       case 6:
         return { payload: text.replace('Keyboard', 'Key\\ud800board'), binary: false }; // lone surrogate (escaped)
       case 7:
-        return { payload: JSON.stringify({ event: 'x'.repeat(1 + Math.floor(rand() * 100)), data: null }), binary: false };
+        return {
+          payload: JSON.stringify({ event: 'x'.repeat(1 + Math.floor(rand() * 100)), data: null }),
+          binary: false,
+        };
       case 8:
         return { payload: JSON.stringify([rand(), null, 'placeOrder']), binary: false };
       case 9:
-        return { payload: JSON.stringify({ ...valid, data: { ...valid.data, item: 'x'.repeat(201 + Math.floor(rand() * 30_000)) } }), binary: false };
+        return {
+          payload: JSON.stringify({
+            ...valid,
+            data: { ...valid.data, item: 'x'.repeat(201 + Math.floor(rand() * 30_000)) },
+          }),
+          binary: false,
+        };
       case 10:
-        return { payload: JSON.stringify({ ...valid, data: { ...valid.data, price: ['NaN', -1, 0, '1e999', true][Math.floor(rand() * 5)] } }), binary: false };
+        return {
+          payload: JSON.stringify({
+            ...valid,
+            data: { ...valid.data, price: ['NaN', -1, 0, '1e999', true][Math.floor(rand() * 5)] },
+          }),
+          binary: false,
+        };
       default:
-        return { payload: String.fromCharCode(...Array.from({ length: 1 + Math.floor(rand() * 40) }, () => Math.floor(rand() * 0xd7ff))), binary: false };
+        return {
+          payload: String.fromCharCode(
+            ...Array.from({ length: 1 + Math.floor(rand() * 40) }, () => Math.floor(rand() * 0xd7ff)),
+          ),
+          binary: false,
+        };
     }
   }
 
@@ -234,7 +273,11 @@ describe('gateway under hostile input', () => {
           c.ws.send(f.payload, { binary: f.binary });
         }
         await c.waitFor(() => c.received.length === batch, 60_000);
-        expect(c.received.every((f) => f.event === 'error' && typeof f.data.code === 'string' && typeof f.data.message === 'string')).toBe(true);
+        expect(
+          c.received.every(
+            (f) => f.event === 'error' && typeof f.data.code === 'string' && typeof f.data.message === 'string',
+          ),
+        ).toBe(true);
         answered += c.received.length;
         const closing = closingFrame(rand);
         const closed = new Promise<number>((resolve) => c.ws.once('close', (code) => resolve(code)));
@@ -249,10 +292,18 @@ describe('gateway under hostile input', () => {
     expect(await messagesInTopic()).toBe(before);
     // Still serving, and holding nothing for the connections that are gone.
     const c = await TestClient.connect(`ws://127.0.0.1:${gw.port}`);
-    expect((await c.placeOrder({ orderId: `after-fuzz-${crypto.randomUUID().slice(0, 6)}`, item: 'Mouse', price: 5 })).event).toBe('orderAccepted');
+    expect(
+      (await c.placeOrder({ orderId: `after-fuzz-${crypto.randomUUID().slice(0, 6)}`, item: 'Mouse', price: 5 })).event,
+    ).toBe('orderAccepted');
     await c.close();
-    await waitUntil(async () => (await healthz(gw.port)).connections === 0, { timeoutMs: 5_000, intervalMs: 50, what: 'the connections to be freed' });
+    await waitUntil(async () => (await healthz(gw.port)).connections === 0, {
+      timeoutMs: 5_000,
+      intervalMs: 50,
+      what: 'the connections to be freed',
+    });
     expect(gw.subscriptionCount()).toBe(0);
-    process.stderr.write(`fuzz: ${TOTAL} frames, heap ${(heapBefore / 1e6).toFixed(1)} MB before, ${(process.memoryUsage().heapUsed / 1e6).toFixed(1)} MB after\n`);
+    process.stderr.write(
+      `fuzz: ${TOTAL} frames, heap ${(heapBefore / 1e6).toFixed(1)} MB before, ${(process.memoryUsage().heapUsed / 1e6).toFixed(1)} MB after\n`,
+    );
   });
 });

@@ -44,7 +44,10 @@ test('an event of an unknown schemaVersion is skipped and logged; known and unve
     topic,
     messages: [
       { key: 'sf-1', value: JSON.stringify({ ...base, seq: 1, schemaVersion: STATUS_SCHEMA_VERSION }) },
-      { key: 'sf-1', value: JSON.stringify({ ...base, seq: 2, schemaVersion: STATUS_SCHEMA_VERSION + 1, renamedField: 'x' }) },
+      {
+        key: 'sf-1',
+        value: JSON.stringify({ ...base, seq: 2, schemaVersion: STATUS_SCHEMA_VERSION + 1, renamedField: 'x' }),
+      },
       { key: 'sf-1', value: JSON.stringify({ ...base, seq: 3 }) },
     ],
   });

@@ -43,7 +43,10 @@ describe('gateway order look-ups while Temporal is down', () => {
     const placing = await TestClient.connect(stack().url);
     const finished = uniqueId('done');
     await placing.placeOrder({ orderId: finished, item: 'Pen', price: 2 });
-    await placing.waitFor((f) => f.event === 'orderStatus' && f.data.orderId === finished && f.data.status === 'COMPLETED', 60_000);
+    await placing.waitFor(
+      (f) => f.event === 'orderStatus' && f.data.orderId === finished && f.data.status === 'COMPLETED',
+      60_000,
+    );
     await placing.close();
 
     const proxy = await temporalProxy();
@@ -75,7 +78,12 @@ describe('gateway order look-ups while Temporal is down', () => {
       expect((await ask('cancelOrder', finished)).data.code).toBe('CANNOT_CANCEL');
 
       await proxy.cut();
-      const answers = await Promise.all([ask('getOrder', finished), ask('getOrder', unknown), ask('cancelOrder', finished), ask('cancelOrder', unknown)]);
+      const answers = await Promise.all([
+        ask('getOrder', finished),
+        ask('getOrder', unknown),
+        ask('cancelOrder', finished),
+        ask('cancelOrder', unknown),
+      ]);
       expect(answers.map((a) => [a.event, a.data.code, a.data.orderId])).toEqual([
         ['error', 'TEMPORAL_UNAVAILABLE', finished],
         ['error', 'TEMPORAL_UNAVAILABLE', unknown],

@@ -2,7 +2,9 @@ import { temporal } from '@temporalio/proto';
 
 /** Event type names of a workflow history, without the EVENT_TYPE_ prefix (e.g. "TIMER_FIRED"). */
 export function eventTypeNames(history: temporal.api.history.v1.IHistory): string[] {
-  return (history.events ?? []).map((e) => (temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, ''));
+  return (history.events ?? []).map((e) =>
+    (temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, ''),
+  );
 }
 
 /**
@@ -11,7 +13,11 @@ export function eventTypeNames(history: temporal.api.history.v1.IHistory): strin
  */
 export function historyToFixture(history: temporal.api.history.v1.IHistory): string {
   const message = temporal.api.history.v1.History.fromObject(history);
-  return JSON.stringify(temporal.api.history.v1.History.toObject(message, { longs: String, enums: String, bytes: String }), null, 1);
+  return JSON.stringify(
+    temporal.api.history.v1.History.toObject(message, { longs: String, enums: String, bytes: String }),
+    null,
+    1,
+  );
 }
 
 export function historyFromFixture(json: string): temporal.api.history.v1.History {

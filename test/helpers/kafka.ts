@@ -10,7 +10,9 @@ export function testKafka(clientId = uniqueId('test')): Kafka {
 /** Creates a topic with a fresh name (waiting for its leaders) and returns the name. */
 export async function createTopic(kafka: Kafka, prefix: string, numPartitions = 1): Promise<string> {
   const topic = uniqueId(prefix);
-  await withAdmin(kafka, (admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions, replicationFactor: 1 }] }));
+  await withAdmin(kafka, (admin) =>
+    admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions, replicationFactor: 1 }] }),
+  );
   return topic;
 }
 
@@ -42,7 +44,8 @@ export interface StoredMessage {
   offset: string;
 }
 
-const headerText = (v: IHeaders[string]): string => (v === undefined ? '' : Array.isArray(v) ? v.map(String).join(',') : String(v));
+const headerText = (v: IHeaders[string]): string =>
+  v === undefined ? '' : Array.isArray(v) ? v.map(String).join(',') : String(v);
 
 /** Everything a topic holds right now, read from the beginning up to the current high watermarks. */
 export async function readAll(kafka: Kafka, topic: string): Promise<StoredMessage[]> {
@@ -77,10 +80,16 @@ export async function readAll(kafka: Kafka, topic: string): Promise<StoredMessag
 }
 
 /** Waits until a topic holds at least `count` messages, then returns all of them. */
-export async function readAtLeast(kafka: Kafka, topic: string, count: number, timeoutMs = 30_000): Promise<StoredMessage[]> {
+export async function readAtLeast(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<StoredMessage[]> {
   const deadline = Date.now() + timeoutMs;
   while ((await messagesIn(kafka, topic)) < count) {
-    if (Date.now() > deadline) throw new Error(`topic ${topic} holds fewer than ${count} messages after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`topic ${topic} holds fewer than ${count} messages after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return readAll(kafka, topic);

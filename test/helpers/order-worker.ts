@@ -10,7 +10,9 @@ import { SimulationSettings, simulatedProviders } from '../../activities/simulat
 import type { Providers } from '../../activities/providers';
 import { MemoryStatusPublisher } from '../../activities/status-publisher';
 
-export type CountedActivities = { [K in keyof OrderActivities]: jest.Mock<ReturnType<OrderActivities[K]>, Parameters<OrderActivities[K]>> };
+export type CountedActivities = {
+  [K in keyof OrderActivities]: jest.Mock<ReturnType<OrderActivities[K]>, Parameters<OrderActivities[K]>>;
+};
 
 export function tempLedgerFile(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'orders-ledger-')), 'payments.jsonl');
@@ -20,7 +22,10 @@ export function simulation(overrides: Partial<SimulationSettings> = {}): Simulat
   return { cardLimit: 5000, transientFailureRate: 0, latencyMs: 0, ledgerFile: tempLedgerFile(), ...overrides };
 }
 
-export function countedActivities(providers: Providers, statusPublisher = new MemoryStatusPublisher()): CountedActivities {
+export function countedActivities(
+  providers: Providers,
+  statusPublisher = new MemoryStatusPublisher(),
+): CountedActivities {
   const real = createActivities(providers, statusPublisher);
   return {
     publishStatus: jest.fn(real.publishStatus),

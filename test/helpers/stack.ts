@@ -57,7 +57,9 @@ export function useStack(opts: Parameters<typeof startStack>[0] = {}): () => Sta
   };
 }
 
-export async function startStack(opts: { stepDelayMs?: number; gateway?: Partial<GatewayOptions> } = {}): Promise<Stack> {
+export async function startStack(
+  opts: { stepDelayMs?: number; gateway?: Partial<GatewayOptions> } = {},
+): Promise<Stack> {
   const config = loadConfig();
   const id = crypto.randomUUID().slice(0, 8);
   const topic = `order-placement-test-${id}`;
@@ -91,7 +93,12 @@ export async function startStack(opts: { stepDelayMs?: number; gateway?: Partial
     log: () => undefined,
     ...opts.gateway,
   });
-  const feed = new StatusFeed(kafka, (event) => gateway.deliverStatus(event), statusTopic, () => undefined);
+  const feed = new StatusFeed(
+    kafka,
+    (event) => gateway.deliverStatus(event),
+    statusTopic,
+    () => undefined,
+  );
   await feed.start();
   const bridge = await startBridge({
     kafka,
@@ -107,7 +114,13 @@ export async function startStack(opts: { stepDelayMs?: number; gateway?: Partial
   const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
   const providers = simulatedProviders(simulation());
   const statusPublisher = new KafkaStatusPublisher(kafka, statusTopic);
-  const worker: Worker = await createOrderWorker({ connection: nativeConnection, namespace: config.temporalNamespace, providers, statusPublisher, taskQueue });
+  const worker: Worker = await createOrderWorker({
+    connection: nativeConnection,
+    namespace: config.temporalNamespace,
+    providers,
+    statusPublisher,
+    taskQueue,
+  });
   const running = worker.run();
 
   return {

@@ -9,7 +9,8 @@ import { SEARCH_ATTRIBUTES } from '../../common/config';
 
 export async function createTimeSkippingEnv(attempts = 4): Promise<TestWorkflowEnvironment> {
   const path = process.env.TEMPORAL_TEST_SERVER_PATH;
-  if (!path) throw new Error('TEMPORAL_TEST_SERVER_PATH is not set: run the tests through jest (global setup provisions it)');
+  if (!path)
+    throw new Error('TEMPORAL_TEST_SERVER_PATH is not set: run the tests through jest (global setup provisions it)');
   let lastError: unknown;
   for (let i = 1; i <= attempts; i++) {
     try {
@@ -19,7 +20,12 @@ export async function createTimeSkippingEnv(attempts = 4): Promise<TestWorkflowE
       // The workflow keeps custom search attributes current; the test server must know them too.
       await env.connection.operatorService.addSearchAttributes({
         namespace: 'default',
-        searchAttributes: Object.fromEntries(Object.keys(SEARCH_ATTRIBUTES).map((name) => [name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+        searchAttributes: Object.fromEntries(
+          Object.keys(SEARCH_ATTRIBUTES).map((name) => [
+            name,
+            temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+          ]),
+        ),
       });
       return env;
     } catch (err) {

@@ -4,7 +4,10 @@ import { SignJWT } from 'jose';
 export const TEST_JWT_SECRET = 'test-secret-of-at-least-32-bytes-for-hs256';
 
 /** A token for `customerId`, expiring `expiresInS` seconds from now (negative: already expired). */
-export async function customerToken(customerId: string, opts: { expiresInS?: number; secret?: string } = {}): Promise<string> {
+export async function customerToken(
+  customerId: string,
+  opts: { expiresInS?: number; secret?: string } = {},
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({})
     .setProtectedHeader({ alg: 'HS256' })

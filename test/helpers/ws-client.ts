@@ -28,7 +28,11 @@ export class TestClient {
   /** Opens a connection; `token` goes in `Authorization: Bearer`, `protocols` are offered as subprotocols. */
   static connect(url: string, opts: { token?: string; protocols?: string[] } = {}): Promise<TestClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, opts.protocols ?? [], opts.token ? { headers: { authorization: `Bearer ${opts.token}` } } : {});
+      const ws = new WebSocket(
+        url,
+        opts.protocols ?? [],
+        opts.token ? { headers: { authorization: `Bearer ${opts.token}` } } : {},
+      );
       const client = new TestClient(ws);
       ws.once('open', () => resolve(client));
       ws.once('error', reject);
@@ -42,7 +46,9 @@ export class TestClient {
   /** Resolves once the connection is closed, with its close code and reason. */
   whenClosed(): Promise<{ code: number; reason: string }> {
     if (this.closed) return Promise.resolve(this.closed);
-    return new Promise((resolve) => this.ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    return new Promise((resolve) =>
+      this.ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
   }
 
   /** Resolves with the first frame (already received or arriving) that matches. */
@@ -50,7 +56,11 @@ export class TestClient {
     const seen = this.received.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.received.slice(-5))}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.received.slice(-5))}`)),
+        timeoutMs,
+      );
       this.waiters.push({
         match,
         resolve: (f) => {
@@ -65,7 +75,12 @@ export class TestClient {
   async placeOrder(data: Record<string, unknown>): Promise<Frame> {
     const before = this.received.length;
     this.send({ event: 'placeOrder', data });
-    return this.waitFor((f) => this.received.indexOf(f) >= before && (f.event === 'orderAccepted' || f.event === 'error') && f.data.orderId === (data.orderId ?? f.data.orderId));
+    return this.waitFor(
+      (f) =>
+        this.received.indexOf(f) >= before &&
+        (f.event === 'orderAccepted' || f.event === 'error') &&
+        f.data.orderId === (data.orderId ?? f.data.orderId),
+    );
   }
 
   close(): Promise<void> {

@@ -49,7 +49,9 @@ describe('Kafka round trip', () => {
       const partitions = new Set(received.filter((r) => r.key === key).map((r) => r.partition));
       expect(partitions.size).toBe(1);
       // Within one key, order is preserved.
-      expect(received.filter((r) => r.key === key).map((r) => r.value)).toEqual([0, 1, 2, 3, 4].map((n) => `${key}:${n}`));
+      expect(received.filter((r) => r.key === key).map((r) => r.value)).toEqual(
+        [0, 1, 2, 3, 4].map((n) => `${key}:${n}`),
+      );
     }
   });
 });

@@ -41,7 +41,11 @@ describe('Temporal dev server', () => {
     expect(result).toBe('HELLO/HELLO');
 
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
-    const kinds = eventTypeNames(history).filter((t) => ['WORKFLOW_EXECUTION_STARTED', 'ACTIVITY_TASK_COMPLETED', 'TIMER_FIRED', 'WORKFLOW_EXECUTION_COMPLETED'].includes(t));
+    const kinds = eventTypeNames(history).filter((t) =>
+      ['WORKFLOW_EXECUTION_STARTED', 'ACTIVITY_TASK_COMPLETED', 'TIMER_FIRED', 'WORKFLOW_EXECUTION_COMPLETED'].includes(
+        t,
+      ),
+    );
     expect(kinds).toEqual([
       'WORKFLOW_EXECUTION_STARTED',
       'ACTIVITY_TASK_COMPLETED',

@@ -35,8 +35,15 @@ afterAll(async () => {
   await connection?.close();
 });
 
-function start(entry: string, env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(
+  entry: string,
+  env: Record<string, string>,
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -52,15 +59,28 @@ describe('gateway process', () => {
     // The gate: a cancel the gateway is waiting on, for an order whose workflow no worker runs yet.
     const gateQueue = uniqueId('shutdown-gate');
     const gateId = uniqueId('gate');
-    await client.workflow.start(processOrder, { taskQueue: gateQueue, workflowId: workflowIdFor(gateId), args: [{ order: { orderId: gateId, item: 'Lamp', price: 5, quantity: 1 }, stepDelayMs: 0 }] });
+    await client.workflow.start(processOrder, {
+      taskQueue: gateQueue,
+      workflowId: workflowIdFor(gateId),
+      args: [{ order: { orderId: gateId, item: 'Lamp', price: 5, quantity: 1 }, stepDelayMs: 0 }],
+    });
     const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
-    const worker = await createOrderWorker({ connection: nativeConnection, namespace: config.temporalNamespace, providers: simulatedProviders(simulation()), statusPublisher: new MemoryStatusPublisher(), taskQueue: gateQueue });
+    const worker = await createOrderWorker({
+      connection: nativeConnection,
+      namespace: config.temporalNamespace,
+      providers: simulatedProviders(simulation()),
+      statusPublisher: new MemoryStatusPublisher(),
+      taskQueue: gateQueue,
+    });
 
     const port = await freePort();
     const gw = start('gateway/main.ts', { GATEWAY_PORT: String(port) });
     let running: Promise<void> | undefined;
     try {
-      await waitUntil(() => gw.output().includes('ready: following order-status'), { timeoutMs: 60_000, what: 'the gateway to be ready' });
+      await waitUntil(() => gw.output().includes('ready: following order-status'), {
+        timeoutMs: 60_000,
+        what: 'the gateway to be ready',
+      });
       const c = await TestClient.connect(`ws://127.0.0.1:${port}`);
       const closed = new Promise<number>((resolve) => c.ws.once('close', (code) => resolve(code)));
       c.send({ event: 'cancelOrder', data: { orderId: gateId } }); // in flight until a worker runs the order
@@ -100,36 +120,59 @@ describe('bridge process', () => {
     // The group starts at the topic's current end, so only this test's events are its work.
     await withAdmin(kafka, async (admin) => {
       const ends = await admin.fetchTopicOffsets(TOPICS.orderPlacement);
-      await admin.setOffsets({ groupId, topic: TOPICS.orderPlacement, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+      await admin.setOffsets({
+        groupId,
+        topic: TOPICS.orderPlacement,
+        partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+      });
     });
     const ids = Array.from({ length: 12 }, (_, i) => uniqueId(`bridge-sig${i}`));
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({
       topic: TOPICS.orderPlacement,
-      messages: ids.map((orderId) => ({ key: orderId, value: JSON.stringify({ type: 'ORDER_PLACED', payload: { order: { orderId, item: 'Pen', price: 2 } } }) })),
+      messages: ids.map((orderId) => ({
+        key: orderId,
+        value: JSON.stringify({ type: 'ORDER_PLACED', payload: { order: { orderId, item: 'Pen', price: 2 } } }),
+      })),
     });
     await producer.disconnect();
     const ends = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(TOPICS.orderPlacement));
 
-    const bridge = start('bridge/main.ts', { BRIDGE_GROUP_ID: groupId, BRIDGE_HEALTH_PORT: String(await freePort()), STEP_DELAY_MS: '600000' });
+    const bridge = start('bridge/main.ts', {
+      BRIDGE_GROUP_ID: groupId,
+      BRIDGE_HEALTH_PORT: String(await freePort()),
+      STEP_DELAY_MS: '600000',
+    });
     try {
       // Runs are on the app's task queue, which no worker here polls: they simply wait.
-      await waitUntil(async () => (await Promise.all(ids.map((id) => runsOf(client, workflowIdFor(id), 0)))).every((r) => r.length === 1), {
-        timeoutMs: 60_000,
-        intervalMs: 500,
-        what: 'every order to be started',
-      });
+      await waitUntil(
+        async () =>
+          (await Promise.all(ids.map((id) => runsOf(client, workflowIdFor(id), 0)))).every((r) => r.length === 1),
+        {
+          timeoutMs: 60_000,
+          intervalMs: 500,
+          what: 'every order to be started',
+        },
+      );
       bridge.child.kill('SIGTERM');
       expect(await exitWithin(bridge.exited, 30_000)).toBe(0);
       expect(bridge.output()).toMatch(/SIGTERM: finishing in-flight starts and committing/);
       // Everything it started is committed: a successor in the group would not start them again.
-      const [committed] = await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId, topics: [TOPICS.orderPlacement] }));
-      expect(Object.fromEntries(committed.partitions.map((p) => [p.partition, p.offset]))).toEqual(Object.fromEntries(ends.map((p) => [p.partition, p.high])));
+      const [committed] = await withAdmin(kafka, (admin) =>
+        admin.fetchOffsets({ groupId, topics: [TOPICS.orderPlacement] }),
+      );
+      expect(Object.fromEntries(committed.partitions.map((p) => [p.partition, p.offset]))).toEqual(
+        Object.fromEntries(ends.map((p) => [p.partition, p.high])),
+      );
       for (const id of ids) expect(await runsOf(client, workflowIdFor(id))).toHaveLength(1);
     } finally {
       bridge.child.kill('SIGKILL');
-      for (const id of ids) await client.workflow.getHandle(workflowIdFor(id)).terminate('test over').catch(() => undefined);
+      for (const id of ids)
+        await client.workflow
+          .getHandle(workflowIdFor(id))
+          .terminate('test over')
+          .catch(() => undefined);
     }
   });
 });
@@ -137,15 +180,29 @@ describe('bridge process', () => {
 describe('worker process', () => {
   test('worker: SIGTERM stops polling, lets running tasks finish, exits 0', async () => {
     // Each provider call takes 4 s, so the validation activity is surely running when the signal comes.
-    const worker = start('worker/main.ts', { SIM_LEDGER_FILE: path.join(ROOT, '.data', 'ledger', `${uniqueId('shutdown')}.jsonl`), SIM_LATENCY_MS: '4000' });
+    const worker = start('worker/main.ts', {
+      SIM_LEDGER_FILE: path.join(ROOT, '.data', 'ledger', `${uniqueId('shutdown')}.jsonl`),
+      SIM_LATENCY_MS: '4000',
+    });
     const orderId = uniqueId('in-flight');
     try {
-      await waitUntil(() => worker.output().includes('polling task queue'), { timeoutMs: 90_000, what: 'the worker to poll' });
-      const handle = await client.workflow.start(processOrder, { taskQueue: TASK_QUEUE, workflowId: workflowIdFor(orderId), args: [{ order: { orderId, item: 'Lamp', price: 5, quantity: 1 }, stepDelayMs: 600_000 }] });
+      await waitUntil(() => worker.output().includes('polling task queue'), {
+        timeoutMs: 90_000,
+        what: 'the worker to poll',
+      });
+      const handle = await client.workflow.start(processOrder, {
+        taskQueue: TASK_QUEUE,
+        workflowId: workflowIdFor(orderId),
+        args: [{ order: { orderId, item: 'Lamp', price: 5, quantity: 1 }, stepDelayMs: 600_000 }],
+      });
       await waitUntil(
         async () => {
           const pending = (await handle.describe()).raw.pendingActivities ?? [];
-          return pending.some((a) => a.activityType?.name === 'validateOrder' && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED);
+          return pending.some(
+            (a) =>
+              a.activityType?.name === 'validateOrder' &&
+              a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+          );
         },
         { intervalMs: 100, what: 'validateOrder to be running' },
       );
@@ -154,12 +211,17 @@ describe('worker process', () => {
       // The running activity was allowed to finish: it completed on its first attempt, not failed or timed out.
       const history = await handle.fetchHistory();
       const completed = (history.events ?? []).filter((e) => e.activityTaskCompletedEventAttributes);
-      const failed = (history.events ?? []).filter((e) => e.activityTaskFailedEventAttributes || e.activityTaskTimedOutEventAttributes);
+      const failed = (history.events ?? []).filter(
+        (e) => e.activityTaskFailedEventAttributes || e.activityTaskTimedOutEventAttributes,
+      );
       expect(completed).toHaveLength(1);
       expect(failed).toEqual([]);
     } finally {
       worker.child.kill('SIGKILL');
-      await client.workflow.getHandle(workflowIdFor(orderId)).terminate('test over').catch(() => undefined);
+      await client.workflow
+        .getHandle(workflowIdFor(orderId))
+        .terminate('test over')
+        .catch(() => undefined);
     }
   });
 });

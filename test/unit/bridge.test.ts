@@ -2,12 +2,22 @@
 import type { KafkaMessage } from 'kafkajs';
 import { MAX_EVENT_BYTES, parseOrderEvent } from '../../bridge/bridge';
 
-const message = (value: Buffer | null): KafkaMessage => ({ key: null, value, timestamp: '0', attributes: 0, offset: '0', headers: {} });
+const message = (value: Buffer | null): KafkaMessage => ({
+  key: null,
+  value,
+  timestamp: '0',
+  attributes: 0,
+  offset: '0',
+  headers: {},
+});
 const json = (v: unknown): KafkaMessage => message(Buffer.from(JSON.stringify(v)));
 const order = { orderId: '#101', item: 'Mechanical Keyboard', price: 150 };
 
 test('an ORDER_PLACED event in the seed shape is an order, quantity defaulting to 1', () => {
-  expect(parseOrderEvent(json({ type: 'ORDER_PLACED', payload: { order, timestamp: 1 } }))).toEqual({ ok: true, order: { ...order, quantity: 1 } });
+  expect(parseOrderEvent(json({ type: 'ORDER_PLACED', payload: { order, timestamp: 1 } }))).toEqual({
+    ok: true,
+    order: { ...order, quantity: 1 },
+  });
 });
 
 test('an empty message is not an order', () => {
@@ -23,7 +33,10 @@ test('the size limit: exactly MAX_EVENT_BYTES is read, one byte more is refused 
   expect(atLimit.length).toBe(MAX_EVENT_BYTES);
   expect(parseOrderEvent(message(atLimit)).ok).toBe(true);
   const over = Buffer.from(text.padEnd(MAX_EVENT_BYTES + 1, ' '));
-  expect(parseOrderEvent(message(over))).toEqual({ ok: false, reason: `oversized: ${MAX_EVENT_BYTES + 1} bytes > ${MAX_EVENT_BYTES}` });
+  expect(parseOrderEvent(message(over))).toEqual({
+    ok: false,
+    reason: `oversized: ${MAX_EVENT_BYTES + 1} bytes > ${MAX_EVENT_BYTES}`,
+  });
 });
 
 test('text that is not JSON is refused as such', () => {
@@ -35,5 +48,8 @@ test('JSON that is not an order names the first bad field', () => {
     ok: false,
     reason: 'schema: payload.order.price: must be greater than 0',
   });
-  expect(parseOrderEvent(json({ type: 'SOMETHING_ELSE', payload: { order } }))).toMatchObject({ ok: false, reason: expect.stringMatching(/^schema: type: /) });
+  expect(parseOrderEvent(json({ type: 'SOMETHING_ELSE', payload: { order } }))).toMatchObject({
+    ok: false,
+    reason: expect.stringMatching(/^schema: type: /),
+  });
 });

@@ -7,7 +7,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
 import { parse } from 'yaml';
-import { DEFAULT_PORTS, ENV, SEARCH_ATTRIBUTES, TEMPORAL_DEV_DYNAMIC_CONFIG, TOPIC_PARTITIONS, TOPICS, VARIABLE_NAMES } from '../../common/config';
+import {
+  DEFAULT_PORTS,
+  ENV,
+  SEARCH_ATTRIBUTES,
+  TEMPORAL_DEV_DYNAMIC_CONFIG,
+  TOPIC_PARTITIONS,
+  TOPICS,
+  VARIABLE_NAMES,
+} from '../../common/config';
 
 const COMPOSE_FILE = path.resolve(__dirname, '..', '..', 'docker-compose.yml');
 const APP_SERVICES = ['gateway', 'bridge', 'worker'] as const;
@@ -82,7 +90,9 @@ function portsOf(name: string): PortMapping[] {
         container: toPort(scalar(item.target, 'target'), 'target'),
       };
     }
-    const parts = scalar(item, `${name}.ports entry`).replace(/\/(tcp|udp)$/, '').split(':');
+    const parts = scalar(item, `${name}.ports entry`)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
     const container = toPort(parts[parts.length - 1], 'container port');
     return { host: parts.length > 1 ? toPort(parts[parts.length - 2], 'host port') : undefined, container };
   });
@@ -207,11 +217,20 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
       expect(Object.keys(services)).toContain(name);
     }
     // Each app service runs its compiled entry point with plain node (the image has no TypeScript).
-    const built = ts.getParsedCommandLineOfConfigFile(path.resolve(__dirname, '..', '..', 'tsconfig.build.json'), {}, {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: () => undefined,
-    });
-    const compiled = (built?.fileNames ?? []).map((f) => path.relative(path.resolve(__dirname, '..', '..'), f).split(path.sep).join('/'));
+    const built = ts.getParsedCommandLineOfConfigFile(
+      path.resolve(__dirname, '..', '..', 'tsconfig.build.json'),
+      {},
+      {
+        ...ts.sys,
+        onUnRecoverableConfigFileDiagnostic: () => undefined,
+      },
+    );
+    const compiled = (built?.fileNames ?? []).map((f) =>
+      path
+        .relative(path.resolve(__dirname, '..', '..'), f)
+        .split(path.sep)
+        .join('/'),
+    );
     for (const name of APP_SERVICES) {
       expect(service(name).build).toBeDefined();
       expect(argvOf(name)).toEqual(['node', `dist/${name}/main.js`]);
@@ -284,7 +303,9 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
     expect(Object.keys(TOPIC_PARTITIONS).sort()).toEqual(Object.values(TOPICS).sort());
 
     const kafka = kafkaInternalAddress();
-    const creates = commandsOf('kafka-init').filter((words) => /(^|\/)kafka-topics(\.sh)?$/.test(words[0]) && words.includes('--create'));
+    const creates = commandsOf('kafka-init').filter(
+      (words) => /(^|\/)kafka-topics(\.sh)?$/.test(words[0]) && words.includes('--create'),
+    );
     const created: Record<string, number> = {};
     for (const words of creates) {
       const topic = singleFlag(words, '--topic');
@@ -311,10 +332,16 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
   });
 
   test('each app healthcheck asks its own /readyz on the port its variable names', () => {
-    const portVar: Record<string, string> = { gateway: ENV.gatewayPort, bridge: ENV.bridgeHealthPort, worker: 'WORKER_HEALTH_PORT' };
+    const portVar: Record<string, string> = {
+      gateway: ENV.gatewayPort,
+      bridge: ENV.bridgeHealthPort,
+      worker: 'WORKER_HEALTH_PORT',
+    };
     for (const name of APP_SERVICES) {
       const test = asDict(service(name).healthcheck, `${name}.healthcheck`).test;
-      const words = Array.isArray(test) ? test.map((w) => scalar(w, 'healthcheck word')) : [scalar(test, 'healthcheck')];
+      const words = Array.isArray(test)
+        ? test.map((w) => scalar(w, 'healthcheck word'))
+        : [scalar(test, 'healthcheck')];
       expect(words.join(' ')).toContain(`process.env.${portVar[name]} + '/readyz'`);
     }
   });

@@ -15,7 +15,12 @@ function readmeConfigRows(): string[][] {
   const section = /^## Configuration\n([\s\S]*?)(?=^## )/m.exec(readme);
   if (!section) throw new Error('README.md has no "## Configuration" section');
   const rows = section[1].split('\n').filter((line) => line.startsWith('|'));
-  return rows.slice(2).map((line) => line.slice(1, -1).split('|').map((cell) => cell.trim()));
+  return rows.slice(2).map((line) =>
+    line
+      .slice(1, -1)
+      .split('|')
+      .map((cell) => cell.trim()),
+  );
 }
 
 describe('configuration schema', () => {
@@ -84,7 +89,9 @@ describe('configuration schema', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toBe(`invalid configuration: ${name}=${JSON.stringify(value)} is not ${VARIABLES[name].form}`);
+    expect((error as Error).message).toBe(
+      `invalid configuration: ${name}=${JSON.stringify(value)} is not ${VARIABLES[name].form}`,
+    );
   });
 
   test('every bad variable is named at once', () => {

@@ -22,7 +22,11 @@ test('the AsyncAPI document is version 3, names the two transports and three top
   const doc = parse(generated.get('asyncapi.yaml')!) as Record<string, unknown>;
   expect(doc.asyncapi).toMatch(/^3\./);
   const channels = doc.channels as Record<string, { address: string }>;
-  expect(Object.values(channels).map((c) => c.address).sort()).toEqual(['/', 'order-placement', 'order-placement.dlq', 'order-status']);
+  expect(
+    Object.values(channels)
+      .map((c) => c.address)
+      .sort(),
+  ).toEqual(['/', 'order-placement', 'order-placement.dlq', 'order-status']);
   expect(Object.keys(doc.servers as object).sort()).toEqual(['kafka', 'socketio', 'websocket']);
   const refs: string[] = [];
   const walk = (node: unknown): void => {
@@ -41,7 +45,10 @@ test('the AsyncAPI document is version 3, names the two transports and three top
     const target = ref
       .slice(2)
       .split('/')
-      .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+      .reduce<unknown>(
+        (node, part) => (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')],
+        doc,
+      );
     expect({ ref, found: target !== undefined }).toEqual({ ref, found: true });
   }
 });

@@ -26,7 +26,14 @@ function globRegex(pattern: string): RegExp {
   const body = pattern
     .replace(/^\/+|\/+$/g, '')
     .split('/')
-    .map((seg) => (seg === '**' ? '.*' : seg.replace(/[.+^${}()|]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')))
+    .map((seg) =>
+      seg === '**'
+        ? '.*'
+        : seg
+            .replace(/[.+^${}()|]/g, '\\$&')
+            .replace(/\*/g, '[^/]*')
+            .replace(/\?/g, '[^/]'),
+    )
     .join('/');
   return new RegExp(`^${body}$`);
 }
@@ -37,7 +44,11 @@ function readIgnoreRules(): IgnoreRule[] {
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line && !line.startsWith('#'))
-    .map((line) => (line.startsWith('!') ? { exclude: false, regex: globRegex(line.slice(1).trim()) } : { exclude: true, regex: globRegex(line) }));
+    .map((line) =>
+      line.startsWith('!')
+        ? { exclude: false, regex: globRegex(line.slice(1).trim()) }
+        : { exclude: true, regex: globRegex(line) },
+    );
 }
 
 /** Whether Docker leaves `file` out of the build context: the last rule matching it or a parent wins. */
@@ -89,24 +100,37 @@ function parseCopy(args: string): { from?: string; sources: string[]; dest: stri
   return { from, sources: rest.slice(0, -1), dest: rest[rest.length - 1] };
 }
 
-const norm = (p: string): string => p.replace(/^\/app\/?/, '').replace(/^\.\/?/, '').replace(/\/$/, '');
+const norm = (p: string): string =>
+  p
+    .replace(/^\/app\/?/, '')
+    .replace(/^\.\/?/, '')
+    .replace(/\/$/, '');
 
 // ---- What the build compiles -----------------------------------------------------------------
 
 function buildInputs(): string[] {
-  const config = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, 'tsconfig.build.json'), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  const config = ts.getParsedCommandLineOfConfigFile(
+    path.join(ROOT, 'tsconfig.build.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
     },
-  });
+  );
   if (!config) throw new Error('tsconfig.build.json does not parse');
   return config.fileNames.map((f) => path.relative(ROOT, f).split(path.sep).join('/'));
 }
 
 /** The checkout's files that git does not ignore (what `docker build .` is handed, before .dockerignore). */
 function cloneFiles(): string[] {
-  return execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
+  return execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter(Boolean);
 }
 
 // ---- The checks ------------------------------------------------------------------------------
@@ -143,7 +167,8 @@ function generated(stage: Stage): string[] {
   const out: string[] = [];
   if (runs.some((r) => /npm run build\b/.test(r))) {
     const available = new Set(stageFiles(stage));
-    for (const input of buildInputs().filter((f) => available.has(f))) out.push(`dist/${input.replace(/\.ts$/, '.js')}`);
+    for (const input of buildInputs().filter((f) => available.has(f)))
+      out.push(`dist/${input.replace(/\.ts$/, '.js')}`);
     out.push('dist/workflow-bundle.js');
   }
   if (runs.some((r) => /npm ci\b/.test(r))) out.push('node_modules/');
@@ -153,7 +178,8 @@ function generated(stage: Stage): string[] {
 describe('the Docker image holds only what runs', () => {
   test('the build context (.dockerignore) holds no tests, benchmark, chaos or launcher code, no local state', () => {
     expect(context.filter((f) => FORBIDDEN.test(f))).toEqual([]);
-    for (const local of ['node_modules/x', '.data/x', 'dist/x', '.env', 'bench-results/x', '.git/x']) expect(ignored(rules, local)).toBe(true);
+    for (const local of ['node_modules/x', '.data/x', 'dist/x', '.env', 'bench-results/x', '.git/x'])
+      expect(ignored(rules, local)).toBe(true);
     // The build still gets what it compiles.
     for (const input of buildInputs()) expect(context).toContain(input);
   });
@@ -162,7 +188,14 @@ describe('the Docker image holds only what runs', () => {
     const files = [...stageFiles(final), ...generated(final)];
     expect(files.filter((f) => FORBIDDEN.test(f))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.ts'))).toEqual([]);
-    expect(files).toEqual(expect.arrayContaining(['dist/gateway/main.js', 'dist/bridge/main.js', 'dist/worker/main.js', 'dist/workflow-bundle.js']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'dist/gateway/main.js',
+        'dist/bridge/main.js',
+        'dist/worker/main.js',
+        'dist/workflow-bundle.js',
+      ]),
+    );
     // The compiler itself never sees test/bench/chaos/infra sources.
     expect(buildInputs().filter((f) => FORBIDDEN.test(f))).toEqual([]);
   });
@@ -172,7 +205,12 @@ describe('the Docker image holds only what runs', () => {
     const modules = copies.filter((c) => c.sources.some((s) => norm(s) === 'node_modules'));
     expect(modules).toHaveLength(1);
     const origin = stages.find((s) => s.name === modules[0].from);
-    expect(origin?.instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join(' ')).toMatch(/npm ci (.* )?--omit=dev/);
+    expect(
+      origin?.instructions
+        .filter((i) => i.op === 'RUN')
+        .map((i) => i.args)
+        .join(' '),
+    ).toMatch(/npm ci (.* )?--omit=dev/);
   });
 
   test('the final stage runs plain node on dist/ as a non-root user, NODE_ENV=production, on an LTS slim image', () => {

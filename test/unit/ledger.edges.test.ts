@@ -59,7 +59,12 @@ test('appends read one at a time, each after the last, parse cleanly', () => {
   const ledger = new Ledger(tempFile());
   for (const key of ['k1', 'k2', 'k3', 'k4']) {
     ledger.append(entry(key));
-    expect(ledger.entries().map((e) => e.idempotencyKey).at(-1)).toBe(key);
+    expect(
+      ledger
+        .entries()
+        .map((e) => e.idempotencyKey)
+        .at(-1),
+    ).toBe(key);
   }
   expect(ledger.entries()).toHaveLength(4);
 });

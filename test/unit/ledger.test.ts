@@ -5,8 +5,16 @@ import * as path from 'node:path';
 import { Ledger, LedgerEntry, readLedgerLines } from '../../activities/ledger';
 import { simulatedProviders } from '../../activities/simulated';
 
-const tempFile = (): string => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-unit-')), 'sub', 'payments.jsonl');
-const entry = (key: string, kind: LedgerEntry['kind'] = 'charge', id = `id-${key}`): LedgerEntry => ({ kind, idempotencyKey: key, id, orderId: `o-${key}`, amount: 10, at: '2026-01-01T00:00:00.000Z' });
+const tempFile = (): string =>
+  path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-unit-')), 'sub', 'payments.jsonl');
+const entry = (key: string, kind: LedgerEntry['kind'] = 'charge', id = `id-${key}`): LedgerEntry => ({
+  kind,
+  idempotencyKey: key,
+  id,
+  orderId: `o-${key}`,
+  amount: 10,
+  at: '2026-01-01T00:00:00.000Z',
+});
 
 describe('Ledger', () => {
   test('creates its directory; an absent file reads as empty', () => {
@@ -22,7 +30,13 @@ describe('Ledger', () => {
     const ledger = new Ledger(tempFile());
     ledger.append(entry('a'));
     ledger.append(entry('b', 'refund'));
-    expect(fs.readFileSync(ledger.file, 'utf8').trim().split('\n').map((l) => JSON.parse(l))).toEqual([entry('a'), entry('b', 'refund')]);
+    expect(
+      fs
+        .readFileSync(ledger.file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([entry('a'), entry('b', 'refund')]);
     expect(ledger.find('b')).toEqual(entry('b', 'refund'));
   });
 
@@ -43,7 +57,12 @@ describe('Ledger', () => {
     expect(b.find('x')).toEqual(entry('x'));
     b.append(entry('y'));
     expect(a.find('y')).toEqual(entry('y'));
-    expect(a.entries().map((e) => e.idempotencyKey).sort()).toEqual(['x', 'y']);
+    expect(
+      a
+        .entries()
+        .map((e) => e.idempotencyKey)
+        .sort(),
+    ).toEqual(['x', 'y']);
   });
 
   test('a line still being written (no newline yet) is not read until it is complete', () => {

@@ -7,7 +7,14 @@ import { Writable } from 'node:stream';
 import { logLevel as KafkaLevel } from 'kafkajs';
 import type { LogEntry } from '@temporalio/worker';
 import type { LogLevel } from '../../common/config';
-import { createLogger, kafkaLogCreator, kafkaLogLevel, Logger, temporalLogLevel, temporalLogSink } from '../../common/logger';
+import {
+  createLogger,
+  kafkaLogCreator,
+  kafkaLogLevel,
+  Logger,
+  temporalLogLevel,
+  temporalLogSink,
+} from '../../common/logger';
 
 function memoryLogger(level: LogLevel): { log: Logger; lines: () => Array<Record<string, unknown>> } {
   const chunks: string[] = [];
@@ -35,19 +42,48 @@ describe('structured logs', () => {
   test('JSON lines carry the process name, a string level and an ISO time', () => {
     const { log, lines } = memoryLogger('info');
     log.info({ orderId: '#1' }, 'hello');
-    expect(lines()).toEqual([expect.objectContaining({ name: 'worker', level: 'info', msg: 'hello', orderId: '#1', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) })]);
+    expect(lines()).toEqual([
+      expect.objectContaining({
+        name: 'worker',
+        level: 'info',
+        msg: 'hello',
+        orderId: '#1',
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      }),
+    ]);
   });
 
   test('kafkajs log entries become pino lines with their fields, at the matching level', () => {
     const { log, lines } = memoryLogger('info');
     const write = kafkaLogCreator(() => log)(KafkaLevel.INFO);
-    write({ namespace: 'Consumer', level: KafkaLevel.WARN, label: 'WARN', log: { message: 'group rebalancing', timestamp: 'x', logger: 'kafkajs', groupId: 'order-bridge' } });
-    write({ namespace: 'Connection', level: KafkaLevel.ERROR, label: 'ERROR', log: { message: 'broker down', timestamp: 'x', logger: 'kafkajs', broker: '127.0.0.1:9092' } });
+    write({
+      namespace: 'Consumer',
+      level: KafkaLevel.WARN,
+      label: 'WARN',
+      log: { message: 'group rebalancing', timestamp: 'x', logger: 'kafkajs', groupId: 'order-bridge' },
+    });
+    write({
+      namespace: 'Connection',
+      level: KafkaLevel.ERROR,
+      label: 'ERROR',
+      log: { message: 'broker down', timestamp: 'x', logger: 'kafkajs', broker: '127.0.0.1:9092' },
+    });
     // Below the logger's level: dropped by pino even if kafkajs was told to emit it.
-    write({ namespace: 'Consumer', level: KafkaLevel.DEBUG, label: 'DEBUG', log: { message: 'fetch', timestamp: 'x', logger: 'kafkajs' } });
+    write({
+      namespace: 'Consumer',
+      level: KafkaLevel.DEBUG,
+      label: 'DEBUG',
+      log: { message: 'fetch', timestamp: 'x', logger: 'kafkajs' },
+    });
     const out = lines();
     expect(out).toEqual([
-      expect.objectContaining({ level: 'warn', msg: 'group rebalancing', component: 'kafkajs', namespace: 'Consumer', groupId: 'order-bridge' }),
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'group rebalancing',
+        component: 'kafkajs',
+        namespace: 'Consumer',
+        groupId: 'order-bridge',
+      }),
       expect.objectContaining({ level: 'error', msg: 'broker down', component: 'kafkajs', broker: '127.0.0.1:9092' }),
     ]);
     expect(out[0]).not.toHaveProperty('logger');
@@ -67,12 +103,34 @@ describe('structured logs', () => {
         attempt: 1,
       }),
     );
-    sink(temporalEntry('WARN', 'order #101: workflow started', { sdkComponent: 'workflow', workflowId: 'order-#101', runId: 'run-1', workflowType: 'processOrder' }));
+    sink(
+      temporalEntry('WARN', 'order #101: workflow started', {
+        sdkComponent: 'workflow',
+        workflowId: 'order-#101',
+        runId: 'run-1',
+        workflowType: 'processOrder',
+      }),
+    );
     sink(temporalEntry('DEBUG', 'poller detail', { sdkComponent: 'worker' }));
     const out = lines();
     expect(out).toEqual([
-      expect.objectContaining({ level: 'info', component: 'temporal-activity', orderId: '#101', workflowId: 'order-#101', runId: 'run-1', activityType: 'chargePayment', attempt: 1 }),
-      expect.objectContaining({ level: 'warn', component: 'temporal-workflow', orderId: '#101', workflowId: 'order-#101', runId: 'run-1', workflowType: 'processOrder' }),
+      expect.objectContaining({
+        level: 'info',
+        component: 'temporal-activity',
+        orderId: '#101',
+        workflowId: 'order-#101',
+        runId: 'run-1',
+        activityType: 'chargePayment',
+        attempt: 1,
+      }),
+      expect.objectContaining({
+        level: 'warn',
+        component: 'temporal-workflow',
+        orderId: '#101',
+        workflowId: 'order-#101',
+        runId: 'run-1',
+        workflowType: 'processOrder',
+      }),
     ]);
     expect(out[0]).not.toHaveProperty('taskToken');
     expect(out[0]).not.toHaveProperty('workflowRunId');

@@ -29,7 +29,12 @@ describe('Temporal connection from the environment (@temporalio/envconfig)', () 
       TEMPORAL_NAMESPACE: 'orders.a1b2c',
       TEMPORAL_API_KEY: 'key-123',
     });
-    expect(temporal).toEqual({ address: 'us-east-1.aws.api.temporal.io:7233', namespace: 'orders.a1b2c', apiKey: 'key-123', tls: true });
+    expect(temporal).toEqual({
+      address: 'us-east-1.aws.api.temporal.io:7233',
+      namespace: 'orders.a1b2c',
+      apiKey: 'key-123',
+      tls: true,
+    });
     expect([temporalAddress, temporalNamespace]).toEqual(['us-east-1.aws.api.temporal.io:7233', 'orders.a1b2c']);
   });
 
@@ -52,7 +57,15 @@ describe('Temporal connection from the environment (@temporalio/envconfig)', () 
   test('a profile file (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE), overridden by variables', () => {
     const profiles = file(
       'temporal.toml',
-      ['[profile.default]', 'address = "localhost:7233"', '', '[profile.prod]', 'address = "prod.tmprl.cloud:7233"', 'namespace = "prod.a1b2c"', 'api_key = "from-file"'].join('\n'),
+      [
+        '[profile.default]',
+        'address = "localhost:7233"',
+        '',
+        '[profile.prod]',
+        'address = "prod.tmprl.cloud:7233"',
+        'namespace = "prod.a1b2c"',
+        'api_key = "from-file"',
+      ].join('\n'),
     );
     expect(loadConfig({ TEMPORAL_CONFIG_FILE: profiles, TEMPORAL_PROFILE: 'prod' }).temporal).toEqual({
       address: 'prod.tmprl.cloud:7233',
@@ -60,7 +73,10 @@ describe('Temporal connection from the environment (@temporalio/envconfig)', () 
       apiKey: 'from-file',
       tls: true,
     });
-    expect(loadConfig({ TEMPORAL_CONFIG_FILE: profiles, TEMPORAL_PROFILE: 'prod', TEMPORAL_NAMESPACE: 'staging.a1b2c' }).temporal.namespace).toBe('staging.a1b2c');
+    expect(
+      loadConfig({ TEMPORAL_CONFIG_FILE: profiles, TEMPORAL_PROFILE: 'prod', TEMPORAL_NAMESPACE: 'staging.a1b2c' })
+        .temporal.namespace,
+    ).toBe('staging.a1b2c');
     expect(loadConfig({ TEMPORAL_CONFIG_FILE: profiles }).temporal.address).toBe('localhost:7233');
   });
 
@@ -85,16 +101,30 @@ describe('Kafka SSL and SASL from the environment', () => {
       KAFKA_SSL_CERT_FILE: file('kafka-client.pem', 'KCERT'),
       KAFKA_SSL_KEY_FILE: file('kafka-client.key', 'KKEY'),
     }).kafkaSecurity;
-    expect(security).toEqual({ ssl: { ca: [Buffer.from('KCA')], cert: Buffer.from('KCERT'), key: Buffer.from('KKEY') } });
+    expect(security).toEqual({
+      ssl: { ca: [Buffer.from('KCA')], cert: Buffer.from('KCERT'), key: Buffer.from('KKEY') },
+    });
   });
 
-  test.each(['plain', 'scram-sha-256', 'scram-sha-512'] as const)('SASL %s with user and password (over TLS, as managed clusters want)', (mechanism) => {
-    const security = loadConfig({ KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: 'api-key', KAFKA_SASL_PASSWORD: 'api-secret' }).kafkaSecurity;
-    expect(security).toEqual({ ssl: true, sasl: { mechanism, username: 'api-key', password: 'api-secret' } });
-  });
+  test.each(['plain', 'scram-sha-256', 'scram-sha-512'] as const)(
+    'SASL %s with user and password (over TLS, as managed clusters want)',
+    (mechanism) => {
+      const security = loadConfig({
+        KAFKA_SSL: 'true',
+        KAFKA_SASL_MECHANISM: mechanism,
+        KAFKA_SASL_USERNAME: 'api-key',
+        KAFKA_SASL_PASSWORD: 'api-secret',
+      }).kafkaSecurity;
+      expect(security).toEqual({ ssl: true, sasl: { mechanism, username: 'api-key', password: 'api-secret' } });
+    },
+  );
 
   test('SASL without credentials, or an unknown mechanism, is refused naming the variable', () => {
-    expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' })).toThrow(/KAFKA_SASL_PASSWORD="" is not set/);
-    expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'gssapi' })).toThrow(/KAFKA_SASL_MECHANISM="gssapi" is not one of plain, scram-sha-256, scram-sha-512/);
+    expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' })).toThrow(
+      /KAFKA_SASL_PASSWORD="" is not set/,
+    );
+    expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'gssapi' })).toThrow(
+      /KAFKA_SASL_MECHANISM="gssapi" is not one of plain, scram-sha-256, scram-sha-512/,
+    );
   });
 });

@@ -21,8 +21,18 @@ function verdict(input: unknown): string {
 }
 
 test('a minimal order is accepted, the quantity defaults to 1 and the item is trimmed', () => {
-  expect(PlaceOrderInput.parse({ ...valid, item: '  Keyboard  ' })).toEqual({ orderId: 'o-1', item: 'Keyboard', price: 150, quantity: 1 });
-  expect(PlaceOrderInput.parse({ item: 'x', price: 1, quantity: 3, customerId: 'c:7' })).toEqual({ item: 'x', price: 1, quantity: 3, customerId: 'c:7' });
+  expect(PlaceOrderInput.parse({ ...valid, item: '  Keyboard  ' })).toEqual({
+    orderId: 'o-1',
+    item: 'Keyboard',
+    price: 150,
+    quantity: 1,
+  });
+  expect(PlaceOrderInput.parse({ item: 'x', price: 1, quantity: 3, customerId: 'c:7' })).toEqual({
+    item: 'x',
+    price: 1,
+    quantity: 3,
+    customerId: 'c:7',
+  });
 });
 
 test.each([
@@ -32,15 +42,35 @@ test.each([
   ['orderId with every allowed sign', { ...valid, orderId: 'Az09#_.:-' }, 'ok'],
   ['orderId with a space', { ...valid, orderId: 'a b' }, 'orderId: may contain only letters, digits and # _ . : -'],
   ['orderId with a slash', { ...valid, orderId: 'a/b' }, 'orderId: may contain only letters, digits and # _ . : -'],
-  ['orderId with a newline after valid text', { ...valid, orderId: 'ab\n' }, 'orderId: may contain only letters, digits and # _ . : -'],
-  ['customerId with a space', { ...valid, customerId: 'bad id' }, 'customerId: may contain only visible ASCII characters'],
+  [
+    'orderId with a newline after valid text',
+    { ...valid, orderId: 'ab\n' },
+    'orderId: may contain only letters, digits and # _ . : -',
+  ],
+  [
+    'customerId with a space',
+    { ...valid, customerId: 'bad id' },
+    'customerId: may contain only visible ASCII characters',
+  ],
   ['item of 200 characters', { ...valid, item: 'x'.repeat(200) }, 'ok'],
   ['item of 201 characters', { ...valid, item: 'x'.repeat(201) }, 'item: must be at most 200 characters'],
   ['item of spaces only', { ...valid, item: '   ' }, 'item: must not be empty'],
   ['missing item', { orderId: 'o', price: 1 }, 'item: Invalid input: expected string, received undefined'],
-  ['item with a lone high surrogate', { ...valid, item: 'Key\ud800board' }, 'item: must be well-formed text (no lone surrogates)'],
-  ['item with a lone low surrogate', { ...valid, item: 'Key\udc00board' }, 'item: must be well-formed text (no lone surrogates)'],
-  ['item ending in a high surrogate', { ...valid, item: 'Key\ud800' }, 'item: must be well-formed text (no lone surrogates)'],
+  [
+    'item with a lone high surrogate',
+    { ...valid, item: 'Key\ud800board' },
+    'item: must be well-formed text (no lone surrogates)',
+  ],
+  [
+    'item with a lone low surrogate',
+    { ...valid, item: 'Key\udc00board' },
+    'item: must be well-formed text (no lone surrogates)',
+  ],
+  [
+    'item ending in a high surrogate',
+    { ...valid, item: 'Key\ud800' },
+    'item: must be well-formed text (no lone surrogates)',
+  ],
   ['item with a surrogate pair (emoji)', { ...valid, item: 'Key \ud83d\ude00' }, 'ok'],
   ['price as a string', { ...valid, price: '10' }, 'price: must be a number'],
   ['price 0', { ...valid, price: 0 }, 'price: must be greater than 0'],
@@ -53,7 +83,11 @@ test.each([
   ['quantity 0', { ...valid, quantity: 0 }, 'quantity: must be at least 1'],
   ['fractional quantity', { ...valid, quantity: 1.5 }, 'quantity: must be a whole number'],
   ['quantity at the maximum', { ...valid, quantity: MAX_QUANTITY }, 'ok'],
-  ['quantity above the maximum', { ...valid, quantity: MAX_QUANTITY + 1 }, 'quantity: Too big: expected number to be <=1000'],
+  [
+    'quantity above the maximum',
+    { ...valid, quantity: MAX_QUANTITY + 1 },
+    'quantity: Too big: expected number to be <=1000',
+  ],
   ['unknown field', { ...valid, discount: 5 }, '(root): Unrecognized key: "discount"'],
 ])('%s', (_name, input, expected) => {
   expect(verdict(input)).toBe(expected);
@@ -67,7 +101,11 @@ test('MAX_PRICE and MAX_QUANTITY are the documented limits', () => {
 test('describeZodError names nested fields with dots and falls back to (root)', () => {
   const nested = OrderPlacedEvent.safeParse({ type: ORDER_PLACED, payload: { order: { ...valid, price: -1 } } });
   expect(nested.success).toBe(false);
-  if (!nested.success) expect(describeZodError(nested.error)).toEqual({ field: 'payload.order.price', message: 'payload.order.price: must be greater than 0' });
+  if (!nested.success)
+    expect(describeZodError(nested.error)).toEqual({
+      field: 'payload.order.price',
+      message: 'payload.order.price: must be greater than 0',
+    });
   const root = PlaceOrderInput.safeParse('not an object');
   expect(root.success).toBe(false);
   if (!root.success) expect(describeZodError(root.error).field).toBe('(root)');
@@ -75,13 +113,22 @@ test('describeZodError names nested fields with dots and falls back to (root)', 
 
 test('the Kafka event has the seed shape plus eventId and schemaVersion', () => {
   const order = { orderId: 'o-1', item: 'Keyboard', price: 150, quantity: 2 };
-  expect(orderPlacedEvent(order, 'e-1', 1234)).toEqual({ type: 'ORDER_PLACED', payload: { order, timestamp: 1234 }, eventId: 'e-1', schemaVersion: 1 });
+  expect(orderPlacedEvent(order, 'e-1', 1234)).toEqual({
+    type: 'ORDER_PLACED',
+    payload: { order, timestamp: 1234 },
+    eventId: 'e-1',
+    schemaVersion: 1,
+  });
   expect(ORDER_PLACED).toBe('ORDER_PLACED');
   expect(SCHEMA_VERSION).toBe(1);
 });
 
 describe('OrderPlacedEvent (what the bridge accepts)', () => {
-  const event = (overrides: Record<string, unknown> = {}, order: Record<string, unknown> = valid) => ({ type: ORDER_PLACED, payload: { order, timestamp: 5 }, ...overrides });
+  const event = (overrides: Record<string, unknown> = {}, order: Record<string, unknown> = valid) => ({
+    type: ORDER_PLACED,
+    payload: { order, timestamp: 5 },
+    ...overrides,
+  });
 
   test("the seed's event (no eventId, schemaVersion or quantity) is an order of quantity 1", () => {
     const parsed = OrderPlacedEvent.parse(event());
@@ -95,7 +142,11 @@ describe('OrderPlacedEvent (what the bridge accepts)', () => {
     ['an eventId of 101 characters', event({ eventId: 'e'.repeat(101) }), false],
     ['schemaVersion 0', event({ schemaVersion: 0 }), false],
     ['schemaVersion 1.5', event({ schemaVersion: 1.5 }), false],
-    ['schemaVersion 2 (a version this code does not read; the bridge dead-letters it with that reason)', event({ schemaVersion: 2 }), false],
+    [
+      'schemaVersion 2 (a version this code does not read; the bridge dead-letters it with that reason)',
+      event({ schemaVersion: 2 }),
+      false,
+    ],
     ['a negative timestamp', { type: ORDER_PLACED, payload: { order: valid, timestamp: -1 } }, false],
     ['a fractional timestamp', { type: ORDER_PLACED, payload: { order: valid, timestamp: 1.5 } }, false],
     ['timestamp 0', { type: ORDER_PLACED, payload: { order: valid, timestamp: 0 } }, true],

@@ -3,19 +3,43 @@ import type { KafkaMessage } from 'kafkajs';
 import { MAX_EVENT_BYTES, parseOrderEvent } from '../../bridge/bridge';
 
 function message(value: string | Buffer | null): KafkaMessage {
-  return { key: null, value: typeof value === 'string' ? Buffer.from(value) : value, timestamp: '0', attributes: 0, offset: '0', headers: {} } as KafkaMessage;
+  return {
+    key: null,
+    value: typeof value === 'string' ? Buffer.from(value) : value,
+    timestamp: '0',
+    attributes: 0,
+    offset: '0',
+    headers: {},
+  } as KafkaMessage;
 }
 
-const ours = { type: 'ORDER_PLACED', payload: { order: { orderId: '#101', item: 'Mechanical Keyboard', price: 150, quantity: 2 }, timestamp: 1764000000000 }, eventId: 'e-1', schemaVersion: 1 };
+const ours = {
+  type: 'ORDER_PLACED',
+  payload: {
+    order: { orderId: '#101', item: 'Mechanical Keyboard', price: 150, quantity: 2 },
+    timestamp: 1764000000000,
+  },
+  eventId: 'e-1',
+  schemaVersion: 1,
+};
 
 describe('parseOrderEvent', () => {
   test("reads the gateway's event", () => {
-    expect(parseOrderEvent(message(JSON.stringify(ours)))).toEqual({ ok: true, order: { orderId: '#101', item: 'Mechanical Keyboard', price: 150, quantity: 2 } });
+    expect(parseOrderEvent(message(JSON.stringify(ours)))).toEqual({
+      ok: true,
+      order: { orderId: '#101', item: 'Mechanical Keyboard', price: 150, quantity: 2 },
+    });
   });
 
   test("reads the seed producer's event (no eventId, no schemaVersion, no quantity): quantity defaults to 1", () => {
-    const seed = { type: 'ORDER_PLACED', payload: { order: { orderId: 's-1', item: 'Mouse', price: 25 }, timestamp: 1 } };
-    expect(parseOrderEvent(message(JSON.stringify(seed)))).toEqual({ ok: true, order: { orderId: 's-1', item: 'Mouse', price: 25, quantity: 1 } });
+    const seed = {
+      type: 'ORDER_PLACED',
+      payload: { order: { orderId: 's-1', item: 'Mouse', price: 25 }, timestamp: 1 },
+    };
+    expect(parseOrderEvent(message(JSON.stringify(seed)))).toEqual({
+      ok: true,
+      order: { orderId: 's-1', item: 'Mouse', price: 25, quantity: 1 },
+    });
   });
 
   test('a message without a value (tombstone) is refused as empty', () => {
@@ -38,7 +62,10 @@ describe('parseOrderEvent', () => {
 
   test('an event of exactly 256 KiB is still read', () => {
     const base = JSON.stringify({ ...ours, eventId: '' });
-    const padded = JSON.stringify({ ...ours, eventId: '' }).replace('"eventId":""', `"eventId":"","pad":"${'x'.repeat(MAX_EVENT_BYTES - base.length - 9)}"`);
+    const padded = JSON.stringify({ ...ours, eventId: '' }).replace(
+      '"eventId":""',
+      `"eventId":"","pad":"${'x'.repeat(MAX_EVENT_BYTES - base.length - 9)}"`,
+    );
     expect(Buffer.byteLength(padded)).toBe(MAX_EVENT_BYTES);
     expect(parseOrderEvent(message(padded)).ok).toBe(true);
   });

@@ -8,12 +8,22 @@ import { SimulationSettings, simulatedProviders, simulationSettingsFromEnv } fro
 
 function settings(overrides: Partial<SimulationSettings> = {}): SimulationSettings {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sim-unit-'));
-  return { cardLimit: 5000, transientFailureRate: 0, latencyMs: 0, ledgerFile: path.join(dir, 'payments.jsonl'), ...overrides };
+  return {
+    cardLimit: 5000,
+    transientFailureRate: 0,
+    latencyMs: 0,
+    ledgerFile: path.join(dir, 'payments.jsonl'),
+    ...overrides,
+  };
 }
 
 function rawLines(file: string): Array<{ kind: string; idempotencyKey: string; amount: number }> {
   if (!fs.existsSync(file)) return [];
-  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 const order = { orderId: 'o-1', item: 'Keyboard', price: 150, quantity: 1 };
@@ -25,7 +35,9 @@ test('a charge repeated with the same idempotency key is written once and answer
   const again = await payment.charge({ idempotencyKey: 'order-o-1:charge', orderId: 'o-1', amount: 150 });
   expect(first).toEqual({ status: 'charged', chargeId: expect.stringMatching(/^ch_[0-9a-f]{12}$/) });
   expect(again).toEqual(first);
-  expect(rawLines(s.ledgerFile)).toEqual([expect.objectContaining({ kind: 'charge', idempotencyKey: 'order-o-1:charge', amount: 150 })]);
+  expect(rawLines(s.ledgerFile)).toEqual([
+    expect.objectContaining({ kind: 'charge', idempotencyKey: 'order-o-1:charge', amount: 150 }),
+  ]);
 });
 
 test('another process sharing the ledger file does not charge a key again either', async () => {
@@ -38,8 +50,18 @@ test('another process sharing the ledger file does not charge a key again either
 test('a refund repeated with the same idempotency key is written once', async () => {
   const s = settings();
   const { payment } = simulatedProviders(s);
-  const first = await payment.refund({ idempotencyKey: 'order-o-1:refund', orderId: 'o-1', chargeId: 'ch_1', amount: 150 });
-  const again = await payment.refund({ idempotencyKey: 'order-o-1:refund', orderId: 'o-1', chargeId: 'ch_1', amount: 150 });
+  const first = await payment.refund({
+    idempotencyKey: 'order-o-1:refund',
+    orderId: 'o-1',
+    chargeId: 'ch_1',
+    amount: 150,
+  });
+  const again = await payment.refund({
+    idempotencyKey: 'order-o-1:refund',
+    orderId: 'o-1',
+    chargeId: 'ch_1',
+    amount: 150,
+  });
   expect(first.refundId).toMatch(/^re_[0-9a-f]{12}$/);
   expect(again).toEqual(first);
   expect(rawLines(s.ledgerFile).map((l) => l.kind)).toEqual(['refund']);
@@ -66,13 +88,19 @@ test('a total above the card limit is declined and writes nothing; at the limit 
 
 test('inventory rejects items out of stock (any case), accepts others', async () => {
   const { inventory } = simulatedProviders(settings());
-  expect(await inventory.check({ ...order, item: 'Lamp (Out Of Stock)' })).toEqual({ ok: false, reason: '"Lamp (Out Of Stock)" is out of stock' });
+  expect(await inventory.check({ ...order, item: 'Lamp (Out Of Stock)' })).toEqual({
+    ok: false,
+    reason: '"Lamp (Out Of Stock)" is out of stock',
+  });
   expect(await inventory.check(order)).toEqual({ ok: true });
 });
 
 test('shipping refuses unshippable items and answers the same tracking id for the same key', async () => {
   const { shipping } = simulatedProviders(settings());
-  expect(await shipping.ship({ idempotencyKey: 'x', order: { ...order, item: 'UNSHIPPABLE piano' } })).toEqual({ status: 'refused', reason: 'carrier refused "UNSHIPPABLE piano"' });
+  expect(await shipping.ship({ idempotencyKey: 'x', order: { ...order, item: 'UNSHIPPABLE piano' } })).toEqual({
+    status: 'refused',
+    reason: 'carrier refused "UNSHIPPABLE piano"',
+  });
   const first = await shipping.ship({ idempotencyKey: 's1', order });
   expect(first).toEqual({ status: 'shipped', trackingId: expect.stringMatching(/^trk_[0-9a-f]{12}$/) });
   expect(await shipping.ship({ idempotencyKey: 's1', order })).toEqual(first);
@@ -82,11 +110,19 @@ test('shipping refuses unshippable items and answers the same tracking id for th
 test('with a transient failure rate of 1 every call fails transiently, before any effect', async () => {
   const s = settings({ transientFailureRate: 1 });
   const p = simulatedProviders(s);
-  await expect(p.payment.charge({ idempotencyKey: 'k', orderId: 'o', amount: 1 })).rejects.toBeInstanceOf(TransientProviderError);
-  await expect(p.payment.charge({ idempotencyKey: 'k', orderId: 'o', amount: 1 })).rejects.toThrow('payment: simulated transient failure (try again)');
-  await expect(p.payment.refund({ idempotencyKey: 'r', orderId: 'o', chargeId: 'c', amount: 1 })).rejects.toThrow('payment: simulated transient failure (try again)');
+  await expect(p.payment.charge({ idempotencyKey: 'k', orderId: 'o', amount: 1 })).rejects.toBeInstanceOf(
+    TransientProviderError,
+  );
+  await expect(p.payment.charge({ idempotencyKey: 'k', orderId: 'o', amount: 1 })).rejects.toThrow(
+    'payment: simulated transient failure (try again)',
+  );
+  await expect(p.payment.refund({ idempotencyKey: 'r', orderId: 'o', chargeId: 'c', amount: 1 })).rejects.toThrow(
+    'payment: simulated transient failure (try again)',
+  );
   await expect(p.inventory.check(order)).rejects.toThrow('inventory: simulated transient failure');
-  await expect(p.shipping.ship({ idempotencyKey: 's', order })).rejects.toThrow('shipping: simulated transient failure');
+  await expect(p.shipping.ship({ idempotencyKey: 's', order })).rejects.toThrow(
+    'shipping: simulated transient failure',
+  );
   expect(rawLines(s.ledgerFile)).toEqual([]);
 });
 
@@ -109,10 +145,22 @@ test('with simulated latency a call answers only once that time has passed (fake
 describe('settings from the environment', () => {
   test('defaults', () => {
     const s = simulationSettingsFromEnv({});
-    expect(s).toEqual({ cardLimit: 5000, transientFailureRate: 0, latencyMs: 0, ledgerFile: path.resolve(__dirname, '..', '..', '.data', 'ledger', 'payments.jsonl') });
+    expect(s).toEqual({
+      cardLimit: 5000,
+      transientFailureRate: 0,
+      latencyMs: 0,
+      ledgerFile: path.resolve(__dirname, '..', '..', '.data', 'ledger', 'payments.jsonl'),
+    });
   });
   test('overrides, and an empty value means the default', () => {
-    expect(simulationSettingsFromEnv({ SIM_CARD_LIMIT: '', SIM_TRANSIENT_FAILURE_RATE: '1', SIM_LATENCY_MS: '0', SIM_LEDGER_FILE: '/tmp/x.jsonl' })).toEqual({
+    expect(
+      simulationSettingsFromEnv({
+        SIM_CARD_LIMIT: '',
+        SIM_TRANSIENT_FAILURE_RATE: '1',
+        SIM_LATENCY_MS: '0',
+        SIM_LEDGER_FILE: '/tmp/x.jsonl',
+      }),
+    ).toEqual({
       cardLimit: 5000,
       transientFailureRate: 1,
       latencyMs: 0,

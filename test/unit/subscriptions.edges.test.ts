@@ -3,7 +3,16 @@
 import type { OrderStatus, OrderView, StatusEvent } from '../../common/status';
 import { eventsOf, Subscriptions } from '../../gateway/subscriptions';
 
-const STEPS: OrderStatus[] = ['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CHARGING', 'CHARGED', 'SHIPPING', 'SHIPPED', 'COMPLETED'];
+const STEPS: OrderStatus[] = [
+  'ACCEPTED',
+  'VALIDATING',
+  'VALIDATED',
+  'CHARGING',
+  'CHARGED',
+  'SHIPPING',
+  'SHIPPED',
+  'COMPLETED',
+];
 const event = (seq: number, orderId = 'o1'): StatusEvent => ({ orderId, status: STEPS[seq - 1], seq, at: 1000 + seq });
 const viewUpTo = (n: number, orderId = 'o1'): OrderView => ({
   orderId,
@@ -27,7 +36,14 @@ const flush = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 const ordersHeld = (s: Subscriptions): number => (s as unknown as { byOrder: Map<string, unknown> }).byOrder.size;
 
 test('eventsOf numbers steps from fromSeq and keeps details', () => {
-  const view: OrderView = { ...viewUpTo(3), steps: [{ status: 'ACCEPTED', at: 1 }, { status: 'VALIDATING', at: 2, detail: 'd2' }, { status: 'VALIDATED', at: 3 }] };
+  const view: OrderView = {
+    ...viewUpTo(3),
+    steps: [
+      { status: 'ACCEPTED', at: 1 },
+      { status: 'VALIDATING', at: 2, detail: 'd2' },
+      { status: 'VALIDATED', at: 3 },
+    ],
+  };
   expect(eventsOf(view, 2)).toEqual([
     { orderId: 'o1', status: 'VALIDATING', seq: 2, at: 2, detail: 'd2' },
     { orderId: 'o1', status: 'VALIDATED', seq: 3, at: 3 },

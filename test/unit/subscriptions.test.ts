@@ -2,7 +2,16 @@
 import type { OrderView, StatusEvent, OrderStatus } from '../../common/status';
 import { Subscriptions } from '../../gateway/subscriptions';
 
-const STEPS: OrderStatus[] = ['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CHARGING', 'CHARGED', 'SHIPPING', 'SHIPPED', 'COMPLETED'];
+const STEPS: OrderStatus[] = [
+  'ACCEPTED',
+  'VALIDATING',
+  'VALIDATED',
+  'CHARGING',
+  'CHARGED',
+  'SHIPPING',
+  'SHIPPED',
+  'COMPLETED',
+];
 const event = (seq: number): StatusEvent => ({ orderId: 'o1', status: STEPS[seq - 1], seq, at: 1000 + seq });
 const viewUpTo = (n: number): OrderView => ({
   orderId: 'o1',
@@ -83,10 +92,15 @@ describe('Subscriptions', () => {
     test("the owner's events are held until the owner is confirmed, then delivered in order", async () => {
       let release: () => void = () => undefined;
       const confirmed = new Promise<void>((r) => (release = r));
-      const subs = new Subscriptions(async () => viewUpTo(2), 5, 50, async () => {
-        await confirmed;
-        return { exists: true, customerId: 'alice' };
-      });
+      const subs = new Subscriptions(
+        async () => viewUpTo(2),
+        5,
+        50,
+        async () => {
+          await confirmed;
+          return { exists: true, customerId: 'alice' };
+        },
+      );
       const alice = customer('alice');
       subs.subscribe(alice.sub, 'o1', 1, false);
       subs.onEvent(event(1));
@@ -101,8 +115,11 @@ describe('Subscriptions', () => {
     });
 
     test("another customer's subscription (or one to an order without a customer) is dropped without a single event", async () => {
-      const subs = new Subscriptions(async () => viewUpTo(3), 5, 50, async (orderId) =>
-        orderId === 'o1' ? { exists: true, customerId: 'alice' } : { exists: true },
+      const subs = new Subscriptions(
+        async () => viewUpTo(3),
+        5,
+        50,
+        async (orderId) => (orderId === 'o1' ? { exists: true, customerId: 'alice' } : { exists: true }),
       );
       const bob = customer('bob');
       subs.subscribe(bob.sub, 'o1', 1, true);
@@ -116,7 +133,12 @@ describe('Subscriptions', () => {
 
     test('while the order does not exist yet, a subscription waits; it is served once the owner shows up', async () => {
       let owner: { exists: false } | { exists: true; customerId: string } = { exists: false };
-      const subs = new Subscriptions(async () => (owner.exists ? viewUpTo(1) : undefined), 5, 50, async () => owner);
+      const subs = new Subscriptions(
+        async () => (owner.exists ? viewUpTo(1) : undefined),
+        5,
+        50,
+        async () => owner,
+      );
       const alice = customer('alice');
       subs.subscribe(alice.sub, 'o1', 1, true);
       await flush();

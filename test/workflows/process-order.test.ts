@@ -3,7 +3,12 @@
 // (repeats included) and the activity calls; timers and activities are read back from the history.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { WorkflowFailedError, WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  WorkflowHandle,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -23,7 +28,16 @@ const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const STEP_DELAY_MS = 2000;
 /** Long enough that nothing passes a timer unless the test skips time (awaiting a result, or env.sleep). */
 const LONG_DELAY_MS = 60_000;
-const HAPPY: OrderStatus[] = ['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CHARGING', 'CHARGED', 'SHIPPING', 'SHIPPED', 'COMPLETED'];
+const HAPPY: OrderStatus[] = [
+  'ACCEPTED',
+  'VALIDATING',
+  'VALIDATED',
+  'CHARGING',
+  'CHARGED',
+  'SHIPPING',
+  'SHIPPED',
+  'COMPLETED',
+];
 
 let env: TestWorkflowEnvironment;
 let workflowBundle: WorkflowBundleWithSourceMap;
@@ -53,11 +67,25 @@ function recordFixture(name: string | undefined, history: Awaited<ReturnType<Wor
 }
 
 /** Runs `body` with a worker polling a fresh task queue, against a started order. */
-async function withOrder<T>(o: Order, setup: Setup, stepDelayMs: number, body: (handle: WorkflowHandle<typeof processOrder>) => Promise<T>): Promise<T> {
+async function withOrder<T>(
+  o: Order,
+  setup: Setup,
+  stepDelayMs: number,
+  body: (handle: WorkflowHandle<typeof processOrder>) => Promise<T>,
+): Promise<T> {
   const taskQueue = uniqueId('orders-test');
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: setup.activities });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle,
+    activities: setup.activities,
+  });
   return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(processOrder, { taskQueue, workflowId: workflowIdFor(o.orderId), args: [{ order: o, stepDelayMs, statusEvents: 'plans' }] });
+    const handle = await env.client.workflow.start(processOrder, {
+      taskQueue,
+      workflowId: workflowIdFor(o.orderId),
+      args: [{ order: o, stepDelayMs, statusEvents: 'plans' }],
+    });
     return body(handle);
   });
 }
@@ -82,7 +110,11 @@ function failureOf(error: unknown): ApplicationFailure {
 }
 
 const statuses = (view: OrderView): string[] => view.steps.map((s) => s.status);
-const ledgerKinds = (setup: Setup, orderId: string): string[] => setup.ledger.lines().filter((e) => e.orderId === orderId).map((e) => e.kind);
+const ledgerKinds = (setup: Setup, orderId: string): string[] =>
+  setup.ledger
+    .lines()
+    .filter((e) => e.orderId === orderId)
+    .map((e) => e.kind);
 
 /** Activities and timers in history order: activity type names, 'timer' for a fired timer, 'timer-cancelled'. */
 function steps(history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>): string[] {
@@ -134,7 +166,9 @@ describe('processOrder saga paths', () => {
     expect(setup.activities.refundPayment).not.toHaveBeenCalled();
     expect(ledgerKinds(setup, o.orderId)).toEqual(['charge']);
     // Every state was published once, in order, with seq 1..8, and matches what the query shows.
-    expect(setup.statuses.events.map((e) => [e.seq, e.status, e.at])).toEqual(view!.steps.map((s, i) => [i + 1, s.status, s.at]));
+    expect(setup.statuses.events.map((e) => [e.seq, e.status, e.at])).toEqual(
+      view!.steps.map((s, i) => [i + 1, s.status, s.at]),
+    );
   });
 
   test('a happy order at step delay 0 costs 24 history events: no marker per state, one upsert (the final state)', async () => {
@@ -299,7 +333,15 @@ describe('processOrder cancel update', () => {
       const answer = await handle.executeUpdate(cancelUpdate);
       expect(answer.status).toBe('CANCELLED');
       const view = await handle.result();
-      expect(statuses(view)).toEqual(['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CHARGING', 'CHARGED', 'REFUNDED', 'CANCELLED']);
+      expect(statuses(view)).toEqual([
+        'ACCEPTED',
+        'VALIDATING',
+        'VALIDATED',
+        'CHARGING',
+        'CHARGED',
+        'REFUNDED',
+        'CANCELLED',
+      ]);
       const history = await handle.fetchHistory();
       expect(steps(history)).toEqual(['validateOrder', 'timer', 'chargePayment', 'timer-cancelled', 'refundPayment']);
       recordFixture('cancelled', history);
@@ -325,7 +367,15 @@ describe('processOrder cancel update', () => {
       held.open();
       expect((await update.result()).status).toBe('CANCELLED');
       const view = await handle.result();
-      expect(statuses(view)).toEqual(['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CHARGING', 'CHARGED', 'REFUNDED', 'CANCELLED']);
+      expect(statuses(view)).toEqual([
+        'ACCEPTED',
+        'VALIDATING',
+        'VALIDATED',
+        'CHARGING',
+        'CHARGED',
+        'REFUNDED',
+        'CANCELLED',
+      ]);
     });
     expect(setup.activities.shipOrder).not.toHaveBeenCalled();
     expect(setup.activities.refundPayment).toHaveBeenCalledTimes(1);

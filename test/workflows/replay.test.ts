@@ -11,7 +11,16 @@ import { historyFromFixture } from '../helpers/history';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 /** Each path of the saga has a fixture; more may be added, none may silently go missing. */
-const REQUIRED = ['happy', 'declined', 'refunded', 'cancelled', 'v1-happy', 'v1-declined', 'v1-refunded', 'v1-cancelled'];
+const REQUIRED = [
+  'happy',
+  'declined',
+  'refunded',
+  'cancelled',
+  'v1-happy',
+  'v1-declined',
+  'v1-refunded',
+  'v1-cancelled',
+];
 const NAMES = fs
   .readdirSync(FIXTURES)
   .filter((f) => f.endsWith('.history.json'))
@@ -19,7 +28,10 @@ const NAMES = fs
   .sort();
 
 function load(name: string) {
-  return { workflowId: `fixture-${name}`, history: historyFromFixture(fs.readFileSync(path.join(FIXTURES, `${name}.history.json`), 'utf8')) };
+  return {
+    workflowId: `fixture-${name}`,
+    history: historyFromFixture(fs.readFileSync(path.join(FIXTURES, `${name}.history.json`), 'utf8')),
+  };
 }
 
 async function replay(workflowsPath: string, names: string[]): Promise<ReplayResult[]> {
@@ -34,7 +46,9 @@ describe('processOrder replay of recorded histories', () => {
     expect(NAMES).toEqual(expect.arrayContaining(REQUIRED));
     const results = await replay(require.resolve('../../workflows'), NAMES);
     expect(results.map((r) => r.workflowId)).toEqual(NAMES.map((n) => `fixture-${n}`));
-    expect(results.map((r) => ({ id: r.workflowId, error: r.error?.message }))).toEqual(NAMES.map((n) => ({ id: `fixture-${n}`, error: undefined })));
+    expect(results.map((r) => ({ id: r.workflowId, error: r.error?.message }))).toEqual(
+      NAMES.map((n) => ({ id: `fixture-${n}`, error: undefined })),
+    );
   });
 
   test('a workflow whose commands changed fails replay with a determinism violation', async () => {
