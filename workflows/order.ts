@@ -6,8 +6,9 @@
  * StatusPlan (the states recorded since the last publication, and the seq its outcome starts at),
  * the activity publishes them around its work and returns what it published. Only a final state
  * that no activity carries (a cancel during a timer, a failure before any charge) is published
- * through one local activity. OrderStatus is upserted before each durable timer and at the end (at
- * most once per workflow task). A cancel update is accepted until shipping starts.
+ * through one local activity. OrderStatus is upserted at most once per workflow task, right before
+ * the workflow waits (so a step in progress shows as CHARGING, SHIPPING...). A cancel update is
+ * accepted until shipping starts.
  */
 import {
   ApplicationFailure,
@@ -69,6 +70,7 @@ class StatusLog {
    * `deferOutcome` a successful outcome comes back unpublished (adopt it as deferred).
    */
   plan(options: { then?: { status: OrderStatus; detail?: string }; deferOutcome?: boolean } = {}): StatusPlan {
+    this.settle();
     const before = this.pending;
     this.pending = [];
     return { before, nextSeq: this.view.steps.length + 1, ...options };
@@ -76,16 +78,16 @@ class StatusLog {
 
   /** Publishes what is pending through one local activity (no step activity will carry it). */
   async flush(): Promise<void> {
+    this.settle();
     const events = this.pending;
     this.pending = [];
     if (events.length) await publishStatuses(events);
   }
 
   /**
-   * Upserts OrderStatus if it changed. Called where the order comes to rest (before each durable
-   * timer) and at its end, so at most once per workflow task; a step in progress (milliseconds,
-   * unless its provider keeps failing) shows the last rest state. Each upsert is a history event, a
-   * visibility write and, on Temporal Cloud, a billed action.
+   * Upserts OrderStatus if it changed; called right before the workflow waits (a step, a timer, the
+   * end), so at most once per workflow task. Operators filter on it (e.g. orders stuck CHARGING), so
+   * it names the step in progress too; each upsert is a history event and a visibility write.
    */
   settle(): void {
     if (this.upserted === this.view.status) return;
