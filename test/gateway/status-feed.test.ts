@@ -5,6 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../../common/config';
 import { STATUS_SCHEMA_VERSION, StatusEvent } from '../../common/status';
 import { StatusFeed } from '../../gateway/status-feed';
+import { waitUntil } from '../helpers/wait';
 
 const config = loadConfig();
 const kafka = new Kafka({ clientId: 'test-status-feed', brokers: config.kafkaBrokers, logLevel: logLevel.ERROR });
@@ -27,9 +28,14 @@ test('an event of an unknown schemaVersion is skipped and logged; known and unve
   const logs: string[] = [];
   let seenThird: () => void = () => undefined;
   const third = new Promise<void>((r) => (seenThird = r));
+  let warmedUp = false;
   const feed = new StatusFeed(
     kafka,
     (e) => {
+      if (e.orderId === 'sf-warm-up') {
+        warmedUp = true;
+        return;
+      }
       got.push(e);
       if (e.seq === 3) seenThird();
     },
@@ -39,6 +45,22 @@ test('an event of an unknown schemaVersion is skipped and logged; known and unve
   await feed.start();
   const producer = kafka.producer();
   await producer.connect();
+  // The feed reads from the end of the topic (it follows live events); on a topic created a moment
+  // ago its first fetch can come after a send, which would then be before its starting offset. So
+  // send a warm-up event until the feed sees one: everything sent after that reaches it.
+  await waitUntil(
+    async () => {
+      await producer.send({
+        topic,
+        messages: [
+          { key: 'sf-warm-up', value: JSON.stringify({ orderId: 'sf-warm-up', status: 'ACCEPTED', seq: 1, at: 1 }) },
+        ],
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      return warmedUp || undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 0, what: 'the status feed reading the topic' },
+  );
   const base = { orderId: 'sf-1', status: 'VALIDATING', at: 1 };
   await producer.send({
     topic,
