@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from '@temporalio/client';
 import { Kafka } from 'kafkajs';
+import { createTopic } from './kafka-util';
 import { AppName, AppProcess, startApp } from './procs';
 import { Progress } from './progress';
 import { round } from './stats';
@@ -53,6 +54,21 @@ export function makeOrders(prefix: string, count: number): BenchOrder[] {
     price: 10 + (i % 90),
     quantity: 1 + (i % 3),
   }));
+}
+
+/**
+ * A fresh topic for configuration `id` (removed with the run's other topics) and `count` orders whose
+ * ids carry the run and configuration, for the configurations that feed Kafka themselves.
+ */
+export async function freshTopicWithOrders(
+  ctx: BenchContext,
+  id: string,
+  count: number,
+): Promise<{ topic: string; orders: BenchOrder[] }> {
+  const topic = `${ctx.runId}-${id}`;
+  await createTopic(ctx.kafka, topic, PARTITIONS);
+  ctx.topics.push(topic);
+  return { topic, orders: makeOrders(`${ctx.runId}-${id}-`, count) };
 }
 
 function appEnv(ctx: BenchContext, stepDelayMs: number, target: TemporalTarget, cfgDir: string): NodeJS.ProcessEnv {

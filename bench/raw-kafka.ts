@@ -3,8 +3,8 @@
  * the gateway's producer settings, one message per send (gateway-shaped) or many per send.
  */
 import { performance } from 'node:perf_hooks';
-import { BenchContext, cpuLine, makeOrders, PARTITIONS, serverTargets } from './context';
-import { createTopic, eventMessage } from './kafka-util';
+import { BenchContext, cpuLine, freshTopicWithOrders, makeOrders, serverTargets } from './context';
+import { eventMessage } from './kafka-util';
 import { Sampler } from './sampler';
 import { percentiles, pool, round } from './stats';
 import type { ConfigResult } from './types';
@@ -18,10 +18,7 @@ export async function runRawKafka(
   batchSize: number,
 ): Promise<ConfigResult> {
   const { progress } = ctx;
-  const topic = `${ctx.runId}-${id}`;
-  await createTopic(ctx.kafka, topic, PARTITIONS);
-  ctx.topics.push(topic);
-  const orders = makeOrders(`${ctx.runId}-${id}-`, orderCount);
+  const { topic, orders } = await freshTopicWithOrders(ctx, id, orderCount);
   // Same producer settings as gateway/order-producer.ts.
   const producer = ctx.kafka.producer({
     idempotent: true,

@@ -5,8 +5,8 @@
 import * as path from 'node:path';
 import { simulatedProviders } from '../activities/simulated';
 import type { Order } from '../common/order';
-import { BenchContext, makeOrders, PARTITIONS, serverTargets } from './context';
-import { createTopic, eventMessage } from './kafka-util';
+import { BenchContext, freshTopicWithOrders, PARTITIONS, serverTargets } from './context';
+import { eventMessage } from './kafka-util';
 import { Sampler } from './sampler';
 import { percentiles, round, sleep } from './stats';
 import type { ConfigResult } from './types';
@@ -19,10 +19,7 @@ export async function runSeedBaseline(
   capMs: number,
 ): Promise<ConfigResult> {
   const { progress } = ctx;
-  const topic = `${ctx.runId}-${id}`;
-  await createTopic(ctx.kafka, topic, PARTITIONS);
-  ctx.topics.push(topic);
-  const orders = makeOrders(`${ctx.runId}-${id}-`, orderCount);
+  const { topic, orders } = await freshTopicWithOrders(ctx, id, orderCount);
   const providers = simulatedProviders({
     cardLimit: 5000,
     transientFailureRate: 0,
