@@ -10,7 +10,7 @@
 import * as crypto from 'node:crypto';
 import { loadConfig } from '../common/config';
 import type { Order } from '../common/order';
-import { Ledger } from './ledger';
+import { Ledger, type LedgerEntry } from './ledger';
 import {
   ChargeRequest,
   ChargeResult,
@@ -79,32 +79,22 @@ export class SimulatedPayment implements PaymentProvider {
         reason: `card declined: ${req.amount.toFixed(2)} exceeds the limit of ${this.settings.cardLimit.toFixed(2)}`,
       };
     }
-    const entry = {
-      kind: 'charge' as const,
-      idempotencyKey: req.idempotencyKey,
-      id: shortId('ch'),
-      orderId: req.orderId,
-      amount: req.amount,
-      at: new Date().toISOString(),
-    };
-    this.ledger.append(entry);
-    return { status: 'charged', chargeId: entry.id };
+    return { status: 'charged', chargeId: this.record('charge', req) };
   }
 
   async refund(req: RefundRequest): Promise<{ refundId: string }> {
     await this.flaky.call('payment');
     const existing = this.ledger.find(req.idempotencyKey);
     if (existing) return { refundId: existing.id };
-    const entry = {
-      kind: 'refund' as const,
-      idempotencyKey: req.idempotencyKey,
-      id: shortId('re'),
-      orderId: req.orderId,
-      amount: req.amount,
-      at: new Date().toISOString(),
-    };
-    this.ledger.append(entry);
-    return { refundId: entry.id };
+    return { refundId: this.record('refund', req) };
+  }
+
+  /** Appends one ledger line for a new charge or refund; returns its id. */
+  private record(kind: LedgerEntry['kind'], req: ChargeRequest | RefundRequest): string {
+    const id = shortId(kind === 'charge' ? 'ch' : 're');
+    const { idempotencyKey, orderId, amount } = req;
+    this.ledger.append({ kind, idempotencyKey, id, orderId, amount, at: new Date().toISOString() });
+    return id;
   }
 }
 

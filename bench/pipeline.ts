@@ -13,7 +13,7 @@ import { httpGet } from './procs';
 import { Sampler } from './sampler';
 import { percentiles, round, sleep } from './stats';
 import { historyPerRun, listExecutions, summarizeRuns, waitForClosed } from './temporal-results';
-import type { ConfigResult } from './types';
+import type { ConfigResult, LoadSpec } from './types';
 import { placeOrders } from './ws-load';
 
 /** The bridge's consumer group (hard-coded in bridge/bridge.ts). */
@@ -39,13 +39,8 @@ async function readLoopDelay(pid: number | undefined, file: string): Promise<Loo
   return undefined;
 }
 
-export interface PipelineSpec {
-  id: string;
-  orders: number;
-  stepDelayMs: number;
-  /** Offered orders/s over all connections; undefined = full speed. */
-  rate?: number;
-}
+/** The offered rate is spread over all connections. */
+export type PipelineSpec = LoadSpec;
 
 export async function runPipeline(ctx: BenchContext, spec: PipelineSpec): Promise<ConfigResult> {
   const { progress } = ctx;

@@ -28,19 +28,14 @@ import {
 import { Sampler } from './sampler';
 import { percentiles, round, sleep } from './stats';
 import { historyPerRun, listExecutions, summarizeRuns, waitForClosed } from './temporal-results';
-import type { ConfigResult } from './types';
+import type { ConfigResult, LoadSpec } from './types';
 
 /** Start requests in flight at once: a backstop for the client's memory, far above what any run needs. */
 const START_WINDOW = 500;
 
-export interface CeilingSpec {
-  id: string;
+export interface CeilingSpec extends LoadSpec {
   workflow: 'bare' | 'processOrder';
   target: TemporalTarget;
-  orders: number;
-  stepDelayMs: number;
-  /** Offered starts per second; undefined = as fast as the client can issue them. */
-  rate?: number;
 }
 
 export async function runTemporalCeiling(ctx: BenchContext, spec: CeilingSpec): Promise<ConfigResult> {

@@ -4,6 +4,15 @@ import type { Percentiles } from './stats';
 
 export type Kind = 'pipeline' | 'raw-temporal' | 'bare-engine' | 'raw-kafka' | 'seed';
 
+/** What every load configuration is given: its id, how many orders, the step delay and the offered rate. */
+export interface LoadSpec {
+  id: string;
+  orders: number;
+  stepDelayMs: number;
+  /** Offered orders (or starts) per second; undefined = as fast as the client can issue them. */
+  rate?: number;
+}
+
 export interface ConfigResult {
   id: string;
   kind: Kind;

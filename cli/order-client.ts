@@ -19,71 +19,26 @@ import {
 } from '../common/protocol';
 import { FINAL_STATUSES, ORDER_STATUSES, OrderStatus, OrderView, StatusEvent } from '../common/status';
 import { FramePacer } from './frame-pacer';
+import { AnswerWaiters } from './answer-waiters';
+import {
+  resultOf,
+  type ClientOptions,
+  type Ending,
+  type GatewayError,
+  type TrackHandlers,
+  type Tracked,
+  type TrackResult,
+} from './tracking';
 
-// The wire shapes are the protocol's (an orderStatus event is the one the workflow publishes).
-export type { OrderRequest, StatusEvent };
-
-export interface GatewayError {
-  code: string;
-  message: string;
-  orderId: string | null;
-  field?: string;
-}
-
-/** How one tracked order ended. */
-export type TrackResult =
-  | { kind: 'final'; orderId: string; workflowId?: string; status: OrderStatus; events: StatusEvent[] }
-  | { kind: 'error'; orderId: string; workflowId?: string; error: GatewayError; events: StatusEvent[] }
-  | { kind: 'timeout'; orderId: string; workflowId?: string; lastStatus?: OrderStatus; events: StatusEvent[] }
-  | { kind: 'connection'; orderId: string; workflowId?: string; message: string; events: StatusEvent[] };
-
-export interface TrackHandlers {
-  onAccepted?: (orderId: string, workflowId: string) => void;
-  onStatus?: (event: StatusEvent) => void;
-}
-
-export interface ClientOptions {
-  /** Reconnect attempts after a dropped connection before the tracked orders are given up. */
-  maxReconnects?: number;
-  /** First reconnect delay; doubles up to maxBackoffMs. */
-  backoffMs?: number;
-  maxBackoffMs?: number;
-  /** Client-side pacing so that bulk runs stay under the gateway's per-connection rate limit. */
-  framesPerSecond?: number;
-  /** follow: how long an order may stay NOT_FOUND (not started yet) before the follow fails. */
-  notFoundGraceMs?: number;
-  /** Token for a gateway in token mode (JWT or shared token), sent as `Authorization: Bearer <token>`. */
-  token?: string;
-  /** Notified of connection state changes (for a human-readable log). */
-  onConnection?: (state: 'open' | 'reconnecting' | 'closed', detail?: string) => void;
-}
+export type { ClientOptions, GatewayError, OrderRequest, StatusEvent, TrackHandlers, TrackResult };
 
 const FINAL = new Set<string>(FINAL_STATUSES);
 const KNOWN = new Set<string>(ORDER_STATUSES);
 
-interface Tracked {
-  orderId: string;
-  mode: 'place' | 'follow';
-  request?: OrderRequest;
-  /** place: not yet accepted; follow: not yet confirmed by "subscribed". */
-  pending: boolean;
-  workflowId?: string;
-  lastSeq: number;
-  events: StatusEvent[];
-  handlers: TrackHandlers;
-  timer?: NodeJS.Timeout;
-  retryTimer?: NodeJS.Timeout;
-  retries: number;
-  done: (result: TrackResult) => void;
-}
-
 export class OrderClient {
   private ws?: WebSocket;
   private readonly tracked = new Map<string, Tracked>();
-  private readonly requests = new Map<
-    string,
-    Array<{ match: (f: ReceivedFrame) => boolean; resolve: (f: ReceivedFrame) => void }>
-  >();
+  private readonly answers = new AnswerWaiters();
   private closedByUs = false;
   private reconnects = 0;
   private reconnectTimer?: NodeJS.Timeout;
@@ -169,14 +124,7 @@ export class OrderClient {
     this.closedByUs = true;
     clearTimeout(this.reconnectTimer);
     this.pacer.pause();
-    for (const t of this.tracked.values())
-      this.finish(t, {
-        kind: 'connection',
-        orderId: t.orderId,
-        workflowId: t.workflowId,
-        message: 'client closed',
-        events: t.events,
-      });
+    for (const t of this.tracked.values()) this.finish(t, { kind: 'connection', message: 'client closed' });
     this.ws?.close();
     this.ws?.removeAllListeners('close');
   }
@@ -191,13 +139,7 @@ export class OrderClient {
     return new Promise<TrackResult>((resolve) => {
       const t: Tracked = { ...init, pending: true, lastSeq: 0, events: [], handlers, retries: 0, done: resolve };
       t.timer = setTimeout(() => {
-        this.finish(t, {
-          kind: 'timeout',
-          orderId: t.orderId,
-          workflowId: t.workflowId,
-          lastStatus: t.events.at(-1)?.status,
-          events: t.events,
-        });
+        this.finish(t, { kind: 'timeout', lastStatus: t.events.at(-1)?.status });
       }, timeoutMs);
       this.tracked.set(t.orderId, t);
       this.ask(t);
@@ -226,50 +168,30 @@ export class OrderClient {
       if (this.tracked.get(t.orderId) !== t || t.events.length > 0) return;
       if (answer?.event !== 'error' || answer.data.code !== ErrorCode.notFound) return; // it exists (or we cannot tell): keep following
       if (Date.now() >= deadline) {
-        this.finish(t, {
-          kind: 'error',
-          orderId: t.orderId,
-          error: answer.data as unknown as GatewayError,
-          events: t.events,
-        });
+        this.finish(t, { kind: 'error', error: answer.data as unknown as GatewayError });
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
 
-  private finish(t: Tracked, result: TrackResult): void {
+  private finish(t: Tracked, ending: Ending): void {
     if (this.tracked.get(t.orderId) !== t) return;
     this.tracked.delete(t.orderId);
     clearTimeout(t.timer);
     clearTimeout(t.retryTimer);
-    t.done(result);
+    t.done(resultOf(t, ending));
   }
 
+  /** Sends a request and resolves with the first frame for its orderId that `match` accepts (null on timeout). */
   private request(
     frame: ClientRequest,
     match: (f: ReceivedFrame) => boolean,
     timeoutMs: number,
   ): Promise<ReceivedFrame | null> {
-    return new Promise((resolve) => {
-      const key = String(frame.data.orderId);
-      const list = this.requests.get(key) ?? [];
-      const timer = setTimeout(() => {
-        const rest = (this.requests.get(key) ?? []).filter((w) => w !== waiter);
-        this.requests.set(key, rest);
-        resolve(null);
-      }, timeoutMs);
-      const waiter = {
-        match,
-        resolve: (f: ReceivedFrame) => {
-          clearTimeout(timer);
-          resolve(f);
-        },
-      };
-      list.push(waiter);
-      this.requests.set(key, list);
-      this.enqueue(frame);
-    });
+    const answer = this.answers.wait(String(frame.data.orderId), match, timeoutMs);
+    this.enqueue(frame);
+    return answer;
   }
 
   private enqueue(frame: ClientRequest): void {
@@ -281,18 +203,7 @@ export class OrderClient {
     if (!frame) return;
     const orderId = frameOrderId(frame) ?? null;
 
-    if (orderId !== null) {
-      const waiters = this.requests.get(orderId);
-      const hit = waiters?.find((w) => w.match(frame));
-      if (hit) {
-        this.requests.set(
-          orderId,
-          waiters!.filter((w) => w !== hit),
-        );
-        hit.resolve(frame);
-        return; // the answer to a getOrder, not news about a tracked order
-      }
-    }
+    if (orderId !== null && this.answers.deliver(orderId, frame)) return; // the answer to a getOrder, not news
 
     switch (frame.event) {
       case 'orderAccepted': {
@@ -337,8 +248,7 @@ export class OrderClient {
     t.pending = false;
     t.events.push(event);
     t.handlers.onStatus?.(event);
-    if (FINAL.has(status))
-      this.finish(t, { kind: 'final', orderId, workflowId: t.workflowId, status: event.status, events: t.events });
+    if (FINAL.has(status)) this.finish(t, { kind: 'final', status: event.status });
   }
 
   private onError(error: GatewayError): void {
@@ -355,7 +265,7 @@ export class OrderClient {
         t.retryTimer = setTimeout(() => this.ask(t), delay);
         continue;
       }
-      this.finish(t, { kind: 'error', orderId: t.orderId, workflowId: t.workflowId, error, events: t.events });
+      this.finish(t, { kind: 'error', error });
     }
   }
 
@@ -370,8 +280,7 @@ export class OrderClient {
     if (this.reconnects >= this.opts.maxReconnects) {
       const message = `connection to ${this.url} lost (${code}${reason ? ` ${reason}` : ''}) and ${this.reconnects} reconnects failed`;
       this.opts.onConnection?.('closed', message);
-      for (const t of [...this.tracked.values()])
-        this.finish(t, { kind: 'connection', orderId: t.orderId, workflowId: t.workflowId, message, events: t.events });
+      for (const t of [...this.tracked.values()]) this.finish(t, { kind: 'connection', message });
       return;
     }
     const delay = Math.min(this.opts.maxBackoffMs, this.opts.backoffMs * 2 ** this.reconnects++);

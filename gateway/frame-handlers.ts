@@ -168,6 +168,9 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
     return orders;
   };
 
+  const unreachable = (verb: 'read' | 'cancel', orderId: string, err: unknown): ServerFrame =>
+    errorFrame(ErrorCode.temporalUnavailable, `could not ${verb} order ${orderId}: ${(err as Error).message}`, orderId);
+
   const getOrder = async (client: Client, data: unknown, reply: Reply): Promise<void> => {
     const ref = orderRef(OrderRef, data, reply);
     if (!ref) return;
@@ -181,13 +184,7 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
       if (!view || !visible) reply(notFound(ref.orderId));
       else reply({ event: 'order', data: view });
     } catch (err) {
-      reply(
-        errorFrame(
-          ErrorCode.temporalUnavailable,
-          `could not read order ${ref.orderId}: ${(err as Error).message}`,
-          ref.orderId,
-        ),
-      );
+      reply(unreachable('read', ref.orderId, err));
     }
   };
 
@@ -199,13 +196,7 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
     try {
       if (!(await lookup.visibleTo(ref.orderId, client.customerId))) return reply(notFound(ref.orderId));
     } catch (err) {
-      return reply(
-        errorFrame(
-          ErrorCode.temporalUnavailable,
-          `could not cancel order ${ref.orderId}: ${(err as Error).message}`,
-          ref.orderId,
-        ),
-      );
+      return reply(unreachable('cancel', ref.orderId, err));
     }
     const outcome = await lookup.cancel(ref.orderId);
     if (outcome.kind === 'cancelled') reply({ event: 'orderCancelled', data: { orderId: ref.orderId } });

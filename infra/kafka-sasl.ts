@@ -4,8 +4,7 @@
  * Its port is ORDERS_KAFKA_SASL_PORT (default: the Kafka port + 2). One user exists on it,
  * LOCAL_SCRAM_USER, created through the plaintext listener with Kafka's own ConfigCommand.
  */
-import { spawn } from 'node:child_process';
-import { defaultLog, Log } from './proc';
+import { defaultLog, Log, runToCompletion } from './proc';
 import { provisionKafka } from './provision';
 
 export const LOCAL_SCRAM_USER = { username: 'orders-app', password: 'orders-app-local-secret' } as const;
@@ -33,35 +32,13 @@ export async function ensureScramUser(plaintextBroker: string, log: Log = defaul
     `SCRAM-SHA-256=[iterations=4096,password=${password}]`,
     `SCRAM-SHA-512=[password=${password}]`,
   ]) {
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(
-        'java',
-        [
-          '-Xmx256m',
-          '-XX:TieredStopAtLevel=1',
-          '-cp',
-          `${lib}/*`,
-          'kafka.admin.ConfigCommand',
-          '--bootstrap-server',
-          plaintextBroker,
-          '--alter',
-          '--entity-type',
-          'users',
-          '--entity-name',
-          username,
-          '--add-config',
-          config,
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let output = '';
-      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) =>
-        code === 0 ? resolve() : reject(new Error(`creating the SCRAM user failed (exit ${code}):\n${output}`)),
-      );
-    });
+    const tool = ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', `${lib}/*`, 'kafka.admin.ConfigCommand'];
+    const user = ['--entity-type', 'users', '--entity-name', username, '--add-config', config];
+    await runToCompletion(
+      'java',
+      [...tool, '--bootstrap-server', plaintextBroker, '--alter', ...user],
+      'creating the SCRAM user',
+    );
   }
   log(`SCRAM user ${username} ready on the SASL listener`);
 }

@@ -1,12 +1,11 @@
 /** Kafka: a single-node KRaft broker+controller on loopback, from the jars provisioning fetched. */
-import { spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { kafkaReady } from '../common/health';
 import { saslListenerProperties } from './kafka-sasl';
 import { dataPaths } from './paths';
-import { Log } from './proc';
+import { Log, runToCompletion } from './proc';
 import { provisionKafka } from './provision';
 import { spawnServer, waitReady } from './server-process';
 import { kafkaBrokersOf, StackOptions } from './stack';
@@ -88,32 +87,17 @@ export async function startKafka(stack: StackOptions, log: Log): Promise<number>
     // generator never starts one with '-', so neither do we.
     while (clusterId.startsWith('-')) clusterId = crypto.randomBytes(16).toString('base64url');
     log(`formatting Kafka storage in ${kafkaLogDir} (cluster ${clusterId})`);
-    await new Promise<void>((resolve, reject) => {
-      const fmt = spawn(
-        'java',
-        [
-          ...jvm,
-          '-cp',
-          classpath,
-          'kafka.tools.StorageTool',
-          'format',
-          '-t',
-          clusterId,
-          '-c',
-          props,
-          '--standalone',
-          '--ignore-formatted',
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let output = '';
-      fmt.stdout.on('data', (d: Buffer) => (output += d.toString()));
-      fmt.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      fmt.on('error', reject);
-      fmt.on('close', (code) =>
-        code === 0 ? resolve() : reject(new Error(`Kafka storage format failed (exit ${code}):\n${output}`)),
-      );
-    });
+    const format = [
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId,
+      '-c',
+      props,
+      '--standalone',
+      '--ignore-formatted',
+    ];
+    await runToCompletion('java', [...jvm, '-cp', classpath, ...format], 'Kafka storage format');
   }
   const pid = spawnServer('kafka', stack, 'java', [...jvm, '-cp', classpath, 'kafka.Kafka', props]);
   await waitReady('kafka', stack, pid, () => kafkaReady(kafkaBrokersOf(stack)), 120_000, log);

@@ -113,6 +113,21 @@ export function runWithProgress(command: string, args: string[], opts: RunOption
   });
 }
 
+/** Runs a short command to completion; on failure the error carries `what` and the whole output. */
+export function runToCompletion(command: string, args: string[], what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const collect = (d: Buffer): void => void (output += d.toString());
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${what} failed (exit ${code}):\n${output}`)),
+    );
+  });
+}
+
 /** True when a process with this pid exists (and we may signal it). */
 export function isAlive(pid: number): boolean {
   try {
