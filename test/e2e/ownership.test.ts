@@ -1,8 +1,6 @@
 // Customer identity (JWT mode) on the whole pipeline, real Kafka and Temporal: tokens checked at the
 // upgrade, the customer id carried with the order into the workflow, and each customer served only
 // their own orders: another customer's order answers exactly as an unknown one.
-import * as crypto from 'node:crypto';
-import WebSocket from 'ws';
 import { workflowIdFor } from '../../common/order';
 import { CloseCode } from '../../common/protocol';
 import { CustomerIdKey } from '../../common/search-attributes';
@@ -10,10 +8,13 @@ import { jwtAuth } from '../../gateway/auth';
 import { startStack, Stack } from '../helpers/stack';
 import { customerToken, TEST_JWT_SECRET } from '../helpers/tokens';
 import { Frame, TestClient } from '../helpers/ws-client';
+import { HAPPY_PATH } from '../helpers/statuses';
+import { uniqueId } from '../helpers/wait';
+import { upgradeStatus, type UpgradeOptions } from '../helpers/gateway';
 
 /** Long enough between steps to try a cancel before shipping starts. */
 const STEP_DELAY_MS = 1500;
-const HAPPY = ['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CHARGING', 'CHARGED', 'SHIPPING', 'SHIPPED', 'COMPLETED'];
+const HAPPY = HAPPY_PATH;
 let stack: Stack;
 const clients: TestClient[] = [];
 
@@ -32,27 +33,9 @@ async function connectAs(customerId: string): Promise<TestClient> {
   return c;
 }
 
-/** The HTTP status an upgrade gets: 101 when it opened. */
-function upgradeStatus(opts: { token?: string; protocols?: string[] }): Promise<number> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(
-      stack.url,
-      opts.protocols ?? [],
-      opts.token ? { headers: { authorization: `Bearer ${opts.token}` } } : {},
-    );
-    ws.on('open', () => {
-      ws.close();
-      resolve(101);
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.on('error', () => undefined);
-  });
-}
+const upgradeTo = (opts: UpgradeOptions): Promise<number> => upgradeStatus(stack.url, opts);
 
-const newId = (prefix: string): string => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+const newId = uniqueId;
 const statusesOf = (c: TestClient, orderId: string): Frame['data'][] =>
   c.received.filter((f) => f.event === 'orderStatus' && f.data.orderId === orderId).map((f) => f.data);
 const reachStatus = (c: TestClient, orderId: string, status: string): Promise<Frame> =>
@@ -81,17 +64,17 @@ async function subscriptionsDrained(): Promise<void> {
 }
 
 test('missing, forged, garbled and expired tokens are refused 401 at the upgrade; a valid one opens, by header or subprotocol', async () => {
-  expect(await upgradeStatus({})).toBe(401);
-  expect(await upgradeStatus({ token: 'not-a-jwt' })).toBe(401);
+  expect(await upgradeTo({})).toBe(401);
+  expect(await upgradeTo({ token: 'not-a-jwt' })).toBe(401);
   expect(
-    await upgradeStatus({ token: await customerToken('alice', { secret: 'another-secret-of-at-least-32-bytes!!' }) }),
+    await upgradeTo({ token: await customerToken('alice', { secret: 'another-secret-of-at-least-32-bytes!!' }) }),
   ).toBe(401);
-  expect(await upgradeStatus({ token: await customerToken('alice', { expiresInS: -60 }) })).toBe(401);
-  expect(await upgradeStatus({ token: await customerToken('alice') })).toBe(101);
+  expect(await upgradeTo({ token: await customerToken('alice', { expiresInS: -60 }) })).toBe(401);
+  expect(await upgradeTo({ token: await customerToken('alice') })).toBe(101);
   // The browser way: the token as a subprotocol entry next to ours; the gateway answers with ours.
   const token = await customerToken('alice');
-  expect(await upgradeStatus({ protocols: ['orders.v1', `bearer.${token}`] })).toBe(101);
-  expect(await upgradeStatus({ protocols: ['orders.v1', 'bearer.forged'] })).toBe(401);
+  expect(await upgradeTo({ protocols: ['orders.v1', `bearer.${token}`] })).toBe(101);
+  expect(await upgradeTo({ protocols: ['orders.v1', 'bearer.forged'] })).toBe(401);
   const c = await TestClient.connect(stack.url, { protocols: ['orders.v1', `bearer.${token}`] });
   clients.push(c);
   expect(c.ws.protocol).toBe('orders.v1');

@@ -5,9 +5,10 @@ import { workflowIdFor } from '../../common/order';
 import { holdOrderAt, startStack, Stack } from '../helpers/stack';
 import { uniqueId, waitUntil } from '../helpers/wait';
 import { Frame, TestClient } from '../helpers/ws-client';
+import { HAPPY_PATH } from '../helpers/statuses';
 
 const STEP_DELAY_MS = 1500;
-const HAPPY = ['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CHARGING', 'CHARGED', 'SHIPPING', 'SHIPPED', 'COMPLETED'];
+const HAPPY = HAPPY_PATH;
 let stack: Stack;
 const clients: TestClient[] = [];
 

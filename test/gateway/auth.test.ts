@@ -1,43 +1,24 @@
 // The gateway's auth modes at the upgrade, on real Kafka: JWT with keys from a JWKS URL (issuer and
 // audience checked, other keys and algorithms refused), configuration mistakes refused at start,
 // and the warning for a gateway reachable from other machines without auth.
-import * as crypto from 'node:crypto';
 import * as http from 'node:http';
 import { exportJWK, generateKeyPair, KeyLike, SignJWT } from 'jose';
-import { Kafka, logLevel } from 'kafkajs';
-import WebSocket from 'ws';
 import { loadConfig } from '../../common/config';
-import { kafkaReady } from '../../common/health';
 import { authenticatorFor, exposureWarning, jwtAuth } from '../../gateway/auth';
-import { OrderProducer } from '../../gateway/order-producer';
-import { Gateway, startGateway } from '../../gateway/server';
+import type { Gateway } from '../../gateway/server';
+import { upgradeStatus, useGatewayFixture } from '../helpers/gateway';
 import { TEST_JWT_SECRET } from '../helpers/tokens';
 
-const config = loadConfig();
-const kafka = new Kafka({ clientId: 'test-auth', brokers: config.kafkaBrokers, logLevel: logLevel.ERROR });
-const topic = `order-placement-auth-${crypto.randomUUID().slice(0, 8)}`;
+const fixture = useGatewayFixture('order-placement-auth');
 const ISSUER = 'https://idp.example.test/';
 const AUDIENCE = 'orders';
-let producer: OrderProducer;
 let jwks: http.Server;
 let gateway: Gateway;
 let signingKey: KeyLike;
 let strangerKey: KeyLike;
 
-function upgradeStatus(port: number, token: string | undefined): Promise<number> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
-    ws.on('open', () => {
-      ws.close();
-      resolve(101);
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.on('error', () => undefined);
-  });
-}
+const upgradeTo = (token: string | undefined): Promise<number> =>
+  upgradeStatus(`ws://127.0.0.1:${gateway.port}/`, { token });
 
 function token(
   key: KeyLike | Uint8Array,
@@ -54,13 +35,6 @@ function token(
 }
 
 beforeAll(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] });
-  await admin.disconnect();
-  producer = new OrderProducer(kafka, 5_000, topic);
-  await producer.connect();
-
   const pair = await generateKeyPair('RS256');
   signingKey = pair.privateKey;
   strangerKey = (await generateKeyPair('RS256')).privateKey;
@@ -71,35 +45,21 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
   const jwksUrl = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/.well-known/jwks.json`;
-  gateway = await startGateway({
-    port: 0,
-    producer,
-    kafkaHealthy: () => kafkaReady(config.kafkaBrokers),
-    auth: jwtAuth({ jwksUrl, issuer: ISSUER, audience: AUDIENCE }),
-    log: () => undefined,
-  });
+  gateway = await fixture.start({ auth: jwtAuth({ jwksUrl, issuer: ISSUER, audience: AUDIENCE }) });
 });
 
 afterAll(async () => {
-  await gateway?.close();
-  await producer?.disconnect();
   await new Promise((resolve) => jwks?.close(resolve));
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await admin.disconnect();
 });
 
 test('JWKS mode: a token signed by a published key, for this issuer and audience, opens; anything else is refused 401', async () => {
-  expect(await upgradeStatus(gateway.port, await token(signingKey))).toBe(101);
-  expect(await upgradeStatus(gateway.port, await token(strangerKey))).toBe(401);
-  expect(await upgradeStatus(gateway.port, await token(signingKey, { iss: 'https://evil.example.test/' }))).toBe(401);
-  expect(await upgradeStatus(gateway.port, await token(signingKey, { aud: 'someone-else' }))).toBe(401);
+  expect(await upgradeTo(await token(signingKey))).toBe(101);
+  expect(await upgradeTo(await token(strangerKey))).toBe(401);
+  expect(await upgradeTo(await token(signingKey, { iss: 'https://evil.example.test/' }))).toBe(401);
+  expect(await upgradeTo(await token(signingKey, { aud: 'someone-else' }))).toBe(401);
   // A symmetric token is never accepted where keys come from a JWKS (no algorithm confusion).
-  expect(
-    await upgradeStatus(gateway.port, await token(new TextEncoder().encode(TEST_JWT_SECRET), { alg: 'HS256' })),
-  ).toBe(401);
-  expect(await upgradeStatus(gateway.port, undefined)).toBe(401);
+  expect(await upgradeTo(await token(new TextEncoder().encode(TEST_JWT_SECRET), { alg: 'HS256' }))).toBe(401);
+  expect(await upgradeTo(undefined)).toBe(401);
 });
 
 test('configuration mistakes stop the gateway at start, with the reason', () => {

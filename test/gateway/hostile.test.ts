@@ -2,104 +2,48 @@
 // upgrade, rate limiting, the connection cap, dead-peer heartbeat, and a fuzz of 10 000 malformed
 // frames that must each get an error (or the right close code) and write nothing to Kafka.
 import * as crypto from 'node:crypto';
-import * as http from 'node:http';
-import { Admin, Kafka, logLevel } from 'kafkajs';
 import WebSocket from 'ws';
-import { loadConfig } from '../../common/config';
-import { kafkaReady } from '../../common/health';
 import { OrderProducer } from '../../gateway/order-producer';
-import { Gateway, GatewayOptions, startGateway } from '../../gateway/server';
+import { httpGet } from '../../infra/proc';
+import { upgradeStatus, useGatewayFixture, type UpgradeOptions } from '../helpers/gateway';
 import { createTopic, deleteTopics, readAll } from '../helpers/kafka';
 import { uniqueId, waitUntil, within } from '../helpers/wait';
 import { TestClient } from '../helpers/ws-client';
 
-const config = loadConfig();
-const kafka = new Kafka({ clientId: 'test-hostile', brokers: config.kafkaBrokers, logLevel: logLevel.ERROR });
-const topic = `order-placement-hostile-${crypto.randomUUID().slice(0, 8)}`;
-let admin: Admin;
-let producer: OrderProducer;
-const gateways: Gateway[] = [];
+const fixture = useGatewayFixture('order-placement-hostile');
+const { kafka } = fixture;
+const gatewayWith = fixture.start;
 
-async function gatewayWith(opts: Partial<GatewayOptions> = {}): Promise<Gateway> {
-  const gw = await startGateway({
-    port: 0,
-    producer,
-    kafkaHealthy: () => kafkaReady(config.kafkaBrokers),
-    log: () => undefined,
-    ...opts,
-  });
-  gateways.push(gw);
-  return gw;
+async function healthz(port: number): Promise<{ connections: number }> {
+  const answer = await httpGet(`http://127.0.0.1:${port}/healthz`);
+  if (!answer) throw new Error(`no answer from the gateway's /healthz on port ${port}`);
+  return JSON.parse(answer.body) as { connections: number };
 }
 
-async function messagesInTopic(): Promise<number> {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
-}
-
-/** Attempts an upgrade and reports the HTTP status it was refused with, or 101 when it opened. */
-function upgradeStatus(port: number, opts: { headers?: Record<string, string>; path?: string } = {}): Promise<number> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${opts.path ?? '/'}`, { headers: opts.headers });
-    ws.on('open', () => {
-      ws.close();
-      resolve(101);
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.on('error', () => undefined);
-  });
-}
-
-function healthz(port: number): Promise<{ connections: number }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(`http://127.0.0.1:${port}/healthz`, (res) => {
-        let data = '';
-        res.on('data', (d) => (data += d));
-        res.on('end', () => resolve(JSON.parse(data)));
-      })
-      .on('error', reject);
-  });
-}
-
-beforeAll(async () => {
-  admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] });
-  producer = new OrderProducer(kafka, 5_000, topic);
-  await producer.connect();
-});
-
-afterAll(async () => {
-  await Promise.all(gateways.map((g) => g.close()));
-  await producer?.disconnect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await admin.disconnect();
-});
+/** The HTTP status of an upgrade to the gateway on `port` (101 when it opened). */
+const upgradeTo = (port: number, opts: UpgradeOptions & { path?: string } = {}): Promise<number> =>
+  upgradeStatus(`ws://127.0.0.1:${port}${opts.path ?? '/'}`, opts);
 
 describe('gateway under hostile input', () => {
   test('with a shared token, an upgrade without it is refused 401 before any WebSocket exists', async () => {
     const gw = await gatewayWith({ authToken: 's3cret-token' });
-    expect(await upgradeStatus(gw.port)).toBe(401);
-    expect(await upgradeStatus(gw.port, { headers: { authorization: 'Bearer wrong-token!' } })).toBe(401);
-    expect(await upgradeStatus(gw.port, { headers: { authorization: 'Bearer s3cret-token' } })).toBe(101);
-    expect(await upgradeStatus(gw.port, { path: '/?token=s3cret-token' })).toBe(101);
+    expect(await upgradeTo(gw.port)).toBe(401);
+    expect(await upgradeTo(gw.port, { headers: { authorization: 'Bearer wrong-token!' } })).toBe(401);
+    expect(await upgradeTo(gw.port, { headers: { authorization: 'Bearer s3cret-token' } })).toBe(101);
+    expect(await upgradeTo(gw.port, { path: '/?token=s3cret-token' })).toBe(101);
   });
 
   test('with an Origin allow-list, other origins are refused 403', async () => {
     const gw = await gatewayWith({ allowedOrigins: ['http://127.0.0.1:3000'] });
-    expect(await upgradeStatus(gw.port, { headers: { origin: 'http://evil.example' } })).toBe(403);
-    expect(await upgradeStatus(gw.port, { headers: { origin: 'http://127.0.0.1:3000' } })).toBe(101);
+    expect(await upgradeTo(gw.port, { headers: { origin: 'http://evil.example' } })).toBe(403);
+    expect(await upgradeTo(gw.port, { headers: { origin: 'http://127.0.0.1:3000' } })).toBe(101);
   });
 
   test('connections above the cap are refused 503', async () => {
     const gw = await gatewayWith({ maxConnections: 2 });
     const a = await TestClient.connect(`ws://127.0.0.1:${gw.port}`);
     const b = await TestClient.connect(`ws://127.0.0.1:${gw.port}`);
-    expect(await upgradeStatus(gw.port)).toBe(503);
+    expect(await upgradeTo(gw.port)).toBe(503);
     await a.close();
     await b.close();
   });
@@ -253,7 +197,7 @@ describe('gateway under hostile input', () => {
   test('10 000 random and malformed frames: each gets an error or the right close, nothing reaches Kafka, the gateway stays up', async () => {
     const gw = await gatewayWith({ rateLimit: { burst: 100_000, perSecond: 100_000 } });
     const rand = prng(20261125);
-    const before = await messagesInTopic();
+    const before = await fixture.stored();
     const TOTAL = 10_000;
     const CONNECTIONS = 5;
     const PER_CONNECTION_BATCH = 400; // frames sent on one connection before it is ended with a closing frame
@@ -289,7 +233,7 @@ describe('gateway under hostile input', () => {
 
     expect(answered).toBe(TOTAL);
     expect(closesAsExpected).toBe(Math.ceil(TOTAL / PER_CONNECTION_BATCH));
-    expect(await messagesInTopic()).toBe(before);
+    expect(await fixture.stored()).toBe(before);
     // Still serving, and holding nothing for the connections that are gone.
     const c = await TestClient.connect(`ws://127.0.0.1:${gw.port}`);
     expect(

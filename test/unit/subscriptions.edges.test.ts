@@ -1,11 +1,10 @@
 // Subscription bookkeeping edge cases (test/unit/subscriptions.test.ts has the main paths):
 // catch-up racing live events, subscribers leaving mid catch-up, bounded retries, nothing left behind.
-import { ORDER_STATUSES } from '../../common/status';
-import type { OrderStatus, OrderView, StatusEvent } from '../../common/status';
+import type { OrderView, StatusEvent } from '../../common/status';
 import { eventsOf, Subscriptions } from '../../gateway/subscriptions';
+import { HAPPY_PATH } from '../helpers/statuses';
 
-/** The happy path's states, in order (the first eight of ORDER_STATUSES). */
-const STEPS: readonly OrderStatus[] = ORDER_STATUSES.slice(0, 8);
+const STEPS = HAPPY_PATH;
 const event = (seq: number, orderId = 'o1'): StatusEvent => ({ orderId, status: STEPS[seq - 1], seq, at: 1000 + seq });
 const viewUpTo = (n: number, orderId = 'o1'): OrderView => ({
   orderId,

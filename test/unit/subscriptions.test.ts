@@ -1,10 +1,9 @@
 // The subscription bookkeeping alone: repeats dropped, gaps filled from the order's view, order kept.
-import { ORDER_STATUSES } from '../../common/status';
-import type { OrderView, StatusEvent, OrderStatus } from '../../common/status';
+import type { OrderView, StatusEvent } from '../../common/status';
 import { Subscriptions } from '../../gateway/subscriptions';
+import { HAPPY_PATH } from '../helpers/statuses';
 
-/** The happy path's states, in order (the first eight of ORDER_STATUSES). */
-const STEPS: readonly OrderStatus[] = ORDER_STATUSES.slice(0, 8);
+const STEPS = HAPPY_PATH;
 const event = (seq: number): StatusEvent => ({ orderId: 'o1', status: STEPS[seq - 1], seq, at: 1000 + seq });
 const viewUpTo = (n: number): OrderView => ({
   orderId: 'o1',

@@ -23,21 +23,13 @@ import { eventTypeNames, historyToFixture } from '../helpers/history';
 import { simulatedSetup } from '../helpers/order-worker';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
 import { gate, uniqueId, waitUntil } from '../helpers/wait';
+import { HAPPY_PATH } from '../helpers/statuses';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const STEP_DELAY_MS = 2000;
 /** Long enough that nothing passes a timer unless the test skips time (awaiting a result, or env.sleep). */
 const LONG_DELAY_MS = 60_000;
-const HAPPY: OrderStatus[] = [
-  'ACCEPTED',
-  'VALIDATING',
-  'VALIDATED',
-  'CHARGING',
-  'CHARGED',
-  'SHIPPING',
-  'SHIPPED',
-  'COMPLETED',
-];
+const HAPPY = HAPPY_PATH;
 
 let env: TestWorkflowEnvironment;
 let workflowBundle: WorkflowBundleWithSourceMap;
