@@ -3,13 +3,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { workflowIdFor } from '../../common/order';
 import { FINAL_STATUSES } from '../../common/status';
+import { launchChromium } from '../helpers/browser';
 import { holdOrderAt, startStack, Stack } from '../helpers/stack';
 import { uniqueId, waitUntil } from '../helpers/wait';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** The README's screenshot is rewritten only when asked (UPDATE_SCREENSHOTS=1); otherwise it goes to a temp dir. */
 const SCREENSHOT = process.env.UPDATE_SCREENSHOTS
   ? path.join(__dirname, '..', '..', 'docs', 'page.png')
@@ -25,23 +25,9 @@ let httpUrl: string;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium (or set CHROMIUM_PATH)`);
   stack = await startStack({ stepDelayMs: STEP_DELAY_MS });
   httpUrl = `http://127.0.0.1:${stack.gateway.port}/`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   page = await context.newPage();
   page.on('pageerror', (err) => pageErrors.push(err.message));

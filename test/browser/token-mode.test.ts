@@ -1,50 +1,28 @@
 // The page (Debian chromium via playwright-core) and the CLI against a gateway in JWT mode, on the
 // whole pipeline: the page sends its token as a subprotocol (from #token=…), the CLI as a Bearer
 // header (--token / ORDER_TOKEN); both place an order and follow it to COMPLETED, without a token they cannot connect.
-import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
-import { Browser, chromium } from 'playwright-core';
-import { EXIT, Output, runCli } from '../../cli/order';
+import type { Browser } from 'playwright-core';
+import { EXIT, runCli } from '../../cli/order';
 import { workflowIdFor } from '../../common/order';
 import { jwtAuth } from '../../gateway/auth';
+import { launchChromium } from '../helpers/browser';
+import { captureOutput } from '../helpers/cli-output';
 import { startStack, Stack } from '../helpers/stack';
 import { customerToken, TEST_JWT_SECRET } from '../helpers/tokens';
+import { uniqueId } from '../helpers/wait';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let stack: Stack;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium (or set CHROMIUM_PATH)`);
   stack = await startStack({ stepDelayMs: 100, gateway: { auth: jwtAuth({ secret: TEST_JWT_SECRET }) } });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
 });
-
-const uniqueId = (prefix: string): string => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
-
-function capture(): Output & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l) };
-}
 
 test('the page opened with #token=… connects, places an order as that customer and shows it COMPLETED', async () => {
   const context = await browser.newContext();
@@ -81,7 +59,7 @@ test('the page without a token cannot connect', async () => {
 test('the CLI with --token places and follows an order to COMPLETED; without one it cannot connect (exit 9)', async () => {
   const orderId = uniqueId('tokcli');
   const token = await customerToken('cli-customer');
-  const ok = capture();
+  const ok = captureOutput();
   expect(
     await runCli(
       ['--url', stack.url, '--item', 'USB cable', '--price', '9.5', '--order-id', orderId, '--token', token],
@@ -93,13 +71,13 @@ test('the CLI with --token places and follows an order to COMPLETED; without one
   expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe('cli-customer');
 
   // --follow with another customer's token: the order is not theirs, so it is never found.
-  const other = capture();
+  const other = captureOutput();
   const otherToken = await customerToken('someone-else');
   expect(
     await runCli(['--url', stack.url, '--follow', orderId, '--token', otherToken, '--timeout', '5'], other),
   ).not.toBe(EXIT.completed);
 
-  const refused = capture();
+  const refused = captureOutput();
   expect(await runCli(['--url', stack.url, '--item', 'USB cable', '--price', '9.5'], refused)).toBe(EXIT.connection);
   expect(refused.errors.join('\n') + refused.lines.join('\n')).toMatch(/401/);
 });

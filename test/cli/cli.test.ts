@@ -1,6 +1,7 @@
 // The order CLI's functions against the whole pipeline (gateway -> Kafka -> bridge -> Temporal -> worker).
-import { EXIT, followOrder, Output, placeAndFollow, placeMany, runCli } from '../../cli/order';
+import { EXIT, followOrder, placeAndFollow, placeMany, runCli } from '../../cli/order';
 import { workflowIdFor } from '../../common/order';
+import { captureOutput } from '../helpers/cli-output';
 import { startStack, Stack } from '../helpers/stack';
 import { uniqueId } from '../helpers/wait';
 
@@ -14,15 +15,9 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-function capture(): Output & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l) };
-}
-
 describe('order CLI', () => {
   test('an order reaches COMPLETED, every status printed once in seq order, exit code 0', async () => {
-    const output = capture();
+    const output = captureOutput();
     const orderId = uniqueId('cli');
     const outcome = await placeAndFollow(stack.url, {
       item: 'Mechanical Keyboard',
@@ -46,7 +41,7 @@ describe('order CLI', () => {
   });
 
   test('an order above the card limit ends PAYMENT_DECLINED with a non-zero exit code', async () => {
-    const output = capture();
+    const output = captureOutput();
     const outcome = await placeAndFollow(stack.url, {
       item: 'Grand piano',
       price: 6000,
@@ -67,17 +62,17 @@ describe('order CLI', () => {
       price: 35,
       orderId,
       timeoutMs: 60_000,
-      output: capture(),
+      output: captureOutput(),
     });
     expect(placed.outcome).toBe('COMPLETED');
 
-    const followed = await followOrder(stack.url, orderId, { timeoutMs: 30_000, output: capture() });
+    const followed = await followOrder(stack.url, orderId, { timeoutMs: 30_000, output: captureOutput() });
     expect(followed.exitCode).toBe(0);
     expect(followed.events.map((e) => [e.seq, e.status])).toEqual(placed.events.map((e) => [e.seq, e.status]));
   });
 
   test('--follow of an unknown order reports NOT_FOUND with the gateway-error exit code', async () => {
-    const output = capture();
+    const output = captureOutput();
     const outcome = await followOrder(stack.url, uniqueId('nobody'), { timeoutMs: 15_000, output });
     expect(outcome.outcome).toBe('GATEWAY_ERROR');
     expect(outcome.error?.code).toBe('NOT_FOUND');
@@ -86,7 +81,7 @@ describe('order CLI', () => {
   });
 
   test('--count places many orders and summarises their final states', async () => {
-    const output = capture();
+    const output = captureOutput();
     const prefix = uniqueId('many');
     const batch = await placeMany(stack.url, {
       item: 'USB cable',
@@ -104,7 +99,7 @@ describe('order CLI', () => {
   });
 
   test('a gateway error frame is reported with its code and field (exit code 7)', async () => {
-    const output = capture();
+    const output = captureOutput();
     const outcome = await placeAndFollow(stack.url, {
       item: 'Gold-plated cable',
       price: 2_000_000,
@@ -119,7 +114,7 @@ describe('order CLI', () => {
   });
 
   test('an unreachable gateway is reported as a connection failure (exit code 9)', async () => {
-    const output = capture();
+    const output = captureOutput();
     const outcome = await placeAndFollow('ws://127.0.0.1:1', { item: 'x', price: 1, timeoutMs: 5_000, output });
     expect(outcome.outcome).toBe('CONNECTION');
     expect(outcome.exitCode).toBe(EXIT.connection);
@@ -138,11 +133,11 @@ describe('order CLI', () => {
       [['--item', 'Keyboard', '--price', '5', '--order-id', 'has space'], /--order-id.*letters, digits/],
     ];
     for (const [argv, message] of cases) {
-      const output = capture();
+      const output = captureOutput();
       await expect(runCli(argv, output)).resolves.toBe(EXIT.usage);
       expect(output.errors.join('\n')).toMatch(message);
     }
-    const help = capture();
+    const help = captureOutput();
     await expect(runCli(['--help'], help)).resolves.toBe(0);
     expect(help.lines.join('\n')).toMatch(/Exit codes:[\s\S]*4\s+PAYMENT_DECLINED/);
   });

@@ -36,6 +36,17 @@ const statusesOf = (c: TestClient, orderId: string): Frame['data'][] =>
 const finalStatus = (c: TestClient, orderId: string, status: string, timeoutMs = 60_000): Promise<Frame> =>
   c.waitFor((f) => f.event === 'orderStatus' && f.data.orderId === orderId && f.data.status === status, timeoutMs);
 
+/** Waits until the order's workflow has accepted a cancel update (it is in the history). */
+async function cancelAccepted(orderId: string): Promise<void> {
+  await waitUntil(
+    async () => {
+      const history = await stack.client.workflow.getHandle(workflowIdFor(orderId)).fetchHistory();
+      return (history.events ?? []).some((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+    },
+    { what: 'the cancel to be accepted' },
+  );
+}
+
 describe('order status over WebSocket (gateway, status feed, workflow)', () => {
   test('the placing connection receives every status of its order, in order, numbered 1..n', async () => {
     const c = await connect();
@@ -117,13 +128,7 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
     await held.reached; // CHARGING, and held there until the cancel is in
     c.send({ event: 'cancelOrder', data: { orderId } });
     // The cancel reaches the workflow before the charge is let through.
-    await waitUntil(
-      async () => {
-        const history = await stack.client.workflow.getHandle(workflowIdFor(orderId)).fetchHistory();
-        return (history.events ?? []).some((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
-      },
-      { what: 'the cancel to be accepted' },
-    );
+    await cancelAccepted(orderId);
     held.open();
     const answer = await cancelAnswer(c, orderId);
     expect(answer.event).toBe('orderCancelled');
@@ -140,13 +145,7 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
     await c.placeOrder({ orderId, item: 'Lamp', price: 30 });
     await held.reached; // VALIDATING
     c.send({ event: 'cancelOrder', data: { orderId } });
-    await waitUntil(
-      async () => {
-        const history = await stack.client.workflow.getHandle(workflowIdFor(orderId)).fetchHistory();
-        return (history.events ?? []).some((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
-      },
-      { what: 'the cancel to be accepted' },
-    );
+    await cancelAccepted(orderId);
     held.open();
     expect((await cancelAnswer(c, orderId)).event).toBe('orderCancelled');
     await finalStatus(c, orderId, 'CANCELLED');

@@ -22,7 +22,7 @@ import { cancelUpdate, processOrder, statusQuery } from '../../workflows';
 import { eventTypeNames, historyToFixture } from '../helpers/history';
 import { simulatedSetup } from '../helpers/order-worker';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
-import { gate, uniqueId, waitUntil } from '../helpers/wait';
+import { gate, type Gate, uniqueId, waitUntil } from '../helpers/wait';
 import { HAPPY_PATH } from '../helpers/statuses';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
@@ -30,6 +30,8 @@ const STEP_DELAY_MS = 2000;
 /** Long enough that nothing passes a timer unless the test skips time (awaiting a result, or env.sleep). */
 const LONG_DELAY_MS = 60_000;
 const HAPPY = HAPPY_PATH;
+/** A cancel accepted after the charge: the charge is refunded, then the order ends CANCELLED. */
+const CANCELLED_AFTER_CHARGE = ['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CHARGING', 'CHARGED', 'REFUNDED', 'CANCELLED'];
 
 let env: TestWorkflowEnvironment;
 let workflowBundle: WorkflowBundleWithSourceMap;
@@ -51,6 +53,18 @@ function order(overrides: Partial<Order> = {}): Order {
 
 /** The real activity implementations behind the counted ones (to wrap one with a gate or a fault). */
 const realActivities = (setup: Setup) => createActivities(setup.providers, setup.statuses);
+
+/** Holds the charge (or shipping) activity at a gate, before it reaches its provider; the real activity runs once opened. */
+function holdStep(setup: Setup, step: 'chargePayment' | 'shipOrder'): Gate {
+  const held = gate();
+  const real = realActivities(setup);
+  const run = real[step] as (...args: unknown[]) => Promise<unknown>;
+  (setup.activities[step] as jest.Mock).mockImplementation(async (...args: unknown[]) => {
+    await held.wait();
+    return run(...args);
+  });
+  return held;
+}
 
 function recordFixture(name: string | undefined, history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>): void {
   if (!name || !process.env.UPDATE_REPLAY_FIXTURES) return;
@@ -325,15 +339,7 @@ describe('processOrder cancel update', () => {
       const answer = await handle.executeUpdate(cancelUpdate);
       expect(answer.status).toBe('CANCELLED');
       const view = await handle.result();
-      expect(statuses(view)).toEqual([
-        'ACCEPTED',
-        'VALIDATING',
-        'VALIDATED',
-        'CHARGING',
-        'CHARGED',
-        'REFUNDED',
-        'CANCELLED',
-      ]);
+      expect(statuses(view)).toEqual(CANCELLED_AFTER_CHARGE);
       const history = await handle.fetchHistory();
       expect(steps(history)).toEqual(['validateOrder', 'timer', 'chargePayment', 'timer-cancelled', 'refundPayment']);
       recordFixture('cancelled', history);
@@ -345,12 +351,7 @@ describe('processOrder cancel update', () => {
 
   test('cancel while the charge is in flight: the charge completes, then is refunded once; never shipped', async () => {
     const setup = simulatedSetup();
-    const held = gate();
-    const real = realActivities(setup);
-    setup.activities.chargePayment.mockImplementation(async (o, plan) => {
-      await held.wait();
-      return real.chargePayment(o, plan);
-    });
+    const held = holdStep(setup, 'chargePayment');
     const o = order();
     await withOrder(o, setup, LONG_DELAY_MS, async (handle) => {
       await skipTimer(handle, 1);
@@ -359,15 +360,7 @@ describe('processOrder cancel update', () => {
       held.open();
       expect((await update.result()).status).toBe('CANCELLED');
       const view = await handle.result();
-      expect(statuses(view)).toEqual([
-        'ACCEPTED',
-        'VALIDATING',
-        'VALIDATED',
-        'CHARGING',
-        'CHARGED',
-        'REFUNDED',
-        'CANCELLED',
-      ]);
+      expect(statuses(view)).toEqual(CANCELLED_AFTER_CHARGE);
     });
     expect(setup.activities.shipOrder).not.toHaveBeenCalled();
     expect(setup.activities.refundPayment).toHaveBeenCalledTimes(1);
@@ -376,12 +369,7 @@ describe('processOrder cancel update', () => {
 
   test('cancel once shipping started is refused and changes nothing', async () => {
     const setup = simulatedSetup();
-    const held = gate();
-    const real = realActivities(setup);
-    setup.activities.shipOrder.mockImplementation(async (o, plan) => {
-      await held.wait();
-      return real.shipOrder(o, plan);
-    });
+    const held = holdStep(setup, 'shipOrder');
     const o = order();
     await withOrder(o, setup, LONG_DELAY_MS, async (handle) => {
       // Skip both timers without awaiting the result (which would keep skipping while shipping is held).
