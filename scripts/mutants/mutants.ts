@@ -72,15 +72,19 @@ export const MUTANTS: Mutant[] = [
     description:
       'The bridge commits a chunk of offsets before starting its workflows (a crash in between loses the orders)',
     file: 'bridge/bridge.ts',
-    find: `        await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive)));
-        // The whole chunk is done: everything up to its last offset is safe to commit.
-        const last = chunk[chunk.length - 1].offset;
-        resolveOffset(last);
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);`,
-    replace: `        const last = chunk[chunk.length - 1].offset;
-        resolveOffset(last);
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
-        await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive))); // mutant: after the commit`,
+    find: `          await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive)));
+          // The whole chunk is done: everything up to its last offset is safe to commit.
+          const last = chunk[chunk.length - 1].offset;
+          resolveOffset(last);
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+          ]);`,
+    replace: `          const last = chunk[chunk.length - 1].offset;
+          resolveOffset(last);
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+          ]);
+          await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive))); // mutant: after the commit`,
     tests: [
       { file: 'test/e2e/bridge-commit.test.ts' },
       { file: 'test/e2e/pipeline.test.ts' },
@@ -153,9 +157,14 @@ export const MUTANTS: Mutant[] = [
     id: 'cancel-allowed-after-shipping-started',
     description: 'The cancel update is accepted once shipping started',
     file: 'workflows/order-shared.ts',
-    find: 'if (SHIPPING_STARTED.includes(view.status)) throw new Error(`order ${order.orderId} cannot be cancelled: shipping has started`);',
+    find:
+      '        if (SHIPPING_STARTED.includes(view.status))\n' +
+      '          throw new Error(`order ${order.orderId} cannot be cancelled: shipping has started`);',
     replace: 'void SHIPPING_STARTED; // mutant: shipping-started guard removed',
-    tests: [{ file: 'test/e2e/status.test.ts', name: 'cancel once shipping started' }],
+    tests: [
+      { file: 'test/workflows/process-order.test.ts', name: 'cancel once shipping started' },
+      { file: 'test/e2e/status.test.ts', name: 'cancel once shipping started' },
+    ],
   },
   {
     id: 'dlq-drops-message',
@@ -205,7 +214,7 @@ export const MUTANTS: Mutant[] = [
     file: 'workflows/order.ts',
     find: `      // Undo the charge; the refund step publishes REFUNDED and then the final state.`,
     replace: `      upsertSearchAttributes([{ key: OrderStatusKey, value: 'REFUNDING' }]); // mutant: a new command before the refund`,
-    tests: [{ file: 'test/workflows/replay.test.ts', name: 'replay without nondeterminism' }],
+    tests: [{ file: 'test/workflows/replay.test.ts', name: 'replays without nondeterminism' }],
   },
   {
     id: 'statuses-published-out-of-order',
