@@ -136,7 +136,6 @@ export interface AppConfig {
   temporalUiUrl: string;
   gatewayPort: number;
   gatewayHost: string;
-  gatewayAuthToken: string | undefined;
   /** The gateway's auth settings (shared token, or JWT by secret or JWKS). */
   gatewayAuth: AuthSettings;
   gatewayAllowedOrigins: string[] | undefined;
@@ -170,7 +169,6 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
     temporalUiUrl: env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${ports.temporalUi}`,
     gatewayPort: env.GATEWAY_PORT ?? DEFAULT_PORTS.gateway,
     gatewayHost: env.GATEWAY_HOST ?? '127.0.0.1',
-    gatewayAuthToken: env.GATEWAY_AUTH_TOKEN,
     gatewayAuth: {
       sharedToken: env.GATEWAY_AUTH_TOKEN,
       jwt: {

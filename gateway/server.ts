@@ -10,14 +10,7 @@ import { WebSocketServer } from 'ws';
 import { DEFAULT_PORTS } from '../common/config';
 import { DEFAULT_NAMESPACE } from '../common/names';
 import type { StatusEvent } from '../common/status';
-import {
-  APP_SUBPROTOCOL,
-  Authenticator,
-  BEARER_SUBPROTOCOL_PREFIX,
-  exposureWarning,
-  noAuth,
-  sharedTokenAuth,
-} from './auth';
+import { APP_SUBPROTOCOL, Authenticator, BEARER_SUBPROTOCOL_PREFIX, exposureWarning, noAuth } from './auth';
 import { Connections } from './connections';
 import { createDispatcher, PlacementOutcome, readWsFrame } from './frame-handlers';
 import { httpHandler } from './http-routes';
@@ -44,11 +37,6 @@ export interface GatewayOptions {
   heartbeatMs?: number;
   /** Who may connect, and as which customer (./auth): none (default), a shared token, or JWT. */
   auth?: Authenticator;
-  /**
-   * Shorthand for `auth: sharedTokenAuth(token)`: the WebSocket upgrade must carry it (Authorization: Bearer <token>,
-   * or ?token=<token>), else the HTTP request is answered 401 and no WebSocket exists.
-   */
-  authToken?: string;
   /** Optional Origin allow-list checked during the upgrade (403 otherwise); empty/undefined allows any. */
   allowedOrigins?: string[];
   /** Above this many bytes queued for a slow reader, the gateway stops sending to it and closes it. */
@@ -80,7 +68,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const inFlight = new Set<Promise<void>>();
   let closing = false;
   const orders = opts.orders;
-  const auth = opts.auth ?? (opts.authToken ? sharedTokenAuth(opts.authToken) : noAuth);
+  const auth = opts.auth ?? noAuth;
   const host = opts.host ?? '127.0.0.1';
   const subscriptions = new Subscriptions(
     async (orderId) => (orders ? orders.view(orderId) : undefined),

@@ -3,6 +3,7 @@
 // frames that must each get an error (or the right close code) and write nothing to Kafka.
 import * as crypto from 'node:crypto';
 import WebSocket from 'ws';
+import { sharedTokenAuth } from '../../gateway/auth';
 import { OrderProducer } from '../../gateway/order-producer';
 import { httpGet } from '../../infra/proc';
 import { upgradeStatus, useGatewayFixture, type UpgradeOptions } from '../helpers/gateway';
@@ -26,7 +27,7 @@ const upgradeTo = (port: number, opts: UpgradeOptions & { path?: string } = {}):
 
 describe('gateway under hostile input', () => {
   test('with a shared token, an upgrade without it is refused 401 before any WebSocket exists', async () => {
-    const gw = await gatewayWith({ authToken: 's3cret-token' });
+    const gw = await gatewayWith({ auth: sharedTokenAuth('s3cret-token') });
     expect(await upgradeTo(gw.port)).toBe(401);
     expect(await upgradeTo(gw.port, { headers: { authorization: 'Bearer wrong-token!' } })).toBe(401);
     expect(await upgradeTo(gw.port, { headers: { authorization: 'Bearer s3cret-token' } })).toBe(101);

@@ -52,7 +52,7 @@ describe('configuration schema', () => {
     expect(config.gatewayPort).toBe(3000);
     expect(config.stepDelayMs).toBe(2000);
     expect(config.temporalUiUrl).toBe('http://127.0.0.1:8233');
-    expect(config.gatewayAuthToken).toBeUndefined();
+    expect(config.gatewayAuth.sharedToken).toBeUndefined();
   });
 
   test('values are parsed into their types', () => {
