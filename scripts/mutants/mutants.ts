@@ -162,7 +162,7 @@ export const MUTANTS: Mutant[] = [
       '          throw new Error(`order ${order.orderId} cannot be cancelled: shipping has started`);',
     replace: 'void SHIPPING_STARTED; // mutant: shipping-started guard removed',
     tests: [
-      { file: 'test/workflows/process-order.test.ts', name: 'cancel once shipping started' },
+      { file: 'test/workflows/cancel.test.ts', name: 'cancel once shipping started' },
       { file: 'test/e2e/status.test.ts', name: 'cancel once shipping started' },
     ],
   },

@@ -1,157 +1,28 @@
-// processOrder on the time-skipping server: every path of the saga, with real activity code over
-// the simulated providers. Effects are counted where they happen: the payment ledger's raw lines
-// (repeats included) and the activity calls; timers and activities are read back from the history.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import {
-  WorkflowFailedError,
-  WorkflowHandle,
-  WorkflowUpdateFailedError,
-  WorkflowUpdateStage,
-} from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities } from '../../activities';
+// processOrder on the time-skipping server: every path of the saga, and the status events its steps
+// publish, with real activity code over the simulated providers. Effects are counted where they
+// happen: the payment ledger's raw lines (repeats included) and the activity calls; timers and
+// activities are read back from the history. The cancel update has its own file (cancel.test.ts).
 import { Context } from '@temporalio/activity';
 import { TransientProviderError } from '../../activities/providers';
-import type { Order } from '../../common/order';
-import { workflowIdFor } from '../../common/order';
-import type { OrderStatus, OrderView } from '../../common/status';
-import { cancelUpdate, processOrder, statusQuery } from '../../workflows';
-import { eventTypeNames, historyToFixture } from '../helpers/history';
+import { eventTypeNames } from '../helpers/history';
 import { simulatedSetup } from '../helpers/order-worker';
-import { createTimeSkippingEnv } from '../helpers/time-skipping';
-import { gate, type Gate, uniqueId, waitUntil } from '../helpers/wait';
+import {
+  failureOf,
+  ledgerKinds,
+  LONG_DELAY_MS,
+  order,
+  realActivities,
+  statusReached,
+  statuses,
+  steps,
+  STEP_DELAY_MS,
+  useOrderWorkflowEnv,
+} from '../helpers/order-workflow';
+import type { OrderView } from '../../common/status';
 import { HAPPY_PATH } from '../helpers/statuses';
 
-const FIXTURES = path.join(__dirname, '..', 'fixtures');
-const STEP_DELAY_MS = 2000;
-/** Long enough that nothing passes a timer unless the test skips time (awaiting a result, or env.sleep). */
-const LONG_DELAY_MS = 60_000;
 const HAPPY = HAPPY_PATH;
-/** A cancel accepted after the charge: the charge is refunded, then the order ends CANCELLED. */
-const CANCELLED_AFTER_CHARGE = ['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CHARGING', 'CHARGED', 'REFUNDED', 'CANCELLED'];
-
-let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows') });
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
-
-type Setup = ReturnType<typeof simulatedSetup>;
-
-function order(overrides: Partial<Order> = {}): Order {
-  return { orderId: uniqueId('t'), item: 'Mechanical Keyboard', price: 150, quantity: 1, ...overrides };
-}
-
-/** The real activity implementations behind the counted ones (to wrap one with a gate or a fault). */
-const realActivities = (setup: Setup) => createActivities(setup.providers, setup.statuses);
-
-/** Holds the charge (or shipping) activity at a gate, before it reaches its provider; the real activity runs once opened. */
-function holdStep(setup: Setup, step: 'chargePayment' | 'shipOrder'): Gate {
-  const held = gate();
-  const real = realActivities(setup);
-  const run = real[step] as (...args: unknown[]) => Promise<unknown>;
-  (setup.activities[step] as jest.Mock).mockImplementation(async (...args: unknown[]) => {
-    await held.wait();
-    return run(...args);
-  });
-  return held;
-}
-
-function recordFixture(name: string | undefined, history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>): void {
-  if (!name || !process.env.UPDATE_REPLAY_FIXTURES) return;
-  fs.mkdirSync(FIXTURES, { recursive: true });
-  fs.writeFileSync(path.join(FIXTURES, `${name}.history.json`), historyToFixture(history));
-}
-
-/** Runs `body` with a worker polling a fresh task queue, against a started order. */
-async function withOrder<T>(
-  o: Order,
-  setup: Setup,
-  stepDelayMs: number,
-  body: (handle: WorkflowHandle<typeof processOrder>) => Promise<T>,
-): Promise<T> {
-  const taskQueue = uniqueId('orders-test');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle,
-    activities: setup.activities,
-  });
-  return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(processOrder, {
-      taskQueue,
-      workflowId: workflowIdFor(o.orderId),
-      args: [{ order: o, stepDelayMs, statusEvents: 'plans' }],
-    });
-    return body(handle);
-  });
-}
-
-async function run(o: Order, setup: Setup, fixture?: string, stepDelayMs = STEP_DELAY_MS) {
-  return withOrder(o, setup, stepDelayMs, async (handle) => {
-    const outcome = await handle.result().then(
-      (view) => ({ view, error: undefined }),
-      (error: unknown) => ({ view: undefined, error }),
-    );
-    const history = await handle.fetchHistory();
-    recordFixture(fixture, history);
-    return { ...outcome, history };
-  });
-}
-
-function failureOf(error: unknown): ApplicationFailure {
-  expect(error).toBeInstanceOf(WorkflowFailedError);
-  const cause = (error as WorkflowFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
-}
-
-const statuses = (view: OrderView): string[] => view.steps.map((s) => s.status);
-const ledgerKinds = (setup: Setup, orderId: string): string[] =>
-  setup.ledger
-    .lines()
-    .filter((e) => e.orderId === orderId)
-    .map((e) => e.kind);
-
-/** Activities and timers in history order: activity type names, 'timer' for a fired timer, 'timer-cancelled'. */
-function steps(history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>): string[] {
-  const types = eventTypeNames(history);
-  const out: string[] = [];
-  (history.events ?? []).forEach((e, i) => {
-    if (types[i] === 'ACTIVITY_TASK_SCHEDULED') out.push(e.activityTaskScheduledEventAttributes!.activityType!.name!);
-    if (types[i] === 'TIMER_FIRED') out.push('timer');
-    if (types[i] === 'TIMER_CANCELED') out.push('timer-cancelled');
-  });
-  return out;
-}
-
-async function statusReached(handle: WorkflowHandle<typeof processOrder>, status: OrderStatus): Promise<OrderView> {
-  return waitUntil(
-    async () => {
-      const view = await handle.query(statusQuery);
-      return view.status === status ? view : undefined;
-    },
-    { timeoutMs: 20_000, intervalMs: 50, what: `status ${status}` },
-  );
-}
-
-/** Skips time past the n-th durable timer, once the history shows it started. */
-async function skipTimer(handle: WorkflowHandle<typeof processOrder>, n: number): Promise<void> {
-  await waitUntil(
-    async () => eventTypeNames(await handle.fetchHistory()).filter((t) => t === 'TIMER_STARTED').length >= n,
-    { timeoutMs: 20_000, intervalMs: 50, what: `timer ${n} to start` },
-  );
-  await env.sleep(LONG_DELAY_MS);
-}
+const { run, withOrder } = useOrderWorkflowEnv();
 
 describe('processOrder saga paths', () => {
   test('happy path: validate, timer, charge, timer, ship, in that order; one charge', async () => {
@@ -310,100 +181,6 @@ describe('processOrder saga paths', () => {
       const done = await handle.result();
       expect(done.status).toBe('COMPLETED');
     });
-  });
-});
-
-describe('processOrder cancel update', () => {
-  test('cancel during the first timer: CANCELLED, nothing charged, the timer is cancelled', async () => {
-    const setup = simulatedSetup();
-    const o = order();
-    await withOrder(o, setup, LONG_DELAY_MS, async (handle) => {
-      await statusReached(handle, 'VALIDATED');
-      const answer = await handle.executeUpdate(cancelUpdate);
-      expect(answer.status).toBe('CANCELLED');
-      const view = await handle.result();
-      expect(statuses(view)).toEqual(['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CANCELLED']);
-      expect(steps(await handle.fetchHistory())).toEqual(['validateOrder', 'timer-cancelled']);
-    });
-    expect(setup.activities.chargePayment).not.toHaveBeenCalled();
-    expect(setup.activities.refundPayment).not.toHaveBeenCalled();
-    expect(setup.ledger.lines()).toEqual([]);
-  });
-
-  test('cancel during the second timer: refunded once, CANCELLED, never shipped', async () => {
-    const setup = simulatedSetup();
-    const o = order();
-    await withOrder(o, setup, LONG_DELAY_MS, async (handle) => {
-      await skipTimer(handle, 1);
-      await statusReached(handle, 'CHARGED');
-      const answer = await handle.executeUpdate(cancelUpdate);
-      expect(answer.status).toBe('CANCELLED');
-      const view = await handle.result();
-      expect(statuses(view)).toEqual(CANCELLED_AFTER_CHARGE);
-      const history = await handle.fetchHistory();
-      expect(steps(history)).toEqual(['validateOrder', 'timer', 'chargePayment', 'timer-cancelled', 'refundPayment']);
-      recordFixture('cancelled', history);
-    });
-    expect(setup.activities.shipOrder).not.toHaveBeenCalled();
-    expect(setup.activities.refundPayment).toHaveBeenCalledTimes(1);
-    expect(ledgerKinds(setup, o.orderId)).toEqual(['charge', 'refund']);
-  });
-
-  test('cancel while the charge is in flight: the charge completes, then is refunded once; never shipped', async () => {
-    const setup = simulatedSetup();
-    const held = holdStep(setup, 'chargePayment');
-    const o = order();
-    await withOrder(o, setup, LONG_DELAY_MS, async (handle) => {
-      await skipTimer(handle, 1);
-      await held.reached; // the charge activity is running, held before the provider
-      const update = await handle.startUpdate(cancelUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
-      held.open();
-      expect((await update.result()).status).toBe('CANCELLED');
-      const view = await handle.result();
-      expect(statuses(view)).toEqual(CANCELLED_AFTER_CHARGE);
-    });
-    expect(setup.activities.shipOrder).not.toHaveBeenCalled();
-    expect(setup.activities.refundPayment).toHaveBeenCalledTimes(1);
-    expect(ledgerKinds(setup, o.orderId)).toEqual(['charge', 'refund']);
-  });
-
-  test('cancel once shipping started is refused and changes nothing', async () => {
-    const setup = simulatedSetup();
-    const held = holdStep(setup, 'shipOrder');
-    const o = order();
-    await withOrder(o, setup, LONG_DELAY_MS, async (handle) => {
-      // Skip both timers without awaiting the result (which would keep skipping while shipping is held).
-      await skipTimer(handle, 1);
-      await skipTimer(handle, 2);
-      await held.reached; // shipOrder is running, held before the carrier
-      const refusal = await handle.executeUpdate(cancelUpdate).then(
-        () => undefined,
-        (err: unknown) => err,
-      );
-      held.open();
-      expect(refusal).toBeInstanceOf(WorkflowUpdateFailedError);
-      expect(((refusal as WorkflowUpdateFailedError).cause as Error).message).toMatch(/shipping has started/);
-      const view = await handle.result();
-      expect(statuses(view)).toEqual(HAPPY);
-    });
-    expect(setup.activities.refundPayment).not.toHaveBeenCalled();
-    expect(ledgerKinds(setup, o.orderId)).toEqual(['charge']);
-  });
-
-  test('cancel twice at once: both answered CANCELLED, one refund', async () => {
-    const setup = simulatedSetup();
-    const o = order();
-    await withOrder(o, setup, LONG_DELAY_MS, async (handle) => {
-      await skipTimer(handle, 1);
-      await statusReached(handle, 'CHARGED');
-      const answers = await Promise.all([handle.executeUpdate(cancelUpdate), handle.executeUpdate(cancelUpdate)]);
-      expect(answers.map((a) => a.status)).toEqual(['CANCELLED', 'CANCELLED']);
-      const view = await handle.result();
-      expect(statuses(view).filter((s) => s === 'REFUNDED')).toHaveLength(1);
-      expect(view.status).toBe('CANCELLED');
-    });
-    expect(setup.activities.refundPayment).toHaveBeenCalledTimes(1);
-    expect(ledgerKinds(setup, o.orderId)).toEqual(['charge', 'refund']);
   });
 });
 
