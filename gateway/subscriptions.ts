@@ -196,7 +196,8 @@ export class Subscriptions {
         if (!this.active(sub, orderId, progress)) return;
         continue;
       }
-      // The query was behind Kafka: keep the rest and ask again shortly.
+      // The query was behind Kafka: keep the rest and ask again shortly. After maxRetries the held
+      // events wait for the next event of the order, which starts a new catch-up.
       progress.pending.push(...pending.filter((e) => e.seq >= progress.nextSeq));
       if (progress.retries++ < this.maxRetries) {
         progress.catchingUp = true;
@@ -204,5 +205,7 @@ export class Subscriptions {
       }
       return;
     }
+    // Caught up: a later gap gets the full number of retries again.
+    progress.retries = 0;
   }
 }

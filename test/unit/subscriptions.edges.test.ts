@@ -141,6 +141,40 @@ test('a lagging view is asked again a bounded number of times; a later event sta
   expect(calls).toBe(5);
 });
 
+test('each gap gets the full number of retries: the count starts again once a catch-up completes', async () => {
+  let calls = 0;
+  let lagging = 0; // how many more fetches answer with the old view
+  let known = 1;
+  const subs = new Subscriptions(
+    async () => {
+      calls += 1;
+      if (lagging > 0) {
+        lagging -= 1;
+        return viewUpTo(Math.max(1, known - 2));
+      }
+      return viewUpTo(known);
+    },
+    1,
+    3,
+  );
+  const { got, sub } = subscriber();
+  subs.subscribe(sub, 'o1', 1, false);
+  // First gap: the view lags for the first catch-up and two retries, the third retry fills it.
+  known = 3;
+  lagging = 3;
+  subs.onEvent(event(1));
+  subs.onEvent(event(3));
+  await flush(60);
+  expect(got).toEqual([1, 2, 3]);
+  // Second gap, lagging the same way: it must be filled by retries, with no later event to help.
+  known = 6;
+  lagging = 3;
+  subs.onEvent(event(6));
+  await flush(60);
+  expect(got).toEqual([1, 2, 3, 4, 5, 6]);
+  expect(calls).toBe(8); // each gap: the catch-up and three retries
+});
+
 test('while a retry is scheduled, new events wait for it instead of starting another catch-up', async () => {
   let calls = 0;
   let known = 2;
