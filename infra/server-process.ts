@@ -49,7 +49,10 @@ export function spawnServer(s: Server, stack: StackOptions, command: string, arg
   return child.pid;
 }
 
-/** Waits until `check` answers true, failing early (with the log's tail) when the server exits. */
+/**
+ * Waits until `check` answers true, failing early (with the log's tail) when the server exits. On
+ * failure the pid file is removed, and a server still starting after `timeoutMs` is killed.
+ */
 export async function waitReady(
   s: Server,
   stack: StackOptions,
@@ -67,6 +70,7 @@ export async function waitReady(
       return;
     }
     if (!isAlive(pid)) {
+      fs.rmSync(pidFile(s, stack), { force: true });
       throw new Error(`${s} exited during start-up; last lines of ${logFile}:\n${tailFile(logFile, 25)}`);
     }
     if (Date.now() - lastNote > 10_000) {
@@ -75,8 +79,11 @@ export async function waitReady(
     }
     await sleep(250);
   }
+  // A server that never became ready is not left holding its ports, nor recorded as running.
+  killGroup(pid, 'SIGKILL');
+  fs.rmSync(pidFile(s, stack), { force: true });
   throw new Error(
-    `${s} did not become ready within ${timeoutMs / 1000}s; last lines of ${logFile}:\n${tailFile(logFile, 25)}`,
+    `${s} did not become ready within ${timeoutMs / 1000}s (killed); last lines of ${logFile}:\n${tailFile(logFile, 25)}`,
   );
 }
 

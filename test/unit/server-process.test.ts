@@ -1,0 +1,51 @@
+// The launcher's start-up wait on a stand-in server (a Node child named like Kafka): a server that
+// exits during start-up, or is still not ready at the deadline, leaves no pid file behind, and the
+// second one is killed rather than left holding its ports.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { isAlive } from '../../infra/proc';
+import { ownedPid, spawnServer, waitReady } from '../../infra/server-process';
+import { stackOptions } from '../../infra/stack';
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-server-process-'));
+const stack = stackOptions({ dataDir });
+const pidFile = path.join(dataDir, 'run', 'kafka.pid');
+const quiet = (): void => undefined;
+const neverReady = async (): Promise<boolean> => false;
+
+/** A Node process whose command line carries the marks ownedPid looks for (the server's class and the data dir). */
+function standIn(script: string): number {
+  return spawnServer('kafka', stack, process.execPath, ['-e', script, 'kafka.Kafka', path.join(dataDir, 'x')]);
+}
+
+afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+describe('waitReady', () => {
+  test('a server that exits during start-up: the error says so, and its pid is no longer recorded', async () => {
+    const pid = standIn('process.exit(3)');
+    expect(fs.existsSync(pidFile)).toBe(true);
+    await expect(waitReady('kafka', stack, pid, neverReady, 10_000, quiet)).rejects.toThrow(/exited during start-up/);
+    expect(fs.existsSync(pidFile)).toBe(false);
+  });
+
+  test('a server still not ready at the deadline is killed and forgotten', async () => {
+    const pid = standIn('setTimeout(() => undefined, 60_000)');
+    expect(ownedPid('kafka', stack)).toBe(pid);
+    await expect(waitReady('kafka', stack, pid, neverReady, 600, quiet)).rejects.toThrow(/did not become ready/);
+    expect(fs.existsSync(pidFile)).toBe(false);
+    const deadline = Date.now() + 5_000;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(isAlive(pid)).toBe(false);
+  });
+
+  test('a server that becomes ready keeps its pid recorded', async () => {
+    const pid = standIn('setTimeout(() => undefined, 60_000)');
+    try {
+      await waitReady('kafka', stack, pid, async () => true, 5_000, quiet);
+      expect(ownedPid('kafka', stack)).toBe(pid);
+    } finally {
+      process.kill(-pid, 'SIGKILL');
+    }
+  });
+});
