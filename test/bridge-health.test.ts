@@ -10,6 +10,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { loadConfig } from '../common/config';
 import { freePort } from '../infra/proc';
+import { waitUntil } from './helpers/wait';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -53,11 +54,7 @@ async function status(url: string): Promise<number | undefined> {
 }
 
 async function waitForStatus(url: string, wanted: number, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while ((await status(url)) !== wanted) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitUntil(async () => (await status(url)) === wanted, { timeoutMs: 60_000, intervalMs: 200, what });
 }
 
 let bridge: ChildProcess | undefined;

@@ -14,6 +14,8 @@ import WebSocket from 'ws';
 import { infraPorts, loadConfig } from '../common/config';
 import { LOCAL_SCRAM_USER } from '../infra/kafka-sasl';
 import { freePort } from '../infra/proc';
+import { waitUntil } from './helpers/wait';
+import { answers200 } from '../infra/proc';
 
 const ROOT = path.resolve(__dirname, '..');
 const saslBroker = `127.0.0.1:${infraPorts().kafkaSasl}`;
@@ -76,18 +78,12 @@ test('gateway, bridge and worker carry an order end to end over SASL/SCRAM', asy
     BRIDGE_GROUP_ID: `sasl-${crypto.randomUUID().slice(0, 8)}`,
   });
   start('gateway/main.ts', { GATEWAY_PORT: String(gatewayPort) });
-  const deadline = Date.now() + 90_000;
-  for (const url of [`http://127.0.0.1:${gatewayPort}/readyz`, `http://127.0.0.1:${bridgePort}/readyz`]) {
-    while (
-      (await fetch(url).then(
-        (r) => r.status,
-        () => 0,
-      )) !== 200
-    ) {
-      if (Date.now() > deadline) throw new Error(`${url} never ready`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  for (const url of [`http://127.0.0.1:${gatewayPort}/readyz`, `http://127.0.0.1:${bridgePort}/readyz`])
+    await waitUntil(async () => (await answers200(url)) || undefined, {
+      timeoutMs: 90_000,
+      intervalMs: 250,
+      what: `${url} to answer 200`,
+    });
   const orderId = `sasl-${crypto.randomUUID().slice(0, 8)}`;
   const statuses = await new Promise<string[]>((resolve, reject) => {
     const seen: string[] = [];

@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { freePort } from '../infra/proc';
+import { waitUntil } from './helpers/wait';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -35,19 +36,8 @@ function start(entry: string, env: Record<string, string>): Proc {
   return proc;
 }
 
-async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 90_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitFor = <T>(what: string, check: () => Promise<T> | T, timeoutMs = 90_000): Promise<NonNullable<T>> =>
+  waitUntil(check, { timeoutMs, intervalMs: 200, what });
 
 async function get(url: string): Promise<{ status: number; body: string } | undefined> {
   try {

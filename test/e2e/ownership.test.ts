@@ -9,7 +9,7 @@ import { startStack, Stack } from '../helpers/stack';
 import { customerToken, TEST_JWT_SECRET } from '../helpers/tokens';
 import { Frame, TestClient } from '../helpers/ws-client';
 import { HAPPY_PATH } from '../helpers/statuses';
-import { uniqueId } from '../helpers/wait';
+import { uniqueId, waitUntil } from '../helpers/wait';
 import { upgradeStatus, type UpgradeOptions } from '../helpers/gateway';
 
 /** Long enough between steps to try a cancel before shipping starts. */
@@ -56,11 +56,12 @@ const shape = (f: Frame, orderId: string): string => JSON.stringify(f).split(ord
 
 /** Resolves once no (subscriber, order) pair is left on the gateway. */
 async function subscriptionsDrained(): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (stack.gateway.subscriptionCount() > 0) {
-    if (Date.now() > deadline) throw new Error(`${stack.gateway.subscriptionCount()} subscriptions left`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitUntil(() => stack.gateway.subscriptionCount() === 0, {
+    timeoutMs: 30_000,
+    intervalMs: 50,
+    what: 'every subscription to be dropped',
+    context: () => `${stack.gateway.subscriptionCount()} subscriptions left`,
+  });
 }
 
 test('missing, forged, garbled and expired tokens are refused 401 at the upgrade; a valid one opens, by header or subprotocol', async () => {

@@ -6,6 +6,7 @@ import { io, Socket } from 'socket.io-client';
 import { jwtAuth } from '../../gateway/auth';
 import { startStack, Stack } from '../helpers/stack';
 import { customerToken, TEST_JWT_SECRET } from '../helpers/tokens';
+import { waitUntil } from '../helpers/wait';
 
 /** Long enough between steps to cancel before shipping starts. */
 const STEP_DELAY_MS = 1500;
@@ -50,15 +51,8 @@ async function connect(
   return { socket, received };
 }
 
-async function until<T>(find: () => T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = <T>(find: () => T | undefined, what: string, timeoutMs = 60_000): Promise<NonNullable<T>> =>
+  waitUntil(find, { timeoutMs, intervalMs: 25, what });
 
 const statusesOf = (received: Received[], orderId: string): Received['data'][] =>
   received.filter((f) => f.event === 'orderStatus' && f.data.orderId === orderId).map((f) => f.data);
@@ -87,7 +81,7 @@ test("the seed's payload is answered through the ack and as orderAccepted, then 
   expect(subscribed).toEqual({ event: 'subscribed', data: { orderId: '#102' } });
   await until(() => (statusesOf(second.received, '#102').length === 3 ? true : undefined), 'the missed statuses');
   expect(statusesOf(second.received, '#102').map((e) => e.status)).toEqual(HAPPY.slice(5));
-  expect(open.ledger.entries().filter((e) => e.orderId === '#102' && e.kind === 'charge')).toHaveLength(1);
+  expect(open.ledger.lines().filter((e) => e.orderId === '#102' && e.kind === 'charge')).toHaveLength(1);
 });
 
 test('cancelOrder before shipping: orderCancelled through the ack and as an event, the order ends CANCELLED and is refunded', async () => {
@@ -109,7 +103,7 @@ test('cancelOrder before shipping: orderCancelled through the ack and as an even
     'CANCELLED',
   );
   expect(statusesOf(received, orderId).map((e) => e.status)).not.toContain('SHIPPING');
-  expect(open.ledger.entries().filter((e) => e.orderId === orderId && e.kind === 'refund')).toHaveLength(1);
+  expect(open.ledger.lines().filter((e) => e.orderId === orderId && e.kind === 'refund')).toHaveLength(1);
 });
 
 test('the same validation and errors as raw WebSocket clients: an error event and ack, nothing stored', async () => {

@@ -13,6 +13,8 @@ export interface WaitOptions {
   intervalMs?: number;
   /** Named in the timeout error. */
   what?: string;
+  /** More to say in the timeout error (e.g. a process's log), read when the wait times out. */
+  context?: () => string;
 }
 
 /**
@@ -20,14 +22,17 @@ export interface WaitOptions {
  * last value seen) when the deadline passes. Exceptions thrown by `check` end the wait at once.
  */
 export async function waitUntil<T>(check: () => T | Promise<T>, opts: WaitOptions = {}): Promise<NonNullable<T>> {
-  const { timeoutMs = 30_000, intervalMs = 100, what = 'a condition' } = opts;
+  const { timeoutMs = 30_000, intervalMs = 100, what = 'a condition', context } = opts;
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
     last = await check();
     if (last) return last as NonNullable<T>;
     if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last value: ${JSON.stringify(last)})`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what} (last value: ${JSON.stringify(last)})` +
+          (context ? `\n${context()}` : ''),
+      );
     await sleep(intervalMs);
   }
 }

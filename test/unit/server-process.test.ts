@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { isAlive } from '../../infra/proc';
 import { ownedPid, spawnServer, waitReady } from '../../infra/server-process';
 import { stackOptions } from '../../infra/stack';
+import { waitUntil } from '../helpers/wait';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-server-process-'));
 const stack = stackOptions({ dataDir });
@@ -34,9 +35,7 @@ describe('waitReady', () => {
     expect(ownedPid('kafka', stack)).toBe(pid);
     await expect(waitReady('kafka', stack, pid, neverReady, 600, quiet)).rejects.toThrow(/did not become ready/);
     expect(fs.existsSync(pidFile)).toBe(false);
-    const deadline = Date.now() + 5_000;
-    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(isAlive(pid)).toBe(false);
+    await waitUntil(() => !isAlive(pid), { timeoutMs: 5_000, intervalMs: 20, what: `pid ${pid} to be gone` });
   });
 
   test('a server that becomes ready keeps its pid recorded', async () => {
