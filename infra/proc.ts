@@ -151,9 +151,6 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** @deprecated The toolkit's name for this is `sleep`; kept until the tests switch over. */
-export const delay = sleep;
-
 /**
  * Signals a whole process group (a process started with `detached: true` leads its own group, so
  * its children, e.g. tsx's esbuild service or a JVM's helpers, go with it); falls back to the

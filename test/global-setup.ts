@@ -10,7 +10,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { ENV, loadConfig } from '../common/config';
 import { ensureSearchAttributes, up } from '../infra/launcher';
 import { provisionTestServer } from '../infra/provision';
-import { delay } from '../infra/proc';
+import { sleep } from '../infra/proc';
 
 const log = (line: string): void => void process.stderr.write(`[test-setup] ${line}\n`);
 
@@ -34,7 +34,7 @@ async function createRunNamespace(address: string): Promise<string> {
         break;
       } catch (err) {
         if (Date.now() > deadline) throw err;
-        await delay(200);
+        await sleep(200);
       }
     }
   } finally {

@@ -35,7 +35,6 @@ async function connectAs(customerId: string): Promise<TestClient> {
 
 const upgradeTo = (opts: UpgradeOptions): Promise<number> => upgradeStatus(stack.url, opts);
 
-const newId = uniqueId;
 const statusesOf = (c: TestClient, orderId: string): Frame['data'][] =>
   c.received.filter((f) => f.event === 'orderStatus' && f.data.orderId === orderId).map((f) => f.data);
 const reachStatus = (c: TestClient, orderId: string, status: string): Promise<Frame> =>
@@ -90,8 +89,8 @@ test('a session whose token expires is closed with 4401', async () => {
 test('the customer id travels with the order; another customer cannot see, follow or cancel it, and gets the unknown-order answers', async () => {
   const alice = await connectAs('alice');
   const bob = await connectAs('bob');
-  const orderId = newId('own');
-  const unknownId = newId('nosuch');
+  const orderId = uniqueId('own');
+  const unknownId = uniqueId('nosuch');
 
   expect((await alice.placeOrder({ orderId, item: 'Keyboard', price: 150 })).event).toBe('orderAccepted');
   await reachStatus(alice, orderId, 'VALIDATED');
@@ -134,7 +133,7 @@ test('the customer id travels with the order; another customer cannot see, follo
 test("re-placing another customer's orderId does not attach the caller to that order", async () => {
   const alice = await connectAs('alice');
   const mallory = await connectAs('mallory');
-  const orderId = newId('taken');
+  const orderId = uniqueId('taken');
   await alice.placeOrder({ orderId, item: 'Monitor', price: 200 });
   await reachStatus(alice, orderId, 'VALIDATED');
 
@@ -156,8 +155,8 @@ test("re-placing another customer's orderId does not attach the caller to that o
 
 test("a customerId in placeOrder other than the token's is refused; the token's is filled in when it is left out", async () => {
   const alice = await connectAs('alice');
-  const refused = await alice.placeOrder({ orderId: newId('spoof'), item: 'Mouse', price: 20, customerId: 'bob' });
+  const refused = await alice.placeOrder({ orderId: uniqueId('spoof'), item: 'Mouse', price: 20, customerId: 'bob' });
   expect(refused.data).toMatchObject({ code: 'INVALID_ORDER', field: 'customerId' });
-  const own = await alice.placeOrder({ orderId: newId('own2'), item: 'Mouse', price: 20, customerId: 'alice' });
+  const own = await alice.placeOrder({ orderId: uniqueId('own2'), item: 'Mouse', price: 20, customerId: 'alice' });
   expect(own.event).toBe('orderAccepted');
 });

@@ -1,12 +1,11 @@
 // Socket.IO clients (socket.io-client, as the seed's NestJS gateway had them) on the gateway port, on
 // the whole pipeline: the seed payload answered through the ack and as an event, every status to
 // COMPLETED, subscribe/get/cancel; the same validation, rate limit and auth as raw WebSocket clients.
-import * as crypto from 'node:crypto';
 import { io, Socket } from 'socket.io-client';
 import { jwtAuth } from '../../gateway/auth';
 import { startStack, Stack } from '../helpers/stack';
 import { customerToken, TEST_JWT_SECRET } from '../helpers/tokens';
-import { waitUntil } from '../helpers/wait';
+import { uniqueId, waitUntil } from '../helpers/wait';
 
 /** Long enough between steps to cancel before shipping starts. */
 const STEP_DELAY_MS = 1500;
@@ -56,7 +55,6 @@ const until = <T>(find: () => T | undefined, what: string, timeoutMs = 60_000): 
 
 const statusesOf = (received: Received[], orderId: string): Received['data'][] =>
   received.filter((f) => f.event === 'orderStatus' && f.data.orderId === orderId).map((f) => f.data);
-const newId = (prefix: string): string => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 
 test("the seed's payload is answered through the ack and as orderAccepted, then every status to COMPLETED", async () => {
   const { socket, received } = await connect(open);
@@ -86,7 +84,7 @@ test("the seed's payload is answered through the ack and as orderAccepted, then 
 
 test('cancelOrder before shipping: orderCancelled through the ack and as an event, the order ends CANCELLED and is refunded', async () => {
   const { socket, received } = await connect(open);
-  const orderId = newId('sio-cancel');
+  const orderId = uniqueId('sio-cancel');
   expect(
     await socket.timeout(30_000).emitWithAck('placeOrder', { orderId, item: 'Standing desk', price: 420 }),
   ).toMatchObject({ event: 'orderAccepted' });
@@ -119,7 +117,7 @@ test('the same validation and errors as raw WebSocket clients: an error event an
     event: 'error',
     data: { code: 'BAD_FRAME' },
   });
-  expect(await socket.timeout(10_000).emitWithAck('getOrder', { orderId: newId('nosuch') })).toMatchObject({
+  expect(await socket.timeout(10_000).emitWithAck('getOrder', { orderId: uniqueId('nosuch') })).toMatchObject({
     event: 'error',
     data: { code: 'NOT_FOUND' },
   });
@@ -143,7 +141,7 @@ test('the same auth: no token or a bad one ends in connect_error; with a token, 
 
   const alice = await connect(secured, { token: await customerToken('alice') });
   const bob = await connect(secured, { token: await customerToken('bob') });
-  const orderId = newId('sio-own');
+  const orderId = uniqueId('sio-own');
   expect(
     await alice.socket.timeout(30_000).emitWithAck('placeOrder', { orderId, item: 'Mouse', price: 20 }),
   ).toMatchObject({ event: 'orderAccepted' });

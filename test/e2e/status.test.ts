@@ -27,7 +27,6 @@ async function connect(): Promise<TestClient> {
   return c;
 }
 
-const newId = uniqueId;
 const kinds = (orderId: string): string[] => stack.ledgerLines(orderId).map((e) => e.kind);
 const cancelAnswer = (c: TestClient, orderId: string): Promise<Frame> =>
   c.waitFor((f) => (f.event === 'orderCancelled' || f.event === 'error') && f.data.orderId === orderId, 30_000);
@@ -50,7 +49,7 @@ async function cancelAccepted(orderId: string): Promise<void> {
 describe('order status over WebSocket (gateway, status feed, workflow)', () => {
   test('the placing connection receives every status of its order, in order, numbered 1..n', async () => {
     const c = await connect();
-    const orderId = newId('st');
+    const orderId = uniqueId('st');
     expect((await c.placeOrder({ orderId, item: 'Keyboard', price: 150 })).event).toBe('orderAccepted');
     await finalStatus(c, orderId, 'COMPLETED');
     const events = statusesOf(c, orderId);
@@ -64,7 +63,7 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
 
   test('50 concurrent orders each get their full status sequence, in order, without repeats', async () => {
     const conns = await Promise.all([0, 1, 2, 3, 4].map(() => connect()));
-    const ids = Array.from({ length: 50 }, (_, i) => newId(`many${i}`));
+    const ids = Array.from({ length: 50 }, (_, i) => uniqueId(`many${i}`));
     await Promise.all(ids.map((orderId, i) => conns[i % 5].placeOrder({ orderId, item: 'Cable', price: 5 })));
     await Promise.all(ids.map((orderId, i) => finalStatus(conns[i % 5], orderId, 'COMPLETED', 90_000)));
     for (const [i, orderId] of ids.entries()) {
@@ -78,7 +77,7 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
 
   test('a client that reconnects and subscribes with fromSeq gets exactly what it missed, then the rest', async () => {
     const first = await connect();
-    const orderId = newId('resume');
+    const orderId = uniqueId('resume');
     await first.placeOrder({ orderId, item: 'Headset', price: 80 });
     await first.waitFor(
       (f) => f.event === 'orderStatus' && f.data.orderId === orderId && f.data.status === 'VALIDATED',
@@ -106,7 +105,7 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
 
   test('getOrder returns the current state; an unknown order gets NOT_FOUND', async () => {
     const c = await connect();
-    const orderId = newId('get');
+    const orderId = uniqueId('get');
     await c.placeOrder({ orderId, item: 'Webcam', price: 60 });
     await finalStatus(c, orderId, 'COMPLETED');
     c.send({ event: 'getOrder', data: { orderId } });
@@ -114,7 +113,7 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
     expect(order.data).toMatchObject({ orderId, workflowId: `order-${orderId}`, status: 'COMPLETED' });
     expect((order.data.steps as Array<{ status: string }>).map((s) => s.status)).toEqual(HAPPY);
 
-    const unknown = newId('nope');
+    const unknown = uniqueId('nope');
     c.send({ event: 'getOrder', data: { orderId: unknown } });
     const err = await c.waitFor((f) => f.event === 'error' && f.data.orderId === unknown);
     expect(err.data.code).toBe('NOT_FOUND');
@@ -122,7 +121,7 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
 
   test('cancel while the charge is in flight: CANCELLED, refunded exactly once, never shipped', async () => {
     const c = await connect();
-    const orderId = newId('cancel');
+    const orderId = uniqueId('cancel');
     const held = holdOrderAt(stack, 'charge', orderId);
     await c.placeOrder({ orderId, item: 'Chair', price: 120 });
     await held.reached; // CHARGING, and held there until the cancel is in
@@ -140,7 +139,7 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
 
   test('cancel before payment: CANCELLED with nothing charged', async () => {
     const c = await connect();
-    const orderId = newId('early');
+    const orderId = uniqueId('early');
     const held = holdOrderAt(stack, 'validate', orderId);
     await c.placeOrder({ orderId, item: 'Lamp', price: 30 });
     await held.reached; // VALIDATING
@@ -155,7 +154,7 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
 
   test('cancel once shipping started is refused and changes nothing', async () => {
     const c = await connect();
-    const orderId = newId('late');
+    const orderId = uniqueId('late');
     const held = holdOrderAt(stack, 'ship', orderId);
     await c.placeOrder({ orderId, item: 'Desk', price: 200 });
     await held.reached; // SHIPPING, held at the carrier
@@ -172,7 +171,7 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
 
   test('the OrderStatus search attribute follows the order: a visibility query finds the completed run', async () => {
     const c = await connect();
-    const orderId = newId('sa');
+    const orderId = uniqueId('sa');
     await c.placeOrder({ orderId, item: 'Dock', price: 99 });
     await finalStatus(c, orderId, 'COMPLETED');
     const list = async (query: string): Promise<string[]> => {
