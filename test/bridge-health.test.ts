@@ -65,33 +65,35 @@ afterAll(async () => {
   await relay?.off();
 });
 
-test('bridge health turns 503 when Temporal stops answering, with no order in flight, and 200 again when it is back', async () => {
-  const [temporalHost, temporalPort] = loadConfig().temporalAddress.split(':');
-  const [relayPort, healthPort] = await Promise.all([freePort(), freePort()]);
-  relay = new Relay(relayPort, { host: temporalHost, port: Number(temporalPort) });
-  await relay.on();
-  bridge = spawn(process.execPath, ['--import', 'tsx', 'bridge/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: `127.0.0.1:${relayPort}`,
-      BRIDGE_HEALTH_PORT: String(healthPort),
-      BRIDGE_GROUP_ID: `bridge-health-${crypto.randomUUID().slice(0, 8)}`,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: 'ignore',
+describe('bridge process health probes', () => {
+  test('bridge health turns 503 when Temporal stops answering, with no order in flight, and 200 again when it is back', async () => {
+    const [temporalHost, temporalPort] = loadConfig().temporalAddress.split(':');
+    const [relayPort, healthPort] = await Promise.all([freePort(), freePort()]);
+    relay = new Relay(relayPort, { host: temporalHost, port: Number(temporalPort) });
+    await relay.on();
+    bridge = spawn(process.execPath, ['--import', 'tsx', 'bridge/main.ts'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: `127.0.0.1:${relayPort}`,
+        BRIDGE_HEALTH_PORT: String(healthPort),
+        BRIDGE_GROUP_ID: `bridge-health-${crypto.randomUUID().slice(0, 8)}`,
+        LOG_LEVEL: 'warn',
+      },
+      stdio: 'ignore',
+    });
+    const base = `http://127.0.0.1:${healthPort}`;
+    await waitForStatus(`${base}/healthz`, 200, 'the bridge to be healthy');
+    expect(await status(`${base}/readyz`)).toBe(200);
+
+    await relay.off();
+    await waitForStatus(`${base}/healthz`, 503, '/healthz to report the outage');
+    expect(await status(`${base}/readyz`)).toBe(503);
+    // Liveness is not readiness: the process itself is fine and must not be restarted for this.
+    expect(await status(`${base}/livez`)).toBe(200);
+
+    await relay.on();
+    await waitForStatus(`${base}/healthz`, 200, '/healthz to recover');
+    expect(await status(`${base}/readyz`)).toBe(200);
   });
-  const base = `http://127.0.0.1:${healthPort}`;
-  await waitForStatus(`${base}/healthz`, 200, 'the bridge to be healthy');
-  expect(await status(`${base}/readyz`)).toBe(200);
-
-  await relay.off();
-  await waitForStatus(`${base}/healthz`, 503, '/healthz to report the outage');
-  expect(await status(`${base}/readyz`)).toBe(503);
-  // Liveness is not readiness: the process itself is fine and must not be restarted for this.
-  expect(await status(`${base}/livez`)).toBe(200);
-
-  await relay.on();
-  await waitForStatus(`${base}/healthz`, 200, '/healthz to recover');
-  expect(await status(`${base}/readyz`)).toBe(200);
 });

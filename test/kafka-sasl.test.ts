@@ -52,64 +52,66 @@ afterAll(async () => {
   await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
 });
 
-test.each(['scram-sha-256', 'scram-sha-512'])(
-  'KAFKA_SASL_MECHANISM=%s authenticates on the SCRAM listener',
-  async (mechanism) => {
-    expect(await describeWith(saslEnv(mechanism))).toBe(1);
-  },
-);
+describe('Kafka SASL/SCRAM', () => {
+  test.each(['scram-sha-256', 'scram-sha-512'])(
+    'KAFKA_SASL_MECHANISM=%s authenticates on the SCRAM listener',
+    async (mechanism) => {
+      expect(await describeWith(saslEnv(mechanism))).toBe(1);
+    },
+  );
 
-test('a wrong SCRAM password is refused', async () => {
-  await expect(describeWith(saslEnv('scram-sha-512', 'not-the-password'))).rejects.toThrow(/SASL|[Aa]uthentication/);
-});
+  test('a wrong SCRAM password is refused', async () => {
+    await expect(describeWith(saslEnv('scram-sha-512', 'not-the-password'))).rejects.toThrow(/SASL|[Aa]uthentication/);
+  });
 
-test('gateway, bridge and worker carry an order end to end over SASL/SCRAM', async () => {
-  const [gatewayPort, bridgePort] = await Promise.all([freePort(), freePort()]);
-  const ledgerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sasl-'));
-  const env = { ...process.env, ...saslEnv('scram-sha-512'), LOG_LEVEL: 'warn', STEP_DELAY_MS: '0' };
-  const start = (entry: string, extra: Record<string, string>): void => {
-    children.push(
-      spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...env, ...extra }, stdio: 'ignore' }),
-    );
-  };
-  start('worker/main.ts', { SIM_LEDGER_FILE: path.join(ledgerDir, 'ledger.jsonl') });
-  start('bridge/main.ts', {
-    BRIDGE_HEALTH_PORT: String(bridgePort),
-    BRIDGE_GROUP_ID: `sasl-${crypto.randomUUID().slice(0, 8)}`,
-  });
-  start('gateway/main.ts', { GATEWAY_PORT: String(gatewayPort) });
-  for (const url of [`http://127.0.0.1:${gatewayPort}/readyz`, `http://127.0.0.1:${bridgePort}/readyz`])
-    await waitUntil(async () => (await answers200(url)) || undefined, {
-      timeoutMs: 90_000,
-      intervalMs: 250,
-      what: `${url} to answer 200`,
+  test('gateway, bridge and worker carry an order end to end over SASL/SCRAM', async () => {
+    const [gatewayPort, bridgePort] = await Promise.all([freePort(), freePort()]);
+    const ledgerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sasl-'));
+    const env = { ...process.env, ...saslEnv('scram-sha-512'), LOG_LEVEL: 'warn', STEP_DELAY_MS: '0' };
+    const start = (entry: string, extra: Record<string, string>): void => {
+      children.push(
+        spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...env, ...extra }, stdio: 'ignore' }),
+      );
+    };
+    start('worker/main.ts', { SIM_LEDGER_FILE: path.join(ledgerDir, 'ledger.jsonl') });
+    start('bridge/main.ts', {
+      BRIDGE_HEALTH_PORT: String(bridgePort),
+      BRIDGE_GROUP_ID: `sasl-${crypto.randomUUID().slice(0, 8)}`,
     });
-  const orderId = `sasl-${crypto.randomUUID().slice(0, 8)}`;
-  const statuses = await new Promise<string[]>((resolve, reject) => {
-    const seen: string[] = [];
-    const ws = new WebSocket(`ws://127.0.0.1:${gatewayPort}`);
-    const timer = setTimeout(
-      () => reject(new Error(`order ${orderId} did not complete; saw ${seen.join(', ')}`)),
-      120_000,
-    );
-    ws.on('open', () =>
-      ws.send(JSON.stringify({ event: 'placeOrder', data: { orderId, item: 'SCRAM keyboard', price: 20 } })),
-    );
-    ws.on('message', (raw) => {
-      const frame = JSON.parse(raw.toString()) as { event: string; data: { status?: string; code?: string } };
-      if (frame.event === 'error') reject(new Error(`refused: ${frame.data.code}`));
-      if (frame.event === 'orderStatus' && frame.data.status) seen.push(frame.data.status);
-      if (frame.data.status === 'COMPLETED') {
-        clearTimeout(timer);
-        ws.close();
-        resolve(seen);
-      }
+    start('gateway/main.ts', { GATEWAY_PORT: String(gatewayPort) });
+    for (const url of [`http://127.0.0.1:${gatewayPort}/readyz`, `http://127.0.0.1:${bridgePort}/readyz`])
+      await waitUntil(async () => (await answers200(url)) || undefined, {
+        timeoutMs: 90_000,
+        intervalMs: 250,
+        what: `${url} to answer 200`,
+      });
+    const orderId = `sasl-${crypto.randomUUID().slice(0, 8)}`;
+    const statuses = await new Promise<string[]>((resolve, reject) => {
+      const seen: string[] = [];
+      const ws = new WebSocket(`ws://127.0.0.1:${gatewayPort}`);
+      const timer = setTimeout(
+        () => reject(new Error(`order ${orderId} did not complete; saw ${seen.join(', ')}`)),
+        120_000,
+      );
+      ws.on('open', () =>
+        ws.send(JSON.stringify({ event: 'placeOrder', data: { orderId, item: 'SCRAM keyboard', price: 20 } })),
+      );
+      ws.on('message', (raw) => {
+        const frame = JSON.parse(raw.toString()) as { event: string; data: { status?: string; code?: string } };
+        if (frame.event === 'error') reject(new Error(`refused: ${frame.data.code}`));
+        if (frame.event === 'orderStatus' && frame.data.status) seen.push(frame.data.status);
+        if (frame.data.status === 'COMPLETED') {
+          clearTimeout(timer);
+          ws.close();
+          resolve(seen);
+        }
+      });
+      ws.on('error', reject);
     });
-    ws.on('error', reject);
+    // Placed through the gateway's SASL producer, started by the SASL bridge, statuses published by
+    // the SASL worker and read back by the gateway's SASL consumer.
+    expect(statuses[0]).toBe('ACCEPTED');
+    expect(statuses[statuses.length - 1]).toBe('COMPLETED');
+    fs.rmSync(ledgerDir, { recursive: true, force: true });
   });
-  // Placed through the gateway's SASL producer, started by the SASL bridge, statuses published by
-  // the SASL worker and read back by the gateway's SASL consumer.
-  expect(statuses[0]).toBe('ACCEPTED');
-  expect(statuses[statuses.length - 1]).toBe('COMPLETED');
-  fs.rmSync(ledgerDir, { recursive: true, force: true });
 });

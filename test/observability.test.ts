@@ -94,79 +94,83 @@ afterAll(async () => {
   );
 });
 
-test('after an order, /metrics of gateway, bridge and worker moved; /livez and /readyz answer on each; logs name the run', async () => {
-  const [gatewayPort, bridgePort, workerHealthPort, workerMetricsPort] = await Promise.all([
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-  ]);
-  const ledgerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'observability-'));
-  const id = crypto.randomUUID().slice(0, 8);
-  const worker = start('worker/main.ts', {
-    WORKER_HEALTH_PORT: String(workerHealthPort),
-    WORKER_METRICS_PORT: String(workerMetricsPort),
-    SIM_LEDGER_FILE: path.join(ledgerDir, 'ledger.jsonl'),
-  });
-  start('bridge/main.ts', {
-    BRIDGE_HEALTH_PORT: String(bridgePort),
-    BRIDGE_GROUP_ID: `observability-${id}`,
-    STEP_DELAY_MS: '0',
-  });
-  start('gateway/main.ts', { GATEWAY_PORT: String(gatewayPort) });
+describe('metrics, probes and logs of the app processes', () => {
+  test('after an order, /metrics of gateway, bridge and worker moved; /livez and /readyz answer on each; logs name the run', async () => {
+    const [gatewayPort, bridgePort, workerHealthPort, workerMetricsPort] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
+    const ledgerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'observability-'));
+    const id = crypto.randomUUID().slice(0, 8);
+    const worker = start('worker/main.ts', {
+      WORKER_HEALTH_PORT: String(workerHealthPort),
+      WORKER_METRICS_PORT: String(workerMetricsPort),
+      SIM_LEDGER_FILE: path.join(ledgerDir, 'ledger.jsonl'),
+    });
+    start('bridge/main.ts', {
+      BRIDGE_HEALTH_PORT: String(bridgePort),
+      BRIDGE_GROUP_ID: `observability-${id}`,
+      STEP_DELAY_MS: '0',
+    });
+    start('gateway/main.ts', { GATEWAY_PORT: String(gatewayPort) });
 
-  const gateway = `http://127.0.0.1:${gatewayPort}`;
-  const bridge = `http://127.0.0.1:${bridgePort}`;
-  const workerHealth = `http://127.0.0.1:${workerHealthPort}`;
-  const workerMetrics = `http://127.0.0.1:${workerMetricsPort}/metrics`;
-  for (const base of [gateway, bridge, workerHealth]) {
-    await waitFor(`${base}/readyz`, async () => (await get(`${base}/readyz`))?.status === 200);
-    expect((await get(`${base}/livez`))?.status).toBe(200);
-  }
+    const gateway = `http://127.0.0.1:${gatewayPort}`;
+    const bridge = `http://127.0.0.1:${bridgePort}`;
+    const workerHealth = `http://127.0.0.1:${workerHealthPort}`;
+    const workerMetrics = `http://127.0.0.1:${workerMetricsPort}/metrics`;
+    for (const base of [gateway, bridge, workerHealth]) {
+      await waitFor(`${base}/readyz`, async () => (await get(`${base}/readyz`))?.status === 200);
+      expect((await get(`${base}/livez`))?.status).toBe(200);
+    }
 
-  const before = {
-    accepted: sample(await metrics(`${gateway}/metrics`), 'gateway_placements_total', { outcome: 'accepted' }) ?? 0,
-    started: sample(await metrics(`${bridge}/metrics`), 'bridge_workflow_starts_total', { outcome: 'started' }) ?? 0,
-  };
-  const orderId = `metrics-${id}`;
-  await placeAndWait(`ws://127.0.0.1:${gatewayPort}`, orderId);
+    const before = {
+      accepted: sample(await metrics(`${gateway}/metrics`), 'gateway_placements_total', { outcome: 'accepted' }) ?? 0,
+      started: sample(await metrics(`${bridge}/metrics`), 'bridge_workflow_starts_total', { outcome: 'started' }) ?? 0,
+    };
+    const orderId = `metrics-${id}`;
+    await placeAndWait(`ws://127.0.0.1:${gatewayPort}`, orderId);
 
-  const gw = await metrics(`${gateway}/metrics`);
-  expect(sample(gw, 'gateway_placements_total', { outcome: 'accepted' })).toBe(before.accepted + 1);
-  expect(sample(gw, 'gateway_accept_latency_seconds_count')).toBeGreaterThanOrEqual(1);
-  expect(sample(gw, 'gateway_kafka_produce_latency_seconds_count', { result: 'stored' })).toBeGreaterThanOrEqual(1);
-  expect(sample(gw, 'gateway_open_connections')).toBeDefined();
+    const gw = await metrics(`${gateway}/metrics`);
+    expect(sample(gw, 'gateway_placements_total', { outcome: 'accepted' })).toBe(before.accepted + 1);
+    expect(sample(gw, 'gateway_accept_latency_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(sample(gw, 'gateway_kafka_produce_latency_seconds_count', { result: 'stored' })).toBeGreaterThanOrEqual(1);
+    expect(sample(gw, 'gateway_open_connections')).toBeDefined();
 
-  const br = await metrics(`${bridge}/metrics`);
-  expect(sample(br, 'bridge_workflow_starts_total', { outcome: 'started' })).toBeGreaterThanOrEqual(before.started + 1);
-  expect(sample(br, 'bridge_workflow_start_latency_seconds_count')).toBeGreaterThanOrEqual(1);
-  expect(sample(br, 'bridge_consumer_lag', { topic: 'order-placement' })).toBeDefined();
-  expect(sample(br, 'bridge_dead_lettered_total')).toBeDefined();
-  expect(sample(br, 'bridge_start_retries_total')).toBeDefined();
-
-  // The Temporal SDK's own metrics, from the worker's Runtime exporter. COMPLETED is published just
-  // before the run's last workflow task completes, so the SDK may count it a moment later.
-  const completed = (text: string): number =>
-    sample(text, 'temporal_workflow_completed_total') ?? sample(text, 'temporal_workflow_completed') ?? 0;
-  const wk = await waitFor('the worker to count the completed run', async () => {
-    const text = await metrics(workerMetrics);
-    return completed(text) >= 1 ? text : undefined;
-  });
-  expect(sample(wk, 'temporal_activity_execution_latency_count')).toBeGreaterThanOrEqual(3);
-
-  // The worker's JSON log lines for this order carry its run.
-  const lines = worker
-    .output()
-    .split('\n')
-    // Complete JSON lines only (the last one may still be arriving).
-    .filter((l) => l.startsWith('{') && l.endsWith('}'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((l) => l.orderId === orderId);
-  expect(lines.length).toBeGreaterThanOrEqual(4);
-  for (const line of lines) {
-    expect(line).toEqual(
-      expect.objectContaining({ workflowId: `order-${orderId}`, runId: expect.any(String), name: 'worker' }),
+    const br = await metrics(`${bridge}/metrics`);
+    expect(sample(br, 'bridge_workflow_starts_total', { outcome: 'started' })).toBeGreaterThanOrEqual(
+      before.started + 1,
     );
-  }
-  fs.rmSync(ledgerDir, { recursive: true, force: true });
+    expect(sample(br, 'bridge_workflow_start_latency_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(sample(br, 'bridge_consumer_lag', { topic: 'order-placement' })).toBeDefined();
+    expect(sample(br, 'bridge_dead_lettered_total')).toBeDefined();
+    expect(sample(br, 'bridge_start_retries_total')).toBeDefined();
+
+    // The Temporal SDK's own metrics, from the worker's Runtime exporter. COMPLETED is published just
+    // before the run's last workflow task completes, so the SDK may count it a moment later.
+    const completed = (text: string): number =>
+      sample(text, 'temporal_workflow_completed_total') ?? sample(text, 'temporal_workflow_completed') ?? 0;
+    const wk = await waitFor('the worker to count the completed run', async () => {
+      const text = await metrics(workerMetrics);
+      return completed(text) >= 1 ? text : undefined;
+    });
+    expect(sample(wk, 'temporal_activity_execution_latency_count')).toBeGreaterThanOrEqual(3);
+
+    // The worker's JSON log lines for this order carry its run.
+    const lines = worker
+      .output()
+      .split('\n')
+      // Complete JSON lines only (the last one may still be arriving).
+      .filter((l) => l.startsWith('{') && l.endsWith('}'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.orderId === orderId);
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    for (const line of lines) {
+      expect(line).toEqual(
+        expect.objectContaining({ workflowId: `order-${orderId}`, runId: expect.any(String), name: 'worker' }),
+      );
+    }
+    fs.rmSync(ledgerDir, { recursive: true, force: true });
+  });
 });

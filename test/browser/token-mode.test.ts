@@ -24,60 +24,64 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-test('the page opened with #token=… connects, places an order as that customer and shows it COMPLETED', async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const pageErrors: string[] = [];
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  const token = await customerToken('page-customer');
-  await page.goto(`http://127.0.0.1:${stack.gateway.port}/#token=${token}`);
-  await page.locator('#connection[data-state="open"]').waitFor({ timeout: 15_000 });
-  // The token left the address bar (it stays in this tab's sessionStorage).
-  expect(page.url()).not.toContain(token);
+describe('page and CLI against a gateway in JWT mode', () => {
+  test('the page opened with #token=… connects, places an order as that customer and shows it COMPLETED', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    const token = await customerToken('page-customer');
+    await page.goto(`http://127.0.0.1:${stack.gateway.port}/#token=${token}`);
+    await page.locator('#connection[data-state="open"]').waitFor({ timeout: 15_000 });
+    // The token left the address bar (it stays in this tab's sessionStorage).
+    expect(page.url()).not.toContain(token);
 
-  const orderId = uniqueId('tokpage');
-  await page.fill('#item', 'Mechanical Keyboard');
-  await page.fill('#price', '150');
-  await page.fill('#quantity', '1');
-  await page.fill('#order-id', orderId);
-  await page.click('#place-order');
-  await page.locator(`article.order[data-order-id="${orderId}"][data-status="COMPLETED"]`).waitFor({ timeout: 60_000 });
-  const description = await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe();
-  expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe('page-customer');
-  expect(pageErrors).toEqual([]);
-  await context.close();
-});
+    const orderId = uniqueId('tokpage');
+    await page.fill('#item', 'Mechanical Keyboard');
+    await page.fill('#price', '150');
+    await page.fill('#quantity', '1');
+    await page.fill('#order-id', orderId);
+    await page.click('#place-order');
+    await page
+      .locator(`article.order[data-order-id="${orderId}"][data-status="COMPLETED"]`)
+      .waitFor({ timeout: 60_000 });
+    const description = await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe();
+    expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe('page-customer');
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  });
 
-test('the page without a token cannot connect', async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(`http://127.0.0.1:${stack.gateway.port}/`);
-  await page.locator('#connection[data-state="closed"]').waitFor({ timeout: 15_000 });
-  await context.close();
-});
+  test('the page without a token cannot connect', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${stack.gateway.port}/`);
+    await page.locator('#connection[data-state="closed"]').waitFor({ timeout: 15_000 });
+    await context.close();
+  });
 
-test('the CLI with --token places and follows an order to COMPLETED; without one it cannot connect (exit 9)', async () => {
-  const orderId = uniqueId('tokcli');
-  const token = await customerToken('cli-customer');
-  const ok = captureOutput();
-  expect(
-    await runCli(
-      ['--url', stack.url, '--item', 'USB cable', '--price', '9.5', '--order-id', orderId, '--token', token],
-      ok,
-    ),
-  ).toBe(EXIT.completed);
-  expect(ok.lines.at(-1)).toMatch(new RegExp(`order ${orderId} COMPLETED`));
-  const description = await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe();
-  expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe('cli-customer');
+  test('the CLI with --token places and follows an order to COMPLETED; without one it cannot connect (exit 9)', async () => {
+    const orderId = uniqueId('tokcli');
+    const token = await customerToken('cli-customer');
+    const ok = captureOutput();
+    expect(
+      await runCli(
+        ['--url', stack.url, '--item', 'USB cable', '--price', '9.5', '--order-id', orderId, '--token', token],
+        ok,
+      ),
+    ).toBe(EXIT.completed);
+    expect(ok.lines.at(-1)).toMatch(new RegExp(`order ${orderId} COMPLETED`));
+    const description = await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe();
+    expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe('cli-customer');
 
-  // --follow with another customer's token: the order is not theirs, so it is never found.
-  const other = captureOutput();
-  const otherToken = await customerToken('someone-else');
-  expect(
-    await runCli(['--url', stack.url, '--follow', orderId, '--token', otherToken, '--timeout', '5'], other),
-  ).not.toBe(EXIT.completed);
+    // --follow with another customer's token: the order is not theirs, so it is never found.
+    const other = captureOutput();
+    const otherToken = await customerToken('someone-else');
+    expect(
+      await runCli(['--url', stack.url, '--follow', orderId, '--token', otherToken, '--timeout', '5'], other),
+    ).not.toBe(EXIT.completed);
 
-  const refused = captureOutput();
-  expect(await runCli(['--url', stack.url, '--item', 'USB cable', '--price', '9.5'], refused)).toBe(EXIT.connection);
-  expect(refused.errors.join('\n') + refused.lines.join('\n')).toMatch(/401/);
+    const refused = captureOutput();
+    expect(await runCli(['--url', stack.url, '--item', 'USB cable', '--price', '9.5'], refused)).toBe(EXIT.connection);
+    expect(refused.errors.join('\n') + refused.lines.join('\n')).toMatch(/401/);
+  });
 });

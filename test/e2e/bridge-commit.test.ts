@@ -50,70 +50,72 @@ afterAll(async () => {
   await admin.disconnect();
 });
 
-test('a bridge stopped while Temporal is unreachable commits nothing, and the next bridge starts the order', async () => {
-  const taskQueue = `orders-commit-${id}`;
-  const orderId = `commit-${id}`;
-  // A Temporal address that refuses connections: every start fails as transient and the bridge
-  // retries it (no gRPC-level retries here, so each attempt fails at once).
-  const deadConnection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200, interceptors: [] });
-  connections.push(deadConnection);
-  const first = await startBridge({
-    kafka,
-    client: new Client({ connection: deadConnection, namespace: config.temporalNamespace }),
-    stepDelayMs: 0,
-    groupId,
-    topic,
-    dlqTopic,
-    taskQueue,
-    backoff: { initialMs: 50, maxMs: 200 },
-    log: (l) => void lines.push(`[first] ${l.slice(0, 200)}`),
+describe('bridge offset commits', () => {
+  test('a bridge stopped while Temporal is unreachable commits nothing, and the next bridge starts the order', async () => {
+    const taskQueue = `orders-commit-${id}`;
+    const orderId = `commit-${id}`;
+    // A Temporal address that refuses connections: every start fails as transient and the bridge
+    // retries it (no gRPC-level retries here, so each attempt fails at once).
+    const deadConnection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200, interceptors: [] });
+    connections.push(deadConnection);
+    const first = await startBridge({
+      kafka,
+      client: new Client({ connection: deadConnection, namespace: config.temporalNamespace }),
+      stepDelayMs: 0,
+      groupId,
+      topic,
+      dlqTopic,
+      taskQueue,
+      backoff: { initialMs: 50, maxMs: 200 },
+      log: (l) => void lines.push(`[first] ${l.slice(0, 200)}`),
+    });
+    bridges.push(first);
+
+    const producer = kafka.producer();
+    await producer.connect();
+    const order = { orderId, item: 'Keyboard', price: 150, quantity: 1 };
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [{ key: orderId, value: JSON.stringify(orderPlacedEvent(order, crypto.randomUUID(), Date.now())) }],
+    });
+    await producer.disconnect();
+
+    // The first bridge read the order and is retrying its start.
+    await waitFor(() => first.stats.startRetries >= 2, 60_000, 'the first bridge to retry the start');
+    expect(first.stats.started).toBe(0);
+    expect(first.healthy()).toBe(false);
+    await first.stop();
+
+    // Nothing was committed for the group: the order is still to be read.
+    const admin = kafka.admin();
+    await admin.connect();
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    await admin.disconnect();
+    expect(committed.partitions.map((p) => p.offset)).toEqual(['-1']);
+
+    // The next bridge in the group (Temporal reachable now) starts it.
+    const connection = await Connection.connect({ address: config.temporalAddress });
+    connections.push(connection);
+    const client = new Client({ connection, namespace: config.temporalNamespace });
+    const second = await startBridge({
+      kafka,
+      client,
+      stepDelayMs: 0,
+      groupId,
+      topic,
+      dlqTopic,
+      taskQueue,
+      log: (l) => void lines.push(`[second] ${l.slice(0, 200)}`),
+    });
+    bridges.push(second);
+    // Bounded above the group's rebalance timeout (kafkajs default 60 s): seen under heavy load, a
+    // join that waits for a departed member (under investigation; see docs/TESTING.md).
+    await waitFor(() => second.stats.started === 1, 90_000, 'the second bridge to start the order');
+    const handle = client.workflow.getHandle(workflowIdFor(orderId));
+    const description = await handle.describe();
+    expect(description.taskQueue).toBe(taskQueue);
+    // No worker polls this task queue: the run is ended here, its start was the point.
+    await handle.terminate('test done');
   });
-  bridges.push(first);
-
-  const producer = kafka.producer();
-  await producer.connect();
-  const order = { orderId, item: 'Keyboard', price: 150, quantity: 1 };
-  await producer.send({
-    topic,
-    acks: -1,
-    messages: [{ key: orderId, value: JSON.stringify(orderPlacedEvent(order, crypto.randomUUID(), Date.now())) }],
-  });
-  await producer.disconnect();
-
-  // The first bridge read the order and is retrying its start.
-  await waitFor(() => first.stats.startRetries >= 2, 60_000, 'the first bridge to retry the start');
-  expect(first.stats.started).toBe(0);
-  expect(first.healthy()).toBe(false);
-  await first.stop();
-
-  // Nothing was committed for the group: the order is still to be read.
-  const admin = kafka.admin();
-  await admin.connect();
-  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-  await admin.disconnect();
-  expect(committed.partitions.map((p) => p.offset)).toEqual(['-1']);
-
-  // The next bridge in the group (Temporal reachable now) starts it.
-  const connection = await Connection.connect({ address: config.temporalAddress });
-  connections.push(connection);
-  const client = new Client({ connection, namespace: config.temporalNamespace });
-  const second = await startBridge({
-    kafka,
-    client,
-    stepDelayMs: 0,
-    groupId,
-    topic,
-    dlqTopic,
-    taskQueue,
-    log: (l) => void lines.push(`[second] ${l.slice(0, 200)}`),
-  });
-  bridges.push(second);
-  // Bounded above the group's rebalance timeout (kafkajs default 60 s): seen under heavy load, a
-  // join that waits for a departed member (under investigation; see docs/TESTING.md).
-  await waitFor(() => second.stats.started === 1, 90_000, 'the second bridge to start the order');
-  const handle = client.workflow.getHandle(workflowIdFor(orderId));
-  const description = await handle.describe();
-  expect(description.taskQueue).toBe(taskQueue);
-  // No worker polls this task queue: the run is ended here, its start was the point.
-  await handle.terminate('test done');
 });

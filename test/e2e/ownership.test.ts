@@ -63,100 +63,102 @@ async function subscriptionsDrained(): Promise<void> {
   });
 }
 
-test('missing, forged, garbled and expired tokens are refused 401 at the upgrade; a valid one opens, by header or subprotocol', async () => {
-  expect(await upgradeTo({})).toBe(401);
-  expect(await upgradeTo({ token: 'not-a-jwt' })).toBe(401);
-  expect(
-    await upgradeTo({ token: await customerToken('alice', { secret: 'another-secret-of-at-least-32-bytes!!' }) }),
-  ).toBe(401);
-  expect(await upgradeTo({ token: await customerToken('alice', { expiresInS: -60 }) })).toBe(401);
-  expect(await upgradeTo({ token: await customerToken('alice') })).toBe(101);
-  // The browser way: the token as a subprotocol entry next to ours; the gateway answers with ours.
-  const token = await customerToken('alice');
-  expect(await upgradeTo({ protocols: ['orders.v1', `bearer.${token}`] })).toBe(101);
-  expect(await upgradeTo({ protocols: ['orders.v1', 'bearer.forged'] })).toBe(401);
-  const c = await TestClient.connect(stack.url, { protocols: ['orders.v1', `bearer.${token}`] });
-  clients.push(c);
-  expect(c.ws.protocol).toBe('orders.v1');
-});
-
-test('a session whose token expires is closed with 4401', async () => {
-  const c = await TestClient.connect(stack.url, { token: await customerToken('alice', { expiresInS: 2 }) });
-  clients.push(c);
-  expect(await c.whenClosed()).toEqual({ code: CloseCode.tokenExpired, reason: 'token expired' });
-});
-
-test('the customer id travels with the order; another customer cannot see, follow or cancel it, and gets the unknown-order answers', async () => {
-  const alice = await connectAs('alice');
-  const bob = await connectAs('bob');
-  const orderId = uniqueId('own');
-  const unknownId = uniqueId('nosuch');
-
-  expect((await alice.placeOrder({ orderId, item: 'Keyboard', price: 150 })).event).toBe('orderAccepted');
-  await reachStatus(alice, orderId, 'VALIDATED');
-
-  // Bob, before shipping starts (a cancel would still succeed for the owner).
-  const bobGet = await ask(bob, 'getOrder', orderId, ['order', 'error']);
-  const bobGetUnknown = await ask(bob, 'getOrder', unknownId, ['order', 'error']);
-  expect(bobGet.data.code).toBe('NOT_FOUND');
-  expect(shape(bobGet, orderId)).toBe(shape(bobGetUnknown, unknownId));
-
-  const bobCancel = await ask(bob, 'cancelOrder', orderId, ['orderCancelled', 'error']);
-  const bobCancelUnknown = await ask(bob, 'cancelOrder', unknownId, ['orderCancelled', 'error']);
-  expect(bobCancel.data.code).toBe('NOT_FOUND');
-  expect(shape(bobCancel, orderId)).toBe(shape(bobCancelUnknown, unknownId));
-
-  bob.send({ event: 'subscribeOrder', data: { orderId, fromSeq: 1 } });
-  const bobSub = await bob.waitFor((f) => f.event === 'subscribed' && f.data.orderId === orderId);
-  // (On a second connection, whose wait for the unknown order ends when it closes.)
-  const bob2 = await connectAs('bob');
-  bob2.send({ event: 'subscribeOrder', data: { orderId: unknownId, fromSeq: 1 } });
-  const bobSubUnknown = await bob2.waitFor((f) => f.event === 'subscribed' && f.data.orderId === unknownId);
-  expect(shape(bobSub, orderId)).toBe(shape(bobSubUnknown, unknownId));
-  await bob2.close();
-
-  // Alice's order is untouched by Bob's cancel and runs to the end; Alice sees every step, Bob none.
-  await reachStatus(alice, orderId, 'COMPLETED');
-  expect(statusesOf(alice, orderId).map((e) => e.status)).toEqual(HAPPY);
-  const aliceGet = await ask(alice, 'getOrder', orderId, ['order', 'error']);
-  expect(aliceGet.event).toBe('order');
-  // Bob's subscription was dropped without a word (Bob still connected), and nothing reached him.
-  await subscriptionsDrained();
-  expect(statusesOf(bob, orderId)).toEqual([]);
-
-  // Where the owner is recorded: the workflow's input/memo order and the CustomerId search attribute.
-  const description = await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe();
-  expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe('alice');
-  expect(description.typedSearchAttributes.get(CustomerIdKey)).toBe('alice');
-});
-
-test("re-placing another customer's orderId does not attach the caller to that order", async () => {
-  const alice = await connectAs('alice');
-  const mallory = await connectAs('mallory');
-  const orderId = uniqueId('taken');
-  await alice.placeOrder({ orderId, item: 'Monitor', price: 200 });
-  await reachStatus(alice, orderId, 'VALIDATED');
-
-  // Kafka stores Mallory's placement (the gateway cannot know the id is taken), but it never runs
-  // for Mallory and she is told nothing about Alice's order.
-  expect((await mallory.placeOrder({ orderId, item: 'Monitor', price: 1 })).event).toBe('orderAccepted');
-  await reachStatus(alice, orderId, 'COMPLETED');
-  await subscriptionsDrained();
-  expect(statusesOf(mallory, orderId)).toEqual([]);
-  const got = await ask(mallory, 'getOrder', orderId, ['order', 'error']);
-  expect(got.data.code).toBe('NOT_FOUND');
-  // One run, Alice's, with Alice's data.
-  const description = await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe();
-  expect((description.memo as { order: { customerId?: string; price: number } }).order).toMatchObject({
-    customerId: 'alice',
-    price: 200,
+describe('order ownership (JWT mode)', () => {
+  test('missing, forged, garbled and expired tokens are refused 401 at the upgrade; a valid one opens, by header or subprotocol', async () => {
+    expect(await upgradeTo({})).toBe(401);
+    expect(await upgradeTo({ token: 'not-a-jwt' })).toBe(401);
+    expect(
+      await upgradeTo({ token: await customerToken('alice', { secret: 'another-secret-of-at-least-32-bytes!!' }) }),
+    ).toBe(401);
+    expect(await upgradeTo({ token: await customerToken('alice', { expiresInS: -60 }) })).toBe(401);
+    expect(await upgradeTo({ token: await customerToken('alice') })).toBe(101);
+    // The browser way: the token as a subprotocol entry next to ours; the gateway answers with ours.
+    const token = await customerToken('alice');
+    expect(await upgradeTo({ protocols: ['orders.v1', `bearer.${token}`] })).toBe(101);
+    expect(await upgradeTo({ protocols: ['orders.v1', 'bearer.forged'] })).toBe(401);
+    const c = await TestClient.connect(stack.url, { protocols: ['orders.v1', `bearer.${token}`] });
+    clients.push(c);
+    expect(c.ws.protocol).toBe('orders.v1');
   });
-});
 
-test("a customerId in placeOrder other than the token's is refused; the token's is filled in when it is left out", async () => {
-  const alice = await connectAs('alice');
-  const refused = await alice.placeOrder({ orderId: uniqueId('spoof'), item: 'Mouse', price: 20, customerId: 'bob' });
-  expect(refused.data).toMatchObject({ code: 'INVALID_ORDER', field: 'customerId' });
-  const own = await alice.placeOrder({ orderId: uniqueId('own2'), item: 'Mouse', price: 20, customerId: 'alice' });
-  expect(own.event).toBe('orderAccepted');
+  test('a session whose token expires is closed with 4401', async () => {
+    const c = await TestClient.connect(stack.url, { token: await customerToken('alice', { expiresInS: 2 }) });
+    clients.push(c);
+    expect(await c.whenClosed()).toEqual({ code: CloseCode.tokenExpired, reason: 'token expired' });
+  });
+
+  test('the customer id travels with the order; another customer cannot see, follow or cancel it, and gets the unknown-order answers', async () => {
+    const alice = await connectAs('alice');
+    const bob = await connectAs('bob');
+    const orderId = uniqueId('own');
+    const unknownId = uniqueId('nosuch');
+
+    expect((await alice.placeOrder({ orderId, item: 'Keyboard', price: 150 })).event).toBe('orderAccepted');
+    await reachStatus(alice, orderId, 'VALIDATED');
+
+    // Bob, before shipping starts (a cancel would still succeed for the owner).
+    const bobGet = await ask(bob, 'getOrder', orderId, ['order', 'error']);
+    const bobGetUnknown = await ask(bob, 'getOrder', unknownId, ['order', 'error']);
+    expect(bobGet.data.code).toBe('NOT_FOUND');
+    expect(shape(bobGet, orderId)).toBe(shape(bobGetUnknown, unknownId));
+
+    const bobCancel = await ask(bob, 'cancelOrder', orderId, ['orderCancelled', 'error']);
+    const bobCancelUnknown = await ask(bob, 'cancelOrder', unknownId, ['orderCancelled', 'error']);
+    expect(bobCancel.data.code).toBe('NOT_FOUND');
+    expect(shape(bobCancel, orderId)).toBe(shape(bobCancelUnknown, unknownId));
+
+    bob.send({ event: 'subscribeOrder', data: { orderId, fromSeq: 1 } });
+    const bobSub = await bob.waitFor((f) => f.event === 'subscribed' && f.data.orderId === orderId);
+    // (On a second connection, whose wait for the unknown order ends when it closes.)
+    const bob2 = await connectAs('bob');
+    bob2.send({ event: 'subscribeOrder', data: { orderId: unknownId, fromSeq: 1 } });
+    const bobSubUnknown = await bob2.waitFor((f) => f.event === 'subscribed' && f.data.orderId === unknownId);
+    expect(shape(bobSub, orderId)).toBe(shape(bobSubUnknown, unknownId));
+    await bob2.close();
+
+    // Alice's order is untouched by Bob's cancel and runs to the end; Alice sees every step, Bob none.
+    await reachStatus(alice, orderId, 'COMPLETED');
+    expect(statusesOf(alice, orderId).map((e) => e.status)).toEqual(HAPPY);
+    const aliceGet = await ask(alice, 'getOrder', orderId, ['order', 'error']);
+    expect(aliceGet.event).toBe('order');
+    // Bob's subscription was dropped without a word (Bob still connected), and nothing reached him.
+    await subscriptionsDrained();
+    expect(statusesOf(bob, orderId)).toEqual([]);
+
+    // Where the owner is recorded: the workflow's input/memo order and the CustomerId search attribute.
+    const description = await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe();
+    expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe('alice');
+    expect(description.typedSearchAttributes.get(CustomerIdKey)).toBe('alice');
+  });
+
+  test("re-placing another customer's orderId does not attach the caller to that order", async () => {
+    const alice = await connectAs('alice');
+    const mallory = await connectAs('mallory');
+    const orderId = uniqueId('taken');
+    await alice.placeOrder({ orderId, item: 'Monitor', price: 200 });
+    await reachStatus(alice, orderId, 'VALIDATED');
+
+    // Kafka stores Mallory's placement (the gateway cannot know the id is taken), but it never runs
+    // for Mallory and she is told nothing about Alice's order.
+    expect((await mallory.placeOrder({ orderId, item: 'Monitor', price: 1 })).event).toBe('orderAccepted');
+    await reachStatus(alice, orderId, 'COMPLETED');
+    await subscriptionsDrained();
+    expect(statusesOf(mallory, orderId)).toEqual([]);
+    const got = await ask(mallory, 'getOrder', orderId, ['order', 'error']);
+    expect(got.data.code).toBe('NOT_FOUND');
+    // One run, Alice's, with Alice's data.
+    const description = await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe();
+    expect((description.memo as { order: { customerId?: string; price: number } }).order).toMatchObject({
+      customerId: 'alice',
+      price: 200,
+    });
+  });
+
+  test("a customerId in placeOrder other than the token's is refused; the token's is filled in when it is left out", async () => {
+    const alice = await connectAs('alice');
+    const refused = await alice.placeOrder({ orderId: uniqueId('spoof'), item: 'Mouse', price: 20, customerId: 'bob' });
+    expect(refused.data).toMatchObject({ code: 'INVALID_ORDER', field: 'customerId' });
+    const own = await alice.placeOrder({ orderId: uniqueId('own2'), item: 'Mouse', price: 20, customerId: 'alice' });
+    expect(own.event).toBe('orderAccepted');
+  });
 });

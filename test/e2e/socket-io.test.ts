@@ -56,116 +56,122 @@ const until = <T>(find: () => T | undefined, what: string, timeoutMs = 60_000): 
 const statusesOf = (received: Received[], orderId: string): Received['data'][] =>
   received.filter((f) => f.event === 'orderStatus' && f.data.orderId === orderId).map((f) => f.data);
 
-test("the seed's payload is answered through the ack and as orderAccepted, then every status to COMPLETED", async () => {
-  const { socket, received } = await connect(open);
-  const seed = { orderId: '#102', item: 'Mechanical Keyboard', price: 150 };
-  const ack = await socket.timeout(30_000).emitWithAck('placeOrder', seed);
-  const accepted = { event: 'orderAccepted', data: { orderId: '#102', workflowId: 'order-#102' } };
-  expect(ack).toEqual(accepted);
-  expect(received).toContainEqual(accepted);
-  await until(
-    () => received.find((f) => f.event === 'orderStatus' && f.data.orderId === '#102' && f.data.status === 'COMPLETED'),
-    'COMPLETED',
-  );
-  const events = statusesOf(received, '#102');
-  expect(events.map((e) => e.status)).toEqual(HAPPY);
-  expect(events.map((e) => e.seq)).toEqual(HAPPY.map((_, i) => i + 1));
+describe('Socket.IO transport', () => {
+  test("the seed's payload is answered through the ack and as orderAccepted, then every status to COMPLETED", async () => {
+    const { socket, received } = await connect(open);
+    const seed = { orderId: '#102', item: 'Mechanical Keyboard', price: 150 };
+    const ack = await socket.timeout(30_000).emitWithAck('placeOrder', seed);
+    const accepted = { event: 'orderAccepted', data: { orderId: '#102', workflowId: 'order-#102' } };
+    expect(ack).toEqual(accepted);
+    expect(received).toContainEqual(accepted);
+    await until(
+      () =>
+        received.find((f) => f.event === 'orderStatus' && f.data.orderId === '#102' && f.data.status === 'COMPLETED'),
+      'COMPLETED',
+    );
+    const events = statusesOf(received, '#102');
+    expect(events.map((e) => e.status)).toEqual(HAPPY);
+    expect(events.map((e) => e.seq)).toEqual(HAPPY.map((_, i) => i + 1));
 
-  // getOrder and subscribeOrder (from a second client, long-polling this time) on the same order.
-  const second = await connect(open, { transports: ['polling'] });
-  const view = await second.socket.timeout(30_000).emitWithAck('getOrder', { orderId: '#102' });
-  expect(view).toMatchObject({ event: 'order', data: { orderId: '#102', status: 'COMPLETED' } });
-  const subscribed = await second.socket.timeout(30_000).emitWithAck('subscribeOrder', { orderId: '#102', fromSeq: 6 });
-  expect(subscribed).toEqual({ event: 'subscribed', data: { orderId: '#102' } });
-  await until(() => (statusesOf(second.received, '#102').length === 3 ? true : undefined), 'the missed statuses');
-  expect(statusesOf(second.received, '#102').map((e) => e.status)).toEqual(HAPPY.slice(5));
-  expect(open.ledger.lines().filter((e) => e.orderId === '#102' && e.kind === 'charge')).toHaveLength(1);
-});
-
-test('cancelOrder before shipping: orderCancelled through the ack and as an event, the order ends CANCELLED and is refunded', async () => {
-  const { socket, received } = await connect(open);
-  const orderId = uniqueId('sio-cancel');
-  expect(
-    await socket.timeout(30_000).emitWithAck('placeOrder', { orderId, item: 'Standing desk', price: 420 }),
-  ).toMatchObject({ event: 'orderAccepted' });
-  await until(
-    () => received.find((f) => f.event === 'orderStatus' && f.data.orderId === orderId && f.data.status === 'CHARGED'),
-    'CHARGED',
-  );
-  const answer = await socket.timeout(60_000).emitWithAck('cancelOrder', { orderId });
-  expect(answer).toEqual({ event: 'orderCancelled', data: { orderId } });
-  expect(received).toContainEqual(answer);
-  await until(
-    () =>
-      received.find((f) => f.event === 'orderStatus' && f.data.orderId === orderId && f.data.status === 'CANCELLED'),
-    'CANCELLED',
-  );
-  expect(statusesOf(received, orderId).map((e) => e.status)).not.toContain('SHIPPING');
-  expect(open.ledger.lines().filter((e) => e.orderId === orderId && e.kind === 'refund')).toHaveLength(1);
-});
-
-test('the same validation and errors as raw WebSocket clients: an error event and ack, nothing stored', async () => {
-  const { socket, received } = await connect(open);
-  const bad = await socket.timeout(10_000).emitWithAck('placeOrder', { orderId: 'sio-bad', item: 'Lamp', price: -1 });
-  expect(bad).toMatchObject({ event: 'error', data: { code: 'INVALID_ORDER', field: 'price', orderId: 'sio-bad' } });
-  expect(received).toContainEqual(bad);
-  expect(await socket.timeout(10_000).emitWithAck('noSuchEvent', {})).toMatchObject({
-    event: 'error',
-    data: { code: 'UNKNOWN_EVENT' },
+    // getOrder and subscribeOrder (from a second client, long-polling this time) on the same order.
+    const second = await connect(open, { transports: ['polling'] });
+    const view = await second.socket.timeout(30_000).emitWithAck('getOrder', { orderId: '#102' });
+    expect(view).toMatchObject({ event: 'order', data: { orderId: '#102', status: 'COMPLETED' } });
+    const subscribed = await second.socket
+      .timeout(30_000)
+      .emitWithAck('subscribeOrder', { orderId: '#102', fromSeq: 6 });
+    expect(subscribed).toEqual({ event: 'subscribed', data: { orderId: '#102' } });
+    await until(() => (statusesOf(second.received, '#102').length === 3 ? true : undefined), 'the missed statuses');
+    expect(statusesOf(second.received, '#102').map((e) => e.status)).toEqual(HAPPY.slice(5));
+    expect(open.ledger.lines().filter((e) => e.orderId === '#102' && e.kind === 'charge')).toHaveLength(1);
   });
-  expect(await socket.timeout(10_000).emitWithAck('placeOrder', Buffer.from('binary'))).toMatchObject({
-    event: 'error',
-    data: { code: 'BAD_FRAME' },
+
+  test('cancelOrder before shipping: orderCancelled through the ack and as an event, the order ends CANCELLED and is refunded', async () => {
+    const { socket, received } = await connect(open);
+    const orderId = uniqueId('sio-cancel');
+    expect(
+      await socket.timeout(30_000).emitWithAck('placeOrder', { orderId, item: 'Standing desk', price: 420 }),
+    ).toMatchObject({ event: 'orderAccepted' });
+    await until(
+      () =>
+        received.find((f) => f.event === 'orderStatus' && f.data.orderId === orderId && f.data.status === 'CHARGED'),
+      'CHARGED',
+    );
+    const answer = await socket.timeout(60_000).emitWithAck('cancelOrder', { orderId });
+    expect(answer).toEqual({ event: 'orderCancelled', data: { orderId } });
+    expect(received).toContainEqual(answer);
+    await until(
+      () =>
+        received.find((f) => f.event === 'orderStatus' && f.data.orderId === orderId && f.data.status === 'CANCELLED'),
+      'CANCELLED',
+    );
+    expect(statusesOf(received, orderId).map((e) => e.status)).not.toContain('SHIPPING');
+    expect(open.ledger.lines().filter((e) => e.orderId === orderId && e.kind === 'refund')).toHaveLength(1);
   });
-  expect(await socket.timeout(10_000).emitWithAck('getOrder', { orderId: uniqueId('nosuch') })).toMatchObject({
-    event: 'error',
-    data: { code: 'NOT_FOUND' },
+
+  test('the same validation and errors as raw WebSocket clients: an error event and ack, nothing stored', async () => {
+    const { socket, received } = await connect(open);
+    const bad = await socket.timeout(10_000).emitWithAck('placeOrder', { orderId: 'sio-bad', item: 'Lamp', price: -1 });
+    expect(bad).toMatchObject({ event: 'error', data: { code: 'INVALID_ORDER', field: 'price', orderId: 'sio-bad' } });
+    expect(received).toContainEqual(bad);
+    expect(await socket.timeout(10_000).emitWithAck('noSuchEvent', {})).toMatchObject({
+      event: 'error',
+      data: { code: 'UNKNOWN_EVENT' },
+    });
+    expect(await socket.timeout(10_000).emitWithAck('placeOrder', Buffer.from('binary'))).toMatchObject({
+      event: 'error',
+      data: { code: 'BAD_FRAME' },
+    });
+    expect(await socket.timeout(10_000).emitWithAck('getOrder', { orderId: uniqueId('nosuch') })).toMatchObject({
+      event: 'error',
+      data: { code: 'NOT_FOUND' },
+    });
   });
-});
 
-test('the same rate limit: a burst beyond the token bucket gets RATE_LIMITED', async () => {
-  const { socket, received } = await connect(open);
-  // 300 requests at once against a burst of 200 (refilled at 100/s).
-  for (let i = 0; i < 300; i++) socket.emit('getOrder', { orderId: 'x y' });
-  await until(() => (received.filter((f) => f.event === 'error').length === 300 ? true : undefined), '300 answers');
-  expect(received.filter((f) => f.data.code === 'RATE_LIMITED').length).toBeGreaterThan(0);
-  expect(received.filter((f) => f.data.code === 'INVALID_REQUEST').length).toBeGreaterThanOrEqual(200);
-});
+  test('the same rate limit: a burst beyond the token bucket gets RATE_LIMITED', async () => {
+    const { socket, received } = await connect(open);
+    // 300 requests at once against a burst of 200 (refilled at 100/s).
+    for (let i = 0; i < 300; i++) socket.emit('getOrder', { orderId: 'x y' });
+    await until(() => (received.filter((f) => f.event === 'error').length === 300 ? true : undefined), '300 answers');
+    expect(received.filter((f) => f.data.code === 'RATE_LIMITED').length).toBeGreaterThan(0);
+    expect(received.filter((f) => f.data.code === 'INVALID_REQUEST').length).toBeGreaterThanOrEqual(200);
+  });
 
-test('the same auth: no token or a bad one ends in connect_error; with a token, only the customer’s own orders', async () => {
-  await expect(connect(secured)).rejects.toThrow('unauthorized');
-  await expect(connect(secured, { token: await customerToken('alice', { expiresInS: -10 }) })).rejects.toThrow(
-    'unauthorized',
-  );
-  await expect(connect(secured, { token: 'garbage' })).rejects.toThrow('unauthorized');
+  test('the same auth: no token or a bad one ends in connect_error; with a token, only the customer’s own orders', async () => {
+    await expect(connect(secured)).rejects.toThrow('unauthorized');
+    await expect(connect(secured, { token: await customerToken('alice', { expiresInS: -10 }) })).rejects.toThrow(
+      'unauthorized',
+    );
+    await expect(connect(secured, { token: 'garbage' })).rejects.toThrow('unauthorized');
 
-  const alice = await connect(secured, { token: await customerToken('alice') });
-  const bob = await connect(secured, { token: await customerToken('bob') });
-  const orderId = uniqueId('sio-own');
-  expect(
-    await alice.socket.timeout(30_000).emitWithAck('placeOrder', { orderId, item: 'Mouse', price: 20 }),
-  ).toMatchObject({ event: 'orderAccepted' });
-  await until(
-    () =>
-      alice.received.find(
-        (f) => f.event === 'orderStatus' && f.data.orderId === orderId && f.data.status === 'COMPLETED',
-      ),
-    'COMPLETED',
-  );
-  const bobGet = await bob.socket.timeout(30_000).emitWithAck('getOrder', { orderId });
-  expect(bobGet).toEqual({ event: 'error', data: { code: 'NOT_FOUND', message: `no order ${orderId}`, orderId } });
-});
+    const alice = await connect(secured, { token: await customerToken('alice') });
+    const bob = await connect(secured, { token: await customerToken('bob') });
+    const orderId = uniqueId('sio-own');
+    expect(
+      await alice.socket.timeout(30_000).emitWithAck('placeOrder', { orderId, item: 'Mouse', price: 20 }),
+    ).toMatchObject({ event: 'orderAccepted' });
+    await until(
+      () =>
+        alice.received.find(
+          (f) => f.event === 'orderStatus' && f.data.orderId === orderId && f.data.status === 'COMPLETED',
+        ),
+      'COMPLETED',
+    );
+    const bobGet = await bob.socket.timeout(30_000).emitWithAck('getOrder', { orderId });
+    expect(bobGet).toEqual({ event: 'error', data: { code: 'NOT_FOUND', message: `no order ${orderId}`, orderId } });
+  });
 
-test('a Socket.IO session whose token expires gets TOKEN_EXPIRED and is disconnected', async () => {
-  const { socket, received } = await connect(secured, { token: await customerToken('alice', { expiresInS: 2 }) });
-  const reason = await new Promise<string>((resolve) => socket.once('disconnect', resolve));
-  expect(reason).toBe('io server disconnect');
-  expect(received).toContainEqual({ event: 'error', data: expect.objectContaining({ code: 'TOKEN_EXPIRED' }) });
-});
+  test('a Socket.IO session whose token expires gets TOKEN_EXPIRED and is disconnected', async () => {
+    const { socket, received } = await connect(secured, { token: await customerToken('alice', { expiresInS: 2 }) });
+    const reason = await new Promise<string>((resolve) => socket.once('disconnect', resolve));
+    expect(reason).toBe('io server disconnect');
+    expect(received).toContainEqual({ event: 'error', data: expect.objectContaining({ code: 'TOKEN_EXPIRED' }) });
+  });
 
-test('a Socket.IO packet above 64 KiB closes the connection, as 1009 does on the raw WebSocket', async () => {
-  const { socket } = await connect(open);
-  const gone = new Promise<string>((resolve) => socket.once('disconnect', resolve));
-  socket.emit('placeOrder', { orderId: 'sio-big', item: 'x'.repeat(70_000), price: 1 });
-  expect(await gone).toBe('transport close');
+  test('a Socket.IO packet above 64 KiB closes the connection, as 1009 does on the raw WebSocket', async () => {
+    const { socket } = await connect(open);
+    const gone = new Promise<string>((resolve) => socket.once('disconnect', resolve));
+    socket.emit('placeOrder', { orderId: 'sio-big', item: 'x'.repeat(70_000), price: 1 });
+    expect(await gone).toBe('transport close');
+  });
 });

@@ -52,30 +52,32 @@ afterAll(async () => {
   await new Promise((resolve) => jwks?.close(resolve));
 });
 
-test('JWKS mode: a token signed by a published key, for this issuer and audience, opens; anything else is refused 401', async () => {
-  expect(await upgradeTo(await token(signingKey))).toBe(101);
-  expect(await upgradeTo(await token(strangerKey))).toBe(401);
-  expect(await upgradeTo(await token(signingKey, { iss: 'https://evil.example.test/' }))).toBe(401);
-  expect(await upgradeTo(await token(signingKey, { aud: 'someone-else' }))).toBe(401);
-  // A symmetric token is never accepted where keys come from a JWKS (no algorithm confusion).
-  expect(await upgradeTo(await token(new TextEncoder().encode(TEST_JWT_SECRET), { alg: 'HS256' }))).toBe(401);
-  expect(await upgradeTo(undefined)).toBe(401);
-});
+describe('gateway auth', () => {
+  test('JWKS mode: a token signed by a published key, for this issuer and audience, opens; anything else is refused 401', async () => {
+    expect(await upgradeTo(await token(signingKey))).toBe(101);
+    expect(await upgradeTo(await token(strangerKey))).toBe(401);
+    expect(await upgradeTo(await token(signingKey, { iss: 'https://evil.example.test/' }))).toBe(401);
+    expect(await upgradeTo(await token(signingKey, { aud: 'someone-else' }))).toBe(401);
+    // A symmetric token is never accepted where keys come from a JWKS (no algorithm confusion).
+    expect(await upgradeTo(await token(new TextEncoder().encode(TEST_JWT_SECRET), { alg: 'HS256' }))).toBe(401);
+    expect(await upgradeTo(undefined)).toBe(401);
+  });
 
-test('configuration mistakes stop the gateway at start, with the reason', () => {
-  expect(() => authenticatorFor({ sharedToken: 'x', jwt: { secret: TEST_JWT_SECRET } })).toThrow(/one auth mode/);
-  expect(() => authenticatorFor({ jwt: { secret: 'short' } })).toThrow(/at least 32 bytes/);
-  expect(() => jwtAuth({ secret: TEST_JWT_SECRET, jwksUrl: 'http://127.0.0.1/jwks' })).toThrow(/exactly one/);
-  expect(authenticatorFor(loadConfig({}).gatewayAuth).mode).toBe('none');
-  expect(authenticatorFor(loadConfig({ GATEWAY_JWT_SECRET: TEST_JWT_SECRET }).gatewayAuth).mode).toBe('jwt');
-  expect(authenticatorFor(loadConfig({ GATEWAY_AUTH_TOKEN: 'tok' }).gatewayAuth).mode).toBe('shared-token');
-});
+  test('configuration mistakes stop the gateway at start, with the reason', () => {
+    expect(() => authenticatorFor({ sharedToken: 'x', jwt: { secret: TEST_JWT_SECRET } })).toThrow(/one auth mode/);
+    expect(() => authenticatorFor({ jwt: { secret: 'short' } })).toThrow(/at least 32 bytes/);
+    expect(() => jwtAuth({ secret: TEST_JWT_SECRET, jwksUrl: 'http://127.0.0.1/jwks' })).toThrow(/exactly one/);
+    expect(authenticatorFor(loadConfig({}).gatewayAuth).mode).toBe('none');
+    expect(authenticatorFor(loadConfig({ GATEWAY_JWT_SECRET: TEST_JWT_SECRET }).gatewayAuth).mode).toBe('jwt');
+    expect(authenticatorFor(loadConfig({ GATEWAY_AUTH_TOKEN: 'tok' }).gatewayAuth).mode).toBe('shared-token');
+  });
 
-test('a gateway reachable from other machines without auth warns loudly; loopback or any auth does not', () => {
-  expect(exposureWarning('0.0.0.0', 'none')).toMatch(/^WARNING: .*WITHOUT AUTH/);
-  expect(exposureWarning('10.1.2.3', 'none')).toMatch(/^WARNING/);
-  expect(exposureWarning('127.0.0.1', 'none')).toBeUndefined();
-  expect(exposureWarning('::1', 'none')).toBeUndefined();
-  expect(exposureWarning('0.0.0.0', 'jwt')).toBeUndefined();
-  expect(exposureWarning('0.0.0.0', 'shared-token')).toBeUndefined();
+  test('a gateway reachable from other machines without auth warns loudly; loopback or any auth does not', () => {
+    expect(exposureWarning('0.0.0.0', 'none')).toMatch(/^WARNING: .*WITHOUT AUTH/);
+    expect(exposureWarning('10.1.2.3', 'none')).toMatch(/^WARNING/);
+    expect(exposureWarning('127.0.0.1', 'none')).toBeUndefined();
+    expect(exposureWarning('::1', 'none')).toBeUndefined();
+    expect(exposureWarning('0.0.0.0', 'jwt')).toBeUndefined();
+    expect(exposureWarning('0.0.0.0', 'shared-token')).toBeUndefined();
+  });
 });

@@ -18,67 +18,69 @@ afterAll(async () => {
   await admin.disconnect();
 });
 
-test('an event of an unknown schemaVersion is skipped and logged; known and unversioned ones pass, without the version', async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] });
-  await admin.disconnect();
+describe('gateway status feed', () => {
+  test('an event of an unknown schemaVersion is skipped and logged; known and unversioned ones pass, without the version', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] });
+    await admin.disconnect();
 
-  const got: StatusEvent[] = [];
-  const logs: string[] = [];
-  let seenThird: () => void = () => undefined;
-  const third = new Promise<void>((r) => (seenThird = r));
-  let warmedUp = false;
-  const feed = new StatusFeed(
-    kafka,
-    (e) => {
-      if (e.orderId === 'sf-warm-up') {
-        warmedUp = true;
-        return;
-      }
-      got.push(e);
-      if (e.seq === 3) seenThird();
-    },
-    topic,
-    (line) => logs.push(line),
-  );
-  await feed.start();
-  const producer = kafka.producer();
-  await producer.connect();
-  // The feed reads from the end of the topic (it follows live events); on a topic created a moment
-  // ago its first fetch can come after a send, which would then be before its starting offset. So
-  // send a warm-up event until the feed sees one: everything sent after that reaches it.
-  await waitUntil(
-    async () => {
-      await producer.send({
-        topic,
-        messages: [
-          { key: 'sf-warm-up', value: JSON.stringify({ orderId: 'sf-warm-up', status: 'ACCEPTED', seq: 1, at: 1 }) },
-        ],
-      });
-      await new Promise((r) => setTimeout(r, 200));
-      return warmedUp || undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 0, what: 'the status feed reading the topic' },
-  );
-  const base = { orderId: 'sf-1', status: 'VALIDATING', at: 1 };
-  await producer.send({
-    topic,
-    messages: [
-      { key: 'sf-1', value: JSON.stringify({ ...base, seq: 1, schemaVersion: STATUS_SCHEMA_VERSION }) },
-      {
-        key: 'sf-1',
-        value: JSON.stringify({ ...base, seq: 2, schemaVersion: STATUS_SCHEMA_VERSION + 1, renamedField: 'x' }),
+    const got: StatusEvent[] = [];
+    const logs: string[] = [];
+    let seenThird: () => void = () => undefined;
+    const third = new Promise<void>((r) => (seenThird = r));
+    let warmedUp = false;
+    const feed = new StatusFeed(
+      kafka,
+      (e) => {
+        if (e.orderId === 'sf-warm-up') {
+          warmedUp = true;
+          return;
+        }
+        got.push(e);
+        if (e.seq === 3) seenThird();
       },
-      { key: 'sf-1', value: JSON.stringify({ ...base, seq: 3 }) },
-    ],
+      topic,
+      (line) => logs.push(line),
+    );
+    await feed.start();
+    const producer = kafka.producer();
+    await producer.connect();
+    // The feed reads from the end of the topic (it follows live events); on a topic created a moment
+    // ago its first fetch can come after a send, which would then be before its starting offset. So
+    // send a warm-up event until the feed sees one: everything sent after that reaches it.
+    await waitUntil(
+      async () => {
+        await producer.send({
+          topic,
+          messages: [
+            { key: 'sf-warm-up', value: JSON.stringify({ orderId: 'sf-warm-up', status: 'ACCEPTED', seq: 1, at: 1 }) },
+          ],
+        });
+        await new Promise((r) => setTimeout(r, 200));
+        return warmedUp || undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 0, what: 'the status feed reading the topic' },
+    );
+    const base = { orderId: 'sf-1', status: 'VALIDATING', at: 1 };
+    await producer.send({
+      topic,
+      messages: [
+        { key: 'sf-1', value: JSON.stringify({ ...base, seq: 1, schemaVersion: STATUS_SCHEMA_VERSION }) },
+        {
+          key: 'sf-1',
+          value: JSON.stringify({ ...base, seq: 2, schemaVersion: STATUS_SCHEMA_VERSION + 1, renamedField: 'x' }),
+        },
+        { key: 'sf-1', value: JSON.stringify({ ...base, seq: 3 }) },
+      ],
+    });
+    await producer.disconnect();
+    await third;
+    await feed.stop();
+    expect(got).toEqual([
+      { ...base, seq: 1 },
+      { ...base, seq: 3 },
+    ]);
+    expect(logs.some((l) => l.includes(`unknown schemaVersion ${STATUS_SCHEMA_VERSION + 1}`))).toBe(true);
   });
-  await producer.disconnect();
-  await third;
-  await feed.stop();
-  expect(got).toEqual([
-    { ...base, seq: 1 },
-    { ...base, seq: 3 },
-  ]);
-  expect(logs.some((l) => l.includes(`unknown schemaVersion ${STATUS_SCHEMA_VERSION + 1}`))).toBe(true);
 });

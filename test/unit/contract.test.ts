@@ -7,48 +7,53 @@ import { contractFiles, DOCS_DIR, SCHEMA_DIR } from '../../scripts/contract';
 
 const generated = contractFiles();
 
-test.each([...generated.keys()])('docs/%s matches the code (run `npm run contract` after changing a schema)', (rel) => {
-  const file = path.join(DOCS_DIR, rel);
-  expect(fs.existsSync(file)).toBe(true);
-  expect(fs.readFileSync(file, 'utf8')).toBe(generated.get(rel));
-});
+describe('published contract (docs/schemas, docs/asyncapi.yaml)', () => {
+  test.each([...generated.keys()])(
+    'docs/%s matches the code (run `npm run contract` after changing a schema)',
+    (rel) => {
+      const file = path.join(DOCS_DIR, rel);
+      expect(fs.existsSync(file)).toBe(true);
+      expect(fs.readFileSync(file, 'utf8')).toBe(generated.get(rel));
+    },
+  );
 
-test('docs/schemas holds no schema the code no longer has', () => {
-  const committed = fs.readdirSync(SCHEMA_DIR).map((f) => path.join('schemas', f));
-  expect(committed.filter((f) => !generated.has(f))).toEqual([]);
-});
+  test('docs/schemas holds no schema the code no longer has', () => {
+    const committed = fs.readdirSync(SCHEMA_DIR).map((f) => path.join('schemas', f));
+    expect(committed.filter((f) => !generated.has(f))).toEqual([]);
+  });
 
-test('the AsyncAPI document is version 3, names the two transports and three topics, and every $ref resolves', () => {
-  const doc = parse(generated.get('asyncapi.yaml')!) as Record<string, unknown>;
-  expect(doc.asyncapi).toMatch(/^3\./);
-  const channels = doc.channels as Record<string, { address: string }>;
-  expect(
-    Object.values(channels)
-      .map((c) => c.address)
-      .sort(),
-  ).toEqual(['/', 'order-placement', 'order-placement.dlq', 'order-status']);
-  expect(Object.keys(doc.servers as object).sort()).toEqual(['kafka', 'socketio', 'websocket']);
-  const refs: string[] = [];
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) node.forEach(walk);
-    else if (node && typeof node === 'object') {
-      for (const [key, value] of Object.entries(node)) {
-        if (key === '$ref' && typeof value === 'string') refs.push(value);
-        else walk(value);
+  test('the AsyncAPI document is version 3, names the two transports and three topics, and every $ref resolves', () => {
+    const doc = parse(generated.get('asyncapi.yaml')!) as Record<string, unknown>;
+    expect(doc.asyncapi).toMatch(/^3\./);
+    const channels = doc.channels as Record<string, { address: string }>;
+    expect(
+      Object.values(channels)
+        .map((c) => c.address)
+        .sort(),
+    ).toEqual(['/', 'order-placement', 'order-placement.dlq', 'order-status']);
+    expect(Object.keys(doc.servers as object).sort()).toEqual(['kafka', 'socketio', 'websocket']);
+    const refs: string[] = [];
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node && typeof node === 'object') {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === '$ref' && typeof value === 'string') refs.push(value);
+          else walk(value);
+        }
       }
+    };
+    walk(doc);
+    expect(refs.length).toBeGreaterThan(20);
+    for (const ref of refs) {
+      expect(ref.startsWith('#/')).toBe(true);
+      const target = ref
+        .slice(2)
+        .split('/')
+        .reduce<unknown>(
+          (node, part) => (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')],
+          doc,
+        );
+      expect({ ref, found: target !== undefined }).toEqual({ ref, found: true });
     }
-  };
-  walk(doc);
-  expect(refs.length).toBeGreaterThan(20);
-  for (const ref of refs) {
-    expect(ref.startsWith('#/')).toBe(true);
-    const target = ref
-      .slice(2)
-      .split('/')
-      .reduce<unknown>(
-        (node, part) => (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')],
-        doc,
-      );
-    expect({ ref, found: target !== undefined }).toEqual({ ref, found: true });
-  }
+  });
 });
