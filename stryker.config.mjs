@@ -17,7 +17,7 @@ const config = {
     'gateway/rate-limit.ts',
     'gateway/subscriptions.ts',
     'common/order.ts',
-    'bridge/bridge.ts:53-68',
+    'bridge/parse-event.ts',
   ],
   // The sandbox needs the sources and configs only: not the servers' data, results or images.
   ignorePatterns: ['/.data', '/bench-results', '/docs', '/reports', '/dist', '/coverage'],

@@ -12,12 +12,12 @@ import { Client } from '@temporalio/client';
 import { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { TOPICS } from '../common/config';
 import { CONSUMER_GROUPS } from '../common/names';
-import { Order, OrderPlacedEvent, describeZodError, SCHEMA_VERSION, workflowIdFor } from '../common/order';
+import { Order, workflowIdFor } from '../common/order';
 import type { BridgeEvents } from './metrics';
+import { parseOrderEvent } from './parse-event';
 import { PermanentStartError, startOrderWorkflow, StartOutcome } from './starter';
 
-/** Events larger than this are not orders (the gateway caps frames at 64 KiB). */
-export const MAX_EVENT_BYTES = 256 * 1024;
+export { MAX_EVENT_BYTES, parseOrderEvent } from './parse-event';
 
 export interface BridgeOptions {
   kafka: Kafka;
@@ -57,33 +57,6 @@ export interface Bridge {
   /** True while the consumer is in the group and not backing off. */
   healthy(): boolean;
   stop(): Promise<void>;
-}
-
-type Parsed = { ok: true; order: Order } | { ok: false; reason: string };
-
-export function parseOrderEvent(message: KafkaMessage): Parsed {
-  const value = message.value;
-  if (!value) return { ok: false, reason: 'empty message' };
-  if (value.length > MAX_EVENT_BYTES)
-    return { ok: false, reason: `oversized: ${value.length} bytes > ${MAX_EVENT_BYTES}` };
-  let json: unknown;
-  try {
-    json = JSON.parse(value.toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'not JSON' };
-  }
-  // A version this bridge does not know may mean anything: park it rather than guess (README "Evolving an event").
-  const version = (json as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (version !== undefined && version !== SCHEMA_VERSION) {
-    return {
-      ok: false,
-      reason: `unknown schemaVersion ${JSON.stringify(version).slice(0, 40)} (this bridge reads ${SCHEMA_VERSION})`,
-    };
-  }
-  const parsed = OrderPlacedEvent.safeParse(json);
-  if (!parsed.success) return { ok: false, reason: `schema: ${describeZodError(parsed.error).message}` };
-  // Events from the seed's producer (README "What this replaces") carry no quantity; the schema's default fills it in.
-  return { ok: true, order: parsed.data.payload.order as Order };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,6 +1,6 @@
 // The bridge's reading of one Kafka message: an order, or the reason it goes to the DLQ.
 import type { KafkaMessage } from 'kafkajs';
-import { MAX_EVENT_BYTES, parseOrderEvent } from '../../bridge/bridge';
+import { MAX_EVENT_BYTES, parseOrderEvent } from '../../bridge/parse-event';
 
 function message(value: string | Buffer | null): KafkaMessage {
   return {
@@ -68,6 +68,34 @@ describe('parseOrderEvent', () => {
     );
     expect(Buffer.byteLength(padded)).toBe(MAX_EVENT_BYTES);
     expect(parseOrderEvent(message(padded)).ok).toBe(true);
+  });
+
+  test('one byte over 256 KiB is refused unread', () => {
+    const text = JSON.stringify(ours);
+    expect(MAX_EVENT_BYTES).toBe(256 * 1024);
+    expect(parseOrderEvent(message(Buffer.from(text.padEnd(MAX_EVENT_BYTES + 1, ' '))))).toEqual({
+      ok: false,
+      reason: `oversized: ${MAX_EVENT_BYTES + 1} bytes > ${MAX_EVENT_BYTES}`,
+    });
+  });
+
+  test('an unknown schemaVersion is refused naming it, even when the rest would read as an order', () => {
+    expect(parseOrderEvent(message(JSON.stringify({ ...ours, schemaVersion: 2 })))).toEqual({
+      ok: false,
+      reason: 'unknown schemaVersion 2 (this bridge reads 1)',
+    });
+    expect(parseOrderEvent(message(JSON.stringify({ ...ours, schemaVersion: '1' })))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^unknown schemaVersion "1"/),
+    });
+  });
+
+  test('the schema error names the field and what is wrong with it', () => {
+    const event = { ...ours, payload: { ...ours.payload, order: { ...ours.payload.order, price: -5 } } };
+    expect(parseOrderEvent(message(JSON.stringify(event)))).toEqual({
+      ok: false,
+      reason: 'schema: payload.order.price: must be greater than 0',
+    });
   });
 
   test('a wrong type is refused with the field that is wrong', () => {
