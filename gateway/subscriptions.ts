@@ -116,10 +116,31 @@ export class Subscriptions {
     if (event.seq < progress.nextSeq) return;
     if (event.seq === progress.nextSeq) {
       this.deliver(sub, orderId, progress, event);
+      // Events held behind a gap that an earlier catch-up gave up on follow it, as far as they are in order.
+      if (progress.pending.length > 0 && this.active(sub, orderId, progress)) this.deliverHeld(sub, orderId, progress);
       return;
     }
     progress.pending.push(event);
     void this.catchUp(sub, orderId, progress);
+  }
+
+  /**
+   * Sends the held events that continue the sequence; returns false when a gap remains (the rest
+   * stays held) or the subscription ended on the way.
+   */
+  private deliverHeld(sub: Subscriber, orderId: string, progress: Progress): boolean {
+    const held = progress.pending.sort((a, b) => a.seq - b.seq);
+    progress.pending = [];
+    for (const [i, event] of held.entries()) {
+      if (event.seq < progress.nextSeq) continue;
+      if (event.seq > progress.nextSeq) {
+        progress.pending = held.slice(i);
+        return false;
+      }
+      this.deliver(sub, orderId, progress, event);
+      if (!this.active(sub, orderId, progress)) return false;
+    }
+    return true;
   }
 
   private deliver(sub: Subscriber, orderId: string, progress: Progress, event: StatusEvent): void {
@@ -187,25 +208,18 @@ export class Subscriptions {
       }
     }
     progress.catchingUp = false;
-    const pending = progress.pending.sort((a, b) => a.seq - b.seq);
-    progress.pending = [];
-    for (const event of pending) {
-      if (event.seq < progress.nextSeq) continue;
-      if (event.seq === progress.nextSeq) {
-        this.deliver(sub, orderId, progress, event);
-        if (!this.active(sub, orderId, progress)) return;
-        continue;
-      }
-      // The query was behind Kafka: keep the rest and ask again shortly. After maxRetries the held
-      // events wait for the next event of the order, which starts a new catch-up.
-      progress.pending.push(...pending.filter((e) => e.seq >= progress.nextSeq));
-      if (progress.retries++ < this.maxRetries) {
-        progress.catchingUp = true;
-        setTimeout(() => void this.catchUp(sub, orderId, progress), this.retryDelayMs).unref();
-      }
+    if (this.deliverHeld(sub, orderId, progress)) {
+      // Caught up: a later gap gets the full number of retries again.
+      progress.retries = 0;
       return;
     }
-    // Caught up: a later gap gets the full number of retries again.
-    progress.retries = 0;
+    if (!this.active(sub, orderId, progress)) return;
+    // The query was behind Kafka: keep the rest and ask again shortly. After maxRetries the held
+    // events wait for the order's next event (the missing one is sent and releases them; a newer
+    // one starts a new catch-up).
+    if (progress.retries++ < this.maxRetries) {
+      progress.catchingUp = true;
+      setTimeout(() => void this.catchUp(sub, orderId, progress), this.retryDelayMs).unref();
+    }
   }
 }

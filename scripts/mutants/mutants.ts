@@ -141,13 +141,9 @@ export const MUTANTS: Mutant[] = [
     description: 'The gateway passes on any status event newer than expected at once, instead of filling the gap first',
     file: 'gateway/subscriptions.ts',
     find: `    if (event.seq === progress.nextSeq) {
-      this.deliver(sub, orderId, progress, event);
-      return;
-    }`,
+      this.deliver(sub, orderId, progress, event);`,
     replace: `    if (event.seq >= progress.nextSeq) {
-      this.deliver(sub, orderId, progress, event); // mutant: no gap check
-      return;
-    }`,
+      this.deliver(sub, orderId, progress, event); // mutant: no gap check`,
     tests: [
       { file: 'test/unit/subscriptions.test.ts' },
       { file: 'test/e2e/status.test.ts', name: 'reconnects and subscribes with fromSeq' },

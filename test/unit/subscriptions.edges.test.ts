@@ -176,6 +176,20 @@ describe('Subscriptions edge cases', () => {
     expect(calls).toBe(8); // each gap: the catch-up and three retries
   });
 
+  test('after the retries gave up, the missing event arriving live releases the events held behind it', async () => {
+    const subs = new Subscriptions(async () => viewUpTo(1), 1, 2); // the view never shows step 2
+    const { got, sub } = subscriber();
+    subs.subscribe(sub, 'o1', 1, false);
+    subs.onEvent(event(1));
+    subs.onEvent(event(3));
+    subs.onEvent(event(4));
+    await flush(40); // the catch-up and its two retries have given up
+    expect(got).toEqual([1]);
+    subs.onEvent(event(2)); // the missing one, late
+    await flush();
+    expect(got).toEqual([1, 2, 3, 4]);
+  });
+
   test('while a retry is scheduled, new events wait for it instead of starting another catch-up', async () => {
     let calls = 0;
     let known = 2;
