@@ -20,7 +20,8 @@ const config = {
     'bridge/parse-event.ts',
   ],
   // The sandbox needs the sources and configs only: not the servers' data, results or images.
-  ignorePatterns: ['/.data', '/bench-results', '/docs', '/reports', '/dist', '/coverage'],
+  // docs/ is copied: the contract test compares docs/schemas and docs/asyncapi.yaml with the code.
+  ignorePatterns: ['/.data', '/bench-results', '/reports', '/dist', '/coverage'],
   coverageAnalysis: 'perTest',
   concurrency: 2,
   timeoutMS: 10000,
