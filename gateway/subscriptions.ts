@@ -117,7 +117,7 @@ export class Subscriptions {
     if (event.seq === progress.nextSeq) {
       this.deliver(sub, orderId, progress, event);
       // Events held behind a gap that an earlier catch-up gave up on follow it, as far as they are in order.
-      if (progress.pending.length > 0 && this.active(sub, orderId, progress)) this.deliverHeld(sub, orderId, progress);
+      this.deliverHeld(sub, orderId, progress);
       return;
     }
     progress.pending.push(event);

@@ -141,5 +141,85 @@ describe('Subscriptions', () => {
       await flush();
       expect(alice.got).toEqual([1]);
     });
+
+    test('while the owner cannot be told (Temporal down), held events are asked about again until it can', async () => {
+      let lookups = 0;
+      const subs = new Subscriptions(
+        async () => viewUpTo(2),
+        1,
+        5,
+        async () => {
+          lookups += 1;
+          if (lookups <= 2) throw new Error('Temporal unreachable');
+          return { exists: true, customerId: 'alice' };
+        },
+      );
+      const alice = customer('alice');
+      subs.subscribe(alice.sub, 'o1', 1, false);
+      subs.onEvent(event(1));
+      subs.onEvent(event(2));
+      await new Promise((r) => setTimeout(r, 40)); // no further event: the retries alone must get there
+      expect(lookups).toBe(3);
+      expect(alice.got).toEqual([1, 2]);
+    });
+
+    test('the owner check gives up after maxRetries; the events stay held and nothing is sent', async () => {
+      let lookups = 0;
+      const subs = new Subscriptions(
+        async () => viewUpTo(2),
+        1,
+        3,
+        async () => {
+          lookups += 1;
+          return { exists: false };
+        },
+      );
+      const alice = customer('alice');
+      subs.subscribe(alice.sub, 'o1', 1, false);
+      subs.onEvent(event(1));
+      await new Promise((r) => setTimeout(r, 40));
+      expect(lookups).toBe(4); // the first check, then 3 retries
+      expect(alice.got).toEqual([]);
+      expect(subs.has(alice.sub, 'o1')).toBe(true);
+    });
+
+    test('a subscriber that leaves while its owner check is pending gets nothing', async () => {
+      let release: () => void = () => undefined;
+      const confirmed = new Promise<void>((r) => (release = r));
+      const subs = new Subscriptions(
+        async () => viewUpTo(2),
+        1,
+        5,
+        async () => {
+          await confirmed;
+          return { exists: true, customerId: 'alice' };
+        },
+      );
+      const alice = customer('alice');
+      subs.subscribe(alice.sub, 'o1', 1, false);
+      subs.onEvent(event(1));
+      await flush();
+      subs.unsubscribe(alice.sub, 'o1');
+      expect(subs.has(alice.sub, 'o1')).toBe(false);
+      release();
+      await flush();
+      expect(alice.got).toEqual([]);
+      expect(subs.size).toBe(0);
+    });
+  });
+
+  test('unsubscribe stops one order for one subscriber; has() tells', () => {
+    const subs = new Subscriptions(async () => undefined);
+    const a = subscriber();
+    subs.subscribe(a.sub, 'o1', 1, false);
+    subs.subscribe(a.sub, 'o2', 1, false);
+    expect(subs.has(a.sub, 'o1')).toBe(true);
+    subs.unsubscribe(a.sub, 'o1');
+    expect(subs.has(a.sub, 'o1')).toBe(false);
+    expect(subs.has(a.sub, 'o2')).toBe(true);
+    subs.onEvent(event(1));
+    expect(a.got).toEqual([]);
+    subs.unsubscribe(a.sub, 'o1'); // again: a no-op
+    expect(subs.size).toBe(1);
   });
 });
