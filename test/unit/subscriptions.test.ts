@@ -125,17 +125,22 @@ describe('Subscriptions', () => {
 
     test('while the order does not exist yet, a subscription waits; it is served once the owner shows up', async () => {
       let owner: { exists: false } | { exists: true; customerId: string } = { exists: false };
+      let lookups = 0;
       const subs = new Subscriptions(
         async () => (owner.exists ? viewUpTo(1) : undefined),
-        5,
+        1,
         50,
-        async () => owner,
+        async () => {
+          lookups += 1;
+          return owner;
+        },
       );
       const alice = customer('alice');
       subs.subscribe(alice.sub, 'o1', 1, true);
       await flush();
       expect(alice.got).toEqual([]);
       expect(subs.size).toBe(1);
+      expect(lookups).toBe(1); // with nothing held there is nothing to ask about again
       owner = { exists: true, customerId: 'alice' };
       subs.onEvent(event(1));
       await flush();
@@ -167,7 +172,7 @@ describe('Subscriptions', () => {
       let lookups = 0;
       const subs = new Subscriptions(
         async () => viewUpTo(2),
-        1,
+        10,
         3,
         async () => {
           lookups += 1;
@@ -177,7 +182,9 @@ describe('Subscriptions', () => {
       const alice = customer('alice');
       subs.subscribe(alice.sub, 'o1', 1, false);
       subs.onEvent(event(1));
-      await new Promise((r) => setTimeout(r, 40));
+      await new Promise((r) => setTimeout(r, 5));
+      subs.onEvent(event(2)); // while a retry is scheduled: it waits for that retry, no check of its own
+      await new Promise((r) => setTimeout(r, 80));
       expect(lookups).toBe(4); // the first check, then 3 retries
       expect(alice.got).toEqual([]);
       expect(subs.has(alice.sub, 'o1')).toBe(true);
