@@ -16,6 +16,21 @@ const entry = (key: string, kind: LedgerEntry['kind'] = 'charge', id = `id-${key
   at: '2026-01-01T00:00:00.000Z',
 });
 
+describe('readLedgerLines', () => {
+  test('a missing file reads as no lines; a path that cannot be read as a file is an error', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-lines-'));
+    expect(readLedgerLines(path.join(dir, 'absent.jsonl'))).toEqual([]);
+    expect(() => readLedgerLines(dir)).toThrow(/EISDIR/);
+  });
+
+  test('every line in the order written, repeats included; blank lines are skipped', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-lines-')), 'payments.jsonl');
+    const text = [entry('k1'), entry('k1'), entry('k2', 'refund')].map((e) => JSON.stringify(e)).join('\n\n');
+    fs.writeFileSync(file, `${text}\n  \n`);
+    expect(readLedgerLines(file)).toEqual([entry('k1'), entry('k1'), entry('k2', 'refund')]);
+  });
+});
+
 describe('Ledger', () => {
   test('creates its directory; an absent file reads as empty', () => {
     const file = tempFile();
