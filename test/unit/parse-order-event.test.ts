@@ -84,6 +84,9 @@ describe('parseOrderEvent', () => {
       ok: false,
       reason: 'unknown schemaVersion 2 (this bridge reads 1)',
     });
+    // A long version is cut to 40 characters in the reason (it goes into a DLQ header).
+    const long = parseOrderEvent(message(JSON.stringify({ ...ours, schemaVersion: 'v'.repeat(500) })));
+    expect(!long.ok && long.reason).toBe(`unknown schemaVersion "${'v'.repeat(39)} (this bridge reads 1)`);
     expect(parseOrderEvent(message(JSON.stringify({ ...ours, schemaVersion: '1' })))).toMatchObject({
       ok: false,
       reason: expect.stringMatching(/^unknown schemaVersion "1"/),
