@@ -50,6 +50,8 @@ export interface BridgeStats {
   deadLettered: number;
   startRetries: number;
   committedBatches: number;
+  /** Times the bridge started its consumer again after kafkajs gave up on it (see the CRASH handler). */
+  consumerRestarts: number;
 }
 
 export interface Bridge {
@@ -74,16 +76,25 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const concurrency = opts.startConcurrency ?? 16;
   const backoff = opts.backoff ?? { initialMs: 200, maxMs: 10_000 };
   const startDeadlineMs = opts.startDeadlineMs ?? 5_000;
-  const stats: BridgeStats = { started: 0, duplicates: 0, deadLettered: 0, startRetries: 0, committedBatches: 0 };
+  const stats: BridgeStats = {
+    started: 0,
+    duplicates: 0,
+    deadLettered: 0,
+    startRetries: 0,
+    committedBatches: 0,
+    consumerRestarts: 0,
+  };
+  let stopping = false;
+  let restartTimer: NodeJS.Timeout | undefined;
   let backingOff = 0;
   let inGroup = false;
 
   const consumer: Consumer = opts.kafka.consumer({
     groupId: opts.groupId ?? CONSUMER_GROUPS.bridge,
-    // A killed bridge's partitions move to the others once its session expires: 8 s (kafkajs's
-    // default is 30 s; the broker's minimum 6 s). Safe because eachBatch heart-beats every second
-    // on a timer, however long a start or its retries take.
-    sessionTimeout: 8_000,
+    // A killed bridge's partitions move to the others once its session expires: 6 s, the broker's
+    // minimum (kafkajs's default is 30 s). Safe because eachBatch heart-beats every second on a
+    // timer, however long a start or its retries take.
+    sessionTimeout: 6_000,
     heartbeatInterval: 1_000,
     // Never give up on the group: a broker outage must not kill the bridge.
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
@@ -93,7 +104,12 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   consumer.on(consumer.events.STOP, () => (inGroup = false));
   consumer.on(consumer.events.CRASH, (e) => {
     inGroup = false;
-    log(`consumer crashed (${e.payload.error.message}); restarting: ${e.payload.restart}`);
+    log(`consumer crashed (${e.payload.error.message}); kafkajs restarts it: ${e.payload.restart}`);
+    // kafkajs restarts a consumer only after errors it calls retriable. Others leave it stopped for
+    // good while the process lives on, reading nothing: e.g. a commit refused with "the coordinator is
+    // not aware of this member" after the broker restarted and the session expired. Start it again
+    // (it reads from the last committed offset; a start that already happened is found as a duplicate).
+    if (!e.payload.restart && !stopping) scheduleRestart(1);
   });
 
   const deadLetter = async (partition: number, message: KafkaMessage, reason: string): Promise<void> => {
@@ -196,47 +212,72 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     }
   };
 
-  await Promise.all([consumer.connect(), dlq.connect()]);
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 6,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-      const alive = (): boolean => isRunning() && !isStale();
-      const messages = batch.messages;
-      // Heart-beat on a timer while the batch is handled, so a slow start (or Temporal retries)
-      // never outlasts the session timeout.
-      const ticker = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
-      try {
-        for (let i = 0; i < messages.length && alive(); i += concurrency) {
-          const chunk = messages.slice(i, i + concurrency);
-          await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive)));
-          // The whole chunk is done: everything up to its last offset is safe to commit.
-          const last = chunk[chunk.length - 1].offset;
-          resolveOffset(last);
-          await consumer.commitOffsets([
-            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-          ]);
-          stats.committedBatches += 1;
-          opts.metrics?.lag(
-            batch.topic,
-            batch.partition,
-            Math.max(0, Number(BigInt(batch.highWatermark) - (BigInt(last) + 1n))),
-          );
-          await heartbeat();
+  const consume = async (): Promise<void> => {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 6,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const alive = (): boolean => isRunning() && !isStale();
+        const messages = batch.messages;
+        // Heart-beat on a timer while the batch is handled, so a slow start (or Temporal retries)
+        // never outlasts the session timeout.
+        const ticker = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
+        try {
+          for (let i = 0; i < messages.length && alive(); i += concurrency) {
+            const chunk = messages.slice(i, i + concurrency);
+            await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive)));
+            // The whole chunk is done: everything up to its last offset is safe to commit.
+            const last = chunk[chunk.length - 1].offset;
+            resolveOffset(last);
+            await consumer.commitOffsets([
+              { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+            ]);
+            stats.committedBatches += 1;
+            opts.metrics?.lag(
+              batch.topic,
+              batch.partition,
+              Math.max(0, Number(BigInt(batch.highWatermark) - (BigInt(last) + 1n))),
+            );
+            await heartbeat();
+          }
+        } finally {
+          clearInterval(ticker);
         }
-      } finally {
-        clearInterval(ticker);
-      }
-    },
-  });
+      },
+    });
+  };
+
+  /** Starts the consumer again after a crash kafkajs does not recover from, backing off while that fails. */
+  const scheduleRestart = (attempt: number): void => {
+    const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (attempt - 1));
+    restartTimer = setTimeout(() => {
+      if (stopping) return;
+      consume().then(
+        () => {
+          stats.consumerRestarts += 1;
+          log(`consumer started again after the crash (attempt ${attempt})`);
+        },
+        (err: unknown) => {
+          log(`starting the consumer again failed (${(err as Error).message}); next try in ${delay} ms`);
+          if (!stopping) scheduleRestart(attempt + 1);
+        },
+      );
+    }, delay);
+  };
+
+  await dlq.connect();
+  await consume();
   log(`consuming ${topic} as group ${opts.groupId ?? CONSUMER_GROUPS.bridge}; step delay ${opts.stepDelayMs} ms`);
 
   return {
     stats,
     healthy: () => inGroup && backingOff === 0,
     async stop() {
+      stopping = true;
+      clearTimeout(restartTimer);
       await consumer.disconnect();
       await dlq.disconnect();
     },

@@ -72,19 +72,19 @@ export const MUTANTS: Mutant[] = [
     description:
       'The bridge commits a chunk of offsets before starting its workflows (a crash in between loses the orders)',
     file: 'bridge/bridge.ts',
-    find: `          await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive)));
-          // The whole chunk is done: everything up to its last offset is safe to commit.
-          const last = chunk[chunk.length - 1].offset;
-          resolveOffset(last);
-          await consumer.commitOffsets([
-            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-          ]);`,
-    replace: `          const last = chunk[chunk.length - 1].offset;
-          resolveOffset(last);
-          await consumer.commitOffsets([
-            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-          ]);
-          await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive))); // mutant: after the commit`,
+    find: `            await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive)));
+            // The whole chunk is done: everything up to its last offset is safe to commit.
+            const last = chunk[chunk.length - 1].offset;
+            resolveOffset(last);
+            await consumer.commitOffsets([
+              { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+            ]);`,
+    replace: `            const last = chunk[chunk.length - 1].offset;
+            resolveOffset(last);
+            await consumer.commitOffsets([
+              { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+            ]);
+            await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive))); // mutant: after the commit`,
     tests: [
       { file: 'test/e2e/bridge-commit.test.ts' },
       { file: 'test/e2e/pipeline.test.ts' },

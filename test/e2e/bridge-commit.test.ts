@@ -1,12 +1,14 @@
 // The bridge's commit rule on real Kafka and the real Temporal dev server: an order whose start has
 // not succeeded is never committed, so a bridge stopped while Temporal is unreachable loses nothing:
-// the next bridge in the group reads the order again and starts it.
+// the next bridge in the group reads the order again and starts it. And a consumer that kafkajs
+// gives up on (a commit refused as from a member the broker forgot) is started again by the bridge.
 import * as crypto from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, KafkaJSNonRetriableError, logLevel } from 'kafkajs';
 import { Bridge, startBridge } from '../../bridge/bridge';
 import { loadConfig } from '../../common/config';
 import { orderPlacedEvent, workflowIdFor } from '../../common/order';
+import { createTopic, deleteTopics } from '../helpers/kafka';
 import { waitUntil } from '../helpers/wait';
 
 const config = loadConfig();
@@ -117,5 +119,71 @@ describe('bridge offset commits', () => {
     expect(description.taskQueue).toBe(taskQueue);
     // No worker polls this task queue: the run is ended here, its start was the point.
     await handle.terminate('test done');
+  });
+
+  test('a consumer crash kafkajs does not restart (a commit refused: unknown member) is started again, and the order committed', async () => {
+    const ownTopic = await createTopic(kafka, `order-placement-crash-${id}`);
+    const ownGroup = `bridge-crash-${id}`;
+    const taskQueue = `orders-crash-${id}`;
+    const orderId = `crash-${id}`;
+    // Real Kafka, with one fault injected at the client: the first commit is refused with the
+    // non-retriable error kafkajs raises when the coordinator no longer knows the member (seen after
+    // a broker restart outlasted the session). kafkajs then stops the consumer for good.
+    let refused = 0;
+    const faulty = Object.create(kafka) as Kafka;
+    faulty.consumer = (cfg) => {
+      const consumer = kafka.consumer(cfg);
+      const commit = consumer.commitOffsets;
+      consumer.commitOffsets = async (offsets) => {
+        if (refused === 0) {
+          refused += 1;
+          throw new KafkaJSNonRetriableError('The coordinator is not aware of this member (injected by the test)');
+        }
+        return commit(offsets);
+      };
+      return consumer;
+    };
+    const connection = await Connection.connect({ address: config.temporalAddress });
+    connections.push(connection);
+    const client = new Client({ connection, namespace: config.temporalNamespace });
+    const bridge = await startBridge({
+      kafka: faulty,
+      client,
+      stepDelayMs: 0,
+      groupId: ownGroup,
+      topic: ownTopic,
+      dlqTopic,
+      taskQueue,
+      backoff: { initialMs: 50, maxMs: 200 },
+      log: (l) => void lines.push(`[crash] ${l.slice(0, 200)}`),
+    });
+    bridges.push(bridge);
+    try {
+      const producer = kafka.producer();
+      await producer.connect();
+      const order = { orderId, item: 'Keyboard', price: 150, quantity: 1 };
+      await producer.send({
+        topic: ownTopic,
+        acks: -1,
+        messages: [{ key: orderId, value: JSON.stringify(orderPlacedEvent(order, crypto.randomUUID(), Date.now())) }],
+      });
+      await producer.disconnect();
+
+      // Started, commit refused, consumer crashed and started again: the order is read again (a
+      // duplicate start) and this time committed.
+      await waitFor(() => bridge.stats.committedBatches >= 1, 60_000, 'the order to be committed after the restart');
+      expect(refused).toBe(1);
+      expect(bridge.stats.consumerRestarts).toBe(1);
+      expect(bridge.stats.started).toBe(1);
+      expect(bridge.stats.duplicates).toBe(1);
+      const admin = kafka.admin();
+      await admin.connect();
+      const [committed] = await admin.fetchOffsets({ groupId: ownGroup, topics: [ownTopic] });
+      await admin.disconnect();
+      expect(committed.partitions.map((p) => p.offset)).toEqual(['1']);
+      await client.workflow.getHandle(workflowIdFor(orderId)).terminate('test done');
+    } finally {
+      await deleteTopics(kafka, [ownTopic]);
+    }
   });
 });
