@@ -76,12 +76,8 @@ describe('Subscriptions', () => {
   });
 
   describe('ownership: subscribers with a customer id', () => {
-    const customer = (customerId: string) => {
-      const got: number[] = [];
-      return { got, sub: { customerId, sendStatus: (e: StatusEvent) => void got.push(e.seq) } };
-    };
-
-    test("the owner's events are held until the owner is confirmed, then delivered in order", async () => {
+    /** Subscriptions whose owner lookup answers "alice" only once `release()` is called. */
+    const aliceOwnsOnceReleased = () => {
       let release: () => void = () => undefined;
       const confirmed = new Promise<void>((r) => (release = r));
       const subs = new Subscriptions(
@@ -93,6 +89,15 @@ describe('Subscriptions', () => {
           return { exists: true, customerId: 'alice' };
         },
       );
+      return { subs, release };
+    };
+    const customer = (customerId: string) => {
+      const got: number[] = [];
+      return { got, sub: { customerId, sendStatus: (e: StatusEvent) => void got.push(e.seq) } };
+    };
+
+    test("the owner's events are held until the owner is confirmed, then delivered in order", async () => {
+      const { subs, release } = aliceOwnsOnceReleased();
       const alice = customer('alice');
       subs.subscribe(alice.sub, 'o1', 1, false);
       subs.onEvent(event(1));
@@ -191,17 +196,7 @@ describe('Subscriptions', () => {
     });
 
     test('a subscriber that leaves while its owner check is pending gets nothing', async () => {
-      let release: () => void = () => undefined;
-      const confirmed = new Promise<void>((r) => (release = r));
-      const subs = new Subscriptions(
-        async () => viewUpTo(2),
-        1,
-        5,
-        async () => {
-          await confirmed;
-          return { exists: true, customerId: 'alice' };
-        },
-      );
+      const { subs, release } = aliceOwnsOnceReleased();
       const alice = customer('alice');
       subs.subscribe(alice.sub, 'o1', 1, false);
       subs.onEvent(event(1));
