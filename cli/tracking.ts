@@ -60,12 +60,11 @@ export interface Tracked {
   done: (result: TrackResult) => void;
 }
 
-/** A TrackResult without what every result carries (Omit applied to each kind in turn). */
-export type Ending = TrackResult extends infer R
-  ? R extends unknown
-    ? Omit<R, 'orderId' | 'workflowId' | 'events'>
-    : never
-  : never;
+/** A TrackResult without what every result carries. */
+export type Ending = OmitEach<TrackResult, 'orderId' | 'workflowId' | 'events'>;
+
+/** Omit applied to each member of a union (plain Omit would merge the kinds into one shape). */
+type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** A tracked order's result: `ending` plus what the order carries (its id, workflow id and the events seen). */
 export function resultOf(t: Tracked, ending: Ending): TrackResult {

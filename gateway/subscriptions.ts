@@ -129,6 +129,7 @@ export class Subscriptions {
    * stays held) or the subscription ended on the way.
    */
   private deliverHeld(sub: Subscriber, orderId: string, progress: Progress): boolean {
+    if (progress.pending.length === 0) return true; // the usual case, on every live event: nothing to sort or copy
     const held = progress.pending.sort((a, b) => a.seq - b.seq);
     progress.pending = [];
     for (const [i, event] of held.entries()) {

@@ -30,6 +30,22 @@ const waitFor = (check: () => Promise<boolean> | boolean, timeoutMs: number, wha
     context: () => `bridge log:\n${lines.filter((l) => !l.includes('retrying in')).join('\n')}`,
   });
 
+/** Writes one ORDER_PLACED event for `orderId` to `toTopic`, as the gateway would (acks=all). */
+async function placeOrderEvent(toTopic: string, orderId: string): Promise<void> {
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    const order = { orderId, item: 'Keyboard', price: 150, quantity: 1 };
+    await producer.send({
+      topic: toTopic,
+      acks: -1,
+      messages: [{ key: orderId, value: JSON.stringify(orderPlacedEvent(order, crypto.randomUUID(), Date.now())) }],
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 beforeAll(async () => {
   const admin = kafka.admin();
   await admin.connect();
@@ -73,15 +89,7 @@ describe('bridge offset commits', () => {
     });
     bridges.push(first);
 
-    const producer = kafka.producer();
-    await producer.connect();
-    const order = { orderId, item: 'Keyboard', price: 150, quantity: 1 };
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: [{ key: orderId, value: JSON.stringify(orderPlacedEvent(order, crypto.randomUUID(), Date.now())) }],
-    });
-    await producer.disconnect();
+    await placeOrderEvent(topic, orderId);
 
     // The first bridge read the order and is retrying its start.
     await waitFor(() => first.stats.startRetries >= 2, 60_000, 'the first bridge to retry the start');
@@ -159,15 +167,7 @@ describe('bridge offset commits', () => {
     });
     bridges.push(bridge);
     try {
-      const producer = kafka.producer();
-      await producer.connect();
-      const order = { orderId, item: 'Keyboard', price: 150, quantity: 1 };
-      await producer.send({
-        topic: ownTopic,
-        acks: -1,
-        messages: [{ key: orderId, value: JSON.stringify(orderPlacedEvent(order, crypto.randomUUID(), Date.now())) }],
-      });
-      await producer.disconnect();
+      await placeOrderEvent(ownTopic, orderId);
 
       // Started, commit refused, consumer crashed and started again: the order is read again (a
       // duplicate start) and this time committed.
