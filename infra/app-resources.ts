@@ -1,9 +1,10 @@
 /** What the app needs on the servers: its Kafka topics and its Temporal search attributes. Both idempotent. */
-import { Connection } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Kafka, logLevel } from 'kafkajs';
 import { SEARCH_ATTRIBUTES, TOPIC_PARTITIONS } from '../common/config';
-import { defaultLog, Log } from './proc';
+import { defaultLog, Log, sleep } from './proc';
 
 /** Creates the app's topics, or adds partitions to ones that have too few. Idempotent. */
 export async function ensureTopics(brokers: string[], log: Log = defaultLog): Promise<void> {
@@ -49,8 +50,36 @@ export async function ensureSearchAttributes(address: string, namespace: string,
       searchAttributes: Object.fromEntries(missing.map(([name]) => [name, codes[name]])),
     });
     log(`registered search attributes ${missing.map(([n]) => n).join(', ')}`);
+    await untilSearchAttributesUsable(new Client({ connection, namespace }), log);
   } finally {
     await connection.close();
+  }
+}
+
+/**
+ * Waits until a workflow start carrying the search attributes is accepted. The frontend reads them
+ * from a cache (the dev server runs with system.forceSearchAttributesCacheRefreshOnRead=false), so
+ * for a moment after registering them (about 2 s here) a start naming them is refused as an invalid
+ * argument, and the bridge would park such an order in the DLQ. The probe run is terminated at once.
+ */
+async function untilSearchAttributesUsable(client: Client, log: Log, timeoutMs = 60_000): Promise<void> {
+  const started = Date.now();
+  const searchAttributes = Object.fromEntries(Object.keys(SEARCH_ATTRIBUTES).map((name) => [name, ['probe']]));
+  for (;;) {
+    try {
+      const probe = await client.workflow.start('searchAttributesProbe', {
+        taskQueue: 'search-attributes-probe',
+        workflowId: `search-attributes-probe-${randomUUID()}`,
+        searchAttributes,
+      });
+      await probe.terminate('search attributes probe');
+      log(`search attributes usable after ${Date.now() - started} ms`);
+      return;
+    } catch (err) {
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`search attributes still refused after ${timeoutMs} ms: ${(err as Error).message}`);
+      await sleep(250);
+    }
   }
 }
 
