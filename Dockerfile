@@ -3,8 +3,9 @@
 #   build  all dependencies, `npm run build`: TypeScript -> dist/, plus the prebuilt workflow bundle;
 #   deps   production dependencies only (`npm ci --omit=dev`);
 #   final  node_modules from deps + dist/ from build, run with plain `node` as an unprivileged user.
-# The build context is an allow-list (.dockerignore): no tests, benchmark, chaos harness or launcher.
-# test/image.test.ts checks what ends up in the final stage.
+# The build context is an allow-list (.dockerignore): the product folders, never tools/ or test/.
+# test/unit/image.test.ts checks what ends up in the final stage; test/production/ builds and runs
+# exactly the files these COPY lines name.
 
 FROM node:22-slim AS build
 WORKDIR /app
@@ -19,7 +20,7 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker
 COPY cli ./cli
-COPY scripts/dlq-replay.ts scripts/build-workflow-bundle.ts ./scripts/
+COPY web ./web
 RUN npm run build
 
 FROM node:22-slim AS deps

@@ -27,7 +27,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts', 'bench/bare-workflow.ts'],
+    files: ['workflows/**/*.ts', 'tools/bench/bare-workflow.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -83,7 +83,7 @@ export const INFRA_ENV = {
 export interface InfraPorts {
   kafka: number;
   kafkaController: number;
-  /** The local broker's SASL/SCRAM listener (infra/kafka-sasl.ts); isolated stacks may go without. */
+  /** The local broker's SASL/SCRAM listener (tools/infra/kafka-sasl.ts); isolated stacks may go without. */
   kafkaSasl?: number;
   temporal: number;
   temporalUi: number;

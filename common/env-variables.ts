@@ -315,7 +315,7 @@ export const VARIABLES = {
     form: 'a port number (1-65535)',
     default: 'ORDERS_KAFKA_PORT + 2',
     readers: ['launcher'],
-    doc: "the launcher's Kafka SASL/SCRAM listener (user orders-app, see infra/kafka-sasl.ts)",
+    doc: "the launcher's Kafka SASL/SCRAM listener (user orders-app, see tools/infra/kafka-sasl.ts)",
   }),
   ORDERS_TEMPORAL_PORT: variable(port, {
     form: 'a port number (1-65535)',

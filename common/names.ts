@@ -26,13 +26,13 @@ export const DEFAULT_NAMESPACE = 'default';
 export const CONSUMER_GROUPS = {
   /** The bridges: order-placement's partitions are shared among its members. */
   bridge: 'order-bridge',
-  /** scripts/dlq-replay.ts: its committed offsets remember how far the DLQ was replayed. */
+  /** bridge/dlq-replay.ts: its committed offsets remember how far the DLQ was replayed. */
   dlqReplay: 'order-dlq-replay',
 } as const;
 
 /**
  * Custom search attributes the workflow keeps current; the launcher registers them. Types are named as
- * the Temporal CLI names them (infra/app-resources.ts maps them to the operator API's codes).
+ * the Temporal CLI names them (tools/infra/app-resources.ts maps them to the operator API's codes).
  */
 export const SEARCH_ATTRIBUTES = {
   OrderId: 'Keyword',

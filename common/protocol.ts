@@ -2,7 +2,7 @@
  * The gateway's WebSocket protocol, NestJS ws-adapter style: every frame is {"event": name, "data": payload}.
  * Client -> gateway: placeOrder, subscribeOrder, getOrder, cancelOrder.
  * Gateway -> client: orderAccepted, orderStatus, subscribed, order, orderCancelled, error.
- * The gateway validates with the schemas here; the clients (cli/, chaos/, bench/, the tests) build
+ * The gateway validates with the schemas here; the clients (cli/, tools/chaos/, tools/bench/, the tests) build
  * and read frames with the types here. The browser page (web/) mirrors them in JSDoc.
  */
 import { z } from 'zod';
@@ -114,7 +114,7 @@ export const ErrorDataSchema = z
 
 /**
  * The data of each frame the gateway sends, by event name. The ServerFrame type is derived from
- * these schemas, and scripts/contract.ts publishes them (docs/schemas, docs/asyncapi.yaml).
+ * these schemas, and tools/dev/contract.ts publishes them (docs/schemas, docs/asyncapi.yaml).
  */
 export const SERVER_FRAME_DATA = {
   orderAccepted: z.object({ orderId: OrderIdSchema, workflowId: z.string() }).meta({ title: 'Order stored in Kafka' }),

@@ -1,7 +1,7 @@
 /**
  * zod schemas of the status shapes in ./status (kept apart so that workflow code, which imports
  * ./status, does not bundle zod): the order-status Kafka event, the orderStatus push and the order
- * view. The gateway validates what it reads with them; scripts/contract.ts publishes them as JSON Schema.
+ * view. The gateway validates what it reads with them; tools/dev/contract.ts publishes them as JSON Schema.
  */
 import { z } from 'zod';
 import { ORDER_STATUSES, STATUS_SCHEMA_VERSION } from './status';

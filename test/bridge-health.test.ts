@@ -9,7 +9,7 @@ import * as crypto from 'node:crypto';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { loadConfig } from '../common/config';
-import { freePort } from '../infra/proc';
+import { freePort } from '../tools/infra/proc';
 import { waitUntil } from './helpers/wait';
 
 const ROOT = path.resolve(__dirname, '..');

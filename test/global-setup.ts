@@ -8,9 +8,9 @@
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { ENV, loadConfig } from '../common/config';
-import { ensureSearchAttributes, up } from '../infra/launcher';
-import { provisionTestServer } from '../infra/provision';
-import { sleep } from '../infra/proc';
+import { ensureSearchAttributes, up } from '../tools/infra/launcher';
+import { provisionTestServer } from '../tools/infra/provision';
+import { sleep } from '../tools/infra/proc';
 
 const log = (line: string): void => void process.stderr.write(`[test-setup] ${line}\n`);
 

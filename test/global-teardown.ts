@@ -1,5 +1,5 @@
 /** Stops the servers that global setup started (servers that were already running are left alone). */
-import { stop } from '../infra/launcher';
+import { stop } from '../tools/infra/launcher';
 
 export default async function globalTeardown(): Promise<void> {
   const started = (process.env.ORDERS_TEST_STARTED_SERVERS ?? '').split(',').filter(Boolean) as Array<

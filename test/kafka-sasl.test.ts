@@ -1,6 +1,6 @@
 /**
  * Kafka SASL/SCRAM for real: the launcher's broker has a SASL_PLAINTEXT listener with SCRAM-SHA-256
- * and -512 (infra/kafka-sasl.ts). The app's KAFKA_SASL_* settings authenticate on it, a wrong
+ * and -512 (tools/infra/kafka-sasl.ts). The app's KAFKA_SASL_* settings authenticate on it, a wrong
  * password is refused, and the gateway, bridge and worker processes carry an order end to end
  * through it.
  */
@@ -12,10 +12,10 @@ import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import WebSocket from 'ws';
 import { infraPorts, loadConfig } from '../common/config';
-import { LOCAL_SCRAM_USER } from '../infra/kafka-sasl';
-import { freePort } from '../infra/proc';
+import { LOCAL_SCRAM_USER } from '../tools/infra/kafka-sasl';
+import { freePort } from '../tools/infra/proc';
 import { waitUntil } from './helpers/wait';
-import { answers200 } from '../infra/proc';
+import { answers200 } from '../tools/infra/proc';
 
 const ROOT = path.resolve(__dirname, '..');
 const saslBroker = `127.0.0.1:${infraPorts().kafkaSasl}`;

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import WebSocket from 'ws';
-import { freePort } from '../infra/proc';
+import { freePort } from '../tools/infra/proc';
 import { waitUntil } from './helpers/wait';
 
 const ROOT = path.resolve(__dirname, '..');

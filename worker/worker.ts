@@ -29,7 +29,7 @@ export interface OrderWorkerOptions {
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
-/** File name of the prebuilt bundle in dist/ (scripts/build-workflow-bundle.ts writes it). */
+/** File name of the prebuilt bundle in dist/ (worker/build-bundle.ts writes it). */
 export const PREBUILT_BUNDLE_FILE = 'workflow-bundle.js';
 
 /** The bundle `npm run build` made for this compiled code, if this code is the compiled one. */

@@ -21,9 +21,9 @@ import {
   ScenarioName,
   ScenarioOptions,
   ScenarioResult,
-} from '../../chaos/harness';
-import { IsolatedStack } from '../../chaos/stack';
-import { replayDlq } from '../../scripts/dlq-replay';
+} from '../../tools/chaos/harness';
+import { IsolatedStack } from '../../tools/chaos/stack';
+import { replayDlq } from '../../bridge/dlq-replay';
 
 const log = (line: string): void => void process.stderr.write(`[chaos] ${line}\n`);
 

@@ -6,7 +6,7 @@ import { temporal } from '@temporalio/proto';
 import { startBridge } from '../../bridge/bridge';
 import { loadConfig } from '../../common/config';
 import { workflowIdFor } from '../../common/order';
-import { replayDlq } from '../../scripts/dlq-replay';
+import { replayDlq } from '../../bridge/dlq-replay';
 import { eventTypeNames } from '../helpers/history';
 import { createTopic, deleteTopics, readAtLeast, StoredMessage } from '../helpers/kafka';
 import { useStack } from '../helpers/stack';

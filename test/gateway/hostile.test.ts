@@ -5,7 +5,7 @@ import * as crypto from 'node:crypto';
 import WebSocket from 'ws';
 import { sharedTokenAuth } from '../../gateway/auth';
 import { OrderProducer } from '../../gateway/order-producer';
-import { httpGet } from '../../infra/proc';
+import { httpGet } from '../../tools/infra/proc';
 import { upgradeStatus, useGatewayFixture, type UpgradeOptions } from '../helpers/gateway';
 import { createTopic, deleteTopics, readAll } from '../helpers/kafka';
 import { uniqueId, waitUntil, within } from '../helpers/wait';

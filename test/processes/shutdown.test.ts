@@ -13,7 +13,7 @@ import { loadConfig, TASK_QUEUE, TOPICS } from '../../common/config';
 import { workflowIdFor } from '../../common/order';
 import { processOrder } from '../../workflows';
 import { createOrderWorker } from '../../worker/worker';
-import { freePort } from '../../infra/proc';
+import { freePort } from '../../tools/infra/proc';
 import { readAll, testKafka, withAdmin } from '../helpers/kafka';
 import { simulation } from '../helpers/order-worker';
 import { runsOf } from '../helpers/temporal';

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { contractFiles, DOCS_DIR, SCHEMA_DIR } from '../../scripts/contract';
+import { contractFiles, DOCS_DIR, SCHEMA_DIR } from '../../tools/dev/contract';
 
 const generated = contractFiles();
 

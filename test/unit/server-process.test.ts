@@ -4,9 +4,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isAlive } from '../../infra/proc';
-import { ownedPid, spawnServer, waitReady } from '../../infra/server-process';
-import { stackOptions } from '../../infra/stack';
+import { isAlive } from '../../tools/infra/proc';
+import { ownedPid, spawnServer, waitReady } from '../../tools/infra/server-process';
+import { stackOptions } from '../../tools/infra/stack';
 import { waitUntil } from '../helpers/wait';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-server-process-'));

@@ -1,0 +1,160 @@
+/**
+ * What every configuration shares: the bench context (servers, clients, limits), the orders it
+ * places, the app processes it starts for one configuration and the clean-up after it.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client } from '@temporalio/client';
+import { Kafka } from 'kafkajs';
+import { createTopic } from './kafka-util';
+import { AppName, AppProcess, startApp } from './procs';
+import { Progress } from './progress';
+import { round } from './stats';
+import { terminateRunning } from './temporal-results';
+import type { ConfigResult } from './types';
+import type { BenchOrder } from './ws-load';
+
+/** One Temporal dev server the bench measures against: the shared one (tuned) or its own stock one. */
+export interface TemporalTarget {
+  settings: 'tuned' | 'stock';
+  address: string;
+  client: Client;
+  pid?: number;
+}
+
+export interface BenchContext {
+  runId: string;
+  brokers: string[];
+  namespace: string;
+  /** The dev server the app uses (started by the launcher with the tuned settings). */
+  temporal: TemporalTarget;
+  kafka: Kafka;
+  kafkaPid?: number;
+  logDir: string;
+  gatewayPort: number;
+  bridgePort: number;
+  connections: number;
+  /** Longest one configuration may take to complete once its load is offered. */
+  drainTimeoutMs: number;
+  /** Give up on a configuration when no run closed for this long. */
+  stallMs: number;
+  sampleMs: number;
+  progress: Progress;
+  /** Topics the bench created (deleted at the end). */
+  topics: string[];
+}
+
+/** The partitions the launcher gives order-placement; the bench's fresh topics get the same. */
+export const PARTITIONS = 6;
+
+export function makeOrders(prefix: string, count: number): BenchOrder[] {
+  return Array.from({ length: count }, (_, i) => ({
+    orderId: `${prefix}${i}`,
+    item: `Bench widget ${i % 17}`,
+    price: 10 + (i % 90),
+    quantity: 1 + (i % 3),
+  }));
+}
+
+/**
+ * A fresh topic for configuration `id` (removed with the run's other topics) and `count` orders whose
+ * ids carry the run and configuration, for the configurations that feed Kafka themselves.
+ */
+export async function freshTopicWithOrders(
+  ctx: BenchContext,
+  id: string,
+  count: number,
+): Promise<{ topic: string; orders: BenchOrder[] }> {
+  const topic = `${ctx.runId}-${id}`;
+  await createTopic(ctx.kafka, topic, PARTITIONS);
+  ctx.topics.push(topic);
+  return { topic, orders: makeOrders(`${ctx.runId}-${id}-`, count) };
+}
+
+function appEnv(ctx: BenchContext, stepDelayMs: number, target: TemporalTarget, cfgDir: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    GATEWAY_PORT: String(ctx.gatewayPort),
+    BRIDGE_HEALTH_PORT: String(ctx.bridgePort),
+    STEP_DELAY_MS: String(stepDelayMs),
+    TEMPORAL_ADDRESS: target.address,
+    TEMPORAL_NAMESPACE: ctx.namespace,
+    // The bench's charges go to their own ledger, not the dev ledger in .data/.
+    SIM_LEDGER_FILE: path.join(ctx.logDir, 'ledger.jsonl'),
+    KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    BENCH_LOOP_PROBE_FILE: path.join(cfgDir, 'gateway-loop-delay.json'),
+  };
+}
+
+/** The processes every configuration samples besides its own apps. */
+export const serverTargets = (
+  ctx: BenchContext,
+  target: TemporalTarget = ctx.temporal,
+): Record<string, number | undefined> => ({
+  kafka: ctx.kafkaPid,
+  temporal: target.pid,
+  bench: process.pid,
+});
+
+export type Apps = Partial<Record<AppName, AppProcess>> & { loopProbeFile: string };
+
+/** Starts the named app processes in parallel; if one fails, stops the others and rethrows. */
+export async function startApps(
+  ctx: BenchContext,
+  cfgId: string,
+  stepDelayMs: number,
+  names: AppName[],
+  target = ctx.temporal,
+): Promise<Apps> {
+  const logDir = path.join(ctx.logDir, cfgId);
+  const env = appEnv(ctx, stepDelayMs, target, logDir);
+  const ready = {
+    worker: { logPattern: /polling task queue/ },
+    'bare-worker': { logPattern: /polling task queue/ },
+    bridge: { http: `http://127.0.0.1:${ctx.bridgePort}/healthz` },
+    gateway: { http: `http://127.0.0.1:${ctx.gatewayPort}/healthz` },
+  };
+  // Only the gateway gets the event-loop probe (tools/bench/loop-probe.ts), loaded before its entry.
+  const preload = (n: AppName): string[] => (n === 'gateway' ? [path.join(__dirname, 'loop-probe.ts')] : []);
+  const settled = await Promise.allSettled(names.map((n) => startApp(n, env, logDir, ready[n], 120_000, preload(n))));
+  const apps: Apps = { loopProbeFile: env.BENCH_LOOP_PROBE_FILE ?? '' };
+  settled.forEach((r, i) => {
+    if (r.status === 'fulfilled') apps[names[i]] = r.value;
+  });
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await stopApps(apps);
+    throw failed.reason;
+  }
+  return apps;
+}
+
+export async function stopApps(apps: Apps): Promise<void> {
+  // Gateway first (no new orders), then the bridge (leaves the group cleanly), then the workers.
+  for (const name of ['gateway', 'bridge', 'worker', 'bare-worker'] as const) await apps[name]?.stop();
+}
+
+export function drainNote(drain: { closed: number; stalled: boolean }, expected: number, ctx: BenchContext): string {
+  return drain.stalled
+    ? `stalled: no run closed for ${ctx.stallMs / 1000}s (${drain.closed}/${expected} closed); the rest were terminated`
+    : `time cap: ${ctx.drainTimeoutMs / 1000}s passed with ${drain.closed}/${expected} closed; the rest were terminated`;
+}
+
+/** Terminates this configuration's runs that are still open, so they do not load the next one. */
+export async function cleanUp(ctx: BenchContext, workflowIdPrefix: string, target = ctx.temporal): Promise<void> {
+  try {
+    const n = await terminateRunning(target.client, workflowIdPrefix, 'bench configuration ended');
+    if (n > 0) ctx.progress.log(`terminated ${n} open run(s) of ${workflowIdPrefix}*`);
+  } catch (err) {
+    ctx.progress.log(`could not terminate open runs of ${workflowIdPrefix}*: ${(err as Error).message}`);
+  }
+}
+
+export function cpuLine(usage: ConfigResult['usage']): string {
+  if (!usage) return '';
+  return Object.entries(usage.procs)
+    .map(([n, p]) => `${n} ${p.meanCpuPct}%`)
+    .join(', ');
+}
+
+export const loadAverage = (): number[] => os.loadavg().map((x) => round(x, 2));

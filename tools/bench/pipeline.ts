@@ -1,0 +1,142 @@
+/**
+ * The pipeline configuration: WebSocket clients -> gateway -> Kafka -> bridge -> Temporal ->
+ * worker, each app its own process, at full speed or at a fixed offered rate, at one step delay.
+ * The gateway's event-loop delay is read from tools/bench/loop-probe.ts over the placement phase.
+ */
+import * as fs from 'node:fs';
+import { TOPICS } from '../../common/config';
+import { workflowIdFor } from '../../common/order';
+import { BenchContext, cleanUp, cpuLine, drainNote, makeOrders, serverTargets, startApps, stopApps } from './context';
+import { waitForNoLag } from './kafka-util';
+import type { LoopDelay } from './loop-probe';
+import { httpGet } from './procs';
+import { Sampler } from './sampler';
+import { percentiles, round, sleep } from './stats';
+import { historyPerRun, listExecutions, summarizeRuns, waitForClosed } from './temporal-results';
+import type { ConfigResult, LoadSpec } from './types';
+import { placeOrders } from './ws-load';
+
+/** The bridge's consumer group (hard-coded in bridge/bridge.ts). */
+export const BRIDGE_GROUP = 'order-bridge';
+
+/** Asks the gateway's loop probe for the histogram since the last ask; undefined if it does not answer. */
+async function readLoopDelay(pid: number | undefined, file: string): Promise<LoopDelay | undefined> {
+  if (pid === undefined || !file) return undefined;
+  fs.rmSync(file, { force: true });
+  try {
+    process.kill(pid, 'SIGUSR2');
+  } catch {
+    return undefined;
+  }
+  for (let i = 0; i < 40; i += 1) {
+    await sleep(50);
+    try {
+      return JSON.parse(fs.readFileSync(file, 'utf8')) as LoopDelay;
+    } catch {
+      // not written yet
+    }
+  }
+  return undefined;
+}
+
+/** The offered rate is spread over all connections. */
+export type PipelineSpec = LoadSpec;
+
+export async function runPipeline(ctx: BenchContext, spec: PipelineSpec): Promise<ConfigResult> {
+  const { progress } = ctx;
+  const { id, stepDelayMs, rate } = spec;
+  const prefix = `${ctx.runId}-${id}-`;
+  const orders = makeOrders(prefix, spec.orders);
+  const notes: string[] = [];
+  progress.log(`${id}: starting worker, bridge and gateway (STEP_DELAY_MS=${stepDelayMs})`);
+  const apps = await startApps(ctx, id, stepDelayMs, ['worker', 'bridge', 'gateway']);
+  const { gateway, bridge, worker } = apps;
+  try {
+    // Whatever is still on order-placement for the group (e.g. from a dev run) is consumed first.
+    const lag = await waitForNoLag(ctx.kafka, BRIDGE_GROUP, TOPICS.orderPlacement, 120_000);
+    if (lag.initial > 0)
+      notes.push(`bridge caught up on ${lag.initial} older events before the load (lag left: ${lag.final})`);
+
+    const sampler = new Sampler(
+      { gateway: gateway?.pid, bridge: bridge?.pid, worker: worker?.pid, ...serverTargets(ctx) },
+      ctx.sampleMs,
+    );
+    await sampler.start();
+    await readLoopDelay(gateway?.pid, apps.loopProbeFile);
+    progress.start(`${id}: accepted`, orders.length, 'orders');
+    const placement = await placeOrders({
+      url: `ws://127.0.0.1:${ctx.gatewayPort}`,
+      orders,
+      connections: ctx.connections,
+      rate,
+      timeoutMs: Math.max(120_000, rate ? (orders.length / rate) * 3_000 : 0),
+      onAnswer: (n) => progress.update(n),
+    });
+    const loopDelay = await readLoopDelay(gateway?.pid, apps.loopProbeFile);
+    if (!loopDelay) notes.push('the gateway event-loop probe did not answer');
+    progress.start(`${id}: completed`, placement.accepted, 'workflows');
+    const drain = await waitForClosed(
+      ctx.temporal.client,
+      `order-${prefix}`,
+      placement.accepted,
+      ctx.drainTimeoutMs,
+      ctx.stallMs,
+      (n) => progress.update(n),
+    );
+    progress.stop();
+    const usage = await sampler.stop();
+    if (drain.timedOut) notes.push(drainNote(drain, placement.accepted, ctx));
+
+    const bridgeHealth = await httpGet(`http://127.0.0.1:${ctx.bridgePort}/healthz`);
+    const bridgeStats = bridgeHealth ? (JSON.parse(bridgeHealth.body) as Record<string, unknown>) : undefined;
+    const execs = await listExecutions(ctx.temporal.client, `order-${prefix}`);
+
+    const ack: number[] = [];
+    const toStart: number[] = [];
+    const placedAt = new Map<string, number>();
+    for (const t of placement.timings) {
+      if (t.acceptMs !== undefined) ack.push(t.acceptMs);
+      const wfId = workflowIdFor(t.orderId);
+      placedAt.set(wfId, t.sentAt);
+      const exec = execs.get(wfId);
+      if (exec && t.acceptedAt !== undefined) toStart.push(exec.startMs - t.acceptedAt);
+    }
+    const runs = summarizeRuns(placedAt, execs);
+    const firstSent = Math.min(...placement.timings.map((t) => t.sentAt));
+    const seconds = runs.lastClose > firstSent ? (runs.lastClose - firstSent) / 1000 : usage.windowSeconds;
+    const result: ConfigResult = {
+      id,
+      kind: 'pipeline',
+      label: `pipeline, ${rate ? `${rate}/s offered` : 'full speed'}, delay ${stepDelayMs} ms`,
+      stepDelayMs,
+      temporalSettings: ctx.temporal.settings,
+      load: rate ? `${rate}/s over ${ctx.connections} conns` : `full speed, ${ctx.connections} conns`,
+      orders: orders.length,
+      completed: runs.completed,
+      failed: runs.failed,
+      errors: placement.errors,
+      throughput: round(runs.completed / seconds),
+      steadyThroughput: runs.steadyPerSecond,
+      throughputUnit: 'orders/s',
+      seconds: round(seconds, 2),
+      offeredPerSecond: round(placement.offeredPerSecond),
+      acceptedPerSecond: round(placement.accepted / Math.max(0.001, placement.seconds)),
+      ackMs: percentiles(ack),
+      acceptToStartMs: percentiles(toStart),
+      e2eMs: runs.e2e,
+      usage,
+      gatewayLoopDelayMs: loopDelay,
+      historyPerOrder: await historyPerRun(ctx.temporal.client, execs).catch(() => undefined),
+      evidence: { bridge: bridgeStats, placementSeconds: round(placement.seconds, 2) },
+      notes,
+    };
+    progress.log(
+      `${id}: ${runs.completed}/${orders.length} completed, ${result.throughput} orders/s (steady ${result.steadyThroughput ?? '–'}); ` +
+        `accept p99 ${result.ackMs?.p99 ?? '–'} ms; gateway loop delay p99 ${loopDelay?.p99 ?? '–'} ms; CPU ${cpuLine(usage)}`,
+    );
+    return result;
+  } finally {
+    await stopApps(apps);
+    await cleanUp(ctx, `order-${prefix}`);
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * `npm run contract`: writes the published contract from the zod schemas the code validates with:
+ *  - docs/schemas/*.json: one JSON Schema (draft-07, zod 4's z.toJSONSchema) per client frame, server
+ *    frame and Kafka event (order-placement, order-status, order-placement.dlq);
+ *  - docs/asyncapi.yaml: an AsyncAPI 3 document of the WebSocket channel (raw WebSocket and Socket.IO)
+ *    and the three topics, with the same schemas inline.
+ * test/contract.test.ts fails when the committed files differ from what this generates.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_PORTS, PROJECT_ROOT, TOPICS } from '../../common/config';
+import { OrderPlacedEvent, PlaceOrderInput, SCHEMA_VERSION } from '../../common/order';
+import { CancelOrderInput, CloseCode, OrderRef, SERVER_FRAME_DATA, SubscribeOrderInput } from '../../common/protocol';
+import { STATUS_SCHEMA_VERSION } from '../../common/status';
+import { StatusEventSchema } from '../../common/status-schemas';
+
+export const DOCS_DIR = path.join(PROJECT_ROOT, 'docs');
+export const SCHEMA_DIR = path.join(DOCS_DIR, 'schemas');
+
+/** What clients send: event name -> its data. */
+const CLIENT_FRAME_DATA = {
+  placeOrder: PlaceOrderInput,
+  subscribeOrder: SubscribeOrderInput,
+  getOrder: OrderRef,
+  cancelOrder: CancelOrderInput,
+} as const;
+
+/** The headers the bridge adds to a dead-lettered event (its key and value are the original's, unchanged). */
+export const DlqHeadersSchema = z
+  .object({
+    'dlq-reason': z.string().meta({
+      description:
+        "why the bridge refused the event, e.g. 'not JSON', 'schema: payload.order.price: …', 'unknown schemaVersion 2 (this bridge reads 1)'",
+    }),
+    'dlq-original-topic': z.string(),
+    'dlq-original-partition': z.string().regex(/^\d+$/),
+    'dlq-original-offset': z.string().regex(/^\d+$/),
+    'dlq-at': z.string().meta({ description: 'ISO 8601 time the bridge dead-lettered it' }),
+  })
+  .meta({ title: 'order-placement.dlq headers' });
+
+type Io = 'input' | 'output';
+
+function jsonSchema(schema: z.ZodType, io: Io): Record<string, unknown> {
+  return z.toJSONSchema(schema, { target: 'draft-7', io }) as Record<string, unknown>;
+}
+
+/** A frame as it travels on the raw WebSocket: the {"event", "data"} envelope. */
+function envelope(event: string, data: z.ZodType, title: string): z.ZodType {
+  return z.strictObject({ event: z.literal(event), data }).meta({ title });
+}
+
+interface SchemaFile {
+  name: string;
+  schema: Record<string, unknown>;
+}
+
+/** Every published schema, by file name. */
+export function schemaFiles(): SchemaFile[] {
+  const files: SchemaFile[] = [];
+  for (const [event, data] of Object.entries(CLIENT_FRAME_DATA)) {
+    files.push({
+      name: `client.${event}.json`,
+      schema: jsonSchema(envelope(event, data, `client frame ${event}`), 'input'),
+    });
+  }
+  for (const [event, data] of Object.entries(SERVER_FRAME_DATA)) {
+    files.push({
+      name: `server.${event}.json`,
+      schema: jsonSchema(envelope(event, data, `server frame ${event}`), 'output'),
+    });
+  }
+  // order-placement: what the bridge accepts (the seed's events, without quantity or version, included).
+  files.push({
+    name: `kafka.${TOPICS.orderPlacement}.json`,
+    schema: jsonSchema(OrderPlacedEvent.meta({ title: 'order-placement event (ORDER_PLACED)' }), 'input'),
+  });
+  files.push({ name: `kafka.${TOPICS.orderStatus}.json`, schema: jsonSchema(StatusEventSchema, 'output') });
+  files.push({
+    name: `kafka.${TOPICS.orderPlacementDlq}.headers.json`,
+    schema: jsonSchema(DlqHeadersSchema, 'output'),
+  });
+  return files;
+}
+
+/** A schema for inlining in AsyncAPI (which names its own schema format): without its $schema. */
+function inline(schema: Record<string, unknown>): Record<string, unknown> {
+  const rest = { ...schema };
+  delete rest.$schema;
+  return rest;
+}
+
+function asyncApi(files: SchemaFile[]): Record<string, unknown> {
+  const byName = new Map(files.map((f) => [f.name, inline(f.schema)]));
+  const messages: Record<string, unknown> = {};
+  const wsMessages: Record<string, unknown> = {};
+  const clientRefs: Array<{ $ref: string }> = [];
+  const serverRefs: Array<{ $ref: string }> = [];
+  for (const [side, names] of [
+    ['client', Object.keys(CLIENT_FRAME_DATA)],
+    ['server', Object.keys(SERVER_FRAME_DATA)],
+  ] as const) {
+    for (const event of names) {
+      const id = `${side}_${event}`;
+      messages[id] = {
+        name: event,
+        title: `${event} (${side === 'client' ? 'client → gateway' : 'gateway → client'})`,
+        summary:
+          'Raw WebSocket: this {event, data} envelope as one JSON text frame. Socket.IO: an event named `event` whose one argument is `data`' +
+          (side === 'client' ? ' (an optional ack callback receives the answer as the {event, data} frame).' : '.'),
+        contentType: 'application/json',
+        payload: { $ref: `#/components/schemas/${side}.${event}` },
+      };
+      wsMessages[id] = { $ref: `#/components/messages/${id}` };
+      (side === 'client' ? clientRefs : serverRefs).push({ $ref: `#/channels/orders/messages/${id}` });
+    }
+  }
+  messages.orderPlaced = {
+    name: 'ORDER_PLACED',
+    title: 'An order, as the gateway writes it and the bridge reads it',
+    summary: `The seed's event shape plus eventId and schemaVersion (${SCHEMA_VERSION}). Events of another schemaVersion go to the DLQ.`,
+    contentType: 'application/json',
+    bindings: { kafka: { key: { type: 'string', description: 'orderId (absent in the seed producer’s events)' } } },
+    payload: { $ref: `#/components/schemas/kafka.${TOPICS.orderPlacement}` },
+  };
+  messages.orderStatus = {
+    name: 'orderStatus',
+    title: 'One state change of one order',
+    summary: `Published by the worker (schemaVersion ${STATUS_SCHEMA_VERSION}) at least once; consumers drop repeats by seq.`,
+    contentType: 'application/json',
+    bindings: { kafka: { key: { type: 'string', description: 'orderId' } } },
+    payload: { $ref: `#/components/schemas/kafka.${TOPICS.orderStatus}` },
+  };
+  messages.deadLetter = {
+    name: 'deadLetter',
+    title: 'An order-placement event the bridge could not take',
+    summary:
+      'Key and value exactly as they were on order-placement (any bytes); the reason and origin are in the headers.',
+    headers: { $ref: `#/components/schemas/kafka.${TOPICS.orderPlacementDlq}.headers` },
+    payload: { description: 'the original message value, unchanged' },
+  };
+
+  const schemas: Record<string, unknown> = {};
+  for (const [name, schema] of byName) schemas[name.replace(/\.json$/, '')] = schema;
+
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: 'order-orchestrator',
+      version: '1.0.0',
+      description:
+        'Orders placed over WebSocket (raw or Socket.IO), carried by Kafka, run by Temporal. Generated by `npm run contract` from the zod schemas ' +
+        'the code validates with; the JSON Schemas are also in docs/schemas/. Auth (optional): README "Auth modes"; a session whose token ' +
+        `expires is closed with WebSocket code ${CloseCode.tokenExpired} (Socket.IO: an error event TOKEN_EXPIRED, then a disconnect).`,
+    },
+    defaultContentType: 'application/json',
+    servers: {
+      websocket: {
+        host: `127.0.0.1:${DEFAULT_PORTS.gateway}`,
+        pathname: '/',
+        protocol: 'ws',
+        description:
+          'Raw WebSocket: one JSON text frame per message, {"event", "data"} (the NestJS ws-adapter envelope). Token: Authorization: Bearer, or a `bearer.<token>` subprotocol next to `orders.v1`.',
+      },
+      socketio: {
+        host: `127.0.0.1:${DEFAULT_PORTS.gateway}`,
+        pathname: '/socket.io/',
+        protocol: 'ws',
+        protocolVersion: 'Socket.IO 4 (Engine.IO 4; WebSocket or HTTP long-polling)',
+        description:
+          'Socket.IO on the same port: events named like the frames, data as the one argument. Token: handshake auth.token or Authorization: Bearer.',
+      },
+      kafka: { host: `127.0.0.1:${DEFAULT_PORTS.kafka}`, protocol: 'kafka', description: 'The app’s Kafka cluster.' },
+    },
+    channels: {
+      orders: {
+        address: '/',
+        title: 'The gateway’s order channel',
+        servers: [{ $ref: '#/servers/websocket' }, { $ref: '#/servers/socketio' }],
+        messages: wsMessages,
+      },
+      orderPlacement: {
+        address: TOPICS.orderPlacement,
+        servers: [{ $ref: '#/servers/kafka' }],
+        messages: { orderPlaced: { $ref: '#/components/messages/orderPlaced' } },
+      },
+      orderStatus: {
+        address: TOPICS.orderStatus,
+        servers: [{ $ref: '#/servers/kafka' }],
+        messages: { orderStatus: { $ref: '#/components/messages/orderStatus' } },
+      },
+      orderPlacementDlq: {
+        address: TOPICS.orderPlacementDlq,
+        servers: [{ $ref: '#/servers/kafka' }],
+        messages: { deadLetter: { $ref: '#/components/messages/deadLetter' } },
+      },
+    },
+    operations: {
+      receiveClientRequests: {
+        action: 'receive',
+        channel: { $ref: '#/channels/orders' },
+        summary: 'The gateway takes client requests.',
+        messages: clientRefs,
+      },
+      sendServerFrames: {
+        action: 'send',
+        channel: { $ref: '#/channels/orders' },
+        summary: 'The gateway answers and pushes status changes.',
+        messages: serverRefs,
+      },
+      publishOrderPlaced: {
+        action: 'send',
+        channel: { $ref: '#/channels/orderPlacement' },
+        summary: 'The gateway writes each accepted order (acks=all) before answering orderAccepted.',
+        messages: [{ $ref: '#/channels/orderPlacement/messages/orderPlaced' }],
+      },
+      consumeOrderPlaced: {
+        action: 'receive',
+        channel: { $ref: '#/channels/orderPlacement' },
+        summary: 'The bridge starts one workflow per order.',
+        messages: [{ $ref: '#/channels/orderPlacement/messages/orderPlaced' }],
+      },
+      publishOrderStatus: {
+        action: 'send',
+        channel: { $ref: '#/channels/orderStatus' },
+        summary: 'The worker publishes every state change.',
+        messages: [{ $ref: '#/channels/orderStatus/messages/orderStatus' }],
+      },
+      consumeOrderStatus: {
+        action: 'receive',
+        channel: { $ref: '#/channels/orderStatus' },
+        summary: 'Every gateway reads every status change (a consumer group of its own).',
+        messages: [{ $ref: '#/channels/orderStatus/messages/orderStatus' }],
+      },
+      deadLetterOrderPlaced: {
+        action: 'send',
+        channel: { $ref: '#/channels/orderPlacementDlq' },
+        summary: 'The bridge parks events that are not orders, or of an unknown schemaVersion.',
+        messages: [{ $ref: '#/channels/orderPlacementDlq/messages/deadLetter' }],
+      },
+    },
+    components: { schemas, messages },
+  };
+}
+
+/** Every contract file, by path relative to docs/, with its content. */
+export function contractFiles(): Map<string, string> {
+  const files = schemaFiles();
+  const out = new Map<string, string>();
+  for (const f of files) out.set(path.join('schemas', f.name), `${JSON.stringify(f.schema, null, 2)}\n`);
+  out.set(
+    'asyncapi.yaml',
+    `# Generated by \`npm run contract\` from the zod schemas (tools/dev/contract.ts); do not edit by hand.\n${stringify(asyncApi(files), { lineWidth: 0 })}`,
+  );
+  return out;
+}
+
+function main(): void {
+  const files = contractFiles();
+  fs.mkdirSync(SCHEMA_DIR, { recursive: true });
+  for (const stale of fs.readdirSync(SCHEMA_DIR)) {
+    if (!files.has(path.join('schemas', stale))) fs.rmSync(path.join(SCHEMA_DIR, stale));
+  }
+  for (const [rel, content] of files) fs.writeFileSync(path.join(DOCS_DIR, rel), content);
+  console.log(`wrote ${files.size} files under docs/ (${[...files.keys()].join(', ')})`);
+}
+
+if (require.main === module) main();

@@ -1,0 +1,171 @@
+/**
+ * Starts (or finds) the servers the app needs, on loopback:
+ *  - single-node KRaft Kafka on 127.0.0.1:9092,
+ *  - the Temporal dev server on 127.0.0.1:7233 with its web UI on http://127.0.0.1:8233,
+ *    persisting to a SQLite file so runs survive a restart.
+ * Data, server logs and pid files live under one data directory (tools/infra/paths.ts).
+ *
+ *   npm run infra:up [-- --detach]   start what is not running; Ctrl-C stops what this run started
+ *   npm run infra:down               stop the servers the launcher started (from their pid files)
+ *   npm run infra:status             what is reachable, and which pids the launcher owns
+ *
+ * A second, isolated stack can run next to the default one: ORDERS_KAFKA_PORT,
+ * ORDERS_KAFKA_CONTROLLER_PORT, ORDERS_TEMPORAL_PORT, ORDERS_TEMPORAL_UI_PORT and ORDERS_DATA_DIR
+ * move it (programmatically: pass a StackOptions). startServer/stopServer start and stop (or
+ * SIGKILL) one server of a stack on its own data, which is what the chaos harness uses.
+ *
+ * This is the launcher's public module (and its command line). The parts: ./stack (a stack's ports
+ * and paths), ./server-process (pid files, start/stop of one server process), ./kafka-server,
+ * ./temporal-server, ./app-resources (topics, search attributes), ./start-lock.
+ */
+import { ENV, infraPorts, isSet, loadConfig } from '../../common/config';
+import { kafkaReady, temporalReady } from '../../common/health';
+import { DEFAULT_NAMESPACE } from '../../common/names';
+import { ensureSearchAttributes, ensureTopics } from './app-resources';
+import { ensureScramUser } from './kafka-sasl';
+import { startKafka } from './kafka-server';
+import { defaultLog, Log } from './proc';
+import { ownedPid, Server, SERVERS, stopServer } from './server-process';
+import { kafkaBrokersOf, stackOptions, StackOptions, temporalAddressOf } from './stack';
+import { withStartLock } from './start-lock';
+import { startTemporal } from './temporal-server';
+
+export { ensureSearchAttributes, ensureTopics, searchAttributeTypeCodes } from './app-resources';
+export { ownedPid, serverLogFile, SERVERS, stopServer } from './server-process';
+export type { Server, StopServerOptions } from './server-process';
+export { kafkaBrokersOf, stackOptions, temporalAddressOf } from './stack';
+export type { StackOptions } from './stack';
+
+/**
+ * Starts one server of a stack on that stack's data (formatting Kafka's storage on first use) and
+ * waits until it answers. A server of this stack that is still running is reused.
+ */
+export async function startServer(
+  s: Server,
+  stack: StackOptions = stackOptions(),
+  log: Log = defaultLog,
+): Promise<number> {
+  const running = ownedPid(s, stack);
+  if (running !== undefined) return running;
+  return s === 'kafka' ? startKafka(stack, log) : startTemporal(stack, log);
+}
+
+export interface UpResult {
+  /** Servers this call started (and that `stop` will stop). */
+  started: Server[];
+  kafkaBrokers: string[];
+  temporalAddress: string;
+}
+
+/**
+ * Makes Kafka and Temporal reachable: uses what already answers (or what KAFKA_BROKERS /
+ * TEMPORAL_ADDRESS point at), starts the rest, then creates topics and search attributes.
+ */
+export async function up(log: Log = defaultLog, isolated?: StackOptions): Promise<UpResult> {
+  const stack = isolated ?? stackOptions();
+  return withStartLock(stack, log, () => upLocked(log, stack, isolated));
+}
+
+async function upLocked(log: Log, stack: StackOptions, isolated?: StackOptions): Promise<UpResult> {
+  // An explicitly given stack is isolated: its own addresses, whatever KAFKA_BROKERS/TEMPORAL_ADDRESS say.
+  const config = isolated
+    ? {
+        kafkaBrokers: kafkaBrokersOf(stack),
+        temporalAddress: temporalAddressOf(stack),
+        temporalNamespace: DEFAULT_NAMESPACE,
+      }
+    : loadConfig();
+  const started: Server[] = [];
+  const external = isolated
+    ? { kafka: false, temporal: false }
+    : { kafka: isSet(ENV.kafkaBrokers), temporal: isSet(ENV.temporalAddress) };
+  try {
+    const [kafkaUp, temporalUp] = await Promise.all([
+      kafkaReady(config.kafkaBrokers),
+      temporalReady(config.temporalAddress, config.temporalNamespace),
+    ]);
+    const tasks: Promise<void>[] = [];
+    if (kafkaUp) log(`Kafka already answering at ${config.kafkaBrokers.join(',')}`);
+    else if (external.kafka) throw new Error(`${ENV.kafkaBrokers}=${config.kafkaBrokers.join(',')} does not answer`);
+    else tasks.push(startKafka(stack, log).then(() => void started.push('kafka')));
+    if (temporalUp) log(`Temporal already answering at ${config.temporalAddress}`);
+    else if (external.temporal) throw new Error(`${ENV.temporalAddress}=${config.temporalAddress} does not answer`);
+    else tasks.push(startTemporal(stack, log).then(() => void started.push('temporal')));
+    const results = await Promise.allSettled(tasks);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    await ensureTopics(config.kafkaBrokers, log);
+    if (started.includes('kafka') && stack.ports.kafkaSasl !== undefined)
+      await ensureScramUser(config.kafkaBrokers[0], log);
+    await ensureSearchAttributes(config.temporalAddress, config.temporalNamespace, log);
+    return { started, kafkaBrokers: config.kafkaBrokers, temporalAddress: config.temporalAddress };
+  } catch (err) {
+    await stop(started, log, undefined, stack);
+    throw err;
+  }
+}
+
+/** Stops the given servers if the launcher owns them: SIGTERM, then SIGKILL after a grace period. */
+export async function stop(
+  servers: Server[],
+  log: Log = defaultLog,
+  graceMs = 30_000,
+  stack: StackOptions = stackOptions(),
+): Promise<void> {
+  await Promise.all(servers.map((s) => stopServer(s, stack, { signal: 'SIGTERM', graceMs, log })));
+}
+
+export async function status(): Promise<Record<Server, { reachable: boolean; pid?: number; address: string }>> {
+  const config = loadConfig();
+  const [k, t] = await Promise.all([
+    kafkaReady(config.kafkaBrokers),
+    temporalReady(config.temporalAddress, config.temporalNamespace),
+  ]);
+  return {
+    kafka: { reachable: k, pid: ownedPid('kafka'), address: config.kafkaBrokers.join(',') },
+    temporal: { reachable: t, pid: ownedPid('temporal'), address: config.temporalAddress },
+  };
+}
+
+async function main(): Promise<void> {
+  const [command = 'up', ...flags] = process.argv.slice(2);
+  if (command === 'up') {
+    const result = await up();
+    defaultLog(
+      `Kafka: ${result.kafkaBrokers.join(',')}   Temporal: ${result.temporalAddress}   UI: http://127.0.0.1:${infraPorts().temporalUi}`,
+    );
+    if (flags.includes('--detach') || result.started.length === 0) {
+      if (result.started.length) defaultLog('left running in the background; `npm run infra:down` stops them');
+      return;
+    }
+    defaultLog('running; Ctrl-C stops what this launcher started');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await stop(result.started);
+  } else if (command === 'down') {
+    const owned = SERVERS.filter((s) => ownedPid(s) !== undefined);
+    if (!owned.length) defaultLog('nothing to stop: no server started by the launcher is running');
+    await stop(owned);
+  } else if (command === 'status') {
+    const st = await status();
+    for (const [name, s] of Object.entries(st)) {
+      console.log(
+        `${name.padEnd(9)} ${s.reachable ? 'up  ' : 'down'} ${s.address}${s.pid ? ` (pid ${s.pid}, started by the launcher)` : ''}`,
+      );
+    }
+    if (st.temporal.reachable) console.log(`UI        http://127.0.0.1:${infraPorts().temporalUi}`);
+    process.exitCode = st.kafka.reachable && st.temporal.reachable ? 0 : 1;
+  } else {
+    console.error(`usage: launcher.ts up [--detach] | down | status`);
+    process.exitCode = 2;
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

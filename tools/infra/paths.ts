@@ -1,0 +1,41 @@
+import * as path from 'node:path';
+import { cacheDirOf, dataDirOf } from '../../common/config';
+
+/** Versions the project provisions. The cache is keyed by these, so bumping one re-provisions only it. */
+export const VERSIONS = {
+  kafka: '4.1.2',
+  log4j: '2.25.3',
+  temporalCli: '1.5.1',
+  temporalTestServer: '1.32.0',
+} as const;
+
+/**
+ * Per-user cache for what provisioning downloads and builds. Outside the checkout, so a fresh
+ * clone reuses it. Override with ORDERS_CACHE_DIR.
+ */
+export function cacheDir(): string {
+  return cacheDirOf();
+}
+
+/**
+ * The project's data directory: Kafka's log dir, Temporal's SQLite file, server logs and pid files.
+ * Defaults to .data/ in the checkout (git-ignored); override with ORDERS_DATA_DIR.
+ */
+export function dataDir(): string {
+  return dataDirOf();
+}
+
+export const cachePaths = {
+  kafkaLib: () => path.join(cacheDir(), `kafka-${VERSIONS.kafka}-log4j-${VERSIONS.log4j}`, 'lib'),
+  temporalCliBin: () => path.join(cacheDir(), `temporal-cli-${VERSIONS.temporalCli}`, 'temporal'),
+  testServerDir: () => path.join(cacheDir(), `temporal-test-server-${VERSIONS.temporalTestServer}`),
+};
+
+/** Paths inside a data directory (the project's, unless another one is given: an isolated stack has its own). */
+export const dataPaths = {
+  kafkaLogDir: (dir: string = dataDir()) => path.join(dir, 'kafka', 'data'),
+  kafkaConfigDir: (dir: string = dataDir()) => path.join(dir, 'kafka', 'config'),
+  temporalDb: (dir: string = dataDir()) => path.join(dir, 'temporal', 'temporal.db'),
+  logs: (dir: string = dataDir()) => path.join(dir, 'logs'),
+  run: (dir: string = dataDir()) => path.join(dir, 'run'),
+};

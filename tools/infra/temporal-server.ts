@@ -1,0 +1,58 @@
+/** The Temporal dev server (Temporal CLI `server start-dev`) on loopback, persisting to SQLite. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SEARCH_ATTRIBUTES, TEMPORAL_DEV_DYNAMIC_CONFIG } from '../../common/config';
+import { temporalReady } from '../../common/health';
+import { DEFAULT_NAMESPACE } from '../../common/names';
+import { dataPaths } from './paths';
+import { Log } from './proc';
+import { provisionTemporalCli } from './provision';
+import { spawnServer, waitReady } from './server-process';
+import { StackOptions, temporalAddressOf } from './stack';
+
+/** Starts the dev server on the stack's SQLite file, with the app's search attributes, and waits until it answers. */
+export async function startTemporal(stack: StackOptions, log: Log): Promise<number> {
+  const bin = await provisionTemporalCli(log);
+  const db = dataPaths.temporalDb(stack.dataDir);
+  fs.mkdirSync(path.dirname(db), { recursive: true });
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(stack.ports.temporal),
+    '--ui-port',
+    String(stack.ports.temporalUi),
+    '--db-filename',
+    db,
+    '--namespace',
+    DEFAULT_NAMESPACE,
+    '--log-format',
+    'json',
+    '--log-level',
+    'warn',
+    // WAL + synchronous=NORMAL: committed runs survive a crash of the server process (not of the OS).
+    '--sqlite-pragma',
+    'journal_mode=WAL',
+    '--sqlite-pragma',
+    'synchronous=NORMAL',
+    ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+    ...(stack.temporalSettings === 'stock'
+      ? []
+      : Object.entries(TEMPORAL_DEV_DYNAMIC_CONFIG).flatMap(([key, value]) => [
+          '--dynamic-config-value',
+          `${key}=${value}`,
+        ])),
+  ];
+  const pid = spawnServer('temporal', stack, bin, args);
+  await waitReady(
+    'temporal',
+    stack,
+    pid,
+    () => temporalReady(temporalAddressOf(stack), DEFAULT_NAMESPACE),
+    120_000,
+    log,
+  );
+  return pid;
+}

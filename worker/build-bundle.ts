@@ -1,0 +1,33 @@
+/**
+ * Second half of `npm run build` (after `tsc -p tsconfig.build.json`), run as
+ * `node dist/worker/build-bundle.js`:
+ *  - prebuilds the workflow bundle from the compiled workflows into dist/workflow-bundle.js, which
+ *    the production worker loads instead of running webpack at every start;
+ *  - copies the page (web/) to dist/web, where the compiled gateway serves it from.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { PROJECT_ROOT } from '../common/config';
+import { PREBUILT_BUNDLE_FILE } from './worker';
+
+/** The page's files; web/tsconfig.json only type-checks them and stays behind. */
+const isPageFile = (file: string): boolean => path.basename(file) !== 'tsconfig.json';
+
+async function main(): Promise<void> {
+  const dist = path.join(PROJECT_ROOT, 'dist');
+  const workflows = path.join(dist, 'workflows', 'index.js');
+  if (!fs.existsSync(workflows)) throw new Error(`${workflows} is missing: run tsc -p tsconfig.build.json first`);
+  const { code } = await bundleWorkflowCode({ workflowsPath: workflows });
+  const out = path.join(dist, PREBUILT_BUNDLE_FILE);
+  fs.writeFileSync(out, code);
+  const pageOut = path.join(dist, 'web');
+  fs.rmSync(pageOut, { recursive: true, force: true });
+  fs.cpSync(path.join(PROJECT_ROOT, 'web'), pageOut, { recursive: true, filter: isPageFile });
+  console.log(`wrote ${path.relative(PROJECT_ROOT, out)} (${(code.length / 1024).toFixed(0)} KiB) and dist/web`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
