@@ -4,7 +4,7 @@
 #   deps   production dependencies only (`npm ci --omit=dev`);
 #   final  node_modules from deps + dist/ from build, run with plain `node` as an unprivileged user.
 # The build context is an allow-list (.dockerignore): the product folders, never tools/ or test/.
-# test/unit/image.test.ts checks what ends up in the final stage; test/production/ builds and runs
+# test/deploy/image.unit.test.ts checks what ends up in the final stage; test/production/ builds and runs
 # exactly the files these COPY lines name.
 
 FROM node:22-slim AS build

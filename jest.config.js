@@ -1,8 +1,8 @@
 /**
- * Two projects:
- *  - unit: test/unit/**, pure code, no servers, no global setup (`npm run test:unit`, seconds);
- *  - integration: everything else, against real Kafka, Temporal and Chromium; the global setup
- *    brings the servers up when they are not reachable (provisioning them on first use).
+ * Tests sit under test/<part>/ for the part they test; the tier is chosen by file name:
+ *  - unit: `*.unit.test.ts`, pure code, no servers, no global setup (`npm run test:unit`, seconds);
+ *  - integration: every other `*.test.ts`, against real Kafka, Temporal and Chromium; the global
+ *    setup brings the servers up when they are not reachable (provisioning them on first use).
  * `npx jest` (and `npm test`) runs both.
  */
 const shared = {
@@ -18,13 +18,13 @@ module.exports = {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/**/*.unit.test.ts'],
     },
     {
       ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/unit/'],
+      testPathIgnorePatterns: ['/node_modules/', '\\.unit\\.test\\.ts$'],
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
       setupFiles: ['<rootDir>/test/helpers/quiet-runtime.ts'],

@@ -6,6 +6,6 @@
 module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': 'ts-jest' },
-  testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+  testMatch: ['<rootDir>/test/**/*.unit.test.ts'],
   testTimeout: 10000,
 };

@@ -1,7 +1,7 @@
 /**
  * The table of every environment variable: its form, default, readers and one line of doc. Data
  * only; common/env reads and validates the environment against it, and the README's configuration
- * table and `.env.example` are checked against it (test/unit/config.test.ts).
+ * table and `.env.example` are checked against it (test/common/config.unit.test.ts).
  */
 import { z } from 'zod';
 import {

@@ -4,7 +4,7 @@
  * fails with one line per bad variable, naming it, the value it had and the form it should have.
  *
  * The variables themselves are the table in ./env-variables; the README's configuration table and
- * `.env.example` list exactly those (test/unit/config.test.ts checks both). Resolved settings with defaults: `loadConfig()` in ./config.
+ * `.env.example` list exactly those (test/common/config.unit.test.ts checks both). Resolved settings with defaults: `loadConfig()` in ./config.
  */
 import { z } from 'zod';
 import { VARIABLES } from './env-variables';

@@ -37,7 +37,7 @@ export const MUTANTS: Mutant[] = [
     find: "if (existing) return { status: 'charged', chargeId: existing.id };",
     replace: 'void existing; // mutant: idempotency lookup switched off',
     tests: [
-      { file: 'test/unit/simulated.test.ts', name: 'charge repeated with the same idempotency key' },
+      { file: 'test/activities/simulated.unit.test.ts', name: 'charge repeated with the same idempotency key' },
       { file: 'test/workflows/process-order.test.ts', name: 'is not charged twice' },
       { file: 'test/workflows/process-order.test.ts', name: 'transient provider failures are retried' },
     ],
@@ -49,7 +49,7 @@ export const MUTANTS: Mutant[] = [
     find: 'if (existing) return { refundId: existing.id };',
     replace: 'void existing; // mutant: idempotency lookup switched off',
     tests: [
-      { file: 'test/unit/simulated.test.ts', name: 'refund repeated with the same idempotency key' },
+      { file: 'test/activities/simulated.unit.test.ts', name: 'refund repeated with the same idempotency key' },
       { file: 'test/workflows/process-order.test.ts', name: 'refund' },
     ],
   },
@@ -86,11 +86,11 @@ export const MUTANTS: Mutant[] = [
             ]);
             await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive))); // mutant: after the commit`,
     tests: [
-      { file: 'test/e2e/bridge-commit.test.ts' },
+      { file: 'test/bridge/commit.test.ts' },
       { file: 'test/e2e/pipeline.test.ts' },
       // The crash matrix checks "no commit while Temporal is down" (fixed ports: may be excluded).
-      { file: 'test/chaos/crash-matrix.test.ts', name: 'temporal: every acknowledged order' },
-      { file: 'test/chaos/crash-matrix.test.ts', name: 'bridge-pair: every acknowledged order' },
+      { file: 'test/tools/crash-matrix.test.ts', name: 'temporal: every acknowledged order' },
+      { file: 'test/tools/crash-matrix.test.ts', name: 'bridge-pair: every acknowledged order' },
     ],
   },
   {
@@ -108,10 +108,7 @@ export const MUTANTS: Mutant[] = [
     file: 'gateway/frame-handlers.ts',
     find: `      if (opts.closing()) {`,
     replace: `      if (opts.closing() && Math.random() > 2) { // mutant: never refuses`,
-    tests: [
-      { file: 'test/gateway/draining.test.ts' },
-      { file: 'test/processes/shutdown.test.ts', name: 'gateway: SIGTERM' },
-    ],
+    tests: [{ file: 'test/gateway/draining.test.ts' }, { file: 'test/e2e/shutdown.test.ts', name: 'gateway: SIGTERM' }],
   },
   {
     id: 'refund-never-runs',
@@ -121,7 +118,7 @@ export const MUTANTS: Mutant[] = [
     replace: '    } else if (charge && Math.random() > 2) { // mutant: the charge is never refunded',
     tests: [
       { file: 'test/workflows/process-order.test.ts', name: 'shipping refused after payment' },
-      { file: 'test/e2e/status.test.ts', name: 'cancel after payment' },
+      { file: 'test/e2e/order-status.test.ts', name: 'cancel after payment' },
     ],
   },
   {
@@ -133,7 +130,7 @@ export const MUTANTS: Mutant[] = [
       await acts.refundPayment.executeWithOptions({ ...REFUND, summary: 'again' }, [order, charge.chargeId, charge.amount]); // mutant: refunded twice`,
     tests: [
       { file: 'test/workflows/process-order.test.ts', name: 'shipping refused after payment' },
-      { file: 'test/e2e/status.test.ts', name: 'cancel after payment' },
+      { file: 'test/e2e/order-status.test.ts', name: 'cancel after payment' },
     ],
   },
   {
@@ -145,8 +142,8 @@ export const MUTANTS: Mutant[] = [
     replace: `    if (event.seq >= progress.nextSeq) {
       this.deliver(sub, orderId, progress, event); // mutant: no gap check`,
     tests: [
-      { file: 'test/unit/subscriptions.test.ts' },
-      { file: 'test/e2e/status.test.ts', name: 'reconnects and subscribes with fromSeq' },
+      { file: 'test/gateway/subscriptions.unit.test.ts' },
+      { file: 'test/e2e/order-status.test.ts', name: 'reconnects and subscribes with fromSeq' },
     ],
   },
   {
@@ -159,7 +156,7 @@ export const MUTANTS: Mutant[] = [
     replace: 'void SHIPPING_STARTED; // mutant: shipping-started guard removed',
     tests: [
       { file: 'test/workflows/cancel.test.ts', name: 'cancel once shipping started' },
-      { file: 'test/e2e/status.test.ts', name: 'cancel once shipping started' },
+      { file: 'test/e2e/order-status.test.ts', name: 'cancel once shipping started' },
     ],
   },
   {
@@ -201,7 +198,7 @@ export const MUTANTS: Mutant[] = [
   return Runtime.install({
     shutdownSignals: [],
     logger:`,
-    tests: [{ file: 'test/processes/shutdown.test.ts', name: 'worker' }],
+    tests: [{ file: 'test/e2e/shutdown.test.ts', name: 'worker' }],
   },
   {
     id: 'replay-nondeterministic-refund-order',

@@ -11,7 +11,7 @@
  *   npm run test:mutants                         # every breakage
  *   npm run test:mutants -- --list               # list them
  *   npm run test:mutants -- rate-limiter-lets-everything-through dlq-drops-message
- *   npm run test:mutants -- --exclude test/chaos --report mutants.md
+ *   npm run test:mutants -- --exclude test/tools/crash-matrix.test.ts --report mutants.md
  *
  * Servers: the runner makes Kafka and Temporal reachable first (tools/infra/launcher `up`, honouring
  * ORDERS_*_PORT, ORDERS_DATA_DIR, KAFKA_BROKERS, TEMPORAL_ADDRESS, which pass through to every
@@ -100,7 +100,10 @@ async function main(): Promise<number> {
     .description('Apply each deliberate breakage to a scratch copy and check that its tests fail.')
     .argument('[ids...]', 'breakages to run (default: all)')
     .option('--list', 'list the breakages and exit')
-    .option('--exclude <path-part...>', 'skip test files whose path contains this (e.g. test/chaos)')
+    .option(
+      '--exclude <path-part...>',
+      'skip test files whose path contains this (e.g. test/tools/crash-matrix.test.ts)',
+    )
     .option('--timeout <seconds>', 'bound per breakage (type-check and tests)', '600')
     .option('--no-baseline', 'skip running the same tests on the unbroken copy first')
     .option('--no-typecheck', 'skip the tsc check of each broken copy')

@@ -1,4 +1,4 @@
-// Subscription bookkeeping edge cases (test/unit/subscriptions.test.ts has the main paths):
+// Subscription bookkeeping edge cases (test/gateway/subscriptions.unit.test.ts has the main paths):
 // catch-up racing live events, subscribers leaving mid catch-up, bounded retries, nothing left behind.
 import type { OrderView, StatusEvent } from '../../common/status';
 import { eventsOf, Subscriptions } from '../../gateway/subscriptions';

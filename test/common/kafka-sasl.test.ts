@@ -11,13 +11,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import WebSocket from 'ws';
-import { infraPorts, loadConfig } from '../common/config';
-import { LOCAL_SCRAM_USER } from '../tools/infra/kafka-sasl';
-import { freePort } from '../tools/infra/proc';
-import { waitUntil } from './helpers/wait';
-import { answers200 } from '../tools/infra/proc';
+import { infraPorts, loadConfig } from '../../common/config';
+import { LOCAL_SCRAM_USER } from '../../tools/infra/kafka-sasl';
+import { freePort } from '../../tools/infra/proc';
+import { waitUntil } from '../helpers/wait';
+import { answers200 } from '../../tools/infra/proc';
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 const saslBroker = `127.0.0.1:${infraPorts().kafkaSasl}`;
 const children: ChildProcess[] = [];
 

@@ -10,10 +10,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import WebSocket from 'ws';
-import { freePort } from '../tools/infra/proc';
-import { waitUntil } from './helpers/wait';
+import { freePort } from '../../tools/infra/proc';
+import { waitUntil } from '../helpers/wait';
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 
 interface Proc {
   child: ChildProcess;

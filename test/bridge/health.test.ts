@@ -8,11 +8,11 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { loadConfig } from '../common/config';
-import { freePort } from '../tools/infra/proc';
-import { waitUntil } from './helpers/wait';
+import { loadConfig } from '../../common/config';
+import { freePort } from '../../tools/infra/proc';
+import { waitUntil } from '../helpers/wait';
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 
 /** A TCP relay to host:port that can be switched off (refusing and cutting connections) and on. */
 class Relay {
