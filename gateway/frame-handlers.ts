@@ -46,7 +46,7 @@ export interface FrameHandlerOptions {
 export type PlacementOutcome = 'accepted' | 'invalid' | 'kafka_unavailable';
 
 /** An order id claimed by a frame that may not parse, cut to the protocol's length, or null. */
-function claimedOrderId(data: unknown): string | null {
+export function claimedOrderId(data: unknown): string | null {
   const orderId = (data as { orderId?: unknown } | null)?.orderId;
   return typeof orderId === 'string' ? orderId.slice(0, 64) : null;
 }
@@ -60,9 +60,10 @@ export type Reply = (frame: ServerFrame) => void;
 export interface Dispatcher {
   /**
    * One request from a client: charged to its rate limit, then `read` (the transport's parsing) is
-   * called and the request handled; every answer goes through `reply`.
+   * called and the request handled; every answer goes through `reply`. Over the rate limit, `read`
+   * is never called: `claimed` (a cheap look at the unparsed frame) names the order in the refusal.
    */
-  handle(client: Client, read: () => ReadRequest, reply: Reply): void;
+  handle(client: Client, read: () => ReadRequest, reply: Reply, claimed?: () => string | null): void;
 }
 
 /** The raw WebSocket transport's parsing: a JSON text frame of the {"event", "data"} envelope. */
@@ -75,6 +76,19 @@ export function readWsFrame(raw: RawData, isBinary: boolean): ReadRequest {
     return { error: errorFrame(ErrorCode.badJson, 'frame is not valid JSON') };
   }
   return readEnvelope(json);
+}
+
+/** Bytes of an unparsed frame searched for its orderId when it is refused unparsed. */
+const PEEK_BYTES = 1024;
+
+/**
+ * The orderId an unparsed raw WebSocket frame names, found by a bounded search of its first bytes
+ * (no JSON parse); null when there is none there. Used only to name the order in a refusal.
+ */
+export function peekWsOrderId(raw: RawData, isBinary: boolean): string | null {
+  if (isBinary || !Buffer.isBuffer(raw)) return null;
+  const head = raw.subarray(0, PEEK_BYTES).toString('latin1');
+  return /"orderId"\s*:\s*"([A-Za-z0-9#_.:-]{1,64})"/.exec(head)?.[1] ?? null;
 }
 
 /** Checks the {"event", "data"} envelope (both transports end here). */
@@ -214,16 +228,16 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
   };
 
   return {
-    handle(client, read, reply) {
+    handle(client, read, reply, claimed = () => null) {
       if (!client.bucket.take()) {
-        // The refusal names the frame's order, so the client knows which one to resend.
-        const refused = read();
-        const orderId = 'error' in refused ? null : claimedOrderId(refused.data);
+        // Refused before `read` (no JSON parse, no validation): a flood costs one bucket check per
+        // frame. The refusal names the frame's order when a cheap look finds one, so the client
+        // knows which one to resend.
         reply(
           errorFrame(
             ErrorCode.rateLimited,
             `too many frames: at most ${rate.perSecond}/s (burst ${rate.burst})`,
-            orderId,
+            claimed(),
           ),
         );
         return;

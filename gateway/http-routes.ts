@@ -1,10 +1,13 @@
 /**
  * The gateway's plain HTTP routes: the browser page (static files from web/), /config.json (where the
  * Temporal UI is, for the page's links, and the auth mode) and /healthz (is Kafka reachable?). Anything else is 404.
+ * The page and /config.json are served only under an allowed Host (./upgrade-guard `hostAllowed`), with
+ * SECURITY_HEADERS; the probes answer under any Host (orchestrators probe by address).
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { hostAllowed } from './upgrade-guard';
 
 /** The browser page's folder. */
 export const PAGE_DIR = path.join(__dirname, '..', 'web');
@@ -18,6 +21,21 @@ const CONTENT_TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
+/**
+ * Sent with the page, its files, /config.json and refusals: scripts, styles and connections only
+ * from the gateway's own origin (so an injected script could neither load code nor send a token
+ * elsewhere), no framing (clickjacking), no MIME sniffing, no Referer leaving the page.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
 /** Serves the page's files (no sub-folders, no dot files); false when the URL names none of them. */
 function serveStatic(url: string, res: http.ServerResponse): boolean {
   const name = url === '/' ? 'index.html' : url.slice(1).split('?')[0];
@@ -29,6 +47,7 @@ function serveStatic(url: string, res: http.ServerResponse): boolean {
     return false;
   }
   res.writeHead(200, {
+    ...SECURITY_HEADERS,
     'content-type': CONTENT_TYPES[path.extname(name)] ?? 'application/octet-stream',
     'cache-control': 'no-cache',
   });
@@ -43,6 +62,8 @@ export interface HttpRouteOptions {
   kafkaHealthy: () => Promise<boolean>;
   /** Open WebSocket connections, reported by /healthz. */
   connections: () => number;
+  /** Host names (or `*`) the page is served under besides loopback ones. */
+  allowedHosts?: string[];
   /** Extra GET routes (/livez, /readyz, /metrics), tried first; true when answered. */
   routes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
@@ -60,8 +81,20 @@ export function httpHandler(opts: HttpRouteOptions): http.RequestListener {
   };
   return (req, res) => {
     if (opts.routes?.(req, res)) return;
+    if (req.method === 'GET' && req.url === '/healthz') {
+      opts.kafkaHealthy().then(
+        (ok) => health(res, ok),
+        () => health(res, false),
+      );
+      return;
+    }
+    if (!hostAllowed(req.headers.host, opts.allowedHosts)) {
+      res.writeHead(403, { ...SECURITY_HEADERS, 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'host not allowed (GATEWAY_ALLOWED_HOSTS)' }));
+      return;
+    }
     if (req.method === 'GET' && req.url === '/config.json') {
-      res.writeHead(200, { 'content-type': 'application/json' });
+      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
           temporalUiUrl: opts.temporalUi.url,
@@ -71,15 +104,8 @@ export function httpHandler(opts: HttpRouteOptions): http.RequestListener {
       );
       return;
     }
-    if (req.method === 'GET' && req.url && req.url !== '/healthz' && serveStatic(req.url, res)) return;
-    if (req.method === 'GET' && req.url === '/healthz') {
-      opts.kafkaHealthy().then(
-        (ok) => health(res, ok),
-        () => health(res, false),
-      );
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'application/json' });
+    if (req.method === 'GET' && req.url && serveStatic(req.url, res)) return;
+    res.writeHead(404, { ...SECURITY_HEADERS, 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: 'not found' }));
   };
 }

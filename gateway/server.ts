@@ -12,12 +12,13 @@ import { DEFAULT_NAMESPACE } from '../common/names';
 import type { StatusEvent } from '../common/status';
 import { APP_SUBPROTOCOL, Authenticator, BEARER_SUBPROTOCOL_PREFIX, exposureWarning, noAuth } from './auth';
 import { Connections } from './connections';
-import { createDispatcher, PlacementOutcome, readWsFrame } from './frame-handlers';
+import { createDispatcher, peekWsOrderId, PlacementOutcome, readWsFrame } from './frame-handlers';
 import { httpHandler } from './http-routes';
 import type { OrderLookup } from './order-lookup';
 import type { OrderProducer } from './order-producer';
 import { Subscriptions } from './subscriptions';
 import { SOCKET_IO_PATH, SocketIoTransport } from './socket-io';
+import { PerIpLimits, PerIpSettings } from './rate-limit';
 import { admitUpgrade } from './upgrade-guard';
 
 export interface GatewayOptions {
@@ -37,8 +38,19 @@ export interface GatewayOptions {
   heartbeatMs?: number;
   /** Who may connect, and as which customer (./auth): none (default), a shared token, or JWT. */
   auth?: Authenticator;
-  /** Optional Origin allow-list checked during the upgrade (403 otherwise); empty/undefined allows any. */
+  /** Origin allow-list checked at the handshake (403 otherwise); empty/undefined: only the gateway's own origin (and clients sending no Origin). */
   allowedOrigins?: string[];
+  /** Host names (or `*`) served besides loopback ones (403 otherwise): guards against DNS rebinding. */
+  allowedHosts?: string[];
+  /** Per client address: open connections and new handshakes per second (0: no limit). */
+  perIp?: Partial<PerIpSettings>;
+  /** A Socket.IO session that has not passed its CONNECT (auth) within this time is closed. */
+  preAuthTimeoutMs?: number;
+  /** HTTP: time allowed for a request's headers, and for the whole request (slow clients are cut). */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** Told each refused token (never the token itself). */
+  onAuthFailure?: (transport: 'websocket' | 'socket.io', reason: string, address: string) => void;
   /** Above this many bytes queued for a slow reader, the gateway stops sending to it and closes it. */
   maxBufferedBytes?: number;
   log?: (line: string) => void;
@@ -70,6 +82,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const orders = opts.orders;
   const auth = opts.auth ?? noAuth;
   const host = opts.host ?? '127.0.0.1';
+  const perIp = new PerIpLimits({
+    maxConnections: opts.perIp?.maxConnections ?? 1000,
+    handshakesPerSecond: opts.perIp?.handshakesPerSecond ?? 50,
+  });
+  const onAuthFailure =
+    opts.onAuthFailure ??
+    ((transport: string, reason: string, address: string) =>
+      log(`auth refused (${transport}) from ${address}: ${reason}`));
   const subscriptions = new Subscriptions(
     async (orderId) => (orders ? orders.view(orderId) : undefined),
     undefined,
@@ -86,7 +106,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     maxBufferedBytes: opts.maxBufferedBytes ?? 1024 * 1024,
     heartbeatMs: opts.heartbeatMs ?? 30_000,
     log,
-    onFrame: (conn, raw, isBinary) => dispatcher.handle(conn, () => readWsFrame(raw, isBinary), conn.send),
+    onFrame: (conn, raw, isBinary) =>
+      dispatcher.handle(
+        conn,
+        () => readWsFrame(raw, isBinary),
+        conn.send,
+        () => peekWsOrderId(raw, isBinary),
+      ),
     onGone: (conn) => subscriptions.unsubscribeAll(conn),
   });
   const dispatcher = createDispatcher({
@@ -104,12 +130,20 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   });
 
   const openConnections = (): number => connections.size + socketIo.size;
+  const headersTimeout = opts.headersTimeoutMs ?? 10_000;
   const server = http.createServer(
+    {
+      headersTimeout,
+      requestTimeout: Math.max(opts.requestTimeoutMs ?? 15_000, headersTimeout),
+      // How often the two timeouts above are checked (Node's default, 30 s, would let them run over by that much).
+      connectionsCheckingInterval: Math.min(1_000, headersTimeout),
+    },
     httpHandler({
       temporalUi,
       authMode: auth.mode,
       kafkaHealthy: opts.kafkaHealthy,
       connections: openConnections,
+      allowedHosts: opts.allowedHosts,
       routes: opts.routes,
     }),
   );
@@ -118,6 +152,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     server,
     auth,
     allowedOrigins: opts.allowedOrigins,
+    allowedHosts: opts.allowedHosts,
+    perIp,
+    preAuthTimeoutMs: opts.preAuthTimeoutMs ?? 5_000,
+    onAuthFailure,
     full: () => closing || openConnections() >= maxConnections,
     dispatcher,
     rate,
@@ -142,6 +180,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     void admitUpgrade(req, socket, {
       auth,
       allowedOrigins: opts.allowedOrigins,
+      allowedHosts: opts.allowedHosts,
+      perIp,
+      onAuthFailure,
       full: () => closing || openConnections() >= maxConnections,
     }).then((identity) => {
       if (identity) wss.handleUpgrade(req, socket, head, (ws) => connections.accept(ws, identity));
@@ -172,6 +213,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
       connections.terminateAll();
+      perIp.stop();
     },
   };
 }

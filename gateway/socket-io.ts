@@ -6,29 +6,45 @@
  * the Kafka path are shared. Answers are emitted as events (`orderAccepted`, `error`, …) and, when
  * the client passed an ack callback, also given to it as the `{event, data}` frame.
  *
- * Transport-level checks: Origin allow-list and connection cap at the handshake (403), the token
- * (handshake `auth.token`, or an `Authorization: Bearer` header) in a middleware (`connect_error`
- * "unauthorized"), the payload cap (maxHttpBufferSize), Socket.IO's own ping/pong for dead peers,
- * and a slow-reader cap on the packets queued for a client.
+ * Transport-level checks: Host, Origin, per-address limits and a full gateway at the Engine.IO
+ * handshake (403); the token (handshake `auth.token`, or an `Authorization: Bearer` header) and the
+ * connection cap at the Socket.IO CONNECT, in a middleware (`connect_error` "unauthorized" / "gateway
+ * full"). Only sockets that passed that middleware count as connections; an Engine.IO session that
+ * has not connected within `preAuthTimeoutMs`, or failed its CONNECT `MAX_CONNECT_ATTEMPTS` times, is
+ * closed (so bare handshakes cannot fill the gateway, and tokens cannot be guessed on one session).
+ * Also the payload cap (maxHttpBufferSize), Socket.IO's own ping/pong for dead peers, and a
+ * slow-reader cap on the packets queued for a client.
  */
 import type * as http from 'node:http';
 import { Server as IoServer, Socket } from 'socket.io';
 import { ErrorCode, errorFrame, ServerFrame } from '../common/protocol';
 import type { Authenticator, Identity } from './auth';
 import { Client, onTokenExpiry } from './client';
-import { Dispatcher, ReadRequest, readEnvelope } from './frame-handlers';
-import { TokenBucket } from './rate-limit';
-import { originAllowed } from './upgrade-guard';
+import { claimedOrderId, Dispatcher, ReadRequest, readEnvelope } from './frame-handlers';
+import { clientAddress, PerIpLimits, TokenBucket } from './rate-limit';
+import { hostAllowed, originAllowed } from './upgrade-guard';
 
 export const SOCKET_IO_PATH = '/socket.io/';
 
+/** An Engine.IO session (the transport under a Socket.IO connection). */
+type EngineConn = Socket['conn'];
+
 /** Packets queued for one client (not yet written to its transport) before it counts as a reader too slow to keep. */
 const MAX_QUEUED_PACKETS = 10_000;
+
+/** Failed CONNECTs (wrong token, gateway full) one Engine.IO session may make before it is closed. */
+export const MAX_CONNECT_ATTEMPTS = 3;
 
 export interface SocketIoOptions {
   server: http.Server;
   auth: Authenticator;
   allowedOrigins?: string[];
+  allowedHosts?: string[];
+  perIp: PerIpLimits;
+  /** An Engine.IO session that has not passed a Socket.IO CONNECT within this time is closed. */
+  preAuthTimeoutMs: number;
+  /** Told each refused token (never the token itself), for the log and /metrics. */
+  onAuthFailure?: (transport: 'websocket' | 'socket.io', reason: string, address: string) => void;
   /** True when no further connection may be opened (shutting down, or at the connection limit). */
   full: () => boolean;
   dispatcher: Dispatcher;
@@ -80,21 +96,56 @@ export class SocketIoTransport {
       pingInterval: opts.heartbeatMs,
       // Upgrades to other paths are the raw WebSocket transport's: never close them.
       destroyUpgrade: false,
-      // Same Origin policy as the raw WebSocket transport: any, unless an allow-list is set.
-      cors: { origin: opts.allowedOrigins?.length ? opts.allowedOrigins : true },
+      // Cross-origin reads are allowed only to the listed origins; without a list none are (the
+      // page is same-origin and needs no CORS), as allowRequest refuses any other Origin anyway.
+      cors: { origin: opts.allowedOrigins?.length ? opts.allowedOrigins : false },
+      // A backstop only: the pre-auth timer below closes such sessions first, and at once (Socket.IO's
+      // own close of a polling session waits for its next poll, up to 30 s).
+      connectTimeout: 2 * opts.preAuthTimeoutMs + 1_000,
+      // Called for each new Engine.IO session (not for the requests of an existing one).
       allowRequest: (req, callback) => {
-        if (!originAllowed(req.headers.origin, opts.allowedOrigins)) return callback('origin not allowed', false);
+        if (!hostAllowed(req.headers.host, opts.allowedHosts)) return callback('host not allowed', false);
+        const refusal = opts.perIp.admit(clientAddress(req.socket.remoteAddress));
+        if (refusal) return callback(refusal, false);
+        if (!originAllowed(req.headers.origin, req.headers.host, opts.allowedOrigins))
+          return callback('origin not allowed', false);
         if (opts.full()) return callback('gateway full or shutting down', false);
         callback(null, true);
       },
     });
+    // Every Engine.IO session counts against its address until it closes, authenticated or not, and
+    // is closed (at once, not after the polling transport's 30 s close wait) when it has not passed
+    // a CONNECT within preAuthTimeoutMs.
+    const joined = new WeakSet<EngineConn>();
+    this.io.engine.on('connection', (conn: EngineConn) => {
+      const timer = setTimeout(() => {
+        if (!joined.has(conn)) conn.close(true);
+      }, opts.preAuthTimeoutMs);
+      timer.unref();
+      const release = opts.perIp.opened(clientAddress(conn.remoteAddress));
+      conn.once('close', () => {
+        clearTimeout(timer);
+        release();
+      });
+    });
+    this.io.on('connection', (socket) => joined.add(socket.conn));
+    const failedConnects = new WeakMap<object, number>();
     this.io.use((socket, next) => {
+      const refuse = (message: string, reason: string): void => {
+        const failures = (failedConnects.get(socket.conn) ?? 0) + 1;
+        failedConnects.set(socket.conn, failures);
+        next(Object.assign(new Error(message), { data: { reason } }));
+        if (failures >= MAX_CONNECT_ATTEMPTS) socket.conn.close(true);
+      };
       opts.auth.verify(tokenOf(socket)).then(
         (result) => {
-          if (result.ok) {
-            (socket.data as { identity?: Identity }).identity = result.identity;
-            next();
-          } else next(Object.assign(new Error('unauthorized'), { data: { reason: result.reason } }));
+          if (!result.ok) {
+            opts.onAuthFailure?.('socket.io', result.reason, clientAddress(socket.conn.remoteAddress));
+            return refuse('unauthorized', result.reason);
+          }
+          if (opts.full()) return refuse('gateway full', 'the gateway is at its connection limit or shutting down');
+          (socket.data as { identity?: Identity }).identity = result.identity;
+          next();
         },
         (err: unknown) => next(err instanceof Error ? err : new Error(String(err))),
       );
@@ -102,9 +153,9 @@ export class SocketIoTransport {
     this.io.on('connection', (socket) => this.accept(socket, (socket.data as { identity: Identity }).identity));
   }
 
-  /** Open Socket.IO connections. */
+  /** Open Socket.IO connections: sockets that passed the CONNECT middleware (bare Engine.IO sessions do not count). */
   get size(): number {
-    return this.io.engine.clientsCount;
+    return this.io.of('/').sockets.size;
   }
 
   private accept(socket: Socket, identity: Identity): void {
@@ -129,7 +180,12 @@ export class SocketIoTransport {
         emit(frame);
         if (socket.connected) ack?.(frame);
       };
-      this.opts.dispatcher.handle(client, () => readSocketIoEvent(event, args), reply);
+      this.opts.dispatcher.handle(
+        client,
+        () => readSocketIoEvent(event, args),
+        reply,
+        () => claimedOrderId(args[0]),
+      );
     });
     const cancelExpiry = onTokenExpiry(identity, () => {
       emit(errorFrame(ErrorCode.tokenExpired, 'token expired: reconnect with a fresh token'));

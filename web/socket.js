@@ -38,10 +38,8 @@ export function socket() {
   return ws;
 }
 
-/** ws://<this host>/ unless the page's URL says ?ws=<url>. */
+/** The gateway that served the page, and no other: the token is never offered anywhere else. */
 function socketUrl() {
-  const override = new URLSearchParams(location.search).get('ws');
-  if (override) return override;
   return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/';
 }
 
