@@ -19,6 +19,25 @@ export interface JwtSettings {
   audience?: string;
 }
 
+/** The gateway's limits on connections, frames and subscriptions. */
+export interface GatewayLimits {
+  maxConnections: number;
+  perIp: { maxConnections: number; handshakesPerSecond: number };
+  rateLimit: { burst: number; perSecond: number };
+  maxPayloadBytes: number;
+  maxSubscriptions: number;
+}
+
+/**
+ * Gateway settings for the load tools (bench, crash matrix), whose many clients all come from
+ * 127.0.0.1 and keep many orders in flight: per-address limits off, a large subscription cap.
+ */
+export const LOAD_TOOL_GATEWAY_LIMITS = {
+  GATEWAY_MAX_CONNECTIONS_PER_IP: '0',
+  GATEWAY_HANDSHAKES_PER_SECOND_PER_IP: '0',
+  GATEWAY_MAX_SUBSCRIPTIONS: '100000',
+} as const satisfies Partial<Record<VariableName, string>>;
+
 /** The gateway's auth settings: none, a shared token, or JWT (README "Auth modes"). */
 export interface AuthSettings {
   sharedToken?: string;
@@ -139,6 +158,9 @@ export interface AppConfig {
   /** The gateway's auth settings (shared token, or JWT by secret or JWKS). */
   gatewayAuth: AuthSettings;
   gatewayAllowedOrigins: string[] | undefined;
+  gatewayAllowedHosts: string[] | undefined;
+  /** The gateway's limits (README "Configuration"; docs/SECURITY.md says what each one stops). */
+  gatewayLimits: GatewayLimits;
   bridgeHealthPort: number;
   bridgeHost: string;
   bridgeGroupId: string;
@@ -179,6 +201,17 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
       },
     },
     gatewayAllowedOrigins: env.GATEWAY_ALLOWED_ORIGINS,
+    gatewayAllowedHosts: env.GATEWAY_ALLOWED_HOSTS,
+    gatewayLimits: {
+      maxConnections: env.GATEWAY_MAX_CONNECTIONS ?? 10_000,
+      perIp: {
+        maxConnections: env.GATEWAY_MAX_CONNECTIONS_PER_IP ?? 1_000,
+        handshakesPerSecond: env.GATEWAY_HANDSHAKES_PER_SECOND_PER_IP ?? 50,
+      },
+      rateLimit: { burst: env.GATEWAY_RATE_BURST ?? 200, perSecond: env.GATEWAY_RATE_PER_SECOND ?? 100 },
+      maxPayloadBytes: env.GATEWAY_MAX_PAYLOAD_BYTES ?? 64 * 1024,
+      maxSubscriptions: env.GATEWAY_MAX_SUBSCRIPTIONS ?? 200,
+    },
     bridgeHealthPort: env.BRIDGE_HEALTH_PORT ?? DEFAULT_PORTS.bridgeHealth,
     bridgeHost: env.BRIDGE_HOST ?? '127.0.0.1',
     bridgeGroupId: env.BRIDGE_GROUP_ID ?? CONSUMER_GROUPS.bridge,

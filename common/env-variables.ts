@@ -186,7 +186,54 @@ export const VARIABLES = {
   GATEWAY_ALLOWED_ORIGINS: variable(commaList(httpUrl(['http:', 'https:'])), {
     form: 'a comma-separated list of http(s) origins',
     readers: ['gateway'],
-    doc: 'when set, upgrades from other Origins are refused with 403',
+    doc: 'when set, only these Origins may connect (403 otherwise); unset: only the own origin of the gateway (Origin host = Host) and clients sending no Origin',
+  }),
+  GATEWAY_ALLOWED_HOSTS: variable(commaList(text), {
+    form: 'a comma-separated list of host names, or *',
+    readers: ['gateway'],
+    doc: 'host names (the `Host` header) served besides loopback ones; others get 403 (DNS rebinding). Needed when clients reach the gateway by a name or a non-loopback address',
+  }),
+  GATEWAY_MAX_CONNECTIONS: variable(wholeNumber(1, 1_000_000), {
+    form: 'a whole number (1-1000000)',
+    default: '10000',
+    readers: ['gateway'],
+    doc: 'open connections (both transports; only authenticated ones count); above it new ones get 503',
+  }),
+  GATEWAY_MAX_CONNECTIONS_PER_IP: variable(wholeNumber(0, 1_000_000), {
+    form: 'a whole number (0-1000000)',
+    default: '1000',
+    readers: ['gateway'],
+    doc: 'open connections per client address, counting Socket.IO sessions not yet authenticated (0: no limit; behind a proxy, limit there)',
+  }),
+  GATEWAY_HANDSHAKES_PER_SECOND_PER_IP: variable(wholeNumber(0, 100_000), {
+    form: 'a whole number (0-100000)',
+    default: '50',
+    readers: ['gateway'],
+    doc: 'new connections per second per client address, bursts of twice that (0: no limit)',
+  }),
+  GATEWAY_RATE_PER_SECOND: variable(wholeNumber(1, 100_000), {
+    form: 'a whole number (1-100000)',
+    default: '100',
+    readers: ['gateway'],
+    doc: 'frames per second per connection, sustained; more are refused RATE_LIMITED before they are parsed',
+  }),
+  GATEWAY_RATE_BURST: variable(wholeNumber(1, 100_000), {
+    form: 'a whole number (1-100000)',
+    default: '200',
+    readers: ['gateway'],
+    doc: 'frames per connection at once (the size of its token bucket)',
+  }),
+  GATEWAY_MAX_PAYLOAD_BYTES: variable(wholeNumber(1_024, 16_777_216), {
+    form: 'a whole number of bytes (1024-16777216)',
+    default: '65536',
+    readers: ['gateway'],
+    doc: 'largest frame a client may send (above it: close 1009 / Socket.IO disconnect)',
+  }),
+  GATEWAY_MAX_SUBSCRIPTIONS: variable(wholeNumber(1, 100_000), {
+    form: 'a whole number (1-100000)',
+    default: '200',
+    readers: ['gateway'],
+    doc: 'orders one connection may follow at once; more are refused TOO_MANY_SUBSCRIPTIONS',
   }),
 
   // Bridge.

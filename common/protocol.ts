@@ -1,7 +1,7 @@
 /**
  * The gateway's WebSocket protocol, NestJS ws-adapter style: every frame is {"event": name, "data": payload}.
- * Client -> gateway: placeOrder, subscribeOrder, getOrder, cancelOrder.
- * Gateway -> client: orderAccepted, orderStatus, subscribed, order, orderCancelled, error.
+ * Client -> gateway: placeOrder, subscribeOrder, unsubscribeOrder, getOrder, cancelOrder.
+ * Gateway -> client: orderAccepted, orderStatus, subscribed, unsubscribed, order, orderCancelled, error.
  * The gateway validates with the schemas here; the clients (cli/, tools/chaos/, tools/bench/, the tests) build
  * and read frames with the types here. The browser page (web/) mirrors them in JSDoc.
  */
@@ -48,6 +48,7 @@ export const ClientFrame = z.strictObject({
 
 export const OrderRef = z.strictObject({ orderId: OrderIdSchema });
 export const CancelOrderInput = OrderRef;
+export const UnsubscribeOrderInput = OrderRef;
 export const SubscribeOrderInput = z.strictObject({
   orderId: OrderIdSchema,
   fromSeq: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1_000_000).default(1),
@@ -66,6 +67,7 @@ export interface OrderRequest {
 export type ClientRequest =
   | { event: 'placeOrder'; data: OrderRequest }
   | { event: 'subscribeOrder'; data: { orderId: string; fromSeq: number } }
+  | { event: 'unsubscribeOrder'; data: { orderId: string } }
   | { event: 'getOrder'; data: { orderId: string } }
   | { event: 'cancelOrder'; data: { orderId: string } };
 
@@ -81,6 +83,8 @@ export const ErrorCode = {
   notFound: 'NOT_FOUND',
   cannotCancel: 'CANNOT_CANCEL',
   temporalUnavailable: 'TEMPORAL_UNAVAILABLE',
+  /** The connection follows as many orders as it may (GATEWAY_MAX_SUBSCRIPTIONS): unsubscribeOrder some, or wait for them to finish. */
+  tooManySubscriptions: 'TOO_MANY_SUBSCRIPTIONS',
   /** Socket.IO only (WebSocket clients get close code 4401 instead): the token expired; reconnect with a fresh one. */
   tokenExpired: 'TOKEN_EXPIRED',
 } as const;
@@ -120,6 +124,9 @@ export const SERVER_FRAME_DATA = {
   orderAccepted: z.object({ orderId: OrderIdSchema, workflowId: z.string() }).meta({ title: 'Order stored in Kafka' }),
   orderStatus: StatusPushSchema,
   subscribed: z.object({ orderId: OrderIdSchema }).meta({ title: 'Subscription confirmed' }),
+  unsubscribed: z
+    .object({ orderId: OrderIdSchema })
+    .meta({ title: 'Subscription ended (also when there was none): no more statuses of this order' }),
   order: OrderViewSchema,
   orderCancelled: z
     .object({ orderId: OrderIdSchema })

@@ -2,7 +2,7 @@
  * What the gateway does with each client request, whatever transport carried it (one dispatch, two
  * transports: ./connections for raw WebSocket frames, ./socket-io for Socket.IO events): rate limit,
  * parse, then placeOrder (validate, write to Kafka, answer orderAccepted only once Kafka stored it),
- * getOrder, cancelOrder, subscribeOrder. Anything wrong is answered with an error frame naming the
+ * getOrder, cancelOrder, subscribeOrder, unsubscribeOrder. Anything wrong is answered with an error frame naming the
  * problem; the connection stays open.
  *
  * Ownership (JWT mode, the client has a customer id): placeOrder stamps the order with the caller's
@@ -22,6 +22,7 @@ import {
   OrderRef,
   ServerFrame,
   SubscribeOrderInput,
+  UnsubscribeOrderInput,
 } from '../common/protocol';
 import type { Client } from './client';
 import type { OrderLookup } from './order-lookup';
@@ -34,6 +35,8 @@ export interface FrameHandlerOptions {
   orders?: OrderLookup;
   subscriptions: Subscriptions;
   rate: { burst: number; perSecond: number };
+  /** Orders one connection may follow at once (placeOrder and subscribeOrder beyond it: TOO_MANY_SUBSCRIPTIONS). */
+  maxSubscriptions: number;
   /** True once the gateway is shutting down: requests are answered SHUTTING_DOWN. */
   closing: () => boolean;
   /** Keeps an answer in flight until it is sent (shutdown waits for these). */
@@ -108,6 +111,18 @@ export function readEnvelope(json: unknown): ReadRequest {
 export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
   const { subscriptions, orders, rate } = opts;
   const notFound = (orderId: string): ServerFrame => errorFrame(ErrorCode.notFound, `no order ${orderId}`, orderId);
+  /** True (after answering TOO_MANY_SUBSCRIPTIONS) when following one more order would exceed the cap. */
+  const atCap = (client: Client, orderId: string, reply: Reply): boolean => {
+    if (subscriptions.has(client, orderId) || subscriptions.countOf(client) < opts.maxSubscriptions) return false;
+    reply(
+      errorFrame(
+        ErrorCode.tooManySubscriptions,
+        `this connection already follows ${opts.maxSubscriptions} orders: unsubscribeOrder some, or wait for them to finish`,
+        orderId,
+      ),
+    );
+    return true;
+  };
 
   const placeOrder = async (client: Client, data: unknown, reply: Reply): Promise<void> => {
     const readAt = process.hrtime.bigint();
@@ -137,6 +152,11 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
       return;
     }
     const order: Order = { ...parsed.data, orderId: parsed.data.orderId ?? crypto.randomUUID() };
+    // Refused before Kafka: an order placed here is followed here, and there is no room to follow it.
+    if (atCap(client, order.orderId, reply)) {
+      placed('invalid');
+      return;
+    }
     if (client.customerId !== undefined) order.customerId = client.customerId;
     // Follow the order from its first status on; the workflow does not exist yet, so no catch-up now.
     // With a customer id, nothing is sent before the order's owner is confirmed to be this customer.
@@ -222,9 +242,17 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
   const subscribeOrder = (client: Client, data: unknown, reply: Reply): void => {
     const ref = orderRef(SubscribeOrderInput, data, reply);
     if (!ref) return;
+    if (atCap(client, ref.orderId, reply)) return;
     // Answered at once, as for an order that does not exist yet; events follow only for the caller's own orders.
     reply({ event: 'subscribed', data: { orderId: ref.orderId } });
     subscriptions.subscribe(client, ref.orderId, ref.fromSeq, true);
+  };
+
+  const unsubscribeOrder = (client: Client, data: unknown, reply: Reply): void => {
+    const ref = orderRef(UnsubscribeOrderInput, data, reply);
+    if (!ref) return;
+    subscriptions.unsubscribe(client, ref.orderId);
+    reply({ event: 'unsubscribed', data: { orderId: ref.orderId } });
   };
 
   return {
@@ -263,11 +291,13 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
           return opts.track(cancelOrder(client, request.data, reply));
         case 'subscribeOrder':
           return subscribeOrder(client, request.data, reply);
+        case 'unsubscribeOrder':
+          return unsubscribeOrder(client, request.data, reply);
         default:
           reply(
             errorFrame(
               ErrorCode.unknownEvent,
-              `unknown event "${request.event.slice(0, 64)}"; supported: placeOrder, subscribeOrder, getOrder, cancelOrder`,
+              `unknown event "${request.event.slice(0, 64)}"; supported: placeOrder, subscribeOrder, unsubscribeOrder, getOrder, cancelOrder`,
             ),
           );
       }

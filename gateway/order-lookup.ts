@@ -11,6 +11,9 @@ import type { Owner } from './subscriptions';
 
 /** Owners remembered per gateway (an order's owner never changes: workflow ids are never reused). */
 const OWNER_CACHE_SIZE = 100_000;
+/** How long an id Temporal did not know is answered "unknown" without asking again, and how many such ids are kept. */
+export const UNKNOWN_ID_TTL_MS = 1_000;
+const UNKNOWN_CACHE_SIZE = 100_000;
 
 export type CancelOutcome =
   | { kind: 'cancelled'; view: OrderView }
@@ -34,11 +37,27 @@ function notFound(err: unknown): boolean {
 
 export class OrderLookup {
   private readonly owners = new Map<string, string | undefined>();
+  /** Ids Temporal said it did not know, until when that answer is reused (repeats cost no Temporal call). */
+  private readonly unknownUntil = new Map<string, number>();
 
   constructor(
     private readonly client: Client,
     private readonly timeoutMs = 10_000,
+    private readonly now: () => number = Date.now,
   ) {}
+
+  private knownUnknown(orderId: string): boolean {
+    const until = this.unknownUntil.get(orderId);
+    if (until === undefined) return false;
+    if (until > this.now()) return true;
+    this.unknownUntil.delete(orderId);
+    return false;
+  }
+
+  private rememberUnknown(orderId: string): void {
+    if (this.unknownUntil.size >= UNKNOWN_CACHE_SIZE) this.unknownUntil.delete(this.unknownUntil.keys().next().value!);
+    this.unknownUntil.set(orderId, this.now() + UNKNOWN_ID_TTL_MS);
+  }
 
   /**
    * Who placed the order: the customer id in the order the run was started with (its memo, written
@@ -47,6 +66,7 @@ export class OrderLookup {
    */
   async owner(orderId: string): Promise<Owner> {
     if (this.owners.has(orderId)) return { exists: true, customerId: this.owners.get(orderId) };
+    if (this.knownUnknown(orderId)) return { exists: false };
     let customerId: string | undefined;
     try {
       const description = await withTimeout(
@@ -57,8 +77,9 @@ export class OrderLookup {
       const order = (description.memo as { order?: Partial<Order> } | undefined)?.order;
       customerId = typeof order?.customerId === 'string' ? order.customerId : undefined;
     } catch (err) {
-      if (notFound(err)) return { exists: false };
-      throw err;
+      if (!notFound(err)) throw err;
+      this.rememberUnknown(orderId);
+      return { exists: false };
     }
     if (this.owners.size >= OWNER_CACHE_SIZE) this.owners.delete(this.owners.keys().next().value!);
     this.owners.set(orderId, customerId);
@@ -74,6 +95,7 @@ export class OrderLookup {
 
   /** The order's current view, or undefined when no such order (workflow) exists. */
   async view(orderId: string): Promise<OrderView | undefined> {
+    if (this.knownUnknown(orderId)) return undefined;
     try {
       return await withTimeout(
         this.client.workflow.getHandle(workflowIdFor(orderId)).query(statusQuery),
@@ -81,8 +103,9 @@ export class OrderLookup {
         'status query',
       );
     } catch (err) {
-      if (notFound(err)) return undefined;
-      throw err;
+      if (!notFound(err)) throw err;
+      this.rememberUnknown(orderId);
+      return undefined;
     }
   }
 

@@ -33,6 +33,10 @@ export interface GatewayOptions {
   temporalUi?: { url: string; namespace: string };
   maxPayloadBytes?: number;
   maxConnections?: number;
+  /** Orders one connection may follow at once (default 200). */
+  maxSubscriptions?: number;
+  /** A subscription to an order that shows no sign of existing this long is dropped (default 10 min). */
+  unseenSubscriptionExpiryMs?: number;
   /** Token bucket per connection: burst size and sustained frames per second. */
   rateLimit?: { burst: number; perSecond: number };
   heartbeatMs?: number;
@@ -95,6 +99,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     undefined,
     undefined,
     async (orderId) => (orders ? orders.owner(orderId) : { exists: false }),
+    { unseenExpiryMs: opts.unseenSubscriptionExpiryMs ?? 10 * 60_000 },
   );
   const temporalUi = opts.temporalUi ?? {
     url: `http://127.0.0.1:${DEFAULT_PORTS.temporalUi}`,
@@ -121,6 +126,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     orders,
     subscriptions,
     rate,
+    maxSubscriptions: opts.maxSubscriptions ?? 200,
     closing: () => closing,
     track: (job) => {
       const tracked = job.finally(() => inFlight.delete(tracked));
@@ -214,6 +220,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       connections.terminateAll();
       perIp.stop();
+      subscriptions.stop();
     },
   };
 }

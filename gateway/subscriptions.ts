@@ -33,6 +33,15 @@ interface Progress {
   retries: number;
   /** The subscriber may see this order (no customer identity, or the owner was confirmed). */
   cleared: boolean;
+  /** When the subscription began, and whether the order has shown any sign of existing since (an event, a view, an owner). */
+  since: number;
+  seen: boolean;
+}
+
+export interface SubscriptionOptions {
+  /** A subscription whose order has shown no sign of existing this long after it began is dropped; undefined: never. */
+  unseenExpiryMs?: number;
+  now?: () => number;
 }
 
 export function eventsOf(view: OrderView, fromSeq: number): StatusEvent[] {
@@ -47,6 +56,11 @@ export function eventsOf(view: OrderView, fromSeq: number): StatusEvent[] {
 
 export class Subscriptions {
   private readonly byOrder = new Map<string, Map<Subscriber, Progress>>();
+  /** Each subscriber's orders, so that ending a connection costs its own subscriptions, not everyone's. */
+  private readonly bySubscriber = new Map<Subscriber, Set<string>>();
+  private pairs = 0;
+  private readonly sweeper?: NodeJS.Timeout;
+  private readonly now: () => number;
 
   constructor(
     /** The order's current view from the workflow, or undefined when it does not exist (yet). */
@@ -55,7 +69,39 @@ export class Subscriptions {
     private readonly maxRetries = 20,
     /** The order's owner; without it, subscribers with a customer id are never served. */
     private readonly ownerOf?: (orderId: string) => Promise<Owner>,
-  ) {}
+    private readonly options: SubscriptionOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    const expiry = options.unseenExpiryMs;
+    if (expiry !== undefined) {
+      this.sweeper = setInterval(() => this.expireUnseen(), Math.max(1_000, Math.min(60_000, expiry / 4)));
+      this.sweeper.unref();
+    }
+  }
+
+  /** Drops the subscriptions whose order has shown no sign of existing within `unseenExpiryMs`; returns how many. */
+  expireUnseen(): number {
+    const expiry = this.options.unseenExpiryMs;
+    if (expiry === undefined) return 0;
+    const cutoff = this.now() - expiry;
+    let dropped = 0;
+    for (const [orderId, subs] of this.byOrder)
+      for (const [sub, progress] of subs)
+        if (!progress.seen && progress.since <= cutoff) {
+          this.drop(sub, orderId);
+          dropped += 1;
+        }
+    return dropped;
+  }
+
+  /** How many orders `sub` follows. */
+  countOf(sub: Subscriber): number {
+    return this.bySubscriber.get(sub)?.size ?? 0;
+  }
+
+  stop(): void {
+    clearInterval(this.sweeper);
+  }
 
   /** Starts following an order from `fromSeq`; with `catchUpNow`, sends what already happened. */
   subscribe(sub: Subscriber, orderId: string, fromSeq = 1, catchUpNow = true): void {
@@ -67,7 +113,15 @@ export class Subscriptions {
       pending: [],
       retries: 0,
       cleared: sub.customerId === undefined,
+      since: this.now(),
+      seen: false,
     };
+    if (!subs.has(sub)) {
+      this.pairs += 1;
+      let own = this.bySubscriber.get(sub);
+      if (!own) this.bySubscriber.set(sub, (own = new Set()));
+      own.add(orderId);
+    }
     subs.set(sub, progress);
     if (catchUpNow) void this.catchUp(sub, orderId, progress);
   }
@@ -82,18 +136,14 @@ export class Subscriptions {
     this.drop(sub, orderId);
   }
 
+  /** Ends every subscription of `sub` (a connection that is gone); costs its own subscriptions only. */
   unsubscribeAll(sub: Subscriber): void {
-    for (const [orderId, subs] of this.byOrder) {
-      subs.delete(sub);
-      if (subs.size === 0) this.byOrder.delete(orderId);
-    }
+    for (const orderId of [...(this.bySubscriber.get(sub) ?? [])]) this.drop(sub, orderId);
   }
 
   /** Number of (subscriber, order) pairs: for health output and leak checks. */
   get size(): number {
-    let n = 0;
-    for (const subs of this.byOrder.values()) n += subs.size;
-    return n;
+    return this.pairs;
   }
 
   onEvent(event: StatusEvent): void {
@@ -103,6 +153,7 @@ export class Subscriptions {
   }
 
   private offer(sub: Subscriber, orderId: string, progress: Progress, event: StatusEvent): void {
+    progress.seen = true;
     if (progress.catchingUp) {
       progress.pending.push(event);
       return;
@@ -152,8 +203,12 @@ export class Subscriptions {
 
   private drop(sub: Subscriber, orderId: string): void {
     const subs = this.byOrder.get(orderId);
-    subs?.delete(sub);
-    if (subs?.size === 0) this.byOrder.delete(orderId);
+    if (!subs?.delete(sub)) return;
+    this.pairs -= 1;
+    if (subs.size === 0) this.byOrder.delete(orderId);
+    const own = this.bySubscriber.get(sub);
+    own?.delete(orderId);
+    if (own?.size === 0) this.bySubscriber.delete(sub);
   }
 
   private active(sub: Subscriber, orderId: string, progress: Progress): boolean {
@@ -194,6 +249,7 @@ export class Subscriptions {
         return;
       }
       progress.cleared = true;
+      progress.seen = true;
     }
     let view: OrderView | undefined;
     try {
@@ -203,6 +259,7 @@ export class Subscriptions {
     }
     if (!this.active(sub, orderId, progress)) return;
     if (view) {
+      progress.seen = true;
       for (const event of eventsOf(view, progress.nextSeq)) {
         this.deliver(sub, orderId, progress, event);
         if (!this.active(sub, orderId, progress)) return;

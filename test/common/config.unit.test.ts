@@ -70,6 +70,35 @@ describe('configuration schema', () => {
     expect(config.ports.temporalUi).toBe(18233);
   });
 
+  test("the gateway's limits and host allow-list come from the environment, with safe defaults", () => {
+    expect(loadConfig({}).gatewayLimits).toEqual({
+      maxConnections: 10_000,
+      perIp: { maxConnections: 1_000, handshakesPerSecond: 50 },
+      rateLimit: { burst: 200, perSecond: 100 },
+      maxPayloadBytes: 65_536,
+      maxSubscriptions: 200,
+    });
+    const config = loadConfig({
+      GATEWAY_ALLOWED_HOSTS: 'orders.example, 10.0.0.5',
+      GATEWAY_MAX_CONNECTIONS: '500',
+      GATEWAY_MAX_CONNECTIONS_PER_IP: '0',
+      GATEWAY_HANDSHAKES_PER_SECOND_PER_IP: '7',
+      GATEWAY_RATE_PER_SECOND: '20',
+      GATEWAY_RATE_BURST: '40',
+      GATEWAY_MAX_PAYLOAD_BYTES: '4096',
+      GATEWAY_MAX_SUBSCRIPTIONS: '50',
+    });
+    expect(config.gatewayAllowedHosts).toEqual(['orders.example', '10.0.0.5']);
+    expect(config.gatewayLimits).toEqual({
+      maxConnections: 500,
+      perIp: { maxConnections: 0, handshakesPerSecond: 7 },
+      rateLimit: { burst: 40, perSecond: 20 },
+      maxPayloadBytes: 4096,
+      maxSubscriptions: 50,
+    });
+    expect(() => loadConfig({ GATEWAY_MAX_SUBSCRIPTIONS: '0' })).toThrow(/GATEWAY_MAX_SUBSCRIPTIONS/);
+  });
+
   test.each([
     ['GATEWAY_PORT', 'http'],
     ['GATEWAY_PORT', '70000'],

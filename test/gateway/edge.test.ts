@@ -11,6 +11,7 @@ import { io, Socket } from 'socket.io-client';
 import { sharedTokenAuth } from '../../gateway/auth';
 import { useGatewayFixture } from '../helpers/gateway';
 import { waitUntil, within } from '../helpers/wait';
+import { Frame, TestClient } from '../helpers/ws-client';
 
 const fixture = useGatewayFixture('order-placement-edge');
 const sockets: Socket[] = [];
@@ -289,5 +290,44 @@ describe('gateway edge: HTTP', () => {
       clearInterval(drip);
       socket.destroy();
     }
+  });
+});
+
+describe('gateway edge: subscriptions', () => {
+  test('a connection may follow at most maxSubscriptions orders (TOO_MANY_SUBSCRIPTIONS beyond, placeOrder included, nothing written); unsubscribeOrder frees a place — on both transports', async () => {
+    const gw = await fixture.start({ maxSubscriptions: 3 });
+    const storedBefore = await fixture.stored();
+    const ws = await TestClient.connect(`ws://127.0.0.1:${gw.port}`);
+    const sio = await sioConnect(gw.port);
+    type Ask = (event: string, data: Record<string, unknown>) => Promise<Frame>;
+    const overWs: Ask = (event, data) => {
+      const before = ws.received.length;
+      ws.send({ event, data });
+      return ws.waitFor((f) => ws.received.indexOf(f) >= before && f.data.orderId === data.orderId);
+    };
+    const overSio: Ask = (event, data) => sio.timeout(10_000).emitWithAck(event, data) as Promise<Frame>;
+    for (const [name, ask] of [
+      ['ws', overWs],
+      ['sio', overSio],
+    ] as const) {
+      for (const i of [1, 2, 3])
+        expect((await ask('subscribeOrder', { orderId: `${name}-${i}` })).event).toBe('subscribed');
+      // Following one again takes no further place.
+      expect((await ask('subscribeOrder', { orderId: `${name}-1` })).event).toBe('subscribed');
+      const refused = await ask('subscribeOrder', { orderId: `${name}-4` });
+      expect(refused).toMatchObject({ event: 'error', data: { code: 'TOO_MANY_SUBSCRIPTIONS', orderId: `${name}-4` } });
+      const placement = await ask('placeOrder', { orderId: `${name}-p`, item: 'Mouse', price: 5 });
+      expect(placement).toMatchObject({ event: 'error', data: { code: 'TOO_MANY_SUBSCRIPTIONS' } });
+      expect(await ask('unsubscribeOrder', { orderId: `${name}-2` })).toEqual({
+        event: 'unsubscribed',
+        data: { orderId: `${name}-2` },
+      });
+      expect((await ask('subscribeOrder', { orderId: `${name}-4` })).event).toBe('subscribed');
+    }
+    expect(gw.subscriptionCount()).toBe(6);
+    expect(await fixture.stored()).toBe(storedBefore);
+    await ws.close();
+    sio.disconnect();
+    await waitUntil(() => gw.subscriptionCount() === 0, { what: 'the subscriptions to be freed' });
   });
 });

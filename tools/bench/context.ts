@@ -2,6 +2,7 @@
  * What every configuration shares: the bench context (servers, clients, limits), the orders it
  * places, the app processes it starts for one configuration and the clean-up after it.
  */
+import { LOAD_TOOL_GATEWAY_LIMITS } from '../../common/config';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from '@temporalio/client';
@@ -83,6 +84,9 @@ function appEnv(ctx: BenchContext, stepDelayMs: number, target: TemporalTarget, 
     SIM_LEDGER_FILE: path.join(ctx.logDir, 'ledger.jsonl'),
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
     BENCH_LOOP_PROBE_FILE: path.join(cfgDir, 'gateway-loop-delay.json'),
+    // Every bench client comes from 127.0.0.1 and keeps many orders in flight: the per-client limits
+    // are not what it measures.
+    ...LOAD_TOOL_GATEWAY_LIMITS,
   };
 }
 

@@ -2,6 +2,7 @@
  * The app processes a chaos scenario runs (gateway, bridges, worker) on an isolated stack, each an
  * tools/infra/app-process.ts AppProcess with its own log file under the stack's work dir.
  */
+import { LOAD_TOOL_GATEWAY_LIMITS } from '../../common/config';
 import * as path from 'node:path';
 import { AppProcess } from '../infra/app-process';
 import { answers200, freePort } from '../infra/proc';
@@ -45,6 +46,9 @@ export class Fleet {
           GATEWAY_PORT: String(port),
           BRIDGE_HEALTH_PORT: String(await freePort()),
           SIM_LEDGER_FILE: this.ledgerFile,
+          // Every client of the matrix comes from 127.0.0.1 and keeps many orders in flight: the
+          // per-client limits are not what it measures.
+          ...LOAD_TOOL_GATEWAY_LIMITS,
         }),
         logFile: this.logFile('gateway'),
         ready: () => answers200(`http://127.0.0.1:${port}/healthz`),

@@ -12,7 +12,14 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_PORTS, PROJECT_ROOT, TOPICS } from '../../common/config';
 import { OrderPlacedEvent, PlaceOrderInput, SCHEMA_VERSION } from '../../common/order';
-import { CancelOrderInput, CloseCode, OrderRef, SERVER_FRAME_DATA, SubscribeOrderInput } from '../../common/protocol';
+import {
+  CancelOrderInput,
+  CloseCode,
+  OrderRef,
+  SERVER_FRAME_DATA,
+  SubscribeOrderInput,
+  UnsubscribeOrderInput,
+} from '../../common/protocol';
 import { STATUS_SCHEMA_VERSION } from '../../common/status';
 import { StatusEventSchema } from '../../common/status-schemas';
 
@@ -23,6 +30,7 @@ export const SCHEMA_DIR = path.join(DOCS_DIR, 'schemas');
 const CLIENT_FRAME_DATA = {
   placeOrder: PlaceOrderInput,
   subscribeOrder: SubscribeOrderInput,
+  unsubscribeOrder: UnsubscribeOrderInput,
   getOrder: OrderRef,
   cancelOrder: CancelOrderInput,
 } as const;
