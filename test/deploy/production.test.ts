@@ -15,7 +15,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { readLedgerLines } from '../../activities/ledger';
+import { TOPICS } from '../../common/names';
 import { freePort } from '../../tools/infra/proc';
+import { testKafka, withAdmin } from '../helpers/kafka';
 import { buildContext, norm, parseCopy, readStages, Stage } from '../helpers/dockerfile';
 import { uniqueId, waitUntil } from '../helpers/wait';
 import { TestClient } from '../helpers/ws-client';
@@ -167,6 +169,12 @@ describe('the production build, from the files the image is built from', () => {
       freePort(),
     ]);
     const ledger = path.join(scratch, 'ledger.jsonl');
+    // The bridge's fresh group starts at the topic's end, so it carries this test's order and not
+    // every order other runs left on the shared topic.
+    const bridgeGroup = uniqueId('production-bridge');
+    await withAdmin(testKafka(), (admin) =>
+      admin.resetOffsets({ groupId: bridgeGroup, topic: TOPICS.orderPlacement, earliest: false }),
+    );
     const procsByName = {
       worker: run(app, 'dist/worker/main.js', {
         WORKER_HEALTH_PORT: String(workerHealthPort),
@@ -175,7 +183,7 @@ describe('the production build, from the files the image is built from', () => {
       }),
       bridge: run(app, 'dist/bridge/main.js', {
         BRIDGE_HEALTH_PORT: String(bridgePort),
-        BRIDGE_GROUP_ID: uniqueId('production-bridge'),
+        BRIDGE_GROUP_ID: bridgeGroup,
         STEP_DELAY_MS: '0',
       }),
       gateway: run(app, 'dist/gateway/main.js', { GATEWAY_PORT: String(gatewayPort) }),
