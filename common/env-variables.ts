@@ -32,6 +32,8 @@ export interface VariableSpec<T = unknown> {
   readers: Reader[];
   /** One line on what it does. */
   doc: string;
+  /** A credential: its value never appears in an error or a log line. */
+  secret?: true;
 }
 
 function variable<T>(schema: z.ZodType<T, string>, spec: Omit<VariableSpec<T>, 'schema'>): VariableSpec<T> {
@@ -62,6 +64,7 @@ export const VARIABLES = {
     form: 'an API key',
     readers: ['gateway', 'bridge', 'worker'],
     doc: 'Temporal Cloud API key (turns TLS on); read through @temporalio/envconfig, like the TEMPORAL_* below',
+    secret: true,
   }),
   TEMPORAL_TLS: variable(z.enum(['true', 'false']), {
     form: 'true or false',
@@ -143,6 +146,7 @@ export const VARIABLES = {
     form: 'a password',
     readers: ['gateway', 'bridge', 'worker', 'launcher'],
     doc: 'SASL password (Confluent Cloud: the API secret)',
+    secret: true,
   }),
 
   // Gateway.
@@ -162,11 +166,13 @@ export const VARIABLES = {
     form: 'a token',
     readers: ['gateway'],
     doc: 'when set, the WebSocket upgrade must carry it (see "The WebSocket protocol")',
+    secret: true,
   }),
   GATEWAY_JWT_SECRET: variable(z.string().min(32), {
     form: 'a secret of at least 32 characters',
     readers: ['gateway'],
     doc: 'JWT mode: HS256 tokens signed with this secret; `sub` is the customer id (see "Auth modes")',
+    secret: true,
   }),
   GATEWAY_JWKS_URL: variable(httpUrl(['http:', 'https:']), {
     form: 'an http(s) URL',
@@ -325,6 +331,7 @@ export const VARIABLES = {
     form: 'a token',
     readers: ['cli'],
     doc: 'the token the CLI presents to a gateway in token mode (`--token` overrides it)',
+    secret: true,
   }),
   ORDER_GATEWAY_URL: variable(httpUrl(['ws:', 'wss:']), {
     form: 'a ws(s) URL',

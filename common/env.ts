@@ -60,6 +60,12 @@ function requiredTogether(env: Env): VariableName[] {
   return missing;
 }
 
+/** A value as an error may show it: a credential's only as its length. */
+function shown(variable: VariableName, value: string): string {
+  const spec: { secret?: true } = VARIABLES[variable];
+  return spec.secret ? `<hidden, ${value.length} characters>` : value;
+}
+
 /** Validates every variable of `env` at once; throws a ConfigError naming each bad one. */
 export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
   const input = Object.fromEntries(VARIABLE_NAMES.map((name) => [name, env[name]]));
@@ -76,7 +82,11 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
   const bad = new Set<VariableName>();
   for (const issue of parsed.error.issues) bad.add(issue.path[0] as VariableName);
   throw new ConfigError(
-    [...bad].map((variable) => ({ variable, value: env[variable] ?? '', form: VARIABLES[variable].form })),
+    [...bad].map((variable) => ({
+      variable,
+      value: shown(variable, env[variable] ?? ''),
+      form: VARIABLES[variable].form,
+    })),
   );
 }
 

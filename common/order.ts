@@ -12,6 +12,11 @@ export const MAX_QUANTITY = 1_000;
 
 /** A UTF-16 surrogate without its partner: not text, and not encodable as UTF-8. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/**
+ * Control characters (C0 incl. ESC, DEL, C1) and the bidirectional overrides: free text goes into
+ * log lines, Temporal summaries and terminals, where these would forge lines, colours or reading order.
+ */
+const CONTROL_CHARACTERS = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
 
 /** What a client sends in `placeOrder`. Unknown fields are refused so that typos are not silently dropped. */
 export const PlaceOrderInput = z.strictObject({
@@ -21,7 +26,11 @@ export const PlaceOrderInput = z.strictObject({
     .trim()
     .min(1, 'must not be empty')
     .max(200, 'must be at most 200 characters')
-    .refine((v) => !LONE_SURROGATE.test(v), 'must be well-formed text (no lone surrogates)'),
+    .refine((v) => !LONE_SURROGATE.test(v), 'must be well-formed text (no lone surrogates)')
+    .refine(
+      (v) => !CONTROL_CHARACTERS.test(v),
+      'must not contain control characters (line breaks, escapes, bidi overrides)',
+    ),
   price: z
     .number({ error: 'must be a number' })
     .finite('must be finite')

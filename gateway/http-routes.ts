@@ -38,7 +38,8 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 /** Serves the page's files (no sub-folders, no dot files); false when the URL names none of them. */
 function serveStatic(url: string, res: http.ServerResponse): boolean {
-  const name = url === '/' ? 'index.html' : url.slice(1).split('?')[0];
+  const pathname = url.split('?')[0];
+  const name = pathname === '/' ? 'index.html' : pathname.slice(1);
   if (!/^[\w.-]+$/.test(name) || name.startsWith('.') || name.startsWith('tsconfig')) return false;
   let body: Buffer;
   try {

@@ -9,7 +9,7 @@ import { initLogger, logger, type Logger } from '../common/logger';
 import { kafkaProbe, probeRoutes } from '../common/probes';
 import { drainOnSignal } from '../common/shutdown';
 import { authenticatorFor } from './auth';
-import { GatewayMetrics, meteredProducer } from './metrics';
+import { authFailureRecorder, GatewayMetrics, meteredProducer } from './metrics';
 import { OrderLookup } from './order-lookup';
 import { OrderProducer } from './order-producer';
 import { startGateway } from './server';
@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     log: (line) => log.info(line),
     routes,
     onPlacement: (outcome, seconds) => metrics.placement(outcome, seconds),
+    onAuthFailure: authFailureRecorder(metrics, (line) => log.warn(line)),
   });
   connections.count = () => gateway.connectionCount();
   const feed = new StatusFeed(

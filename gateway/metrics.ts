@@ -31,6 +31,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly authFailures = new Counter({
+    name: 'gateway_auth_failures_total',
+    help: 'Connections refused for a missing, wrong or expired token, by transport',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+
   constructor(openConnections: () => number) {
     new Gauge({
       name: 'gateway_open_connections',
@@ -63,5 +70,19 @@ export function meteredProducer(producer: OrderProducer, metrics: GatewayMetrics
         throw err;
       }
     },
+  };
+}
+
+/**
+ * What the gateway does with a refused token: one log line (transport, client address and reason,
+ * never the token) and a count in /metrics.
+ */
+export function authFailureRecorder(
+  metrics: GatewayMetrics,
+  warn: (line: string) => void,
+): (transport: 'websocket' | 'socket.io', reason: string, address: string) => void {
+  return (transport, reason, address) => {
+    metrics.authFailures.inc({ transport });
+    warn(`auth refused (${transport}) from ${address}: ${reason}`);
   };
 }

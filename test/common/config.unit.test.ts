@@ -70,6 +70,21 @@ describe('configuration schema', () => {
     expect(config.ports.temporalUi).toBe(18233);
   });
 
+  test('a credential that does not fit its form is named in the error, its value is not (not even in the error object)', () => {
+    const secret = 'too-short-but-still-secret';
+    let error: unknown;
+    try {
+      loadConfig({ GATEWAY_JWT_SECRET: secret });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toContain('GATEWAY_JWT_SECRET=');
+    expect((error as Error).message).toContain(`${secret.length} characters`);
+    expect(JSON.stringify(error)).not.toContain(secret);
+    expect((error as Error).message).not.toContain(secret);
+  });
+
   test("the gateway's limits and host allow-list come from the environment, with safe defaults", () => {
     expect(loadConfig({}).gatewayLimits).toEqual({
       maxConnections: 10_000,

@@ -72,6 +72,37 @@ test.each([
     'item: must be well-formed text (no lone surrogates)',
   ],
   ['item with a surrogate pair (emoji)', { ...valid, item: 'Key \ud83d\ude00' }, 'ok'],
+  [
+    'item with an ANSI colour escape',
+    { ...valid, item: 'Key\u001b[31mboard' },
+    'item: must not contain control characters (line breaks, escapes, bidi overrides)',
+  ],
+  [
+    'item with a line break inside',
+    { ...valid, item: 'Key\nboard' },
+    'item: must not contain control characters (line breaks, escapes, bidi overrides)',
+  ],
+  [
+    'item with a NUL',
+    { ...valid, item: 'Key\u0000' },
+    'item: must not contain control characters (line breaks, escapes, bidi overrides)',
+  ],
+  [
+    'item with DEL',
+    { ...valid, item: 'Key\u007f' },
+    'item: must not contain control characters (line breaks, escapes, bidi overrides)',
+  ],
+  [
+    'item with a C1 control',
+    { ...valid, item: 'Key\u009bboard' },
+    'item: must not contain control characters (line breaks, escapes, bidi overrides)',
+  ],
+  [
+    'item with a right-to-left override',
+    { ...valid, item: 'Key\u202eboard' },
+    'item: must not contain control characters (line breaks, escapes, bidi overrides)',
+  ],
+  ['item with accents and CJK', { ...valid, item: 'Clavier mécanique 键盘' }, 'ok'],
   ['price as a string', { ...valid, price: '10' }, 'price: must be a number'],
   ['price 0', { ...valid, price: 0 }, 'price: must be greater than 0'],
   ['negative price', { ...valid, price: -1 }, 'price: must be greater than 0'],

@@ -331,3 +331,19 @@ describe('gateway edge: subscriptions', () => {
     await waitUntil(() => gw.subscriptionCount() === 0, { what: 'the subscriptions to be freed' });
   });
 });
+
+describe('gateway edge: failed logins', () => {
+  test('a refused token is reported (transport, address, reason; never the token) on both transports', async () => {
+    const reports: string[] = [];
+    const gw = await fixture.start({
+      auth: sharedTokenAuth('the-right-token'),
+      onAuthFailure: (transport, reason, address) => reports.push(`${transport} ${address} ${reason}`),
+    });
+    expect(await wsStatus(gw.port, { headers: { authorization: 'Bearer guessed-token-1' } })).toBe(401);
+    await expect(sioConnect(gw.port, { token: 'guessed-token-2' })).rejects.toThrow('unauthorized');
+    expect(reports).toEqual([
+      'websocket 127.0.0.1 missing or wrong token',
+      'socket.io 127.0.0.1 missing or wrong token',
+    ]);
+  });
+});
