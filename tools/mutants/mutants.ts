@@ -212,9 +212,9 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'statuses-published-out-of-order',
     description: "Steps publish the states the workflow handed them (the plan's before) late, after their outcome",
-    file: 'activities/index.ts',
-    find: `    if (plan) await statusPublisher.publish(plan.before);`,
-    replace: `    if (plan) setTimeout(() => void statusPublisher.publish(plan.before), 50); // mutant: published late`,
+    file: 'activities/status-plan.ts',
+    find: `    if (plan) await this.statusPublisher.publish(plan.before);`,
+    replace: `    if (plan) setTimeout(() => void this.statusPublisher.publish(plan.before), 50); // mutant: published late`,
     tests: [
       { file: 'test/workflows/process-order.test.ts', name: 'happy path' },
       { file: 'test/workflows/process-order.test.ts', name: 'keep their order and seq' },
