@@ -11,7 +11,7 @@
 import { Client } from '@temporalio/client';
 import { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { TOPICS } from '../common/config';
-import { CONSUMER_GROUPS } from '../common/names';
+import { CONSUMER_GROUPS } from '../common/config';
 import { Order, workflowIdFor } from '../common/order';
 import type { BridgeEvents } from './metrics';
 import { parseOrderEvent } from './parse-event';

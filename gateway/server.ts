@@ -8,7 +8,7 @@
 import * as http from 'node:http';
 import { WebSocketServer } from 'ws';
 import { DEFAULT_PORTS } from '../common/config';
-import { DEFAULT_NAMESPACE } from '../common/names';
+import { DEFAULT_NAMESPACE } from '../common/config';
 import type { StatusEvent } from '../common/status';
 import { APP_SUBPROTOCOL, Authenticator, BEARER_SUBPROTOCOL_PREFIX, exposureWarning, noAuth } from './auth';
 import { Connections } from './connections';

@@ -18,7 +18,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
-import { OrderStatusKey } from '../common/search-attributes';
+import { OrderStatusKey } from '../common/names';
 import { entryOf, numberedEvents } from '../common/status';
 import type { OrderStatus, OrderView, StatusEntry, StatusEvent, StatusPlan } from '../common/status';
 import { cancelUpdate, statusQuery } from '../common/workflow-api';
