@@ -71,20 +71,20 @@ export const MUTANTS: Mutant[] = [
     id: 'bridge-commits-before-start',
     description:
       'The bridge commits a chunk of offsets before starting its workflows (a crash in between loses the orders)',
-    file: 'bridge/bridge.ts',
-    find: `            await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive)));
-            // The whole chunk is done: everything up to its last offset is safe to commit.
-            const last = chunk[chunk.length - 1].offset;
-            resolveOffset(last);
-            await consumer.commitOffsets([
-              { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-            ]);`,
-    replace: `            const last = chunk[chunk.length - 1].offset;
-            resolveOffset(last);
-            await consumer.commitOffsets([
-              { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-            ]);
-            await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive))); // mutant: after the commit`,
+    file: 'bridge/partition-batch.ts',
+    find: `      await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive)));
+      // The whole chunk is done: everything up to its last offset is safe to commit.
+      const last = chunk[chunk.length - 1].offset;
+      resolveOffset(last);
+      await consumer.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: commitOffsetAfter(last) },
+      ]);`,
+    replace: `      const last = chunk[chunk.length - 1].offset;
+      resolveOffset(last);
+      await consumer.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: commitOffsetAfter(last) },
+      ]);
+      await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive))); // mutant: after the commit`,
     tests: [
       { file: 'test/bridge/commit.test.ts' },
       { file: 'test/e2e/pipeline.test.ts' },
@@ -162,11 +162,11 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'dlq-drops-message',
     description: 'The bridge counts a poison message as dead-lettered but never writes it to the DLQ topic',
-    file: 'bridge/bridge.ts',
-    find: `    await dlq.send({
-      topic: dlqTopic,`,
-    replace: `    if (Math.random() > 2) await dlq.send({ // mutant: never sent
-      topic: dlqTopic,`,
+    file: 'bridge/dead-letter.ts',
+    find: `    await this.dlq.send({
+      topic: this.dlqTopic,`,
+    replace: `    if (Math.random() > 2) await this.dlq.send({ // mutant: never sent
+      topic: this.dlqTopic,`,
     tests: [{ file: 'test/e2e/pipeline.test.ts', name: 'goes to the DLQ' }],
   },
   {
