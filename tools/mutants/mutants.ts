@@ -56,12 +56,12 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'gateway-answers-before-kafka-ack',
     description: 'The gateway answers orderAccepted before Kafka acknowledged the write',
-    file: 'gateway/frame-handlers.ts',
-    find: `    try {
-      await opts.producer.publish(order);`,
-    replace: `    reply({ event: 'orderAccepted', data: { orderId: order.orderId, workflowId: workflowIdFor(order.orderId) } }); // mutant
-    try {
-      await opts.producer.publish(order);`,
+    file: 'gateway/place-order.ts',
+    find: `  try {
+    await opts.producer.publish(order);`,
+    replace: `  reply({ event: 'orderAccepted', data: { orderId: order.orderId, workflowId: workflowIdFor(order.orderId) } }); // mutant
+  try {
+    await opts.producer.publish(order);`,
     tests: [
       { file: 'test/gateway/gateway.test.ts', name: 'before it is accepted' },
       { file: 'test/gateway/gateway.test.ts', name: 'KAFKA_UNAVAILABLE' },
