@@ -20,8 +20,9 @@ import { Server as IoServer, Socket } from 'socket.io';
 import { ErrorCode, errorFrame, ServerFrame } from '../common/protocol';
 import type { Authenticator, Identity } from './auth';
 import { Client, onTokenExpiry } from './client';
-import { claimedOrderId, Dispatcher, ReadRequest, readEnvelope } from './frame-handlers';
+import type { Dispatcher } from './frame-handlers';
 import { clientAddress, PerIpLimits, TokenBucket } from './rate-limit';
+import { claimedOrderId, ReadRequest, readEnvelope } from './read-request';
 import { hostAllowed, originAllowed } from './upgrade-guard';
 
 export const SOCKET_IO_PATH = '/socket.io/';

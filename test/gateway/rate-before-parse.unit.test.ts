@@ -1,7 +1,8 @@
 // A frame over the connection's rate limit is refused before it is parsed (no JSON parse, no
 // validation: the transport's `read` is never called), for both transports, which share the
 // dispatcher; the refusal still names the order, found by a bounded look at the unparsed frame.
-import { createDispatcher, peekWsOrderId, ReadRequest } from '../../gateway/frame-handlers';
+import { createDispatcher } from '../../gateway/frame-handlers';
+import { peekWsOrderId, ReadRequest } from '../../gateway/read-request';
 import type { Client } from '../../gateway/client';
 import { TokenBucket } from '../../gateway/rate-limit';
 import { Subscriptions } from '../../gateway/subscriptions';
