@@ -98,8 +98,11 @@ export async function startKafka(stack: StackOptions, log: Log): Promise<number>
       '--standalone',
       '--ignore-formatted',
     ];
+    // A short-lived tool: the client compiler only and a small serial heap start it in about half the
+    // time of the broker's flags on two busy cores (measured 7-12 s against 11-20 s, load ~28).
+    const toolJvm = ['-Xms64m', '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', ...jvm.slice(4)];
     await startupTimeline.time('Kafka storage format', () =>
-      runToCompletion('java', [...jvm, '-cp', classpath, ...format], 'Kafka storage format'),
+      runToCompletion('java', [...toolJvm, '-cp', classpath, ...format], 'Kafka storage format'),
     );
   }
   const startedAt = Date.now();
