@@ -18,7 +18,7 @@ import { VARIABLES } from '../../common/env-variables';
 import { workflowIdFor } from '../../common/order';
 import { OrderSpec, placeOrders } from '../../tools/chaos/client';
 import { isAlive, killGroup, portInUse } from '../../tools/infra/proc';
-import { sleep, waitUntil } from '../helpers/wait';
+import { waitUntil } from '../helpers/wait';
 
 const PORTS = {
   ORDERS_KAFKA_PORT: 20400,
