@@ -2,7 +2,8 @@
  * Starts (or finds) the servers the app needs, on loopback:
  *  - single-node KRaft Kafka on 127.0.0.1:9092,
  *  - the Temporal dev server on 127.0.0.1:7233 with its web UI on http://127.0.0.1:8233,
- *    persisting to a SQLite file so runs survive a restart.
+ *    persisting to a SQLite file so runs survive a restart; or, with ORDERS_TEMPORAL_ENGINE=postgres,
+ *    the Temporal server on a private PostgreSQL cluster (./temporal-sql-server; no web UI).
  * Data, server logs and pid files live under one data directory (tools/infra/paths.ts).
  *
  *   npm run infra:up [-- --detach]   start what is not running; Ctrl-C stops what this run started
@@ -29,6 +30,7 @@ import { ownedPid, Server, SERVERS, stopServer } from './server-process';
 import { kafkaBrokersOf, stackOptions, StackOptions, temporalAddressOf } from './stack';
 import { withStartLock } from './start-lock';
 import { startTemporal } from './temporal-server';
+import { startPostgres, startTemporalSql } from './temporal-sql-server';
 
 export { ensureSearchAttributes, ensureTopics, searchAttributeTypeCodes } from './app-resources';
 export { ownedPid, serverLogFile, SERVERS, stopServer } from './server-process';
@@ -47,7 +49,14 @@ export async function startServer(
 ): Promise<number> {
   const running = ownedPid(s, stack);
   if (running !== undefined) return running;
-  return s === 'kafka' ? startKafka(stack, log) : startTemporal(stack, log);
+  if (s === 'kafka') return startKafka(stack, log);
+  if (s === 'postgres') return startPostgres(stack, log);
+  return startTemporalOf(stack, log);
+}
+
+/** The stack's Temporal engine; on PostgreSQL that starts the database first. */
+function startTemporalOf(stack: StackOptions, log: Log): Promise<number> {
+  return stack.temporalEngine === 'postgres' ? startTemporalSql(stack, log) : startTemporal(stack, log);
 }
 
 export interface UpResult {
@@ -90,7 +99,13 @@ async function upLocked(log: Log, stack: StackOptions, isolated?: StackOptions):
     else tasks.push(startKafka(stack, log).then(() => void started.push('kafka')));
     if (temporalUp) log(`Temporal already answering at ${config.temporalAddress}`);
     else if (external.temporal) throw new Error(`${ENV.temporalAddress}=${config.temporalAddress} does not answer`);
-    else tasks.push(startTemporal(stack, log).then(() => void started.push('temporal')));
+    else
+      tasks.push(
+        startTemporalOf(stack, log).then(() => {
+          started.push('temporal');
+          if (stack.temporalEngine === 'postgres') started.push('postgres');
+        }),
+      );
     const results = await Promise.allSettled(tasks);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -112,10 +127,15 @@ export async function stop(
   graceMs = 30_000,
   stack: StackOptions = stackOptions(),
 ): Promise<void> {
-  await Promise.all(servers.map((s) => stopServer(s, stack, { signal: 'SIGTERM', graceMs, log })));
+  // PostgreSQL goes last: the Temporal server on it stops cleanly only while it can still write.
+  const opts = { signal: 'SIGTERM' as const, graceMs, log };
+  await Promise.all(servers.filter((s) => s !== 'postgres').map((s) => stopServer(s, stack, opts)));
+  if (servers.includes('postgres')) await stopServer('postgres', stack, opts);
 }
 
-export async function status(): Promise<Record<Server, { reachable: boolean; pid?: number; address: string }>> {
+export async function status(): Promise<
+  Record<'kafka' | 'temporal', { reachable: boolean; pid?: number; address: string }>
+> {
   const config = loadConfig();
   const [k, t] = await Promise.all([
     kafkaReady(config.kafkaBrokers),
