@@ -9,8 +9,9 @@ import { Fleet } from '../../tools/chaos/fleet';
 import { IsolatedStack } from '../../tools/chaos/stack';
 import { AppProcess } from '../../tools/infra/app-process';
 import { commandLineOf, freePort } from '../../tools/infra/proc';
+import { membershipPort } from '../../tools/infra/temporal-sql-server';
 import { HAPPY_PATH } from '../helpers/statuses';
-import { uniqueId } from '../helpers/wait';
+import { uniqueId, waitUntil } from '../helpers/wait';
 import { Frame, TestClient } from '../helpers/ws-client';
 
 const HISTORY_SHARDS = 3;
@@ -26,7 +27,8 @@ beforeAll(async () => {
   const ports = {
     kafka: await freePort(),
     kafkaController: await freePort(),
-    temporal: await freePort(),
+    // Below 32768: the server's membership table stores its ports as smallint.
+    temporal: await membershipPort(),
     temporalUi: await freePort(),
     postgres: await freePort(),
   };
@@ -73,11 +75,18 @@ describe('Temporal on PostgreSQL (ORDERS_TEMPORAL_ENGINE=postgres)', () => {
     await finalStatus(c, '#101', 'COMPLETED');
     expect(statusesOf(c, '#101')).toEqual(HAPPY_PATH);
     expect(ledgerOf('#101').map((e) => [e.kind, e.amount])).toEqual([['charge', 150]]);
-    const found: string[] = [];
-    for await (const wf of stack!.temporal.workflow.list({
-      query: `OrderId = '#101' AND OrderStatus = 'COMPLETED' AND OrderItem = 'Mechanical Keyboard'`,
-    }))
-      found.push(`${wf.workflowId} ${wf.status.name}`);
+    // SQL visibility is written from the history service's queue: it trails the run by a moment.
+    const found = await waitUntil(
+      async () => {
+        const rows: string[] = [];
+        for await (const wf of stack!.temporal.workflow.list({
+          query: `OrderId = '#101' AND OrderStatus = 'COMPLETED' AND OrderItem = 'Mechanical Keyboard'`,
+        }))
+          rows.push(`${wf.workflowId} ${wf.status.name}`);
+        return rows.length ? rows : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: 'the seed order in SQL visibility' },
+    );
     expect(found).toEqual([`${workflowIdFor('#101')} COMPLETED`]);
   });
 

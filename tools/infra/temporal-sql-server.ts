@@ -12,6 +12,7 @@
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
@@ -183,6 +184,23 @@ function sqlStore(port: number, database: string, maxConns: number): Record<stri
   };
 }
 
+/**
+ * A free port the server's cluster_membership table can hold: it stores ports as a PostgreSQL
+ * smallint, so an ephemeral port (32768 and up on Linux) makes the server exit at start.
+ */
+export async function membershipPort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const candidate = 30_000 + Math.floor(Math.random() * 2_767);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(candidate, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return candidate;
+  }
+  throw new Error('no free port between 30000 and 32767 for the Temporal server');
+}
+
 /** Writes the server's config (YAML's JSON subset) and dynamic config; the internal ports are fresh each start. */
 async function writeServerConfig(stack: StackOptions): Promise<void> {
   const root = dataPaths.temporalSqlDir(stack.dataDir);
@@ -196,7 +214,7 @@ async function writeServerConfig(stack: StackOptions): Promise<void> {
   );
   const pg = postgresPort(stack);
   const rpc = async (grpcPort: number): Promise<Record<string, unknown>> => ({
-    rpc: { grpcPort, membershipPort: await freePort(), bindOnLocalHost: true },
+    rpc: { grpcPort, membershipPort: await membershipPort(), bindOnLocalHost: true },
   });
   const frontend = await rpc(stack.ports.temporal);
   (frontend.rpc as Record<string, unknown>).httpPort = await freePort();
@@ -211,9 +229,9 @@ async function writeServerConfig(stack: StackOptions): Promise<void> {
     global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
     services: {
       frontend,
-      history: await rpc(await freePort()),
-      matching: await rpc(await freePort()),
-      worker: await rpc(await freePort()),
+      history: await rpc(await membershipPort()),
+      matching: await rpc(await membershipPort()),
+      worker: await rpc(await membershipPort()),
     },
     clusterMetadata: {
       enableGlobalNamespace: false,
@@ -248,6 +266,10 @@ async function ensureNamespace(address: string): Promise<void> {
 
 /** PostgreSQL, schema, then the Temporal server; resolves once the app's namespace answers. Returns the server's pid. */
 export async function startTemporalSql(stack: StackOptions, log: Log): Promise<number> {
+  if (stack.ports.temporal > 32_767)
+    throw new Error(
+      `the Temporal server on PostgreSQL needs a frontend port below 32768 (its membership table stores ports as smallint), got ${stack.ports.temporal}`,
+    );
   const [bins] = await Promise.all([provisionTemporalServer(log), startPostgres(stack, log)]);
   fs.mkdirSync(dataPaths.temporalSqlDir(stack.dataDir), { recursive: true });
   checkShardCount(stack);
