@@ -5,7 +5,7 @@
 // scenario (tools/chaos/multi-scenario.ts) with 40 orders; `npm run chaos -- -s multi` runs it larger.
 import { DEFAULT_OPTIONS, Fleet, runScenario, ScenarioOptions } from '../../tools/chaos/harness';
 import { IsolatedStack } from '../../tools/chaos/stack';
-import { freePort } from '../../tools/infra/proc';
+import { freeLowPort } from '../../tools/infra/proc';
 
 const log = (line: string): void => void process.stderr.write(`[multi] ${line}\n`);
 
@@ -23,12 +23,14 @@ let stack: IsolatedStack | undefined;
 let fleet: Fleet | undefined;
 
 beforeAll(async () => {
+  // Ports below the ephemeral range: nothing else takes them while Kafka starts (and the Temporal server on
+  // PostgreSQL stores its ports as smallint).
   const ports = {
-    kafka: await freePort(),
-    kafkaController: await freePort(),
-    temporal: await freePort(),
-    temporalUi: await freePort(),
-    postgres: await freePort(),
+    kafka: await freeLowPort(),
+    kafkaController: await freeLowPort(),
+    temporal: await freeLowPort(),
+    temporalUi: await freeLowPort(),
+    postgres: await freeLowPort(),
   };
   stack = await IsolatedStack.start({ ports, log });
   fleet = new Fleet(stack);

@@ -8,8 +8,7 @@ import { workflowIdFor } from '../../common/order';
 import { Fleet } from '../../tools/chaos/fleet';
 import { IsolatedStack } from '../../tools/chaos/stack';
 import { AppProcess } from '../../tools/infra/app-process';
-import { commandLineOf, freePort } from '../../tools/infra/proc';
-import { membershipPort } from '../../tools/infra/temporal-sql-server';
+import { commandLineOf, freeLowPort } from '../../tools/infra/proc';
 import { HAPPY_PATH } from '../helpers/statuses';
 import { uniqueId, waitUntil } from '../helpers/wait';
 import { Frame, TestClient } from '../helpers/ws-client';
@@ -24,13 +23,14 @@ let gateway: AppProcess;
 const clients: TestClient[] = [];
 
 beforeAll(async () => {
+  // Ports below the ephemeral range: nothing else takes them while Kafka starts (and the Temporal server on
+  // PostgreSQL stores its ports as smallint).
   const ports = {
-    kafka: await freePort(),
-    kafkaController: await freePort(),
-    // Below 32768: the server's membership table stores its ports as smallint.
-    temporal: await membershipPort(),
-    temporalUi: await freePort(),
-    postgres: await freePort(),
+    kafka: await freeLowPort(),
+    kafkaController: await freeLowPort(),
+    temporal: await freeLowPort(),
+    temporalUi: await freeLowPort(),
+    postgres: await freeLowPort(),
   };
   const log = (line: string): void => void process.stderr.write(`[postgres-engine] ${line}\n`);
   stack = await IsolatedStack.start({ ports, log, temporalEngine: 'postgres', historyShards: HISTORY_SHARDS });

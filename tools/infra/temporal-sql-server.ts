@@ -21,7 +21,7 @@ import { TEMPORAL_DEV_DYNAMIC_CONFIG } from '../../common/config';
 import { temporalReady } from '../../common/health';
 import { DEFAULT_NAMESPACE } from '../../common/names';
 import { dataPaths, VERSIONS } from './paths';
-import { freePort, Log } from './proc';
+import { freeLowPort, freePort, Log } from './proc';
 import { provisionTemporalServer } from './provision';
 import { ownedPid, spawnServer, waitReady } from './server-process';
 import { StackOptions, temporalAddressOf } from './stack';
@@ -184,23 +184,6 @@ function sqlStore(port: number, database: string, maxConns: number): Record<stri
   };
 }
 
-/**
- * A free port the server's cluster_membership table can hold: it stores ports as a PostgreSQL
- * smallint, so an ephemeral port (32768 and up on Linux) makes the server exit at start.
- */
-export async function membershipPort(): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const candidate = 30_000 + Math.floor(Math.random() * 2_767);
-    const free = await new Promise<boolean>((resolve) => {
-      const server = net.createServer();
-      server.once('error', () => resolve(false));
-      server.listen(candidate, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (free) return candidate;
-  }
-  throw new Error('no free port between 30000 and 32767 for the Temporal server');
-}
-
 /** Writes the server's config (YAML's JSON subset) and dynamic config; the internal ports are fresh each start. */
 async function writeServerConfig(stack: StackOptions): Promise<void> {
   const root = dataPaths.temporalSqlDir(stack.dataDir);
@@ -213,8 +196,9 @@ async function writeServerConfig(stack: StackOptions): Promise<void> {
       .join(''),
   );
   const pg = postgresPort(stack);
+  // Below 32768: the server's cluster_membership table stores ports as a PostgreSQL smallint.
   const rpc = async (grpcPort: number): Promise<Record<string, unknown>> => ({
-    rpc: { grpcPort, membershipPort: await membershipPort(), bindOnLocalHost: true },
+    rpc: { grpcPort, membershipPort: await freeLowPort(), bindOnLocalHost: true },
   });
   const frontend = await rpc(stack.ports.temporal);
   (frontend.rpc as Record<string, unknown>).httpPort = await freePort();
@@ -229,9 +213,9 @@ async function writeServerConfig(stack: StackOptions): Promise<void> {
     global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
     services: {
       frontend,
-      history: await rpc(await membershipPort()),
-      matching: await rpc(await membershipPort()),
-      worker: await rpc(await membershipPort()),
+      history: await rpc(await freeLowPort()),
+      matching: await rpc(await freeLowPort()),
+      worker: await rpc(await freeLowPort()),
     },
     clusterMetadata: {
       enableGlobalNamespace: false,
