@@ -82,19 +82,23 @@ export const MULTI: ScenarioDef = {
   workers: 2,
   stepDelayMs: 1_000,
   latencyMs: 300,
+  // Slow placing, so the kills land while orders are still arriving.
+  rate: 5,
+  trigger: (ctx) => Promise.resolve(ctx.acked() >= Math.ceil(ctx.opts.orders / 5)),
   async strike(ctx) {
+    const [gatewayB, bridgeB, workerB] = [ctx.gateways[1], ctx.bridges[1], ctx.workers[1]];
+    for (const p of [gatewayB, bridgeB, workerB]) ctx.killedOnPurpose.add(p);
+    // Bridge B and worker B first: runs are in flight and orders still arriving.
+    await Promise.all([bridgeB.kill(), workerB.kill()]);
+    ctx.killedAt = Date.now();
+    ctx.notes.push(`${bridgeB.name}, ${workerB.name} SIGKILLed at ${ctx.acked()}/${ctx.opts.orders} acknowledged`);
     const follow = await followAcrossGateways(ctx).catch((err: Error) => {
       ctx.failures.push(err.message);
       return Promise.resolve();
     });
-    const [gatewayB, bridgeB, workerB] = [ctx.gateways[1], ctx.bridges[1], ctx.workers[1]];
-    for (const p of [gatewayB, bridgeB, workerB]) ctx.killedOnPurpose.add(p);
     const at = Date.now();
-    await Promise.all([gatewayB.kill(), bridgeB.kill(), workerB.kill()]);
-    ctx.killedAt = Date.now();
-    ctx.notes.push(
-      `${gatewayB.name}, ${bridgeB.name}, ${workerB.name} SIGKILLed at ${ctx.acked()}/${ctx.opts.orders} acknowledged`,
-    );
+    await gatewayB.kill();
+    ctx.notes.push(`${gatewayB.name} SIGKILLed at ${ctx.acked()}/${ctx.opts.orders} acknowledged`);
     await sleep(500);
     await gatewayB.start();
     ctx.killedOnPurpose.delete(gatewayB);
