@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     (event) => gateway.deliverStatus(event),
     undefined,
     (line) => log.warn(line),
+    (orderId) => gateway.followsOrder(orderId),
   );
   // Installed before the feed starts: a signal during start-up must still drain.
   drainOnSignal(log, 'draining', async () => {

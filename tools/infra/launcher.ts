@@ -2,7 +2,8 @@
  * Starts (or finds) the servers the app needs, on loopback:
  *  - single-node KRaft Kafka on 127.0.0.1:9092,
  *  - the Temporal dev server on 127.0.0.1:7233 with its web UI on http://127.0.0.1:8233,
- *    persisting to a SQLite file so runs survive a restart.
+ *    persisting to a SQLite file so runs survive a restart; or, with ORDERS_TEMPORAL_ENGINE=postgres,
+ *    the Temporal server on a private PostgreSQL cluster (./temporal-sql-server; no web UI).
  * Data, server logs and pid files live under one data directory (tools/infra/paths.ts).
  *
  *   npm run infra:up [-- --detach]   start what is not running; Ctrl-C stops what this run started
@@ -30,6 +31,7 @@ import { kafkaBrokersOf, stackOptions, StackOptions, temporalAddressOf } from '.
 import { withStartLock } from './start-lock';
 import { startupTimeline } from './timeline';
 import { startTemporal } from './temporal-server';
+import { startPostgres, startTemporalSql } from './temporal-sql-server';
 
 export { ensureSearchAttributes, ensureTopics, searchAttributeTypeCodes } from './app-resources';
 export { ownedPid, serverExit, serverLogFile, SERVERS, stopServer } from './server-process';
@@ -48,7 +50,14 @@ export async function startServer(
 ): Promise<number> {
   const running = ownedPid(s, stack);
   if (running !== undefined) return running;
-  return s === 'kafka' ? startKafka(stack, log) : startTemporal(stack, log);
+  if (s === 'kafka') return startKafka(stack, log);
+  if (s === 'postgres') return startPostgres(stack, log);
+  return startTemporalOf(stack, log);
+}
+
+/** The stack's Temporal engine; on PostgreSQL that starts the database first. */
+function startTemporalOf(stack: StackOptions, log: Log): Promise<number> {
+  return stack.temporalEngine === 'postgres' ? startTemporalSql(stack, log) : startTemporal(stack, log);
 }
 
 export interface UpResult {
@@ -116,8 +125,9 @@ async function upLocked(
       if (temporalUp) log(`Temporal already answering at ${config.temporalAddress}`);
       else if (external.temporal) throw new Error(`${ENV.temporalAddress}=${config.temporalAddress} does not answer`);
       else {
-        await startTemporal(stack, log);
+        await startTemporalOf(stack, log);
         started.push('temporal');
+        if (stack.temporalEngine === 'postgres') started.push('postgres');
       }
       await startupTimeline.time('Temporal search attributes', () =>
         ensureSearchAttributes(config.temporalAddress, config.temporalNamespace, log),
@@ -141,10 +151,15 @@ export async function stop(
   graceMs = 30_000,
   stack: StackOptions = stackOptions(),
 ): Promise<void> {
-  await Promise.all(servers.map((s) => stopServer(s, stack, { signal: 'SIGTERM', graceMs, log })));
+  // PostgreSQL goes last: the Temporal server on it stops cleanly only while it can still write.
+  const opts = { signal: 'SIGTERM' as const, graceMs, log };
+  await Promise.all(servers.filter((s) => s !== 'postgres').map((s) => stopServer(s, stack, opts)));
+  if (servers.includes('postgres')) await stopServer('postgres', stack, opts);
 }
 
-export async function status(): Promise<Record<Server, { reachable: boolean; pid?: number; address: string }>> {
+export async function status(): Promise<
+  Record<'kafka' | 'temporal', { reachable: boolean; pid?: number; address: string }>
+> {
   const config = loadConfig();
   const [k, t] = await Promise.all([
     kafkaReady(config.kafkaBrokers),

@@ -10,14 +10,19 @@ import { dataPaths } from './paths';
 import { commandLineOf, defaultLog, isAlive, killGroup, Log, sleep, tailFile } from './proc';
 import { stackOptions, StackOptions } from './stack';
 
-export type Server = 'kafka' | 'temporal';
-export const SERVERS: readonly Server[] = ['kafka', 'temporal'];
+export type Server = 'kafka' | 'temporal' | 'postgres';
+/** Every server a stack may run; `postgres` only under the PostgreSQL engine (tools/infra/temporal-sql-server.ts). */
+export const SERVERS: readonly Server[] = ['kafka', 'temporal', 'postgres'];
 
 /**
  * A marker of each server's command line, so `down` never signals an unrelated process that reused
  * a pid; the data dir must appear too, so one stack never signals another stack's server.
  */
-const CMDLINE_MARK: Record<Server, string> = { kafka: 'kafka.Kafka', temporal: 'start-dev' };
+const CMDLINE_MARK: Record<Server, string[]> = {
+  kafka: ['kafka.Kafka'],
+  temporal: ['start-dev', 'temporal-server'],
+  postgres: ['bin/postgres'],
+};
 
 const pidFile = (s: Server, stack: StackOptions): string => path.join(dataPaths.run(stack.dataDir), `${s}.pid`);
 export const serverLogFile = (s: Server, stack: StackOptions = stackOptions()): string =>
@@ -28,7 +33,7 @@ export function ownedPid(s: Server, stack: StackOptions = stackOptions()): numbe
     const pid = Number(fs.readFileSync(pidFile(s, stack), 'utf8').trim());
     if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined;
     const cmdline = commandLineOf(pid);
-    if (cmdline.includes(CMDLINE_MARK[s]) && cmdline.includes(stack.dataDir + path.sep)) return pid;
+    if (CMDLINE_MARK[s].some((m) => cmdline.includes(m)) && cmdline.includes(stack.dataDir + path.sep)) return pid;
   } catch {
     // no pid file
   }
@@ -129,7 +134,8 @@ export async function stopServer(
   if (pid === undefined) return;
   const signal = opts.signal ?? 'SIGTERM';
   log(`${signal === 'SIGKILL' ? 'killing' : 'stopping'} ${s} (pid ${pid})`);
-  killGroup(pid, signal);
+  // PostgreSQL's SIGTERM waits for every client to disconnect; SIGINT is its fast, clean shutdown.
+  killGroup(pid, s === 'postgres' && signal === 'SIGTERM' ? 'SIGINT' : signal);
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(50);
   if (isAlive(pid)) {
