@@ -189,6 +189,8 @@ export interface InfraPorts {
   kafkaSasl?: number;
   temporal: number;
   temporalUi: number;
+  /** PostgreSQL under the Temporal server (ORDERS_TEMPORAL_ENGINE=postgres); default: the frontend port - 1800. */
+  postgres?: number;
 }
 
 /** The checkout (or the image's /app): the nearest directory above this file with a package.json. */
@@ -210,6 +212,7 @@ export function infraPorts(env: Env = readEnv()): InfraPorts {
     // Like the dev server itself: the UI defaults to the frontend port + 1000.
     temporalUi:
       env.ORDERS_TEMPORAL_UI_PORT ?? (temporal === DEFAULT_PORTS.temporal ? DEFAULT_PORTS.temporalUi : temporal + 1000),
+    postgres: env.ORDERS_POSTGRES_PORT ?? temporal - 1800,
   };
 }
 

@@ -339,4 +339,19 @@ export const VARIABLES = {
     default: 'ORDERS_TEMPORAL_PORT + 1000',
     doc: "the launcher's Temporal web UI port",
   }),
+  ORDERS_TEMPORAL_ENGINE: variable(z.enum(['dev', 'postgres']), ['launcher'], {
+    form: 'one of dev, postgres',
+    default: 'dev',
+    doc: "the launcher's Temporal: the CLI dev server (SQLite), or the Temporal server on PostgreSQL (docs/SCALING.md)",
+  }),
+  ORDERS_POSTGRES_PORT: variable(port, ['launcher'], {
+    form: 'a port number (1-65535)',
+    default: 'ORDERS_TEMPORAL_PORT - 1800',
+    doc: "the launcher's PostgreSQL port (engine postgres)",
+  }),
+  ORDERS_TEMPORAL_HISTORY_SHARDS: variable(wholeNumber(1, 16_384), ['launcher'], {
+    form: 'a whole number (1-16384)',
+    default: '4',
+    doc: 'history shards of a new Temporal cluster on PostgreSQL (fixed once the cluster exists)',
+  }),
 } satisfies Record<string, VariableSpec<unknown>>;

@@ -70,6 +70,8 @@ export interface Gateway {
   port: number;
   /** Feed a status event (from the order-status topic) to the clients following that order. */
   deliverStatus(event: StatusEvent): void;
+  /** Does a client of this gateway follow the order? (What its status feed reads past the key.) */
+  followsOrder(orderId: string): boolean;
   /** Open (subscriber, order) pairs; zero when no client follows anything. */
   subscriptionCount(): number;
   /** Open connections, both transports. */
@@ -209,6 +211,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     server,
     port,
     deliverStatus: (event) => subscriptions.onEvent(event),
+    followsOrder: (orderId) => subscriptions.follows(orderId),
     subscriptionCount: () => subscriptions.size,
     connectionCount: () => openConnections(),
     async close() {

@@ -116,6 +116,11 @@ export class Subscriptions {
     if (catchUpNow) void this.catchUp(sub, orderId, progress);
   }
 
+  /** Does anyone here follow `orderId`? (The status feed drops other orders' events unparsed.) */
+  follows(orderId: string): boolean {
+    return this.byOrder.has(orderId);
+  }
+
   /** Is `sub` following `orderId`? */
   has(sub: Subscriber, orderId: string): boolean {
     return this.byOrder.get(orderId)?.has(sub) ?? false;
