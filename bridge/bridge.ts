@@ -13,6 +13,7 @@ import { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { TOPICS } from '../common/config';
 import { CONSUMER_GROUPS } from '../common/names';
 import { Order, workflowIdFor } from '../common/order';
+import { contextFromKafka, endSpan, kafkaAttributes, SpanKind, startSpan, withSpan } from '../common/tracing';
 import type { BridgeEvents } from './metrics';
 import { parseOrderEvent } from './parse-event';
 import { PermanentStartError, startOrderWorkflow, StartOutcome } from './starter';
@@ -185,10 +186,22 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   ): Promise<void> => {
     const parsed = parseOrderEvent(message);
     if (!parsed.ok) return deadLetter(partition, message, parsed.reason);
+    // With tracing on: the order's trace continues here (from the gateway's context in the headers),
+    // and the Temporal client's start span (its OpenTelemetry interceptor) is a child of this one.
+    const trace = contextFromKafka(message.headers);
+    const span =
+      trace &&
+      startSpan(`${topic} process`, SpanKind.CONSUMER, trace, {
+        ...kafkaAttributes(topic, 'process', parsed.order.orderId),
+        'messaging.kafka.destination.partition': partition,
+        'messaging.kafka.message.offset': message.offset,
+      });
     try {
       const fields = orderFields(parsed.order, partition, message.offset);
       const startedAt = process.hrtime.bigint();
-      const outcome = await startWithRetry(parsed.order, fields, heartbeat, alive);
+      const outcome = await withSpan(span, () => startWithRetry(parsed.order, fields, heartbeat, alive));
+      span?.setAttribute('order.start', outcome);
+      endSpan(span);
       const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
       if (outcome === 'started') {
         stats.started += 1;
@@ -206,6 +219,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
         );
       }
     } catch (err) {
+      endSpan(span, err);
       if (err instanceof PermanentStartError)
         return deadLetter(partition, message, `temporal rejected the start: ${err.message}`);
       throw err;

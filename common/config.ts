@@ -67,6 +67,9 @@ export const DEFAULT_PORTS = {
   /** The worker's health and SDK-metrics ports where they are enabled (docker-compose.yml). */
   workerHealth: 3002,
   workerMetrics: 9464,
+  /** Jaeger (TRACING=1 npm start): UI and query API; OTLP over HTTP (gRPC on the port below it, 4317). */
+  jaegerUi: 16686,
+  jaegerOtlp: 4318,
 } as const;
 
 /**
@@ -78,6 +81,8 @@ export const INFRA_ENV = {
   kafkaControllerPort: 'ORDERS_KAFKA_CONTROLLER_PORT',
   temporalPort: 'ORDERS_TEMPORAL_PORT',
   temporalUiPort: 'ORDERS_TEMPORAL_UI_PORT',
+  jaegerUiPort: 'ORDERS_JAEGER_UI_PORT',
+  jaegerOtlpPort: 'ORDERS_JAEGER_OTLP_PORT',
 } as const satisfies Record<string, VariableName>;
 
 export interface InfraPorts {
@@ -87,6 +92,9 @@ export interface InfraPorts {
   kafkaSasl?: number;
   temporal: number;
   temporalUi: number;
+  /** Jaeger's UI and query API, and its OTLP/HTTP receiver (gRPC on the port below). */
+  jaegerUi: number;
+  jaegerOtlp: number;
 }
 
 /** The checkout (or the image's /app): the nearest directory above this file with a package.json. */
@@ -108,6 +116,8 @@ export function infraPorts(env: Env = readEnv()): InfraPorts {
     // Like the dev server itself: the UI defaults to the frontend port + 1000.
     temporalUi:
       env.ORDERS_TEMPORAL_UI_PORT ?? (temporal === DEFAULT_PORTS.temporal ? DEFAULT_PORTS.temporalUi : temporal + 1000),
+    jaegerUi: env.ORDERS_JAEGER_UI_PORT ?? DEFAULT_PORTS.jaegerUi,
+    jaegerOtlp: env.ORDERS_JAEGER_OTLP_PORT ?? DEFAULT_PORTS.jaegerOtlp,
   };
 }
 
@@ -134,6 +144,8 @@ export interface AppConfig {
   temporalAddress: string;
   temporalNamespace: string;
   temporalUiUrl: string;
+  /** The trace viewer the page and CLI link traces to (TRACE_UI_URL), if any. */
+  traceUiUrl: string | undefined;
   gatewayPort: number;
   gatewayHost: string;
   /** The gateway's auth settings (shared token, or JWT by secret or JWKS). */
@@ -167,6 +179,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
     temporalAddress: temporal.address,
     temporalNamespace: temporal.namespace,
     temporalUiUrl: env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${ports.temporalUi}`,
+    traceUiUrl: env.TRACE_UI_URL,
     gatewayPort: env.GATEWAY_PORT ?? DEFAULT_PORTS.gateway,
     gatewayHost: env.GATEWAY_HOST ?? '127.0.0.1',
     gatewayAuth: {

@@ -2,7 +2,7 @@
  * Connection helpers shared by every process: one way to build a Kafka client and a Temporal
  * client from the config, so settings (client ids, retries, log levels) are not repeated.
  */
-import { Connection, Client } from '@temporalio/client';
+import { Connection, Client, type ClientOptions } from '@temporalio/client';
 import { Kafka, KafkaConfig } from 'kafkajs';
 import { AppConfig } from './config';
 import { kafkaLogCreator, kafkaLogLevel } from './logger';
@@ -25,7 +25,10 @@ export async function temporalConnection(config: AppConfig, connectTimeoutMs = 1
   return Connection.connect({ ...temporalConnectionOptions(config.temporal), connectTimeout: connectTimeoutMs });
 }
 
-export async function temporalClient(config: AppConfig): Promise<{ client: Client; connection: Connection }> {
+export async function temporalClient(
+  config: AppConfig,
+  options: Pick<ClientOptions, 'interceptors'> = {},
+): Promise<{ client: Client; connection: Connection }> {
   const connection = await temporalConnection(config);
-  return { client: new Client({ connection, namespace: config.temporalNamespace }), connection };
+  return { client: new Client({ connection, namespace: config.temporalNamespace, ...options }), connection };
 }

@@ -273,6 +273,60 @@ export const VARIABLES = {
     doc: 'json: one JSON object per line (pino); pretty: readable, needs the dev dependencies (`npm start` sets it)',
   }),
 
+  // Tracing (docs/TRACING.md). The OpenTelemetry SDK reads the OTEL_* variables itself; the other
+  // standard ones (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_RESOURCE_ATTRIBUTES, OTEL_BSP_*) work too.
+  TRACING: variable(z.enum(['0', '1']), {
+    form: '0 or 1',
+    default: '0',
+    readers: ['gateway', 'bridge', 'worker', 'launcher'],
+    doc: 'OpenTelemetry traces, one per order across the three processes (`TRACING=1 npm start` also starts Jaeger)',
+  }),
+  OTEL_SDK_DISABLED: variable(z.enum(['true', 'false']), {
+    form: 'true or false',
+    default: 'false',
+    readers: ['gateway', 'bridge', 'worker'],
+    doc: "OpenTelemetry's standard off switch: true keeps tracing off even with TRACING=1",
+  }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: variable(httpUrl(['http:', 'https:']), {
+    form: 'an http(s) URL',
+    default: 'http://localhost:4318',
+    readers: ['gateway', 'bridge', 'worker'],
+    doc: 'OTLP/HTTP collector the spans go to (`/v1/traces` is appended)',
+  }),
+  OTEL_SERVICE_NAME: variable(text, {
+    form: 'a service name',
+    default: 'order-gateway, order-bridge, order-worker',
+    readers: ['gateway', 'bridge', 'worker'],
+    doc: "the process's service name in its spans",
+  }),
+  OTEL_TRACES_SAMPLER: variable(
+    z.enum([
+      'always_on',
+      'always_off',
+      'traceidratio',
+      'parentbased_always_on',
+      'parentbased_always_off',
+      'parentbased_traceidratio',
+    ]),
+    {
+      form: 'always_on, always_off, traceidratio, or one of them prefixed parentbased_',
+      default: 'parentbased_always_on',
+      readers: ['gateway', 'bridge', 'worker'],
+      doc: 'which traces are recorded (the gateway decides for each order; the others follow its choice)',
+    },
+  ),
+  OTEL_TRACES_SAMPLER_ARG: variable(decimal(0, 1), {
+    form: 'a number between 0 and 1',
+    default: '1',
+    readers: ['gateway', 'bridge', 'worker'],
+    doc: 'the ratio of the traceidratio samplers (parentbased_traceidratio too)',
+  }),
+  TRACE_UI_URL: variable(httpUrl(['http:', 'https:']), {
+    form: 'an http(s) URL',
+    readers: ['gateway'],
+    doc: 'a Jaeger UI the page and the CLI link each trace to (`TRACING=1 npm start` sets it)',
+  }),
+
   // The CLI.
   ORDER_TOKEN: variable(text, {
     form: 'a token',
@@ -328,5 +382,17 @@ export const VARIABLES = {
     default: 'ORDERS_TEMPORAL_PORT + 1000',
     readers: ['launcher'],
     doc: "the launcher's Temporal web UI port",
+  }),
+  ORDERS_JAEGER_UI_PORT: variable(port, {
+    form: 'a port number (1-65535)',
+    default: '16686',
+    readers: ['launcher'],
+    doc: "the launcher's Jaeger UI and query API port (TRACING=1)",
+  }),
+  ORDERS_JAEGER_OTLP_PORT: variable(port, {
+    form: 'a port number (1-65535)',
+    default: '4318',
+    readers: ['launcher'],
+    doc: "the launcher's Jaeger OTLP/HTTP port (OTLP/gRPC on the port below it)",
   }),
 } satisfies Record<string, VariableSpec<unknown>>;

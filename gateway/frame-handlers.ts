@@ -13,7 +13,7 @@
 import * as crypto from 'node:crypto';
 import type { RawData } from 'ws';
 import type { z } from 'zod';
-import { describeZodError, Order, PlaceOrderInput, workflowIdFor } from '../common/order';
+import { describeZodError, Order, PlaceOrderRequest, workflowIdFor } from '../common/order';
 import {
   CancelOrderInput,
   ClientFrame,
@@ -23,6 +23,7 @@ import {
   ServerFrame,
   SubscribeOrderInput,
 } from '../common/protocol';
+import { contextFromTraceparent, contextOf, endSpan, SpanKind, startSpan, traceIdOf } from '../common/tracing';
 import type { Client } from './client';
 import type { OrderLookup } from './order-lookup';
 import type { OrderProducer } from './order-producer';
@@ -99,7 +100,7 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
     const readAt = process.hrtime.bigint();
     const placed = (outcome: PlacementOutcome): void =>
       opts.onPlacement?.(outcome, Number(process.hrtime.bigint() - readAt) / 1e9);
-    const parsed = PlaceOrderInput.safeParse(data);
+    const parsed = PlaceOrderRequest.safeParse(data);
     if (!parsed.success) {
       const { field, message } = describeZodError(parsed.error);
       reply(errorFrame(ErrorCode.invalidOrder, message, claimedOrderId(data), field));
@@ -122,16 +123,22 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
       placed('invalid');
       return;
     }
-    const order: Order = { ...parsed.data, orderId: parsed.data.orderId ?? crypto.randomUUID() };
+    const { traceparent, tracestate, ...input } = parsed.data;
+    const order: Order = { ...input, orderId: input.orderId ?? crypto.randomUUID() };
     if (client.customerId !== undefined) order.customerId = client.customerId;
+    // The order's trace starts here (or continues the client's); undefined while tracing is off.
+    const span = startSpan('placeOrder', SpanKind.SERVER, contextFromTraceparent(traceparent, tracestate), {
+      'order.id': order.orderId,
+    });
     // Follow the order from its first status on; the workflow does not exist yet, so no catch-up now.
     // With a customer id, nothing is sent before the order's owner is confirmed to be this customer.
     // (A resend on a connection already following the order keeps its progress.)
     const newFollower = !subscriptions.has(client, order.orderId);
     if (newFollower) subscriptions.subscribe(client, order.orderId, 1, false);
     try {
-      await opts.producer.publish(order);
+      await opts.producer.publish(order, contextOf(span));
     } catch (err) {
+      endSpan(span, err);
       // Not accepted: this placement's subscription must not outlive it.
       if (newFollower) subscriptions.unsubscribe(client, order.orderId);
       opts.log(`order ${order.orderId}: not accepted: ${(err as Error).message}`);
@@ -145,7 +152,12 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
       placed('kafka_unavailable');
       return;
     }
-    reply({ event: 'orderAccepted', data: { orderId: order.orderId, workflowId: workflowIdFor(order.orderId) } });
+    const traceId = traceIdOf(span);
+    reply({
+      event: 'orderAccepted',
+      data: { orderId: order.orderId, workflowId: workflowIdFor(order.orderId), ...(traceId ? { traceId } : {}) },
+    });
+    endSpan(span);
     placed('accepted');
   };
 

@@ -30,6 +30,8 @@ export interface GatewayOptions {
   orders?: OrderLookup;
   /** Shown to the page so it can link each order to its run. */
   temporalUi?: { url: string; namespace: string };
+  /** A trace viewer (Jaeger UI) the page links each order's trace to (/config.json). */
+  traceUiUrl?: string;
   maxPayloadBytes?: number;
   maxConnections?: number;
   /** Token bucket per connection: burst size and sustained frames per second. */
@@ -107,6 +109,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const server = http.createServer(
     httpHandler({
       temporalUi,
+      traceUiUrl: opts.traceUiUrl,
       authMode: auth.mode,
       kafkaHealthy: opts.kafkaHealthy,
       connections: openConnections,

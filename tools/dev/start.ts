@@ -1,19 +1,42 @@
 /**
  * `npm start`: the whole system on this machine.
  *  1. Kafka and Temporal (provisioned on first use, reused when already running);
- *  2. gateway, bridge and worker as separate processes, their output prefixed by name.
+ *  2. with TRACING=1, Jaeger too (built on first use), and the three processes export their spans
+ *     to it (docs/TRACING.md);
+ *  3. gateway, bridge and worker as separate processes, their output prefixed by name.
  * Ctrl-C stops the three processes (each drains) and then the servers this command started.
  */
 import concurrently from 'concurrently';
 import { loadConfig, readEnv } from '../../common/config';
-import { stop, up } from '../infra/launcher';
+import { stop, up, upJaeger } from '../infra/launcher';
+import type { Server } from '../infra/server-process';
 import { PROJECT_ROOT } from '../../common/config';
+import { tracingWanted } from '../../common/tracing';
 
 async function main(): Promise<void> {
   const infra = await up();
+  const started: Server[] = [...infra.started];
   const config = loadConfig();
+  // Readable logs at the terminal (pino-pretty) unless LOG_FORMAT says otherwise.
+  const env: Record<string, string> = { LOG_FORMAT: readEnv().LOG_FORMAT ?? 'pretty' };
+  let traces: string | undefined;
+  if (tracingWanted()) {
+    try {
+      const jaeger = await upJaeger();
+      if (jaeger.started) started.push('jaeger');
+      traces = config.traceUiUrl ?? jaeger.uiUrl;
+      // The processes export to this Jaeger, unless the environment names another collector.
+      env.OTEL_EXPORTER_OTLP_ENDPOINT = readEnv().OTEL_EXPORTER_OTLP_ENDPOINT ?? jaeger.otlpUrl;
+      env.TRACE_UI_URL = traces;
+    } catch (err) {
+      await stop(started);
+      throw err;
+    }
+  }
   console.log(`\n  WebSocket:   ws://${config.gatewayHost}:${config.gatewayPort}`);
-  console.log(`  Temporal UI: ${config.temporalUiUrl}\n`);
+  console.log(`  Temporal UI: ${config.temporalUiUrl}`);
+  if (traces) console.log(`  Traces:      ${traces}`);
+  console.log('');
   // Ctrl-C reaches the children directly (same process group); wait for them, then stop servers.
   let interrupted = false;
   const onSignal = (): void => {
@@ -21,8 +44,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // Readable logs at the terminal (pino-pretty) unless LOG_FORMAT says otherwise.
-  const env = { LOG_FORMAT: readEnv().LOG_FORMAT ?? 'pretty' };
   const { result, commands } = concurrently(
     [
       { command: 'node --import tsx worker/main.ts', name: 'worker', prefixColor: 'green', env },
@@ -37,7 +58,7 @@ async function main(): Promise<void> {
   } catch {
     if (!interrupted) process.exitCode = 1;
   } finally {
-    await stop(infra.started);
+    await stop(started);
   }
 }
 

@@ -16,7 +16,8 @@
  *
  * This is the launcher's public module (and its command line). The parts: ./stack (a stack's ports
  * and paths), ./server-process (pid files, start/stop of one server process), ./kafka-server,
- * ./temporal-server, ./app-resources (topics, search attributes), ./start-lock.
+ * ./temporal-server, ./jaeger-server (the trace viewer, with TRACING=1), ./app-resources (topics,
+ * search attributes), ./start-lock.
  */
 import { ENV, infraPorts, isSet, loadConfig } from '../../common/config';
 import { kafkaReady, temporalReady } from '../../common/health';
@@ -24,6 +25,7 @@ import { DEFAULT_NAMESPACE } from '../../common/names';
 import { ensureSearchAttributes, ensureTopics } from './app-resources';
 import { ensureScramUser } from './kafka-sasl';
 import { startKafka } from './kafka-server';
+import { jaegerOtlpUrlOf, jaegerReady, jaegerUiUrlOf, startJaeger } from './jaeger-server';
 import { defaultLog, Log } from './proc';
 import { ownedPid, Server, SERVERS, stopServer } from './server-process';
 import { kafkaBrokersOf, stackOptions, StackOptions, temporalAddressOf } from './stack';
@@ -47,7 +49,25 @@ export async function startServer(
 ): Promise<number> {
   const running = ownedPid(s, stack);
   if (running !== undefined) return running;
-  return s === 'kafka' ? startKafka(stack, log) : startTemporal(stack, log);
+  if (s === 'kafka') return startKafka(stack, log);
+  return s === 'temporal' ? startTemporal(stack, log) : startJaeger(stack, log);
+}
+
+/**
+ * Makes Jaeger reachable for `TRACING=1 npm start`: one already answering on the stack's UI port is
+ * used, else it is started (built on first use). Returns its URLs and whether this call started it.
+ */
+export async function upJaeger(
+  log: Log = defaultLog,
+  stack: StackOptions = stackOptions(),
+): Promise<{ started: boolean; uiUrl: string; otlpUrl: string }> {
+  const urls = { uiUrl: jaegerUiUrlOf(stack), otlpUrl: jaegerOtlpUrlOf(stack) };
+  if (await jaegerReady(urls.uiUrl)) {
+    log(`Jaeger already answering at ${urls.uiUrl}`);
+    return { started: false, ...urls };
+  }
+  await startServer('jaeger', stack, log);
+  return { started: true, ...urls };
 }
 
 export interface UpResult {
@@ -115,7 +135,9 @@ export async function stop(
   await Promise.all(servers.map((s) => stopServer(s, stack, { signal: 'SIGTERM', graceMs, log })));
 }
 
-export async function status(): Promise<Record<Server, { reachable: boolean; pid?: number; address: string }>> {
+export async function status(): Promise<
+  Record<'kafka' | 'temporal', { reachable: boolean; pid?: number; address: string }>
+> {
   const config = loadConfig();
   const [k, t] = await Promise.all([
     kafkaReady(config.kafkaBrokers),
@@ -145,7 +167,7 @@ async function main(): Promise<void> {
     });
     await stop(result.started);
   } else if (command === 'down') {
-    const owned = SERVERS.filter((s) => ownedPid(s) !== undefined);
+    const owned = [...SERVERS, 'jaeger' as const].filter((s) => ownedPid(s) !== undefined);
     if (!owned.length) defaultLog('nothing to stop: no server started by the launcher is running');
     await stop(owned);
   } else if (command === 'status') {

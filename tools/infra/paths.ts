@@ -7,6 +7,8 @@ export const VERSIONS = {
   log4j: '2.25.3',
   temporalCli: '1.5.1',
   temporalTestServer: '1.32.0',
+  /** The Go module github.com/jaegertracing/jaeger; its cmd/jaeger is the Jaeger v2 all-in-one binary. */
+  jaeger: '1.75.0',
 } as const;
 
 /**
@@ -29,6 +31,7 @@ export const cachePaths = {
   kafkaLib: () => path.join(cacheDir(), `kafka-${VERSIONS.kafka}-log4j-${VERSIONS.log4j}`, 'lib'),
   temporalCliBin: () => path.join(cacheDir(), `temporal-cli-${VERSIONS.temporalCli}`, 'temporal'),
   testServerDir: () => path.join(cacheDir(), `temporal-test-server-${VERSIONS.temporalTestServer}`),
+  jaegerBin: () => path.join(cacheDir(), `jaeger-${VERSIONS.jaeger}`, 'jaeger'),
 };
 
 /** Paths inside a data directory (the project's, unless another one is given: an isolated stack has its own). */
@@ -36,6 +39,7 @@ export const dataPaths = {
   kafkaLogDir: (dir: string = dataDir()) => path.join(dir, 'kafka', 'data'),
   kafkaConfigDir: (dir: string = dataDir()) => path.join(dir, 'kafka', 'config'),
   temporalDb: (dir: string = dataDir()) => path.join(dir, 'temporal', 'temporal.db'),
+  jaegerConfig: (dir: string = dataDir()) => path.join(dir, 'jaeger', 'jaeger.yaml'),
   logs: (dir: string = dataDir()) => path.join(dir, 'logs'),
   run: (dir: string = dataDir()) => path.join(dir, 'run'),
 };

@@ -10,14 +10,15 @@ import { dataPaths } from './paths';
 import { commandLineOf, defaultLog, isAlive, killGroup, Log, sleep, tailFile } from './proc';
 import { stackOptions, StackOptions } from './stack';
 
-export type Server = 'kafka' | 'temporal';
+export type Server = 'kafka' | 'temporal' | 'jaeger';
+/** The servers every stack runs; Jaeger runs only with tracing (TRACING=1 npm start). */
 export const SERVERS: readonly Server[] = ['kafka', 'temporal'];
 
 /**
  * A marker of each server's command line, so `down` never signals an unrelated process that reused
  * a pid; the data dir must appear too, so one stack never signals another stack's server.
  */
-const CMDLINE_MARK: Record<Server, string> = { kafka: 'kafka.Kafka', temporal: 'start-dev' };
+const CMDLINE_MARK: Record<Server, string> = { kafka: 'kafka.Kafka', temporal: 'start-dev', jaeger: 'jaeger.yaml' };
 
 const pidFile = (s: Server, stack: StackOptions): string => path.join(dataPaths.run(stack.dataDir), `${s}.pid`);
 export const serverLogFile = (s: Server, stack: StackOptions = stackOptions()): string =>
