@@ -8,11 +8,12 @@
 import * as http from 'node:http';
 import { WebSocketServer } from 'ws';
 import { DEFAULT_PORTS } from '../common/config';
-import { DEFAULT_NAMESPACE } from '../common/names';
+import { DEFAULT_NAMESPACE } from '../common/config';
 import type { StatusEvent } from '../common/status';
 import { APP_SUBPROTOCOL, Authenticator, BEARER_SUBPROTOCOL_PREFIX, exposureWarning, noAuth } from './auth';
 import { Connections } from './connections';
-import { createDispatcher, PlacementOutcome, readWsFrame } from './frame-handlers';
+import { createDispatcher, PlacementOutcome } from './frame-handlers';
+import { readWsFrame } from './read-request';
 import { httpHandler } from './http-routes';
 import type { OrderLookup } from './order-lookup';
 import type { OrderProducer } from './order-producer';

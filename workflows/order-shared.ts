@@ -16,7 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Order } from '../common/order';
-import { FailureType, isFinal, OrderStatus, OrderView } from '../common/status';
+import { FailureType, isFinal, OrderStatus, OrderView, SHIPPING_STARTED } from '../common/status';
 import { cancelUpdate, statusQuery } from '../common/workflow-api';
 
 export interface ProcessOrderInput {
@@ -55,8 +55,6 @@ export const REFUND: ActivityOptions = {
 };
 /** Local status publishing: retried until Kafka takes the events. */
 export const LOCAL_STATUS: ActivityOptions = { startToCloseTimeout: '10s', retry };
-
-const SHIPPING_STARTED: readonly OrderStatus[] = ['SHIPPING', 'SHIPPED', 'COMPLETED'];
 
 export class OrderCancelled extends Error {}
 

@@ -21,7 +21,7 @@
  */
 import { ENV, infraPorts, isSet, loadConfig } from '../../common/config';
 import { kafkaReady, temporalReady } from '../../common/health';
-import { DEFAULT_NAMESPACE } from '../../common/names';
+import { DEFAULT_NAMESPACE } from '../../common/config';
 import { ensureSearchAttributes, ensureTopics } from './app-resources';
 import { ensureScramUser } from './kafka-sasl';
 import { startKafka } from './kafka-server';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SEARCH_ATTRIBUTES, TEMPORAL_DEV_DYNAMIC_CONFIG } from '../../common/config';
 import { temporalReady } from '../../common/health';
-import { DEFAULT_NAMESPACE } from '../../common/names';
+import { DEFAULT_NAMESPACE } from '../../common/config';
 import { dataPaths } from './paths';
 import { Log } from './proc';
 import { provisionTemporalCli } from './provision';
