@@ -127,10 +127,19 @@ export async function temporalConnection(config: AppConfig, connectTimeoutMs = 1
   return Connection.connect({ ...temporalConnectionOptions(config.temporal), connectTimeout: connectTimeoutMs });
 }
 
-export async function temporalClient(
+/**
+ * A client whose connection is made on first use and remade after an outage, so a process that holds
+ * it starts (and reports not ready) while Temporal is still down: `npm start` brings the gateway and
+ * the bridge up before the dev server. Reconnection attempts back off to at most 5 s (gRPC's default
+ * cap is 120 s, which would leave a process idle for up to two minutes after Temporal came back).
+ */
+export function temporalClient(
   config: AppConfig,
   options: Pick<ClientOptions, 'interceptors'> = {},
-): Promise<{ client: Client; connection: Connection }> {
-  const connection = await temporalConnection(config);
+): { client: Client; connection: Connection } {
+  const connection = Connection.lazy({
+    ...temporalConnectionOptions(config.temporal),
+    channelArgs: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 5_000 },
+  });
   return { client: new Client({ connection, namespace: config.temporalNamespace, ...options }), connection };
 }

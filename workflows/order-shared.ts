@@ -24,9 +24,9 @@ export interface ProcessOrderInput {
   /** Durable pause between steps, in ms; part of the input so it is fixed in history. */
   stepDelayMs: number;
   /**
-   * How status events are published. 'plans' (what the bridge starts today): each step's activity
+   * How status events are published. 'plans' (what the bridge starts): each step's activity
    * publishes the states around it. Absent in runs started before plans existed: those keep the
-   * original path (workflows/order-v1.ts), so their histories replay unchanged.
+   * first version's path (workflows/order-v1.ts), so their histories replay unchanged.
    */
   statusEvents?: 'plans';
 }

@@ -30,11 +30,12 @@ import { defaultLog, Log } from './proc';
 import { ownedPid, Server, SERVERS, stopServer } from './server-process';
 import { kafkaBrokersOf, stackOptions, StackOptions, temporalAddressOf } from './stack';
 import { withStartLock } from './start-lock';
+import { startupTimeline } from './timeline';
 import { startTemporal } from './temporal-server';
 
 export { ensureSearchAttributes, ensureTopics, searchAttributeTypeCodes } from './app-resources';
-export { ownedPid, serverLogFile, SERVERS, stopServer } from './server-process';
-export type { Server, StopServerOptions } from './server-process';
+export { ownedPid, serverExit, serverLogFile, SERVERS, stopServer } from './server-process';
+export type { Server, ServerExit, StopServerOptions } from './server-process';
 export { kafkaBrokersOf, stackOptions, temporalAddressOf } from './stack';
 export type { StackOptions } from './stack';
 
@@ -77,16 +78,30 @@ export interface UpResult {
   temporalAddress: string;
 }
 
-/**
- * Makes Kafka and Temporal reachable: uses what already answers (or what KAFKA_BROKERS /
- * TEMPORAL_ADDRESS point at), starts the rest, then creates topics and search attributes.
- */
-export async function up(log: Log = defaultLog, isolated?: StackOptions): Promise<UpResult> {
-  const stack = isolated ?? stackOptions();
-  return withStartLock(stack, log, () => upLocked(log, stack, isolated));
+/** Called as each server becomes usable, before the other may be: `npm start` starts what needs only that one. */
+export interface UpHooks {
+  /** Kafka answers and the app's topics exist. */
+  kafkaReady?: () => void;
+  /** Temporal answers and the app's search attributes are registered. */
+  temporalReady?: () => void;
 }
 
-async function upLocked(log: Log, stack: StackOptions, isolated?: StackOptions): Promise<UpResult> {
+/**
+ * Makes Kafka and Temporal reachable: uses what already answers (or what KAFKA_BROKERS /
+ * TEMPORAL_ADDRESS point at), starts the rest, then creates topics and search attributes. The two
+ * servers come up independently (a Temporal CLI build does not hold Kafka back); `hooks` hear each.
+ */
+export async function up(log: Log = defaultLog, isolated?: StackOptions, hooks: UpHooks = {}): Promise<UpResult> {
+  const stack = isolated ?? stackOptions();
+  return withStartLock(stack, log, () => upLocked(log, stack, isolated, hooks));
+}
+
+async function upLocked(
+  log: Log,
+  stack: StackOptions,
+  isolated: StackOptions | undefined,
+  hooks: UpHooks,
+): Promise<UpResult> {
   // An explicitly given stack is isolated: its own addresses, whatever KAFKA_BROKERS/TEMPORAL_ADDRESS say.
   const config = isolated
     ? {
@@ -104,20 +119,34 @@ async function upLocked(log: Log, stack: StackOptions, isolated?: StackOptions):
       kafkaReady(config.kafkaBrokers),
       temporalReady(config.temporalAddress, config.temporalNamespace),
     ]);
-    const tasks: Promise<void>[] = [];
-    if (kafkaUp) log(`Kafka already answering at ${config.kafkaBrokers.join(',')}`);
-    else if (external.kafka) throw new Error(`${ENV.kafkaBrokers}=${config.kafkaBrokers.join(',')} does not answer`);
-    else tasks.push(startKafka(stack, log).then(() => void started.push('kafka')));
-    if (temporalUp) log(`Temporal already answering at ${config.temporalAddress}`);
-    else if (external.temporal) throw new Error(`${ENV.temporalAddress}=${config.temporalAddress} does not answer`);
-    else tasks.push(startTemporal(stack, log).then(() => void started.push('temporal')));
-    const results = await Promise.allSettled(tasks);
+    const kafka = async (): Promise<void> => {
+      if (kafkaUp) log(`Kafka already answering at ${config.kafkaBrokers.join(',')}`);
+      else if (external.kafka) throw new Error(`${ENV.kafkaBrokers}=${config.kafkaBrokers.join(',')} does not answer`);
+      else {
+        await startKafka(stack, log);
+        started.push('kafka');
+      }
+      await startupTimeline.time('Kafka topics', () => ensureTopics(config.kafkaBrokers, log));
+      // The apps' own clients retry while the SASL user is being created (only SASL clients need it).
+      hooks.kafkaReady?.();
+      if (started.includes('kafka') && stack.ports.kafkaSasl !== undefined)
+        await startupTimeline.time('Kafka SASL user', () => ensureScramUser(config.kafkaBrokers[0], log));
+    };
+    const temporal = async (): Promise<void> => {
+      if (temporalUp) log(`Temporal already answering at ${config.temporalAddress}`);
+      else if (external.temporal) throw new Error(`${ENV.temporalAddress}=${config.temporalAddress} does not answer`);
+      else {
+        await startTemporal(stack, log);
+        started.push('temporal');
+      }
+      await startupTimeline.time('Temporal search attributes', () =>
+        ensureSearchAttributes(config.temporalAddress, config.temporalNamespace, log),
+      );
+      hooks.temporalReady?.();
+    };
+    const results = await Promise.allSettled([kafka(), temporal()]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    await ensureTopics(config.kafkaBrokers, log);
-    if (started.includes('kafka') && stack.ports.kafkaSasl !== undefined)
-      await ensureScramUser(config.kafkaBrokers[0], log);
-    await ensureSearchAttributes(config.temporalAddress, config.temporalNamespace, log);
     return { started, kafkaBrokers: config.kafkaBrokers, temporalAddress: config.temporalAddress };
   } catch (err) {
     await stop(started, log, undefined, stack);

@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cacheDir, cachePaths, VERSIONS } from './paths';
 import { defaultLog, findOnPath, freePort, Log, requireTool, runWithProgress, sleep, waitForPort } from './proc';
+import { startupTimeline } from './timeline';
 
 const COMPLETE = '.complete';
 
@@ -73,6 +74,7 @@ export async function provisionKafka(log: Log = defaultLog): Promise<string> {
   requireJava('the Kafka broker');
   if (isComplete(dir)) return lib;
   log(`provisioning Kafka ${VERSIONS.kafka} from Maven Central into ${dir}`);
+  const startedAt = Date.now();
   await buildInto(dir, (scratch) =>
     mavenCopy(
       'kafka-pom.xml',
@@ -82,6 +84,7 @@ export async function provisionKafka(log: Log = defaultLog): Promise<string> {
       log,
     ),
   );
+  startupTimeline.record('Kafka jars from Maven', startedAt);
   return lib;
 }
 
@@ -98,6 +101,7 @@ export async function provisionTemporalCli(log: Log = defaultLog): Promise<strin
     'Install Go >= 1.25, or put a `temporal` binary on PATH, or set TEMPORAL_ADDRESS to a running Temporal server, or use Docker (docker-compose.yml).',
   );
   log(`building the Temporal CLI v${VERSIONS.temporalCli} with go install (a few minutes the first time)`);
+  const startedAt = Date.now();
   await buildInto(dir, (scratch) =>
     runWithProgress(go, ['install', `github.com/temporalio/cli/cmd/temporal@v${VERSIONS.temporalCli}`], {
       label: `go install temporal@v${VERSIONS.temporalCli}`,
@@ -108,6 +112,7 @@ export async function provisionTemporalCli(log: Log = defaultLog): Promise<strin
       progressEveryMs: 15_000,
     }),
   );
+  startupTimeline.record('Temporal CLI build (go install)', startedAt);
   return bin;
 }
 

@@ -36,6 +36,19 @@ export function ownedPid(s: Server, stack: StackOptions = stackOptions()): numbe
   return undefined;
 }
 
+export interface ServerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Exits of the servers this process spawned, by pid (a server found running from an earlier run has none). */
+const exits = new Map<number, Promise<ServerExit>>();
+
+/** Resolves when a server this process spawned exits; undefined for a pid it did not spawn. */
+export function serverExit(pid: number): Promise<ServerExit> | undefined {
+  return exits.get(pid);
+}
+
 /** Spawns a server in its own process group with output to its log file, and records its pid. */
 export function spawnServer(s: Server, stack: StackOptions, command: string, args: string[]): number {
   fs.mkdirSync(dataPaths.logs(stack.dataDir), { recursive: true });
@@ -45,6 +58,16 @@ export function spawnServer(s: Server, stack: StackOptions, command: string, arg
   const child = spawn(command, args, { detached: true, stdio: ['ignore', out, out] });
   fs.closeSync(out);
   if (child.pid === undefined) throw new Error(`could not start ${s} (${command})`);
+  const pid = child.pid;
+  exits.set(
+    pid,
+    new Promise<ServerExit>((resolve) =>
+      child.once('exit', (code, signal) => {
+        exits.delete(pid);
+        resolve({ code, signal });
+      }),
+    ),
+  );
   child.unref();
   fs.writeFileSync(pidFile(s, stack), `${child.pid}\n`);
   return child.pid;

@@ -220,4 +220,22 @@ export const MUTANTS: Mutant[] = [
       { file: 'test/workflows/process-order.test.ts', name: 'keep their order and seq' },
     ],
   },
+  {
+    id: 'supervisor-never-restarts',
+    description: 'npm start: a unit that died is logged but never started again',
+    file: 'tools/dev/supervisor.ts',
+    find: `      await Promise.race([sleep(delay), this.stopped]);
+      if (this.stopping) return;`,
+    replace: `      await Promise.race([sleep(delay), this.stopped]);
+      return; // mutant: no restart`,
+    tests: [{ file: 'test/tools/supervisor.unit.test.ts' }, { file: 'test/tools/start-supervision.test.ts' }],
+  },
+  {
+    id: 'start-leaves-servers-unsupervised',
+    description: 'npm start supervises the apps only: a Kafka or Temporal server it started stays down',
+    file: 'tools/dev/start.ts',
+    find: `for (const s of stopping ? [] : infra.started) {`,
+    replace: `for (const s of [] as Server[]) { // mutant: servers unsupervised`,
+    tests: [{ file: 'test/tools/start-supervision.test.ts' }],
+  },
 ];
