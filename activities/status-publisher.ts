@@ -2,13 +2,15 @@
  * Publishes order status changes to Kafka (topic order-status, key = orderId, so one order's
  * events stay in order). Called from activities, never from workflow code. Concurrent activities
  * share produce requests (common/batching-producer.ts); each call resolves once its events are
- * stored, so an activity that returns has published what it was handed.
+ * stored, so an activity that returns has published what it was handed. With tracing on, each call
+ * is a producer span under the running activity's span, and the messages carry its context.
  */
 import { Kafka } from 'kafkajs';
 import { BatchingProducer } from '../common/batching-producer';
 import { TOPICS } from '../common/config';
 import { STATUS_SCHEMA_VERSION } from '../common/status';
 import type { StatusEvent } from '../common/status';
+import { activeContext, endSpan, kafkaAttributes, kafkaHeadersOf, SpanKind, startSpan } from '../common/tracing';
 
 export interface StatusPublisher {
   /** Publishes the events in the given order; resolves once all are stored. */
@@ -28,13 +30,24 @@ export class KafkaStatusPublisher implements StatusPublisher {
 
   async publish(events: readonly StatusEvent[]): Promise<void> {
     if (!events.length) return;
-    await this.batcher.send(
-      this.topic,
-      events.map((event) => ({
-        key: event.orderId,
-        value: JSON.stringify({ ...event, schemaVersion: STATUS_SCHEMA_VERSION }),
-      })),
-    );
+    const span = startSpan(`${this.topic} publish`, SpanKind.PRODUCER, activeContext(), {
+      ...kafkaAttributes(this.topic, 'publish', events[0].orderId),
+      'order.statuses': events.map((e) => e.status).join(','),
+    });
+    try {
+      await this.batcher.send(
+        this.topic,
+        events.map((event) => ({
+          key: event.orderId,
+          value: JSON.stringify({ ...event, schemaVersion: STATUS_SCHEMA_VERSION }),
+          ...(span ? { headers: kafkaHeadersOf(span) } : {}),
+        })),
+      );
+      endSpan(span);
+    } catch (err) {
+      endSpan(span, err);
+      throw err;
+    }
   }
 
   disconnect(): Promise<void> {

@@ -12,6 +12,7 @@ import { Client } from '@temporalio/client';
 import { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { CONSUMER_GROUPS, TOPICS } from '../common/config';
 import { workflowIdFor } from '../common/order';
+import { contextFromKafka, endSpan, kafkaAttributes, SpanKind, startSpan, withSpan } from '../common/tracing';
 import { DeadLetters } from './dead-letter';
 import type { BridgeEvents } from './metrics';
 import { BatchOptions, handleBatch } from './partition-batch';
@@ -126,6 +127,16 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     const parsed = parseOrderEvent(message);
     if (!parsed.ok) return deadLetter(partition, message, parsed.reason);
     const { order } = parsed;
+    // With tracing on: the order's trace continues here (from the gateway's context in the headers),
+    // and the Temporal client's start span (its OpenTelemetry interceptor) is a child of this one.
+    const trace = contextFromKafka(message.headers);
+    const span =
+      trace &&
+      startSpan(`${topic} process`, SpanKind.CONSUMER, trace, {
+        ...kafkaAttributes(topic, 'process', order.orderId),
+        'messaging.kafka.destination.partition': partition,
+        'messaging.kafka.message.offset': message.offset,
+      });
     const fields = {
       orderId: order.orderId,
       workflowId: workflowIdFor(order.orderId),
@@ -151,7 +162,9 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     };
     try {
       const startedAt = process.hrtime.bigint();
-      const outcome = await startWithRetry(retry, order, heartbeat, alive);
+      const outcome = await withSpan(span, () => startWithRetry(retry, order, heartbeat, alive));
+      span?.setAttribute('order.start', outcome);
+      endSpan(span);
       const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
       const where = `partition ${partition} offset ${message.offset}`;
       if (outcome === 'started') {
@@ -164,6 +177,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
         log(`order ${order.orderId}: duplicate event, workflow already exists (${where})`, fields);
       }
     } catch (err) {
+      endSpan(span, err);
       if (err instanceof PermanentStartError)
         return deadLetter(partition, message, `temporal rejected the start: ${err.message}`);
       throw err;

@@ -5,6 +5,7 @@ import { kafkaClient, temporalClient } from '../common/connections';
 import { initLogger, logger, type Logger } from '../common/logger';
 import { probeRoutes, temporalProbe } from '../common/probes';
 import { drainOnSignal } from '../common/shutdown';
+import { initTracing, SERVICE_NAMES, shutdownTracing, temporalClientInterceptors } from '../common/tracing';
 import { BridgeMetrics } from './metrics';
 import { startBridge } from './bridge';
 
@@ -12,8 +13,9 @@ let log: Logger = logger();
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  initTracing(SERVICE_NAMES.bridge);
   log = initLogger('bridge', { level: config.logLevel, format: config.logFormat });
-  const { client, connection } = temporalClient(config);
+  const { client, connection } = temporalClient(config, { interceptors: temporalClientInterceptors() });
   // Temporal's reachability on the bridge's own connection, every second with a 2 s deadline: an
   // outage turns /healthz and /readyz to 503 within ~3 s, whatever the client's own retries do.
   const temporal = temporalProbe(connection);
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
     temporal.stop();
     await bridge.stop();
     await connection.close();
+    await shutdownTracing();
   });
 }
 

@@ -5,7 +5,7 @@
  */
 import { Presets, SingleBar } from 'cli-progress';
 import { newOrderId } from '../common/protocol';
-import { consoleOutput, Output, reportEnd, statusLine, temporalRunUrl } from './format';
+import { consoleOutput, Output, reportEnd, statusLine, temporalRunUrl, traceUrl } from './format';
 import { OrderClient, OrderRequest, TrackResult } from './order-client';
 import { BatchOutcome, EXIT, OrderOutcome, toOutcome } from './outcomes';
 
@@ -38,8 +38,10 @@ export interface ManyOptions extends Omit<PlaceOptions, 'orderId' | 'summary'> {
   progress?: boolean;
 }
 
-/** The Temporal UI address the gateway advertises at /config.json, or null. */
-async function fetchUiConfig(wsUrl: string): Promise<{ temporalUiUrl: string; namespace: string } | null> {
+/** The Temporal UI (and trace viewer, if any) the gateway advertises at /config.json, or null. */
+async function fetchUiConfig(
+  wsUrl: string,
+): Promise<{ temporalUiUrl: string; namespace: string; traceUiUrl?: string } | null> {
   try {
     const url = new URL(wsUrl);
     url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
@@ -47,10 +49,10 @@ async function fetchUiConfig(wsUrl: string): Promise<{ temporalUiUrl: string; na
     url.search = '';
     const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
     if (!res.ok) return null;
-    const body = (await res.json()) as { temporalUiUrl?: unknown; namespace?: unknown };
-    return typeof body.temporalUiUrl === 'string' && typeof body.namespace === 'string'
-      ? { temporalUiUrl: body.temporalUiUrl, namespace: body.namespace }
-      : null;
+    const body = (await res.json()) as { temporalUiUrl?: unknown; namespace?: unknown; traceUiUrl?: unknown };
+    if (typeof body.temporalUiUrl !== 'string' || typeof body.namespace !== 'string') return null;
+    const ui = { temporalUiUrl: body.temporalUiUrl, namespace: body.namespace };
+    return typeof body.traceUiUrl === 'string' ? { ...ui, traceUiUrl: body.traceUiUrl } : ui;
   } catch {
     return null;
   }
@@ -118,9 +120,10 @@ export async function placeAndFollow(url: string, opts: PlaceOptions): Promise<O
       client,
       (c) =>
         c.place(request, timeoutMs, {
-          onAccepted: (orderId, workflowId) => {
+          onAccepted: (orderId, workflowId, traceId) => {
             output.out(`  accepted: workflow ${workflowId}`);
             if (ui) output.out(`  temporal: ${temporalRunUrl(ui.temporalUiUrl, ui.namespace, workflowId)}`);
+            if (traceId) output.out(`  trace:    ${ui?.traceUiUrl ? traceUrl(ui.traceUiUrl, traceId) : traceId}`);
           },
           onStatus: (e) => output.out(statusLine(e)),
         }),

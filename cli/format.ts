@@ -15,6 +15,11 @@ export const consoleOutput: Output = {
 };
 export const silentOutput: Output = { out: () => undefined, err: () => undefined };
 
+/** An order's trace in the trace viewer (Jaeger's UI: /trace/<id>). */
+export function traceUrl(traceUiUrl: string, traceId: string): string {
+  return `${traceUiUrl.replace(/\/+$/, '')}/trace/${encodeURIComponent(traceId)}`;
+}
+
 export function temporalRunUrl(temporalUiUrl: string, namespace: string, workflowId: string): string {
   return `${temporalUiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }

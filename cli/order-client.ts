@@ -212,7 +212,8 @@ export class OrderClient {
         t.workflowId = String(frame.data.workflowId);
         if (t.pending) {
           t.pending = false;
-          t.handlers.onAccepted?.(t.orderId, t.workflowId);
+          const traceId = typeof frame.data.traceId === 'string' ? frame.data.traceId : undefined;
+          t.handlers.onAccepted?.(t.orderId, t.workflowId, traceId);
         }
         return;
       }

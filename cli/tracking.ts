@@ -23,7 +23,8 @@ export type TrackResult =
   | { kind: 'connection'; orderId: string; workflowId?: string; message: string; events: StatusEvent[] };
 
 export interface TrackHandlers {
-  onAccepted?: (orderId: string, workflowId: string) => void;
+  /** traceId: the order's trace, when the gateway traces it. */
+  onAccepted?: (orderId: string, workflowId: string, traceId?: string) => void;
   onStatus?: (event: StatusEvent) => void;
 }
 

@@ -169,6 +169,9 @@ export const DEFAULT_PORTS = {
   /** The worker's health and SDK-metrics ports where they are enabled (docker-compose.yml). */
   workerHealth: 3002,
   workerMetrics: 9464,
+  /** Jaeger (TRACING=1 npm start): UI and query API; OTLP over HTTP (gRPC on the port below it, 4317). */
+  jaegerUi: 16686,
+  jaegerOtlp: 4318,
 } as const;
 
 /**
@@ -180,6 +183,8 @@ export const INFRA_ENV = {
   kafkaControllerPort: 'ORDERS_KAFKA_CONTROLLER_PORT',
   temporalPort: 'ORDERS_TEMPORAL_PORT',
   temporalUiPort: 'ORDERS_TEMPORAL_UI_PORT',
+  jaegerUiPort: 'ORDERS_JAEGER_UI_PORT',
+  jaegerOtlpPort: 'ORDERS_JAEGER_OTLP_PORT',
 } as const satisfies Record<string, VariableName>;
 
 export interface InfraPorts {
@@ -191,6 +196,9 @@ export interface InfraPorts {
   temporalUi: number;
   /** PostgreSQL under the Temporal server (ORDERS_TEMPORAL_ENGINE=postgres); default: the frontend port - 1800. */
   postgres?: number;
+  /** Jaeger's UI and query API, and its OTLP/HTTP receiver (gRPC on the port below). */
+  jaegerUi: number;
+  jaegerOtlp: number;
 }
 
 /** The checkout (or the image's /app): the nearest directory above this file with a package.json. */
@@ -213,6 +221,8 @@ export function infraPorts(env: Env = readEnv()): InfraPorts {
     temporalUi:
       env.ORDERS_TEMPORAL_UI_PORT ?? (temporal === DEFAULT_PORTS.temporal ? DEFAULT_PORTS.temporalUi : temporal + 1000),
     postgres: env.ORDERS_POSTGRES_PORT ?? temporal - 1800,
+    jaegerUi: env.ORDERS_JAEGER_UI_PORT ?? DEFAULT_PORTS.jaegerUi,
+    jaegerOtlp: env.ORDERS_JAEGER_OTLP_PORT ?? DEFAULT_PORTS.jaegerOtlp,
   };
 }
 
@@ -239,6 +249,8 @@ export interface AppConfig {
   temporalAddress: string;
   temporalNamespace: string;
   temporalUiUrl: string;
+  /** The trace viewer the page and CLI link traces to (TRACE_UI_URL), if any. */
+  traceUiUrl: string | undefined;
   gatewayPort: number;
   gatewayHost: string;
   /** The gateway's auth settings (shared token, or JWT by secret or JWKS). */
@@ -275,6 +287,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
     temporalAddress: temporal.address,
     temporalNamespace: temporal.namespace,
     temporalUiUrl: env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${ports.temporalUi}`,
+    traceUiUrl: env.TRACE_UI_URL,
     gatewayPort: env.GATEWAY_PORT ?? DEFAULT_PORTS.gateway,
     gatewayHost: env.GATEWAY_HOST ?? '127.0.0.1',
     gatewayAuth: {

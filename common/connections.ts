@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Connection, Client } from '@temporalio/client';
+import { Connection, Client, type ClientOptions } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { Kafka, KafkaConfig, type SASLOptions } from 'kafkajs';
@@ -133,10 +133,13 @@ export async function temporalConnection(config: AppConfig, connectTimeoutMs = 1
  * the bridge up before the dev server. Reconnection attempts back off to at most 5 s (gRPC's default
  * cap is 120 s, which would leave a process idle for up to two minutes after Temporal came back).
  */
-export function temporalClient(config: AppConfig): { client: Client; connection: Connection } {
+export function temporalClient(
+  config: AppConfig,
+  options: Pick<ClientOptions, 'interceptors'> = {},
+): { client: Client; connection: Connection } {
   const connection = Connection.lazy({
     ...temporalConnectionOptions(config.temporal),
     channelArgs: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 5_000 },
   });
-  return { client: new Client({ connection, namespace: config.temporalNamespace }), connection };
+  return { client: new Client({ connection, namespace: config.temporalNamespace, ...options }), connection };
 }

@@ -291,6 +291,54 @@ export const VARIABLES = {
     doc: 'json: one JSON object per line (pino); pretty: readable, needs the dev dependencies (`npm start` sets it)',
   }),
 
+  // Tracing (docs/TRACING.md). The OpenTelemetry SDK reads the OTEL_* variables itself; the other
+  // standard ones (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_RESOURCE_ATTRIBUTES, OTEL_BSP_*) work too.
+  TRACING: variable(z.enum(['0', '1']), ['gateway', 'bridge', 'worker', 'launcher'], {
+    form: '0 or 1',
+    default: '0',
+    doc: 'OpenTelemetry traces, one per order across the three processes (`TRACING=1 npm start` also starts Jaeger)',
+  }),
+  OTEL_SDK_DISABLED: variable(z.enum(['true', 'false']), ['gateway', 'bridge', 'worker'], {
+    form: 'true or false',
+    default: 'false',
+    doc: "OpenTelemetry's standard off switch: true keeps tracing off even with TRACING=1",
+  }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: variable(httpUrl(['http:', 'https:']), ['gateway', 'bridge', 'worker'], {
+    form: 'an http(s) URL',
+    default: 'http://localhost:4318',
+    doc: 'OTLP/HTTP collector the spans go to (`/v1/traces` is appended)',
+  }),
+  OTEL_SERVICE_NAME: variable(text, ['gateway', 'bridge', 'worker'], {
+    form: 'a service name',
+    default: 'order-gateway, order-bridge, order-worker',
+    doc: "the process's service name in its spans",
+  }),
+  OTEL_TRACES_SAMPLER: variable(
+    z.enum([
+      'always_on',
+      'always_off',
+      'traceidratio',
+      'parentbased_always_on',
+      'parentbased_always_off',
+      'parentbased_traceidratio',
+    ]),
+    ['gateway', 'bridge', 'worker'],
+    {
+      form: 'always_on, always_off, traceidratio, or one of them prefixed parentbased_',
+      default: 'parentbased_always_on',
+      doc: 'which traces are recorded (the gateway decides for each order; the others follow its choice)',
+    },
+  ),
+  OTEL_TRACES_SAMPLER_ARG: variable(decimal(0, 1), ['gateway', 'bridge', 'worker'], {
+    form: 'a number between 0 and 1',
+    default: '1',
+    doc: 'the ratio of the traceidratio samplers (parentbased_traceidratio too)',
+  }),
+  TRACE_UI_URL: variable(httpUrl(['http:', 'https:']), ['gateway'], {
+    form: 'an http(s) URL',
+    doc: 'a Jaeger UI the page and the CLI link each trace to (`TRACING=1 npm start` sets it)',
+  }),
+
   // The CLI.
   ORDER_TOKEN: variable(text, ['cli'], {
     form: 'a token',
@@ -353,5 +401,15 @@ export const VARIABLES = {
     form: 'a whole number (1-16384)',
     default: '4',
     doc: 'history shards of a new Temporal cluster on PostgreSQL (fixed once the cluster exists)',
+  }),
+  ORDERS_JAEGER_UI_PORT: variable(port, ['launcher'], {
+    form: 'a port number (1-65535)',
+    default: '16686',
+    doc: "the launcher's Jaeger UI and query API port (TRACING=1)",
+  }),
+  ORDERS_JAEGER_OTLP_PORT: variable(port, ['launcher'], {
+    form: 'a port number (1-65535)',
+    default: '4318',
+    doc: "the launcher's Jaeger OTLP/HTTP port (OTLP/gRPC on the port below it)",
   }),
 } satisfies Record<string, VariableSpec<unknown>>;

@@ -3,11 +3,15 @@
  * LOG_FORMAT=pretty (what `npm start` sets) prints them readably through pino-pretty, a development
  * dependency. kafkajs's logs (logCreator) and the Temporal SDK's (Runtime logger, worker/runtime.ts)
  * are routed into the same logger, and per-order lines carry orderId, workflowId and runId fields.
+ * With tracing on (common/tracing.ts, set up before the logger), lines written inside a span carry
+ * its trace_id and span_id; the Temporal SDK's workflow and activity lines get them from its
+ * OpenTelemetry interceptors.
  */
 import pino, { DestinationStream, Logger } from 'pino';
 import { logLevel as KafkaLogLevel, logCreator as KafkaLogCreator } from 'kafkajs';
 import type { LogEntry } from '@temporalio/worker';
 import { loadConfig, type LogFormat, type LogLevel } from './config';
+import { activeTraceFields, tracing } from './tracing';
 
 export type { Logger } from 'pino';
 
@@ -19,10 +23,13 @@ export interface LoggerOptions {
 }
 
 export function createLogger(name: string, opts: LoggerOptions): Logger {
+  // Only with tracing on: a mixin runs for every line.
+  const traced = tracing() ? { mixin: activeTraceFields } : {};
   if (opts.format === 'pretty') {
     return pino({
       name,
       level: opts.level,
+      ...traced,
       transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' } },
     });
   }
@@ -31,6 +38,7 @@ export function createLogger(name: string, opts: LoggerOptions): Logger {
       name,
       level: opts.level,
       timestamp: pino.stdTimeFunctions.isoTime,
+      ...traced,
       // "level":"info" rather than 30: what log pipelines expect.
       formatters: { level: (label) => ({ level: label }) },
     },

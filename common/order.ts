@@ -4,7 +4,7 @@
  * and the workflow/activities (types only).
  */
 import { z } from 'zod';
-import { CustomerIdSchema, OrderIdSchema } from './protocol';
+import { CustomerIdSchema, OrderIdSchema, TRACEPARENT_PATTERN } from './protocol';
 
 /** Largest accepted unit price: anything above is a typo or an attack, not an order. */
 export const MAX_PRICE = 1_000_000;
@@ -41,6 +41,23 @@ export const PlaceOrderInput = z.strictObject({
   customerId: CustomerIdSchema.optional(),
 });
 export type PlaceOrderInput = z.input<typeof PlaceOrderInput>;
+
+/**
+ * placeOrder's data as a whole: the order, plus the W3C trace context the client may send to make
+ * the order part of its own trace (docs/TRACING.md). The trace context is not part of the order.
+ */
+export const PlaceOrderRequest = PlaceOrderInput.extend({
+  traceparent: z
+    .string()
+    .regex(TRACEPARENT_PATTERN, 'must be a W3C traceparent: 00-<32 hex trace id>-<16 hex span id>-<2 hex flags>')
+    .optional()
+    .meta({ description: 'W3C Trace Context: the span this order continues (a new trace without it)' }),
+  tracestate: z
+    .string()
+    .max(512, 'must be at most 512 characters')
+    .optional()
+    .meta({ description: 'W3C Trace Context tracestate, passed on with traceparent' }),
+});
 
 /** An order once accepted: it always has an id and a quantity. */
 export interface Order {

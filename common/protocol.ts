@@ -10,6 +10,12 @@ import { OrderViewSchema, StatusPushSchema } from './status-schemas';
 
 export const ORDER_ID_MAX_LENGTH = 64;
 
+/**
+ * A W3C Trace Context `traceparent` a client may send with placeOrder (docs/TRACING.md): version
+ * 00, a 32-hex trace id and a 16-hex parent span id (neither all zeros), 2 hex flags; lower case.
+ */
+export const TRACEPARENT_PATTERN = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+
 /** An order id (and a customer id): 1-64 of letters, digits and # _ . : - */
 export const OrderIdSchema = z
   .string()
@@ -61,6 +67,9 @@ export interface OrderRequest {
   price: number;
   quantity?: number;
   customerId?: string;
+  /** W3C trace context to continue (docs/TRACING.md); the gateway starts a new trace without it. */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /** The frames a client sends. */
@@ -121,7 +130,17 @@ export const ErrorDataSchema = z
  * these schemas, and tools/dev/contract.ts publishes them (docs/schemas, docs/asyncapi.yaml).
  */
 export const SERVER_FRAME_DATA = {
-  orderAccepted: z.object({ orderId: OrderIdSchema, workflowId: z.string() }).meta({ title: 'Order stored in Kafka' }),
+  orderAccepted: z
+    .object({
+      orderId: OrderIdSchema,
+      workflowId: z.string(),
+      traceId: z
+        .string()
+        .regex(/^[0-9a-f]{32}$/)
+        .optional()
+        .meta({ description: "the order's trace id, when the gateway traces (TRACING=1) and sampled it" }),
+    })
+    .meta({ title: 'Order stored in Kafka' }),
   orderStatus: StatusPushSchema,
   subscribed: z.object({ orderId: OrderIdSchema }).meta({ title: 'Subscription confirmed' }),
   unsubscribed: z

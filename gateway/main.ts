@@ -8,6 +8,7 @@ import { kafkaClient, temporalClient } from '../common/connections';
 import { initLogger, logger, type Logger } from '../common/logger';
 import { kafkaProbe, probeRoutes } from '../common/probes';
 import { drainOnSignal } from '../common/shutdown';
+import { initTracing, SERVICE_NAMES, shutdownTracing } from '../common/tracing';
 import { authenticatorFor } from './auth';
 import { authFailureRecorder, GatewayMetrics, meteredProducer } from './metrics';
 import { OrderLookup } from './order-lookup';
@@ -19,6 +20,7 @@ let log: Logger = logger();
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  initTracing(SERVICE_NAMES.gateway);
   log = initLogger('gateway', { level: config.logLevel, format: config.logFormat });
   const kafka = kafkaClient(config, 'order-gateway');
   const producer = new OrderProducer(kafka);
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
     maxPayloadBytes: config.gatewayLimits.maxPayloadBytes,
     maxSubscriptions: config.gatewayLimits.maxSubscriptions,
     temporalUi: { url: config.temporalUiUrl, namespace: config.temporalNamespace },
+    traceUiUrl: config.traceUiUrl,
     log: (line) => log.info(line),
     routes,
     onPlacement: (outcome, seconds) => metrics.placement(outcome, seconds),
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
     draining = true;
     await gateway.close();
     await Promise.allSettled([producer.disconnect(), feed.stop(), connection.close(), kafkaCheck.disconnect()]);
+    await shutdownTracing();
   });
   await feed.start();
   feedJoined = true;

@@ -59,10 +59,10 @@ export class GatewayMetrics {
 /** The producer, timing each publish into `metrics`. */
 export function meteredProducer(producer: OrderProducer, metrics: GatewayMetrics): Pick<OrderProducer, 'publish'> {
   return {
-    async publish(order) {
+    async publish(order, trace) {
       const end = metrics.produceLatency.startTimer();
       try {
-        const result = await producer.publish(order);
+        const result = await producer.publish(order, trace);
         end({ result: 'stored' });
         return result;
       } catch (err) {

@@ -12,6 +12,7 @@ import { Kafka } from 'kafkajs';
 import { BatchingProducer } from '../common/batching-producer';
 import { TOPICS } from '../common/config';
 import { Order, orderPlacedEvent } from '../common/order';
+import { endSpan, kafkaAttributes, kafkaHeadersOf, SpanKind, startSpan, type Context } from '../common/tracing';
 
 export class KafkaUnavailableError extends Error {
   override name = 'KafkaUnavailableError';
@@ -45,8 +46,11 @@ export class OrderProducer {
     return this.batcher.disconnect();
   }
 
-  /** Resolves with the event id once Kafka acknowledged the write. */
-  async publish(order: Order): Promise<{ eventId: string }> {
+  /**
+   * Resolves with the event id once Kafka acknowledged the write. With tracing on, the write is a
+   * producer span under `trace` (the placeOrder span), and its context travels in the headers.
+   */
+  async publish(order: Order, trace?: Context): Promise<{ eventId: string }> {
     const eventId = crypto.randomUUID();
     const event = orderPlacedEvent(order, eventId, Date.now());
     const gaveUp = new AbortController();
@@ -58,13 +62,27 @@ export class OrderProducer {
         reject(err);
       }, this.sendTimeoutMs);
     });
+    const span =
+      trace &&
+      startSpan(
+        `${this.topic} publish`,
+        SpanKind.PRODUCER,
+        trace,
+        kafkaAttributes(this.topic, 'publish', order.orderId),
+      );
     try {
-      const message = { key: order.orderId, value: JSON.stringify(event), headers: { eventId } };
+      const message = {
+        key: order.orderId,
+        value: JSON.stringify(event),
+        headers: span ? { eventId, ...kafkaHeadersOf(span) } : { eventId },
+      };
       const send = this.batcher.send(this.topic, [message], gaveUp.signal);
       send.catch(() => undefined); // settled through the race below; a late rejection is expected
       await Promise.race([send, timeout]);
+      endSpan(span);
       return { eventId };
     } catch (err) {
+      endSpan(span, err);
       if (err instanceof KafkaUnavailableError) throw err;
       throw new KafkaUnavailableError(`Kafka refused the write: ${(err as Error).message}`);
     } finally {

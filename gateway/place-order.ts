@@ -5,8 +5,17 @@
  * subscription behind.
  */
 import * as crypto from 'node:crypto';
-import { describeZodError, Order, PlaceOrderInput, workflowIdFor } from '../common/order';
+import { describeZodError, Order, PlaceOrderRequest, workflowIdFor } from '../common/order';
 import { ErrorCode, errorFrame, ServerFrame } from '../common/protocol';
+import {
+  contextFromTraceparent,
+  contextOf,
+  endSpan,
+  SpanKind,
+  startSpan,
+  traceIdOf,
+  type Context,
+} from '../common/tracing';
 import type { Client } from './client';
 import type { FrameHandlerOptions, PlacementOutcome } from './frame-handlers';
 import { claimedOrderId, Reply } from './read-request';
@@ -18,8 +27,11 @@ export type PlacementOptions = Pick<FrameHandlerOptions, 'producer' | 'subscript
  * without id gets a UUID; with a customer id (JWT mode) the order carries it, and a different one
  * in the frame is refused.
  */
-export function placementOf(data: unknown, customerId: string | undefined): { order: Order } | { error: ServerFrame } {
-  const parsed = PlaceOrderInput.safeParse(data);
+export function placementOf(
+  data: unknown,
+  customerId: string | undefined,
+): { order: Order; trace?: Context } | { error: ServerFrame } {
+  const parsed = PlaceOrderRequest.safeParse(data);
   if (!parsed.success) {
     const { field, message } = describeZodError(parsed.error);
     return { error: errorFrame(ErrorCode.invalidOrder, message, claimedOrderId(data), field) };
@@ -28,9 +40,11 @@ export function placementOf(data: unknown, customerId: string | undefined): { or
     const message = "customerId: must be your own (your token's sub) or left out";
     return { error: errorFrame(ErrorCode.invalidOrder, message, claimedOrderId(data), 'customerId') };
   }
-  const order: Order = { ...parsed.data, orderId: parsed.data.orderId ?? crypto.randomUUID() };
+  // The client's W3C trace context (docs/TRACING.md) is not part of the order.
+  const { traceparent, tracestate, ...input } = parsed.data;
+  const order: Order = { ...input, orderId: input.orderId ?? crypto.randomUUID() };
   if (customerId !== undefined) order.customerId = customerId;
-  return { order };
+  return { order, trace: contextFromTraceparent(traceparent, tracestate) };
 }
 
 export async function placeOrder(opts: PlacementOptions, client: Client, data: unknown, reply: Reply): Promise<void> {
@@ -44,14 +58,17 @@ export async function placeOrder(opts: PlacementOptions, client: Client, data: u
     return;
   }
   const { order } = placement;
+  // The order's trace starts here (or continues the client's); undefined while tracing is off.
+  const span = startSpan('placeOrder', SpanKind.SERVER, placement.trace, { 'order.id': order.orderId });
   // Follow the order from its first status on; the workflow does not exist yet, so no catch-up now.
   // With a customer id, nothing is sent before the order's owner is confirmed to be this customer.
   // (A resend on a connection already following the order keeps its progress.)
   const newFollower = !opts.subscriptions.has(client, order.orderId);
   if (newFollower) opts.subscriptions.subscribe(client, order.orderId, 1, false);
   try {
-    await opts.producer.publish(order);
+    await opts.producer.publish(order, contextOf(span));
   } catch (err) {
+    endSpan(span, err);
     // Not accepted: this placement's subscription must not outlive it.
     if (newFollower) opts.subscriptions.unsubscribe(client, order.orderId);
     opts.log(`order ${order.orderId}: not accepted: ${(err as Error).message}`);
@@ -65,6 +82,11 @@ export async function placeOrder(opts: PlacementOptions, client: Client, data: u
     placed('kafka_unavailable');
     return;
   }
-  reply({ event: 'orderAccepted', data: { orderId: order.orderId, workflowId: workflowIdFor(order.orderId) } });
+  const traceId = traceIdOf(span);
+  reply({
+    event: 'orderAccepted',
+    data: { orderId: order.orderId, workflowId: workflowIdFor(order.orderId), ...(traceId ? { traceId } : {}) },
+  });
+  endSpan(span);
   placed('accepted');
 }

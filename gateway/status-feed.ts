@@ -10,12 +10,16 @@
  * nobody here follows is dropped before its JSON is parsed or validated; that is what makes an event
  * for another gateway's client nearly free (measured in docs/BENCHMARKS.md, "Status fan-out").
  * Events without a key (older producers) are parsed as before.
+ *
+ * With tracing on, handing an event to the subscribed clients is a span of the order's trace: a child
+ * of the worker's publish, whose context the message headers carry.
  */
 import * as crypto from 'node:crypto';
 import { Consumer, Kafka } from 'kafkajs';
 import { TOPICS } from '../common/config';
 import { STATUS_SCHEMA_VERSION, StatusEvent } from '../common/status';
 import { StatusEventSchema } from '../common/status-schemas';
+import { contextFromKafka, endSpan, kafkaAttributes, SpanKind, startSpan } from '../common/tracing';
 
 /** What this gateway reads: the current version, or no version (events from before versions existed). */
 const ReadableStatusEvent = StatusEventSchema.partial({ schemaVersion: true });
@@ -82,7 +86,19 @@ export class StatusFeed {
         // Clients get the change itself; the version belongs to the topic.
         const event: StatusEvent = { ...parsed.data };
         delete event.schemaVersion;
-        this.onEvent(event);
+        const trace = contextFromKafka(message.headers);
+        const span =
+          trace &&
+          startSpan('orderStatus push', SpanKind.CONSUMER, trace, {
+            ...kafkaAttributes(this.topic, 'process', event.orderId),
+            'order.status': event.status,
+            'order.seq': event.seq,
+          });
+        try {
+          this.onEvent(event);
+        } finally {
+          endSpan(span);
+        }
       },
     });
     await joined;

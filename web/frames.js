@@ -30,6 +30,7 @@ export function onFrame(frame) {
     case 'orderAccepted':
       if (!o) return;
       o.workflowId = typeof d.workflowId === 'string' && d.workflowId ? d.workflowId : o.workflowId;
+      if (typeof d.traceId === 'string' && /^[0-9a-f]{32}$/.test(d.traceId)) o.traceId = d.traceId;
       if (o.placing) {
         o.placing = false;
         if (!o.status || o.status === 'PLACING') o.status = 'ACCEPTED';

@@ -19,6 +19,7 @@ import { FINAL, RETRYABLE, SHIPPING_STARTED } from './status-sets.js';
  * @typedef {{
  *   orderId: string,
  *   workflowId?: string,
+ *   traceId?: string,
  *   item: string,
  *   price: number,
  *   quantity: number,
@@ -106,6 +107,16 @@ export function runUrl(o, config) {
     '/workflows/' +
     encodeURIComponent(workflowIdOf(o))
   );
+}
+
+/**
+ * The order's trace in the trace viewer (Jaeger), or '' when the gateway named no viewer or no trace.
+ * @param {OrderRecord} o
+ * @param {{ traceUiUrl?: string }} config
+ */
+export function traceUrl(o, config) {
+  if (!o.traceId || !config.traceUiUrl) return '';
+  return config.traceUiUrl.replace(/\/+$/, '') + '/trace/' + encodeURIComponent(o.traceId);
 }
 
 /** A fresh order id, "web-" and 8 hex digits. */

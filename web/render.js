@@ -2,13 +2,16 @@
 // Draws the orders: one card per order (status badge, steps as they arrive, error, Temporal link,
 // Cancel/Remove), kept newest first, and the error toasts.
 import { actionButton, buttonById, byId, part } from './dom.js';
-import { canCancel, isFinal, LABELS, runUrl, shippingStarted, toneOf, workflowIdOf } from './model.js';
+import { canCancel, isFinal, LABELS, runUrl, shippingStarted, toneOf, traceUrl, workflowIdOf } from './model.js';
 import { save, sortedOrders } from './store.js';
 
 /** @typedef {import('./model.js').OrderRecord} OrderRecord */
 /** @typedef {import('./model.js').PageError} PageError */
 
-/** Where the Temporal UI is (the gateway's /config.json says; these are the defaults). */
+/**
+ * Where the Temporal UI is, and the trace viewer if any (the gateway's /config.json says; these are the defaults).
+ * @type {{ temporalUiUrl: string, namespace: string, traceUiUrl?: string }}
+ */
 export const pageConfig = { temporalUiUrl: 'http://127.0.0.1:8233', namespace: 'default' };
 
 /**
@@ -108,6 +111,16 @@ export function renderOrder(o) {
   link.href = runUrl(o, pageConfig);
   link.setAttribute('aria-disabled', String(!!o.placing));
   link.title = 'Workflow ' + workflowIdOf(o) + ' in the Temporal UI';
+
+  // The order's trace (the gateway traces: TRACING=1): a link when the viewer is known, else the id.
+  const trace = /** @type {HTMLAnchorElement} */ (part(card, 'trace-link'));
+  trace.hidden = !o.traceId;
+  trace.dataset.traceId = o.traceId || '';
+  const href = traceUrl(o, pageConfig);
+  if (href) trace.href = href;
+  else trace.removeAttribute('href');
+  trace.textContent = href ? 'Trace ↗' : o.traceId ? 'trace ' + o.traceId : '';
+  trace.title = o.traceId ? 'Trace ' + o.traceId + (href ? ' in the trace viewer' : '') : '';
 
   const cancel = actionButton(card, 'cancel');
   cancel.disabled = !canCancel(o);

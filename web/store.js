@@ -46,6 +46,7 @@ export function save() {
     .map((o) => ({
       orderId: o.orderId,
       workflowId: o.workflowId,
+      traceId: o.traceId,
       item: o.item,
       price: o.price,
       quantity: o.quantity,

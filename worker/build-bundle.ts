@@ -2,14 +2,15 @@
  * Second half of `npm run build` (after `tsc -p tsconfig.build.json`), run as
  * `node dist/worker/build-bundle.js`:
  *  - prebuilds the workflow bundle from the compiled workflows into dist/workflow-bundle.js, which
- *    the production worker loads instead of running webpack at every start;
+ *    the production worker loads instead of running webpack at every start, and the same with the
+ *    OpenTelemetry workflow interceptors into dist/workflow-bundle-traced.js (loaded with TRACING=1);
  *  - copies the page (web/) to dist/web, where the compiled gateway serves it from.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { PROJECT_ROOT } from '../common/config';
-import { PREBUILT_BUNDLE_FILE } from './worker';
+import { PREBUILT_BUNDLE_FILE, PREBUILT_TRACED_BUNDLE_FILE, WORKFLOW_TRACING_MODULES } from './worker';
 
 /** The page's files; web/tsconfig.json only type-checks them and stays behind. */
 const isPageFile = (file: string): boolean => path.basename(file) !== 'tsconfig.json';
@@ -21,10 +22,17 @@ async function main(): Promise<void> {
   const { code } = await bundleWorkflowCode({ workflowsPath: workflows });
   const out = path.join(dist, PREBUILT_BUNDLE_FILE);
   fs.writeFileSync(out, code);
+  const traced = await bundleWorkflowCode({
+    workflowsPath: workflows,
+    workflowInterceptorModules: WORKFLOW_TRACING_MODULES,
+  });
+  fs.writeFileSync(path.join(dist, PREBUILT_TRACED_BUNDLE_FILE), traced.code);
   const pageOut = path.join(dist, 'web');
   fs.rmSync(pageOut, { recursive: true, force: true });
   fs.cpSync(path.join(PROJECT_ROOT, 'web'), pageOut, { recursive: true, filter: isPageFile });
-  console.log(`wrote ${path.relative(PROJECT_ROOT, out)} (${(code.length / 1024).toFixed(0)} KiB) and dist/web`);
+  console.log(
+    `wrote ${path.relative(PROJECT_ROOT, out)} (${(code.length / 1024).toFixed(0)} KiB), ${PREBUILT_TRACED_BUNDLE_FILE} and dist/web`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -11,6 +11,7 @@ import { kafkaClient } from '../common/connections';
 import { initLogger, logger, type Logger } from '../common/logger';
 import { temporalConnectionOptions } from '../common/connections';
 import { probeRoutes, temporalProbe } from '../common/probes';
+import { initTracing, SERVICE_NAMES, shutdownTracing } from '../common/tracing';
 import { installRuntime } from './runtime';
 import { createOrderWorker } from './worker';
 
@@ -18,6 +19,7 @@ let log: Logger = logger();
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  initTracing(SERVICE_NAMES.worker);
   log = initLogger('worker', { level: config.logLevel, format: config.logFormat });
   installRuntime({
     logLevel: config.logLevel,
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
   } finally {
     await statusPublisher.disconnect();
     await connection.close();
+    await shutdownTracing();
   }
 }
 

@@ -1,11 +1,17 @@
 /** Builds the order worker: the processOrder workflow plus activities over the given providers. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry/lib/worker';
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Providers } from '../activities/providers';
 import type { StatusPublisher } from '../activities/status-publisher';
 import { TASK_QUEUE } from '../common/config';
+import { tracing } from '../common/tracing';
 
 export interface OrderWorkerOptions {
   connection: NativeConnection;
@@ -16,7 +22,8 @@ export interface OrderWorkerOptions {
   /**
    * Prebuilt workflow bundle (tests bundle once per file). Otherwise the one `npm run build` wrote
    * next to the compiled code (dist/workflow-bundle.js) when there is one, else workflows/ is
-   * bundled at start (development, through tsx).
+   * bundled at start (development, through tsx). With tracing on, a given bundle must include the
+   * workflow tracing interceptors (WORKFLOW_TRACING_MODULES).
    */
   workflowBundle?: WorkerOptions['workflowBundle'];
   tuning?: Partial<
@@ -29,12 +36,22 @@ export interface OrderWorkerOptions {
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
-/** File name of the prebuilt bundle in dist/ (worker/build-bundle.ts writes it). */
+/**
+ * The workflow-side OpenTelemetry interceptors (run, timers and activity schedules as spans, the
+ * context carried on in Temporal headers). They live in the workflow bundle, so the bundle is
+ * made with them only when tracing is on: off, a workflow runs no tracing code at all.
+ */
+export const WORKFLOW_TRACING_MODULES = [
+  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+];
+
+/** File names of the prebuilt bundles in dist/ (worker/build-bundle.ts writes both). */
 export const PREBUILT_BUNDLE_FILE = 'workflow-bundle.js';
+export const PREBUILT_TRACED_BUNDLE_FILE = 'workflow-bundle-traced.js';
 
 /** The bundle `npm run build` made for this compiled code, if this code is the compiled one. */
-export function prebuiltBundlePath(): string | undefined {
-  const file = path.join(__dirname, '..', PREBUILT_BUNDLE_FILE);
+export function prebuiltBundlePath(traced = tracing() !== undefined): string | undefined {
+  const file = path.join(__dirname, '..', traced ? PREBUILT_TRACED_BUNDLE_FILE : PREBUILT_BUNDLE_FILE);
   return __filename.endsWith('.js') && fs.existsSync(file) ? file : undefined;
 }
 
@@ -44,12 +61,38 @@ function workflowSource(opts: OrderWorkerOptions): Pick<WorkerOptions, 'workflow
   return prebuilt ? { workflowBundle: { codePath: prebuilt } } : { workflowsPath: WORKFLOWS_PATH };
 }
 
+/**
+ * With tracing on: each activity attempt is a span under the workflow's schedule span (its context
+ * comes in the activity's Temporal headers, so an attempt on another worker joins the same trace),
+ * and the workflow's own spans leave the sandbox through a sink into this process's span processor.
+ * Sinks are not called while a workflow replays, so a run replayed on another worker exports no
+ * span twice; its span ids are deterministic, so what it exports later still links up.
+ */
+function tracingOptions(bundled: boolean): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  const t = tracing();
+  if (!t) return {};
+  return {
+    interceptors: {
+      activity: [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
+      ...(bundled ? {} : { workflowModules: WORKFLOW_TRACING_MODULES }),
+    },
+    sinks: { exporter: makeWorkflowExporter(t.processor, t.resource) },
+  };
+}
+
 export function createOrderWorker(opts: OrderWorkerOptions): Promise<Worker> {
+  const source = workflowSource(opts);
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
-    ...workflowSource(opts),
+    ...source,
+    ...tracingOptions(source.workflowBundle !== undefined),
     activities: createActivities(opts.providers, opts.statusPublisher),
     // A workflow task waits this long on a (possibly killed) worker's sticky queue before going to
     // the shared one: 3 s rather than the SDK's 10 s, so a timer that fires while its worker is

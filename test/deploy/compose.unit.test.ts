@@ -70,6 +70,7 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
       gateway: [DEFAULT_PORTS.gateway],
       bridge: [DEFAULT_PORTS.bridgeHealth],
       prometheus: [9090],
+      jaeger: [DEFAULT_PORTS.jaegerUi, DEFAULT_PORTS.jaegerOtlp - 1, DEFAULT_PORTS.jaegerOtlp],
     };
     for (const name of Object.keys(services)) {
       const published = portsOf(name).map((p) => `${p.host ?? 'unpublished'}->${p.container}`);

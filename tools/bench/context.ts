@@ -109,9 +109,10 @@ export async function startApps(
   stepDelayMs: number,
   names: AppName[],
   target = ctx.temporal,
+  extraEnv: Record<string, string> = {},
 ): Promise<Apps> {
   const logDir = path.join(ctx.logDir, cfgId);
-  const env = appEnv(ctx, stepDelayMs, target, logDir);
+  const env = { ...appEnv(ctx, stepDelayMs, target, logDir), ...extraEnv };
   const ready = {
     worker: { logPattern: /polling task queue/ },
     'bare-worker': { logPattern: /polling task queue/ },

@@ -8,6 +8,7 @@ import { TOPICS } from '../../common/config';
 import { workflowIdFor } from '../../common/order';
 import { BenchContext, cleanUp, cpuLine, drainNote, makeOrders, serverTargets, startApps, stopApps } from './context';
 import { waitForNoLag } from './kafka-util';
+import { OtlpReceiver } from '../infra/otlp-receiver';
 import type { LoopDelay } from './loop-probe';
 import { httpGet } from './procs';
 import { Sampler } from './sampler';
@@ -39,8 +40,23 @@ async function readLoopDelay(pid: number | undefined, file: string): Promise<Loo
   return undefined;
 }
 
-/** The offered rate is spread over all connections. */
-export type PipelineSpec = LoadSpec;
+/**
+ * The offered rate is spread over all connections. `tracing`: run the apps with TRACING off or on
+ * (sampler at 100 %, exporting OTLP/HTTP to a receiver in this process that only counts the spans),
+ * under a bridge group of their own that starts at the topic's end.
+ */
+export type PipelineSpec = LoadSpec & { tracing?: 'off' | 'on' };
+
+/** A consumer group for one configuration, its offsets at order-placement's end (so it reads only this run's orders). */
+async function freshGroupAtEnd(ctx: BenchContext, groupId: string): Promise<void> {
+  const admin = ctx.kafka.admin();
+  await admin.connect();
+  try {
+    await admin.resetOffsets({ groupId, topic: TOPICS.orderPlacement, earliest: false });
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 export async function runPipeline(ctx: BenchContext, spec: PipelineSpec): Promise<ConfigResult> {
   const { progress } = ctx;
@@ -49,11 +65,23 @@ export async function runPipeline(ctx: BenchContext, spec: PipelineSpec): Promis
   const orders = makeOrders(prefix, spec.orders);
   const notes: string[] = [];
   progress.log(`${id}: starting worker, bridge and gateway (STEP_DELAY_MS=${stepDelayMs})`);
-  const apps = await startApps(ctx, id, stepDelayMs, ['worker', 'bridge', 'gateway']);
+  const receiver = spec.tracing === undefined ? undefined : await OtlpReceiver.start({ keep: false });
+  const group = spec.tracing === undefined ? BRIDGE_GROUP : `${ctx.runId}-${id}`;
+  if (spec.tracing !== undefined) await freshGroupAtEnd(ctx, group);
+  const tracingEnv: Record<string, string> =
+    spec.tracing === undefined
+      ? {}
+      : {
+          BRIDGE_GROUP_ID: group,
+          TRACING: spec.tracing === 'on' ? '1' : '0',
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver?.url ?? '',
+          OTEL_TRACES_SAMPLER: 'always_on',
+        };
+  const apps = await startApps(ctx, id, stepDelayMs, ['worker', 'bridge', 'gateway'], ctx.temporal, tracingEnv);
   const { gateway, bridge, worker } = apps;
   try {
     // Whatever is still on order-placement for the group (e.g. from a dev run) is consumed first.
-    const lag = await waitForNoLag(ctx.kafka, BRIDGE_GROUP, TOPICS.orderPlacement, 120_000);
+    const lag = await waitForNoLag(ctx.kafka, group, TOPICS.orderPlacement, 120_000);
     if (lag.initial > 0)
       notes.push(`bridge caught up on ${lag.initial} older events before the load (lag left: ${lag.final})`);
 
@@ -104,10 +132,17 @@ export async function runPipeline(ctx: BenchContext, spec: PipelineSpec): Promis
     const runs = summarizeRuns(placedAt, execs);
     const firstSent = Math.min(...placement.timings.map((t) => t.sentAt));
     const seconds = runs.lastClose > firstSent ? (runs.lastClose - firstSent) / 1000 : usage.windowSeconds;
+    const spans = receiver?.count;
+    if (spans !== undefined)
+      notes.push(
+        `tracing ${spec.tracing}: ${spans} spans exported (${round(spans / Math.max(1, runs.completed), 1)} per completed order)`,
+      );
     const result: ConfigResult = {
       id,
       kind: 'pipeline',
-      label: `pipeline, ${rate ? `${rate}/s offered` : 'full speed'}, delay ${stepDelayMs} ms`,
+      label:
+        `pipeline, ${rate ? `${rate}/s offered` : 'full speed'}, delay ${stepDelayMs} ms` +
+        (spec.tracing ? `, tracing ${spec.tracing}` : ''),
       stepDelayMs,
       temporalSettings: ctx.temporal.settings,
       load: rate ? `${rate}/s over ${ctx.connections} conns` : `full speed, ${ctx.connections} conns`,
@@ -127,7 +162,7 @@ export async function runPipeline(ctx: BenchContext, spec: PipelineSpec): Promis
       usage,
       gatewayLoopDelayMs: loopDelay,
       historyPerOrder: await historyPerRun(ctx.temporal.client, execs).catch(() => undefined),
-      evidence: { bridge: bridgeStats, placementSeconds: round(placement.seconds, 2) },
+      evidence: { bridge: bridgeStats, placementSeconds: round(placement.seconds, 2), spansExported: spans },
       notes,
     };
     progress.log(
@@ -137,6 +172,7 @@ export async function runPipeline(ctx: BenchContext, spec: PipelineSpec): Promis
     return result;
   } finally {
     await stopApps(apps);
+    await receiver?.close();
     await cleanUp(ctx, `order-${prefix}`);
   }
 }

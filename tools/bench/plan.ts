@@ -10,7 +10,7 @@ import { runSeedBaseline } from './seed-consumer';
 import { runTemporalCeiling } from './temporal-ceiling';
 import type { ConfigResult } from './types';
 
-export const KINDS = ['kafka', 'bare', 'temporal', 'pipeline', 'seed', 'idle'] as const;
+export const KINDS = ['kafka', 'bare', 'temporal', 'pipeline', 'tracing', 'seed', 'idle'] as const;
 export type SelKind = (typeof KINDS)[number];
 
 export interface PlanOptions {
@@ -39,6 +39,8 @@ export const ids = (o: Pick<PlanOptions, 'rate' | 'slowDelay'>) => ({
   pipeRated: `pipe-r${o.rate}-d0`,
   pipeSlow: `pipe-full-d${o.slowDelay}`,
   seedSlow: `seed-d${o.slowDelay}`,
+  tracingOff: 'pipe-tracing-off-d0',
+  tracingOn: 'pipe-tracing-on-d0',
 });
 
 /** In display order; run.ts runs the 'tuned' steps first, then the 'stock' ones (one stock server for all). */
@@ -88,6 +90,17 @@ export function planSteps(o: PlanOptions): Step[] {
       id: id.pipeSlow,
       server: 'tuned',
       run: (ctx) => runPipeline(ctx, { id: id.pipeSlow, orders: o.slowOrders, stepDelayMs: o.slowDelay }),
+    });
+  }
+  // The cost of tracing (docs/TRACING.md): the same full-speed pipeline with TRACING off, then on.
+  for (const [stepId, tracing] of [
+    [id.tracingOff, 'off'],
+    [id.tracingOn, 'on'],
+  ] as const) {
+    add('tracing', {
+      id: stepId,
+      server: 'tuned',
+      run: (ctx) => runPipeline(ctx, { id: stepId, orders: o.orders, stepDelayMs: 0, tracing }),
     });
   }
   add('seed', {

@@ -11,13 +11,14 @@ import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_PORTS, PROJECT_ROOT, TOPICS } from '../../common/config';
-import { OrderPlacedEvent, PlaceOrderInput, SCHEMA_VERSION } from '../../common/order';
+import { OrderPlacedEvent, PlaceOrderRequest, SCHEMA_VERSION } from '../../common/order';
 import {
   CancelOrderInput,
   CloseCode,
   OrderRef,
   SERVER_FRAME_DATA,
   SubscribeOrderInput,
+  TRACEPARENT_PATTERN,
   UnsubscribeOrderInput,
 } from '../../common/protocol';
 import { STATUS_SCHEMA_VERSION } from '../../common/status';
@@ -28,7 +29,7 @@ export const SCHEMA_DIR = path.join(DOCS_DIR, 'schemas');
 
 /** What clients send: event name -> its data. */
 const CLIENT_FRAME_DATA = {
-  placeOrder: PlaceOrderInput,
+  placeOrder: PlaceOrderRequest,
   subscribeOrder: SubscribeOrderInput,
   unsubscribeOrder: UnsubscribeOrderInput,
   getOrder: OrderRef,
@@ -48,6 +49,19 @@ export const DlqHeadersSchema = z
     'dlq-at': z.string().meta({ description: 'ISO 8601 time the bridge dead-lettered it' }),
   })
   .meta({ title: 'order-placement.dlq headers' });
+
+/** W3C trace context on order-placement and order-status messages when tracing is on (docs/TRACING.md). */
+export const TraceHeadersSchema = z
+  .object({
+    traceparent: z
+      .string()
+      .regex(TRACEPARENT_PATTERN)
+      .optional()
+      .meta({ description: 'W3C Trace Context: the producing span (the consumer continues the trace)' }),
+    tracestate: z.string().optional().meta({ description: 'W3C Trace Context tracestate, when there is one' }),
+    eventId: z.string().optional().meta({ description: "order-placement only: the event's id (also in the value)" }),
+  })
+  .meta({ title: 'order-placement and order-status headers' });
 
 type Io = 'input' | 'output';
 
@@ -86,6 +100,7 @@ export function schemaFiles(): SchemaFile[] {
     schema: jsonSchema(OrderPlacedEvent.meta({ title: 'order-placement event (ORDER_PLACED)' }), 'input'),
   });
   files.push({ name: `kafka.${TOPICS.orderStatus}.json`, schema: jsonSchema(StatusEventSchema, 'output') });
+  files.push({ name: 'kafka.headers.json', schema: jsonSchema(TraceHeadersSchema, 'output') });
   files.push({
     name: `kafka.${TOPICS.orderPlacementDlq}.headers.json`,
     schema: jsonSchema(DlqHeadersSchema, 'output'),
@@ -131,6 +146,7 @@ function asyncApi(files: SchemaFile[]): Record<string, unknown> {
     summary: `The seed's event shape plus eventId and schemaVersion (${SCHEMA_VERSION}). Events of another schemaVersion go to the DLQ.`,
     contentType: 'application/json',
     bindings: { kafka: { key: { type: 'string', description: 'orderId (absent in the seed producer’s events)' } } },
+    headers: { $ref: '#/components/schemas/kafka.headers' },
     payload: { $ref: `#/components/schemas/kafka.${TOPICS.orderPlacement}` },
   };
   messages.orderStatus = {
@@ -139,6 +155,7 @@ function asyncApi(files: SchemaFile[]): Record<string, unknown> {
     summary: `Published by the worker (schemaVersion ${STATUS_SCHEMA_VERSION}) at least once; consumers drop repeats by seq.`,
     contentType: 'application/json',
     bindings: { kafka: { key: { type: 'string', description: 'orderId' } } },
+    headers: { $ref: '#/components/schemas/kafka.headers' },
     payload: { $ref: `#/components/schemas/kafka.${TOPICS.orderStatus}` },
   };
   messages.deadLetter = {

@@ -6,6 +6,8 @@
  *     Temporal answers. A summary of how long each step took is printed once all three are ready.
  *  2. Gateway, bridge and worker are separate processes; one that dies is started again with backoff
  *     (tools/dev/supervisor.ts), and so is a Kafka or Temporal server this command started (same data).
+ *  3. With TRACING=1, Jaeger first (built on first use; not supervised), and the three processes export
+ *     their spans to it (docs/TRACING.md).
  * Ctrl-C (SIGINT) or SIGTERM stops the three processes (each drains), then the servers this command started.
  */
 import { spawn } from 'node:child_process';
@@ -24,6 +26,8 @@ import {
 } from '../infra/launcher';
 import { defaultLog, forgetOnExit, freePort, httpGet, killGroup, killOnExit, sleep } from '../infra/proc';
 import { startupTimeline } from '../infra/timeline';
+import { upJaeger } from '../infra/launcher';
+import { tracingWanted } from '../../common/tracing';
 import { Exit, Running, Supervisor, Unit } from './supervisor';
 
 const log = (line: string): void => void process.stderr.write(`[start] ${line}\n`);
@@ -107,6 +111,15 @@ async function main(): Promise<void> {
     LOG_FORMAT: readEnv().LOG_FORMAT ?? 'pretty',
     WORKER_HEALTH_PORT: String(workerHealthPort),
   };
+  // Tracing: the viewer comes up before the apps, so no early span is exported into the void.
+  const jaeger = tracingWanted() ? await upJaeger() : undefined;
+  const traces = jaeger ? (config.traceUiUrl ?? jaeger.uiUrl) : undefined;
+  if (jaeger && traces) {
+    // The processes export to this Jaeger, unless the environment names another collector.
+    env.OTEL_EXPORTER_OTLP_ENDPOINT = readEnv().OTEL_EXPORTER_OTLP_ENDPOINT ?? jaeger.otlpUrl;
+    env.TRACE_UI_URL = traces;
+  }
+  const stopJaeger = (): Promise<void> => (jaeger?.started ? stop(['jaeger']) : Promise.resolve());
 
   let stopping = false;
   let signalled: () => void = () => undefined;
@@ -156,6 +169,7 @@ async function main(): Promise<void> {
   } catch (err) {
     stopping = true;
     await supervisor.stop([APPS]);
+    await stopJaeger();
     throw err;
   }
   // The servers this command started are supervised from here on (one that died meanwhile is started again).
@@ -169,12 +183,13 @@ async function main(): Promise<void> {
   if (!stopping) {
     process.stderr.write(`\n${startupTimeline.format('Start-up (seconds since npm start):')}\n`);
     process.stderr.write(`\n  WebSocket:   ws://${config.gatewayHost}:${config.gatewayPort}\n`);
-    process.stderr.write(`  Temporal UI: ${config.temporalUiUrl}\n\n`);
+    process.stderr.write(`  Temporal UI: ${config.temporalUiUrl}\n${traces ? `  Traces:      ${traces}\n` : ''}\n`);
   }
   await interrupted;
   await supervisor.stop([APPS, ['kafka', 'temporal']]);
   // Servers started but never supervised (a stop during start-up); a no-op for those already stopped.
   await stop(infra.started);
+  await stopJaeger();
   log('stopped');
 }
 

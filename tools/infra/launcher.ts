@@ -17,7 +17,8 @@
  *
  * This is the launcher's public module (and its command line). The parts: ./stack (a stack's ports
  * and paths), ./server-process (pid files, start/stop of one server process), ./kafka-server,
- * ./temporal-server, ./app-resources (topics, search attributes), ./start-lock.
+ * ./temporal-server, ./jaeger-server (the trace viewer, with TRACING=1), ./app-resources (topics,
+ * search attributes), ./start-lock.
  */
 import { ENV, infraPorts, isSet, loadConfig } from '../../common/config';
 import { kafkaReady, temporalReady } from '../../common/health';
@@ -25,6 +26,7 @@ import { DEFAULT_NAMESPACE } from '../../common/config';
 import { ensureSearchAttributes, ensureTopics } from './app-resources';
 import { ensureScramUser } from './kafka-sasl';
 import { startKafka } from './kafka-server';
+import { jaegerOtlpUrlOf, jaegerReady, jaegerUiUrlOf, startJaeger } from './jaeger-server';
 import { defaultLog, Log } from './proc';
 import { ownedPid, Server, SERVERS, stopServer } from './server-process';
 import { kafkaBrokersOf, stackOptions, StackOptions, temporalAddressOf } from './stack';
@@ -52,12 +54,30 @@ export async function startServer(
   if (running !== undefined) return running;
   if (s === 'kafka') return startKafka(stack, log);
   if (s === 'postgres') return startPostgres(stack, log);
+  if (s === 'jaeger') return startJaeger(stack, log);
   return startTemporalOf(stack, log);
 }
 
 /** The stack's Temporal engine; on PostgreSQL that starts the database first. */
 function startTemporalOf(stack: StackOptions, log: Log): Promise<number> {
   return stack.temporalEngine === 'postgres' ? startTemporalSql(stack, log) : startTemporal(stack, log);
+}
+
+/**
+ * Makes Jaeger reachable for `TRACING=1 npm start`: one already answering on the stack's UI port is
+ * used, else it is started (built on first use). Returns its URLs and whether this call started it.
+ */
+export async function upJaeger(
+  log: Log = defaultLog,
+  stack: StackOptions = stackOptions(),
+): Promise<{ started: boolean; uiUrl: string; otlpUrl: string }> {
+  const urls = { uiUrl: jaegerUiUrlOf(stack), otlpUrl: jaegerOtlpUrlOf(stack) };
+  if (await jaegerReady(urls.uiUrl)) {
+    log(`Jaeger already answering at ${urls.uiUrl}`);
+    return { started: false, ...urls };
+  }
+  await startServer('jaeger', stack, log);
+  return { started: true, ...urls };
 }
 
 export interface UpResult {
@@ -189,7 +209,7 @@ async function main(): Promise<void> {
     });
     await stop(result.started);
   } else if (command === 'down') {
-    const owned = SERVERS.filter((s) => ownedPid(s) !== undefined);
+    const owned = [...SERVERS, 'jaeger' as const].filter((s) => ownedPid(s) !== undefined);
     if (!owned.length) defaultLog('nothing to stop: no server started by the launcher is running');
     await stop(owned);
   } else if (command === 'status') {

@@ -2,10 +2,11 @@
  * Provisions the three real servers from package registries, into the per-user cache:
  *  - Apache Kafka (broker jars from Maven Central),
  *  - the Temporal CLI dev server with its web UI (built from the Go module proxy),
- *  - Temporal's Java time-skipping test server (Maven Central), behind a wrapper script.
+ *  - Temporal's Java time-skipping test server (Maven Central), behind a wrapper script,
+ *  - Jaeger v2, the trace viewer of `TRACING=1 npm start` (built from the Go module proxy).
  * Every step is idempotent: a finished step leaves a complete directory that later runs reuse.
  *
- * Run directly: `npm run provision [-- kafka temporal test-server]`.
+ * Run directly: `npm run provision [-- kafka temporal test-server jaeger]` (jaeger only when named).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -163,6 +164,53 @@ export async function provisionTemporalServer(log: Log = defaultLog): Promise<{ 
   return bins;
 }
 
+/**
+ * Jaeger v2 (all-in-one: OTLP in, in-memory storage, UI and query API), the trace viewer of the
+ * dev loop. Its module has `replace` directives, which `go install pkg@version` refuses; as a tool
+ * of a scratch module (`go get -tool`) it builds. Uses a `jaeger` on PATH when there is one.
+ */
+export async function provisionJaeger(log: Log = defaultLog): Promise<string> {
+  const onPath = findOnPath('jaeger');
+  if (onPath) return onPath;
+  const bin = cachePaths.jaegerBin();
+  const dir = path.dirname(bin);
+  if (isComplete(dir)) return bin;
+  const go = requireTool(
+    'go',
+    'to build Jaeger (the trace viewer of TRACING=1 npm start)',
+    'Install Go >= 1.25, or put a `jaeger` binary on PATH, or run tracing without the viewer (OTEL_EXPORTER_OTLP_ENDPOINT at a collector of your own), or use Docker (docker-compose.yml, profile tracing).',
+  );
+  log(`building Jaeger v${VERSIONS.jaeger} with go (several minutes the first time)`);
+  const module = 'github.com/jaegertracing/jaeger';
+  const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' };
+  const logFile = path.join(cacheDir(), 'logs', 'jaeger-build.log');
+  await buildInto(dir, async (scratch) => {
+    const work = path.join(scratch, 'module');
+    fs.mkdirSync(work);
+    // The `tool` directive needs go >= 1.24; `go get` raises it further if the module asks for more.
+    fs.writeFileSync(path.join(work, 'go.mod'), 'module jaeger-tool\n\ngo 1.24\n');
+    await runWithProgress(go, ['get', '-tool', `${module}/cmd/jaeger@v${VERSIONS.jaeger}`], {
+      label: `go get jaeger@v${VERSIONS.jaeger}`,
+      log,
+      env,
+      cwd: work,
+      outputFile: logFile,
+      countPattern: /^go: downloading/,
+      progressEveryMs: 15_000,
+    });
+    await runWithProgress(go, ['build', '-o', path.join(scratch, 'jaeger'), `${module}/cmd/jaeger`], {
+      label: `go build jaeger@v${VERSIONS.jaeger}`,
+      log,
+      env,
+      cwd: work,
+      outputFile: `${logFile}.build`,
+      progressEveryMs: 15_000,
+    });
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+  return bin;
+}
+
 /** JVM flags for a fast start: the SDK gives the test server ~5 s to answer. */
 const TEST_SERVER_JVM_FLAGS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xms64m', '-Xmx512m', '-Xss512k'];
 
@@ -237,7 +285,7 @@ export async function provisionTestServer(log: Log = defaultLog): Promise<string
   return script;
 }
 
-export type ProvisionTarget = 'kafka' | 'temporal' | 'test-server' | 'temporal-server';
+export type ProvisionTarget = 'kafka' | 'temporal' | 'test-server' | 'temporal-server' | 'jaeger';
 
 export async function provision(targets: ProvisionTarget[], log: Log = defaultLog): Promise<void> {
   for (const c of targets) {
@@ -245,13 +293,14 @@ export async function provision(targets: ProvisionTarget[], log: Log = defaultLo
     if (c === 'temporal') log(`Temporal CLI: ${await provisionTemporalCli(log)}`);
     if (c === 'test-server') log(`time-skipping test server: ${await provisionTestServer(log)}`);
     if (c === 'temporal-server') log(`Temporal server: ${(await provisionTemporalServer(log)).server}`);
+    if (c === 'jaeger') log(`Jaeger: ${await provisionJaeger(log)}`);
   }
 }
 
 if (require.main === module) {
   const wanted = process.argv.slice(2) as ProvisionTarget[];
-  const all: ProvisionTarget[] = ['kafka', 'temporal', 'test-server', 'temporal-server'];
-  const bad = wanted.filter((w) => !all.includes(w));
+  const all: ProvisionTarget[] = ['kafka', 'temporal', 'test-server'];
+  const bad = wanted.filter((w) => ![...all, 'temporal-server', 'jaeger'].includes(w));
   if (bad.length) {
     console.error(`unknown target(s): ${bad.join(', ')}; choose from ${all.join(', ')}`);
     process.exit(2);

@@ -10,8 +10,12 @@ import { dataPaths } from './paths';
 import { commandLineOf, defaultLog, isAlive, killGroup, Log, sleep, tailFile } from './proc';
 import { stackOptions, StackOptions } from './stack';
 
-export type Server = 'kafka' | 'temporal' | 'postgres';
-/** Every server a stack may run; `postgres` only under the PostgreSQL engine (tools/infra/temporal-sql-server.ts). */
+export type Server = 'kafka' | 'temporal' | 'postgres' | 'jaeger';
+/**
+ * The servers a stack runs, in stop order: `postgres` only under the PostgreSQL engine
+ * (tools/infra/temporal-sql-server.ts). Jaeger runs only with tracing (TRACING=1 npm start) and is
+ * handled on its own.
+ */
 export const SERVERS: readonly Server[] = ['kafka', 'temporal', 'postgres'];
 
 /**
@@ -22,6 +26,7 @@ const CMDLINE_MARK: Record<Server, string[]> = {
   kafka: ['kafka.Kafka'],
   temporal: ['start-dev', 'temporal-server'],
   postgres: ['bin/postgres'],
+  jaeger: ['jaeger.yaml'],
 };
 
 const pidFile = (s: Server, stack: StackOptions): string => path.join(dataPaths.run(stack.dataDir), `${s}.pid`);

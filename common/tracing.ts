@@ -1,0 +1,188 @@
+/**
+ * OpenTelemetry tracing for the three processes (docs/TRACING.md). Each entry point calls
+ * `initTracing` once at start. Off unless TRACING=1 (OTEL_SDK_DISABLED=true keeps it off): then no
+ * provider is registered and every helper here returns at its first line, so an order costs no span,
+ * no context and no header. On, spans go through a batch processor to OTLP/HTTP, configured by the
+ * standard variables the SDK reads itself (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME,
+ * OTEL_TRACES_SAMPLER / _ARG, OTEL_BSP_*), and W3C trace context is what crosses process borders:
+ * Kafka message headers (`traceparent`, `tracestate`) and Temporal headers (through
+ * @temporalio/interceptors-opentelemetry).
+ *
+ * The OpenTelemetry JS SDK is the 1.x line (sdk-trace-base 1.30, API 1.9): the Temporal interceptors
+ * of SDK 1.24 are built on it (their workflow spans are 1.x ReadableSpans).
+ */
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  trace,
+  SpanKind,
+  SpanStatusCode,
+  type Context,
+  type Span,
+  type TextMapGetter,
+  type Tracer,
+} from '@opentelemetry/api';
+import { envDetectorSync, Resource } from '@opentelemetry/resources';
+import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import type { ClientInterceptors } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
+import type { IHeaders } from 'kafkajs';
+import { readEnv, type Env } from './config';
+
+export { SpanKind, type Context, type Span };
+
+/** The default service name of each process (OTEL_SERVICE_NAME overrides it). */
+export const SERVICE_NAMES = {
+  gateway: 'order-gateway',
+  bridge: 'order-bridge',
+  worker: 'order-worker',
+} as const;
+
+export interface Tracing {
+  provider: NodeTracerProvider;
+  /** The processor every span ends in; the worker hands it to the workflow span sink too. */
+  processor: SpanProcessor;
+  resource: Resource;
+  tracer: Tracer;
+}
+
+let active: Tracing | undefined;
+
+/** Whether TRACING=1 (and OTEL_SDK_DISABLED is not true) in this environment. */
+export function tracingWanted(env: Env = readEnv()): boolean {
+  return env.TRACING === '1' && env.OTEL_SDK_DISABLED !== 'true';
+}
+
+/**
+ * Turns tracing on for this process when the environment asks for it; returns what it set up, or
+ * undefined (off). Registers the provider globally (AsyncLocalStorage context, W3C propagator), so
+ * the Temporal interceptors' spans join the same traces.
+ */
+export function initTracing(serviceName: string, env: Env = readEnv()): Tracing | undefined {
+  if (active) return active;
+  if (!tracingWanted(env)) return undefined;
+  // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (the env detector) win over the process's default.
+  const resource = Resource.default()
+    .merge(new Resource({ 'service.name': serviceName }))
+    .merge(envDetectorSync.detect());
+  const processor = new BatchSpanProcessor(new OTLPTraceExporter());
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [processor] });
+  provider.register();
+  active = { provider, processor, resource, tracer: trace.getTracer('order-orchestrator') };
+  return active;
+}
+
+/** The tracing of this process, or undefined when it is off. */
+export function tracing(): Tracing | undefined {
+  return active;
+}
+
+/** Exports what is buffered and stops (at shutdown; spans of a killed process may be lost). */
+export async function shutdownTracing(): Promise<void> {
+  const t = active;
+  active = undefined;
+  if (t) await t.provider.shutdown();
+}
+
+/** The context a client's `traceparent` (and `tracestate`) names, or undefined (tracing off, or none sent). */
+export function contextFromTraceparent(traceparent?: string, tracestate?: string): Context | undefined {
+  if (!active || !traceparent) return undefined;
+  return propagation.extract(ROOT_CONTEXT, tracestate ? { traceparent, tracestate } : { traceparent });
+}
+
+/** Starts a span under `parent` (a new trace when there is none); undefined when tracing is off. */
+export function startSpan(
+  name: string,
+  kind: SpanKind,
+  parent?: Context,
+  attributes?: Record<string, string | number | boolean>,
+): Span | undefined {
+  if (!active) return undefined;
+  return active.tracer.startSpan(name, { kind, attributes }, parent ?? ROOT_CONTEXT);
+}
+
+/** The active context (inside a span: that span's), or undefined when tracing is off. */
+export function activeContext(): Context | undefined {
+  return active ? context.active() : undefined;
+}
+
+/** The context with `span` current: pass it as the parent of the next hop. */
+export function contextOf(span: Span | undefined): Context | undefined {
+  return span ? trace.setSpan(context.active(), span) : undefined;
+}
+
+/** Runs `fn` with `span` as the active span (for the libraries' own spans, e.g. the Temporal client's). */
+export function withSpan<T>(span: Span | undefined, fn: () => T): T {
+  return span ? context.with(trace.setSpan(context.active(), span), fn) : fn();
+}
+
+/** Ends a span, marking it failed when `err` is given. */
+export function endSpan(span: Span | undefined, err?: unknown): void {
+  if (!span) return;
+  if (err !== undefined) {
+    span.recordException(err instanceof Error ? err : String(err));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+  }
+  span.end();
+}
+
+/** The trace id of a sampled span (what clients are shown), else undefined. */
+export function traceIdOf(span: Span | undefined): string | undefined {
+  const ctx = span?.spanContext();
+  return ctx && ctx.traceFlags & 1 ? ctx.traceId : undefined;
+}
+
+/** Kafka message headers carrying `span`'s context (`traceparent`, `tracestate`); {} when off. */
+export function kafkaHeadersOf(span: Span | undefined): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  if (span) propagation.inject(trace.setSpan(ROOT_CONTEXT, span), carrier);
+  return carrier;
+}
+
+const kafkaHeaderGetter: TextMapGetter<IHeaders | undefined> = {
+  keys: (headers) => Object.keys(headers ?? {}),
+  get: (headers, key) => {
+    const value = headers?.[key];
+    const first = Array.isArray(value) ? value[0] : value;
+    return first === undefined ? undefined : first.toString();
+  },
+};
+
+/** The context a Kafka message's headers carry; undefined when tracing is off or they carry none. */
+export function contextFromKafka(headers: IHeaders | undefined): Context | undefined {
+  if (!active || headers?.traceparent === undefined) return undefined;
+  return propagation.extract(ROOT_CONTEXT, headers, kafkaHeaderGetter);
+}
+
+/** trace_id / span_id of the active span, for log lines (pino mixin); {} without one. */
+export function activeTraceFields(): Record<string, string> {
+  const span = active ? trace.getActiveSpan() : undefined;
+  if (!span) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
+}
+
+/**
+ * The Temporal client's interceptors (bridge): with tracing on, each workflow start is a span of the
+ * active trace and carries its context to the workflow in Temporal headers; undefined when off.
+ */
+export function temporalClientInterceptors(): ClientInterceptors | undefined {
+  return active ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined;
+}
+
+/** Messaging attributes of a Kafka span (OpenTelemetry semantic conventions, messaging). */
+export function kafkaAttributes(
+  topic: string,
+  operation: 'publish' | 'process',
+  orderId?: string,
+): Record<string, string> {
+  return {
+    'messaging.system': 'kafka',
+    'messaging.destination.name': topic,
+    'messaging.operation': operation,
+    ...(orderId === undefined ? {} : { 'messaging.kafka.message.key': orderId, 'order.id': orderId }),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * common/tracing.ts without servers: off (the default) it registers nothing and creates nothing for
+ * an order, on it carries W3C context through Kafka headers and continues a client's traceparent;
+ * placeOrder takes a well-formed traceparent and refuses a malformed one naming the field.
+ */
+import * as crypto from 'node:crypto';
+import { trace } from '@opentelemetry/api';
+import { readEnv } from '../../common/config';
+import { describeZodError, PlaceOrderRequest } from '../../common/order';
+import {
+  contextFromKafka,
+  contextFromTraceparent,
+  contextOf,
+  initTracing,
+  kafkaHeadersOf,
+  shutdownTracing,
+  SpanKind,
+  startSpan,
+  temporalClientInterceptors,
+  traceIdOf,
+  tracing,
+  tracingWanted,
+} from '../../common/tracing';
+
+const traceparent = (traceId: string, spanId: string): string => `00-${traceId}-${spanId}-01`;
+const hex = (bytes: number): string => crypto.randomBytes(bytes).toString('hex');
+
+describe('tracing off (TRACING unset)', () => {
+  test('nothing is registered, and no span, context, header or interceptor is created for an order', () => {
+    expect(tracingWanted(readEnv({}))).toBe(false);
+    expect(initTracing('order-gateway', readEnv({}))).toBeUndefined();
+    expect(tracing()).toBeUndefined();
+    const span = startSpan('placeOrder', SpanKind.SERVER);
+    expect(span).toBeUndefined();
+    expect(contextOf(span)).toBeUndefined();
+    expect(kafkaHeadersOf(span)).toEqual({});
+    expect(contextFromTraceparent(traceparent(hex(16), hex(8)))).toBeUndefined();
+    expect(contextFromKafka({ traceparent: traceparent(hex(16), hex(8)) })).toBeUndefined();
+    expect(temporalClientInterceptors()).toBeUndefined();
+    // The API's global provider is still the no-op one: no SDK behind it.
+    expect(trace.getTracer('x').startSpan('x').isRecording()).toBe(false);
+  });
+
+  test('OTEL_SDK_DISABLED=true keeps it off even with TRACING=1', () => {
+    expect(tracingWanted(readEnv({ TRACING: '1', OTEL_SDK_DISABLED: 'true' }))).toBe(false);
+    expect(tracingWanted(readEnv({ TRACING: '1' }))).toBe(true);
+  });
+});
+
+describe('tracing on (TRACING=1)', () => {
+  beforeAll(() => {
+    // Nothing is exported: no span of this file is ended.
+    expect(initTracing('order-test', readEnv({ TRACING: '1' }))).toBeDefined();
+  });
+  afterAll(() => shutdownTracing());
+
+  test("a client's traceparent is continued: same trace, the client's span as parent", () => {
+    const traceId = hex(16);
+    const spanId = hex(8);
+    const span = startSpan('placeOrder', SpanKind.SERVER, contextFromTraceparent(traceparent(traceId, spanId)));
+    expect(span?.spanContext().traceId).toBe(traceId);
+    expect((span as unknown as { parentSpanId?: string }).parentSpanId).toBe(spanId);
+    expect(traceIdOf(span)).toBe(traceId);
+  });
+
+  test('Kafka headers carry the producing span, and the consumer continues under it', () => {
+    const producer = startSpan('order-placement publish', SpanKind.PRODUCER);
+    const headers = kafkaHeadersOf(producer);
+    const { traceId, spanId } = producer!.spanContext();
+    expect(headers.traceparent).toBe(traceparent(traceId, spanId));
+    // kafkajs hands header values to consumers as Buffers.
+    const consumer = startSpan(
+      'order-placement process',
+      SpanKind.CONSUMER,
+      contextFromKafka({ traceparent: Buffer.from(headers.traceparent) }),
+    );
+    expect(consumer?.spanContext().traceId).toBe(traceId);
+    expect((consumer as unknown as { parentSpanId?: string }).parentSpanId).toBe(spanId);
+    expect(contextFromKafka({ eventId: 'x' })).toBeUndefined();
+    expect(temporalClientInterceptors()?.workflow).toHaveLength(1);
+  });
+});
+
+describe('placeOrder trace context', () => {
+  const order = { item: 'Lamp', price: 10 };
+
+  test('a W3C traceparent (and tracestate) is accepted beside the order', () => {
+    const parsed = PlaceOrderRequest.parse({ ...order, traceparent: traceparent(hex(16), hex(8)), tracestate: 'a=1' });
+    expect(parsed.traceparent).toMatch(/^00-/);
+  });
+
+  test.each([
+    ['not-a-traceparent'],
+    [traceparent('0'.repeat(32), hex(8))],
+    [traceparent(hex(16), '0'.repeat(16))],
+    [traceparent(hex(16).toUpperCase(), hex(8))],
+  ])('%s is refused, naming the field', (value) => {
+    const parsed = PlaceOrderRequest.safeParse({ ...order, traceparent: value });
+    expect(parsed.success).toBe(false);
+    if (!parsed.success) expect(describeZodError(parsed.error).field).toBe('traceparent');
+  });
+});
