@@ -8,7 +8,7 @@ import { infraPorts, loadConfig } from '../../common/config';
 import { OrderLookup } from '../../gateway/order-lookup';
 import { OrderProducer } from '../../gateway/order-producer';
 import { Gateway, startGateway } from '../../gateway/server';
-import { useStack } from '../helpers/stack';
+import { useStack } from '../helpers/in-process-pipeline';
 import { uniqueId } from '../helpers/wait';
 import { Frame, TestClient } from '../helpers/ws-client';
 

@@ -8,8 +8,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../../common/config';
-import { httpGet } from '../infra/proc';
-import { sleep } from './stats';
+import { httpGet, sleep } from '../infra/proc';
 
 export type AppName = 'gateway' | 'bridge' | 'worker' | 'bare-worker';
 

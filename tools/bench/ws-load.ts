@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
-import { sleep } from './stats';
+import { sleep } from '../infra/proc';
 
 export interface BenchOrder {
   orderId: string;

@@ -24,9 +24,9 @@ import {
   probeKafka,
   sample,
   waitFor,
-} from './probes';
+} from './cluster-observations';
 import { secs } from './report';
-import type { IsolatedStack } from './stack';
+import type { IsolatedStack } from './isolated-stack';
 
 /** The full matrix (what `npm run chaos` runs by default). */
 export const SCENARIOS = [

@@ -8,7 +8,7 @@ import { dataPaths } from './paths';
 import { Log, runToCompletion } from './proc';
 import { provisionKafka } from './provision';
 import { spawnServer, waitReady } from './server-process';
-import { kafkaBrokersOf, StackOptions } from './stack';
+import { kafkaBrokersOf, StackOptions } from './stack-options';
 
 function kafkaProperties(stack: StackOptions): string {
   const { kafka, kafkaController, kafkaSasl } = stack.ports;

@@ -26,15 +26,15 @@ import { ensureScramUser } from './kafka-sasl';
 import { startKafka } from './kafka-server';
 import { defaultLog, Log } from './proc';
 import { ownedPid, Server, SERVERS, stopServer } from './server-process';
-import { kafkaBrokersOf, stackOptions, StackOptions, temporalAddressOf } from './stack';
+import { kafkaBrokersOf, stackOptions, StackOptions, temporalAddressOf } from './stack-options';
 import { withStartLock } from './start-lock';
 import { startTemporal } from './temporal-server';
 
 export { ensureSearchAttributes, ensureTopics, searchAttributeTypeCodes } from './app-resources';
 export { ownedPid, serverLogFile, SERVERS, stopServer } from './server-process';
 export type { Server, StopServerOptions } from './server-process';
-export { kafkaBrokersOf, stackOptions, temporalAddressOf } from './stack';
-export type { StackOptions } from './stack';
+export { kafkaBrokersOf, stackOptions, temporalAddressOf } from './stack-options';
+export type { StackOptions } from './stack-options';
 
 /**
  * Starts one server of a stack on that stack's data (formatting Kafka's storage on first use) and
