@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { BenchContext, startApps, stopApps } from './context';
-import { httpGet } from './procs';
+import { httpGet } from '../infra/proc';
 import { Sampler } from './sampler';
 import { round } from './stats';
 import type { IdleResult } from './types';

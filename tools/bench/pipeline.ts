@@ -9,7 +9,7 @@ import { workflowIdFor } from '../../common/order';
 import { BenchContext, cleanUp, cpuLine, drainNote, makeOrders, serverTargets, startApps, stopApps } from './context';
 import { waitForNoLag } from './kafka-util';
 import type { LoopDelay } from './loop-probe';
-import { httpGet } from './procs';
+import { httpGet } from '../infra/proc';
 import { Sampler } from './sampler';
 import { percentiles, round } from './stats';
 import { historyPerRun, listExecutions, summarizeRuns, waitForClosed } from './temporal-results';
