@@ -4,8 +4,8 @@
 #   deps   production dependencies only (`npm ci --omit=dev`);
 #   final  node_modules from deps + dist/ from build, run with plain `node` as an unprivileged user.
 # The build context is an allow-list (.dockerignore): the product folders, never tools/ or test/.
-# test/deploy/image.unit.test.ts checks what ends up in the final stage; test/production/ builds and runs
-# exactly the files these COPY lines name.
+# test/deploy/image.unit.test.ts checks what ends up in the final stage; test/deploy/production.test.ts
+# builds and runs exactly the files these COPY lines name.
 
 FROM node:22-slim AS build
 WORKDIR /app

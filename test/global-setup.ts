@@ -11,6 +11,7 @@ import { ENV, loadConfig } from '../common/config';
 import { ensureSearchAttributes, up } from '../tools/infra/launcher';
 import { provisionTestServer } from '../tools/infra/provision';
 import { sleep } from '../tools/infra/proc';
+import { requireChromium } from './helpers/browser';
 
 const log = (line: string): void => void process.stderr.write(`[test-setup] ${line}\n`);
 
@@ -46,6 +47,8 @@ async function createRunNamespace(address: string): Promise<string> {
 
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();
+  // A missing prerequisite stops the run before any server starts, naming its install line.
+  requireChromium();
   const result = await up(log);
   process.env.ORDERS_TEST_STARTED_SERVERS = result.started.join(',');
   process.env.TEMPORAL_TEST_SERVER_PATH = await provisionTestServer(log);
