@@ -85,6 +85,21 @@ export function schemaFiles(): SchemaFile[] {
   return files;
 }
 
+/** An AsyncAPI operation on a channel: its messages given as refs, or as the one message of the channel named. */
+function operation(
+  action: 'send' | 'receive',
+  channel: string,
+  summary: string,
+  messages: Array<{ $ref: string }> | string,
+): Record<string, unknown> {
+  return {
+    action,
+    channel: { $ref: `#/channels/${channel}` },
+    summary,
+    messages: typeof messages === 'string' ? [{ $ref: `#/channels/${channel}/messages/${messages}` }] : messages,
+  };
+}
+
 /** A schema for inlining in AsyncAPI (which names its own schema format): without its $schema. */
 function inline(schema: Record<string, unknown>): Record<string, unknown> {
   const rest = { ...schema };
@@ -198,48 +213,33 @@ function asyncApi(files: SchemaFile[]): Record<string, unknown> {
       },
     },
     operations: {
-      receiveClientRequests: {
-        action: 'receive',
-        channel: { $ref: '#/channels/orders' },
-        summary: 'The gateway takes client requests.',
-        messages: clientRefs,
-      },
-      sendServerFrames: {
-        action: 'send',
-        channel: { $ref: '#/channels/orders' },
-        summary: 'The gateway answers and pushes status changes.',
-        messages: serverRefs,
-      },
-      publishOrderPlaced: {
-        action: 'send',
-        channel: { $ref: '#/channels/orderPlacement' },
-        summary: 'The gateway writes each accepted order (acks=all) before answering orderAccepted.',
-        messages: [{ $ref: '#/channels/orderPlacement/messages/orderPlaced' }],
-      },
-      consumeOrderPlaced: {
-        action: 'receive',
-        channel: { $ref: '#/channels/orderPlacement' },
-        summary: 'The bridge starts one workflow per order.',
-        messages: [{ $ref: '#/channels/orderPlacement/messages/orderPlaced' }],
-      },
-      publishOrderStatus: {
-        action: 'send',
-        channel: { $ref: '#/channels/orderStatus' },
-        summary: 'The worker publishes every state change.',
-        messages: [{ $ref: '#/channels/orderStatus/messages/orderStatus' }],
-      },
-      consumeOrderStatus: {
-        action: 'receive',
-        channel: { $ref: '#/channels/orderStatus' },
-        summary: 'Every gateway reads every status change (a consumer group of its own).',
-        messages: [{ $ref: '#/channels/orderStatus/messages/orderStatus' }],
-      },
-      deadLetterOrderPlaced: {
-        action: 'send',
-        channel: { $ref: '#/channels/orderPlacementDlq' },
-        summary: 'The bridge parks events that are not orders, or of an unknown schemaVersion.',
-        messages: [{ $ref: '#/channels/orderPlacementDlq/messages/deadLetter' }],
-      },
+      receiveClientRequests: operation('receive', 'orders', 'The gateway takes client requests.', clientRefs),
+      sendServerFrames: operation('send', 'orders', 'The gateway answers and pushes status changes.', serverRefs),
+      publishOrderPlaced: operation(
+        'send',
+        'orderPlacement',
+        'The gateway writes each accepted order (acks=all) before answering orderAccepted.',
+        'orderPlaced',
+      ),
+      consumeOrderPlaced: operation(
+        'receive',
+        'orderPlacement',
+        'The bridge starts one workflow per order.',
+        'orderPlaced',
+      ),
+      publishOrderStatus: operation('send', 'orderStatus', 'The worker publishes every state change.', 'orderStatus'),
+      consumeOrderStatus: operation(
+        'receive',
+        'orderStatus',
+        'Every gateway reads every status change (a consumer group of its own).',
+        'orderStatus',
+      ),
+      deadLetterOrderPlaced: operation(
+        'send',
+        'orderPlacementDlq',
+        'The bridge parks events that are not orders, or of an unknown schemaVersion.',
+        'deadLetter',
+      ),
     },
     components: { schemas, messages },
   };
