@@ -10,12 +10,14 @@
  */
 import { Client } from '@temporalio/client';
 import { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { TOPICS } from '../common/config';
-import { CONSUMER_GROUPS } from '../common/names';
-import { Order, workflowIdFor } from '../common/order';
+import { CONSUMER_GROUPS, TOPICS } from '../common/config';
+import { workflowIdFor } from '../common/order';
+import { DeadLetters } from './dead-letter';
 import type { BridgeEvents } from './metrics';
+import { BatchOptions, handleBatch } from './partition-batch';
 import { parseOrderEvent } from './parse-event';
-import { PermanentStartError, startOrderWorkflow, StartOutcome } from './starter';
+import { PermanentStartError } from './starter';
+import { attemptDelay, startWithRetry, StartRetryOptions } from './start-retry';
 
 export { MAX_EVENT_BYTES, parseOrderEvent } from './parse-event';
 
@@ -61,21 +63,12 @@ export interface Bridge {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const log = opts.log ?? ((line: string) => console.log(`[bridge] ${line}`));
-  const orderFields = (order: Order, partition: number, offset: string) => ({
-    orderId: order.orderId,
-    workflowId: workflowIdFor(order.orderId),
-    partition,
-    offset,
-  });
   const topic = opts.topic ?? TOPICS.orderPlacement;
   const dlqTopic = opts.dlqTopic ?? TOPICS.orderPlacementDlq;
-  const concurrency = opts.startConcurrency ?? 16;
+  const groupId = opts.groupId ?? CONSUMER_GROUPS.bridge;
   const backoff = opts.backoff ?? { initialMs: 200, maxMs: 10_000 };
-  const startDeadlineMs = opts.startDeadlineMs ?? 5_000;
   const stats: BridgeStats = {
     started: 0,
     duplicates: 0,
@@ -90,7 +83,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   let inGroup = false;
 
   const consumer: Consumer = opts.kafka.consumer({
-    groupId: opts.groupId ?? CONSUMER_GROUPS.bridge,
+    groupId,
     // A killed bridge's partitions move to the others once its session expires: 6 s, the broker's
     // minimum (kafkajs's default is 30 s). Safe because eachBatch heart-beats every second on a
     // timer, however long a start or its retries take.
@@ -99,38 +92,22 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     // Never give up on the group: a broker outage must not kill the bridge.
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
-  const dlq: Producer = opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer: Producer = opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const deadLetters = new DeadLetters(producer, dlqTopic, topic);
   consumer.on(consumer.events.GROUP_JOIN, () => (inGroup = true));
   consumer.on(consumer.events.STOP, () => (inGroup = false));
   consumer.on(consumer.events.CRASH, (e) => {
     inGroup = false;
     log(`consumer crashed (${e.payload.error.message}); kafkajs restarts it: ${e.payload.restart}`);
-    // kafkajs restarts a consumer only after errors it calls retriable. Others leave it stopped for
-    // good while the process lives on, reading nothing: e.g. a commit refused with "the coordinator is
-    // not aware of this member" after the broker restarted and the session expired. Start it again
-    // (it reads from the last committed offset; a start that already happened is found as a duplicate).
+    // kafkajs restarts a consumer only after errors it calls retriable; after any other (e.g. a
+    // commit refused once the broker forgot this member) it stays stopped while the process lives
+    // on. Start it again: it reads from the last committed offset, and a start that already
+    // happened is found as a duplicate.
     if (!e.payload.restart && !stopping) scheduleRestart(1);
   });
 
   const deadLetter = async (partition: number, message: KafkaMessage, reason: string): Promise<void> => {
-    await dlq.send({
-      topic: dlqTopic,
-      acks: -1,
-      messages: [
-        {
-          key: message.key,
-          value: message.value,
-          headers: {
-            ...message.headers,
-            'dlq-reason': reason,
-            'dlq-original-topic': topic,
-            'dlq-original-partition': String(partition),
-            'dlq-original-offset': message.offset,
-            'dlq-at': new Date().toISOString(),
-          },
-        },
-      ],
-    });
+    await deadLetters.send(partition, message, reason);
     stats.deadLettered += 1;
     opts.metrics?.deadLettered(reason);
     log(`partition ${partition} offset ${message.offset}: to ${dlqTopic} (${reason})`, {
@@ -138,43 +115,6 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       offset: message.offset,
       reason,
     });
-  };
-
-  /** Starts one order's workflow, retrying transient failures until it works or the consumer stops. */
-  const startWithRetry = async (
-    order: Order,
-    fields: Record<string, unknown>,
-    heartbeat: () => Promise<void>,
-    alive: () => boolean,
-  ): Promise<StartOutcome> => {
-    let wait = backoff.initialMs;
-    let retrying = false;
-    try {
-      for (;;) {
-        try {
-          return await opts.client.connection.withDeadline(Date.now() + startDeadlineMs, () =>
-            startOrderWorkflow(opts.client, order, opts.stepDelayMs, opts.taskQueue),
-          );
-        } catch (err) {
-          if (err instanceof PermanentStartError) throw err;
-          if (!alive())
-            throw new Error(`stopping while Temporal was unreachable; order ${order.orderId} left uncommitted`);
-          if (!retrying) backingOff += 1;
-          retrying = true;
-          stats.startRetries += 1;
-          opts.metrics?.startRetried();
-          log(
-            `order ${order.orderId}: Temporal start failed (${(err as Error).message.split('\n')[0]}); retrying in ${wait} ms`,
-            { ...fields, retryInMs: wait },
-          );
-          await heartbeat();
-          await sleep(wait);
-          wait = Math.min(backoff.maxMs, wait * 2);
-        }
-      }
-    } finally {
-      if (retrying) backingOff -= 1;
-    }
   };
 
   const handle = async (
@@ -185,31 +125,59 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   ): Promise<void> => {
     const parsed = parseOrderEvent(message);
     if (!parsed.ok) return deadLetter(partition, message, parsed.reason);
+    const { order } = parsed;
+    const fields = {
+      orderId: order.orderId,
+      workflowId: workflowIdFor(order.orderId),
+      partition,
+      offset: message.offset,
+    };
+    const retry: StartRetryOptions = {
+      client: opts.client,
+      stepDelayMs: opts.stepDelayMs,
+      taskQueue: opts.taskQueue,
+      backoff,
+      startDeadlineMs: opts.startDeadlineMs ?? 5_000,
+      onBackoff: (active) => (backingOff += active ? 1 : -1),
+      onRetry: (err, wait) => {
+        stats.startRetries += 1;
+        opts.metrics?.startRetried();
+        const reason = err.message.split('\n')[0];
+        log(`order ${order.orderId}: Temporal start failed (${reason}); retrying in ${wait} ms`, {
+          ...fields,
+          retryInMs: wait,
+        });
+      },
+    };
     try {
-      const fields = orderFields(parsed.order, partition, message.offset);
       const startedAt = process.hrtime.bigint();
-      const outcome = await startWithRetry(parsed.order, fields, heartbeat, alive);
+      const outcome = await startWithRetry(retry, order, heartbeat, alive);
       const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+      const where = `partition ${partition} offset ${message.offset}`;
       if (outcome === 'started') {
         stats.started += 1;
         opts.metrics?.started(seconds);
-        log(
-          `order ${parsed.order.orderId}: workflow started (partition ${partition} offset ${message.offset})`,
-          fields,
-        );
+        log(`order ${order.orderId}: workflow started (${where})`, fields);
       } else {
         stats.duplicates += 1;
         opts.metrics?.duplicate(seconds);
-        log(
-          `order ${parsed.order.orderId}: duplicate event, workflow already exists (partition ${partition} offset ${message.offset})`,
-          fields,
-        );
+        log(`order ${order.orderId}: duplicate event, workflow already exists (${where})`, fields);
       }
     } catch (err) {
       if (err instanceof PermanentStartError)
         return deadLetter(partition, message, `temporal rejected the start: ${err.message}`);
       throw err;
     }
+  };
+
+  const batches: BatchOptions = {
+    consumer,
+    concurrency: opts.startConcurrency ?? 16,
+    handle,
+    committed: (batchTopic, partition, lag) => {
+      stats.committedBatches += 1;
+      opts.metrics?.lag(batchTopic, partition, lag);
+    },
   };
 
   const consume = async (): Promise<void> => {
@@ -219,40 +187,13 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 6,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const alive = (): boolean => isRunning() && !isStale();
-        const messages = batch.messages;
-        // Heart-beat on a timer while the batch is handled, so a slow start (or Temporal retries)
-        // never outlasts the session timeout.
-        const ticker = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
-        try {
-          for (let i = 0; i < messages.length && alive(); i += concurrency) {
-            const chunk = messages.slice(i, i + concurrency);
-            await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive)));
-            // The whole chunk is done: everything up to its last offset is safe to commit.
-            const last = chunk[chunk.length - 1].offset;
-            resolveOffset(last);
-            await consumer.commitOffsets([
-              { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-            ]);
-            stats.committedBatches += 1;
-            opts.metrics?.lag(
-              batch.topic,
-              batch.partition,
-              Math.max(0, Number(BigInt(batch.highWatermark) - (BigInt(last) + 1n))),
-            );
-            await heartbeat();
-          }
-        } finally {
-          clearInterval(ticker);
-        }
-      },
+      eachBatch: (payload) => handleBatch(batches, payload),
     });
   };
 
   /** Starts the consumer again after a crash kafkajs does not recover from, backing off while that fails. */
   const scheduleRestart = (attempt: number): void => {
-    const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (attempt - 1));
+    const delay = attemptDelay(attempt, backoff);
     restartTimer = setTimeout(() => {
       if (stopping) return;
       consume().then(
@@ -268,9 +209,9 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     }, delay);
   };
 
-  await dlq.connect();
+  await producer.connect();
   await consume();
-  log(`consuming ${topic} as group ${opts.groupId ?? CONSUMER_GROUPS.bridge}; step delay ${opts.stepDelayMs} ms`);
+  log(`consuming ${topic} as group ${groupId}; step delay ${opts.stepDelayMs} ms`);
 
   return {
     stats,
@@ -279,7 +220,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       stopping = true;
       clearTimeout(restartTimer);
       await consumer.disconnect();
-      await dlq.disconnect();
+      await producer.disconnect();
     },
   };
 }

@@ -13,7 +13,7 @@ let log: Logger = logger();
 async function main(): Promise<void> {
   const config = loadConfig();
   log = initLogger('bridge', { level: config.logLevel, format: config.logFormat });
-  const { client, connection } = await temporalClient(config);
+  const { client, connection } = temporalClient(config);
   // Temporal's reachability on the bridge's own connection, every second with a 2 s deadline: an
   // outage turns /healthz and /readyz to 503 within ~3 s, whatever the client's own retries do.
   const temporal = temporalProbe(connection);

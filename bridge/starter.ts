@@ -8,7 +8,7 @@ import { Client, isGrpcServiceError, WorkflowExecutionAlreadyStartedError } from
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { TASK_QUEUE } from '../common/config';
 import { Order, workflowIdFor } from '../common/order';
-import { CustomerIdKey, OrderIdKey, OrderItemKey, OrderStatusKey } from '../common/search-attributes';
+import { CustomerIdKey, OrderIdKey, OrderItemKey, OrderStatusKey } from '../common/config';
 import type { ProcessOrderInput } from '../workflows';
 
 export type StartOutcome = 'started' | 'duplicate';

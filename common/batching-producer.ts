@@ -11,7 +11,7 @@
  * retries a failed batch may still have been written; reusing the old producer could then send
  * *different* messages under the same sequence numbers, which the broker would answer "duplicate,
  * already stored": an acknowledgement of messages that are not in Kafka. A new producer id makes
- * that impossible (the crash matrix's broker-kill scenario found it).
+ * that impossible.
  */
 import { Kafka, Message, Producer, ProducerConfig } from 'kafkajs';
 

@@ -1,14 +1,20 @@
 /**
- * The one place that names ports, addresses, topics and queues, and resolves every process's
- * settings from the environment (validated by the schema in ./env; see README "Configuration").
+ * The configuration's one entry point: every process's settings, resolved from the environment
+ * (validated all at once against the table in ./env-variables) and the defaults; ports, paths and
+ * the fixed names of ./names (re-exported here; workflow code imports ./names itself, since this
+ * file reads the file system). See docs/CONFIGURATION.md.
  */
-import { CONSUMER_GROUPS } from './names';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KafkaConfig } from 'kafkajs';
-import { Env, LOG_FORMATS, LOG_LEVELS, readEnv, VariableName } from './env';
-import { kafkaSecurity, temporalConnect, type TemporalConnect } from './managed';
+import { z } from 'zod';
+import { kafkaSecurity, temporalConnect, type TemporalConnect } from './connections';
+import { LOG_FORMATS, LOG_LEVELS, VARIABLES } from './env-variables';
+import { CONSUMER_GROUPS } from './names';
+
+export * from './env-variables';
+export * from './names';
 
 export interface JwtSettings {
   /** HS256 shared secret (at least 32 bytes). */
@@ -25,10 +31,81 @@ export interface AuthSettings {
   jwt?: JwtSettings;
 }
 
-export { ConfigError, isSet, readEnv, VARIABLES, VARIABLE_NAMES } from './env';
-export type { Env, VariableName } from './env';
+export type VariableName = keyof typeof VARIABLES;
+export const VARIABLE_NAMES = Object.keys(VARIABLES) as VariableName[];
 
-/** Names of the main variables, for code that sets them (every variable: VARIABLES in ./env). */
+/** The validated environment: each variable parsed, or undefined when unset (or empty). */
+export type Env = { [K in VariableName]?: z.output<(typeof VARIABLES)[K]['schema']> };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: Array<{ variable: VariableName; value: string; form: string }>) {
+    super(
+      `invalid configuration: ${problems
+        .map((p) => `${p.variable}=${JSON.stringify(p.value)} is not ${p.form}`)
+        .join('; ')}`,
+    );
+  }
+}
+
+const EnvSchema = z.object(
+  Object.fromEntries(
+    VARIABLE_NAMES.map((name) => [
+      name,
+      z.preprocess((v) => (v === '' ? undefined : v), VARIABLES[name].schema.optional()),
+    ]),
+  ),
+);
+
+/** Variables that must be set when another one is, and why. */
+const REQUIRED_WITH: Partial<Record<VariableName, string>> = {
+  KAFKA_SASL_USERNAME: 'KAFKA_SASL_MECHANISM needs it',
+  KAFKA_SASL_PASSWORD: 'KAFKA_SASL_MECHANISM needs it',
+  KAFKA_SSL_KEY_FILE: 'KAFKA_SSL_CERT_FILE needs it',
+  KAFKA_SSL_CERT_FILE: 'KAFKA_SSL_KEY_FILE needs it',
+  TEMPORAL_TLS_CLIENT_KEY_PATH: 'TEMPORAL_TLS_CLIENT_CERT_PATH needs it',
+  TEMPORAL_TLS_CLIENT_CERT_PATH: 'TEMPORAL_TLS_CLIENT_KEY_PATH needs it',
+};
+
+function requiredTogether(env: Env): VariableName[] {
+  const missing: VariableName[] = [];
+  if (env.KAFKA_SASL_MECHANISM)
+    missing.push(...(['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const).filter((v) => !env[v]));
+  if (env.KAFKA_SSL_CERT_FILE && !env.KAFKA_SSL_KEY_FILE) missing.push('KAFKA_SSL_KEY_FILE');
+  if (env.KAFKA_SSL_KEY_FILE && !env.KAFKA_SSL_CERT_FILE) missing.push('KAFKA_SSL_CERT_FILE');
+  if (env.TEMPORAL_TLS_CLIENT_CERT_PATH && !env.TEMPORAL_TLS_CLIENT_KEY_PATH)
+    missing.push('TEMPORAL_TLS_CLIENT_KEY_PATH');
+  if (env.TEMPORAL_TLS_CLIENT_KEY_PATH && !env.TEMPORAL_TLS_CLIENT_CERT_PATH)
+    missing.push('TEMPORAL_TLS_CLIENT_CERT_PATH');
+  return missing;
+}
+
+/** Validates every variable of `env` at once; throws a ConfigError naming each bad one. */
+export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
+  const input = Object.fromEntries(VARIABLE_NAMES.map((name) => [name, env[name]]));
+  const parsed = EnvSchema.safeParse(input);
+  if (parsed.success) {
+    const data = parsed.data as Env;
+    const missing = requiredTogether(data);
+    if (missing.length)
+      throw new ConfigError(
+        missing.map((variable) => ({ variable, value: '', form: `set (${REQUIRED_WITH[variable]})` })),
+      );
+    return data;
+  }
+  const bad = new Set<VariableName>();
+  for (const issue of parsed.error.issues) bad.add(issue.path[0] as VariableName);
+  throw new ConfigError(
+    [...bad].map((variable) => ({ variable, value: env[variable] ?? '', form: VARIABLES[variable].form })),
+  );
+}
+
+/** Whether a variable is set to something (launcher: a set address means "use that server"). */
+export function isSet(name: VariableName, env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[name] !== undefined && env[name] !== '';
+}
+
+/** Names of the main variables, for code that sets them (every variable: VARIABLES). */
 export const ENV = {
   kafkaBrokers: 'KAFKA_BROKERS',
   temporalAddress: 'TEMPORAL_ADDRESS',
@@ -37,10 +114,6 @@ export const ENV = {
   bridgeHealthPort: 'BRIDGE_HEALTH_PORT',
   stepDelayMs: 'STEP_DELAY_MS',
 } as const satisfies Record<string, VariableName>;
-
-// The fixed names (topics, task queue, consumer groups, search attributes) live in ./names;
-// re-exported here for the modules that read them with the rest of the configuration.
-export { SEARCH_ATTRIBUTES, TASK_QUEUE, TOPIC_PARTITIONS, TOPICS } from './names';
 
 /**
  * Dynamic-config values the dev server starts with (launcher and docker-compose.yml), each cutting
@@ -87,6 +160,8 @@ export interface InfraPorts {
   kafkaSasl?: number;
   temporal: number;
   temporalUi: number;
+  /** PostgreSQL under the Temporal server (ORDERS_TEMPORAL_ENGINE=postgres); default: the frontend port - 1800. */
+  postgres?: number;
 }
 
 /** The checkout (or the image's /app): the nearest directory above this file with a package.json. */
@@ -108,6 +183,7 @@ export function infraPorts(env: Env = readEnv()): InfraPorts {
     // Like the dev server itself: the UI defaults to the frontend port + 1000.
     temporalUi:
       env.ORDERS_TEMPORAL_UI_PORT ?? (temporal === DEFAULT_PORTS.temporal ? DEFAULT_PORTS.temporalUi : temporal + 1000),
+    postgres: env.ORDERS_POSTGRES_PORT ?? temporal - 1800,
   };
 }
 

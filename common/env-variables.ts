@@ -1,23 +1,38 @@
 /**
- * The table of every environment variable: its form, default, readers and one line of doc. Data
- * only; common/env reads and validates the environment against it, and the README's configuration
- * table and `.env.example` are checked against it (test/common/config.unit.test.ts).
+ * The table of every environment variable: its form, default, readers and one line of doc.
+ * common/config validates the environment against it (`readEnv`); the configuration table in the
+ * docs and `.env.example` are checked against it (test/common/config.unit.test.ts).
  */
 import { z } from 'zod';
-import {
-  commaList,
-  decimal,
-  hostPort,
-  httpUrl,
-  LOG_FORMATS,
-  LOG_LEVELS,
-  port,
-  SASL_MECHANISMS,
-  text,
-  wholeNumber,
-} from './env-forms';
 
-export { LOG_FORMATS, LOG_LEVELS, SASL_MECHANISMS };
+/** The forms a variable's raw string may take, as zod schemas that parse it. */
+const wholeNumber = (min: number, max: number) =>
+  z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max));
+
+const decimal = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/)
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
+
+const port = wholeNumber(1, 65_535);
+const hostPort = z.string().regex(/^[A-Za-z0-9._-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/);
+const listItems = (s: string): string[] => s.split(',').flatMap((p) => (p.trim() ? [p.trim()] : []));
+const commaList = <T>(item: z.ZodType<T, string>) => z.string().transform(listItems).pipe(z.array(item).min(1));
+const httpUrl = (protocols: string[]) =>
+  z.string().refine((s) => {
+    try {
+      return protocols.includes(new URL(s).protocol);
+    } catch {
+      return false;
+    }
+  });
+const text = z.string().min(1);
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 
 /** Who reads a variable (the README's "used by" column). */
 export type Reader = 'gateway' | 'bridge' | 'worker' | 'cli' | 'launcher' | 'bench' | 'all';
@@ -34,299 +49,263 @@ export interface VariableSpec<T = unknown> {
   doc: string;
 }
 
-function variable<T>(schema: z.ZodType<T, string>, spec: Omit<VariableSpec<T>, 'schema'>): VariableSpec<T> {
-  return { schema, ...spec };
+function variable<T>(
+  schema: z.ZodType<T, string>,
+  readers: Reader[],
+  spec: Omit<VariableSpec<T>, 'schema' | 'readers'>,
+): VariableSpec<T> {
+  return { schema, readers, ...spec };
 }
 
 export const VARIABLES = {
   // Where the servers are.
-  KAFKA_BROKERS: variable(commaList(hostPort), {
+  KAFKA_BROKERS: variable(commaList(hostPort), ['gateway', 'bridge', 'worker', 'launcher', 'bench'], {
     form: 'a comma-separated list of host:port',
     default: '127.0.0.1:9092',
-    readers: ['gateway', 'bridge', 'worker', 'launcher', 'bench'],
     doc: 'Kafka bootstrap brokers (set: the launcher uses that cluster and starts none)',
   }),
-  TEMPORAL_ADDRESS: variable(hostPort, {
+  TEMPORAL_ADDRESS: variable(hostPort, ['gateway', 'bridge', 'worker', 'launcher', 'bench'], {
     form: 'host:port',
     default: '127.0.0.1:7233',
-    readers: ['gateway', 'bridge', 'worker', 'launcher', 'bench'],
     doc: 'Temporal frontend (set: the launcher uses that server and starts none)',
   }),
-  TEMPORAL_NAMESPACE: variable(text, {
+  TEMPORAL_NAMESPACE: variable(text, ['gateway', 'bridge', 'worker', 'bench'], {
     form: 'a namespace name',
     default: 'default',
-    readers: ['gateway', 'bridge', 'worker', 'bench'],
     doc: 'Temporal namespace of the order workflows',
   }),
-  TEMPORAL_API_KEY: variable(text, {
+  TEMPORAL_API_KEY: variable(text, ['gateway', 'bridge', 'worker'], {
     form: 'an API key',
-    readers: ['gateway', 'bridge', 'worker'],
     doc: 'Temporal Cloud API key (turns TLS on); read through @temporalio/envconfig, like the TEMPORAL_* below',
   }),
-  TEMPORAL_TLS: variable(z.enum(['true', 'false']), {
+  TEMPORAL_TLS: variable(z.enum(['true', 'false']), ['gateway', 'bridge', 'worker'], {
     form: 'true or false',
-    readers: ['gateway', 'bridge', 'worker'],
     doc: 'TLS to the Temporal frontend without client certificates (on by itself with an API key or a cert)',
   }),
-  TEMPORAL_TLS_CLIENT_CERT_PATH: variable(text, {
+  TEMPORAL_TLS_CLIENT_CERT_PATH: variable(text, ['gateway', 'bridge', 'worker'], {
     form: 'a file path (PEM)',
-    readers: ['gateway', 'bridge', 'worker'],
     doc: 'mTLS client certificate',
   }),
-  TEMPORAL_TLS_CLIENT_KEY_PATH: variable(text, {
+  TEMPORAL_TLS_CLIENT_KEY_PATH: variable(text, ['gateway', 'bridge', 'worker'], {
     form: 'a file path (PEM)',
-    readers: ['gateway', 'bridge', 'worker'],
     doc: 'mTLS client key',
   }),
-  TEMPORAL_TLS_SERVER_CA_CERT_PATH: variable(text, {
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: variable(text, ['gateway', 'bridge', 'worker'], {
     form: 'a file path (PEM)',
-    readers: ['gateway', 'bridge', 'worker'],
     doc: "CA of the server's certificate, when not a public one",
   }),
-  TEMPORAL_TLS_SERVER_NAME: variable(text, {
+  TEMPORAL_TLS_SERVER_NAME: variable(text, ['gateway', 'bridge', 'worker'], {
     form: 'a host name',
-    readers: ['gateway', 'bridge', 'worker'],
     doc: 'TLS server name override',
   }),
-  TEMPORAL_CONFIG_FILE: variable(text, {
+  TEMPORAL_CONFIG_FILE: variable(text, ['gateway', 'bridge', 'worker'], {
     form: 'a file path (TOML)',
     default: '~/.config/temporalio/temporal.toml',
-    readers: ['gateway', 'bridge', 'worker'],
     doc: 'Temporal client profile file (as the temporal CLI writes it); variables override its values',
   }),
-  TEMPORAL_PROFILE: variable(text, {
+  TEMPORAL_PROFILE: variable(text, ['gateway', 'bridge', 'worker'], {
     form: 'a profile name',
     default: 'default',
-    readers: ['gateway', 'bridge', 'worker'],
     doc: 'profile to use from that file',
   }),
-  TEMPORAL_UI_URL: variable(httpUrl(['http:', 'https:']), {
+  TEMPORAL_UI_URL: variable(httpUrl(['http:', 'https:']), ['gateway'], {
     form: 'an http(s) URL',
     default: 'http://127.0.0.1:8233',
-    readers: ['gateway'],
     doc: "the Temporal web UI the page links each order's run to",
   }),
 
   // Kafka security (managed clusters: Confluent Cloud, MSK, Aiven...).
-  KAFKA_SSL: variable(z.enum(['true', 'false']), {
+  KAFKA_SSL: variable(z.enum(['true', 'false']), ['gateway', 'bridge', 'worker', 'launcher'], {
     form: 'true or false',
     default: 'false',
-    readers: ['gateway', 'bridge', 'worker', 'launcher'],
     doc: 'TLS to the brokers (on by itself when a KAFKA_SSL_* file is set)',
   }),
-  KAFKA_SSL_CA_FILE: variable(text, {
+  KAFKA_SSL_CA_FILE: variable(text, ['gateway', 'bridge', 'worker', 'launcher'], {
     form: 'a file path (PEM)',
-    readers: ['gateway', 'bridge', 'worker', 'launcher'],
     doc: "CA of the brokers' certificates, when not a public one",
   }),
-  KAFKA_SSL_CERT_FILE: variable(text, {
+  KAFKA_SSL_CERT_FILE: variable(text, ['gateway', 'bridge', 'worker', 'launcher'], {
     form: 'a file path (PEM)',
-    readers: ['gateway', 'bridge', 'worker', 'launcher'],
     doc: 'client certificate (mTLS; with KAFKA_SSL_KEY_FILE)',
   }),
-  KAFKA_SSL_KEY_FILE: variable(text, {
+  KAFKA_SSL_KEY_FILE: variable(text, ['gateway', 'bridge', 'worker', 'launcher'], {
     form: 'a file path (PEM)',
-    readers: ['gateway', 'bridge', 'worker', 'launcher'],
     doc: 'client key (mTLS; with KAFKA_SSL_CERT_FILE)',
   }),
-  KAFKA_SASL_MECHANISM: variable(z.enum(SASL_MECHANISMS), {
+  KAFKA_SASL_MECHANISM: variable(z.enum(SASL_MECHANISMS), ['gateway', 'bridge', 'worker', 'launcher'], {
     form: `one of ${SASL_MECHANISMS.join(', ')}`,
-    readers: ['gateway', 'bridge', 'worker', 'launcher'],
     doc: 'SASL authentication (with KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD)',
   }),
-  KAFKA_SASL_USERNAME: variable(text, {
+  KAFKA_SASL_USERNAME: variable(text, ['gateway', 'bridge', 'worker', 'launcher'], {
     form: 'a user name',
-    readers: ['gateway', 'bridge', 'worker', 'launcher'],
     doc: 'SASL user (Confluent Cloud: the API key)',
   }),
-  KAFKA_SASL_PASSWORD: variable(text, {
+  KAFKA_SASL_PASSWORD: variable(text, ['gateway', 'bridge', 'worker', 'launcher'], {
     form: 'a password',
-    readers: ['gateway', 'bridge', 'worker', 'launcher'],
     doc: 'SASL password (Confluent Cloud: the API secret)',
   }),
 
   // Gateway.
-  GATEWAY_PORT: variable(port, {
+  GATEWAY_PORT: variable(port, ['gateway'], {
     form: 'a port number (1-65535)',
     default: '3000',
-    readers: ['gateway'],
     doc: 'WebSocket, page and health port',
   }),
-  GATEWAY_HOST: variable(text, {
+  GATEWAY_HOST: variable(text, ['gateway'], {
     form: 'a bind address',
     default: '127.0.0.1',
-    readers: ['gateway'],
     doc: 'address the gateway listens on (0.0.0.0 in a container)',
   }),
-  GATEWAY_AUTH_TOKEN: variable(text, {
+  GATEWAY_AUTH_TOKEN: variable(text, ['gateway'], {
     form: 'a token',
-    readers: ['gateway'],
     doc: 'when set, the WebSocket upgrade must carry it (see "The WebSocket protocol")',
   }),
-  GATEWAY_JWT_SECRET: variable(z.string().min(32), {
+  GATEWAY_JWT_SECRET: variable(z.string().min(32), ['gateway'], {
     form: 'a secret of at least 32 characters',
-    readers: ['gateway'],
     doc: 'JWT mode: HS256 tokens signed with this secret; `sub` is the customer id (see "Auth modes")',
   }),
-  GATEWAY_JWKS_URL: variable(httpUrl(['http:', 'https:']), {
+  GATEWAY_JWKS_URL: variable(httpUrl(['http:', 'https:']), ['gateway'], {
     form: 'an http(s) URL',
-    readers: ['gateway'],
     doc: "JWT mode: tokens verified against this JWKS (an identity provider's keys)",
   }),
-  GATEWAY_JWT_ISSUER: variable(text, {
-    form: 'an issuer',
-    readers: ['gateway'],
-    doc: 'JWT mode: the required `iss`',
-  }),
-  GATEWAY_JWT_AUDIENCE: variable(text, {
-    form: 'an audience',
-    readers: ['gateway'],
-    doc: 'JWT mode: the required `aud`',
-  }),
-  GATEWAY_ALLOWED_ORIGINS: variable(commaList(httpUrl(['http:', 'https:'])), {
+  GATEWAY_JWT_ISSUER: variable(text, ['gateway'], { form: 'an issuer', doc: 'JWT mode: the required `iss`' }),
+  GATEWAY_JWT_AUDIENCE: variable(text, ['gateway'], { form: 'an audience', doc: 'JWT mode: the required `aud`' }),
+  GATEWAY_ALLOWED_ORIGINS: variable(commaList(httpUrl(['http:', 'https:'])), ['gateway'], {
     form: 'a comma-separated list of http(s) origins',
-    readers: ['gateway'],
     doc: 'when set, upgrades from other Origins are refused with 403',
   }),
 
   // Bridge.
-  BRIDGE_HEALTH_PORT: variable(port, {
+  BRIDGE_HEALTH_PORT: variable(port, ['bridge'], {
     form: 'a port number (1-65535)',
     default: '3001',
-    readers: ['bridge'],
     doc: 'health port',
   }),
-  BRIDGE_HOST: variable(text, {
+  BRIDGE_HOST: variable(text, ['bridge'], {
     form: 'a bind address',
     default: '127.0.0.1',
-    readers: ['bridge'],
     doc: 'address the health server listens on',
   }),
-  BRIDGE_GROUP_ID: variable(text, {
+  BRIDGE_GROUP_ID: variable(text, ['bridge'], {
     form: 'a consumer group id',
     default: 'order-bridge',
-    readers: ['bridge'],
     doc: 'Kafka consumer group of the bridges',
   }),
-  STEP_DELAY_MS: variable(wholeNumber(0, 86_400_000), {
+  STEP_DELAY_MS: variable(wholeNumber(0, 86_400_000), ['bridge'], {
     form: 'a whole number of milliseconds (0-86400000)',
     default: '2000',
-    readers: ['bridge'],
     doc: 'the durable pause between steps, passed in the workflow input',
   }),
 
   // Worker: health and metrics (off unless set: several workers may share a host).
-  WORKER_HOST: variable(text, {
+  WORKER_HOST: variable(text, ['worker'], {
     form: 'a bind address',
     default: '127.0.0.1',
-    readers: ['worker'],
     doc: 'address the worker health and metrics ports listen on',
   }),
-  WORKER_HEALTH_PORT: variable(port, {
+  WORKER_HEALTH_PORT: variable(port, ['worker'], {
     form: 'a port number (1-65535)',
-    readers: ['worker'],
     doc: 'when set, /livez, /readyz on this port',
   }),
-  WORKER_METRICS_PORT: variable(port, {
+  WORKER_METRICS_PORT: variable(port, ['worker'], {
     form: 'a port number (1-65535)',
-    readers: ['worker'],
     doc: "when set, the Temporal SDK's Prometheus metrics on this port (/metrics)",
   }),
 
   // Worker: the simulated providers.
-  SIM_CARD_LIMIT: variable(decimal(0, Number.MAX_SAFE_INTEGER), {
+  SIM_CARD_LIMIT: variable(decimal(0, Number.MAX_SAFE_INTEGER), ['worker'], {
     form: 'a number ≥ 0',
     default: '5000',
-    readers: ['worker'],
     doc: 'order totals above this are declined',
   }),
-  SIM_TRANSIENT_FAILURE_RATE: variable(decimal(0, 1), {
+  SIM_TRANSIENT_FAILURE_RATE: variable(decimal(0, 1), ['worker'], {
     form: 'a number between 0 and 1',
     default: '0',
-    readers: ['worker'],
     doc: 'probability that a provider call fails transiently',
   }),
-  SIM_LATENCY_MS: variable(wholeNumber(0, 600_000), {
+  SIM_LATENCY_MS: variable(wholeNumber(0, 600_000), ['worker'], {
     form: 'a whole number of milliseconds (0-600000)',
     default: '0',
-    readers: ['worker'],
     doc: 'simulated provider latency',
   }),
-  SIM_LEDGER_FILE: variable(text, {
+  SIM_LEDGER_FILE: variable(text, ['worker'], {
     form: 'a file path',
     default: '<data dir>/ledger/payments.jsonl',
-    readers: ['worker'],
     doc: "the payment provider's durable ledger",
   }),
 
   // Every process.
-  LOG_LEVEL: variable(z.enum(LOG_LEVELS), {
+  LOG_LEVEL: variable(z.enum(LOG_LEVELS), ['gateway', 'bridge', 'worker'], {
     form: `one of ${LOG_LEVELS.join(', ')}`,
     default: 'info',
-    readers: ['gateway', 'bridge', 'worker'],
     doc: 'log threshold (also for the kafkajs and Temporal SDK logs routed into it)',
   }),
-  LOG_FORMAT: variable(z.enum(LOG_FORMATS), {
+  LOG_FORMAT: variable(z.enum(LOG_FORMATS), ['gateway', 'bridge', 'worker'], {
     form: `one of ${LOG_FORMATS.join(', ')}`,
     default: 'json',
-    readers: ['gateway', 'bridge', 'worker'],
     doc: 'json: one JSON object per line (pino); pretty: readable, needs the dev dependencies (`npm start` sets it)',
   }),
 
   // The CLI.
-  ORDER_TOKEN: variable(text, {
+  ORDER_TOKEN: variable(text, ['cli'], {
     form: 'a token',
-    readers: ['cli'],
     doc: 'the token the CLI presents to a gateway in token mode (`--token` overrides it)',
   }),
-  ORDER_GATEWAY_URL: variable(httpUrl(['ws:', 'wss:']), {
+  ORDER_GATEWAY_URL: variable(httpUrl(['ws:', 'wss:']), ['cli'], {
     form: 'a ws(s) URL',
     default: 'ws://127.0.0.1:3000',
-    readers: ['cli'],
     doc: 'gateway the `npm run order` CLI talks to (`--url` overrides it)',
   }),
 
   // The native servers (launcher, provisioning, chaos, bench).
-  ORDERS_CACHE_DIR: variable(text, {
+  ORDERS_CACHE_DIR: variable(text, ['launcher'], {
     form: 'a directory path',
     default: '~/.cache/order-orchestrator',
-    readers: ['launcher'],
     doc: 'downloads and builds of the provisioned servers (else `$XDG_CACHE_HOME/order-orchestrator`)',
   }),
-  ORDERS_DATA_DIR: variable(text, {
+  ORDERS_DATA_DIR: variable(text, ['launcher', 'worker', 'bench'], {
     form: 'a directory path',
     default: '.data',
-    readers: ['launcher', 'worker', 'bench'],
     doc: 'server data, logs, pid files and the ledger (relative to the checkout)',
   }),
-  ORDERS_KAFKA_PORT: variable(port, {
+  ORDERS_KAFKA_PORT: variable(port, ['launcher'], {
     form: 'a port number (1-65535)',
     default: '9092',
-    readers: ['launcher'],
     doc: "the launcher's Kafka port (a second, isolated stack)",
   }),
-  ORDERS_KAFKA_CONTROLLER_PORT: variable(port, {
+  ORDERS_KAFKA_CONTROLLER_PORT: variable(port, ['launcher'], {
     form: 'a port number (1-65535)',
     default: '9093',
-    readers: ['launcher'],
     doc: "the launcher's KRaft controller port",
   }),
-  ORDERS_KAFKA_SASL_PORT: variable(port, {
+  ORDERS_KAFKA_SASL_PORT: variable(port, ['launcher'], {
     form: 'a port number (1-65535)',
     default: 'ORDERS_KAFKA_PORT + 2',
-    readers: ['launcher'],
     doc: "the launcher's Kafka SASL/SCRAM listener (user orders-app, see tools/infra/kafka-sasl.ts)",
   }),
-  ORDERS_TEMPORAL_PORT: variable(port, {
+  ORDERS_TEMPORAL_PORT: variable(port, ['launcher'], {
     form: 'a port number (1-65535)',
     default: '7233',
-    readers: ['launcher'],
     doc: "the launcher's Temporal frontend port",
   }),
-  ORDERS_TEMPORAL_UI_PORT: variable(port, {
+  ORDERS_TEMPORAL_UI_PORT: variable(port, ['launcher'], {
     form: 'a port number (1-65535)',
     default: 'ORDERS_TEMPORAL_PORT + 1000',
-    readers: ['launcher'],
     doc: "the launcher's Temporal web UI port",
+  }),
+  ORDERS_TEMPORAL_ENGINE: variable(z.enum(['dev', 'postgres']), ['launcher'], {
+    form: 'one of dev, postgres',
+    default: 'dev',
+    doc: "the launcher's Temporal: the CLI dev server (SQLite), or the Temporal server on PostgreSQL (docs/SCALING.md)",
+  }),
+  ORDERS_POSTGRES_PORT: variable(port, ['launcher'], {
+    form: 'a port number (1-65535)',
+    default: 'ORDERS_TEMPORAL_PORT - 1800',
+    doc: "the launcher's PostgreSQL port (engine postgres)",
+  }),
+  ORDERS_TEMPORAL_HISTORY_SHARDS: variable(wholeNumber(1, 16_384), ['launcher'], {
+    form: 'a whole number (1-16384)',
+    default: '4',
+    doc: 'history shards of a new Temporal cluster on PostgreSQL (fixed once the cluster exists)',
   }),
 } satisfies Record<string, VariableSpec<unknown>>;

@@ -1,8 +1,10 @@
 /**
  * The fixed names the processes, the infra and the tools share: Kafka topics and consumer groups,
- * the Temporal namespace, task queue and custom search attributes. Settings that the environment
- * can change are in ./config. Free of Node imports: workflow code may import it.
+ * the Temporal namespace, task queue and custom search attributes (with their typed keys). Settings
+ * the environment can change are in ./config, which re-exports these. Free of Node imports: workflow
+ * code imports this file directly (./config reads the file system).
  */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 export const TOPICS = {
   orderPlacement: 'order-placement',
@@ -41,3 +43,9 @@ export const SEARCH_ATTRIBUTES = {
   /** The customer who placed the order (the token's `sub` in JWT mode); unset for anonymous orders. */
   CustomerId: 'Keyword',
 } as const;
+
+/** Typed keys of those search attributes, for upserts (workflow), start options (bridge) and queries. */
+export const OrderIdKey = defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD);
+export const OrderStatusKey = defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD);
+export const OrderItemKey = defineSearchAttributeKey('OrderItem', SearchAttributeType.KEYWORD);
+export const CustomerIdKey = defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD);

@@ -70,8 +70,30 @@ export interface StatusEvent {
   detail?: string;
 }
 
+/** States from which a cancel is refused: shipping has begun (or the order is complete). */
+export const SHIPPING_STARTED: readonly OrderStatus[] = ['SHIPPING', 'SHIPPED', 'COMPLETED'];
+
 export function isFinal(status: OrderStatus): boolean {
   return FINAL_STATUSES.includes(status);
+}
+
+/** A step entry; `detail` is left out rather than set to undefined (it travels as JSON). */
+export function entryOf(status: OrderStatus, at: number, detail?: string): StatusEntry {
+  return detail === undefined ? { status, at } : { status, at, detail };
+}
+
+/**
+ * The events for `entries`, numbered from `firstSeq`: the seq of a step is its 1-based position
+ * in the order's steps, so every producer of an event numbers it the same way.
+ */
+export function numberedEvents(orderId: string, entries: readonly StatusEntry[], firstSeq: number): StatusEvent[] {
+  return entries.map((entry, i) => ({ orderId, seq: firstSeq + i, ...entryOf(entry.status, entry.at, entry.detail) }));
+}
+
+/** The events of a view's steps from `fromSeq` on (values below 1 count as 1). */
+export function eventsOf(view: OrderView, fromSeq: number): StatusEvent[] {
+  const first = Math.max(1, fromSeq);
+  return numberedEvents(view.orderId, view.steps.slice(first - 1), first);
 }
 
 /**

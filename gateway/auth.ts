@@ -7,7 +7,7 @@
  * Verification uses `jose`. A presented token is read from `Authorization: Bearer <token>` (CLI,
  * servers, Socket.IO `extraHeaders`), from a `bearer.<token>` entry of `Sec-WebSocket-Protocol` (the
  * one header a browser lets a page set on a WebSocket), from Socket.IO's `auth.token`, and, for
- * the shared token only (kept from before), from `?token=`.
+ * the shared token only (for existing clients), from `?token=`.
  */
 import * as crypto from 'node:crypto';
 import type * as http from 'node:http';

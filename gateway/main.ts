@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const kafka = kafkaClient(config, 'order-gateway');
   const producer = new OrderProducer(kafka);
   await producer.connect();
-  const { client, connection } = await temporalClient(config);
+  const { client, connection } = temporalClient(config);
   // Readiness from one long-lived admin client, checked every second (not a connection per probe).
   const kafkaCheck = kafkaProbe(kafka);
   await kafkaCheck.start();
@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     (event) => gateway.deliverStatus(event),
     undefined,
     (line) => log.warn(line),
+    (orderId) => gateway.followsOrder(orderId),
   );
   // Installed before the feed starts: a signal during start-up must still drain.
   drainOnSignal(log, 'draining', async () => {

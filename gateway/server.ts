@@ -8,11 +8,12 @@
 import * as http from 'node:http';
 import { WebSocketServer } from 'ws';
 import { DEFAULT_PORTS } from '../common/config';
-import { DEFAULT_NAMESPACE } from '../common/names';
+import { DEFAULT_NAMESPACE } from '../common/config';
 import type { StatusEvent } from '../common/status';
 import { APP_SUBPROTOCOL, Authenticator, BEARER_SUBPROTOCOL_PREFIX, exposureWarning, noAuth } from './auth';
 import { Connections } from './connections';
-import { createDispatcher, PlacementOutcome, readWsFrame } from './frame-handlers';
+import { createDispatcher, PlacementOutcome } from './frame-handlers';
+import { readWsFrame } from './read-request';
 import { httpHandler } from './http-routes';
 import type { OrderLookup } from './order-lookup';
 import type { OrderProducer } from './order-producer';
@@ -53,6 +54,8 @@ export interface Gateway {
   port: number;
   /** Feed a status event (from the order-status topic) to the clients following that order. */
   deliverStatus(event: StatusEvent): void;
+  /** Does a client of this gateway follow the order? (What its status feed reads past the key.) */
+  followsOrder(orderId: string): boolean;
   /** Open (subscriber, order) pairs; zero when no client follows anything. */
   subscriptionCount(): number;
   /** Open connections, both transports. */
@@ -161,6 +164,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     server,
     port,
     deliverStatus: (event) => subscriptions.onEvent(event),
+    followsOrder: (orderId) => subscriptions.follows(orderId),
     subscriptionCount: () => subscriptions.size,
     connectionCount: () => openConnections(),
     async close() {

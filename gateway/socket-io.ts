@@ -16,7 +16,8 @@ import { Server as IoServer, Socket } from 'socket.io';
 import { ErrorCode, errorFrame, ServerFrame } from '../common/protocol';
 import type { Authenticator, Identity } from './auth';
 import { Client, onTokenExpiry } from './client';
-import { Dispatcher, ReadRequest, readEnvelope } from './frame-handlers';
+import type { Dispatcher } from './frame-handlers';
+import { ReadRequest, readEnvelope } from './read-request';
 import { TokenBucket } from './rate-limit';
 import { originAllowed } from './upgrade-guard';
 

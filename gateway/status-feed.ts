@@ -4,6 +4,12 @@
  * a restarted gateway starts at the end, and clients catch up through the workflow's status query.
  * Events of a schemaVersion it does not know are skipped with a log line (events written before
  * versions existed carry none and are read as version 1).
+ *
+ * Every gateway reads every status event, but follows only its own clients' orders. With `follows`,
+ * an event whose Kafka key (the orderId: activities/status-publisher.ts keys by it) names an order
+ * nobody here follows is dropped before its JSON is parsed or validated; that is what makes an event
+ * for another gateway's client nearly free (measured in docs/BENCHMARKS.md, "Status fan-out").
+ * Events without a key (older producers) are parsed as before.
  */
 import * as crypto from 'node:crypto';
 import { Consumer, Kafka } from 'kafkajs';
@@ -16,12 +22,16 @@ const ReadableStatusEvent = StatusEventSchema.partial({ schemaVersion: true });
 
 export class StatusFeed {
   private readonly consumer: Consumer;
+  /** Events read, and how many of them were dropped by key without parsing. */
+  readonly stats = { read: 0, skippedByKey: 0 };
 
   constructor(
     kafka: Kafka,
     private readonly onEvent: (event: StatusEvent) => void,
     private readonly topic: string = TOPICS.orderStatus,
     private readonly log: (line: string) => void = (l) => console.log(`[gateway] ${l}`),
+    /** Does any client of this gateway follow this order? Absent: every event is parsed. */
+    private readonly follows?: (orderId: string) => boolean,
   ) {
     this.consumer = kafka.consumer({
       groupId: `gateway-status-${crypto.randomUUID()}`,
@@ -46,6 +56,11 @@ export class StatusFeed {
     await this.consumer.run({
       autoCommit: false,
       eachMessage: async ({ message }) => {
+        this.stats.read += 1;
+        if (this.follows && message.key && !this.follows(message.key.toString())) {
+          this.stats.skippedByKey += 1;
+          return;
+        }
         let json: unknown;
         try {
           json = JSON.parse(message.value?.toString() ?? '');

@@ -15,7 +15,7 @@
  * attaches the caller to it.
  */
 import type { OrderView, StatusEvent } from '../common/status';
-import { isFinal } from '../common/status';
+import { eventsOf, isFinal } from '../common/status';
 
 export interface Subscriber {
   /** The customer behind this subscriber (JWT mode); undefined: may follow any order. */
@@ -33,16 +33,6 @@ interface Progress {
   retries: number;
   /** The subscriber may see this order (no customer identity, or the owner was confirmed). */
   cleared: boolean;
-}
-
-export function eventsOf(view: OrderView, fromSeq: number): StatusEvent[] {
-  return view.steps.slice(Math.max(0, fromSeq - 1)).map((step, i) => ({
-    orderId: view.orderId,
-    status: step.status,
-    seq: Math.max(1, fromSeq) + i,
-    at: step.at,
-    ...(step.detail === undefined ? {} : { detail: step.detail }),
-  }));
 }
 
 export class Subscriptions {
@@ -70,6 +60,11 @@ export class Subscriptions {
     };
     subs.set(sub, progress);
     if (catchUpNow) void this.catchUp(sub, orderId, progress);
+  }
+
+  /** Does anyone here follow `orderId`? (The status feed drops other orders' events unparsed.) */
+  follows(orderId: string): boolean {
+    return this.byOrder.has(orderId);
   }
 
   /** Is `sub` following `orderId`? */

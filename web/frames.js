@@ -77,7 +77,7 @@ function onStatus(o, d) {
 }
 
 /**
- * getOrder's answer: fills in steps we never saw (e.g. the order was known before seq existed here).
+ * getOrder's answer: fills in the steps this page has not seen (e.g. a record saved without them).
  * @param {OrderRecord} o
  * @param {Record<string, unknown>} view
  */

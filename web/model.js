@@ -1,6 +1,7 @@
 // @ts-check
 // The page's model of an order: its record (what the page remembers and shows), the protocol's
 // frames as the page reads them, and the rules derived from an order's status.
+import { FINAL, RETRYABLE, SHIPPING_STARTED } from './status-sets.js';
 
 /**
  * A status step as the page keeps it (an orderStatus event without the orderId).
@@ -36,12 +37,7 @@
  * @typedef {{ event: string, data: Record<string, unknown> }} ReceivedFrame
  */
 
-/** Statuses after which nothing more happens to an order (common/status.ts FINAL_STATUSES). */
-export const FINAL = ['COMPLETED', 'REJECTED', 'PAYMENT_DECLINED', 'CANCELLED', 'FAILED'];
-const SHIPPING_STARTED = ['SHIPPING', 'SHIPPED'];
-
-/** Error codes after which the same placeOrder may be sent again (common/protocol.ts RETRYABLE_ERROR_CODES). */
-export const RETRYABLE = ['KAFKA_UNAVAILABLE', 'SHUTTING_DOWN', 'RATE_LIMITED'];
+export { FINAL, RETRYABLE };
 
 /** @type {Record<string, string>} */
 export const LABELS = {

@@ -9,7 +9,7 @@ import { KafkaStatusPublisher } from '../activities/status-publisher';
 import { loadConfig, TASK_QUEUE } from '../common/config';
 import { kafkaClient } from '../common/connections';
 import { initLogger, logger, type Logger } from '../common/logger';
-import { temporalConnectionOptions } from '../common/managed';
+import { temporalConnectionOptions } from '../common/connections';
 import { probeRoutes, temporalProbe } from '../common/probes';
 import { installRuntime } from './runtime';
 import { createOrderWorker } from './worker';

@@ -16,7 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Order } from '../common/order';
-import { FailureType, isFinal, OrderStatus, OrderView } from '../common/status';
+import { FailureType, isFinal, OrderStatus, OrderView, SHIPPING_STARTED } from '../common/status';
 import { cancelUpdate, statusQuery } from '../common/workflow-api';
 
 export interface ProcessOrderInput {
@@ -24,9 +24,9 @@ export interface ProcessOrderInput {
   /** Durable pause between steps, in ms; part of the input so it is fixed in history. */
   stepDelayMs: number;
   /**
-   * How status events are published. 'plans' (what the bridge starts today): each step's activity
+   * How status events are published. 'plans' (what the bridge starts): each step's activity
    * publishes the states around it. Absent in runs started before plans existed: those keep the
-   * original path (workflows/order-v1.ts), so their histories replay unchanged.
+   * first version's path (workflows/order-v1.ts), so their histories replay unchanged.
    */
   statusEvents?: 'plans';
 }
@@ -55,8 +55,6 @@ export const REFUND: ActivityOptions = {
 };
 /** Local status publishing: retried until Kafka takes the events. */
 export const LOCAL_STATUS: ActivityOptions = { startToCloseTimeout: '10s', retry };
-
-const SHIPPING_STARTED: readonly OrderStatus[] = ['SHIPPING', 'SHIPPED', 'COMPLETED'];
 
 export class OrderCancelled extends Error {}
 

@@ -12,7 +12,8 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
-import { OrderStatusKey } from '../common/search-attributes';
+import { OrderStatusKey } from '../common/names';
+import { entryOf, numberedEvents } from '../common/status';
 import type { OrderStatus, OrderView } from '../common/status';
 import {
   FAST,
@@ -37,17 +38,12 @@ export async function processOrderV1({ order, stepDelayMs }: ProcessOrderInput):
   const { pause } = orderControls(order, view, stepDelayMs);
 
   const record = async (status: OrderStatus, detail?: string): Promise<void> => {
-    const at = Date.now();
+    const entry = entryOf(status, Date.now(), detail);
     view.status = status;
-    view.steps.push(detail === undefined ? { status, at } : { status, at, detail });
+    view.steps.push(entry);
     upsertSearchAttributes([{ key: OrderStatusKey, value: status }]);
-    await publishStatus({
-      orderId: order.orderId,
-      status,
-      seq: view.steps.length,
-      at,
-      ...(detail === undefined ? {} : { detail }),
-    });
+    const [event] = numberedEvents(order.orderId, [entry], view.steps.length);
+    await publishStatus(event);
   };
 
   await record('ACCEPTED');

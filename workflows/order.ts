@@ -18,7 +18,8 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
-import { OrderStatusKey } from '../common/search-attributes';
+import { OrderStatusKey } from '../common/names';
+import { entryOf, numberedEvents } from '../common/status';
 import type { OrderStatus, OrderView, StatusEntry, StatusEvent, StatusPlan } from '../common/status';
 import { cancelUpdate, statusQuery } from '../common/workflow-api';
 import {
@@ -52,17 +53,12 @@ class StatusLog {
 
   /** Records a state the workflow itself reaches; it is published with the next plan or flush. */
   add(status: OrderStatus, detail?: string): void {
-    const entry: StatusEntry = detail === undefined ? { status, at: Date.now() } : { status, at: Date.now(), detail };
-    this.push(entry);
-    this.pending.push({ orderId: this.view.orderId, seq: this.view.steps.length, ...entry });
+    this.record([entryOf(status, Date.now(), detail)], true);
   }
 
   /** Records an activity's outcome: already published, or (`deferred`) to be published next. */
   adopt(entries: readonly StatusEntry[], deferred = false): void {
-    for (const entry of entries) {
-      this.push(entry);
-      if (deferred) this.pending.push({ orderId: this.view.orderId, seq: this.view.steps.length, ...entry });
-    }
+    this.record(entries, deferred);
   }
 
   /**
@@ -95,9 +91,14 @@ class StatusLog {
     upsertSearchAttributes([{ key: OrderStatusKey, value: this.view.status }]);
   }
 
-  private push(entry: StatusEntry): void {
-    this.view.status = entry.status;
-    this.view.steps.push(entry);
+  /** Appends entries to the view's steps; `pending`: they still have to be published. */
+  private record(entries: readonly StatusEntry[], pending: boolean): void {
+    const firstSeq = this.view.steps.length + 1;
+    for (const entry of entries) {
+      this.view.status = entry.status;
+      this.view.steps.push(entry);
+    }
+    if (pending) this.pending.push(...numberedEvents(this.view.orderId, entries, firstSeq));
   }
 }
 

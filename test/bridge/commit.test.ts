@@ -135,8 +135,8 @@ describe('bridge offset commits', () => {
     const taskQueue = `orders-crash-${id}`;
     const orderId = `crash-${id}`;
     // Real Kafka, with one fault injected at the client: the first commit is refused with the
-    // non-retriable error kafkajs raises when the coordinator no longer knows the member (seen after
-    // a broker restart outlasted the session). kafkajs then stops the consumer for good.
+    // non-retriable error kafkajs raises when the coordinator no longer knows the member (what a
+    // broker restart that outlasts the session leads to). kafkajs then stops the consumer for good.
     let refused = 0;
     const faulty = Object.create(kafka) as Kafka;
     faulty.consumer = (cfg) => {

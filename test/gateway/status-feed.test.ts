@@ -1,5 +1,6 @@
 // The gateway's order-status reader on real Kafka: events of the current schemaVersion (or of none,
 // written before versions existed) are passed on without the version; an unknown version is skipped.
+// With `follows`, events keyed by an order nobody follows are dropped before they are parsed.
 import * as crypto from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../../common/config';
@@ -10,13 +11,37 @@ import { waitUntil } from '../helpers/wait';
 const config = loadConfig();
 const kafka = new Kafka({ clientId: 'test-status-feed', brokers: config.kafkaBrokers, logLevel: logLevel.ERROR });
 const topic = `order-status-feed-${crypto.randomUUID().slice(0, 8)}`;
+const filteredTopic = `${topic}-filtered`;
 
 afterAll(async () => {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.deleteTopics({ topics: [topic, filteredTopic] }).catch(() => undefined);
   await admin.disconnect();
 });
+
+/** Sends a warm-up event until the feed has seen one: everything sent after that reaches it. */
+async function warmUp(t: string, seen: () => boolean): Promise<void> {
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    await waitUntil(
+      async () => {
+        await producer.send({
+          topic: t,
+          messages: [
+            { key: 'sf-warm-up', value: JSON.stringify({ orderId: 'sf-warm-up', status: 'ACCEPTED', seq: 1, at: 1 }) },
+          ],
+        });
+        await new Promise((r) => setTimeout(r, 200));
+        return seen() || undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 0, what: 'the status feed reading the topic' },
+    );
+  } finally {
+    await producer.disconnect();
+  }
+}
 
 describe('gateway status feed', () => {
   test('an event of an unknown schemaVersion is skipped and logged; known and unversioned ones pass, without the version', async () => {
@@ -82,5 +107,54 @@ describe('gateway status feed', () => {
       { ...base, seq: 3 },
     ]);
     expect(logs.some((l) => l.includes(`unknown schemaVersion ${STATUS_SCHEMA_VERSION + 1}`))).toBe(true);
+  });
+
+  test('with follows: events keyed by an order nobody here follows are dropped unparsed; followed ones pass', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: filteredTopic, numPartitions: 1, replicationFactor: 1 }],
+    });
+    await admin.disconnect();
+    const followed = new Set(['sf-warm-up', 'sf-mine']);
+    const got: StatusEvent[] = [];
+    const logs: string[] = [];
+    const feed = new StatusFeed(
+      kafka,
+      (e) => got.push(e),
+      filteredTopic,
+      (line) => logs.push(line),
+      (id) => followed.has(id),
+    );
+    await feed.start();
+    try {
+      await warmUp(filteredTopic, () => got.some((e) => e.orderId === 'sf-warm-up'));
+      const before = { ...feed.stats };
+      const producer = kafka.producer();
+      await producer.connect();
+      // A value that is not JSON: parsing it would log "malformed". Keyed by an order nobody follows,
+      // it must never be parsed; the same bytes keyed by a followed order are.
+      await producer.send({
+        topic: filteredTopic,
+        messages: [
+          ...Array.from({ length: 5 }, () => ({ key: 'sf-theirs', value: 'not json' })),
+          { key: 'sf-theirs', value: JSON.stringify({ orderId: 'sf-theirs', status: 'VALIDATING', seq: 2, at: 1 }) },
+          { key: 'sf-mine', value: 'not json' },
+          { key: 'sf-mine', value: JSON.stringify({ orderId: 'sf-mine', status: 'VALIDATING', seq: 2, at: 1 }) },
+        ],
+      });
+      await producer.disconnect();
+      await waitUntil(() => got.some((e) => e.orderId === 'sf-mine') || undefined, { what: 'the followed event' });
+      expect(got.filter((e) => e.orderId !== 'sf-warm-up')).toEqual([
+        { orderId: 'sf-mine', status: 'VALIDATING', seq: 2, at: 1 },
+      ]);
+      expect(feed.stats.read - before.read).toBe(8);
+      expect(feed.stats.skippedByKey - before.skippedByKey).toBe(6);
+      // Only the followed order's malformed event was parsed (and logged).
+      expect(logs.filter((l) => l.includes('malformed'))).toHaveLength(1);
+    } finally {
+      await feed.stop();
+    }
   });
 });

@@ -1,7 +1,8 @@
 // Subscription bookkeeping edge cases (test/gateway/subscriptions.unit.test.ts has the main paths):
 // catch-up racing live events, subscribers leaving mid catch-up, bounded retries, nothing left behind.
 import type { OrderView, StatusEvent } from '../../common/status';
-import { eventsOf, Subscriptions } from '../../gateway/subscriptions';
+import { eventsOf } from '../../common/status';
+import { Subscriptions } from '../../gateway/subscriptions';
 import { HAPPY_PATH } from '../helpers/statuses';
 
 const STEPS = HAPPY_PATH;

@@ -98,6 +98,7 @@ export async function startStack(
     (event) => gateway.deliverStatus(event),
     statusTopic,
     () => undefined,
+    (orderId) => gateway.followsOrder(orderId),
   );
   await feed.start();
   const bridge = await startBridge({

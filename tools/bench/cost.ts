@@ -50,7 +50,7 @@ export function costTable(results: ConfigResult[]): CostRow[] {
       completed: r.completed,
       cpuMsPerOrder,
       totalCpuMsPerOrder: round(total, 1),
-      // Runs of the earlier bench recorded one history as evidence.historyOfOneRun.
+      // A --baseline file of the older format keeps one run's history in evidence.historyOfOneRun.
       historyEventsPerOrder:
         r.historyPerOrder?.TOTAL ?? (r.evidence?.historyOfOneRun as Record<string, number> | undefined)?.TOTAL,
     };

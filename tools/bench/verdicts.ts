@@ -1,4 +1,4 @@
-/** The ratios between configurations of one run, and the targets measured against them. */
+/** The ratios between configurations of one run, and the performance targets (docs/BENCHMARKS.md) checked against them. */
 import { ids, PlanOptions } from './plan';
 import { round } from './stats';
 import type { ConfigResult, IdleResult } from './types';

@@ -6,7 +6,7 @@
 import type { Client } from '@temporalio/client';
 import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import { TOPICS } from '../../common/config';
-import { CONSUMER_GROUPS } from '../../common/names';
+import { CONSUMER_GROUPS } from '../../common/config';
 import { workflowIdFor } from '../../common/order';
 import { sleep } from '../infra/proc';
 

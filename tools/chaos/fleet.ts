@@ -15,9 +15,9 @@ import { IsolatedStack } from './isolated-stack';
  */
 export class Fleet {
   readonly ledgerFile: string;
-  private gatewayProc?: AppProcess;
+  private readonly gatewayProcs: AppProcess[] = [];
   private readonly bridgeProcs: AppProcess[] = [];
-  private workerProc?: AppProcess;
+  private readonly workerProcs: AppProcess[] = [];
   private readonly settings = new WeakMap<AppProcess, string>();
   /** The HTTP port of each gateway (WebSocket + /healthz) and bridge (/healthz). */
   private readonly ports = new WeakMap<AppProcess, number>();
@@ -35,24 +35,24 @@ export class Fleet {
     return path.join(this.stack.workDir, 'logs', `${name}.log`);
   }
 
-  private async gateway(): Promise<AppProcess> {
-    if (!this.gatewayProc) {
+  private async gateway(i: number): Promise<AppProcess> {
+    if (!this.gatewayProcs[i]) {
       const port = await freePort();
       const proc = new AppProcess({
         app: 'gateway',
-        name: 'gateway',
+        name: i === 0 ? 'gateway' : `gateway-${String.fromCharCode(65 + i)}`,
         env: this.stack.appEnv({
           GATEWAY_PORT: String(port),
           BRIDGE_HEALTH_PORT: String(await freePort()),
           SIM_LEDGER_FILE: this.ledgerFile,
         }),
-        logFile: this.logFile('gateway'),
+        logFile: this.logFile(i === 0 ? 'gateway' : `gateway-${i}`),
         ready: () => answers200(`http://127.0.0.1:${port}/healthz`),
       });
       this.ports.set(proc, port);
-      this.gatewayProc = proc;
+      this.gatewayProcs[i] = proc;
     }
-    return this.gatewayProc;
+    return this.gatewayProcs[i];
   }
 
   private async bridge(i: number, stepDelayMs: number): Promise<AppProcess> {
@@ -80,57 +80,68 @@ export class Fleet {
     return proc;
   }
 
-  private async worker(latencyMs: number): Promise<AppProcess> {
+  private async worker(i: number, latencyMs: number): Promise<AppProcess> {
     const setting = `latency=${latencyMs}`;
-    const existing = this.workerProc;
+    const existing = this.workerProcs[i];
     if (existing && this.settings.get(existing) === setting) return existing;
     if (existing) await existing.stop();
     const proc = new AppProcess({
       app: 'worker',
-      name: 'worker',
+      name: i === 0 ? 'worker' : `worker-${String.fromCharCode(65 + i)}`,
       env: this.stack.appEnv({
         SIM_LEDGER_FILE: this.ledgerFile,
         SIM_LATENCY_MS: String(latencyMs),
         GATEWAY_PORT: String(await freePort()),
         BRIDGE_HEALTH_PORT: String(await freePort()),
       }),
-      logFile: this.logFile('worker'),
+      logFile: this.logFile(i === 0 ? 'worker' : `worker-${i}`),
       ready: (p) => this.stack.workerPolling(p.pid),
     });
     this.settings.set(proc, setting);
-    this.workerProc = proc;
+    this.workerProcs[i] = proc;
     return proc;
   }
 
-  /** The processes a scenario needs, running and ready (started or replaced as needed, in parallel). */
+  /**
+   * The processes a scenario needs (one gateway and one worker unless it asks for more), running and
+   * ready (started or replaced as needed, in parallel). The first gateway and worker are `gateway`, `worker`.
+   */
   async ensure(need: {
     bridges: number;
+    gateways?: number;
+    workers?: number;
     stepDelayMs: number;
     latencyMs: number;
-  }): Promise<{ gateway: AppProcess; bridges: AppProcess[]; worker: AppProcess }> {
-    // Surplus bridges leave the group cleanly (SIGTERM), so the next rebalance does not wait for them.
+  }): Promise<{
+    gateway: AppProcess;
+    gateways: AppProcess[];
+    bridges: AppProcess[];
+    worker: AppProcess;
+    workers: AppProcess[];
+  }> {
+    // Surplus processes leave cleanly (SIGTERM): a bridge leaves the group, so the next rebalance does not wait.
     for (const extra of this.bridgeProcs.splice(need.bridges)) await extra.stop();
-    const gateway = await this.gateway();
+    for (const extra of this.gatewayProcs.splice(need.gateways ?? 1)) await extra.stop();
+    for (const extra of this.workerProcs.splice(need.workers ?? 1)) await extra.stop();
+    const gateways: AppProcess[] = [];
+    for (let i = 0; i < (need.gateways ?? 1); i++) gateways.push(await this.gateway(i));
     const bridges: AppProcess[] = [];
     for (let i = 0; i < need.bridges; i++) bridges.push(await this.bridge(i, need.stepDelayMs));
-    const worker = await this.worker(need.latencyMs);
-    await Promise.all([gateway, ...bridges, worker].filter((p) => !p.running()).map((p) => p.start(120_000)));
-    return { gateway, bridges, worker };
+    const workers: AppProcess[] = [];
+    for (let i = 0; i < (need.workers ?? 1); i++) workers.push(await this.worker(i, need.latencyMs));
+    await Promise.all([...gateways, ...bridges, ...workers].filter((p) => !p.running()).map((p) => p.start(120_000)));
+    return { gateway: gateways[0], gateways, bridges, worker: workers[0], workers };
   }
 
   /** Stops every process; the next ensure() starts fresh ones (after a failed scenario, so it cannot spill over). */
   async recycle(): Promise<void> {
     await this.stopAll();
-    this.gatewayProc = undefined;
+    this.gatewayProcs.splice(0);
     this.bridgeProcs.splice(0);
-    this.workerProc = undefined;
+    this.workerProcs.splice(0);
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all(
-      [this.gatewayProc, ...this.bridgeProcs, this.workerProc]
-        .filter((p): p is AppProcess => p !== undefined)
-        .map((p) => p.stop()),
-    );
+    await Promise.all([...this.gatewayProcs, ...this.bridgeProcs, ...this.workerProcs].map((p) => p.stop()));
   }
 }

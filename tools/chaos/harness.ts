@@ -48,13 +48,14 @@ export async function runScenario(fleet: Fleet, name: ScenarioName, options: Sce
   let records: OrderRecord[] = [];
   let ackedCount = 0;
   const t0 = Date.now();
-  const { gateway, bridges, worker } = await fleet.ensure({
+  const { gateway, gateways, bridges, worker, workers } = await fleet.ensure({
     bridges: def.bridges,
+    gateways: def.gateways,
+    workers: def.workers,
     stepDelayMs,
     latencyMs: def.latencyMs ?? 0,
   });
-  const procs = [gateway, ...bridges, worker];
-  const gwPort = fleet.portOf(gateway);
+  const procs = [...gateways, ...bridges, ...workers];
   log(
     `[${name}] ${procs.map((p) => `${p.name} pid ${p.pid}`).join(', ')} ready in ${secs(Date.now() - t0)}; placing ${opts.orders} orders (prefix ${prefix})`,
   );
@@ -63,21 +64,34 @@ export async function runScenario(fleet: Fleet, name: ScenarioName, options: Sce
     opts,
     prefix,
     gateway,
+    gateways,
     bridges,
     worker,
+    workers,
     acked: () => ackedCount,
     notes,
     failures,
     killedOnPurpose,
     portOf: (p) => fleet.portOf(p),
+    ledgerFile,
   };
-  const placing = placeOrders(orderSpecs(prefix, opts.orders), {
-    url: `ws://127.0.0.1:${gwPort}`,
-    connections: opts.connections,
-    rate: opts.rate,
-    deadline: Date.now() + opts.placementTimeoutMs,
-    onAccepted: () => void (ackedCount += 1),
-  });
+  // With several gateways, order i goes through gateway i mod G (connections and rate split evenly).
+  const specs = orderSpecs(prefix, opts.orders);
+  const deadline = Date.now() + opts.placementTimeoutMs;
+  const placing = Promise.all(
+    gateways.map((g, gi) =>
+      placeOrders(
+        specs.filter((_, i) => i % gateways.length === gi),
+        {
+          url: `ws://127.0.0.1:${fleet.portOf(g)}`,
+          connections: Math.max(1, Math.round(opts.connections / gateways.length)),
+          rate: opts.rate / gateways.length,
+          deadline,
+          onAccepted: () => void (ackedCount += 1),
+        },
+      ),
+    ),
+  ).then((placed) => ({ records: placed.flatMap((p) => p.records) }));
   let placingDoneAt: number | undefined;
   void placing.then(
     () => (placingDoneAt = Date.now()),

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { TASK_QUEUE } from '../../common/config';
-import { DEFAULT_NAMESPACE } from '../../common/names';
+import { DEFAULT_NAMESPACE } from '../../common/config';
 import {
   ensureSearchAttributes,
   ensureTopics,
@@ -23,9 +23,16 @@ import {
   stopServer,
   temporalAddressOf,
 } from '../infra/launcher';
+import type { TemporalEngine } from '../infra/stack-options';
 import { isAlive, killGroup, Log, onExit, portInUse } from '../infra/proc';
 
-export const ISOLATED_PORTS = { kafka: 19092, kafkaController: 19093, temporal: 17233, temporalUi: 18233 } as const;
+export const ISOLATED_PORTS = {
+  kafka: 19092,
+  kafkaController: 19093,
+  temporal: 17233,
+  temporalUi: 18233,
+  postgres: 15433,
+} as const;
 export const NAMESPACE = DEFAULT_NAMESPACE;
 
 /** SIGKILLs whatever is left of a stack's servers (each started as a process-group leader). */
@@ -39,10 +46,13 @@ function killServers(stack: StackOptions): void {
 export interface IsolatedStackOptions {
   /** Parent of the stack's data dir; default os.tmpdir(). */
   baseDir?: string;
-  ports?: Partial<typeof ISOLATED_PORTS>;
+  ports?: Partial<Record<keyof typeof ISOLATED_PORTS, number>>;
   log?: Log;
   /** Keep the data dir after stop (for diagnosis). */
   keepData?: boolean;
+  /** The Temporal engine (default: the dev server) and, on PostgreSQL, its history shard count. */
+  temporalEngine?: TemporalEngine;
+  historyShards?: number;
 }
 
 /** Kafka + Temporal of our own, on their own ports and data, plus a Temporal client for checks. */
@@ -74,8 +84,15 @@ export class IsolatedStack {
       }
     }
     const workDir = fs.mkdtempSync(path.join(opts.baseDir ?? os.tmpdir(), 'orders-chaos-'));
+    // PostgreSQL may run as another user (as root: `postgres`), which must reach its directory inside.
+    fs.chmodSync(workDir, 0o755);
     const stack = new IsolatedStack(
-      stackOptions({ dataDir: path.join(workDir, 'data'), ports }),
+      stackOptions({
+        dataDir: path.join(workDir, 'data'),
+        ports,
+        temporalEngine: opts.temporalEngine ?? 'dev',
+        historyShards: opts.historyShards,
+      }),
       workDir,
       log,
       Boolean(opts.keepData),
@@ -83,7 +100,7 @@ export class IsolatedStack {
     stack.cancelExitKill = onExit(() => killServers(stack.options));
     try {
       const started = Date.now();
-      await Promise.all(SERVERS.map((s) => startServer(s, stack.options, log)));
+      await Promise.all((['kafka', 'temporal'] as const).map((s) => startServer(s, stack.options, log)));
       await ensureTopics(stack.kafkaBrokers, log);
       await ensureSearchAttributes(stack.temporalAddress, NAMESPACE, log);
       await stack.connectClient();
@@ -157,6 +174,7 @@ export class IsolatedStack {
 
   async stop(): Promise<void> {
     await this.connection?.close().catch(() => undefined);
+    // In SERVERS order: PostgreSQL (if any) after the Temporal server that writes to it.
     for (const s of SERVERS)
       await stopServer(s, this.options, { signal: 'SIGTERM', graceMs: 10_000, log: this.log }).catch(() => undefined);
     killServers(this.options);

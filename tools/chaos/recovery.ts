@@ -22,6 +22,7 @@ const RECOVERY_PATH: Record<ScenarioName, 'accepted' | 'started' | 'open'> = {
   'worker-payment': 'open',
   worker: 'open',
   temporal: 'open',
+  multi: 'started',
 };
 
 /**

@@ -9,24 +9,20 @@
  *   worker-payment    worker SIGKILLed while charges are in flight (SIM_LATENCY_MS), restarted
  *   kafka             the broker SIGKILLed, kept down, restarted on its data
  *   temporal          the dev server SIGKILLed, kept down, restarted on the same SQLite file
+ *   multi             two of each process, orders through both gateways, one of each SIGKILLed
+ *                     (./multi-scenario.ts; the server strikes are in ./server-scenarios.ts)
  *
  * Each scenario says how many bridges it needs, its step delay and payment latency, when to strike
  * (its trigger) and the strike itself, which notes what it saw and fails checks it can make on the spot.
  */
 import type { Kafka } from 'kafkajs';
 import type { AppProcess } from '../infra/app-process';
-import { Ctx, KafkaCtx, ScenarioDef } from './scenario-context';
-import { answers200, httpGet, sleep } from '../infra/proc';
-import {
-  bridgeAssignments,
-  committedOffsets,
-  countInStatus,
-  formatAssignments,
-  probeKafka,
-  sample,
-  waitFor,
-} from './cluster-observations';
+import { sleep } from '../infra/proc';
+import { MULTI } from './multi-scenario';
+import { bridgeAssignments, countInStatus, formatAssignments, probeKafka, waitFor } from './cluster-observations';
 import { secs } from './report';
+import { SERVER_DEFS } from './server-scenarios';
+import type { IsolatedStack } from './isolated-stack';
 
 /** The full matrix (what `npm run chaos` runs by default). */
 export const SCENARIOS = [
@@ -37,6 +33,7 @@ export const SCENARIOS = [
   'worker-payment',
   'kafka',
   'temporal',
+  'multi',
 ] as const;
 /**
  * Shorter combinations for the jest run: `bridge-pair` (two bridges, one SIGKILLed and restarted at
@@ -47,8 +44,75 @@ export const COMBINED_SCENARIOS = ['bridge-pair', 'worker'] as const;
 export const ALL_SCENARIOS = [...SCENARIOS, ...COMBINED_SCENARIOS] as const;
 export type ScenarioName = (typeof ALL_SCENARIOS)[number];
 
-export { DEFAULT_OPTIONS } from './scenario-context';
-export type { Ctx, KafkaCtx, ScenarioDef, ScenarioOptions } from './scenario-context';
+export interface ScenarioOptions {
+  orders: number;
+  connections: number;
+  /** First-attempt orders per second over all connections. */
+  rate: number;
+  /** STEP_DELAY_MS for scenarios that do not choose their own. */
+  stepDelayMs: number;
+  /** How long a killed Kafka broker stays down before it is restarted. */
+  outageMs: number;
+  /**
+   * How long a killed Temporal server stays down. The Temporal client retries UNAVAILABLE by itself
+   * for ~20 s (10 attempts, exponential backoff) before a start fails; only a longer outage shows
+   * the bridge's own backoff and its degraded /healthz.
+   */
+  temporalOutageMs: number;
+  /** Bound on waiting for every acknowledged order to finish. */
+  completionTimeoutMs: number;
+  /** Bound on placing (resends included). */
+  placementTimeoutMs: number;
+  log: (line: string) => void;
+}
+
+export const DEFAULT_OPTIONS: Omit<ScenarioOptions, 'log'> = {
+  orders: 300,
+  connections: 6,
+  rate: 30,
+  stepDelayMs: 200,
+  outageMs: 8_000,
+  temporalOutageMs: 30_000,
+  completionTimeoutMs: 240_000,
+  placementTimeoutMs: 180_000,
+};
+
+/** Everything a scenario's strike can use. */
+export interface Ctx {
+  stack: IsolatedStack;
+  opts: ScenarioOptions;
+  prefix: string;
+  gateway: AppProcess;
+  /** Every gateway and worker (the first ones are `gateway` and `worker`). */
+  gateways: AppProcess[];
+  bridges: AppProcess[];
+  worker: AppProcess;
+  workers: AppProcess[];
+  acked: () => number;
+  notes: string[];
+  failures: string[];
+  /** When the struck process or server was gone (set by the strike; the time-to-recover starts here). */
+  killedAt?: number;
+  /** Processes the scenario killed on purpose (other exits are failures). */
+  killedOnPurpose: Set<AppProcess>;
+  /** The HTTP port of a gateway or bridge (WebSocket, /healthz). */
+  portOf: (proc: AppProcess) => number;
+  /** The payment ledger the workers write (JSON lines): the ground truth of charges. */
+  ledgerFile: string;
+}
+
+export interface ScenarioDef {
+  bridges: number;
+  /** Gateways and workers (default one each). */
+  gateways?: number;
+  workers?: number;
+  stepDelayMs?: number;
+  latencyMs?: number;
+  rate?: number;
+  /** When to strike (polled every 200 ms while orders flow); default: a third acknowledged. */
+  trigger?: (ctx: Ctx) => Promise<boolean>;
+  strike: (ctx: Ctx) => Promise<void>;
+}
 
 export const third = (ctx: Ctx): Promise<boolean> => Promise.resolve(ctx.acked() >= Math.ceil(ctx.opts.orders / 3));
 const inStatus = (ctx: Ctx, statuses: string[]): Promise<number> =>
@@ -182,66 +246,11 @@ export const DEFS: Record<ScenarioName, ScenarioDef> = {
     },
   },
 
-  kafka: {
-    bridges: 1,
-    async strike(ctx) {
-      const killedAt = Date.now();
-      await ctx.stack.killServer('kafka');
-      ctx.killedAt = Date.now();
-      ctx.notes.push(`broker SIGKILLed at ${ctx.acked()}/${ctx.opts.orders} acknowledged`);
-      let restarting = false;
-      const health = sample(
-        () => httpGet(`http://127.0.0.1:${ctx.portOf(ctx.gateway)}/healthz`, 4_000).then((r) => r?.status ?? 0),
-        () => restarting,
-        500,
-        ctx.opts.outageMs + 5_000,
-      );
-      await sleep(ctx.opts.outageMs);
-      restarting = true;
-      const codes = await health;
-      const restartAt = Date.now();
-      await ctx.stack.restartServer('kafka');
-      ctx.notes.push(`broker down ${secs(restartAt - killedAt)}, back after ${secs(Date.now() - killedAt)}`);
-      ctx.notes.push(`gateway /healthz while down: ${[...new Set(codes)].join(',')}`);
-      if (!codes.includes(503)) ctx.failures.push('gateway /healthz never reported degraded while Kafka was down');
-      (ctx as KafkaCtx).outage = { killedAt, restartAt };
-    },
-  },
+  ...SERVER_DEFS,
 
-  temporal: {
-    bridges: 1,
-    async strike(ctx) {
-      const kafka = probeKafka(ctx.stack.kafkaBrokers);
-      const killedAt = Date.now();
-      await ctx.stack.killServer('temporal');
-      ctx.killedAt = Date.now();
-      ctx.notes.push(`Temporal SIGKILLed at ${ctx.acked()}/${ctx.opts.orders} acknowledged`);
-      const bridgePort = ctx.portOf(ctx.bridges[0]);
-      let restarting = false;
-      const outageMs = ctx.opts.temporalOutageMs;
-      const health = sample(
-        () => httpGet(`http://127.0.0.1:${bridgePort}/healthz`).then((r) => r?.status ?? 0),
-        () => restarting,
-        500,
-        outageMs + 5_000,
-      );
-      // In-flight starts that succeeded just before the kill may still commit; after that, nothing may.
-      await sleep(Math.min(3_000, outageMs / 2));
-      const offsetsEarly = await committedOffsets(kafka);
-      await sleep(Math.max(0, outageMs - (Date.now() - killedAt)));
-      const offsetsLate = await committedOffsets(kafka);
-      restarting = true;
-      const codes = await health;
-      await ctx.stack.restartServer('temporal');
-      ctx.notes.push(`Temporal back after ${secs(Date.now() - killedAt)}`);
-      ctx.notes.push(`bridge /healthz while down: ${[...new Set(codes)].join(',')}`);
-      if (!codes.includes(503)) ctx.failures.push('bridge /healthz never reported degraded while Temporal was down');
-      if (offsetsEarly !== offsetsLate)
-        ctx.failures.push(`the bridge committed offsets while Temporal was down: ${offsetsEarly} -> ${offsetsLate}`);
-      else ctx.notes.push('no commit while down');
-      const ok = await waitFor(() => answers200(`http://127.0.0.1:${bridgePort}/healthz`), 500, 60_000);
-      if (ok) ctx.notes.push(`bridge healthy again ${secs(Date.now() - killedAt)} after the kill`);
-      else ctx.failures.push('bridge /healthz did not return to ok within 60 s of the restart');
-    },
-  },
+  multi: MULTI,
 };
+
+export interface KafkaCtx extends Ctx {
+  outage?: { killedAt: number; restartAt: number };
+}

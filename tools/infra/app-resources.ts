@@ -59,7 +59,7 @@ export async function ensureSearchAttributes(address: string, namespace: string,
 /**
  * Waits until a workflow start carrying the search attributes is accepted. The frontend reads them
  * from a cache (the dev server runs with system.forceSearchAttributesCacheRefreshOnRead=false), so
- * for a moment after registering them (about 2 s here) a start naming them is refused as an invalid
+ * for a moment after registering them (seconds) a start naming them is refused as an invalid
  * argument, and the bridge would park such an order in the DLQ. The probe run is terminated at once.
  */
 async function untilSearchAttributesUsable(client: Client, log: Log, timeoutMs = 60_000): Promise<void> {

@@ -7,6 +7,7 @@ import { saslListenerProperties } from './kafka-sasl';
 import { dataPaths } from './paths';
 import { Log, runToCompletion } from './proc';
 import { provisionKafka } from './provision';
+import { startupTimeline } from './timeline';
 import { spawnServer, waitReady } from './server-process';
 import { kafkaBrokersOf, StackOptions } from './stack-options';
 
@@ -97,9 +98,16 @@ export async function startKafka(stack: StackOptions, log: Log): Promise<number>
       '--standalone',
       '--ignore-formatted',
     ];
-    await runToCompletion('java', [...jvm, '-cp', classpath, ...format], 'Kafka storage format');
+    // A short-lived tool: the client compiler only and a small serial heap start it in about half the
+    // time of the broker's flags on two busy cores (measured 7-12 s against 11-20 s, load ~28).
+    const toolJvm = ['-Xms64m', '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', ...jvm.slice(4)];
+    await startupTimeline.time('Kafka storage format', () =>
+      runToCompletion('java', [...toolJvm, '-cp', classpath, ...format], 'Kafka storage format'),
+    );
   }
+  const startedAt = Date.now();
   const pid = spawnServer('kafka', stack, 'java', [...jvm, '-cp', classpath, 'kafka.Kafka', props]);
   await waitReady('kafka', stack, pid, () => kafkaReady(kafkaBrokersOf(stack)), 120_000, log);
+  startupTimeline.record('Kafka broker start until it answers', startedAt);
   return pid;
 }

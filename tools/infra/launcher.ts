@@ -2,7 +2,8 @@
  * Starts (or finds) the servers the app needs, on loopback:
  *  - single-node KRaft Kafka on 127.0.0.1:9092,
  *  - the Temporal dev server on 127.0.0.1:7233 with its web UI on http://127.0.0.1:8233,
- *    persisting to a SQLite file so runs survive a restart.
+ *    persisting to a SQLite file so runs survive a restart; or, with ORDERS_TEMPORAL_ENGINE=postgres,
+ *    the Temporal server on a private PostgreSQL cluster (./temporal-sql-server; no web UI).
  * Data, server logs and pid files live under one data directory (tools/infra/paths.ts).
  *
  *   npm run infra:up [-- --detach]   start what is not running; Ctrl-C stops what this run started
@@ -20,7 +21,7 @@
  */
 import { ENV, infraPorts, isSet, loadConfig } from '../../common/config';
 import { kafkaReady, temporalReady } from '../../common/health';
-import { DEFAULT_NAMESPACE } from '../../common/names';
+import { DEFAULT_NAMESPACE } from '../../common/config';
 import { ensureSearchAttributes, ensureTopics } from './app-resources';
 import { ensureScramUser } from './kafka-sasl';
 import { startKafka } from './kafka-server';
@@ -28,11 +29,13 @@ import { defaultLog, Log } from './proc';
 import { ownedPid, Server, SERVERS, stopServer } from './server-process';
 import { kafkaBrokersOf, stackOptions, StackOptions, temporalAddressOf } from './stack-options';
 import { withStartLock } from './start-lock';
+import { startupTimeline } from './timeline';
 import { startTemporal } from './temporal-server';
+import { startPostgres, startTemporalSql } from './temporal-sql-server';
 
 export { ensureSearchAttributes, ensureTopics, searchAttributeTypeCodes } from './app-resources';
-export { ownedPid, serverLogFile, SERVERS, stopServer } from './server-process';
-export type { Server, StopServerOptions } from './server-process';
+export { ownedPid, serverExit, serverLogFile, SERVERS, stopServer } from './server-process';
+export type { Server, ServerExit, StopServerOptions } from './server-process';
 export { kafkaBrokersOf, stackOptions, temporalAddressOf } from './stack-options';
 export type { StackOptions } from './stack-options';
 
@@ -47,7 +50,14 @@ export async function startServer(
 ): Promise<number> {
   const running = ownedPid(s, stack);
   if (running !== undefined) return running;
-  return s === 'kafka' ? startKafka(stack, log) : startTemporal(stack, log);
+  if (s === 'kafka') return startKafka(stack, log);
+  if (s === 'postgres') return startPostgres(stack, log);
+  return startTemporalOf(stack, log);
+}
+
+/** The stack's Temporal engine; on PostgreSQL that starts the database first. */
+function startTemporalOf(stack: StackOptions, log: Log): Promise<number> {
+  return stack.temporalEngine === 'postgres' ? startTemporalSql(stack, log) : startTemporal(stack, log);
 }
 
 export interface UpResult {
@@ -57,16 +67,30 @@ export interface UpResult {
   temporalAddress: string;
 }
 
-/**
- * Makes Kafka and Temporal reachable: uses what already answers (or what KAFKA_BROKERS /
- * TEMPORAL_ADDRESS point at), starts the rest, then creates topics and search attributes.
- */
-export async function up(log: Log = defaultLog, isolated?: StackOptions): Promise<UpResult> {
-  const stack = isolated ?? stackOptions();
-  return withStartLock(stack, log, () => upLocked(log, stack, isolated));
+/** Called as each server becomes usable, before the other may be: `npm start` starts what needs only that one. */
+export interface UpHooks {
+  /** Kafka answers and the app's topics exist. */
+  kafkaReady?: () => void;
+  /** Temporal answers and the app's search attributes are registered. */
+  temporalReady?: () => void;
 }
 
-async function upLocked(log: Log, stack: StackOptions, isolated?: StackOptions): Promise<UpResult> {
+/**
+ * Makes Kafka and Temporal reachable: uses what already answers (or what KAFKA_BROKERS /
+ * TEMPORAL_ADDRESS point at), starts the rest, then creates topics and search attributes. The two
+ * servers come up independently (a Temporal CLI build does not hold Kafka back); `hooks` hear each.
+ */
+export async function up(log: Log = defaultLog, isolated?: StackOptions, hooks: UpHooks = {}): Promise<UpResult> {
+  const stack = isolated ?? stackOptions();
+  return withStartLock(stack, log, () => upLocked(log, stack, isolated, hooks));
+}
+
+async function upLocked(
+  log: Log,
+  stack: StackOptions,
+  isolated: StackOptions | undefined,
+  hooks: UpHooks,
+): Promise<UpResult> {
   // An explicitly given stack is isolated: its own addresses, whatever KAFKA_BROKERS/TEMPORAL_ADDRESS say.
   const config = isolated
     ? {
@@ -84,20 +108,35 @@ async function upLocked(log: Log, stack: StackOptions, isolated?: StackOptions):
       kafkaReady(config.kafkaBrokers),
       temporalReady(config.temporalAddress, config.temporalNamespace),
     ]);
-    const tasks: Promise<void>[] = [];
-    if (kafkaUp) log(`Kafka already answering at ${config.kafkaBrokers.join(',')}`);
-    else if (external.kafka) throw new Error(`${ENV.kafkaBrokers}=${config.kafkaBrokers.join(',')} does not answer`);
-    else tasks.push(startKafka(stack, log).then(() => void started.push('kafka')));
-    if (temporalUp) log(`Temporal already answering at ${config.temporalAddress}`);
-    else if (external.temporal) throw new Error(`${ENV.temporalAddress}=${config.temporalAddress} does not answer`);
-    else tasks.push(startTemporal(stack, log).then(() => void started.push('temporal')));
-    const results = await Promise.allSettled(tasks);
+    const kafka = async (): Promise<void> => {
+      if (kafkaUp) log(`Kafka already answering at ${config.kafkaBrokers.join(',')}`);
+      else if (external.kafka) throw new Error(`${ENV.kafkaBrokers}=${config.kafkaBrokers.join(',')} does not answer`);
+      else {
+        await startKafka(stack, log);
+        started.push('kafka');
+      }
+      await startupTimeline.time('Kafka topics', () => ensureTopics(config.kafkaBrokers, log));
+      // The apps' own clients retry while the SASL user is being created (only SASL clients need it).
+      hooks.kafkaReady?.();
+      if (started.includes('kafka') && stack.ports.kafkaSasl !== undefined)
+        await startupTimeline.time('Kafka SASL user', () => ensureScramUser(config.kafkaBrokers[0], log));
+    };
+    const temporal = async (): Promise<void> => {
+      if (temporalUp) log(`Temporal already answering at ${config.temporalAddress}`);
+      else if (external.temporal) throw new Error(`${ENV.temporalAddress}=${config.temporalAddress} does not answer`);
+      else {
+        await startTemporalOf(stack, log);
+        started.push('temporal');
+        if (stack.temporalEngine === 'postgres') started.push('postgres');
+      }
+      await startupTimeline.time('Temporal search attributes', () =>
+        ensureSearchAttributes(config.temporalAddress, config.temporalNamespace, log),
+      );
+      hooks.temporalReady?.();
+    };
+    const results = await Promise.allSettled([kafka(), temporal()]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    await ensureTopics(config.kafkaBrokers, log);
-    if (started.includes('kafka') && stack.ports.kafkaSasl !== undefined)
-      await ensureScramUser(config.kafkaBrokers[0], log);
-    await ensureSearchAttributes(config.temporalAddress, config.temporalNamespace, log);
     return { started, kafkaBrokers: config.kafkaBrokers, temporalAddress: config.temporalAddress };
   } catch (err) {
     await stop(started, log, undefined, stack);
@@ -112,10 +151,15 @@ export async function stop(
   graceMs = 30_000,
   stack: StackOptions = stackOptions(),
 ): Promise<void> {
-  await Promise.all(servers.map((s) => stopServer(s, stack, { signal: 'SIGTERM', graceMs, log })));
+  // PostgreSQL goes last: the Temporal server on it stops cleanly only while it can still write.
+  const opts = { signal: 'SIGTERM' as const, graceMs, log };
+  await Promise.all(servers.filter((s) => s !== 'postgres').map((s) => stopServer(s, stack, opts)));
+  if (servers.includes('postgres')) await stopServer('postgres', stack, opts);
 }
 
-export async function status(): Promise<Record<Server, { reachable: boolean; pid?: number; address: string }>> {
+export async function status(): Promise<
+  Record<'kafka' | 'temporal', { reachable: boolean; pid?: number; address: string }>
+> {
   const config = loadConfig();
   const [k, t] = await Promise.all([
     kafkaReady(config.kafkaBrokers),

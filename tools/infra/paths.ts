@@ -6,6 +6,8 @@ export const VERSIONS = {
   kafka: '4.1.2',
   log4j: '2.25.3',
   temporalCli: '1.5.1',
+  /** The Temporal server release the CLI above embeds (its go.mod): the SQL engine runs the same one. */
+  temporalServer: '1.29.1',
   temporalTestServer: '1.32.0',
 } as const;
 
@@ -29,6 +31,7 @@ export const cachePaths = {
   kafkaLib: () => path.join(cacheDir(), `kafka-${VERSIONS.kafka}-log4j-${VERSIONS.log4j}`, 'lib'),
   temporalCliBin: () => path.join(cacheDir(), `temporal-cli-${VERSIONS.temporalCli}`, 'temporal'),
   testServerDir: () => path.join(cacheDir(), `temporal-test-server-${VERSIONS.temporalTestServer}`),
+  temporalServerDir: () => path.join(cacheDir(), `temporal-server-${VERSIONS.temporalServer}`),
 };
 
 /** Paths inside a data directory (the project's, unless another one is given: an isolated stack has its own). */
@@ -36,6 +39,9 @@ export const dataPaths = {
   kafkaLogDir: (dir: string = dataDir()) => path.join(dir, 'kafka', 'data'),
   kafkaConfigDir: (dir: string = dataDir()) => path.join(dir, 'kafka', 'config'),
   temporalDb: (dir: string = dataDir()) => path.join(dir, 'temporal', 'temporal.db'),
+  /** The Temporal server's config (on PostgreSQL) and the PostgreSQL cluster's data directory. */
+  temporalSqlDir: (dir: string = dataDir()) => path.join(dir, 'temporal-sql'),
+  postgresDir: (dir: string = dataDir()) => path.join(dir, 'postgres'),
   logs: (dir: string = dataDir()) => path.join(dir, 'logs'),
   run: (dir: string = dataDir()) => path.join(dir, 'run'),
 };

@@ -128,6 +128,24 @@ export function runToCompletion(command: string, args: string[], what: string): 
   });
 }
 
+/**
+ * A free port in 30000-32767: below Linux's ephemeral range (32768-60999), so no outgoing connection
+ * takes it between this check and the server's bind (a server that starts slowly, like Kafka, may
+ * bind tens of seconds later), and small enough for the Temporal server's smallint port columns.
+ */
+export async function freeLowPort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const candidate = 30_000 + Math.floor(Math.random() * 2_768);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(candidate, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return candidate;
+  }
+  throw new Error('no free port between 30000 and 32767');
+}
+
 /** True when a process with this pid exists (and we may signal it). */
 export function isAlive(pid: number): boolean {
   try {

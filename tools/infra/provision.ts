@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cacheDir, cachePaths, VERSIONS } from './paths';
 import { defaultLog, findOnPath, freePort, Log, requireTool, runWithProgress, sleep, waitForPort } from './proc';
+import { startupTimeline } from './timeline';
 
 const COMPLETE = '.complete';
 
@@ -72,6 +73,7 @@ export async function provisionKafka(log: Log = defaultLog): Promise<string> {
   requireJava('the Kafka broker');
   if (isComplete(dir)) return lib;
   log(`provisioning Kafka ${VERSIONS.kafka} from Maven Central into ${dir}`);
+  const startedAt = Date.now();
   await buildInto(dir, (scratch) =>
     mavenCopy(
       'kafka-pom.xml',
@@ -81,6 +83,7 @@ export async function provisionKafka(log: Log = defaultLog): Promise<string> {
       log,
     ),
   );
+  startupTimeline.record('Kafka jars from Maven', startedAt);
   return lib;
 }
 
@@ -97,6 +100,7 @@ export async function provisionTemporalCli(log: Log = defaultLog): Promise<strin
     'Install Go >= 1.25, or put a `temporal` binary on PATH, or set TEMPORAL_ADDRESS to a running Temporal server, or use Docker (docker-compose.yml).',
   );
   log(`building the Temporal CLI v${VERSIONS.temporalCli} with go install (a few minutes the first time)`);
+  const startedAt = Date.now();
   await buildInto(dir, (scratch) =>
     runWithProgress(go, ['install', `github.com/temporalio/cli/cmd/temporal@v${VERSIONS.temporalCli}`], {
       label: `go install temporal@v${VERSIONS.temporalCli}`,
@@ -107,7 +111,56 @@ export async function provisionTemporalCli(log: Log = defaultLog): Promise<strin
       progressEveryMs: 15_000,
     }),
   );
+  startupTimeline.record('Temporal CLI build (go install)', startedAt);
   return bin;
+}
+
+/**
+ * The Temporal server (`cmd/server`) and its SQL schema tool (`cmd/tools/sql`, temporal-sql-tool)
+ * of the release the dev server embeds, for the PostgreSQL engine. The server's go.mod has replace
+ * directives, so `go install pkg@version` is refused: a scratch module requires it and `go build`s both.
+ */
+export async function provisionTemporalServer(log: Log = defaultLog): Promise<{ server: string; sqlTool: string }> {
+  const dir = cachePaths.temporalServerDir();
+  const bins = { server: path.join(dir, 'temporal-server'), sqlTool: path.join(dir, 'temporal-sql-tool') };
+  if (isComplete(dir)) return bins;
+  const go = requireTool(
+    'go',
+    'to build the Temporal server for the PostgreSQL engine',
+    'Install Go >= 1.25, or run the dev server engine (ORDERS_TEMPORAL_ENGINE=dev), or set TEMPORAL_ADDRESS to a running Temporal server.',
+  );
+  const version = VERSIONS.temporalServer;
+  log(`building the Temporal server v${version} and temporal-sql-tool with go build (minutes the first time)`);
+  await buildInto(dir, async (scratch) => {
+    const mod = path.join(scratch, 'module');
+    fs.mkdirSync(mod);
+    fs.writeFileSync(path.join(mod, 'go.mod'), 'module orders.local/temporal-server-build\n\ngo 1.25\n');
+    const run = (label: string, args: string[]): Promise<void> =>
+      runWithProgress(go, args, {
+        label,
+        log,
+        cwd: mod,
+        env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+        outputFile: path.join(cacheDir(), 'logs', `temporal-server-${label.replace(/\W+/g, '-')}.log`),
+        countPattern: /^go: downloading/,
+        progressEveryMs: 15_000,
+      });
+    await run('go get', ['get', `go.temporal.io/server@v${version}`]);
+    await run('go build server', [
+      'build',
+      '-o',
+      bins.server.replace(dir, scratch),
+      'go.temporal.io/server/cmd/server',
+    ]);
+    await run('go build sql tool', [
+      'build',
+      '-o',
+      bins.sqlTool.replace(dir, scratch),
+      'go.temporal.io/server/cmd/tools/sql',
+    ]);
+    fs.rmSync(mod, { recursive: true, force: true });
+  });
+  return bins;
 }
 
 /** JVM flags for a fast start: the SDK gives the test server ~5 s to answer. */
@@ -184,19 +237,20 @@ export async function provisionTestServer(log: Log = defaultLog): Promise<string
   return script;
 }
 
-export type ProvisionTarget = 'kafka' | 'temporal' | 'test-server';
+export type ProvisionTarget = 'kafka' | 'temporal' | 'test-server' | 'temporal-server';
 
 export async function provision(targets: ProvisionTarget[], log: Log = defaultLog): Promise<void> {
   for (const c of targets) {
     if (c === 'kafka') log(`Kafka jars: ${await provisionKafka(log)}`);
     if (c === 'temporal') log(`Temporal CLI: ${await provisionTemporalCli(log)}`);
     if (c === 'test-server') log(`time-skipping test server: ${await provisionTestServer(log)}`);
+    if (c === 'temporal-server') log(`Temporal server: ${(await provisionTemporalServer(log)).server}`);
   }
 }
 
 if (require.main === module) {
   const wanted = process.argv.slice(2) as ProvisionTarget[];
-  const all: ProvisionTarget[] = ['kafka', 'temporal', 'test-server'];
+  const all: ProvisionTarget[] = ['kafka', 'temporal', 'test-server', 'temporal-server'];
   const bad = wanted.filter((w) => !all.includes(w));
   if (bad.length) {
     console.error(`unknown target(s): ${bad.join(', ')}; choose from ${all.join(', ')}`);

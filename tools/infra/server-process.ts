@@ -10,14 +10,19 @@ import { dataPaths } from './paths';
 import { commandLineOf, defaultLog, isAlive, killGroup, Log, sleep, tailFile } from './proc';
 import { stackOptions, StackOptions } from './stack-options';
 
-export type Server = 'kafka' | 'temporal';
-export const SERVERS: readonly Server[] = ['kafka', 'temporal'];
+export type Server = 'kafka' | 'temporal' | 'postgres';
+/** Every server a stack may run; `postgres` only under the PostgreSQL engine (tools/infra/temporal-sql-server.ts). */
+export const SERVERS: readonly Server[] = ['kafka', 'temporal', 'postgres'];
 
 /**
  * A marker of each server's command line, so `down` never signals an unrelated process that reused
  * a pid; the data dir must appear too, so one stack never signals another stack's server.
  */
-const CMDLINE_MARK: Record<Server, string> = { kafka: 'kafka.Kafka', temporal: 'start-dev' };
+const CMDLINE_MARK: Record<Server, string[]> = {
+  kafka: ['kafka.Kafka'],
+  temporal: ['start-dev', 'temporal-server'],
+  postgres: ['bin/postgres'],
+};
 
 const pidFile = (s: Server, stack: StackOptions): string => path.join(dataPaths.run(stack.dataDir), `${s}.pid`);
 export const serverLogFile = (s: Server, stack: StackOptions = stackOptions()): string =>
@@ -28,11 +33,24 @@ export function ownedPid(s: Server, stack: StackOptions = stackOptions()): numbe
     const pid = Number(fs.readFileSync(pidFile(s, stack), 'utf8').trim());
     if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined;
     const cmdline = commandLineOf(pid);
-    if (cmdline.includes(CMDLINE_MARK[s]) && cmdline.includes(stack.dataDir + path.sep)) return pid;
+    if (CMDLINE_MARK[s].some((m) => cmdline.includes(m)) && cmdline.includes(stack.dataDir + path.sep)) return pid;
   } catch {
     // no pid file
   }
   return undefined;
+}
+
+export interface ServerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Exits of the servers this process spawned, by pid (a server found running from an earlier run has none). */
+const exits = new Map<number, Promise<ServerExit>>();
+
+/** Resolves when a server this process spawned exits; undefined for a pid it did not spawn. */
+export function serverExit(pid: number): Promise<ServerExit> | undefined {
+  return exits.get(pid);
 }
 
 /** Spawns a server in its own process group with output to its log file, and records its pid. */
@@ -44,6 +62,16 @@ export function spawnServer(s: Server, stack: StackOptions, command: string, arg
   const child = spawn(command, args, { detached: true, stdio: ['ignore', out, out] });
   fs.closeSync(out);
   if (child.pid === undefined) throw new Error(`could not start ${s} (${command})`);
+  const pid = child.pid;
+  exits.set(
+    pid,
+    new Promise<ServerExit>((resolve) =>
+      child.once('exit', (code, signal) => {
+        exits.delete(pid);
+        resolve({ code, signal });
+      }),
+    ),
+  );
   child.unref();
   fs.writeFileSync(pidFile(s, stack), `${child.pid}\n`);
   return child.pid;
@@ -106,7 +134,8 @@ export async function stopServer(
   if (pid === undefined) return;
   const signal = opts.signal ?? 'SIGTERM';
   log(`${signal === 'SIGKILL' ? 'killing' : 'stopping'} ${s} (pid ${pid})`);
-  killGroup(pid, signal);
+  // PostgreSQL's SIGTERM waits for every client to disconnect; SIGINT is its fast, clean shutdown.
+  killGroup(pid, s === 'postgres' && signal === 'SIGTERM' ? 'SIGINT' : signal);
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(50);
   if (isAlive(pid)) {

@@ -56,12 +56,12 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'gateway-answers-before-kafka-ack',
     description: 'The gateway answers orderAccepted before Kafka acknowledged the write',
-    file: 'gateway/frame-handlers.ts',
-    find: `    try {
-      await opts.producer.publish(order);`,
-    replace: `    reply({ event: 'orderAccepted', data: { orderId: order.orderId, workflowId: workflowIdFor(order.orderId) } }); // mutant
-    try {
-      await opts.producer.publish(order);`,
+    file: 'gateway/place-order.ts',
+    find: `  try {
+    await opts.producer.publish(order);`,
+    replace: `  reply({ event: 'orderAccepted', data: { orderId: order.orderId, workflowId: workflowIdFor(order.orderId) } }); // mutant
+  try {
+    await opts.producer.publish(order);`,
     tests: [
       { file: 'test/gateway/gateway.test.ts', name: 'before it is accepted' },
       { file: 'test/gateway/gateway.test.ts', name: 'KAFKA_UNAVAILABLE' },
@@ -71,20 +71,20 @@ export const MUTANTS: Mutant[] = [
     id: 'bridge-commits-before-start',
     description:
       'The bridge commits a chunk of offsets before starting its workflows (a crash in between loses the orders)',
-    file: 'bridge/bridge.ts',
-    find: `            await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive)));
-            // The whole chunk is done: everything up to its last offset is safe to commit.
-            const last = chunk[chunk.length - 1].offset;
-            resolveOffset(last);
-            await consumer.commitOffsets([
-              { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-            ]);`,
-    replace: `            const last = chunk[chunk.length - 1].offset;
-            resolveOffset(last);
-            await consumer.commitOffsets([
-              { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-            ]);
-            await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive))); // mutant: after the commit`,
+    file: 'bridge/partition-batch.ts',
+    find: `      await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive)));
+      // The whole chunk is done: everything up to its last offset is safe to commit.
+      const last = chunk[chunk.length - 1].offset;
+      resolveOffset(last);
+      await consumer.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: commitOffsetAfter(last) },
+      ]);`,
+    replace: `      const last = chunk[chunk.length - 1].offset;
+      resolveOffset(last);
+      await consumer.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: commitOffsetAfter(last) },
+      ]);
+      await Promise.all(chunk.map((m) => handle(batch.partition, m, heartbeat, alive))); // mutant: after the commit`,
     tests: [
       { file: 'test/bridge/commit.test.ts' },
       { file: 'test/e2e/pipeline.test.ts' },
@@ -162,11 +162,11 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'dlq-drops-message',
     description: 'The bridge counts a poison message as dead-lettered but never writes it to the DLQ topic',
-    file: 'bridge/bridge.ts',
-    find: `    await dlq.send({
-      topic: dlqTopic,`,
-    replace: `    if (Math.random() > 2) await dlq.send({ // mutant: never sent
-      topic: dlqTopic,`,
+    file: 'bridge/dead-letter.ts',
+    find: `    await this.dlq.send({
+      topic: this.dlqTopic,`,
+    replace: `    if (Math.random() > 2) await this.dlq.send({ // mutant: never sent
+      topic: this.dlqTopic,`,
     tests: [{ file: 'test/e2e/pipeline.test.ts', name: 'goes to the DLQ' }],
   },
   {
@@ -212,12 +212,30 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'statuses-published-out-of-order',
     description: "Steps publish the states the workflow handed them (the plan's before) late, after their outcome",
-    file: 'activities/index.ts',
-    find: `    if (plan) await statusPublisher.publish(plan.before);`,
-    replace: `    if (plan) setTimeout(() => void statusPublisher.publish(plan.before), 50); // mutant: published late`,
+    file: 'activities/status-plan.ts',
+    find: `    if (plan) await this.statusPublisher.publish(plan.before);`,
+    replace: `    if (plan) setTimeout(() => void this.statusPublisher.publish(plan.before), 50); // mutant: published late`,
     tests: [
       { file: 'test/workflows/process-order.test.ts', name: 'happy path' },
       { file: 'test/workflows/process-order.test.ts', name: 'keep their order and seq' },
     ],
+  },
+  {
+    id: 'supervisor-never-restarts',
+    description: 'npm start: a unit that died is logged but never started again',
+    file: 'tools/dev/supervisor.ts',
+    find: `      await Promise.race([sleep(delay), this.stopped]);
+      if (this.stopping) return;`,
+    replace: `      await Promise.race([sleep(delay), this.stopped]);
+      return; // mutant: no restart`,
+    tests: [{ file: 'test/tools/supervisor.unit.test.ts' }, { file: 'test/tools/start-supervision.test.ts' }],
+  },
+  {
+    id: 'start-leaves-servers-unsupervised',
+    description: 'npm start supervises the apps only: a Kafka or Temporal server it started stays down',
+    file: 'tools/dev/start.ts',
+    find: `for (const s of stopping ? [] : infra.started) {`,
+    replace: `for (const s of [] as Server[]) { // mutant: servers unsupervised`,
+    tests: [{ file: 'test/tools/start-supervision.test.ts' }],
   },
 ];

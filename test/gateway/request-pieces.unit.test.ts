@@ -1,0 +1,60 @@
+// The dispatcher's pure pieces: reading a request off a transport, and turning a placeOrder frame
+// into the order (or the refusal) it stands for.
+import { placementOf } from '../../gateway/place-order';
+import { claimedOrderId, readEnvelope, readWsFrame } from '../../gateway/read-request';
+
+const valid = { orderId: 'o-1', item: 'Keyboard', price: 10, quantity: 2 };
+
+describe('readWsFrame / readEnvelope', () => {
+  test('a JSON text envelope is read as its event and data', () => {
+    expect(readWsFrame(Buffer.from(JSON.stringify({ event: 'getOrder', data: { orderId: 'o' } })), false)).toEqual({
+      event: 'getOrder',
+      data: { orderId: 'o' },
+    });
+  });
+
+  test('binary frames, bad JSON and bad envelopes become the error frame that answers them', () => {
+    const code = (r: ReturnType<typeof readEnvelope>): unknown => ('error' in r ? r.error.data : r);
+    expect(code(readWsFrame(Buffer.from('{}'), true))).toMatchObject({ code: 'BAD_FRAME' });
+    expect(code(readWsFrame(Buffer.from('{nope'), false))).toMatchObject({ code: 'BAD_JSON' });
+    expect(code(readEnvelope({ data: {} }))).toMatchObject({ code: 'BAD_FRAME' });
+  });
+
+  test('claimedOrderId reads a string orderId, cut to 64 characters, else null', () => {
+    expect(claimedOrderId({ orderId: 'x'.repeat(80) })).toBe('x'.repeat(64));
+    expect(claimedOrderId({ orderId: 7 })).toBeNull();
+    expect(claimedOrderId(null)).toBeNull();
+  });
+});
+
+describe('placementOf', () => {
+  test('a valid order is taken as it is; without an id it gets a UUID', () => {
+    expect(placementOf(valid, undefined)).toEqual({ order: valid });
+    const { orderId, ...anonymous } = valid;
+    const placed = placementOf(anonymous, undefined);
+    expect('order' in placed && placed.order.orderId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(orderId).toBe('o-1');
+  });
+
+  test("the caller's customer id is stamped on the order; another one in the frame is refused", () => {
+    expect(placementOf(valid, 'alice')).toEqual({ order: { ...valid, customerId: 'alice' } });
+    expect(placementOf({ ...valid, customerId: 'alice' }, 'alice')).toEqual({
+      order: { ...valid, customerId: 'alice' },
+    });
+    const refused = placementOf({ ...valid, customerId: 'mallory' }, 'alice');
+    expect('error' in refused && refused.error.data).toMatchObject({
+      code: 'INVALID_ORDER',
+      orderId: 'o-1',
+      field: 'customerId',
+    });
+  });
+
+  test('an invalid order is refused naming the field and the order it claims', () => {
+    const refused = placementOf({ ...valid, price: -1 }, undefined);
+    expect('error' in refused && refused.error.data).toMatchObject({
+      code: 'INVALID_ORDER',
+      orderId: 'o-1',
+      field: 'price',
+    });
+  });
+});

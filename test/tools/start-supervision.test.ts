@@ -1,0 +1,230 @@
+/**
+ * `npm start` keeps the system up on its own: run as a user would (a child process with its own data
+ * directory and its own ports, 20400-20423), orders placed over WebSocket, the worker SIGKILLed while
+ * orders are in flight, then the Temporal dev server SIGKILLed. Nobody touches the terminal: every order
+ * must still complete and be charged exactly once (the simulated ledger file is the ground truth), and
+ * each restart is one log line saying what died and how. Then SIGINT to the process group (a terminal's
+ * Ctrl-C) must leave nothing behind that `npm start` started: apps, Kafka, Temporal.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { readLedgerLines } from '../../activities/ledger';
+import { PROJECT_ROOT } from '../../common/config';
+import { VARIABLES } from '../../common/env-variables';
+import { workflowIdFor } from '../../common/order';
+import { OrderSpec, placeOrders } from '../../tools/chaos/resending-clients';
+import { isAlive, killGroup, portInUse } from '../../tools/infra/proc';
+import { waitUntil } from '../helpers/wait';
+
+const PORTS = {
+  ORDERS_KAFKA_PORT: 20400,
+  ORDERS_KAFKA_CONTROLLER_PORT: 20401,
+  ORDERS_KAFKA_SASL_PORT: 20402,
+  ORDERS_TEMPORAL_PORT: 20410,
+  ORDERS_TEMPORAL_UI_PORT: 20411,
+  GATEWAY_PORT: 20420,
+  BRIDGE_HEALTH_PORT: 20421,
+  WORKER_HEALTH_PORT: 20422,
+  WORKER_METRICS_PORT: 20423,
+};
+const ORDERS = 30;
+
+/** Every live descendant of `root` (children of children included), from /proc. */
+function descendants(root: number): Array<{ pid: number; cmdline: string }> {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: Array<{ pid: number; cmdline: string }> = [];
+  const queue = [...(children.get(root) ?? [])];
+  while (queue.length) {
+    const pid = queue.shift() as number;
+    let cmdline = '';
+    try {
+      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    } catch {
+      continue;
+    }
+    out.push({ pid, cmdline });
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return out;
+}
+
+describe('npm start supervises', () => {
+  let dir: string;
+  let start: ChildProcess | undefined;
+  let output = '';
+  let temporal: Connection | undefined;
+  /** Every process seen under `npm start`, restarted ones included: all must be gone at the end. */
+  const seen = new Map<number, string>();
+  const watch = (): void => {
+    if (start?.pid) for (const p of descendants(start.pid)) seen.set(p.pid, p.cmdline);
+  };
+  const pidFile = (s: string): number => Number(fs.readFileSync(path.join(dir, 'data', 'run', `${s}.pid`), 'utf8'));
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'start-supervision-'));
+  });
+
+  afterAll(async () => {
+    await temporal?.close().catch(() => undefined);
+    // Only if the test failed before its own SIGINT: leave nothing running.
+    if (start?.pid && start.exitCode === null && start.signalCode === null) {
+      killGroup(start.pid, 'SIGINT');
+      await waitUntil(() => start?.exitCode !== null || start?.signalCode !== null, { timeoutMs: 60_000 }).catch(
+        () => undefined,
+      );
+    }
+    for (const pid of seen.keys()) if (isAlive(pid)) killGroup(pid, 'SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 90_000);
+
+  test('worker and Temporal SIGKILLed with orders in flight: every order completes, charged once; Ctrl-C stops all', async () => {
+    const ledgerFile = path.join(dir, 'ledger.jsonl');
+    // Nothing of the caller's configuration leaks in (jest's namespace, shared brokers, auth...).
+    const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !(k in VARIABLES)));
+    Object.assign(env, {
+      ...Object.fromEntries(Object.entries(PORTS).map(([k, v]) => [k, String(v)])),
+      ORDERS_DATA_DIR: path.join(dir, 'data'),
+      SIM_LEDGER_FILE: ledgerFile,
+      // Orders sit in durable timers long enough to be in flight when the worker and Temporal die.
+      STEP_DELAY_MS: '1500',
+      SIM_LATENCY_MS: '100',
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'warn',
+    });
+    start = spawn('npm', ['start'], { cwd: PROJECT_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const logFile = path.join(dir, 'npm-start.log');
+    const append = (chunk: Buffer): void => {
+      output += chunk.toString();
+      fs.appendFileSync(logFile, chunk);
+    };
+    start.stdout?.on('data', append);
+    start.stderr?.on('data', append);
+    const tail = (): string => output.split('\n').slice(-30).join('\n');
+    const watcher = setInterval(watch, 500);
+
+    try {
+      await waitUntil(() => output.includes('Start-up (seconds since npm start)'), {
+        timeoutMs: 240_000,
+        what: 'npm start to print its start-up summary',
+        context: tail,
+      });
+      watch();
+      temporal = await Connection.connect({ address: `127.0.0.1:${PORTS.ORDERS_TEMPORAL_PORT}` });
+      const client = new Client({ connection: temporal, namespace: 'default' });
+
+      const prefix = `sup-${crypto.randomUUID().slice(0, 8)}`;
+      const specs: OrderSpec[] = Array.from({ length: ORDERS }, (_, i) => ({
+        orderId: `${prefix}-${i}`,
+        item: 'USB cable',
+        price: 9.5,
+        quantity: 2,
+        expect: 'COMPLETED',
+      }));
+      let accepted = 0;
+      const placing = placeOrders(specs, {
+        url: `ws://127.0.0.1:${PORTS.GATEWAY_PORT}`,
+        connections: 3,
+        rate: 5,
+        deadline: Date.now() + 120_000,
+        onAccepted: () => void (accepted += 1),
+      });
+
+      // A third of the orders in: SIGKILL the worker (charges and timers in flight).
+      await waitUntil(() => accepted >= ORDERS / 3, { timeoutMs: 60_000, what: 'a third of the orders accepted' });
+      const worker = descendants(start.pid as number).find((p) => p.cmdline.includes('worker/main.ts'));
+      expect(worker).toBeDefined();
+      process.kill((worker as { pid: number }).pid, 'SIGKILL');
+      await waitUntil(() => /worker died \(killed by SIGKILL\).*starting it again/.test(output), {
+        timeoutMs: 30_000,
+        what: 'the restart line for the worker',
+        context: tail,
+      });
+      await waitUntil(
+        () =>
+          descendants(start?.pid as number).some((p) => p.cmdline.includes('worker/main.ts') && p.pid !== worker?.pid),
+        { timeoutMs: 30_000, what: 'a new worker process' },
+      );
+
+      // Two thirds in: SIGKILL the Temporal dev server.
+      await waitUntil(() => accepted >= (2 * ORDERS) / 3, { timeoutMs: 60_000, what: 'two thirds accepted' });
+      const temporalPid = pidFile('temporal');
+      process.kill(temporalPid, 'SIGKILL');
+      await waitUntil(() => /temporal died \(killed by SIGKILL\).*starting it again/.test(output), {
+        timeoutMs: 30_000,
+        what: 'the restart line for Temporal',
+        context: tail,
+      });
+
+      const { records } = await placing;
+      expect(records.filter((r) => r.acceptedAt === undefined).map((r) => r.gaveUp)).toEqual([]);
+
+      // Every order reaches COMPLETED (asked of Temporal itself, through its outage).
+      const status = async (orderId: string): Promise<string> => {
+        try {
+          return (await client.workflow.getHandle(workflowIdFor(orderId)).describe()).status.name;
+        } catch {
+          return 'UNKNOWN';
+        }
+      };
+      await waitUntil(
+        async () => (await Promise.all(specs.map((s) => status(s.orderId)))).every((s) => s === 'COMPLETED'),
+        {
+          timeoutMs: 180_000,
+          intervalMs: 1_000,
+          what: 'every order COMPLETED',
+          context: tail,
+        },
+      );
+
+      // Charged exactly once each, nothing refunded: counted on the ledger file's raw lines.
+      const lines = readLedgerLines(ledgerFile).filter((l) => l.orderId.startsWith(prefix));
+      const charges = new Map<string, number>();
+      for (const l of lines.filter((x) => x.kind === 'charge'))
+        charges.set(l.orderId, (charges.get(l.orderId) ?? 0) + 1);
+      expect(specs.filter((s) => charges.get(s.orderId) !== 1).map((s) => s.orderId)).toEqual([]);
+      expect(lines.filter((l) => l.kind === 'refund')).toEqual([]);
+      // One line per restart, no more: the worker and Temporal once each, nothing else died.
+      expect(output.match(/^\[start\] .* starting it again .*$/gm)?.map((l) => l.split(' ')[1])).toEqual([
+        'worker',
+        'temporal',
+      ]);
+    } finally {
+      clearInterval(watcher);
+    }
+
+    // Ctrl-C: SIGINT to the whole process group, as a terminal sends it.
+    watch();
+    const kafkaPid = pidFile('kafka');
+    const temporalPid = pidFile('temporal');
+    expect(seen.size).toBeGreaterThan(0);
+    killGroup(start.pid as number, 'SIGINT');
+    // npm re-raises the signal once its child is done; the launcher below it drains the apps, then stops
+    // the servers, and says so last.
+    await waitUntil(
+      () => (start?.exitCode !== null || start?.signalCode !== null) && /\[start\] stopped/.test(output),
+      {
+        timeoutMs: 90_000,
+        what: 'npm start to stop everything and exit after SIGINT',
+        context: tail,
+      },
+    );
+    expect([...seen].filter(([pid]) => isAlive(pid)).map(([pid, cmd]) => `${pid} ${cmd}`)).toEqual([]);
+    expect([kafkaPid, temporalPid].filter(isAlive)).toEqual([]);
+    const listening = await Promise.all(Object.values(PORTS).map(async (p) => ((await portInUse(p)) ? p : 0)));
+    expect(listening.filter((p) => p !== 0)).toEqual([]);
+  }, 600_000);
+});

@@ -1,0 +1,116 @@
+// The Temporal server on PostgreSQL (ORDERS_TEMPORAL_ENGINE=postgres) end to end: an isolated stack of
+// its own (Kafka, a private PostgreSQL cluster, the Temporal server built from the release the dev server
+// embeds, history shards set to a non-default count), with the gateway, bridge and worker as processes.
+// The seed order completes with one charge, the search attributes answer on SQL visibility, and a cancel
+// after the charge refunds it. The first run on a machine builds the server with Go (minutes).
+import { readLedgerLines } from '../../activities/ledger';
+import { workflowIdFor } from '../../common/order';
+import { Fleet } from '../../tools/chaos/fleet';
+import { IsolatedStack } from '../../tools/chaos/isolated-stack';
+import { AppProcess } from '../../tools/infra/app-process';
+import { commandLineOf, freeLowPort } from '../../tools/infra/proc';
+import { HAPPY_PATH } from '../helpers/statuses';
+import { uniqueId, waitUntil } from '../helpers/wait';
+import { Frame, TestClient } from '../helpers/ws-client';
+
+const HISTORY_SHARDS = 3;
+// Long enough that the cancel sent on CHARGED lands inside the timer before shipping, even on a busy box.
+const STEP_DELAY_MS = 4_000;
+
+let stack: IsolatedStack | undefined;
+let fleet: Fleet | undefined;
+let gateway: AppProcess;
+const clients: TestClient[] = [];
+
+beforeAll(async () => {
+  // Ports below the ephemeral range: nothing else takes them while Kafka starts (and the Temporal server on
+  // PostgreSQL stores its ports as smallint).
+  const ports = {
+    kafka: await freeLowPort(),
+    kafkaController: await freeLowPort(),
+    temporal: await freeLowPort(),
+    temporalUi: await freeLowPort(),
+    postgres: await freeLowPort(),
+  };
+  const log = (line: string): void => void process.stderr.write(`[postgres-engine] ${line}\n`);
+  stack = await IsolatedStack.start({ ports, log, temporalEngine: 'postgres', historyShards: HISTORY_SHARDS });
+  fleet = new Fleet(stack);
+  ({ gateway } = await fleet.ensure({ bridges: 1, stepDelayMs: STEP_DELAY_MS, latencyMs: 0 }));
+}, 45 * 60_000);
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await fleet?.stopAll();
+  await stack?.stop();
+}, 120_000);
+
+async function connect(): Promise<TestClient> {
+  const c = await TestClient.connect(`ws://127.0.0.1:${fleet!.portOf(gateway)}`);
+  clients.push(c);
+  return c;
+}
+
+const statusesOf = (c: TestClient, orderId: string): string[] =>
+  c.received.filter((f) => f.event === 'orderStatus' && f.data.orderId === orderId).map((f) => String(f.data.status));
+const finalStatus = (c: TestClient, orderId: string, status: string): Promise<Frame> =>
+  c.waitFor((f) => f.event === 'orderStatus' && f.data.orderId === orderId && f.data.status === status, 120_000);
+const ledgerOf = (orderId: string) => readLedgerLines(fleet!.ledgerFile).filter((e) => e.orderId === orderId);
+
+describe('Temporal on PostgreSQL (ORDERS_TEMPORAL_ENGINE=postgres)', () => {
+  test('the engine is the Temporal server on PostgreSQL with the shard count asked for', async () => {
+    const cmdline = commandLineOf(stack!.serverPid('temporal')!);
+    expect(cmdline).toContain('temporal-server');
+    expect(cmdline).not.toContain('start-dev');
+    expect(stack!.serverPid('postgres')).toBeDefined();
+    const info = await stack!.temporal.workflowService.getClusterInfo({});
+    expect(info.historyShardCount).toBe(HISTORY_SHARDS);
+    expect(info.persistenceStore).toBe('postgres12');
+    expect(info.visibilityStore).toBe('postgres12');
+  });
+
+  test("the seed order completes with one charge, and SQL visibility finds it by the app's search attributes", async () => {
+    const c = await connect();
+    const answer = await c.placeOrder({ orderId: '#101', item: 'Mechanical Keyboard', price: 150 });
+    expect(answer).toEqual({ event: 'orderAccepted', data: { orderId: '#101', workflowId: 'order-#101' } });
+    await finalStatus(c, '#101', 'COMPLETED');
+    expect(statusesOf(c, '#101')).toEqual(HAPPY_PATH);
+    expect(ledgerOf('#101').map((e) => [e.kind, e.amount])).toEqual([['charge', 150]]);
+    // SQL visibility is written from the history service's queue: it trails the run by a moment.
+    const found = await waitUntil(
+      async () => {
+        const rows: string[] = [];
+        for await (const wf of stack!.temporal.workflow.list({
+          query: `OrderId = '#101' AND OrderStatus = 'COMPLETED' AND OrderItem = 'Mechanical Keyboard'`,
+        }))
+          rows.push(`${wf.workflowId} ${wf.status.name}`);
+        return rows.length ? rows : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: 'the seed order in SQL visibility' },
+    );
+    expect(found).toEqual([`${workflowIdFor('#101')} COMPLETED`]);
+  });
+
+  test('a cancel after the charge: CANCELLED, refunded once, never shipped', async () => {
+    const c = await connect();
+    const orderId = uniqueId('pg-cancel');
+    expect((await c.placeOrder({ orderId, item: 'Chair', price: 120 })).event).toBe('orderAccepted');
+    await finalStatus(c, orderId, 'CHARGED');
+    c.send({ event: 'cancelOrder', data: { orderId } });
+    const answer = await c.waitFor(
+      (f) => (f.event === 'orderCancelled' || f.event === 'error') && f.data.orderId === orderId,
+      60_000,
+    );
+    expect(answer.event).toBe('orderCancelled');
+    await finalStatus(c, orderId, 'CANCELLED');
+    expect(statusesOf(c, orderId)).toEqual([
+      'ACCEPTED',
+      'VALIDATING',
+      'VALIDATED',
+      'CHARGING',
+      'CHARGED',
+      'REFUNDED',
+      'CANCELLED',
+    ]);
+    expect(ledgerOf(orderId).map((e) => e.kind)).toEqual(['charge', 'refund']);
+  });
+});
