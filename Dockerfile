@@ -10,7 +10,7 @@
 FROM node:22-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --ignore-scripts: no dependency needs its install script (README "npm install scripts").
+# --ignore-scripts: no dependency needs its install script (README "Prerequisites").
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY common ./common

@@ -1,5 +1,5 @@
 /**
- * Simulated providers with rules a user can trigger on purpose (see README "Simulated providers"):
+ * Simulated providers with rules a user can trigger on purpose (see docs/DESIGN.md "Simulated providers"):
  *  - inventory: an item whose name contains "out of stock" is rejected;
  *  - payment: an order total (price x quantity) above the card limit (SIM_CARD_LIMIT, default 5000)
  *    is declined; charges and refunds are recorded in a durable ledger, idempotently;

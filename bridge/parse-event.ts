@@ -22,7 +22,7 @@ export function parseOrderEvent(message: KafkaMessage): Parsed {
   } catch {
     return { ok: false, reason: 'not JSON' };
   }
-  // A version this bridge does not know may mean anything: park it rather than guess (README "Evolving an event").
+  // A version this bridge does not know may mean anything: park it rather than guess (docs/EVENTS.md "Evolving an event").
   const version = (json as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (version !== undefined && version !== SCHEMA_VERSION) {
     return {
@@ -32,6 +32,6 @@ export function parseOrderEvent(message: KafkaMessage): Parsed {
   }
   const parsed = OrderPlacedEvent.safeParse(json);
   if (!parsed.success) return { ok: false, reason: `schema: ${describeZodError(parsed.error).message}` };
-  // Events from the seed's producer (README "What this replaces") carry no quantity; the schema's default fills it in.
+  // Events from the seed's producer (docs/DESIGN.md "What this replaces") carry no quantity; the schema's default fills it in.
   return { ok: true, order: parsed.data.payload.order as Order };
 }

@@ -1,5 +1,5 @@
 /**
- * Who is connecting. Three modes, chosen by configuration (README "Auth modes"):
+ * Who is connecting. Three modes, chosen by configuration (docs/PROTOCOL.md "Auth modes"):
  *  - none: anyone may connect and act on any order (the zero-setup default for local development);
  *  - shared token: the connection must present one fixed secret; still no customer identity;
  *  - JWT: the connection presents a signed token (HS256 with a shared secret, or any asymmetric

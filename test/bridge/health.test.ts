@@ -4,15 +4,12 @@
  * Temporal comes back. Temporal "goes down" for this bridge only: it reaches the real dev server
  * through a TCP relay in this test, which is closed (every socket cut) and reopened.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as net from 'node:net';
-import * as path from 'node:path';
 import { loadConfig } from '../../common/config';
+import { AppProcess } from '../../tools/infra/app-process';
 import { freePort } from '../../tools/infra/proc';
 import { waitUntil } from '../helpers/wait';
-
-const ROOT = path.resolve(__dirname, '..', '..');
 
 /** A TCP relay to host:port that can be switched off (refusing and cutting connections) and on. */
 class Relay {
@@ -57,11 +54,11 @@ async function waitForStatus(url: string, wanted: number, what: string): Promise
   await waitUntil(async () => (await status(url)) === wanted, { timeoutMs: 60_000, intervalMs: 200, what });
 }
 
-let bridge: ChildProcess | undefined;
+let bridge: AppProcess | undefined;
 let relay: Relay | undefined;
 
 afterAll(async () => {
-  bridge?.kill('SIGKILL');
+  await bridge?.kill();
   await relay?.off();
 });
 
@@ -71,8 +68,8 @@ describe('bridge process health probes', () => {
     const [relayPort, healthPort] = await Promise.all([freePort(), freePort()]);
     relay = new Relay(relayPort, { host: temporalHost, port: Number(temporalPort) });
     await relay.on();
-    bridge = spawn(process.execPath, ['--import', 'tsx', 'bridge/main.ts'], {
-      cwd: ROOT,
+    bridge = new AppProcess({
+      app: 'bridge',
       env: {
         ...process.env,
         TEMPORAL_ADDRESS: `127.0.0.1:${relayPort}`,
@@ -80,8 +77,8 @@ describe('bridge process health probes', () => {
         BRIDGE_GROUP_ID: `bridge-health-${crypto.randomUUID().slice(0, 8)}`,
         LOG_LEVEL: 'warn',
       },
-      stdio: 'ignore',
     });
+    await bridge.start();
     const base = `http://127.0.0.1:${healthPort}`;
     await waitForStatus(`${base}/healthz`, 200, 'the bridge to be healthy');
     expect(await status(`${base}/readyz`)).toBe(200);

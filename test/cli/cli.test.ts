@@ -2,7 +2,7 @@
 import { EXIT, followOrder, placeAndFollow, placeMany, runCli } from '../../cli/order';
 import { workflowIdFor } from '../../common/order';
 import { captureOutput } from '../helpers/cli-output';
-import { startStack, Stack } from '../helpers/stack';
+import { startStack, Stack } from '../helpers/in-process-pipeline';
 import { uniqueId } from '../helpers/wait';
 
 let stack: Stack;

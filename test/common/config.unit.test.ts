@@ -1,5 +1,5 @@
 /**
- * The configuration module: the README's table and .env.example list exactly the schema's variables
+ * The configuration module: the table in docs/CONFIGURATION.md and .env.example list exactly the schema's variables
  * (with its defaults, forms and readers), bad values fail naming the variable and the expected form,
  * and no app code reads process.env behind the schema's back. No servers needed.
  */
@@ -9,11 +9,11 @@ import { ConfigError, loadConfig, VARIABLES, VARIABLE_NAMES } from '../../common
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-/** Rows of the table under README's "## Configuration" heading, as arrays of trimmed cells. */
-function readmeConfigRows(): string[][] {
-  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const section = /^## Configuration\n([\s\S]*?)(?=^## )/m.exec(readme);
-  if (!section) throw new Error('README.md has no "## Configuration" section');
+/** Rows of the table under docs/CONFIGURATION.md's "## Variables" heading, as arrays of trimmed cells. */
+function configTableRows(): string[][] {
+  const doc = fs.readFileSync(path.join(ROOT, 'docs', 'CONFIGURATION.md'), 'utf8');
+  const section = /^## Variables\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(doc);
+  if (!section) throw new Error('docs/CONFIGURATION.md has no "## Variables" section');
   const rows = section[1].split('\n').filter((line) => line.startsWith('|'));
   return rows.slice(2).map((line) =>
     line
@@ -24,8 +24,8 @@ function readmeConfigRows(): string[][] {
 }
 
 describe('configuration schema', () => {
-  test("the README's configuration table lists every variable of the schema, with its default, form and readers", () => {
-    const rows = readmeConfigRows();
+  test('the configuration table in docs/CONFIGURATION.md lists every variable of the schema, with its default, form and readers', () => {
+    const rows = configTableRows();
     const names = rows.map((cells) => /^`([A-Z0-9_]+)`$/.exec(cells[0])?.[1] ?? `not a variable: ${cells[0]}`);
     expect(names).toEqual(VARIABLE_NAMES);
     for (const cells of rows) {

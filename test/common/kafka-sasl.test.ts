@@ -4,7 +4,6 @@
  * password is refused, and the gateway, bridge and worker processes carry an order end to end
  * through it.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,13 +12,13 @@ import { Kafka, logLevel } from 'kafkajs';
 import WebSocket from 'ws';
 import { infraPorts, loadConfig } from '../../common/config';
 import { LOCAL_SCRAM_USER } from '../../tools/infra/kafka-sasl';
+import { AppName, AppProcess } from '../../tools/infra/app-process';
 import { freePort } from '../../tools/infra/proc';
 import { waitUntil } from '../helpers/wait';
 import { answers200 } from '../../tools/infra/proc';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const saslBroker = `127.0.0.1:${infraPorts().kafkaSasl}`;
-const children: ChildProcess[] = [];
+const children: AppProcess[] = [];
 
 function saslEnv(mechanism: string, password: string = LOCAL_SCRAM_USER.password): Record<string, string> {
   return {
@@ -48,8 +47,7 @@ async function describeWith(env: Record<string, string>): Promise<number> {
 }
 
 afterAll(async () => {
-  for (const c of children) c.kill('SIGTERM');
-  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+  await Promise.all(children.map((c) => c.stop()));
 });
 
 describe('Kafka SASL/SCRAM', () => {
@@ -68,17 +66,17 @@ describe('Kafka SASL/SCRAM', () => {
     const [gatewayPort, bridgePort] = await Promise.all([freePort(), freePort()]);
     const ledgerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sasl-'));
     const env = { ...process.env, ...saslEnv('scram-sha-512'), LOG_LEVEL: 'warn', STEP_DELAY_MS: '0' };
-    const start = (entry: string, extra: Record<string, string>): void => {
-      children.push(
-        spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...env, ...extra }, stdio: 'ignore' }),
-      );
+    const start = async (app: AppName, extra: Record<string, string>): Promise<void> => {
+      const proc = new AppProcess({ app, env: { ...env, ...extra } });
+      children.push(proc);
+      await proc.start();
     };
-    start('worker/main.ts', { SIM_LEDGER_FILE: path.join(ledgerDir, 'ledger.jsonl') });
-    start('bridge/main.ts', {
+    await start('worker', { SIM_LEDGER_FILE: path.join(ledgerDir, 'ledger.jsonl') });
+    await start('bridge', {
       BRIDGE_HEALTH_PORT: String(bridgePort),
       BRIDGE_GROUP_ID: `sasl-${crypto.randomUUID().slice(0, 8)}`,
     });
-    start('gateway/main.ts', { GATEWAY_PORT: String(gatewayPort) });
+    await start('gateway', { GATEWAY_PORT: String(gatewayPort) });
     for (const url of [`http://127.0.0.1:${gatewayPort}/readyz`, `http://127.0.0.1:${bridgePort}/readyz`])
       await waitUntil(async () => (await answers200(url)) || undefined, {
         timeoutMs: 90_000,

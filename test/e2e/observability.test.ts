@@ -4,35 +4,21 @@
  * After one order completes, each /metrics endpoint shows its counters moved, /livez and /readyz
  * answer 200 on each process, and the worker's JSON log lines name the order's run.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import WebSocket from 'ws';
+import { AppName, AppProcess } from '../../tools/infra/app-process';
 import { freePort } from '../../tools/infra/proc';
 import { waitUntil } from '../helpers/wait';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const procs: AppProcess[] = [];
 
-interface Proc {
-  child: ChildProcess;
-  output: () => string;
-}
-
-const procs: Proc[] = [];
-
-function start(entry: string, env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const proc = { child, output: () => out };
+async function start(app: AppName, env: Record<string, string>): Promise<AppProcess> {
+  const proc = new AppProcess({ app, env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env } });
   procs.push(proc);
+  await proc.start();
   return proc;
 }
 
@@ -88,10 +74,7 @@ function placeAndWait(url: string, orderId: string): Promise<void> {
 }
 
 afterAll(async () => {
-  for (const p of procs) p.child.kill('SIGTERM');
-  await Promise.all(
-    procs.map((p) => (p.child.exitCode === null ? new Promise((r) => p.child.once('exit', r)) : undefined)),
-  );
+  await Promise.all(procs.map((p) => p.stop()));
 });
 
 describe('metrics, probes and logs of the app processes', () => {
@@ -104,17 +87,17 @@ describe('metrics, probes and logs of the app processes', () => {
     ]);
     const ledgerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'observability-'));
     const id = crypto.randomUUID().slice(0, 8);
-    const worker = start('worker/main.ts', {
+    const worker = await start('worker', {
       WORKER_HEALTH_PORT: String(workerHealthPort),
       WORKER_METRICS_PORT: String(workerMetricsPort),
       SIM_LEDGER_FILE: path.join(ledgerDir, 'ledger.jsonl'),
     });
-    start('bridge/main.ts', {
+    await start('bridge', {
       BRIDGE_HEALTH_PORT: String(bridgePort),
       BRIDGE_GROUP_ID: `observability-${id}`,
       STEP_DELAY_MS: '0',
     });
-    start('gateway/main.ts', { GATEWAY_PORT: String(gatewayPort) });
+    await start('gateway', { GATEWAY_PORT: String(gatewayPort) });
 
     const gateway = `http://127.0.0.1:${gatewayPort}`;
     const bridge = `http://127.0.0.1:${bridgePort}`;

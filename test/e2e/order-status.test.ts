@@ -2,7 +2,7 @@
 // attributes, on real Kafka and the real Temporal dev server.
 import { statusQuery } from '../../common/workflow-api';
 import { workflowIdFor } from '../../common/order';
-import { holdOrderAt, startStack, Stack } from '../helpers/stack';
+import { holdOrderAt, startStack, Stack } from '../helpers/in-process-pipeline';
 import { uniqueId, waitUntil } from '../helpers/wait';
 import { Frame, TestClient } from '../helpers/ws-client';
 import { HAPPY_PATH } from '../helpers/statuses';

@@ -9,7 +9,7 @@ import { workflowIdFor } from '../../common/order';
 import { replayDlq } from '../../bridge/dlq-replay';
 import { eventTypeNames } from '../helpers/history';
 import { createTopic, deleteTopics, readAtLeast, StoredMessage } from '../helpers/kafka';
-import { useStack } from '../helpers/stack';
+import { useStack } from '../helpers/in-process-pipeline';
 import { runsOf, waitForResult } from '../helpers/temporal';
 import { uniqueId, waitUntil } from '../helpers/wait';
 import { TestClient } from '../helpers/ws-client';

@@ -2,17 +2,17 @@
 // servers): SIGTERM drains the work in flight, refuses new work without writing it, and exits 0.
 // Work is held in flight by gates (a cancel waiting on a workflow no worker runs yet, provider
 // latency), never by racing the signal against sleeps.
-import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { simulatedProviders } from '../../activities/simulated';
 import { MemoryStatusPublisher } from '../../activities/status-publisher';
-import { loadConfig, TASK_QUEUE, TOPICS } from '../../common/config';
+import { loadConfig, PROJECT_ROOT, TASK_QUEUE, TOPICS } from '../../common/config';
 import { workflowIdFor } from '../../common/order';
 import { processOrder } from '../../workflows';
 import { createOrderWorker } from '../../worker/worker';
+import { AppName, AppProcess, whenLogShows } from '../../tools/infra/app-process';
 import { freePort } from '../../tools/infra/proc';
 import { readAll, testKafka, withAdmin } from '../helpers/kafka';
 import { simulation } from '../helpers/order-worker';
@@ -20,7 +20,6 @@ import { runsOf } from '../helpers/temporal';
 import { uniqueId, waitUntil } from '../helpers/wait';
 import { TestClient } from '../helpers/ws-client';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const config = loadConfig();
 const kafka = testKafka('test-shutdown');
 let connection: Connection;
@@ -35,24 +34,18 @@ afterAll(async () => {
   await connection?.close();
 });
 
-function start(
-  entry: string,
-  env: Record<string, string>,
-): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
+/** Starts an app process; with `ready`, resolves once its output shows that line. */
+async function start(app: AppName, env: Record<string, string>, ready?: RegExp): Promise<AppProcess> {
+  const proc = new AppProcess({ app, env: { ...process.env, ...env }, ready: ready && whenLogShows(ready) });
+  await proc.start(90_000);
+  return proc;
 }
 
-const exitWithin = (p: Promise<number | null>, ms: number): Promise<number | null | 'timeout'> =>
-  Promise.race([p, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref())]);
+/** The exit code of the process's SIGTERM drain, or 'timeout'. */
+const exitCodeWithin = async (proc: AppProcess, ms: number): Promise<number | null | 'timeout'> => {
+  const exit = await proc.exitWithin(ms);
+  return exit === 'timeout' ? exit : exit.code;
+};
 
 describe('gateway process', () => {
   test('gateway: SIGTERM answers every order it read (stored, or refused as shutting down), closes clients with 1001, exits 0', async () => {
@@ -74,20 +67,16 @@ describe('gateway process', () => {
     });
 
     const port = await freePort();
-    const gw = start('gateway/main.ts', { GATEWAY_PORT: String(port) });
+    const gw = await start('gateway', { GATEWAY_PORT: String(port) }, /ready: following order-status/);
     let running: Promise<void> | undefined;
     try {
-      await waitUntil(() => gw.output().includes('ready: following order-status'), {
-        timeoutMs: 60_000,
-        what: 'the gateway to be ready',
-      });
       const c = await TestClient.connect(`ws://127.0.0.1:${port}`);
       const closed = new Promise<number>((resolve) => c.ws.once('close', (code) => resolve(code)));
       c.send({ event: 'cancelOrder', data: { orderId: gateId } }); // in flight until a worker runs the order
       const accepted = uniqueId('sigterm-stored');
       expect((await c.placeOrder({ orderId: accepted, item: 'Mouse', price: 10 })).event).toBe('orderAccepted');
 
-      gw.child.kill('SIGTERM');
+      gw.child?.kill('SIGTERM');
       await waitUntil(() => gw.output().includes('SIGTERM: draining'), { what: 'the gateway to start draining' });
       const refused = uniqueId('sigterm-refused');
       const refusal = await c.placeOrder({ orderId: refused, item: 'Mouse', price: 10 });
@@ -97,14 +86,14 @@ describe('gateway process', () => {
       running = worker.run();
       expect((await c.waitFor((f) => f.data.orderId === gateId, 60_000)).event).toBe('orderCancelled');
       expect(await closed).toBe(1001);
-      expect(await exitWithin(gw.exited, 30_000)).toBe(0);
+      expect(await exitCodeWithin(gw, 30_000)).toBe(0);
 
       // The accepted order is in Kafka; the refused one is not.
       const keys = (await readAll(kafka, TOPICS.orderPlacement)).map((m) => m.key);
       expect(keys).toContain(accepted);
       expect(keys).not.toContain(refused);
     } finally {
-      gw.child.kill('SIGKILL');
+      await gw.kill();
       if (running) {
         worker.shutdown();
         await running;
@@ -139,7 +128,7 @@ describe('bridge process', () => {
     await producer.disconnect();
     const ends = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(TOPICS.orderPlacement));
 
-    const bridge = start('bridge/main.ts', {
+    const bridge = await start('bridge', {
       BRIDGE_GROUP_ID: groupId,
       BRIDGE_HEALTH_PORT: String(await freePort()),
       STEP_DELAY_MS: '600000',
@@ -155,8 +144,8 @@ describe('bridge process', () => {
           what: 'every order to be started',
         },
       );
-      bridge.child.kill('SIGTERM');
-      expect(await exitWithin(bridge.exited, 30_000)).toBe(0);
+      bridge.child?.kill('SIGTERM');
+      expect(await exitCodeWithin(bridge, 30_000)).toBe(0);
       expect(bridge.output()).toMatch(/SIGTERM: finishing in-flight starts and committing/);
       // Everything it started is committed: a successor in the group would not start them again.
       const [committed] = await withAdmin(kafka, (admin) =>
@@ -167,7 +156,7 @@ describe('bridge process', () => {
       );
       for (const id of ids) expect(await runsOf(client, workflowIdFor(id))).toHaveLength(1);
     } finally {
-      bridge.child.kill('SIGKILL');
+      await bridge.kill();
       for (const id of ids)
         await client.workflow
           .getHandle(workflowIdFor(id))
@@ -180,16 +169,16 @@ describe('bridge process', () => {
 describe('worker process', () => {
   test('worker: SIGTERM stops polling, lets running tasks finish, exits 0', async () => {
     // Each provider call takes 4 s, so the validation activity is surely running when the signal comes.
-    const worker = start('worker/main.ts', {
-      SIM_LEDGER_FILE: path.join(ROOT, '.data', 'ledger', `${uniqueId('shutdown')}.jsonl`),
-      SIM_LATENCY_MS: '4000',
-    });
+    const worker = await start(
+      'worker',
+      {
+        SIM_LEDGER_FILE: path.join(PROJECT_ROOT, '.data', 'ledger', `${uniqueId('shutdown')}.jsonl`),
+        SIM_LATENCY_MS: '4000',
+      },
+      /polling task queue/,
+    );
     const orderId = uniqueId('in-flight');
     try {
-      await waitUntil(() => worker.output().includes('polling task queue'), {
-        timeoutMs: 90_000,
-        what: 'the worker to poll',
-      });
       const handle = await client.workflow.start(processOrder, {
         taskQueue: TASK_QUEUE,
         workflowId: workflowIdFor(orderId),
@@ -206,8 +195,8 @@ describe('worker process', () => {
         },
         { intervalMs: 100, what: 'validateOrder to be running' },
       );
-      worker.child.kill('SIGTERM');
-      expect(await exitWithin(worker.exited, 30_000)).toBe(0);
+      worker.child?.kill('SIGTERM');
+      expect(await exitCodeWithin(worker, 30_000)).toBe(0);
       // The running activity was allowed to finish: it completed on its first attempt, not failed or timed out.
       const history = await handle.fetchHistory();
       const completed = (history.events ?? []).filter((e) => e.activityTaskCompletedEventAttributes);
@@ -217,7 +206,7 @@ describe('worker process', () => {
       expect(completed).toHaveLength(1);
       expect(failed).toEqual([]);
     } finally {
-      worker.child.kill('SIGKILL');
+      await worker.kill();
       await client.workflow
         .getHandle(workflowIdFor(orderId))
         .terminate('test over')

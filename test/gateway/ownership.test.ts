@@ -5,7 +5,7 @@ import { workflowIdFor } from '../../common/order';
 import { CloseCode } from '../../common/protocol';
 import { CustomerIdKey } from '../../common/config';
 import { jwtAuth } from '../../gateway/auth';
-import { startStack, Stack } from '../helpers/stack';
+import { startStack, Stack } from '../helpers/in-process-pipeline';
 import { customerToken, TEST_JWT_SECRET } from '../helpers/tokens';
 import { Frame, TestClient } from '../helpers/ws-client';
 import { HAPPY_PATH } from '../helpers/statuses';

@@ -3,7 +3,7 @@
 // COMPLETED, subscribe/get/cancel; the same validation, rate limit and auth as raw WebSocket clients.
 import { io, Socket } from 'socket.io-client';
 import { jwtAuth } from '../../gateway/auth';
-import { startStack, Stack } from '../helpers/stack';
+import { startStack, Stack } from '../helpers/in-process-pipeline';
 import { customerToken, TEST_JWT_SECRET } from '../helpers/tokens';
 import { uniqueId, waitUntil } from '../helpers/wait';
 

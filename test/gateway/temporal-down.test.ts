@@ -8,8 +8,9 @@ import { infraPorts, loadConfig } from '../../common/config';
 import { OrderLookup, UNKNOWN_ID_TTL_MS } from '../../gateway/order-lookup';
 import { OrderProducer } from '../../gateway/order-producer';
 import { Gateway, startGateway } from '../../gateway/server';
-import { useStack } from '../helpers/stack';
-import { sleep, uniqueId } from '../helpers/wait';
+import { useStack } from '../helpers/in-process-pipeline';
+import { uniqueId } from '../helpers/wait';
+import { sleep } from '../../tools/infra/proc';
 import { Frame, TestClient } from '../helpers/ws-client';
 
 const stack = useStack({ stepDelayMs: 0 });

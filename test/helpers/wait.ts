@@ -1,7 +1,8 @@
 /** Small test utilities shared by every file: polling with a deadline, unique ids, gates. */
 import * as crypto from 'node:crypto';
+import { sleep } from '../../tools/infra/proc';
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep }; // the tools' one, for the tests that import their helpers from here
 
 /** A fresh id with a readable prefix, e.g. "dup-1a2b3c4d". */
 export function uniqueId(prefix: string): string {

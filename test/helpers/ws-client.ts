@@ -1,10 +1,9 @@
 /** A small WebSocket test client: sends frames and waits for the answers it expects. */
 import WebSocket from 'ws';
+import { parseServerFrame, ReceivedFrame } from '../../common/protocol';
 
-export interface Frame {
-  event: string;
-  data: Record<string, unknown>;
-}
+/** A frame from the gateway, parsed by the protocol's own reader; one it cannot read is kept as `UNREADABLE`. */
+export type Frame = ReceivedFrame;
 
 export class TestClient {
   readonly received: Frame[] = [];
@@ -13,7 +12,8 @@ export class TestClient {
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (raw) => {
-      const frame = JSON.parse(raw.toString()) as Frame;
+      const text = raw.toString();
+      const frame = parseServerFrame(text) ?? { event: 'UNREADABLE', data: { text } };
       this.received.push(frame);
       this.waiters = this.waiters.filter((w) => {
         if (!w.match(frame)) return true;

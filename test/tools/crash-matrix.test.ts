@@ -22,7 +22,7 @@ import {
   ScenarioOptions,
   ScenarioResult,
 } from '../../tools/chaos/harness';
-import { IsolatedStack } from '../../tools/chaos/stack';
+import { IsolatedStack } from '../../tools/chaos/isolated-stack';
 import { replayDlq } from '../../bridge/dlq-replay';
 
 const log = (line: string): void => void process.stderr.write(`[chaos] ${line}\n`);

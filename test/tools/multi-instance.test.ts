@@ -4,7 +4,7 @@
 // SIGKILLed partway (the gateway restarted, the others left down). This is the crash matrix's `multi`
 // scenario (tools/chaos/multi-scenario.ts) with 40 orders; `npm run chaos -- -s multi` runs it larger.
 import { DEFAULT_OPTIONS, Fleet, runScenario, ScenarioOptions } from '../../tools/chaos/harness';
-import { IsolatedStack } from '../../tools/chaos/stack';
+import { IsolatedStack } from '../../tools/chaos/isolated-stack';
 import { freeLowPort } from '../../tools/infra/proc';
 
 const log = (line: string): void => void process.stderr.write(`[multi] ${line}\n`);

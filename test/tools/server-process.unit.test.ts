@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { isAlive } from '../../tools/infra/proc';
 import { ownedPid, spawnServer, waitReady } from '../../tools/infra/server-process';
-import { stackOptions } from '../../tools/infra/stack';
+import { stackOptions } from '../../tools/infra/stack-options';
 import { waitUntil } from '../helpers/wait';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-server-process-'));

@@ -16,7 +16,7 @@ import { readLedgerLines } from '../../activities/ledger';
 import { PROJECT_ROOT } from '../../common/config';
 import { VARIABLES } from '../../common/env-variables';
 import { workflowIdFor } from '../../common/order';
-import { OrderSpec, placeOrders } from '../../tools/chaos/client';
+import { OrderSpec, placeOrders } from '../../tools/chaos/resending-clients';
 import { isAlive, killGroup, portInUse } from '../../tools/infra/proc';
 import { waitUntil } from '../helpers/wait';
 

@@ -6,7 +6,7 @@
 import { readLedgerLines } from '../../activities/ledger';
 import { workflowIdFor } from '../../common/order';
 import { Fleet } from '../../tools/chaos/fleet';
-import { IsolatedStack } from '../../tools/chaos/stack';
+import { IsolatedStack } from '../../tools/chaos/isolated-stack';
 import { AppProcess } from '../../tools/infra/app-process';
 import { commandLineOf, freeLowPort } from '../../tools/infra/proc';
 import { HAPPY_PATH } from '../helpers/statuses';

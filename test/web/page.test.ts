@@ -7,7 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { workflowIdFor } from '../../common/order';
 import { FINAL_STATUSES } from '../../common/status';
 import { launchChromium } from '../helpers/browser';
-import { holdOrderAt, startStack, Stack } from '../helpers/stack';
+import { holdOrderAt, startStack, Stack } from '../helpers/in-process-pipeline';
 import { uniqueId, waitUntil } from '../helpers/wait';
 
 /** The README's screenshot is rewritten only when asked (UPDATE_SCREENSHOTS=1); otherwise it goes to a temp dir. */

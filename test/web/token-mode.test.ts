@@ -7,7 +7,7 @@ import { workflowIdFor } from '../../common/order';
 import { jwtAuth } from '../../gateway/auth';
 import { launchChromium } from '../helpers/browser';
 import { captureOutput } from '../helpers/cli-output';
-import { startStack, Stack } from '../helpers/stack';
+import { startStack, Stack } from '../helpers/in-process-pipeline';
 import { customerToken, TEST_JWT_SECRET } from '../helpers/tokens';
 import { uniqueId } from '../helpers/wait';
 

@@ -107,7 +107,7 @@ describe('processOrder saga paths', () => {
     const failure = failureOf(error);
     expect(failure.type).toBe('FAILED');
     expect(failure.message).toMatch(/carrier API unavailable/);
-    // Bounded: shipping gives up after its 5 attempts (README "The workflow").
+    // Bounded: shipping gives up after its 5 attempts (docs/DESIGN.md "The workflow").
     expect(setup.activities.shipOrder).toHaveBeenCalledTimes(5);
     expect(setup.activities.refundPayment).toHaveBeenCalledTimes(1);
     expect(ledgerKinds(setup, o.orderId)).toEqual(['charge', 'refund']);

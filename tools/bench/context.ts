@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Client } from '@temporalio/client';
 import { Kafka } from 'kafkajs';
 import { createTopic } from './kafka-util';
-import { AppName, AppProcess, startApp } from './procs';
+import { AppProcess, whenAnswers200, whenLogShows } from '../infra/app-process';
 import { Progress } from './progress';
 import { round } from './stats';
 import { terminateRunning } from './temporal-results';
@@ -100,6 +100,9 @@ export const serverTargets = (
   bench: process.pid,
 });
 
+/** The processes the bench runs: the app's three and the bare-engine worker of the ceilings. */
+export type AppName = 'gateway' | 'bridge' | 'worker' | 'bare-worker';
+
 export type Apps = Partial<Record<AppName, AppProcess>> & { loopProbeFile: string };
 
 /** Starts the named app processes in parallel; if one fails, stops the others and rethrows. */
@@ -113,18 +116,36 @@ export async function startApps(
 ): Promise<Apps> {
   const logDir = path.join(ctx.logDir, cfgId);
   const env = { ...appEnv(ctx, stepDelayMs, target, logDir), ...extraEnv };
-  const ready = {
-    worker: { logPattern: /polling task queue/ },
-    'bare-worker': { logPattern: /polling task queue/ },
-    bridge: { http: `http://127.0.0.1:${ctx.bridgePort}/healthz` },
-    gateway: { http: `http://127.0.0.1:${ctx.gatewayPort}/healthz` },
+  const polling = whenLogShows(/polling task queue/);
+  const apps0: Record<AppName, AppProcess> = {
+    worker: new AppProcess({ app: 'worker', env, logFile: path.join(logDir, 'worker.log'), ready: polling }),
+    'bare-worker': new AppProcess({
+      app: 'worker',
+      name: 'bare-worker',
+      entry: 'tools/bench/bare-worker.ts',
+      env,
+      logFile: path.join(logDir, 'bare-worker.log'),
+      ready: polling,
+    }),
+    bridge: new AppProcess({
+      app: 'bridge',
+      env,
+      logFile: path.join(logDir, 'bridge.log'),
+      ready: whenAnswers200(`http://127.0.0.1:${ctx.bridgePort}/healthz`),
+    }),
+    // Only the gateway gets the event-loop probe (tools/bench/loop-probe.ts), loaded before its entry.
+    gateway: new AppProcess({
+      app: 'gateway',
+      env,
+      logFile: path.join(logDir, 'gateway.log'),
+      ready: whenAnswers200(`http://127.0.0.1:${ctx.gatewayPort}/healthz`),
+      preload: [path.join(__dirname, 'loop-probe.ts')],
+    }),
   };
-  // Only the gateway gets the event-loop probe (tools/bench/loop-probe.ts), loaded before its entry.
-  const preload = (n: AppName): string[] => (n === 'gateway' ? [path.join(__dirname, 'loop-probe.ts')] : []);
-  const settled = await Promise.allSettled(names.map((n) => startApp(n, env, logDir, ready[n], 120_000, preload(n))));
+  const settled = await Promise.allSettled(names.map((n) => apps0[n].start(120_000)));
   const apps: Apps = { loopProbeFile: env.BENCH_LOOP_PROBE_FILE ?? '' };
   settled.forEach((r, i) => {
-    if (r.status === 'fulfilled') apps[names[i]] = r.value;
+    if (r.status === 'fulfilled') apps[names[i]] = apps0[names[i]];
   });
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
@@ -136,7 +157,7 @@ export async function startApps(
 
 export async function stopApps(apps: Apps): Promise<void> {
   // Gateway first (no new orders), then the bridge (leaves the group cleanly), then the workers.
-  for (const name of ['gateway', 'bridge', 'worker', 'bare-worker'] as const) await apps[name]?.stop();
+  for (const name of ['gateway', 'bridge', 'worker', 'bare-worker'] as const) await apps[name]?.stop(20_000);
 }
 
 export function drainNote(drain: { closed: number; stalled: boolean }, expected: number, ctx: BenchContext): string {

@@ -4,11 +4,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { BenchContext, startApps, stopApps } from './context';
-import { httpGet } from './procs';
+import { httpGet } from '../infra/proc';
 import { Sampler } from './sampler';
-import { round, sleep } from './stats';
+import { round } from './stats';
 import type { IdleResult } from './types';
 import { openConnections } from './ws-load';
+import { sleep } from '../infra/proc';
 
 export async function runIdleConnections(ctx: BenchContext, count: number, holdSeconds: number): Promise<IdleResult> {
   const { progress } = ctx;

@@ -3,7 +3,7 @@ import * as crypto from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { orderPlacedEvent } from '../../common/order';
 import type { BenchOrder } from './ws-load';
-import { sleep } from './stats';
+import { sleep } from '../infra/proc';
 
 export function benchKafka(brokers: string[], clientId: string): Kafka {
   return new Kafka({

@@ -10,12 +10,13 @@ import { BenchContext, cleanUp, cpuLine, drainNote, makeOrders, serverTargets, s
 import { waitForNoLag } from './kafka-util';
 import { OtlpReceiver } from '../infra/otlp-receiver';
 import type { LoopDelay } from './loop-probe';
-import { httpGet } from './procs';
+import { httpGet } from '../infra/proc';
 import { Sampler } from './sampler';
-import { percentiles, round, sleep } from './stats';
+import { percentiles, round } from './stats';
 import { historyPerRun, listExecutions, summarizeRuns, waitForClosed } from './temporal-results';
 import type { ConfigResult, LoadSpec } from './types';
 import { placeOrders } from './ws-load';
+import { sleep } from '../infra/proc';
 
 /** The bridge's consumer group (hard-coded in bridge/bridge.ts). */
 export const BRIDGE_GROUP = 'order-bridge';

@@ -29,7 +29,8 @@ import { parseOptions } from './options';
 import { BRIDGE_GROUP } from './pipeline';
 import { planSteps, Step } from './plan';
 import { PROJECT_ROOT } from '../../common/config';
-import { choosePort, findServerPid, killAllChildren } from './procs';
+import { findServerPid } from './server-pids';
+import { preferredOrFreePort } from '../infra/proc';
 import { Progress } from './progress';
 import { BenchReport, machineInfo, readBaseline, writeJson } from './report';
 import { withStockServer } from './stock-server';
@@ -134,8 +135,8 @@ async function main(): Promise<void> {
   for (const [name, s] of Object.entries(serverPids)) {
     if (s.pid === undefined) notes.push(`${name} server pid ${s.how}: its CPU and RSS are not sampled`);
   }
-  const gatewayPort = await choosePort(opts.gatewayPort);
-  const bridgePort = await choosePort(opts.bridgePort === gatewayPort ? opts.bridgePort + 1 : opts.bridgePort);
+  const gatewayPort = await preferredOrFreePort(opts.gatewayPort);
+  const bridgePort = await preferredOrFreePort(opts.bridgePort === gatewayPort ? opts.bridgePort + 1 : opts.bridgePort);
   if (gatewayPort !== opts.gatewayPort || bridgePort !== opts.bridgePort)
     notes.push(`ports in use: gateway on ${gatewayPort}, bridge health on ${bridgePort}`);
 
@@ -262,16 +263,12 @@ async function main(): Promise<void> {
   console.log(`wall time: ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s`);
 }
 
-process.once('SIGINT', () => {
-  killAllChildren();
-  process.exit(130);
-});
-process.on('exit', killAllChildren);
+// Exiting SIGKILLs every app process the bench started (tools/infra/proc.ts killOnExit).
+process.once('SIGINT', () => process.exit(130));
 
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    killAllChildren();
     console.error(`[bench] ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   },

@@ -8,8 +8,9 @@ import type { Order } from '../../common/order';
 import { BenchContext, freshTopicWithOrders, PARTITIONS, serverTargets } from './context';
 import { eventMessage } from './kafka-util';
 import { Sampler } from './sampler';
-import { percentiles, round, sleep } from './stats';
+import { percentiles, round } from './stats';
 import type { ConfigResult } from './types';
+import { sleep } from '../infra/proc';
 
 export async function runSeedBaseline(
   ctx: BenchContext,

@@ -1,4 +1,4 @@
-/** Small numeric helpers: percentiles (nearest rank), a bounded-concurrency pool, sleeping. */
+/** Small numeric helpers: percentiles (nearest rank), a bounded-concurrency pool. */
 
 export interface Percentiles {
   count: number;
@@ -24,8 +24,6 @@ export function percentiles(values: number[]): Percentiles | null {
     mean: round(v.reduce((s, x) => s + x, 0) / v.length),
   };
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs task(i) for i in [0, count) with at most `concurrency` running at once.

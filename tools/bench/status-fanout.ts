@@ -20,7 +20,7 @@ import { StatusEvent } from '../../common/status';
 import { StatusFeed } from '../../gateway/status-feed';
 import { Subscriber, Subscriptions } from '../../gateway/subscriptions';
 import { benchKafka, createTopic, deleteTopics } from './kafka-util';
-import { sleep } from './stats';
+import { sleep } from '../infra/proc';
 
 type Mode = 'parse-all' | 'key-filter';
 type FromChild = { ready: true } | { cpuMs: number; read: number; skipped: number; delivered: number };

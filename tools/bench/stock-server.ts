@@ -9,13 +9,15 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { stackOptions, StackOptions, startServer, stopServer, temporalAddressOf } from '../infra/launcher';
 import type { BenchContext, TemporalTarget } from './context';
-import { choosePort } from './procs';
+import { preferredOrFreePort } from '../infra/proc';
 
 /** Runs `work` against a fresh stock dev server; the server is stopped and its data removed after. */
 export async function withStockServer<T>(ctx: BenchContext, work: (target: TemporalTarget) => Promise<T>): Promise<T> {
   const tunedPort = Number(ctx.temporal.address.split(':').pop()) || 7233;
-  const temporal = await choosePort(tunedPort + 100);
-  const temporalUi = await choosePort(temporal + 1000 === tunedPort + 1000 ? temporal + 1001 : temporal + 1000);
+  const temporal = await preferredOrFreePort(tunedPort + 100);
+  const temporalUi = await preferredOrFreePort(
+    temporal + 1000 === tunedPort + 1000 ? temporal + 1001 : temporal + 1000,
+  );
   const stack: StackOptions = {
     ...stackOptions({
       dataDir: fs.mkdtempSync(path.join(os.tmpdir(), `order-bench-stock-${ctx.runId}-`)),

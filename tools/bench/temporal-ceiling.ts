@@ -26,9 +26,10 @@ import {
   TemporalTarget,
 } from './context';
 import { Sampler } from './sampler';
-import { percentiles, round, sleep } from './stats';
+import { percentiles, round } from './stats';
 import { historyPerRun, listExecutions, summarizeRuns, waitForClosed } from './temporal-results';
 import type { ConfigResult, LoadSpec } from './types';
+import { sleep } from '../infra/proc';
 
 /** Start requests in flight at once: a backstop for the client's memory, far above what any run needs. */
 const START_WINDOW = 500;

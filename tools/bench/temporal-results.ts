@@ -5,7 +5,8 @@
  */
 import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { percentiles, Percentiles, round, sleep } from './stats';
+import { percentiles, Percentiles, round } from './stats';
+import { sleep } from '../infra/proc';
 
 export interface Execution {
   workflowId: string;

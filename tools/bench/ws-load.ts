@@ -5,7 +5,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
-import { sleep } from './stats';
+import { sleep } from '../infra/proc';
+import { frameOrderId, parseServerFrame } from '../../common/protocol';
 
 export interface BenchOrder {
   orderId: string;
@@ -126,19 +127,18 @@ export async function placeOrders(opts: PlacementOptions): Promise<PlacementResu
 
   for (const ws of sockets) {
     ws.on('message', (raw) => {
-      let frame: { event?: string; data?: { orderId?: string | null; code?: string } };
-      try {
-        frame = JSON.parse(raw.toString()) as typeof frame;
-      } catch {
+      const frame = parseServerFrame(raw.toString());
+      if (!frame) {
         countError('BAD_REPLY');
         return;
       }
-      const orderId = frame.data?.orderId ?? undefined;
+      const orderId = frameOrderId(frame);
+      const code = typeof frame.data.code === 'string' ? frame.data.code : 'ERROR';
       if (frame.event === 'orderAccepted' && orderId) finish(orderId);
       else if (frame.event === 'error') {
-        if (orderId) finish(orderId, frame.data?.code ?? 'ERROR');
+        if (orderId) finish(orderId, code);
         // An error without an order id (e.g. RATE_LIMITED) cannot be matched; that order stays unanswered.
-        else countError(frame.data?.code ?? 'ERROR');
+        else countError(code);
       }
     });
     ws.on('close', () => countError('CONNECTION_CLOSED'));

@@ -12,10 +12,10 @@ import { Ledger, LedgerEntry } from '../../activities/ledger';
 import { TOPICS } from '../../common/config';
 import { ErrorCode } from '../../common/protocol';
 import { workflowIdFor } from '../../common/order';
-import type { OrderRecord } from './client';
+import type { OrderRecord } from './resending-clients';
 import type { ScenarioName } from './scenarios';
 import { recoveryMs } from './recovery';
-import type { IsolatedStack } from './stack';
+import type { IsolatedStack } from './isolated-stack';
 
 export interface ScenarioResult {
   scenario: ScenarioName;

@@ -6,7 +6,7 @@ import { LOAD_TOOL_GATEWAY_LIMITS } from '../../common/config';
 import * as path from 'node:path';
 import { AppProcess } from '../infra/app-process';
 import { answers200, freePort } from '../infra/proc';
-import { IsolatedStack } from './stack';
+import { IsolatedStack } from './isolated-stack';
 
 /**
  * The app processes on an isolated stack, kept across scenarios when a scenario needs them with

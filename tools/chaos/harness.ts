@@ -9,7 +9,7 @@ import { workflowIdFor } from '../../common/order';
 import type { AppProcess } from '../infra/app-process';
 import { sleep } from '../infra/proc';
 import { listRuns, ordersInKafka, passed, RunInfo, ScenarioResult, verify } from './audit';
-import { OrderRecord, OrderSpec, placeOrders } from './client';
+import { OrderRecord, OrderSpec, placeOrders } from './resending-clients';
 import { Fleet } from './fleet';
 import { secs } from './report';
 import { Ctx, DEFS, KafkaCtx, ScenarioName, ScenarioOptions, third } from './scenarios';

@@ -1,7 +1,7 @@
 /** A chaos scenario's time to recover, read from the runs' visibility times after the kill. */
 import { workflowIdFor } from '../../common/order';
 import type { RunInfo } from './audit';
-import type { OrderRecord } from './client';
+import type { OrderRecord } from './resending-clients';
 import type { ScenarioName } from './scenarios';
 
 /**

@@ -15,7 +15,7 @@ import {
   ScenarioResult,
   SCENARIOS,
 } from './harness';
-import { IsolatedStack } from './stack';
+import { IsolatedStack } from './isolated-stack';
 
 interface Flags {
   orders: string;

@@ -19,10 +19,10 @@ import type { Kafka } from 'kafkajs';
 import type { AppProcess } from '../infra/app-process';
 import { sleep } from '../infra/proc';
 import { MULTI } from './multi-scenario';
-import { bridgeAssignments, countInStatus, formatAssignments, probeKafka, waitFor } from './probes';
+import { bridgeAssignments, countInStatus, formatAssignments, probeKafka, waitFor } from './cluster-observations';
 import { secs } from './report';
 import { SERVER_DEFS } from './server-scenarios';
-import type { IsolatedStack } from './stack';
+import type { IsolatedStack } from './isolated-stack';
 
 /** The full matrix (what `npm run chaos` runs by default). */
 export const SCENARIOS = [

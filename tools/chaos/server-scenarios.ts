@@ -3,7 +3,7 @@
  * SIGKILLed, kept down for an outage, restarted on its data.
  */
 import { answers200, httpGet, sleep } from '../infra/proc';
-import { committedOffsets, probeKafka, sample, waitFor } from './probes';
+import { committedOffsets, probeKafka, sample, waitFor } from './cluster-observations';
 import { secs } from './report';
 import type { KafkaCtx, ScenarioDef } from './scenarios';
 

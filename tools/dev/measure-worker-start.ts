@@ -8,55 +8,46 @@
  * webpack at every start) with the production one (`node dist/worker/main.js`, which loads the
  * prebuilt dist/workflow-bundle.js). Needs a reachable Temporal (e.g. `npm run infra:up`).
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../../common/config';
+import { AppProcess, whenLogShows } from '../infra/app-process';
 
-const READY = /polling task queue/;
-
-function startOnce(args: string[]): Promise<number> {
+/** Milliseconds from spawning the worker to its "polling task queue" line (output checked every 10 ms). */
+async function startOnce(entry: string): Promise<number> {
   const ledgerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'worker-start-'));
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, SIM_LEDGER_FILE: path.join(ledgerDir, 'ledger.jsonl') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let elapsed: number | undefined;
-    const onData = (chunk: Buffer): void => {
-      out += chunk.toString();
-      if (elapsed === undefined && READY.test(out)) {
-        elapsed = Number(process.hrtime.bigint() - started) / 1e6;
-        child.kill('SIGTERM');
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', () => {
-      fs.rmSync(ledgerDir, { recursive: true, force: true });
-      if (elapsed === undefined) reject(new Error(`worker exited before polling:\n${out}`));
-      else resolve(elapsed);
-    });
+  const worker = new AppProcess({
+    app: 'worker',
+    entry,
+    env: { ...process.env, SIM_LEDGER_FILE: path.join(ledgerDir, 'ledger.jsonl') },
+    logFile: path.join(ledgerDir, 'worker.log'),
+    ready: whenLogShows(/polling task queue/),
+    readyEveryMs: 10,
   });
+  const started = process.hrtime.bigint();
+  try {
+    await worker.start(120_000);
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  } finally {
+    await worker.stop();
+    fs.rmSync(ledgerDir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
   const runsArg = process.argv.indexOf('--runs');
   const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
-  const modes: Array<[string, string[]]> = [
-    ['tsx + bundle at start (npm run worker)', ['--import', 'tsx', 'worker/main.ts']],
-    ['node dist + prebuilt bundle', ['dist/worker/main.js']],
+  const modes: Array<[string, string]> = [
+    ['tsx + bundle at start (npm run worker)', 'worker/main.ts'],
+    ['node dist + prebuilt bundle', 'dist/worker/main.js'],
   ];
   if (!fs.existsSync(path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js')))
     throw new Error('run `npm run build` first');
   const medians: number[] = [];
-  for (const [name, args] of modes) {
+  for (const [name, entry] of modes) {
     const times: number[] = [];
-    for (let i = 0; i < runs; i++) times.push(await startOnce(args));
+    for (let i = 0; i < runs; i++) times.push(await startOnce(entry));
     times.sort((a, b) => a - b);
     const median = times[Math.floor(times.length / 2)];
     medians.push(median);

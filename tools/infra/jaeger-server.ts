@@ -9,7 +9,7 @@ import { dataPaths } from './paths';
 import { Log } from './proc';
 import { provisionJaeger } from './provision';
 import { spawnServer, waitReady } from './server-process';
-import { StackOptions } from './stack';
+import { StackOptions } from './stack-options';
 
 export const jaegerUiUrlOf = (stack: StackOptions): string => `http://127.0.0.1:${stack.ports.jaegerUi}`;
 export const jaegerOtlpUrlOf = (stack: StackOptions): string => `http://127.0.0.1:${stack.ports.jaegerOtlp}`;

@@ -9,7 +9,7 @@ import { Log, runToCompletion } from './proc';
 import { provisionKafka } from './provision';
 import { startupTimeline } from './timeline';
 import { spawnServer, waitReady } from './server-process';
-import { kafkaBrokersOf, StackOptions } from './stack';
+import { kafkaBrokersOf, StackOptions } from './stack-options';
 
 function kafkaProperties(stack: StackOptions): string {
   const { kafka, kafkaController, kafkaSasl } = stack.ports;

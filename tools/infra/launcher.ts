@@ -29,7 +29,7 @@ import { startKafka } from './kafka-server';
 import { jaegerOtlpUrlOf, jaegerReady, jaegerUiUrlOf, startJaeger } from './jaeger-server';
 import { defaultLog, Log } from './proc';
 import { ownedPid, Server, SERVERS, stopServer } from './server-process';
-import { kafkaBrokersOf, stackOptions, StackOptions, temporalAddressOf } from './stack';
+import { kafkaBrokersOf, stackOptions, StackOptions, temporalAddressOf } from './stack-options';
 import { withStartLock } from './start-lock';
 import { startupTimeline } from './timeline';
 import { startTemporal } from './temporal-server';
@@ -38,8 +38,8 @@ import { startPostgres, startTemporalSql } from './temporal-sql-server';
 export { ensureSearchAttributes, ensureTopics, searchAttributeTypeCodes } from './app-resources';
 export { ownedPid, serverExit, serverLogFile, SERVERS, stopServer } from './server-process';
 export type { Server, ServerExit, StopServerOptions } from './server-process';
-export { kafkaBrokersOf, stackOptions, temporalAddressOf } from './stack';
-export type { StackOptions } from './stack';
+export { kafkaBrokersOf, stackOptions, temporalAddressOf } from './stack-options';
+export type { StackOptions } from './stack-options';
 
 /**
  * Starts one server of a stack on that stack's data (formatting Kafka's storage on first use) and

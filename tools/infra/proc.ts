@@ -238,6 +238,20 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** True when nothing listens on 127.0.0.1:port (binding it succeeds). */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** The preferred loopback port if it is free, else one the OS picks. */
+export async function preferredOrFreePort(preferred: number): Promise<number> {
+  return (await portFree(preferred)) ? preferred : freePort();
+}
+
 /** True when something accepts connections on this loopback port. */
 export function portInUse(port: number, timeoutMs = 1_000): Promise<boolean> {
   return new Promise((resolve) => {

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { dataPaths } from './paths';
 import { commandLineOf, defaultLog, isAlive, killGroup, Log, sleep, tailFile } from './proc';
-import { stackOptions, StackOptions } from './stack';
+import { stackOptions, StackOptions } from './stack-options';
 
 export type Server = 'kafka' | 'temporal' | 'postgres' | 'jaeger';
 /**

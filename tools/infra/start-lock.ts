@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { dataPaths } from './paths';
 import { isAlive, Log, sleep } from './proc';
-import { StackOptions } from './stack';
+import { StackOptions } from './stack-options';
 
 export async function withStartLock<T>(stack: StackOptions, log: Log, work: () => Promise<T>): Promise<T> {
   const dir = dataPaths.run(stack.dataDir);

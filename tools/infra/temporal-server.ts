@@ -9,7 +9,7 @@ import { Log } from './proc';
 import { provisionTemporalCli } from './provision';
 import { startupTimeline } from './timeline';
 import { spawnServer, waitReady } from './server-process';
-import { StackOptions, temporalAddressOf } from './stack';
+import { StackOptions, temporalAddressOf } from './stack-options';
 
 /** Starts the dev server on the stack's SQLite file, with the app's search attributes, and waits until it answers. */
 export async function startTemporal(stack: StackOptions, log: Log): Promise<number> {

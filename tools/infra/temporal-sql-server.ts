@@ -23,7 +23,7 @@ import { dataPaths, VERSIONS } from './paths';
 import { freeLowPort, freePort, Log } from './proc';
 import { provisionTemporalServer } from './provision';
 import { ownedPid, spawnServer, waitReady } from './server-process';
-import { StackOptions, temporalAddressOf } from './stack';
+import { StackOptions, temporalAddressOf } from './stack-options';
 
 const run = promisify(execFile);
 

@@ -23,7 +23,7 @@ import {
   stopServer,
   temporalAddressOf,
 } from '../infra/launcher';
-import type { TemporalEngine } from '../infra/stack';
+import type { TemporalEngine } from '../infra/stack-options';
 import { isAlive, killGroup, Log, onExit, portInUse } from '../infra/proc';
 
 export const ISOLATED_PORTS = {
