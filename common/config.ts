@@ -8,9 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KafkaConfig } from 'kafkajs';
-import { z } from 'zod';
 import { kafkaSecurity, temporalConnect, type TemporalConnect } from './connections';
-import { LOG_FORMATS, LOG_LEVELS, VARIABLES } from './env-variables';
+import { LOG_FORMATS, LOG_LEVELS, readEnv, type Env, type VariableName } from './env-variables';
 import { CONSUMER_GROUPS } from './names';
 
 export * from './env-variables';
@@ -48,90 +47,6 @@ export const LOAD_TOOL_GATEWAY_LIMITS = {
 export interface AuthSettings {
   sharedToken?: string;
   jwt?: JwtSettings;
-}
-
-export type VariableName = keyof typeof VARIABLES;
-export const VARIABLE_NAMES = Object.keys(VARIABLES) as VariableName[];
-
-/** The validated environment: each variable parsed, or undefined when unset (or empty). */
-export type Env = { [K in VariableName]?: z.output<(typeof VARIABLES)[K]['schema']> };
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  constructor(readonly problems: Array<{ variable: VariableName; value: string; form: string }>) {
-    super(
-      `invalid configuration: ${problems
-        .map((p) => `${p.variable}=${JSON.stringify(p.value)} is not ${p.form}`)
-        .join('; ')}`,
-    );
-  }
-}
-
-const EnvSchema = z.object(
-  Object.fromEntries(
-    VARIABLE_NAMES.map((name) => [
-      name,
-      z.preprocess((v) => (v === '' ? undefined : v), VARIABLES[name].schema.optional()),
-    ]),
-  ),
-);
-
-/** Variables that must be set when another one is, and why. */
-const REQUIRED_WITH: Partial<Record<VariableName, string>> = {
-  KAFKA_SASL_USERNAME: 'KAFKA_SASL_MECHANISM needs it',
-  KAFKA_SASL_PASSWORD: 'KAFKA_SASL_MECHANISM needs it',
-  KAFKA_SSL_KEY_FILE: 'KAFKA_SSL_CERT_FILE needs it',
-  KAFKA_SSL_CERT_FILE: 'KAFKA_SSL_KEY_FILE needs it',
-  TEMPORAL_TLS_CLIENT_KEY_PATH: 'TEMPORAL_TLS_CLIENT_CERT_PATH needs it',
-  TEMPORAL_TLS_CLIENT_CERT_PATH: 'TEMPORAL_TLS_CLIENT_KEY_PATH needs it',
-};
-
-function requiredTogether(env: Env): VariableName[] {
-  const missing: VariableName[] = [];
-  if (env.KAFKA_SASL_MECHANISM)
-    missing.push(...(['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const).filter((v) => !env[v]));
-  if (env.KAFKA_SSL_CERT_FILE && !env.KAFKA_SSL_KEY_FILE) missing.push('KAFKA_SSL_KEY_FILE');
-  if (env.KAFKA_SSL_KEY_FILE && !env.KAFKA_SSL_CERT_FILE) missing.push('KAFKA_SSL_CERT_FILE');
-  if (env.TEMPORAL_TLS_CLIENT_CERT_PATH && !env.TEMPORAL_TLS_CLIENT_KEY_PATH)
-    missing.push('TEMPORAL_TLS_CLIENT_KEY_PATH');
-  if (env.TEMPORAL_TLS_CLIENT_KEY_PATH && !env.TEMPORAL_TLS_CLIENT_CERT_PATH)
-    missing.push('TEMPORAL_TLS_CLIENT_CERT_PATH');
-  return missing;
-}
-
-/** A value as an error may show it: a credential's only as its length. */
-function shown(variable: VariableName, value: string): string {
-  const spec: { secret?: true } = VARIABLES[variable];
-  return spec.secret ? `<hidden, ${value.length} characters>` : value;
-}
-
-/** Validates every variable of `env` at once; throws a ConfigError naming each bad one. */
-export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
-  const input = Object.fromEntries(VARIABLE_NAMES.map((name) => [name, env[name]]));
-  const parsed = EnvSchema.safeParse(input);
-  if (parsed.success) {
-    const data = parsed.data as Env;
-    const missing = requiredTogether(data);
-    if (missing.length)
-      throw new ConfigError(
-        missing.map((variable) => ({ variable, value: '', form: `set (${REQUIRED_WITH[variable]})` })),
-      );
-    return data;
-  }
-  const bad = new Set<VariableName>();
-  for (const issue of parsed.error.issues) bad.add(issue.path[0] as VariableName);
-  throw new ConfigError(
-    [...bad].map((variable) => ({
-      variable,
-      value: shown(variable, env[variable] ?? ''),
-      form: VARIABLES[variable].form,
-    })),
-  );
-}
-
-/** Whether a variable is set to something (launcher: a set address means "use that server"). */
-export function isSet(name: VariableName, env: NodeJS.ProcessEnv = process.env): boolean {
-  return env[name] !== undefined && env[name] !== '';
 }
 
 /** Names of the main variables, for code that sets them (every variable: VARIABLES). */

@@ -1,26 +1,35 @@
 /**
- * The table of every environment variable: its form, default, readers and one line of doc.
- * common/config validates the environment against it (`readEnv`); the configuration table in the
- * docs and `.env.example` are checked against it (test/common/config.unit.test.ts).
+ * The environment: the table of every variable (its form, default and readers), one table per part,
+ * and `readEnv`, which validates the environment against it. What each variable does is said in
+ * docs/CONFIGURATION.md `## Variables`; that table and `.env.example` are checked against this one
+ * (test/common/config.unit.test.ts). common/config is the entry point that re-exports this file.
  */
 import { z } from 'zod';
 
-/** The forms a variable's raw string may take, as zod schemas that parse it. */
-const wholeNumber = (min: number, max: number) =>
-  z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max));
+/** A form a variable's raw string may take: the zod schema that parses it, and how the docs name it. */
+interface Form<T> {
+  schema: z.ZodType<T, string>;
+  form: string;
+}
 
-const decimal = (min: number, max: number) =>
-  z
+const wholeNumber = (min: number, max: number, unit?: string): Form<number> => ({
+  schema: z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max)),
+  form: `a whole number${unit ? ` of ${unit}` : ''} (${min}-${max})`,
+});
+const decimal = (min: number, max: number, form: string): Form<number> => ({
+  schema: z
     .string()
     .regex(/^\d+(\.\d+)?$/)
     .transform(Number)
-    .pipe(z.number().min(min).max(max));
-
-const port = wholeNumber(1, 65_535);
-const hostPort = z.string().regex(/^[A-Za-z0-9._-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/);
-const listItems = (s: string): string[] => s.split(',').flatMap((p) => (p.trim() ? [p.trim()] : []));
-const commaList = <T>(item: z.ZodType<T, string>) => z.string().transform(listItems).pipe(z.array(item).min(1));
-const httpUrl = (protocols: string[]) =>
+    .pipe(z.number().min(min).max(max)),
+  form,
+});
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T, form?: string): Form<T[number]> => ({
+  schema: z.enum(values),
+  form: form ?? `one of ${values.join(', ')}`,
+});
+const text = (form: string): Form<string> => ({ schema: z.string().min(1), form });
+const url = (protocols: string[]): z.ZodType<string, string> =>
   z.string().refine((s) => {
     try {
       return protocols.includes(new URL(s).protocol);
@@ -28,388 +37,254 @@ const httpUrl = (protocols: string[]) =>
       return false;
     }
   });
-const text = z.string().min(1);
+const listItems = (s: string): string[] => s.split(',').flatMap((p) => (p.trim() ? [p.trim()] : []));
+const commaList = <T>(item: z.ZodType<T, string>, form: string): Form<T[]> => ({
+  schema: z.string().transform(listItems).pipe(z.array(item).min(1)),
+  form,
+});
+
+const hostPortSchema = z.string().regex(/^[A-Za-z0-9._-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/);
+const PORT: Form<number> = { ...wholeNumber(1, 65_535), form: 'a port number (1-65535)' };
+const HOST_PORT: Form<string> = { schema: hostPortSchema, form: 'host:port' };
+const BOOLEAN = oneOf(['true', 'false'], 'true or false');
+const HTTP_URL: Form<string> = { schema: url(['http:', 'https:']), form: 'an http(s) URL' };
+const PEM_FILE = text('a file path (PEM)');
+const BIND_ADDRESS = text('a bind address');
+const RATIO = decimal(0, 1, 'a number between 0 and 1');
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'pretty'] as const;
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+const SAMPLERS = ['always_on', 'always_off', 'traceidratio'] as const;
 
-/** Who reads a variable (the README's "used by" column). */
+/** Who reads a variable (the docs' "used by" column). */
 export type Reader = 'gateway' | 'bridge' | 'worker' | 'cli' | 'launcher' | 'bench' | 'all';
 
-export interface VariableSpec<T = unknown> {
-  /** Parses the raw string (never empty: an empty value counts as unset). */
-  schema: z.ZodType<T, string>;
-  /** The expected form, as the error message and the README say it. */
-  form: string;
-  /** The default as the README shows it; absent when unset means "off". */
+export interface VariableSpec<T = unknown> extends Form<T> {
+  /** The default as the docs show it; absent when unset means "off". */
   default?: string;
   readers: Reader[];
-  /** One line on what it does. */
-  doc: string;
   /** A credential: its value never appears in an error or a log line. */
   secret?: true;
 }
 
-function variable<T>(
-  schema: z.ZodType<T, string>,
-  readers: Reader[],
-  spec: Omit<VariableSpec<T>, 'schema' | 'readers'>,
-): VariableSpec<T> {
-  return { schema, readers, ...spec };
+const SECRET = 'secret';
+/** A row: its form, readers, the default as the docs show it (undefined: unset means "off"), whether a credential. */
+function variable<T>(form: Form<T>, readers: Reader[], shownDefault?: string, secret?: typeof SECRET): VariableSpec<T> {
+  return {
+    ...form,
+    readers,
+    ...(shownDefault === undefined ? {} : { default: shownDefault }),
+    ...(secret ? { secret: true as const } : {}),
+  };
 }
 
-export const VARIABLES = {
-  // Where the servers are.
-  KAFKA_BROKERS: variable(commaList(hostPort), ['gateway', 'bridge', 'worker', 'launcher', 'bench'], {
-    form: 'a comma-separated list of host:port',
-    default: '127.0.0.1:9092',
-    doc: 'Kafka bootstrap brokers (set: the launcher uses that cluster and starts none)',
-  }),
-  TEMPORAL_ADDRESS: variable(hostPort, ['gateway', 'bridge', 'worker', 'launcher', 'bench'], {
-    form: 'host:port',
-    default: '127.0.0.1:7233',
-    doc: 'Temporal frontend (set: the launcher uses that server and starts none)',
-  }),
-  TEMPORAL_NAMESPACE: variable(text, ['gateway', 'bridge', 'worker', 'bench'], {
-    form: 'a namespace name',
-    default: 'default',
-    doc: 'Temporal namespace of the order workflows',
-  }),
-  TEMPORAL_API_KEY: variable(text, ['gateway', 'bridge', 'worker'], {
-    form: 'an API key',
-    doc: 'Temporal Cloud API key (turns TLS on); read through @temporalio/envconfig, like the TEMPORAL_* below',
-    secret: true,
-  }),
-  TEMPORAL_TLS: variable(z.enum(['true', 'false']), ['gateway', 'bridge', 'worker'], {
-    form: 'true or false',
-    doc: 'TLS to the Temporal frontend without client certificates (on by itself with an API key or a cert)',
-  }),
-  TEMPORAL_TLS_CLIENT_CERT_PATH: variable(text, ['gateway', 'bridge', 'worker'], {
-    form: 'a file path (PEM)',
-    doc: 'mTLS client certificate',
-  }),
-  TEMPORAL_TLS_CLIENT_KEY_PATH: variable(text, ['gateway', 'bridge', 'worker'], {
-    form: 'a file path (PEM)',
-    doc: 'mTLS client key',
-  }),
-  TEMPORAL_TLS_SERVER_CA_CERT_PATH: variable(text, ['gateway', 'bridge', 'worker'], {
-    form: 'a file path (PEM)',
-    doc: "CA of the server's certificate, when not a public one",
-  }),
-  TEMPORAL_TLS_SERVER_NAME: variable(text, ['gateway', 'bridge', 'worker'], {
-    form: 'a host name',
-    doc: 'TLS server name override',
-  }),
-  TEMPORAL_CONFIG_FILE: variable(text, ['gateway', 'bridge', 'worker'], {
-    form: 'a file path (TOML)',
-    default: '~/.config/temporalio/temporal.toml',
-    doc: 'Temporal client profile file (as the temporal CLI writes it); variables override its values',
-  }),
-  TEMPORAL_PROFILE: variable(text, ['gateway', 'bridge', 'worker'], {
-    form: 'a profile name',
-    default: 'default',
-    doc: 'profile to use from that file',
-  }),
-  TEMPORAL_UI_URL: variable(httpUrl(['http:', 'https:']), ['gateway'], {
-    form: 'an http(s) URL',
-    default: 'http://127.0.0.1:8233',
-    doc: "the Temporal web UI the page links each order's run to",
-  }),
+const GATEWAY: Reader[] = ['gateway'];
+const WORKER: Reader[] = ['worker'];
+const LAUNCHER: Reader[] = ['launcher'];
+const APPS: Reader[] = ['gateway', 'bridge', 'worker'];
+const APPS_AND_LAUNCHER: Reader[] = [...APPS, 'launcher'];
+const CONNECTED: Reader[] = [...APPS_AND_LAUNCHER, 'bench'];
 
-  // Kafka security (managed clusters: Confluent Cloud, MSK, Aiven...).
-  KAFKA_SSL: variable(z.enum(['true', 'false']), ['gateway', 'bridge', 'worker', 'launcher'], {
-    form: 'true or false',
-    default: 'false',
-    doc: 'TLS to the brokers (on by itself when a KAFKA_SSL_* file is set)',
-  }),
-  KAFKA_SSL_CA_FILE: variable(text, ['gateway', 'bridge', 'worker', 'launcher'], {
-    form: 'a file path (PEM)',
-    doc: "CA of the brokers' certificates, when not a public one",
-  }),
-  KAFKA_SSL_CERT_FILE: variable(text, ['gateway', 'bridge', 'worker', 'launcher'], {
-    form: 'a file path (PEM)',
-    doc: 'client certificate (mTLS; with KAFKA_SSL_KEY_FILE)',
-  }),
-  KAFKA_SSL_KEY_FILE: variable(text, ['gateway', 'bridge', 'worker', 'launcher'], {
-    form: 'a file path (PEM)',
-    doc: 'client key (mTLS; with KAFKA_SSL_CERT_FILE)',
-  }),
-  KAFKA_SASL_MECHANISM: variable(z.enum(SASL_MECHANISMS), ['gateway', 'bridge', 'worker', 'launcher'], {
-    form: `one of ${SASL_MECHANISMS.join(', ')}`,
-    doc: 'SASL authentication (with KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD)',
-  }),
-  KAFKA_SASL_USERNAME: variable(text, ['gateway', 'bridge', 'worker', 'launcher'], {
-    form: 'a user name',
-    doc: 'SASL user (Confluent Cloud: the API key)',
-  }),
-  KAFKA_SASL_PASSWORD: variable(text, ['gateway', 'bridge', 'worker', 'launcher'], {
-    form: 'a password',
-    doc: 'SASL password (Confluent Cloud: the API secret)',
-    secret: true,
-  }),
-
-  // Gateway.
-  GATEWAY_PORT: variable(port, ['gateway'], {
-    form: 'a port number (1-65535)',
-    default: '3000',
-    doc: 'WebSocket, page and health port',
-  }),
-  GATEWAY_HOST: variable(text, ['gateway'], {
-    form: 'a bind address',
-    default: '127.0.0.1',
-    doc: 'address the gateway listens on (0.0.0.0 in a container)',
-  }),
-  GATEWAY_AUTH_TOKEN: variable(text, ['gateway'], {
-    form: 'a token',
-    doc: 'when set, the WebSocket upgrade must carry it (see "The WebSocket protocol")',
-    secret: true,
-  }),
-  GATEWAY_JWT_SECRET: variable(z.string().min(32), ['gateway'], {
-    form: 'a secret of at least 32 characters',
-    doc: 'JWT mode: HS256 tokens signed with this secret; `sub` is the customer id (see "Auth modes")',
-    secret: true,
-  }),
-  GATEWAY_JWKS_URL: variable(httpUrl(['http:', 'https:']), ['gateway'], {
-    form: 'an http(s) URL',
-    doc: "JWT mode: tokens verified against this JWKS (an identity provider's keys)",
-  }),
-  GATEWAY_JWT_ISSUER: variable(text, ['gateway'], { form: 'an issuer', doc: 'JWT mode: the required `iss`' }),
-  GATEWAY_JWT_AUDIENCE: variable(text, ['gateway'], { form: 'an audience', doc: 'JWT mode: the required `aud`' }),
-  GATEWAY_ALLOWED_ORIGINS: variable(commaList(httpUrl(['http:', 'https:'])), ['gateway'], {
-    form: 'a comma-separated list of http(s) origins',
-    doc: 'when set, only these Origins may connect (403 otherwise); unset: only the own origin of the gateway (Origin host = Host) and clients sending no Origin',
-  }),
-  GATEWAY_ALLOWED_HOSTS: variable(commaList(text), ['gateway'], {
-    form: 'a comma-separated list of host names, or *',
-    doc: 'host names (the `Host` header) served besides loopback ones; others get 403 (DNS rebinding). Needed when clients reach the gateway by a name or a non-loopback address',
-  }),
-  GATEWAY_MAX_CONNECTIONS: variable(wholeNumber(1, 1_000_000), ['gateway'], {
-    form: 'a whole number (1-1000000)',
-    default: '10000',
-    doc: 'open connections (both transports; only authenticated ones count); above it new ones get 503',
-  }),
-  GATEWAY_MAX_CONNECTIONS_PER_IP: variable(wholeNumber(0, 1_000_000), ['gateway'], {
-    form: 'a whole number (0-1000000)',
-    default: '1000',
-    doc: 'open connections per client address, counting Socket.IO sessions not yet authenticated (0: no limit; behind a proxy, limit there)',
-  }),
-  GATEWAY_HANDSHAKES_PER_SECOND_PER_IP: variable(wholeNumber(0, 100_000), ['gateway'], {
-    form: 'a whole number (0-100000)',
-    default: '50',
-    doc: 'new connections per second per client address, bursts of twice that (0: no limit)',
-  }),
-  GATEWAY_RATE_PER_SECOND: variable(wholeNumber(1, 100_000), ['gateway'], {
-    form: 'a whole number (1-100000)',
-    default: '100',
-    doc: 'frames per second per connection, sustained; more are refused RATE_LIMITED before they are parsed',
-  }),
-  GATEWAY_RATE_BURST: variable(wholeNumber(1, 100_000), ['gateway'], {
-    form: 'a whole number (1-100000)',
-    default: '200',
-    doc: 'frames per connection at once (the size of its token bucket)',
-  }),
-  GATEWAY_MAX_PAYLOAD_BYTES: variable(wholeNumber(1_024, 16_777_216), ['gateway'], {
-    form: 'a whole number of bytes (1024-16777216)',
-    default: '65536',
-    doc: 'largest frame a client may send (above it: close 1009 / Socket.IO disconnect)',
-  }),
-  GATEWAY_MAX_SUBSCRIPTIONS: variable(wholeNumber(1, 100_000), ['gateway'], {
-    form: 'a whole number (1-100000)',
-    default: '200',
-    doc: 'orders one connection may follow at once; more are refused TOO_MANY_SUBSCRIPTIONS',
-  }),
-
-  // Bridge.
-  BRIDGE_HEALTH_PORT: variable(port, ['bridge'], {
-    form: 'a port number (1-65535)',
-    default: '3001',
-    doc: 'health port',
-  }),
-  BRIDGE_HOST: variable(text, ['bridge'], {
-    form: 'a bind address',
-    default: '127.0.0.1',
-    doc: 'address the health server listens on',
-  }),
-  BRIDGE_GROUP_ID: variable(text, ['bridge'], {
-    form: 'a consumer group id',
-    default: 'order-bridge',
-    doc: 'Kafka consumer group of the bridges',
-  }),
-  STEP_DELAY_MS: variable(wholeNumber(0, 86_400_000), ['bridge'], {
-    form: 'a whole number of milliseconds (0-86400000)',
-    default: '2000',
-    doc: 'the durable pause between steps, passed in the workflow input',
-  }),
-
-  // Worker: health and metrics (off unless set: several workers may share a host).
-  WORKER_HOST: variable(text, ['worker'], {
-    form: 'a bind address',
-    default: '127.0.0.1',
-    doc: 'address the worker health and metrics ports listen on',
-  }),
-  WORKER_HEALTH_PORT: variable(port, ['worker'], {
-    form: 'a port number (1-65535)',
-    doc: 'when set, /livez, /readyz on this port',
-  }),
-  WORKER_METRICS_PORT: variable(port, ['worker'], {
-    form: 'a port number (1-65535)',
-    doc: "when set, the Temporal SDK's Prometheus metrics on this port (/metrics)",
-  }),
-
-  // Worker: the simulated providers.
-  SIM_CARD_LIMIT: variable(decimal(0, Number.MAX_SAFE_INTEGER), ['worker'], {
-    form: 'a number ≥ 0',
-    default: '5000',
-    doc: 'order totals above this are declined',
-  }),
-  SIM_TRANSIENT_FAILURE_RATE: variable(decimal(0, 1), ['worker'], {
-    form: 'a number between 0 and 1',
-    default: '0',
-    doc: 'probability that a provider call fails transiently',
-  }),
-  SIM_LATENCY_MS: variable(wholeNumber(0, 600_000), ['worker'], {
-    form: 'a whole number of milliseconds (0-600000)',
-    default: '0',
-    doc: 'simulated provider latency',
-  }),
-  SIM_LEDGER_FILE: variable(text, ['worker'], {
-    form: 'a file path',
-    default: '<data dir>/ledger/payments.jsonl',
-    doc: "the payment provider's durable ledger",
-  }),
-
-  // Every process.
-  LOG_LEVEL: variable(z.enum(LOG_LEVELS), ['gateway', 'bridge', 'worker'], {
-    form: `one of ${LOG_LEVELS.join(', ')}`,
-    default: 'info',
-    doc: 'log threshold (also for the kafkajs and Temporal SDK logs routed into it)',
-  }),
-  LOG_FORMAT: variable(z.enum(LOG_FORMATS), ['gateway', 'bridge', 'worker'], {
-    form: `one of ${LOG_FORMATS.join(', ')}`,
-    default: 'json',
-    doc: 'json: one JSON object per line (pino); pretty: readable, needs the dev dependencies (`npm start` sets it)',
-  }),
-
-  // Tracing (docs/TRACING.md). The OpenTelemetry SDK reads the OTEL_* variables itself; the other
-  // standard ones (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_RESOURCE_ATTRIBUTES, OTEL_BSP_*) work too.
-  TRACING: variable(z.enum(['0', '1']), ['gateway', 'bridge', 'worker', 'launcher'], {
-    form: '0 or 1',
-    default: '0',
-    doc: 'OpenTelemetry traces, one per order across the three processes (`TRACING=1 npm start` also starts Jaeger)',
-  }),
-  OTEL_SDK_DISABLED: variable(z.enum(['true', 'false']), ['gateway', 'bridge', 'worker'], {
-    form: 'true or false',
-    default: 'false',
-    doc: "OpenTelemetry's standard off switch: true keeps tracing off even with TRACING=1",
-  }),
-  OTEL_EXPORTER_OTLP_ENDPOINT: variable(httpUrl(['http:', 'https:']), ['gateway', 'bridge', 'worker'], {
-    form: 'an http(s) URL',
-    default: 'http://localhost:4318',
-    doc: 'OTLP/HTTP collector the spans go to (`/v1/traces` is appended)',
-  }),
-  OTEL_SERVICE_NAME: variable(text, ['gateway', 'bridge', 'worker'], {
-    form: 'a service name',
-    default: 'order-gateway, order-bridge, order-worker',
-    doc: "the process's service name in its spans",
-  }),
-  OTEL_TRACES_SAMPLER: variable(
-    z.enum([
-      'always_on',
-      'always_off',
-      'traceidratio',
-      'parentbased_always_on',
-      'parentbased_always_off',
-      'parentbased_traceidratio',
-    ]),
-    ['gateway', 'bridge', 'worker'],
-    {
-      form: 'always_on, always_off, traceidratio, or one of them prefixed parentbased_',
-      default: 'parentbased_always_on',
-      doc: 'which traces are recorded (the gateway decides for each order; the others follow its choice)',
-    },
+/** Where the servers are, and how to reach a managed Temporal (TEMPORAL_* as @temporalio/envconfig reads them). */
+const SERVER_VARIABLES = {
+  KAFKA_BROKERS: variable(
+    commaList(hostPortSchema, 'a comma-separated list of host:port'),
+    CONNECTED,
+    '127.0.0.1:9092',
   ),
-  OTEL_TRACES_SAMPLER_ARG: variable(decimal(0, 1), ['gateway', 'bridge', 'worker'], {
-    form: 'a number between 0 and 1',
-    default: '1',
-    doc: 'the ratio of the traceidratio samplers (parentbased_traceidratio too)',
-  }),
-  TRACE_UI_URL: variable(httpUrl(['http:', 'https:']), ['gateway'], {
-    form: 'an http(s) URL',
-    doc: 'a Jaeger UI the page and the CLI link each trace to (`TRACING=1 npm start` sets it)',
-  }),
+  TEMPORAL_ADDRESS: variable(HOST_PORT, CONNECTED, '127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: variable(text('a namespace name'), [...APPS, 'bench'], 'default'),
+  TEMPORAL_API_KEY: variable(text('an API key'), APPS, undefined, SECRET),
+  TEMPORAL_TLS: variable(BOOLEAN, APPS),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: variable(PEM_FILE, APPS),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: variable(PEM_FILE, APPS),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: variable(PEM_FILE, APPS),
+  TEMPORAL_TLS_SERVER_NAME: variable(text('a host name'), APPS),
+  TEMPORAL_CONFIG_FILE: variable(text('a file path (TOML)'), APPS, '~/.config/temporalio/temporal.toml'),
+  TEMPORAL_PROFILE: variable(text('a profile name'), APPS, 'default'),
+  TEMPORAL_UI_URL: variable(HTTP_URL, GATEWAY, 'http://127.0.0.1:8233'),
+};
 
-  // The CLI.
-  ORDER_TOKEN: variable(text, ['cli'], {
-    form: 'a token',
-    doc: 'the token the CLI presents to a gateway in token mode (`--token` overrides it)',
-    secret: true,
-  }),
-  ORDER_GATEWAY_URL: variable(httpUrl(['ws:', 'wss:']), ['cli'], {
-    form: 'a ws(s) URL',
-    default: 'ws://127.0.0.1:3000',
-    doc: 'gateway the `npm run order` CLI talks to (`--url` overrides it)',
-  }),
+/** Kafka security (managed clusters: Confluent Cloud, MSK, Aiven...). */
+const KAFKA_SECURITY_VARIABLES = {
+  KAFKA_SSL: variable(BOOLEAN, APPS_AND_LAUNCHER, 'false'),
+  KAFKA_SSL_CA_FILE: variable(PEM_FILE, APPS_AND_LAUNCHER),
+  KAFKA_SSL_CERT_FILE: variable(PEM_FILE, APPS_AND_LAUNCHER),
+  KAFKA_SSL_KEY_FILE: variable(PEM_FILE, APPS_AND_LAUNCHER),
+  KAFKA_SASL_MECHANISM: variable(oneOf(SASL_MECHANISMS), APPS_AND_LAUNCHER),
+  KAFKA_SASL_USERNAME: variable(text('a user name'), APPS_AND_LAUNCHER),
+  KAFKA_SASL_PASSWORD: variable(text('a password'), APPS_AND_LAUNCHER, undefined, SECRET),
+};
 
-  // The native servers (launcher, provisioning, chaos, bench).
-  ORDERS_CACHE_DIR: variable(text, ['launcher'], {
-    form: 'a directory path',
-    default: '~/.cache/order-orchestrator',
-    doc: 'downloads and builds of the provisioned servers (else `$XDG_CACHE_HOME/order-orchestrator`)',
-  }),
-  ORDERS_DATA_DIR: variable(text, ['launcher', 'worker', 'bench'], {
-    form: 'a directory path',
-    default: '.data',
-    doc: 'server data, logs, pid files and the ledger (relative to the checkout)',
-  }),
-  ORDERS_KAFKA_PORT: variable(port, ['launcher'], {
-    form: 'a port number (1-65535)',
-    default: '9092',
-    doc: "the launcher's Kafka port (a second, isolated stack)",
-  }),
-  ORDERS_KAFKA_CONTROLLER_PORT: variable(port, ['launcher'], {
-    form: 'a port number (1-65535)',
-    default: '9093',
-    doc: "the launcher's KRaft controller port",
-  }),
-  ORDERS_KAFKA_SASL_PORT: variable(port, ['launcher'], {
-    form: 'a port number (1-65535)',
-    default: 'ORDERS_KAFKA_PORT + 2',
-    doc: "the launcher's Kafka SASL/SCRAM listener (user orders-app, see tools/infra/kafka-sasl.ts)",
-  }),
-  ORDERS_TEMPORAL_PORT: variable(port, ['launcher'], {
-    form: 'a port number (1-65535)',
-    default: '7233',
-    doc: "the launcher's Temporal frontend port",
-  }),
-  ORDERS_TEMPORAL_UI_PORT: variable(port, ['launcher'], {
-    form: 'a port number (1-65535)',
-    default: 'ORDERS_TEMPORAL_PORT + 1000',
-    doc: "the launcher's Temporal web UI port",
-  }),
-  ORDERS_TEMPORAL_ENGINE: variable(z.enum(['dev', 'postgres']), ['launcher'], {
-    form: 'one of dev, postgres',
-    default: 'dev',
-    doc: "the launcher's Temporal: the CLI dev server (SQLite), or the Temporal server on PostgreSQL (docs/SCALING.md)",
-  }),
-  ORDERS_POSTGRES_PORT: variable(port, ['launcher'], {
-    form: 'a port number (1-65535)',
-    default: 'ORDERS_TEMPORAL_PORT - 1800',
-    doc: "the launcher's PostgreSQL port (engine postgres)",
-  }),
-  ORDERS_TEMPORAL_HISTORY_SHARDS: variable(wholeNumber(1, 16_384), ['launcher'], {
-    form: 'a whole number (1-16384)',
-    default: '4',
-    doc: 'history shards of a new Temporal cluster on PostgreSQL (fixed once the cluster exists)',
-  }),
-  ORDERS_JAEGER_UI_PORT: variable(port, ['launcher'], {
-    form: 'a port number (1-65535)',
-    default: '16686',
-    doc: "the launcher's Jaeger UI and query API port (TRACING=1)",
-  }),
-  ORDERS_JAEGER_OTLP_PORT: variable(port, ['launcher'], {
-    form: 'a port number (1-65535)',
-    default: '4318',
-    doc: "the launcher's Jaeger OTLP/HTTP port (OTLP/gRPC on the port below it)",
-  }),
+/** The gateway: where it listens, its auth modes (docs/PROTOCOL.md) and its limits (docs/SECURITY.md). */
+const GATEWAY_VARIABLES = {
+  GATEWAY_PORT: variable(PORT, GATEWAY, '3000'),
+  GATEWAY_HOST: variable(BIND_ADDRESS, GATEWAY, '127.0.0.1'),
+  GATEWAY_AUTH_TOKEN: variable(text('a token'), GATEWAY, undefined, SECRET),
+  GATEWAY_JWT_SECRET: variable(
+    { schema: z.string().min(32), form: 'a secret of at least 32 characters' },
+    GATEWAY,
+    undefined,
+    SECRET,
+  ),
+  GATEWAY_JWKS_URL: variable(HTTP_URL, GATEWAY),
+  GATEWAY_JWT_ISSUER: variable(text('an issuer'), GATEWAY),
+  GATEWAY_JWT_AUDIENCE: variable(text('an audience'), GATEWAY),
+  GATEWAY_ALLOWED_ORIGINS: variable(
+    commaList(url(['http:', 'https:']), 'a comma-separated list of http(s) origins'),
+    GATEWAY,
+  ),
+  GATEWAY_ALLOWED_HOSTS: variable(commaList(z.string().min(1), 'a comma-separated list of host names, or *'), GATEWAY),
+  GATEWAY_MAX_CONNECTIONS: variable(wholeNumber(1, 1_000_000), GATEWAY, '10000'),
+  GATEWAY_MAX_CONNECTIONS_PER_IP: variable(wholeNumber(0, 1_000_000), GATEWAY, '1000'),
+  GATEWAY_HANDSHAKES_PER_SECOND_PER_IP: variable(wholeNumber(0, 100_000), GATEWAY, '50'),
+  GATEWAY_RATE_PER_SECOND: variable(wholeNumber(1, 100_000), GATEWAY, '100'),
+  GATEWAY_RATE_BURST: variable(wholeNumber(1, 100_000), GATEWAY, '200'),
+  GATEWAY_MAX_PAYLOAD_BYTES: variable(wholeNumber(1_024, 16_777_216, 'bytes'), GATEWAY, '65536'),
+  GATEWAY_MAX_SUBSCRIPTIONS: variable(wholeNumber(1, 100_000), GATEWAY, '200'),
+};
+
+const BRIDGE_VARIABLES = {
+  BRIDGE_HEALTH_PORT: variable(PORT, ['bridge'], '3001'),
+  BRIDGE_HOST: variable(BIND_ADDRESS, ['bridge'], '127.0.0.1'),
+  BRIDGE_GROUP_ID: variable(text('a consumer group id'), ['bridge'], 'order-bridge'),
+  STEP_DELAY_MS: variable(wholeNumber(0, 86_400_000, 'milliseconds'), ['bridge'], '2000'),
+};
+
+/** The worker: health and metrics ports (off unless set: several workers may share a host), the simulated providers. */
+const WORKER_VARIABLES = {
+  WORKER_HOST: variable(BIND_ADDRESS, WORKER, '127.0.0.1'),
+  WORKER_HEALTH_PORT: variable(PORT, WORKER),
+  WORKER_METRICS_PORT: variable(PORT, WORKER),
+  SIM_CARD_LIMIT: variable(decimal(0, Number.MAX_SAFE_INTEGER, 'a number ≥ 0'), WORKER, '5000'),
+  SIM_TRANSIENT_FAILURE_RATE: variable(RATIO, WORKER, '0'),
+  SIM_LATENCY_MS: variable(wholeNumber(0, 600_000, 'milliseconds'), WORKER, '0'),
+  SIM_LEDGER_FILE: variable(text('a file path'), WORKER, '<data dir>/ledger/payments.jsonl'),
+};
+
+/**
+ * Logs and traces (docs/TRACING.md). The OpenTelemetry SDK reads the OTEL_* variables itself; the other
+ * standard ones (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_RESOURCE_ATTRIBUTES, OTEL_BSP_*) work too.
+ */
+const OBSERVABILITY_VARIABLES = {
+  LOG_LEVEL: variable(oneOf(LOG_LEVELS), APPS, 'info'),
+  LOG_FORMAT: variable(oneOf(LOG_FORMATS), APPS, 'json'),
+  TRACING: variable(oneOf(['0', '1'], '0 or 1'), APPS_AND_LAUNCHER, '0'),
+  OTEL_SDK_DISABLED: variable(BOOLEAN, APPS, 'false'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: variable(HTTP_URL, APPS, 'http://localhost:4318'),
+  OTEL_SERVICE_NAME: variable(text('a service name'), APPS, 'order-gateway, order-bridge, order-worker'),
+  OTEL_TRACES_SAMPLER: variable(
+    oneOf(
+      [...SAMPLERS, ...SAMPLERS.map((s) => `parentbased_${s}` as const)] as [string, ...string[]],
+      'always_on, always_off, traceidratio, or one of them prefixed parentbased_',
+    ),
+    APPS,
+    'parentbased_always_on',
+  ),
+  OTEL_TRACES_SAMPLER_ARG: variable(RATIO, APPS, '1'),
+  TRACE_UI_URL: variable(HTTP_URL, GATEWAY),
+};
+
+/** The `npm run order` CLI (its --token and --url override these). */
+const CLI_VARIABLES = {
+  ORDER_TOKEN: variable(text('a token'), ['cli'], undefined, SECRET),
+  ORDER_GATEWAY_URL: variable({ schema: url(['ws:', 'wss:']), form: 'a ws(s) URL' }, ['cli'], 'ws://127.0.0.1:3000'),
+};
+
+/** The native servers the launcher provisions and starts (and chaos and bench start as isolated stacks). */
+const LAUNCHER_VARIABLES = {
+  ORDERS_CACHE_DIR: variable(text('a directory path'), LAUNCHER, '~/.cache/order-orchestrator'),
+  ORDERS_DATA_DIR: variable(text('a directory path'), ['launcher', 'worker', 'bench'], '.data'),
+  ORDERS_KAFKA_PORT: variable(PORT, LAUNCHER, '9092'),
+  ORDERS_KAFKA_CONTROLLER_PORT: variable(PORT, LAUNCHER, '9093'),
+  ORDERS_KAFKA_SASL_PORT: variable(PORT, LAUNCHER, 'ORDERS_KAFKA_PORT + 2'),
+  ORDERS_TEMPORAL_PORT: variable(PORT, LAUNCHER, '7233'),
+  ORDERS_TEMPORAL_UI_PORT: variable(PORT, LAUNCHER, 'ORDERS_TEMPORAL_PORT + 1000'),
+  ORDERS_TEMPORAL_ENGINE: variable(oneOf(['dev', 'postgres']), LAUNCHER, 'dev'),
+  ORDERS_POSTGRES_PORT: variable(PORT, LAUNCHER, 'ORDERS_TEMPORAL_PORT - 1800'),
+  ORDERS_TEMPORAL_HISTORY_SHARDS: variable(wholeNumber(1, 16_384), LAUNCHER, '4'),
+  ORDERS_JAEGER_UI_PORT: variable(PORT, LAUNCHER, '16686'),
+  ORDERS_JAEGER_OTLP_PORT: variable(PORT, LAUNCHER, '4318'),
+};
+
+/** Every variable, in the order of the docs' table and `.env.example`. */
+export const VARIABLES = {
+  ...SERVER_VARIABLES,
+  ...KAFKA_SECURITY_VARIABLES,
+  ...GATEWAY_VARIABLES,
+  ...BRIDGE_VARIABLES,
+  ...WORKER_VARIABLES,
+  ...OBSERVABILITY_VARIABLES,
+  ...CLI_VARIABLES,
+  ...LAUNCHER_VARIABLES,
 } satisfies Record<string, VariableSpec<unknown>>;
+
+export type VariableName = keyof typeof VARIABLES;
+export const VARIABLE_NAMES = Object.keys(VARIABLES) as VariableName[];
+
+/** The validated environment: each variable parsed, or undefined when unset (or empty). */
+export type Env = { [K in VariableName]?: z.output<(typeof VARIABLES)[K]['schema']> };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: Array<{ variable: VariableName; value: string; form: string }>) {
+    super(
+      `invalid configuration: ${problems
+        .map((p) => `${p.variable}=${JSON.stringify(p.value)} is not ${p.form}`)
+        .join('; ')}`,
+    );
+  }
+}
+
+const EnvSchema = z.object(
+  Object.fromEntries(
+    VARIABLE_NAMES.map((name) => [
+      name,
+      z.preprocess((v) => (v === '' ? undefined : v), VARIABLES[name].schema.optional()),
+    ]),
+  ),
+);
+
+/** Pairs [set, then also needed]: a variable that is useless, or half a credential, without another one. */
+const NEEDS: Array<[VariableName, VariableName]> = [
+  ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME'],
+  ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_PASSWORD'],
+  ['KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'],
+  ['KAFKA_SSL_KEY_FILE', 'KAFKA_SSL_CERT_FILE'],
+  ['TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH'],
+  ['TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_CLIENT_CERT_PATH'],
+];
+
+/** A value as an error may show it: a credential's only as its length. */
+function shown(variable: VariableName, value: string): string {
+  const spec: { secret?: true } = VARIABLES[variable];
+  return spec.secret ? `<hidden, ${value.length} characters>` : value;
+}
+
+/** Validates every variable of `env` at once; throws a ConfigError naming each bad one. */
+export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
+  const input = Object.fromEntries(VARIABLE_NAMES.map((name) => [name, env[name]]));
+  const parsed = EnvSchema.safeParse(input);
+  if (parsed.success) {
+    const data = parsed.data as Env;
+    const missing = NEEDS.filter(([set, needed]) => data[set] && !data[needed]);
+    if (missing.length)
+      throw new ConfigError(missing.map(([set, variable]) => ({ variable, value: '', form: `set (${set} needs it)` })));
+    return data;
+  }
+  const bad = new Set<VariableName>();
+  for (const issue of parsed.error.issues) bad.add(issue.path[0] as VariableName);
+  throw new ConfigError(
+    [...bad].map((variable) => ({
+      variable,
+      value: shown(variable, env[variable] ?? ''),
+      form: VARIABLES[variable].form,
+    })),
+  );
+}
+
+/** Whether a variable is set to something (launcher: a set address means "use that server"). */
+export function isSet(name: VariableName, env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[name] !== undefined && env[name] !== '';
+}
