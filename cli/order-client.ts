@@ -7,7 +7,7 @@
  * gateway never creates a second order for the same id), the others are re-subscribed from the
  * last status seen + 1. Status events are de-duplicated by seq, so nothing is reported twice.
  */
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import {
   ClientRequest,
   ErrorCode,
@@ -19,6 +19,7 @@ import {
 } from '../common/protocol';
 import { FINAL_STATUSES, ORDER_STATUSES, OrderStatus, OrderView, StatusEvent } from '../common/status';
 import { FramePacer } from './frame-pacer';
+import { openSocket } from './socket';
 import { AnswerWaiters } from './answer-waiters';
 import {
   resultOf,
@@ -62,42 +63,22 @@ export class OrderClient {
   }
 
   /** Opens the connection; rejects with a readable message when the gateway cannot be reached. */
-  connect(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      let ws: WebSocket;
-      try {
-        const headers: Record<string, string> = this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {};
-        ws = new WebSocket(this.url, { handshakeTimeout: 10_000, headers });
-      } catch (err) {
-        reject(new Error(`cannot connect to ${this.url}: ${(err as Error).message}`));
-        return;
-      }
-      this.ws = ws;
-      let opened = false;
-      ws.on('open', () => {
-        opened = true;
-        this.reconnects = 0;
-        this.opts.onConnection?.('open');
-        resolve();
-        this.pacer.flush();
-      });
-      ws.on('message', (raw) => this.onMessage(raw.toString()));
-      ws.on('error', (err) => {
-        if (!opened)
-          reject(
-            new Error(
-              `cannot connect to ${this.url}: ${err.message || (err as NodeJS.ErrnoException).code || 'connection failed'}`,
-            ),
-          );
-      });
-      ws.on('close', (code, reason) => {
-        if (!opened) {
-          reject(new Error(`cannot connect to ${this.url}: closed (${code})`));
-          return;
-        }
-        if (this.ws === ws) this.onDropped(code, reason.toString());
-      });
+  async connect(): Promise<void> {
+    const ws = await openSocket(this.url, this.opts.token, {
+      onMessage: (text) => this.onMessage(text),
+      onClose: (code, reason) => {
+        if (this.ws === ws) this.onDropped(code, reason);
+      },
     });
+    if (this.closedByUs) {
+      ws.removeAllListeners('close');
+      ws.close(); // close() was called while this connection was being opened
+      return;
+    }
+    this.ws = ws;
+    this.reconnects = 0;
+    this.opts.onConnection?.('open');
+    this.pacer.flush();
   }
 
   /** Places an order and resolves when it reaches a final state, fails, or the timeout passes. */
