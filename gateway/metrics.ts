@@ -11,32 +11,26 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly placements = new Counter({
-    name: 'gateway_placements_total',
-    help: 'placeOrder frames by outcome: accepted (stored in Kafka), invalid (refused by validation), kafka_unavailable',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
-  readonly acceptLatency = new Histogram({
-    name: 'gateway_accept_latency_seconds',
-    help: 'From reading a placeOrder frame to sending orderAccepted',
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly produceLatency = new Histogram({
-    name: 'gateway_kafka_produce_latency_seconds',
-    help: 'Kafka produce of one ORDER_PLACED event (acks=all), by result',
-    labelNames: ['result'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
-
-  readonly authFailures = new Counter({
-    name: 'gateway_auth_failures_total',
-    help: 'Connections refused for a missing, wrong or expired token, by transport',
-    labelNames: ['transport'] as const,
-    registers: [this.registry],
-  });
+  readonly placements = this.counter(
+    'gateway_placements_total',
+    'placeOrder frames by outcome: accepted (stored in Kafka), invalid (refused by validation), kafka_unavailable',
+    ['outcome'],
+  );
+  readonly acceptLatency = this.latency(
+    'gateway_accept_latency_seconds',
+    'From reading a placeOrder frame to sending orderAccepted',
+    [],
+  );
+  readonly produceLatency = this.latency(
+    'gateway_kafka_produce_latency_seconds',
+    'Kafka produce of one ORDER_PLACED event (acks=all), by result',
+    ['result'],
+  );
+  readonly authFailures = this.counter(
+    'gateway_auth_failures_total',
+    'Connections refused for a missing, wrong or expired token, by transport',
+    ['transport'],
+  );
 
   constructor(openConnections: () => number) {
     new Gauge({
@@ -48,6 +42,14 @@ export class GatewayMetrics {
       },
     });
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private latency<L extends string>(name: string, help: string, labelNames: readonly L[]): Histogram<L> {
+    return new Histogram({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers: [this.registry] });
   }
 
   placement(outcome: PlacementOutcome, seconds: number): void {
