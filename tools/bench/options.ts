@@ -1,5 +1,5 @@
 /** The bench's command line: options, their defaults, and what --quick changes. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { KINDS, SelKind } from './plan';
 
 const int = (v: string): number => {
@@ -33,63 +33,54 @@ export interface Opts {
   allowShared?: boolean;
 }
 
+/** The whole-number options: flag, help, default, and the smaller default of a --quick run. */
+const NUMBER_OPTIONS: Array<[flag: string, help: string, fallback: number, quick?: number]> = [
+  ['--orders <n>', 'orders (messages) per configuration at step delay 0', 1200, 200],
+  ['--slow-delay <ms>', "the seed's own step delay (STEP_DELAY_MS) for the steady-state configurations", 2000],
+  ['--slow-orders <n>', 'orders for the configurations at --slow-delay', 1200, 200],
+  ['--connections <n>', 'WebSocket connections (and concurrent sends for raw Kafka)', 20, 5],
+  ['--rate <n>', 'offered orders/s for the fixed-rate pipeline configuration', 300],
+  ['--seed-seconds <s>', 'time cap for the seed-style consumer', 30, 10],
+  ['--drain-timeout <s>', 'time cap of one configuration once its load is offered', 180, 120],
+  [
+    '--budget <s>',
+    'time budget of the whole run: later configurations get shorter caps, or are skipped, to stay within it',
+    840,
+    600,
+  ],
+  ['--stall-timeout <s>', 'give up on a configuration when no workflow closed for this long', 60, 30],
+  ['--gateway-port <n>', 'GATEWAY_PORT for the bench gateway', 3100],
+  ['--bridge-port <n>', 'BRIDGE_HEALTH_PORT for the bench bridge', 3101],
+  ['--idle-connections <n>', 'idle WebSocket connections for the gateway RSS check (kind "idle")', 5000, 500],
+  ['--idle-hold <s>', 'seconds to hold the idle connections open', 10, 3],
+  ['--sample-ms <n>', 'CPU/RSS sampling interval', 500],
+];
+
 const program = new Command()
   .name('bench')
   .description('Benchmark the order pipeline against the engine ceilings, raw Kafka and a seed-style consumer')
-  .option('--orders <n>', 'orders (messages) per configuration at step delay 0', int, 1200)
-  .option(
-    '--slow-delay <ms>',
-    "the seed's own step delay (STEP_DELAY_MS) for the steady-state configurations",
-    int,
-    2000,
-  )
-  .option('--slow-orders <n>', 'orders for the configurations at --slow-delay', int, 1200)
-  .option('--connections <n>', 'WebSocket connections (and concurrent sends for raw Kafka)', int, 20)
-  .option('--rate <n>', 'offered orders/s for the fixed-rate pipeline configuration', int, 300)
   .option(
     '--quick',
     'a quick check: 200 orders over 5 connections unless given, short caps, 500 idle connections, chart into the results dir',
   )
   .option('--only <kinds>', `comma list of configuration kinds to run: ${KINDS.join(', ')}`)
   .option('--no-stock', 'skip the ceilings against a second dev server at stock settings')
-  .option('--seed-seconds <s>', 'time cap for the seed-style consumer', int, 30)
-  .option('--drain-timeout <s>', 'time cap of one configuration once its load is offered', int, 180)
-  .option(
-    '--budget <s>',
-    'time budget of the whole run: later configurations get shorter caps, or are skipped, to stay within it',
-    int,
-    840,
-  )
-  .option('--stall-timeout <s>', 'give up on a configuration when no workflow closed for this long', int, 60)
-  .option('--gateway-port <n>', 'GATEWAY_PORT for the bench gateway', int, 3100)
-  .option('--bridge-port <n>', 'BRIDGE_HEALTH_PORT for the bench bridge', int, 3101)
-  .option('--idle-connections <n>', 'idle WebSocket connections for the gateway RSS check (kind "idle")', int, 5000)
-  .option('--idle-hold <s>', 'seconds to hold the idle connections open', int, 10)
-  .option('--sample-ms <n>', 'CPU/RSS sampling interval', int, 500)
   .option('--out <dir>', 'where the JSON result goes', 'bench-results')
   .option('--chart <file>', 'PNG chart (default docs/bench.png; with --quick, next to the JSON)')
   .option('--baseline <json>', "an earlier run's bench-results JSON: print the per-order cost before -> after")
   .option('--no-progress', 'no progress bars')
   .option('--allow-shared', 'run even if another bridge is consuming as group order-bridge');
+for (const [flag, help, fallback] of NUMBER_OPTIONS) program.option(flag, help, int, fallback);
 
 /** Parses argv; --quick shrinks every default the user did not set. */
 export function parseOptions(argv = process.argv): { opts: Opts; kinds: Set<SelKind> } {
   program.parse(argv);
   const opts = program.opts<Opts>();
   if (opts.quick) {
-    const quick: Partial<Record<keyof Opts, number>> = {
-      orders: 200,
-      slowOrders: 200,
-      connections: 5,
-      seedSeconds: 10,
-      drainTimeout: 120,
-      budget: 600,
-      stallTimeout: 30,
-      idleConnections: 500,
-      idleHold: 3,
-    };
-    for (const [key, value] of Object.entries(quick)) {
-      if (program.getOptionValueSource(key) === 'default') (opts as unknown as Record<string, number>)[key] = value;
+    for (const [flag, , , quick] of NUMBER_OPTIONS) {
+      const key = new Option(flag).attributeName();
+      if (quick !== undefined && program.getOptionValueSource(key) === 'default')
+        (opts as unknown as Record<string, number>)[key] = quick;
     }
   }
   const kinds = new Set<SelKind>(
