@@ -130,6 +130,25 @@ function inline(schema: Record<string, unknown>): Record<string, unknown> {
   return rest;
 }
 
+/** A JSON message on a Kafka topic: its key (described), the common headers, the topic's value schema. */
+function kafkaMessage(
+  topic: string,
+  name: string,
+  title: string,
+  summary: string,
+  key: string,
+): Record<string, unknown> {
+  return {
+    name,
+    title,
+    summary,
+    contentType: 'application/json',
+    bindings: { kafka: { key: { type: 'string', description: key } } },
+    headers: { $ref: '#/components/schemas/kafka.headers' },
+    payload: { $ref: `#/components/schemas/kafka.${topic}` },
+  };
+}
+
 function asyncApi(files: SchemaFile[]): Record<string, unknown> {
   const byName = new Map(files.map((f) => [f.name, inline(f.schema)]));
   const messages: Record<string, unknown> = {};
@@ -155,24 +174,20 @@ function asyncApi(files: SchemaFile[]): Record<string, unknown> {
       (side === 'client' ? clientRefs : serverRefs).push({ $ref: `#/channels/orders/messages/${id}` });
     }
   }
-  messages.orderPlaced = {
-    name: 'ORDER_PLACED',
-    title: 'An order, as the gateway writes it and the bridge reads it',
-    summary: `The seed's event shape plus eventId and schemaVersion (${SCHEMA_VERSION}). Events of another schemaVersion go to the DLQ.`,
-    contentType: 'application/json',
-    bindings: { kafka: { key: { type: 'string', description: 'orderId (absent in the seed producer’s events)' } } },
-    headers: { $ref: '#/components/schemas/kafka.headers' },
-    payload: { $ref: `#/components/schemas/kafka.${TOPICS.orderPlacement}` },
-  };
-  messages.orderStatus = {
-    name: 'orderStatus',
-    title: 'One state change of one order',
-    summary: `Published by the worker (schemaVersion ${STATUS_SCHEMA_VERSION}) at least once; consumers drop repeats by seq.`,
-    contentType: 'application/json',
-    bindings: { kafka: { key: { type: 'string', description: 'orderId' } } },
-    headers: { $ref: '#/components/schemas/kafka.headers' },
-    payload: { $ref: `#/components/schemas/kafka.${TOPICS.orderStatus}` },
-  };
+  messages.orderPlaced = kafkaMessage(
+    TOPICS.orderPlacement,
+    'ORDER_PLACED',
+    'An order, as the gateway writes it and the bridge reads it',
+    `The seed's event shape plus eventId and schemaVersion (${SCHEMA_VERSION}). Events of another schemaVersion go to the DLQ.`,
+    'orderId (absent in the seed producer’s events)',
+  );
+  messages.orderStatus = kafkaMessage(
+    TOPICS.orderStatus,
+    'orderStatus',
+    'One state change of one order',
+    `Published by the worker (schemaVersion ${STATUS_SCHEMA_VERSION}) at least once; consumers drop repeats by seq.`,
+    'orderId',
+  );
   messages.deadLetter = {
     name: 'deadLetter',
     title: 'An order-placement event the bridge could not take',
