@@ -1,6 +1,7 @@
 /**
- * What both versions of processOrder share: activity options, the cancel update and status query
- * handlers, the durable pause between steps, and how a failure maps to a final state.
+ * What both versions of processOrder share: the steps (activities with their options and summaries),
+ * the cancel update and status query handlers, the durable pause between steps, and how a failure
+ * maps to a final state.
  * Deterministic code only.
  */
 import {
@@ -10,13 +11,16 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
   RetryPolicy,
   setHandler,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { OrderActivities } from '../activities';
 import type { Order } from '../common/order';
-import { FailureType, isFinal, OrderStatus, OrderView, SHIPPING_STARTED } from '../common/status';
+import { FailureType, isFinal, OrderStatus, OrderView, SHIPPING_STARTED, type StatusPlan } from '../common/status';
 import { cancelUpdate, statusQuery } from '../common/workflow-api';
 
 export interface ProcessOrderInput {
@@ -39,22 +43,52 @@ const retry: RetryPolicy = { initialInterval: '500ms', backoffCoefficient: 2, ma
  * only bound a step that is alive but stuck.
  */
 const heartbeatTimeout = '5s';
-export const FAST: ActivityOptions = { startToCloseTimeout: '2m', heartbeatTimeout, retry };
-export const PAYMENT: ActivityOptions = { startToCloseTimeout: '5m', heartbeatTimeout, retry };
+const FAST: ActivityOptions = { startToCloseTimeout: '2m', heartbeatTimeout, retry };
+const PAYMENT: ActivityOptions = { startToCloseTimeout: '5m', heartbeatTimeout, retry };
 /** Shipping gives up after a bounded number of attempts: then the charge is refunded. */
-export const SHIPPING: ActivityOptions = {
+const SHIPPING: ActivityOptions = {
   startToCloseTimeout: '5m',
   heartbeatTimeout,
   retry: { ...retry, maximumAttempts: 5 },
 };
 /** A refund must never be lost: it retries until it succeeds. */
-export const REFUND: ActivityOptions = {
+const REFUND: ActivityOptions = {
   startToCloseTimeout: '5m',
   heartbeatTimeout,
   retry: { ...retry, maximumInterval: '1m' },
 };
 /** Local status publishing: retried until Kafka takes the events. */
-export const LOCAL_STATUS: ActivityOptions = { startToCloseTimeout: '10s', retry };
+const LOCAL_STATUS: ActivityOptions = { startToCloseTimeout: '10s', retry };
+
+const acts = proxyActivities<OrderActivities>(FAST);
+
+/** The status publications of a workflow, as local activities (retried until Kafka takes the events). */
+export const { publishStatus, publishStatuses } = proxyLocalActivities<OrderActivities>(LOCAL_STATUS);
+
+/**
+ * The order's steps, each with its option set and the summary the Temporal UI shows. `plan`: the
+ * status plan the step's activity publishes around its work (processOrder); processOrderV1 passes none.
+ */
+export function orderSteps(order: Order) {
+  const summary = (what: string): string => `${what} ${order.orderId}`;
+  const total = money(order.price * order.quantity);
+  return {
+    validate: (plan?: StatusPlan) =>
+      acts.validateOrder.executeWithOptions({ ...FAST, summary: summary('Validate') }, plan ? [order, plan] : [order]),
+    charge: (plan?: StatusPlan) =>
+      acts.chargePayment.executeWithOptions(
+        { ...PAYMENT, summary: summary(`Charge ${total} for`) },
+        plan ? [order, plan] : [order],
+      ),
+    ship: (plan?: StatusPlan) =>
+      acts.shipOrder.executeWithOptions({ ...SHIPPING, summary: summary('Ship') }, plan ? [order, plan] : [order]),
+    refund: (charge: { chargeId: string; amount: number }, plan?: StatusPlan) =>
+      acts.refundPayment.executeWithOptions(
+        { ...REFUND, summary: summary(`Refund ${total} for`) },
+        plan ? [order, charge.chargeId, charge.amount, plan] : [order, charge.chargeId, charge.amount],
+      ),
+  };
+}
 
 export class OrderCancelled extends Error {}
 

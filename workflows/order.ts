@@ -10,39 +10,25 @@
  * the workflow waits (so a step in progress shows as CHARGING, SHIPPING...). A cancel update is
  * accepted until shipping starts.
  */
-import {
-  ApplicationFailure,
-  log,
-  proxyActivities,
-  proxyLocalActivities,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
-import type { OrderActivities } from '../activities';
+import { ApplicationFailure, log, upsertSearchAttributes } from '@temporalio/workflow';
 import { OrderStatusKey } from '../common/names';
 import { entryOf, numberedEvents } from '../common/status';
 import type { OrderStatus, OrderView, StatusEntry, StatusEvent, StatusPlan } from '../common/status';
 import { cancelUpdate, statusQuery } from '../common/workflow-api';
 import {
-  FAST,
   failureOf,
   finalStatusOf,
-  LOCAL_STATUS,
-  money,
   newView,
   OrderCancelled,
   orderControls,
-  PAYMENT,
-  ProcessOrderInput,
-  REFUND,
-  SHIPPING,
+  orderSteps,
+  publishStatuses,
+  type ProcessOrderInput,
 } from './order-shared';
 import { processOrderV1 } from './order-v1';
 
 export { cancelUpdate, statusQuery };
 export type { ProcessOrderInput };
-
-const acts = proxyActivities<OrderActivities>(FAST);
-const { publishStatuses } = proxyLocalActivities<OrderActivities>(LOCAL_STATUS);
 
 /** The order's states as recorded in the view, with what is still to be published. */
 class StatusLog {
@@ -115,7 +101,7 @@ export async function processOrder(input: ProcessOrderInput): Promise<OrderView>
   const { pause } = orderControls(order, view, stepDelayMs);
   const statuses = new StatusLog(view);
   const settle = (): void => statuses.settle();
-  const total = money(order.price * order.quantity);
+  const steps = orderSteps(order);
 
   statuses.add('ACCEPTED');
   log.info(`order ${order.orderId}: workflow started`);
@@ -125,18 +111,12 @@ export async function processOrder(input: ProcessOrderInput): Promise<OrderView>
   const deferOutcome = stepDelayMs === 0;
   try {
     statuses.add('VALIDATING');
-    const validated = await acts.validateOrder.executeWithOptions({ ...FAST, summary: `Validate ${order.orderId}` }, [
-      order,
-      statuses.plan({ deferOutcome }),
-    ]);
+    const validated = await steps.validate(statuses.plan({ deferOutcome }));
     statuses.adopt(validated.statuses, deferOutcome);
 
     await pause('payment', settle);
     statuses.add('CHARGING');
-    const charged = await acts.chargePayment.executeWithOptions(
-      { ...PAYMENT, summary: `Charge ${total} for ${order.orderId}` },
-      [order, statuses.plan({ deferOutcome })],
-    );
+    const charged = await steps.charge(statuses.plan({ deferOutcome }));
     charge = { chargeId: charged.chargeId, amount: charged.amount };
     view.chargeId = charged.chargeId;
     statuses.adopt(charged.statuses, deferOutcome);
@@ -144,10 +124,7 @@ export async function processOrder(input: ProcessOrderInput): Promise<OrderView>
     await pause('shipping', settle);
     statuses.add('SHIPPING');
     // Once shipped the order is complete: the shipping step publishes COMPLETED right after SHIPPED.
-    const shipped = await acts.shipOrder.executeWithOptions({ ...SHIPPING, summary: `Ship ${order.orderId}` }, [
-      order,
-      statuses.plan({ then: { status: 'COMPLETED' } }),
-    ]);
+    const shipped = await steps.ship(statuses.plan({ then: { status: 'COMPLETED' } }));
     view.trackingId = shipped.trackingId;
     statuses.adopt(shipped.statuses);
   } catch (err) {
@@ -164,10 +141,7 @@ export async function processOrder(input: ProcessOrderInput): Promise<OrderView>
       statuses.adopt(published);
     } else if (charge) {
       // Undo the charge; the refund step publishes REFUNDED and then the final state.
-      const refunded = await acts.refundPayment.executeWithOptions(
-        { ...REFUND, summary: `Refund ${total} for ${order.orderId}` },
-        [order, charge.chargeId, charge.amount, statuses.plan({ then: final })],
-      );
+      const refunded = await steps.refund(charge, statuses.plan({ then: final }));
       statuses.adopt(refunded.statuses);
     } else {
       statuses.add(final.status, final.detail);
