@@ -41,20 +41,26 @@ export function orderRequests(subscriptions: Subscriptions, orders: OrderLookup 
     return undefined;
   };
 
-  const withOrders = (orderId: string, reply: Reply): OrderLookup | undefined => {
-    if (!orders)
-      reply(errorFrame(ErrorCode.temporalUnavailable, 'order look-ups are not available on this gateway', orderId));
-    return orders;
+  /** A request answered from the workflow: its parsed order reference and the look-up, or undefined once answered. */
+  const lookupRequest = <T extends { orderId: string }>(
+    schema: z.ZodType<T>,
+    data: unknown,
+    reply: Reply,
+  ): { ref: T; lookup: OrderLookup } | undefined => {
+    const ref = orderRef(schema, data, reply);
+    if (!ref) return undefined;
+    if (orders) return { ref, lookup: orders };
+    reply(errorFrame(ErrorCode.temporalUnavailable, 'order look-ups are not available on this gateway', ref.orderId));
+    return undefined;
   };
 
   const unreachable = (verb: 'read' | 'cancel', orderId: string, err: unknown): ServerFrame =>
     errorFrame(ErrorCode.temporalUnavailable, `could not ${verb} order ${orderId}: ${(err as Error).message}`, orderId);
 
   const getOrder = async (client: Client, data: unknown, reply: Reply): Promise<void> => {
-    const ref = orderRef(OrderRef, data, reply);
-    if (!ref) return;
-    const lookup = withOrders(ref.orderId, reply);
-    if (!lookup) return;
+    const request = lookupRequest(OrderRef, data, reply);
+    if (!request) return;
+    const { ref, lookup } = request;
     try {
       const [view, visible] = await Promise.all([
         lookup.view(ref.orderId),
@@ -68,10 +74,9 @@ export function orderRequests(subscriptions: Subscriptions, orders: OrderLookup 
   };
 
   const cancelOrder = async (client: Client, data: unknown, reply: Reply): Promise<void> => {
-    const ref = orderRef(CancelOrderInput, data, reply);
-    if (!ref) return;
-    const lookup = withOrders(ref.orderId, reply);
-    if (!lookup) return;
+    const request = lookupRequest(CancelOrderInput, data, reply);
+    if (!request) return;
+    const { ref, lookup } = request;
     try {
       if (!(await lookup.visibleTo(ref.orderId, client.customerId))) return reply(notFound(ref.orderId));
     } catch (err) {
