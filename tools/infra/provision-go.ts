@@ -10,13 +10,16 @@ import { defaultLog, findOnPath, Log } from './proc';
 import { buildInto, goToolchain, isComplete, scratchModule } from './provision-kit';
 import { startupTimeline } from './timeline';
 
+/** A `command` on PATH, else `bin` when its build is complete. */
+function onPathOrBuilt(command: string, bin: string): string | undefined {
+  return findOnPath(command) ?? (isComplete(path.dirname(bin)) ? bin : undefined);
+}
+
 /** The Temporal CLI (dev server + web UI). Uses a `temporal` already on PATH, else builds it with Go. */
 export async function provisionTemporalCli(log: Log = defaultLog): Promise<string> {
-  const onPath = findOnPath('temporal');
-  if (onPath) return onPath;
   const bin = cachePaths.temporalCliBin();
-  const dir = path.dirname(bin);
-  if (isComplete(dir)) return bin;
+  const found = onPathOrBuilt('temporal', bin);
+  if (found) return found;
   const go = goToolchain(
     'temporal-cli',
     'to build the Temporal CLI dev server',
@@ -26,7 +29,7 @@ export async function provisionTemporalCli(log: Log = defaultLog): Promise<strin
   log(`building the Temporal CLI v${VERSIONS.temporalCli} with go install (a few minutes the first time)`);
   const startedAt = Date.now();
   const pkg = `github.com/temporalio/cli/cmd/temporal@v${VERSIONS.temporalCli}`;
-  await buildInto(dir, (scratch) =>
+  await buildInto(path.dirname(bin), (scratch) =>
     go(`go install temporal@v${VERSIONS.temporalCli}`, ['install', pkg], { GOBIN: scratch }),
   );
   startupTimeline.record('Temporal CLI build (go install)', startedAt);
@@ -70,11 +73,9 @@ export async function provisionTemporalServer(log: Log = defaultLog): Promise<{ 
  * dev loop, built as a tool of a scratch module (`go get -tool`). Uses a `jaeger` on PATH when there is one.
  */
 export async function provisionJaeger(log: Log = defaultLog): Promise<string> {
-  const onPath = findOnPath('jaeger');
-  if (onPath) return onPath;
   const bin = cachePaths.jaegerBin();
-  const dir = path.dirname(bin);
-  if (isComplete(dir)) return bin;
+  const found = onPathOrBuilt('jaeger', bin);
+  if (found) return found;
   let mod = '';
   const go = goToolchain(
     'jaeger',
@@ -85,7 +86,7 @@ export async function provisionJaeger(log: Log = defaultLog): Promise<string> {
   );
   log(`building Jaeger v${VERSIONS.jaeger} with go (several minutes the first time)`);
   const jaeger = 'github.com/jaegertracing/jaeger/cmd/jaeger';
-  await buildInto(dir, async (scratch) => {
+  await buildInto(path.dirname(bin), async (scratch) => {
     // The `tool` directive needs go >= 1.24; `go get` raises it further if the module asks for more.
     mod = scratchModule(scratch, 'jaeger-tool', '1.24');
     await go(`go get jaeger@v${VERSIONS.jaeger}`, ['get', '-tool', `${jaeger}@v${VERSIONS.jaeger}`]);

@@ -36,13 +36,24 @@ const DATABASES = { temporal: 'postgresql/v12/temporal', temporal_visibility: 'p
 export const postgresPort = (stack: StackOptions): number => stack.ports.postgres ?? stack.ports.temporal - 1800;
 export const historyShardsOf = (stack: StackOptions): number => stack.historyShards ?? DEFAULT_HISTORY_SHARDS;
 
-/** The command prefix that runs PostgreSQL's binaries: as the `postgres` system user when we are root. */
-async function asDbUser(): Promise<{ prefix: string[]; uid?: number; gid?: number }> {
-  if (process.getuid?.() !== 0) return { prefix: [] };
+interface DbUser {
+  /** The command and arguments that run one of PostgreSQL's binaries (POSTGRES_BIN) as this user. */
+  command: (binary: string, args: string[]) => [string, string[]];
+  uid?: number;
+  gid?: number;
+}
+
+/** Who runs PostgreSQL's binaries: the `postgres` system user when we are root, else we ourselves. */
+async function asDbUser(): Promise<DbUser> {
+  const as = (prefix: string[]) => (binary: string, args: string[]) => {
+    const [cmd, ...rest] = [...prefix, path.join(POSTGRES_BIN, binary), ...args];
+    return [cmd, rest] as [string, string[]];
+  };
+  if (process.getuid?.() !== 0) return { command: as([]) };
   try {
     const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
     const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
-    return { prefix: ['setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', '--'], uid, gid };
+    return { command: as(['setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', '--']), uid, gid };
   } catch {
     throw new Error(
       'PostgreSQL refuses to run as root and there is no `postgres` system user to run it as: run as a normal user, or install the postgresql package',
@@ -79,17 +90,7 @@ export async function startPostgres(stack: StackOptions, log: Log): Promise<numb
     fs.mkdirSync(dir, { mode: 0o700 });
     if (user.uid !== undefined) fs.chownSync(dir, user.uid, user.gid!);
     log(`initdb of a PostgreSQL cluster in ${dir}`);
-    const [cmd, ...args] = [
-      ...user.prefix,
-      path.join(POSTGRES_BIN, 'initdb'),
-      '-D',
-      dir,
-      '-U',
-      DB_USER,
-      '--auth=trust',
-      '-E',
-      'UTF8',
-    ];
+    const [cmd, args] = user.command('initdb', ['-D', dir, '-U', DB_USER, '--auth=trust', '-E', 'UTF8']);
     await run(cmd, args).catch((err: Error & { stderr?: string }) => {
       throw new Error(
         `initdb in ${dir} failed (the directory and its parents must be reachable by the db user): ${err.stderr ?? err.message}`,
@@ -97,21 +98,11 @@ export async function startPostgres(stack: StackOptions, log: Log): Promise<numb
     });
   }
   const port = postgresPort(stack);
-  const [cmd, ...args] = [
-    ...user.prefix,
-    path.join(POSTGRES_BIN, 'postgres'),
-    '-D',
-    dir,
-    '-p',
-    String(port),
-    '-c',
-    'listen_addresses=127.0.0.1',
+  const [cmd, args] = user.command('postgres', [
+    ...['-D', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'],
     // No Unix socket: the default directory (/var/run/postgresql) belongs to the system cluster.
-    '-c',
-    'unix_socket_directories=',
-    '-c',
-    'max_connections=200',
-  ];
+    ...['-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+  ]);
   const pid = spawnServer('postgres', stack, cmd, args);
   await waitReady('postgres', stack, pid, () => pgReady(port), 60_000, log);
   return pid;
