@@ -1,7 +1,7 @@
 /**
  * `npm run test:mutants`: proves that the tests notice deliberate breakages.
  *
- * For each breakage in tools/mutants/mutants.ts: copy the checkout (tracked and untracked,
+ * For each breakage in tools/mutants/mutants.yaml: copy the checkout (tracked and untracked,
  * not ignored files; node_modules symlinked) to a scratch directory, replace the breakage's `find`
  * text there, type-check, and run the jest tests named for it. A breakage is CAUGHT when at least
  * one of those tests fails (and passed on the unbroken copy, the baseline). Prints a Markdown
