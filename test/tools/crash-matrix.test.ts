@@ -15,17 +15,27 @@ import * as crypto from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import {
   DEFAULT_OPTIONS,
-  Fleet,
   formatTable,
   runScenario,
   ScenarioName,
   ScenarioOptions,
   ScenarioResult,
 } from '../../tools/chaos/harness';
-import { IsolatedStack } from '../../tools/chaos/isolated-stack';
 import { replayDlq } from '../../bridge/dlq-replay';
+import { useIsolatedFleet } from '../helpers/isolated-fleet';
 
-const log = (line: string): void => void process.stderr.write(`[chaos] ${line}\n`);
+// Cold start: Kafka formats its storage and starts (~10 s), Temporal ~2 s.
+const isolated = useIsolatedFleet({ name: 'chaos' });
+const { log } = isolated;
+const results: ScenarioResult[] = [];
+
+// Runs after the isolated fleet stopped (afterAll hooks run in the order they are registered).
+afterAll(() => {
+  if (results.length)
+    process.stderr.write(
+      `\n${formatTable(results)}\n\n${results.map((r) => `${r.scenario}: ${r.notes.join('; ')}`).join('\n')}\n`,
+    );
+});
 
 const OPTIONS: ScenarioOptions = {
   ...DEFAULT_OPTIONS,
@@ -39,35 +49,13 @@ const OPTIONS: ScenarioOptions = {
   log,
 };
 
-let stack: IsolatedStack | undefined;
-let fleet: Fleet | undefined;
-const results: ScenarioResult[] = [];
-
-beforeAll(async () => {
-  // Cold start: Kafka formats its storage and starts (~10 s), Temporal ~2 s.
-  stack = await IsolatedStack.start({ log });
-  fleet = new Fleet(stack);
-}, 180_000);
-
-afterAll(async () => {
-  try {
-    await fleet?.stopAll();
-  } finally {
-    await stack?.stop();
-  }
-  if (results.length)
-    process.stderr.write(
-      `\n${formatTable(results)}\n\n${results.map((r) => `${r.scenario}: ${r.notes.join('; ')}`).join('\n')}\n`,
-    );
-}, 90_000);
-
 describe('crash matrix (40 orders per scenario, isolated stack)', () => {
   // The worker scenario runs last: it needs other STEP_DELAY_MS/SIM_LATENCY_MS, so its processes are new ones.
   const scenarios: ScenarioName[] = ['gateway', 'bridge-pair', 'kafka', 'temporal', 'worker'];
   test.each(scenarios)(
     '%s: every acknowledged order completes, one run and one charge each',
     async (name) => {
-      const r = await runScenario(fleet!, name, OPTIONS);
+      const r = await runScenario(isolated.fleet, name, OPTIONS);
       results.push(r);
       // The failures list names every broken check (lost/duplicated orders, false acceptances, commits
       // while Temporal was down, processes that died on their own, ...): show it when anything is off.
@@ -92,7 +80,11 @@ describe('dlq:replay', () => {
     const dlqTopic = `replay-dlq-${id}`;
     const targetTopic = `replay-target-${id}`;
     const groupId = `replay-${id}`;
-    const kafka = new Kafka({ clientId: 'replay-test', brokers: stack!.kafkaBrokers, logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: 'replay-test',
+      brokers: isolated.stack.kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+    });
     const admin = kafka.admin();
     await admin.connect();
     const quiet = (): void => undefined;
@@ -121,7 +113,14 @@ describe('dlq:replay', () => {
         ],
       });
       await producer.disconnect();
-      const common = { brokers: stack!.kafkaBrokers, dlqTopic, targetTopic, groupId, timeoutMs: 30_000, log: quiet };
+      const common = {
+        brokers: isolated.stack.kafkaBrokers,
+        dlqTopic,
+        targetTopic,
+        groupId,
+        timeoutMs: 30_000,
+        log: quiet,
+      };
 
       const dry = await replayDlq({ ...common, dryRun: true });
       expect(dry).toMatchObject({ examined: 2, replayed: 0, caughtUp: true });

@@ -3,11 +3,11 @@
 // a client of gateway A follows an order placed through gateway B; gateway B, bridge B and worker B are
 // SIGKILLed partway (the gateway restarted, the others left down). This is the crash matrix's `multi`
 // scenario (tools/chaos/multi-scenario.ts) with 40 orders; `npm run chaos -- -s multi` runs it larger.
-import { DEFAULT_OPTIONS, Fleet, runScenario, ScenarioOptions } from '../../tools/chaos/harness';
-import { IsolatedStack } from '../../tools/chaos/isolated-stack';
-import { freeLowPort } from '../../tools/infra/proc';
+import { DEFAULT_OPTIONS, runScenario, ScenarioOptions } from '../../tools/chaos/harness';
+import { useIsolatedFleet } from '../helpers/isolated-fleet';
 
-const log = (line: string): void => void process.stderr.write(`[multi] ${line}\n`);
+const isolated = useIsolatedFleet({ name: 'multi', freeLowPorts: true });
+const { log } = isolated;
 
 const OPTIONS: ScenarioOptions = {
   ...DEFAULT_OPTIONS,
@@ -19,33 +19,8 @@ const OPTIONS: ScenarioOptions = {
   log,
 };
 
-let stack: IsolatedStack | undefined;
-let fleet: Fleet | undefined;
-
-beforeAll(async () => {
-  // Ports below the ephemeral range: nothing else takes them while Kafka starts (and the Temporal server on
-  // PostgreSQL stores its ports as smallint).
-  const ports = {
-    kafka: await freeLowPort(),
-    kafkaController: await freeLowPort(),
-    temporal: await freeLowPort(),
-    temporalUi: await freeLowPort(),
-    postgres: await freeLowPort(),
-  };
-  stack = await IsolatedStack.start({ ports, log });
-  fleet = new Fleet(stack);
-}, 180_000);
-
-afterAll(async () => {
-  try {
-    await fleet?.stopAll();
-  } finally {
-    await stack?.stop();
-  }
-}, 90_000);
-
 test('2 gateways, 2 bridges, 2 workers, one of each SIGKILLed: every acknowledged order completes once, charged once', async () => {
-  const r = await runScenario(fleet!, 'multi', OPTIONS);
+  const r = await runScenario(isolated.fleet, 'multi', OPTIONS);
   log(r.notes.join('; '));
   // failures names every broken check, the cross-gateway follow included.
   expect(r.failures).toEqual([]);

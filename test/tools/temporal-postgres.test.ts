@@ -5,10 +5,9 @@
 // after the charge refunds it. The first run on a machine builds the server with Go (minutes).
 import { readLedgerLines } from '../../activities/ledger';
 import { workflowIdFor } from '../../common/order';
-import { Fleet } from '../../tools/chaos/fleet';
-import { IsolatedStack } from '../../tools/chaos/isolated-stack';
 import { AppProcess } from '../../tools/infra/app-process';
-import { commandLineOf, freeLowPort } from '../../tools/infra/proc';
+import { commandLineOf } from '../../tools/infra/proc';
+import { useIsolatedFleet } from '../helpers/isolated-fleet';
 import { HAPPY_PATH } from '../helpers/statuses';
 import { uniqueId, waitUntil } from '../helpers/wait';
 import { Frame, TestClient } from '../helpers/ws-client';
@@ -17,35 +16,25 @@ const HISTORY_SHARDS = 3;
 // Long enough that the cancel sent on CHARGED lands inside the timer before shipping, even on a busy box.
 const STEP_DELAY_MS = 4_000;
 
-let stack: IsolatedStack | undefined;
-let fleet: Fleet | undefined;
 let gateway: AppProcess;
 const clients: TestClient[] = [];
 
-beforeAll(async () => {
-  // Ports below the ephemeral range: nothing else takes them while Kafka starts (and the Temporal server on
-  // PostgreSQL stores its ports as smallint).
-  const ports = {
-    kafka: await freeLowPort(),
-    kafkaController: await freeLowPort(),
-    temporal: await freeLowPort(),
-    temporalUi: await freeLowPort(),
-    postgres: await freeLowPort(),
-  };
-  const log = (line: string): void => void process.stderr.write(`[postgres-engine] ${line}\n`);
-  stack = await IsolatedStack.start({ ports, log, temporalEngine: 'postgres', historyShards: HISTORY_SHARDS });
-  fleet = new Fleet(stack);
-  ({ gateway } = await fleet.ensure({ bridges: 1, stepDelayMs: STEP_DELAY_MS, latencyMs: 0 }));
-}, 45 * 60_000);
-
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await fleet?.stopAll();
-  await stack?.stop();
-}, 120_000);
+const isolated = useIsolatedFleet({
+  name: 'postgres-engine',
+  freeLowPorts: true,
+  temporalEngine: 'postgres',
+  historyShards: HISTORY_SHARDS,
+  startTimeoutMs: 45 * 60_000,
+  afterStart: async (fleet) => {
+    ({ gateway } = await fleet.ensure({ bridges: 1, stepDelayMs: STEP_DELAY_MS, latencyMs: 0 }));
+  },
+  beforeStop: async () => {
+    await Promise.all(clients.map((c) => c.close()));
+  },
+});
 
 async function connect(): Promise<TestClient> {
-  const c = await TestClient.connect(`ws://127.0.0.1:${fleet!.portOf(gateway)}`);
+  const c = await TestClient.connect(`ws://127.0.0.1:${isolated.fleet.portOf(gateway)}`);
   clients.push(c);
   return c;
 }
@@ -54,15 +43,15 @@ const statusesOf = (c: TestClient, orderId: string): string[] =>
   c.received.filter((f) => f.event === 'orderStatus' && f.data.orderId === orderId).map((f) => String(f.data.status));
 const finalStatus = (c: TestClient, orderId: string, status: string): Promise<Frame> =>
   c.waitFor((f) => f.event === 'orderStatus' && f.data.orderId === orderId && f.data.status === status, 120_000);
-const ledgerOf = (orderId: string) => readLedgerLines(fleet!.ledgerFile).filter((e) => e.orderId === orderId);
+const ledgerOf = (orderId: string) => readLedgerLines(isolated.fleet.ledgerFile).filter((e) => e.orderId === orderId);
 
 describe('Temporal on PostgreSQL (ORDERS_TEMPORAL_ENGINE=postgres)', () => {
   test('the engine is the Temporal server on PostgreSQL with the shard count asked for', async () => {
-    const cmdline = commandLineOf(stack!.serverPid('temporal')!);
+    const cmdline = commandLineOf(isolated.stack.serverPid('temporal')!);
     expect(cmdline).toContain('temporal-server');
     expect(cmdline).not.toContain('start-dev');
-    expect(stack!.serverPid('postgres')).toBeDefined();
-    const info = await stack!.temporal.workflowService.getClusterInfo({});
+    expect(isolated.stack.serverPid('postgres')).toBeDefined();
+    const info = await isolated.stack.temporal.workflowService.getClusterInfo({});
     expect(info.historyShardCount).toBe(HISTORY_SHARDS);
     expect(info.persistenceStore).toBe('postgres12');
     expect(info.visibilityStore).toBe('postgres12');
@@ -79,7 +68,7 @@ describe('Temporal on PostgreSQL (ORDERS_TEMPORAL_ENGINE=postgres)', () => {
     const found = await waitUntil(
       async () => {
         const rows: string[] = [];
-        for await (const wf of stack!.temporal.workflow.list({
+        for await (const wf of isolated.stack.temporal.workflow.list({
           query: `OrderId = '#101' AND OrderStatus = 'COMPLETED' AND OrderItem = 'Mechanical Keyboard'`,
         }))
           rows.push(`${wf.workflowId} ${wf.status.name}`);
