@@ -6,7 +6,7 @@ import { LOAD_TOOL_GATEWAY_LIMITS } from '../../common/config';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from '@temporalio/client';
-import { Kafka } from 'kafkajs';
+import { Kafka, type Producer, type ProducerConfig } from 'kafkajs';
 import { createTopic } from './kafka-util';
 import { AppProcess, whenAnswers200, whenLogShows } from '../infra/app-process';
 import { Progress } from './progress';
@@ -57,19 +57,35 @@ export function makeOrders(prefix: string, count: number): BenchOrder[] {
   }));
 }
 
+/** What a configuration that feeds Kafka itself works with: its fresh topic, its orders, a connected producer. */
+export interface FreshTopic {
+  topic: string;
+  orders: BenchOrder[];
+  producer: Producer;
+}
+
 /**
- * A fresh topic for configuration `id` (removed with the run's other topics) and `count` orders whose
- * ids carry the run and configuration, for the configurations that feed Kafka themselves.
+ * Runs `measure` on a fresh topic for configuration `id` (removed with the run's other topics), with
+ * `count` orders whose ids carry the run and configuration, and a producer with `producerConfig`
+ * (connected before, disconnected after).
  */
-export async function freshTopicWithOrders(
+export async function onFreshTopic<T>(
   ctx: BenchContext,
   id: string,
   count: number,
-): Promise<{ topic: string; orders: BenchOrder[] }> {
+  producerConfig: ProducerConfig,
+  measure: (fresh: FreshTopic) => Promise<T>,
+): Promise<T> {
   const topic = `${ctx.runId}-${id}`;
   await createTopic(ctx.kafka, topic, PARTITIONS);
   ctx.topics.push(topic);
-  return { topic, orders: makeOrders(`${ctx.runId}-${id}-`, count) };
+  const producer = ctx.kafka.producer(producerConfig);
+  await producer.connect();
+  try {
+    return await measure({ topic, orders: makeOrders(`${ctx.runId}-${id}-`, count), producer });
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+  }
 }
 
 function appEnv(ctx: BenchContext, stepDelayMs: number, target: TemporalTarget, cfgDir: string): NodeJS.ProcessEnv {

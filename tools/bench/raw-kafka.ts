@@ -3,7 +3,7 @@
  * the gateway's producer settings, one message per send (gateway-shaped) or many per send.
  */
 import { performance } from 'node:perf_hooks';
-import { BenchContext, cpuLine, freshTopicWithOrders, makeOrders, serverTargets } from './context';
+import { BenchContext, cpuLine, makeOrders, onFreshTopic, serverTargets } from './context';
 import { eventMessage } from './kafka-util';
 import { Sampler } from './sampler';
 import { percentiles, pool, round } from './stats';
@@ -17,16 +17,14 @@ export async function runRawKafka(
   orderCount: number,
   batchSize: number,
 ): Promise<ConfigResult> {
-  const { progress } = ctx;
-  const { topic, orders } = await freshTopicWithOrders(ctx, id, orderCount);
   // Same producer settings as gateway/order-producer.ts.
-  const producer = ctx.kafka.producer({
+  const producerConfig = {
     idempotent: true,
     maxInFlightRequests: 1,
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
-  });
-  await producer.connect();
-  try {
+  };
+  return onFreshTopic(ctx, id, orderCount, producerConfig, async ({ topic, orders, producer }) => {
+    const { progress } = ctx;
     // Warm-up (not measured): metadata, producer id and the first write to each partition.
     await producer.send({ topic, acks: -1, messages: makeOrders(`${ctx.runId}-${id}-warm-`, 12).map(eventMessage) });
     const batches: BenchOrder[][] = [];
@@ -75,7 +73,5 @@ export async function runRawKafka(
       `${id}: ${acked} messages in ${round(seconds, 2)}s = ${result.throughput} msgs/s; CPU ${cpuLine(usage)}`,
     );
     return result;
-  } finally {
-    await producer.disconnect();
-  }
+  });
 }
