@@ -1,6 +1,6 @@
 /**
  * The crash matrix, reduced: 40 orders per scenario on an isolated stack that this file
- * starts and stops itself (its own Kafka on 19092 and Temporal on 17233, data under os.tmpdir()), so
+ * starts and stops itself (its own Kafka and Temporal on free ports, data under os.tmpdir()), so
  * it neither needs nor touches the shared servers. Gateway, bridges and worker run as separate OS
  * processes; one is SIGKILLed partway (or Kafka, or Temporal) and restarted.
  *   gateway      gateway killed, clients resend what was not acknowledged with the same orderId
@@ -25,7 +25,7 @@ import { replayDlq } from '../../bridge/dlq-replay';
 import { useIsolatedFleet } from '../helpers/isolated-fleet';
 
 // Cold start: Kafka formats its storage and starts (~10 s), Temporal ~2 s.
-const isolated = useIsolatedFleet({ name: 'chaos' });
+const isolated = useIsolatedFleet({ name: 'chaos', freeLowPorts: true });
 const { log } = isolated;
 const results: ScenarioResult[] = [];
 
