@@ -1,112 +1,22 @@
 /**
  * `npm run contract`: writes the published contract from the zod schemas the code validates with:
- *  - docs/schemas/*.json: one JSON Schema (draft-07, zod 4's z.toJSONSchema) per client frame, server
- *    frame and Kafka event (order-placement, order-status, order-placement.dlq);
+ *  - docs/schemas/*.json: one JSON Schema per client frame, server frame and Kafka event
+ *    (order-placement, order-status, order-placement.dlq), made by ./contract-schemas;
  *  - docs/asyncapi.yaml: an AsyncAPI 3 document of the WebSocket channel (raw WebSocket and Socket.IO)
  *    and the three topics, with the same schemas inline.
- * test/contract.test.ts fails when the committed files differ from what this generates.
+ * test/common/contract.unit.test.ts fails when the committed files differ from what this generates.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { z } from 'zod';
 import { DEFAULT_PORTS, PROJECT_ROOT, TOPICS } from '../../common/config';
-import { OrderPlacedEvent, PlaceOrderRequest, SCHEMA_VERSION } from '../../common/order';
-import {
-  CancelOrderInput,
-  CloseCode,
-  OrderRef,
-  SERVER_FRAME_DATA,
-  SubscribeOrderInput,
-  TRACEPARENT_PATTERN,
-  UnsubscribeOrderInput,
-} from '../../common/protocol';
+import { SCHEMA_VERSION } from '../../common/order';
+import { CloseCode, SERVER_FRAME_DATA } from '../../common/protocol';
 import { STATUS_SCHEMA_VERSION } from '../../common/status';
-import { StatusEventSchema } from '../../common/status-schemas';
+import { CLIENT_FRAME_DATA, schemaFiles, type SchemaFile } from './contract-schemas';
 
 export const DOCS_DIR = path.join(PROJECT_ROOT, 'docs');
 export const SCHEMA_DIR = path.join(DOCS_DIR, 'schemas');
-
-/** What clients send: event name -> its data. */
-const CLIENT_FRAME_DATA = {
-  placeOrder: PlaceOrderRequest,
-  subscribeOrder: SubscribeOrderInput,
-  unsubscribeOrder: UnsubscribeOrderInput,
-  getOrder: OrderRef,
-  cancelOrder: CancelOrderInput,
-} as const;
-
-/** The headers the bridge adds to a dead-lettered event (its key and value are the original's, unchanged). */
-export const DlqHeadersSchema = z
-  .object({
-    'dlq-reason': z.string().meta({
-      description:
-        "why the bridge refused the event, e.g. 'not JSON', 'schema: payload.order.price: …', 'unknown schemaVersion 2 (this bridge reads 1)'",
-    }),
-    'dlq-original-topic': z.string(),
-    'dlq-original-partition': z.string().regex(/^\d+$/),
-    'dlq-original-offset': z.string().regex(/^\d+$/),
-    'dlq-at': z.string().meta({ description: 'ISO 8601 time the bridge dead-lettered it' }),
-  })
-  .meta({ title: 'order-placement.dlq headers' });
-
-/** W3C trace context on order-placement and order-status messages when tracing is on (docs/TRACING.md). */
-export const TraceHeadersSchema = z
-  .object({
-    traceparent: z
-      .string()
-      .regex(TRACEPARENT_PATTERN)
-      .optional()
-      .meta({ description: 'W3C Trace Context: the producing span (the consumer continues the trace)' }),
-    tracestate: z.string().optional().meta({ description: 'W3C Trace Context tracestate, when there is one' }),
-    eventId: z.string().optional().meta({ description: "order-placement only: the event's id (also in the value)" }),
-  })
-  .meta({ title: 'order-placement and order-status headers' });
-
-type Io = 'input' | 'output';
-
-function jsonSchema(schema: z.ZodType, io: Io): Record<string, unknown> {
-  return z.toJSONSchema(schema, { target: 'draft-7', io }) as Record<string, unknown>;
-}
-
-/** A frame as it travels on the raw WebSocket: the {"event", "data"} envelope. */
-function envelope(event: string, data: z.ZodType, title: string): z.ZodType {
-  return z.strictObject({ event: z.literal(event), data }).meta({ title });
-}
-
-interface SchemaFile {
-  name: string;
-  schema: Record<string, unknown>;
-}
-
-/** Every published schema, by file name. */
-export function schemaFiles(): SchemaFile[] {
-  const files: SchemaFile[] = [];
-  for (const [event, data] of Object.entries(CLIENT_FRAME_DATA)) {
-    files.push({
-      name: `client.${event}.json`,
-      schema: jsonSchema(envelope(event, data, `client frame ${event}`), 'input'),
-    });
-  }
-  for (const [event, data] of Object.entries(SERVER_FRAME_DATA)) {
-    files.push({
-      name: `server.${event}.json`,
-      schema: jsonSchema(envelope(event, data, `server frame ${event}`), 'output'),
-    });
-  }
-  // order-placement: what the bridge accepts (the seed's events, without quantity or version, included).
-  files.push({
-    name: `kafka.${TOPICS.orderPlacement}.json`,
-    schema: jsonSchema(OrderPlacedEvent.meta({ title: 'order-placement event (ORDER_PLACED)' }), 'input'),
-  });
-  files.push({ name: `kafka.${TOPICS.orderStatus}.json`, schema: jsonSchema(StatusEventSchema, 'output') });
-  files.push({ name: 'kafka.headers.json', schema: jsonSchema(TraceHeadersSchema, 'output') });
-  files.push({
-    name: `kafka.${TOPICS.orderPlacementDlq}.headers.json`,
-    schema: jsonSchema(DlqHeadersSchema, 'output'),
-  });
-  return files;
-}
 
 /** An AsyncAPI operation on a channel: its messages given as refs, or as the one message of the channel named. */
 function operation(
