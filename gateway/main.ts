@@ -63,13 +63,10 @@ async function main(): Promise<void> {
     onAuthFailure: authFailureRecorder(metrics, (line) => log.warn(line)),
   });
   connections.count = () => gateway.connectionCount();
-  const feed = new StatusFeed(
-    kafka,
-    (event) => gateway.deliverStatus(event),
-    undefined,
-    (line) => log.warn(line),
-    (orderId) => gateway.followsOrder(orderId),
-  );
+  const feed = new StatusFeed(kafka, (event) => gateway.deliverStatus(event), {
+    log: (line) => log.warn(line),
+    follows: (orderId) => gateway.followsOrder(orderId),
+  });
   // Installed before the feed starts: a signal during start-up must still drain.
   drainOnSignal(log, 'draining', async () => {
     draining = true;

@@ -24,19 +24,32 @@ import { contextFromKafka, endSpan, kafkaAttributes, SpanKind, startSpan } from 
 /** What this gateway reads: the current version, or no version (events from before versions existed). */
 const ReadableStatusEvent = StatusEventSchema.partial({ schemaVersion: true });
 
+export interface StatusFeedOptions {
+  /** Default: order-status. */
+  topic?: string;
+  /** Where warnings go (default: stdout, prefixed [gateway]). */
+  log?: (line: string) => void;
+  /** Does any client of this gateway follow this order? Absent: every event is parsed. */
+  follows?: (orderId: string) => boolean;
+}
+
 export class StatusFeed {
   private readonly consumer: Consumer;
   /** Events read, and how many of them were dropped by key without parsing. */
   readonly stats = { read: 0, skippedByKey: 0 };
 
+  private readonly topic: string;
+  private readonly log: (line: string) => void;
+  private readonly follows?: (orderId: string) => boolean;
+
   constructor(
     kafka: Kafka,
     private readonly onEvent: (event: StatusEvent) => void,
-    private readonly topic: string = TOPICS.orderStatus,
-    private readonly log: (line: string) => void = (l) => console.log(`[gateway] ${l}`),
-    /** Does any client of this gateway follow this order? Absent: every event is parsed. */
-    private readonly follows?: (orderId: string) => boolean,
+    options: StatusFeedOptions = {},
   ) {
+    this.topic = options.topic ?? TOPICS.orderStatus;
+    this.log = options.log ?? ((l) => console.log(`[gateway] ${l}`));
+    this.follows = options.follows;
     this.consumer = kafka.consumer({
       groupId: `gateway-status-${crypto.randomUUID()}`,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },

@@ -65,8 +65,7 @@ describe('gateway status feed', () => {
         got.push(e);
         if (e.seq === 3) seenThird();
       },
-      topic,
-      (line) => logs.push(line),
+      { topic, log: (line) => logs.push(line) },
     );
     await feed.start();
     const producer = kafka.producer();
@@ -120,13 +119,11 @@ describe('gateway status feed', () => {
     const followed = new Set(['sf-warm-up', 'sf-mine']);
     const got: StatusEvent[] = [];
     const logs: string[] = [];
-    const feed = new StatusFeed(
-      kafka,
-      (e) => got.push(e),
-      filteredTopic,
-      (line) => logs.push(line),
-      (id) => followed.has(id),
-    );
+    const feed = new StatusFeed(kafka, (e) => got.push(e), {
+      topic: filteredTopic,
+      log: (line) => logs.push(line),
+      follows: (id) => followed.has(id),
+    });
     await feed.start();
     try {
       await warmUp(filteredTopic, () => got.some((e) => e.orderId === 'sf-warm-up'));

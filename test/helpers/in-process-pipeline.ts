@@ -93,13 +93,11 @@ export async function startStack(
     log: () => undefined,
     ...opts.gateway,
   });
-  const feed = new StatusFeed(
-    kafka,
-    (event) => gateway.deliverStatus(event),
-    statusTopic,
-    () => undefined,
-    (orderId) => gateway.followsOrder(orderId),
-  );
+  const feed = new StatusFeed(kafka, (event) => gateway.deliverStatus(event), {
+    topic: statusTopic,
+    log: () => undefined,
+    follows: (orderId) => gateway.followsOrder(orderId),
+  });
   await feed.start();
   const bridge = await startBridge({
     kafka,

@@ -47,13 +47,11 @@ async function child(
   const subscriber: Subscriber = { sendStatus: () => void (delivered += 1) };
   // This gateway's clients follow its share (o mod G) of the first `followed` orders.
   for (let o = index; o < Math.min(orders, followed); o += gateways) subs.subscribe(subscriber, `fan-${o}`, 1, false);
-  const feed = new StatusFeed(
-    kafka,
-    (e: StatusEvent) => subs.onEvent(e),
+  const feed = new StatusFeed(kafka, (e: StatusEvent) => subs.onEvent(e), {
     topic,
-    () => undefined,
-    mode === 'key-filter' ? (id) => subs.follows(id) : undefined,
-  );
+    log: () => undefined,
+    follows: mode === 'key-filter' ? (id) => subs.follows(id) : undefined,
+  });
   await feed.start();
   let mark = process.cpuUsage();
   let readAtMark = 0;
