@@ -1,4 +1,9 @@
-/** A small WebSocket test client: sends frames and waits for the answers it expects. */
+/**
+ * A small WebSocket test client: sends frames and waits for the answers it expects. A raw socket on
+ * purpose, not cli's OrderClient: tests send frames that client would never send (malformed,
+ * oversized, out of order, other customers' ids) and assert every frame and close code the gateway
+ * answers with, which OrderClient's retries, pacing and de-duplication would hide.
+ */
 import WebSocket from 'ws';
 import { parseServerFrame, ReceivedFrame } from '../../common/protocol';
 

@@ -1,7 +1,9 @@
 /**
  * The WebSocket load: places orders over M connections, either as fast as the gateway's
  * per-connection rate limit allows ("full speed") or at a fixed offered rate spread over the
- * connections, and times each placeOrder -> orderAccepted round trip.
+ * connections, and times each placeOrder -> orderAccepted round trip. Raw sockets, not cli's
+ * OrderClient: the bench measures the gateway, so the client adds no pacing, tracking or resubscribes
+ * of its own, and times each frame where it is written and read.
  */
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
