@@ -5,6 +5,7 @@
  * (test/common/config.unit.test.ts). common/config is the entry point that re-exports this file.
  */
 import { z } from 'zod';
+import { CONSUMER_GROUPS } from './names';
 
 /** A form a variable's raw string may take: the zod schema that parses it, and how the docs name it. */
 interface Form<T> {
@@ -148,7 +149,7 @@ const GATEWAY_VARIABLES = {
 const BRIDGE_VARIABLES = {
   BRIDGE_HEALTH_PORT: variable(PORT, ['bridge'], '3001'),
   BRIDGE_HOST: variable(BIND_ADDRESS, ['bridge'], '127.0.0.1'),
-  BRIDGE_GROUP_ID: variable(text('a consumer group id'), ['bridge'], 'order-bridge'),
+  BRIDGE_GROUP_ID: variable(text('a consumer group id'), ['bridge'], CONSUMER_GROUPS.bridge),
   STEP_DELAY_MS: variable(wholeNumber(0, 86_400_000, 'milliseconds'), ['bridge'], '2000'),
 };
 

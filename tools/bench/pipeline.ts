@@ -4,7 +4,7 @@
  * The gateway's event-loop delay is read from tools/bench/loop-probe.ts over the placement phase.
  */
 import * as fs from 'node:fs';
-import { TOPICS } from '../../common/config';
+import { CONSUMER_GROUPS, TOPICS } from '../../common/config';
 import { workflowIdFor } from '../../common/order';
 import { BenchContext, cleanUp, cpuLine, drainNote, makeOrders, serverTargets, startApps, stopApps } from './context';
 import { waitForNoLag } from './kafka-util';
@@ -18,8 +18,8 @@ import type { ConfigResult, LoadSpec } from './types';
 import { placeOrders } from './ws-load';
 import { sleep } from '../infra/proc';
 
-/** The bridge's consumer group (hard-coded in bridge/bridge.ts). */
-export const BRIDGE_GROUP = 'order-bridge';
+/** The bridge's consumer group (BRIDGE_GROUP_ID's default). */
+export const BRIDGE_GROUP = CONSUMER_GROUPS.bridge;
 
 /** Asks the gateway's loop probe for the histogram since the last ask; undefined if it does not answer. */
 async function readLoopDelay(pid: number | undefined, file: string): Promise<LoopDelay | undefined> {
