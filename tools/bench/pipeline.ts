@@ -64,7 +64,14 @@ async function freshGroupAtEnd(ctx: BenchContext, groupId: string): Promise<void
   const admin = ctx.kafka.admin();
   await admin.connect();
   try {
-    await admin.resetOffsets({ groupId, topic: TOPICS.orderPlacement, earliest: false });
+    // Explicit offsets (each partition's high watermark): kafkajs' resetOffsets to "latest" seeks to the
+    // logical offset -1, which commits nothing, and the bridge (fromBeginning) would then read the whole topic.
+    const ends = await admin.fetchTopicOffsets(TOPICS.orderPlacement);
+    await admin.setOffsets({
+      groupId,
+      topic: TOPICS.orderPlacement,
+      partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+    });
   } finally {
     await admin.disconnect();
   }
