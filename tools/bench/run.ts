@@ -8,7 +8,7 @@
  * bench-results/<timestamp>.json, prints Markdown tables (with a per-order cost table) and draws
  * docs/bench.png. The configurations and their ids: plan.ts.
  *
- *   npm run bench                                   # the full default run (about 10 min on a quiet 2-core machine, capped by --budget)
+ *   npm run bench                                   # the full default run (capped by --budget, 20 min; fan-out and idle after)
  *   npm run bench -- --quick                        # a quick check with small counts
  *   npm run bench -- --only idle                    # only the idle-connection RSS check
  *
