@@ -2,10 +2,13 @@
 // default plan and selectable alone with --only, run against their own server, and PostgreSQL (one
 // backend process per connection) is sampled with its children's CPU, not only its postmaster's.
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { parseOptions } from '../../tools/bench/options';
 import { planSteps, postgresOrders } from '../../tools/bench/plan';
 import { treeUsage } from '../../tools/bench/proc-tree';
-import { sleep } from '../../tools/infra/proc';
+import { waitUntil } from '../helpers/wait';
 
 const planOf = (args: string[]) => {
   const { opts, kinds } = parseOptions(['node', 'bench', ...args]);
@@ -41,23 +44,26 @@ describe('bench plan', () => {
 });
 
 describe('treeUsage', () => {
-  test("a parent's tree counts the CPU its busy child used, alive and after it exited", async () => {
-    // A shell that starts a busy child for ~0.6 s, waits for it (reaping it), then idles.
-    const parent = spawn(
-      'sh',
-      ['-c', `${process.execPath} -e "const t=Date.now(); while (Date.now()-t<600);" ; sleep 5`],
-      { stdio: 'ignore' },
-    );
+  test("a parent's tree counts the CPU its busy child used, after the child exited", async () => {
+    // A shell starts a child that burns 400 ms of CPU (not wall time: the machine may be busy), waits
+    // for it (reaping it), leaves a mark, then idles.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-proc-tree-'));
+    const mark = path.join(dir, 'child-done');
+    const burn = 'while (process.cpuUsage().user < 400000);';
+    const parent = spawn('sh', ['-c', `${process.execPath} -e "${burn}" ; touch ${mark} ; sleep 30`], {
+      stdio: 'ignore',
+    });
     const exited = new Promise((resolve) => parent.once('exit', resolve));
     try {
-      await sleep(1_500);
+      await waitUntil(() => fs.existsSync(mark) || undefined, { timeoutMs: 30_000, what: 'the child to finish' });
       const usage = treeUsage(parent.pid!);
       expect(usage).toBeDefined();
-      // The shell itself used almost nothing; the child's ~0.6 s of CPU is in its reaped time.
-      expect(usage!.ctime).toBeGreaterThan(300);
+      // The shell itself used almost nothing; the child's 400 ms are in its reaped time.
+      expect(usage!.ctime).toBeGreaterThanOrEqual(400);
     } finally {
       parent.kill('SIGKILL');
       await exited;
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
