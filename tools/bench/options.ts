@@ -61,7 +61,7 @@ const program = new Command()
     '--budget <s>',
     'time budget of the whole run: later configurations get shorter caps, or are skipped, to stay within it',
     int,
-    1200,
+    1380,
   )
   .option('--stall-timeout <s>', 'give up on a configuration when no workflow closed for this long', int, 60)
   .option('--gateway-port <n>', 'GATEWAY_PORT for the bench gateway', int, 3100)

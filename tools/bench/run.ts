@@ -8,7 +8,7 @@
  * bench-results/<timestamp>.json, prints Markdown tables (with a per-order cost table) and draws
  * docs/bench.png. The configurations and their ids: plan.ts.
  *
- *   npm run bench                                   # the full default run (capped by --budget, 20 min; fan-out and idle after)
+ *   npm run bench                                   # the full default run (capped by --budget, 23 min; the idle check after)
  *   npm run bench -- --quick                        # a quick check with small counts
  *   npm run bench -- --only idle                    # only the idle-connection RSS check
  *
