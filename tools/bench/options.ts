@@ -24,6 +24,9 @@ export interface Opts {
   gatewayPort: number;
   bridgePort: number;
   idleConnections: number;
+  fanoutRates: number[];
+  fanoutSeconds: number;
+  fanoutGateways: number;
   idleHold: number;
   sampleMs: number;
   out: string;
@@ -45,7 +48,7 @@ const NUMBER_OPTIONS: Array<[flag: string, help: string, fallback: number, quick
   [
     '--budget <s>',
     'time budget of the whole run: later configurations get shorter caps, or are skipped, to stay within it',
-    840,
+    1380,
     600,
   ],
   ['--stall-timeout <s>', 'give up on a configuration when no workflow closed for this long', 60, 30],
@@ -53,6 +56,8 @@ const NUMBER_OPTIONS: Array<[flag: string, help: string, fallback: number, quick
   ['--bridge-port <n>', 'BRIDGE_HEALTH_PORT for the bench bridge', 3101],
   ['--idle-connections <n>', 'idle WebSocket connections for the gateway RSS check (kind "idle")', 5000, 500],
   ['--idle-hold <s>', 'seconds to hold the idle connections open', 10, 3],
+  ['--fanout-seconds <s>', 'publishing window of one fanout configuration', 10, 5],
+  ['--fanout-gateways <n>', 'gateways (status feeds) in the fanout configurations', 4],
   ['--sample-ms <n>', 'CPU/RSS sampling interval', 500],
 ];
 
@@ -61,10 +66,16 @@ const program = new Command()
   .description('Benchmark the order pipeline against the engine ceilings, raw Kafka and a seed-style consumer')
   .option(
     '--quick',
-    'a quick check: 200 orders over 5 connections unless given, short caps, 500 idle connections, chart into the results dir',
+    'a quick check: 200 orders over 5 connections unless given, short caps, 500 idle connections, fan-out at 1 000/s for 5 s, chart into the results dir',
   )
   .option('--only <kinds>', `comma list of configuration kinds to run: ${KINDS.join(', ')}`)
   .option('--no-stock', 'skip the ceilings against a second dev server at stock settings')
+  .option(
+    '--fanout-rates <list>',
+    'status events/s offered in the fanout configurations (comma list)',
+    (v: string) => v.split(',').map((x) => int(x.trim())),
+    [500, 2000],
+  )
   .option('--out <dir>', 'where the JSON result goes', 'bench-results')
   .option('--chart <file>', 'PNG chart (default docs/bench.png; with --quick, next to the JSON)')
   .option('--baseline <json>', "an earlier run's bench-results JSON: print the per-order cost before -> after")
@@ -82,6 +93,7 @@ export function parseOptions(argv = process.argv): { opts: Opts; kinds: Set<SelK
       if (quick !== undefined && program.getOptionValueSource(key) === 'default')
         (opts as unknown as Record<string, number>)[key] = quick;
     }
+    if (program.getOptionValueSource('fanoutRates') === 'default') opts.fanoutRates = [1000];
   }
   const kinds = new Set<SelKind>(
     opts.only
