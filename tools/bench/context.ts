@@ -10,6 +10,7 @@ import { Kafka, type Producer, type ProducerConfig } from 'kafkajs';
 import { createTopic } from './kafka-util';
 import { AppProcess, whenAnswers200, whenLogShows } from '../infra/app-process';
 import { Progress } from './progress';
+import { Sampler } from './sampler';
 import { round } from './stats';
 import { terminateRunning } from './temporal-results';
 import type { ConfigResult } from './types';
@@ -184,6 +185,35 @@ export async function startApps(
 export async function stopApps(apps: Apps): Promise<void> {
   // Gateway first (no new orders), then the bridge (leaves the group cleanly), then the workers.
   for (const name of ['gateway', 'bridge', 'worker', 'bare-worker'] as const) await apps[name]?.stop(20_000);
+}
+
+/** A configuration's app processes, between start and stop. */
+export interface AppRun {
+  apps: Apps;
+  /** A sampler of these processes (by name) and of the servers the configuration runs against. */
+  sampler: (pids: Record<string, number | undefined>) => Sampler;
+}
+
+/**
+ * Starts the named apps for configuration `cfgId`, runs `measure` with them, then stops them and
+ * terminates what is left open of the configuration's workflows (ids starting `workflowIdPrefix`).
+ */
+export async function withApps<T>(
+  ctx: BenchContext,
+  cfgId: string,
+  start: { stepDelayMs: number; names: AppName[]; target: TemporalTarget; env?: Record<string, string> },
+  workflowIdPrefix: string,
+  measure: (run: AppRun) => Promise<T>,
+): Promise<T> {
+  const apps = await startApps(ctx, cfgId, start.stepDelayMs, start.names, start.target, start.env);
+  const sampler = (pids: Record<string, number | undefined>): Sampler =>
+    new Sampler({ ...pids, ...serverTargets(ctx, start.target) }, ctx.sampleMs, PROCESS_TREES);
+  try {
+    return await measure({ apps, sampler });
+  } finally {
+    await stopApps(apps);
+    await cleanUp(ctx, workflowIdPrefix, start.target);
+  }
 }
 
 export function drainNote(drain: { closed: number; stalled: boolean }, expected: number, ctx: BenchContext): string {

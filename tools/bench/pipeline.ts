@@ -6,23 +6,11 @@
 import * as fs from 'node:fs';
 import { CONSUMER_GROUPS, TOPICS } from '../../common/config';
 import { workflowIdFor } from '../../common/order';
-import {
-  BenchContext,
-  cleanUp,
-  cpuLine,
-  drainNote,
-  makeOrders,
-  PROCESS_TREES,
-  serverTargets,
-  startApps,
-  stopApps,
-  TemporalTarget,
-} from './context';
+import { AppName, BenchContext, cpuLine, drainNote, makeOrders, TemporalTarget, withApps } from './context';
 import { waitForNoLag } from './kafka-util';
 import { OtlpReceiver } from '../infra/otlp-receiver';
 import type { LoopDelay } from './loop-probe';
 import { httpGet } from '../infra/proc';
-import { Sampler } from './sampler';
 import { percentiles, round } from './stats';
 import { historyPerRun, listExecutions, summarizeRuns, waitForClosed } from './temporal-results';
 import type { ConfigResult, LoadSpec } from './types';
@@ -101,104 +89,101 @@ export async function runPipeline(
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver?.url ?? '',
       OTEL_TRACES_SAMPLER: 'always_on',
     });
-  const apps = await startApps(ctx, id, stepDelayMs, ['worker', 'bridge', 'gateway'], target, env);
-  const { gateway, bridge, worker } = apps;
+  const start = { stepDelayMs, names: ['worker', 'bridge', 'gateway'] as AppName[], target, env };
   try {
-    // Whatever is still on order-placement for the group (e.g. from a dev run) is consumed first.
-    const lag = await waitForNoLag(ctx.kafka, group, TOPICS.orderPlacement, 120_000);
-    if (lag.initial > 0)
-      notes.push(`bridge caught up on ${lag.initial} older events before the load (lag left: ${lag.final})`);
+    return await withApps(ctx, id, start, `order-${prefix}`, async ({ apps, sampler: samplerOf }) => {
+      const { gateway, bridge, worker } = apps;
+      // Whatever is still on order-placement for the group (e.g. from a dev run) is consumed first.
+      const lag = await waitForNoLag(ctx.kafka, group, TOPICS.orderPlacement, 120_000);
+      if (lag.initial > 0)
+        notes.push(`bridge caught up on ${lag.initial} older events before the load (lag left: ${lag.final})`);
 
-    const sampler = new Sampler(
-      { gateway: gateway?.pid, bridge: bridge?.pid, worker: worker?.pid, ...serverTargets(ctx, target) },
-      ctx.sampleMs,
-      PROCESS_TREES,
-    );
-    await sampler.start();
-    await readLoopDelay(gateway?.pid, apps.loopProbeFile);
-    progress.start(`${id}: accepted`, orders.length, 'orders');
-    const placement = await placeOrders({
-      url: `ws://127.0.0.1:${ctx.gatewayPort}`,
-      orders,
-      connections: ctx.connections,
-      rate,
-      timeoutMs: Math.max(120_000, rate ? (orders.length / rate) * 3_000 : 0),
-      onAnswer: (n) => progress.update(n),
-    });
-    const loopDelay = await readLoopDelay(gateway?.pid, apps.loopProbeFile);
-    if (!loopDelay) notes.push('the gateway event-loop probe did not answer');
-    progress.start(`${id}: completed`, placement.accepted, 'workflows');
-    const drain = await waitForClosed(
-      target.client,
-      `order-${prefix}`,
-      placement.accepted,
-      ctx.drainTimeoutMs,
-      ctx.stallMs,
-      (n) => progress.update(n),
-    );
-    progress.stop();
-    const usage = await sampler.stop();
-    if (drain.timedOut) notes.push(drainNote(drain, placement.accepted, ctx));
-
-    const bridgeHealth = await httpGet(`http://127.0.0.1:${ctx.bridgePort}/healthz`);
-    const bridgeStats = bridgeHealth ? (JSON.parse(bridgeHealth.body) as Record<string, unknown>) : undefined;
-    const execs = await listExecutions(target.client, `order-${prefix}`);
-
-    const ack: number[] = [];
-    const toStart: number[] = [];
-    const placedAt = new Map<string, number>();
-    for (const t of placement.timings) {
-      if (t.acceptMs !== undefined) ack.push(t.acceptMs);
-      const wfId = workflowIdFor(t.orderId);
-      placedAt.set(wfId, t.sentAt);
-      const exec = execs.get(wfId);
-      if (exec && t.acceptedAt !== undefined) toStart.push(exec.startMs - t.acceptedAt);
-    }
-    const runs = summarizeRuns(placedAt, execs);
-    const firstSent = Math.min(...placement.timings.map((t) => t.sentAt));
-    const seconds = runs.lastClose > firstSent ? (runs.lastClose - firstSent) / 1000 : usage.windowSeconds;
-    const spans = receiver?.count;
-    if (spans !== undefined)
-      notes.push(
-        `tracing ${spec.tracing}: ${spans} spans exported (${round(spans / Math.max(1, runs.completed), 1)} per completed order)`,
+      const sampler = samplerOf({ gateway: gateway?.pid, bridge: bridge?.pid, worker: worker?.pid });
+      await sampler.start();
+      await readLoopDelay(gateway?.pid, apps.loopProbeFile);
+      progress.start(`${id}: accepted`, orders.length, 'orders');
+      const placement = await placeOrders({
+        url: `ws://127.0.0.1:${ctx.gatewayPort}`,
+        orders,
+        connections: ctx.connections,
+        rate,
+        timeoutMs: Math.max(120_000, rate ? (orders.length / rate) * 3_000 : 0),
+        onAnswer: (n) => progress.update(n),
+      });
+      const loopDelay = await readLoopDelay(gateway?.pid, apps.loopProbeFile);
+      if (!loopDelay) notes.push('the gateway event-loop probe did not answer');
+      progress.start(`${id}: completed`, placement.accepted, 'workflows');
+      const drain = await waitForClosed(
+        target.client,
+        `order-${prefix}`,
+        placement.accepted,
+        ctx.drainTimeoutMs,
+        ctx.stallMs,
+        (n) => progress.update(n),
       );
-    const result: ConfigResult = {
-      id,
-      kind: 'pipeline',
-      label:
-        `pipeline, ${rate ? `${rate}/s offered` : 'full speed'}, delay ${stepDelayMs} ms` +
-        (target.settings === 'postgres' ? ', Temporal on PostgreSQL' : '') +
-        (spec.tracing ? `, tracing ${spec.tracing}` : ''),
-      stepDelayMs,
-      temporalSettings: target.settings,
-      load: rate ? `${rate}/s over ${ctx.connections} conns` : `full speed, ${ctx.connections} conns`,
-      orders: orders.length,
-      completed: runs.completed,
-      failed: runs.failed,
-      errors: placement.errors,
-      throughput: round(runs.completed / seconds),
-      steadyThroughput: runs.steadyPerSecond,
-      throughputUnit: 'orders/s',
-      seconds: round(seconds, 2),
-      offeredPerSecond: round(placement.offeredPerSecond),
-      acceptedPerSecond: round(placement.accepted / Math.max(0.001, placement.seconds)),
-      ackMs: percentiles(ack),
-      acceptToStartMs: percentiles(toStart),
-      e2eMs: runs.e2e,
-      usage,
-      gatewayLoopDelayMs: loopDelay,
-      historyPerOrder: await historyPerRun(target.client, execs).catch(() => undefined),
-      evidence: { bridge: bridgeStats, placementSeconds: round(placement.seconds, 2), spansExported: spans },
-      notes,
-    };
-    progress.log(
-      `${id}: ${runs.completed}/${orders.length} completed, ${result.throughput} orders/s (steady ${result.steadyThroughput ?? '–'}); ` +
-        `accept p99 ${result.ackMs?.p99 ?? '–'} ms; gateway loop delay p99 ${loopDelay?.p99 ?? '–'} ms; CPU ${cpuLine(usage)}`,
-    );
-    return result;
+      progress.stop();
+      const usage = await sampler.stop();
+      if (drain.timedOut) notes.push(drainNote(drain, placement.accepted, ctx));
+
+      const bridgeHealth = await httpGet(`http://127.0.0.1:${ctx.bridgePort}/healthz`);
+      const bridgeStats = bridgeHealth ? (JSON.parse(bridgeHealth.body) as Record<string, unknown>) : undefined;
+      const execs = await listExecutions(target.client, `order-${prefix}`);
+
+      const ack: number[] = [];
+      const toStart: number[] = [];
+      const placedAt = new Map<string, number>();
+      for (const t of placement.timings) {
+        if (t.acceptMs !== undefined) ack.push(t.acceptMs);
+        const wfId = workflowIdFor(t.orderId);
+        placedAt.set(wfId, t.sentAt);
+        const exec = execs.get(wfId);
+        if (exec && t.acceptedAt !== undefined) toStart.push(exec.startMs - t.acceptedAt);
+      }
+      const runs = summarizeRuns(placedAt, execs);
+      const firstSent = Math.min(...placement.timings.map((t) => t.sentAt));
+      const seconds = runs.lastClose > firstSent ? (runs.lastClose - firstSent) / 1000 : usage.windowSeconds;
+      const spans = receiver?.count;
+      if (spans !== undefined)
+        notes.push(
+          `tracing ${spec.tracing}: ${spans} spans exported (${round(spans / Math.max(1, runs.completed), 1)} per completed order)`,
+        );
+      const result: ConfigResult = {
+        id,
+        kind: 'pipeline',
+        label:
+          `pipeline, ${rate ? `${rate}/s offered` : 'full speed'}, delay ${stepDelayMs} ms` +
+          (target.settings === 'postgres' ? ', Temporal on PostgreSQL' : '') +
+          (spec.tracing ? `, tracing ${spec.tracing}` : ''),
+        stepDelayMs,
+        temporalSettings: target.settings,
+        load: rate ? `${rate}/s over ${ctx.connections} conns` : `full speed, ${ctx.connections} conns`,
+        orders: orders.length,
+        completed: runs.completed,
+        failed: runs.failed,
+        errors: placement.errors,
+        throughput: round(runs.completed / seconds),
+        steadyThroughput: runs.steadyPerSecond,
+        throughputUnit: 'orders/s',
+        seconds: round(seconds, 2),
+        offeredPerSecond: round(placement.offeredPerSecond),
+        acceptedPerSecond: round(placement.accepted / Math.max(0.001, placement.seconds)),
+        ackMs: percentiles(ack),
+        acceptToStartMs: percentiles(toStart),
+        e2eMs: runs.e2e,
+        usage,
+        gatewayLoopDelayMs: loopDelay,
+        historyPerOrder: await historyPerRun(target.client, execs).catch(() => undefined),
+        evidence: { bridge: bridgeStats, placementSeconds: round(placement.seconds, 2), spansExported: spans },
+        notes,
+      };
+      progress.log(
+        `${id}: ${runs.completed}/${orders.length} completed, ${result.throughput} orders/s (steady ${result.steadyThroughput ?? '–'}); ` +
+          `accept p99 ${result.ackMs?.p99 ?? '–'} ms; gateway loop delay p99 ${loopDelay?.p99 ?? '–'} ms; CPU ${cpuLine(usage)}`,
+      );
+      return result;
+    });
   } finally {
-    await stopApps(apps);
+    // After the apps stopped: they export their last spans on the way out.
     await receiver?.close();
-    await cleanUp(ctx, `order-${prefix}`, target);
   }
 }

@@ -14,19 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { startOrderWorkflow } from '../../bridge/starter';
 import { workflowIdFor } from '../../common/order';
 import { BARE_TASK_QUEUE } from './bare-activities';
-import {
-  BenchContext,
-  cleanUp,
-  cpuLine,
-  drainNote,
-  makeOrders,
-  PROCESS_TREES,
-  serverTargets,
-  startApps,
-  stopApps,
-  TemporalTarget,
-} from './context';
-import { Sampler } from './sampler';
+import { AppName, BenchContext, cpuLine, drainNote, makeOrders, TemporalTarget, withApps } from './context';
 import { percentiles, round } from './stats';
 import { historyPerRun, listExecutions, summarizeRuns, waitForClosed } from './temporal-results';
 import type { ConfigResult, LoadSpec } from './types';
@@ -51,10 +39,10 @@ export async function runTemporalCeiling(ctx: BenchContext, spec: CeilingSpec): 
   progress.log(
     `${id}: starting the ${bare ? 'bare' : 'order'} worker against the ${target.settings} Temporal server at ${target.address}`,
   );
-  const apps = await startApps(ctx, id, stepDelayMs, [bare ? 'bare-worker' : 'worker'], target);
-  const worker = apps[bare ? 'bare-worker' : 'worker'];
-  try {
-    const sampler = new Sampler({ worker: worker?.pid, ...serverTargets(ctx, target) }, ctx.sampleMs, PROCESS_TREES);
+  const workerName: AppName = bare ? 'bare-worker' : 'worker';
+  const start = { stepDelayMs, names: [workerName], target };
+  return withApps(ctx, id, start, wfPrefix, async ({ apps, sampler: samplerOf }) => {
+    const sampler = samplerOf({ worker: apps[workerName]?.pid });
     await sampler.start();
     const requestedAt = new Map<string, number>();
     const ack: number[] = [];
@@ -132,8 +120,5 @@ export async function runTemporalCeiling(ctx: BenchContext, spec: CeilingSpec): 
       `${id}: ${runs.completed}/${orders.length} completed, ${result.throughput} orders/s (steady ${result.steadyThroughput ?? '–'}); CPU ${cpuLine(usage)}`,
     );
     return result;
-  } finally {
-    await stopApps(apps);
-    await cleanUp(ctx, wfPrefix, target);
-  }
+  });
 }
