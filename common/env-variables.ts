@@ -412,4 +412,8 @@ export const VARIABLES = {
     default: '4318',
     doc: "the launcher's Jaeger OTLP/HTTP port (OTLP/gRPC on the port below it)",
   }),
+  ORDERS_JAEGER_UI_ASSETS: variable(text, ['launcher'], {
+    form: 'a directory path',
+    doc: "a Jaeger UI build (its index.html and assets) the launcher's Jaeger serves; a Jaeger built from the Go module proxy has none (docs/TRACING.md)",
+  }),
 } satisfies Record<string, VariableSpec<unknown>>;
