@@ -159,6 +159,12 @@ describe('Socket.IO transport', () => {
     );
     const bobGet = await bob.socket.timeout(30_000).emitWithAck('getOrder', { orderId });
     expect(bobGet).toEqual({ event: 'error', data: { code: 'NOT_FOUND', message: `no order ${orderId}`, orderId } });
+    // The owner comes only from the token: a customerId in placeOrder is refused, even the token's own.
+    expect(
+      await alice.socket
+        .timeout(30_000)
+        .emitWithAck('placeOrder', { orderId: uniqueId('sio-spoof'), item: 'Mouse', price: 20, customerId: 'alice' }),
+    ).toMatchObject({ event: 'error', data: { code: 'CUSTOMER_ID_NOT_ALLOWED', field: 'customerId' } });
   });
 
   test('a Socket.IO session whose token expires gets TOKEN_EXPIRED and is disconnected', async () => {
