@@ -27,7 +27,12 @@ export function internalError(
   };
 }
 
-/** The message of whatever was thrown. */
+/** The message of whatever was thrown, followed by its causes' (Temporal's errors keep the gRPC failure as the cause). */
 export function detailOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; depth += 1) {
+    parts.push(e instanceof Error ? e.message : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(': ');
 }

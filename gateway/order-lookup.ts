@@ -4,6 +4,7 @@
  */
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { workflowIdFor } from '../common/order';
+import { detailOf } from './internal-error';
 import type { Order } from '../common/order';
 import type { OrderView } from '../common/status';
 import { cancelUpdate, statusQuery } from '../common/workflow-api';
@@ -150,7 +151,7 @@ export class OrderLookup {
       if (err instanceof WorkflowUpdateFailedError) {
         return { kind: 'refused', reason: (err.cause as Error | undefined)?.message ?? err.message };
       }
-      return { kind: 'unavailable', reason: (err as Error).message };
+      return { kind: 'unavailable', reason: detailOf(err) };
     }
   }
 }
