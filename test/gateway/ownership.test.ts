@@ -64,13 +64,15 @@ async function subscriptionsDrained(): Promise<void> {
 }
 
 describe('order ownership (JWT mode)', () => {
-  test('missing, forged, garbled and expired tokens are refused 401 at the upgrade; a valid one opens, by header or subprotocol', async () => {
+  test('missing, forged, garbled, expired and too long-lived tokens are refused 401 at the upgrade; a valid one opens, by header or subprotocol', async () => {
     expect(await upgradeTo({})).toBe(401);
     expect(await upgradeTo({ token: 'not-a-jwt' })).toBe(401);
     expect(
       await upgradeTo({ token: await customerToken('alice', { secret: 'another-secret-of-at-least-32-bytes!!' }) }),
     ).toBe(401);
     expect(await upgradeTo({ token: await customerToken('alice', { expiresInS: -60 }) })).toBe(401);
+    // Longer-lived than GATEWAY_JWT_MAX_LIFETIME_S (a day by default).
+    expect(await upgradeTo({ token: await customerToken('alice', { expiresInS: 2 * 86_400 }) })).toBe(401);
     expect(await upgradeTo({ token: await customerToken('alice') })).toBe(101);
     // The browser way: the token as a subprotocol entry next to ours; the gateway answers with ours.
     const token = await customerToken('alice');
@@ -154,7 +156,7 @@ describe('order ownership (JWT mode)', () => {
     });
   });
 
-  test("the owner comes only from the token: placeOrder with any customerId (even the token's own) is refused CUSTOMER_ID_NOT_ALLOWED, nothing stored; left out, the token's is filled in", async () => {
+  test("the owner comes only from the token: placeOrder with any customerId (even the token's own) is refused CUSTOMER_ID_NOT_ALLOWED; left out, the token's is filled in", async () => {
     const alice = await connectAs('alice');
     for (const customerId of ['bob', 'alice']) {
       const orderId = uniqueId('spoof');

@@ -143,6 +143,10 @@ describe('Socket.IO transport', () => {
       'unauthorized',
     );
     await expect(connect(secured, { token: 'garbage' })).rejects.toThrow('unauthorized');
+    // Longer-lived than GATEWAY_JWT_MAX_LIFETIME_S (a day by default).
+    await expect(connect(secured, { token: await customerToken('alice', { expiresInS: 2 * 86_400 }) })).rejects.toThrow(
+      'unauthorized',
+    );
 
     const alice = await connect(secured, { token: await customerToken('alice') });
     const bob = await connect(secured, { token: await customerToken('bob') });
