@@ -218,6 +218,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       perIp,
       onAuthFailure,
       onRefusal,
+      log,
       full: () => closing || openConnections() >= maxConnections,
     }).then((identity) => {
       if (identity) wss.handleUpgrade(req, socket, head, (ws) => connections.accept(ws, identity));

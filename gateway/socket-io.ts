@@ -20,7 +20,7 @@ import type * as http from 'node:http';
 import { Server as IoServer, Socket } from 'socket.io';
 import { ErrorCode, errorFrame, ServerFrame } from '../common/protocol';
 import type { AuthFailureListener, Authenticator, Identity, RefusalListener } from './auth';
-import { internalErrorLine } from './internal-error';
+import { detailOf, internalErrorLine } from './internal-error';
 import { Client, onTokenExpiry } from './client';
 import type { Dispatcher } from './frame-handlers';
 import { clientAddress, PerIpLimits, TokenBucket } from './rate-limit';
@@ -166,7 +166,7 @@ export class SocketIoTransport {
         (err: unknown) => {
           // The verifier failed (not the token): the client learns only that, and a correlation id.
           const correlationId = crypto.randomUUID();
-          opts.log(internalErrorLine(correlationId, `token check failed: ${String(err)}`));
+          opts.log(internalErrorLine(correlationId, `token check failed: ${detailOf(err)}`));
           next(Object.assign(new Error('auth unavailable'), { data: { correlationId } }));
         },
       );

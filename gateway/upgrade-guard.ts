@@ -7,7 +7,9 @@
  */
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AuthFailureListener, Authenticator, Identity, presentedToken, RefusalListener } from './auth';
+import * as crypto from 'node:crypto';
+import { AuthFailureListener, AuthResult, Authenticator, Identity, presentedToken, RefusalListener } from './auth';
+import { detailOf, internalErrorLine } from './internal-error';
 import { clientAddress, PerIpLimits } from './rate-limit';
 
 export interface UpgradeGuardOptions {
@@ -21,6 +23,8 @@ export interface UpgradeGuardOptions {
   onAuthFailure?: AuthFailureListener;
   /** Told each attempt refused before auth (one log line and a count; never a token). */
   onRefusal?: RefusalListener;
+  /** Where an internal failure's detail goes. */
+  log?: (line: string) => void;
 }
 
 /** The host name of a Host header (or URL host), lowercased, without the port; IPv6 keeps its brackets. */
@@ -92,7 +96,14 @@ export async function admitUpgrade(
     return refuse(403, 'Forbidden', 'origin not allowed');
   const release = opts.perIp.opened(address);
   socket.once('close', release);
-  const auth = await opts.auth.verify(presentedToken(req, opts.auth.mode));
+  let auth: AuthResult;
+  try {
+    auth = await opts.auth.verify(presentedToken(req, opts.auth.mode));
+  } catch (err) {
+    // The verifier failed, not the token (e.g. keys could not be fetched): 503, the detail only in the log.
+    opts.log?.(internalErrorLine(crypto.randomUUID(), `token check failed: ${detailOf(err)}`));
+    return refuse(503, 'Service Unavailable', 'token check failed');
+  }
   if (!auth.ok) {
     opts.onAuthFailure?.('websocket', auth.reason, address, auth.detail);
     return refuse(401, 'Unauthorized', auth.reason);
