@@ -9,7 +9,9 @@
  * an event whose Kafka key (the orderId: activities/status-publisher.ts keys by it) names an order
  * nobody here follows is dropped before its JSON is parsed or validated; that is what makes an event
  * for another gateway's client nearly free (measured in docs/BENCHMARKS.md, "Status fan-out").
- * Events without a key (older producers) are parsed as before.
+ * Events without a key (older producers) are parsed as before. With `partitions`, the feed fetches only
+ * those partitions: a gateway pays nothing for status events routed to other partitions (the fan-out
+ * bench's `partition-routed` mode; docs/SCALING.md).
  *
  * With tracing on, handing an event to the subscribed clients is a span of the order's trace: a child
  * of the worker's publish, whose context the message headers carry.
@@ -26,8 +28,8 @@ const ReadableStatusEvent = StatusEventSchema.partial({ schemaVersion: true });
 
 export class StatusFeed {
   private readonly consumer: Consumer;
-  /** Events read, and how many of them were dropped by key without parsing. */
-  readonly stats = { read: 0, skippedByKey: 0 };
+  /** Events read, how many of them were dropped by key without parsing, and by partition. */
+  readonly stats = { read: 0, skippedByKey: 0, skippedByPartition: 0 };
 
   constructor(
     kafka: Kafka,
@@ -36,6 +38,12 @@ export class StatusFeed {
     private readonly log: (line: string) => void = (l) => console.log(`[gateway] ${l}`),
     /** Does any client of this gateway follow this order? Absent: every event is parsed. */
     private readonly follows?: (orderId: string) => boolean,
+    /**
+     * Only these partitions of the topic are fetched (the others are paused as soon as they are
+     * assigned): for status events routed to the partition of the gateway whose clients follow them.
+     * Absent: every partition.
+     */
+    private readonly partitions?: readonly number[],
   ) {
     this.consumer = kafka.consumer({
       groupId: `gateway-status-${crypto.randomUUID()}`,
@@ -50,7 +58,8 @@ export class StatusFeed {
         () => reject(new Error(`status feed did not join its group within ${joinTimeoutMs} ms`)),
         joinTimeoutMs,
       );
-      this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+        this.pauseOthers(payload.memberAssignment[this.topic] ?? []);
         clearTimeout(timer);
         resolve();
       });
@@ -59,8 +68,14 @@ export class StatusFeed {
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: false });
     await this.consumer.run({
       autoCommit: false,
-      eachMessage: async ({ message }) => {
+      eachMessage: async ({ message, partition }) => {
         this.stats.read += 1;
+        // A fetch that raced the pause on joining: not ours, and never fetched again.
+        if (this.partitions && !this.partitions.includes(partition)) {
+          this.stats.skippedByPartition += 1;
+          this.pauseOthers([partition]);
+          return;
+        }
         if (this.follows && message.key && !this.follows(message.key.toString())) {
           this.stats.skippedByKey += 1;
           return;
@@ -102,6 +117,13 @@ export class StatusFeed {
       },
     });
     await joined;
+  }
+
+  /** Pauses the assigned partitions this feed does not read; a paused partition is not fetched at all. */
+  private pauseOthers(assigned: readonly number[]): void {
+    if (!this.partitions) return;
+    const others = assigned.filter((p) => !this.partitions!.includes(p));
+    if (others.length) this.consumer.pause([{ topic: this.topic, partitions: others }]);
   }
 
   stop(): Promise<void> {

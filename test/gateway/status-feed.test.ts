@@ -1,6 +1,7 @@
 // The gateway's order-status reader on real Kafka: events of the current schemaVersion (or of none,
 // written before versions existed) are passed on without the version; an unknown version is skipped.
-// With `follows`, events keyed by an order nobody follows are dropped before they are parsed.
+// With `follows`, events keyed by an order nobody follows are dropped before they are parsed. With
+// `partitions`, the other partitions of the topic are never fetched.
 import * as crypto from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../../common/config';
@@ -12,16 +13,17 @@ const config = loadConfig();
 const kafka = new Kafka({ clientId: 'test-status-feed', brokers: config.kafkaBrokers, logLevel: logLevel.ERROR });
 const topic = `order-status-feed-${crypto.randomUUID().slice(0, 8)}`;
 const filteredTopic = `${topic}-filtered`;
+const routedTopic = `${topic}-routed`;
 
 afterAll(async () => {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: [topic, filteredTopic] }).catch(() => undefined);
+  await admin.deleteTopics({ topics: [topic, filteredTopic, routedTopic] }).catch(() => undefined);
   await admin.disconnect();
 });
 
 /** Sends a warm-up event until the feed has seen one: everything sent after that reaches it. */
-async function warmUp(t: string, seen: () => boolean): Promise<void> {
+async function warmUp(t: string, seen: () => boolean, partition?: number): Promise<void> {
   const producer = kafka.producer();
   await producer.connect();
   try {
@@ -30,7 +32,11 @@ async function warmUp(t: string, seen: () => boolean): Promise<void> {
         await producer.send({
           topic: t,
           messages: [
-            { key: 'sf-warm-up', value: JSON.stringify({ orderId: 'sf-warm-up', status: 'ACCEPTED', seq: 1, at: 1 }) },
+            {
+              key: 'sf-warm-up',
+              value: JSON.stringify({ orderId: 'sf-warm-up', status: 'ACCEPTED', seq: 1, at: 1 }),
+              partition,
+            },
           ],
         });
         await new Promise((r) => setTimeout(r, 200));
@@ -153,6 +159,48 @@ describe('gateway status feed', () => {
       expect(feed.stats.skippedByKey - before.skippedByKey).toBe(6);
       // Only the followed order's malformed event was parsed (and logged).
       expect(logs.filter((l) => l.includes('malformed'))).toHaveLength(1);
+    } finally {
+      await feed.stop();
+    }
+  });
+
+  test('with partitions: events on the other partitions are never fetched; those on its own pass', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: routedTopic, numPartitions: 2, replicationFactor: 1 }],
+    });
+    await admin.disconnect();
+    const got: StatusEvent[] = [];
+    const feed = new StatusFeed(
+      kafka,
+      (e) => got.push(e),
+      routedTopic,
+      () => undefined,
+      undefined,
+      [0],
+    );
+    await feed.start();
+    try {
+      await warmUp(routedTopic, () => got.some((e) => e.orderId === 'sf-warm-up'), 0);
+      const before = { ...feed.stats };
+      const producer = kafka.producer();
+      await producer.connect();
+      const event = (orderId: string, partition: number) => ({
+        key: orderId,
+        partition,
+        value: JSON.stringify({ orderId, status: 'VALIDATING', seq: 2, at: 1 }),
+      });
+      // Partition 1 first: had the feed fetched it, these would arrive before the last of partition 0.
+      await producer.send({ topic: routedTopic, messages: [1, 2, 3].map((i) => event(`sf-other-${i}`, 1)) });
+      await producer.send({ topic: routedTopic, messages: [event('sf-own-1', 0), event('sf-own-2', 0)] });
+      await producer.disconnect();
+      await waitUntil(() => got.some((e) => e.orderId === 'sf-own-2') || undefined, { what: 'the own partition' });
+      // A further fetch cycle, for events of partition 1 to show up if they were fetched.
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(got.filter((e) => e.orderId !== 'sf-warm-up').map((e) => e.orderId)).toEqual(['sf-own-1', 'sf-own-2']);
+      expect(feed.stats.read - before.read).toBe(2);
     } finally {
       await feed.stop();
     }

@@ -15,13 +15,22 @@ import { terminateRunning } from './temporal-results';
 import type { ConfigResult } from './types';
 import type { BenchOrder } from './ws-load';
 
-/** One Temporal dev server the bench measures against: the shared one (tuned) or its own stock one. */
+/**
+ * One Temporal server the bench measures against: the shared dev server (tuned), its own dev server at
+ * stock settings, or its own Temporal server on PostgreSQL (`dbPid`: the postmaster, sampled with its backends).
+ */
 export interface TemporalTarget {
-  settings: 'tuned' | 'stock';
+  settings: TemporalSettings;
   address: string;
   client: Client;
   pid?: number;
+  dbPid?: number;
 }
+
+export type TemporalSettings = 'tuned' | 'stock' | 'postgres';
+
+/** Sampled as whole process trees: PostgreSQL works in one backend process per connection. */
+export const PROCESS_TREES: ReadonlySet<string> = new Set(['postgres']);
 
 export interface BenchContext {
   runId: string;
@@ -97,6 +106,7 @@ export const serverTargets = (
 ): Record<string, number | undefined> => ({
   kafka: ctx.kafkaPid,
   temporal: target.pid,
+  ...(target.dbPid === undefined ? {} : { postgres: target.dbPid }),
   bench: process.pid,
 });
 

@@ -6,7 +6,8 @@
 import { round } from './stats';
 import type { ConfigResult, Kind } from './types';
 
-export const COST_PROCS = ['gateway', 'bridge', 'worker', 'kafka', 'temporal'] as const;
+/** `postgres`: the Temporal server's database (its whole process tree), in the PostgreSQL configurations. */
+export const COST_PROCS = ['gateway', 'bridge', 'worker', 'kafka', 'temporal', 'postgres'] as const;
 
 export interface CostRow {
   id: string;
@@ -21,8 +22,8 @@ export interface CostRow {
 /** The processes each kind of configuration puts to work (the others idle: their CPU is not the order's). */
 const INVOLVED: Partial<Record<Kind, readonly string[]>> = {
   pipeline: COST_PROCS,
-  'raw-temporal': ['worker', 'kafka', 'temporal'],
-  'bare-engine': ['worker', 'temporal'],
+  'raw-temporal': ['worker', 'kafka', 'temporal', 'postgres'],
+  'bare-engine': ['worker', 'temporal', 'postgres'],
   seed: ['worker', 'kafka'],
 };
 

@@ -1,12 +1,14 @@
 /** The Markdown the bench prints: results, resources, per-order cost, history, ratios, targets. */
 import { costComparisonMarkdown, costMarkdown, historyMarkdown } from './cost';
+import { enginesMarkdown } from './engines';
+import { fanoutMarkdown } from './fanout-step';
 import type { BenchReport } from './report';
 import type { Percentiles } from './stats';
 
 const pct = (p: Percentiles | null | undefined, keys: Array<keyof Percentiles>): string =>
   p ? keys.map((k) => (p[k] >= 100 ? Math.round(p[k]) : p[k])).join(' / ') : '–';
 
-const PROCS = ['gateway', 'bridge', 'worker', 'kafka', 'temporal', 'bench'];
+const PROCS = ['gateway', 'bridge', 'worker', 'kafka', 'temporal', 'postgres', 'bench'];
 
 export function markdown(report: BenchReport): string {
   const m = report.machine;
@@ -73,6 +75,7 @@ export function markdown(report: BenchReport): string {
     }
     lines.push('');
     lines.push(...costMarkdown(report.costs));
+    lines.push(...enginesMarkdown(report.results, report.costs));
     if (report.baseline) lines.push(...costComparisonMarkdown(report.baseline, report.costs));
     lines.push(...historyMarkdown(report.results));
   }
@@ -92,6 +95,7 @@ export function markdown(report: BenchReport): string {
     );
     lines.push('');
   }
+  lines.push(...fanoutMarkdown(report.fanout));
   if (report.targets.length) {
     lines.push('| target | goal | measured | met |');
     lines.push('| --- | --- | --- | --- |');

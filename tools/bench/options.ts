@@ -24,6 +24,9 @@ export interface Opts {
   gatewayPort: number;
   bridgePort: number;
   idleConnections: number;
+  fanoutRates: number[];
+  fanoutSeconds: number;
+  fanoutGateways: number;
   idleHold: number;
   sampleMs: number;
   out: string;
@@ -48,7 +51,7 @@ const program = new Command()
   .option('--rate <n>', 'offered orders/s for the fixed-rate pipeline configuration', int, 300)
   .option(
     '--quick',
-    'a quick check: 200 orders over 5 connections unless given, short caps, 500 idle connections, chart into the results dir',
+    'a quick check: 200 orders over 5 connections unless given, short caps, 500 idle connections, fan-out at 1 000/s for 5 s, chart into the results dir',
   )
   .option('--only <kinds>', `comma list of configuration kinds to run: ${KINDS.join(', ')}`)
   .option('--no-stock', 'skip the ceilings against a second dev server at stock settings')
@@ -58,13 +61,21 @@ const program = new Command()
     '--budget <s>',
     'time budget of the whole run: later configurations get shorter caps, or are skipped, to stay within it',
     int,
-    840,
+    1380,
   )
   .option('--stall-timeout <s>', 'give up on a configuration when no workflow closed for this long', int, 60)
   .option('--gateway-port <n>', 'GATEWAY_PORT for the bench gateway', int, 3100)
   .option('--bridge-port <n>', 'BRIDGE_HEALTH_PORT for the bench bridge', int, 3101)
   .option('--idle-connections <n>', 'idle WebSocket connections for the gateway RSS check (kind "idle")', int, 5000)
   .option('--idle-hold <s>', 'seconds to hold the idle connections open', int, 10)
+  .option(
+    '--fanout-rates <list>',
+    'status events/s offered in the fanout configurations (comma list)',
+    (v: string) => v.split(',').map((x) => int(x.trim())),
+    [500, 2000],
+  )
+  .option('--fanout-seconds <s>', 'publishing window of one fanout configuration', int, 10)
+  .option('--fanout-gateways <n>', 'gateways (status feeds) in the fanout configurations', int, 4)
   .option('--sample-ms <n>', 'CPU/RSS sampling interval', int, 500)
   .option('--out <dir>', 'where the JSON result goes', 'bench-results')
   .option('--chart <file>', 'PNG chart (default docs/bench.png; with --quick, next to the JSON)')
@@ -87,10 +98,12 @@ export function parseOptions(argv = process.argv): { opts: Opts; kinds: Set<SelK
       stallTimeout: 30,
       idleConnections: 500,
       idleHold: 3,
+      fanoutSeconds: 5,
     };
     for (const [key, value] of Object.entries(quick)) {
       if (program.getOptionValueSource(key) === 'default') (opts as unknown as Record<string, number>)[key] = value;
     }
+    if (program.getOptionValueSource('fanoutRates') === 'default') opts.fanoutRates = [1000];
   }
   const kinds = new Set<SelKind>(
     opts.only

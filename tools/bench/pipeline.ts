@@ -6,7 +6,18 @@
 import * as fs from 'node:fs';
 import { TOPICS } from '../../common/config';
 import { workflowIdFor } from '../../common/order';
-import { BenchContext, cleanUp, cpuLine, drainNote, makeOrders, serverTargets, startApps, stopApps } from './context';
+import {
+  BenchContext,
+  cleanUp,
+  cpuLine,
+  drainNote,
+  makeOrders,
+  PROCESS_TREES,
+  serverTargets,
+  startApps,
+  stopApps,
+  TemporalTarget,
+} from './context';
 import { waitForNoLag } from './kafka-util';
 import { OtlpReceiver } from '../infra/otlp-receiver';
 import type { LoopDelay } from './loop-probe';
@@ -44,7 +55,7 @@ async function readLoopDelay(pid: number | undefined, file: string): Promise<Loo
 /**
  * The offered rate is spread over all connections. `tracing`: run the apps with TRACING off or on
  * (sampler at 100 %, exporting OTLP/HTTP to a receiver in this process that only counts the spans),
- * under a bridge group of their own that starts at the topic's end.
+ * under a bridge group of their own that starts at the topic's end (as on the bench's own Temporal on PostgreSQL).
  */
 export type PipelineSpec = LoadSpec & { tracing?: 'off' | 'on' };
 
@@ -53,13 +64,24 @@ async function freshGroupAtEnd(ctx: BenchContext, groupId: string): Promise<void
   const admin = ctx.kafka.admin();
   await admin.connect();
   try {
-    await admin.resetOffsets({ groupId, topic: TOPICS.orderPlacement, earliest: false });
+    // Explicit offsets (each partition's high watermark): kafkajs' resetOffsets to "latest" seeks to the
+    // logical offset -1, which commits nothing, and the bridge (fromBeginning) would then read the whole topic.
+    const ends = await admin.fetchTopicOffsets(TOPICS.orderPlacement);
+    await admin.setOffsets({
+      groupId,
+      topic: TOPICS.orderPlacement,
+      partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+    });
   } finally {
     await admin.disconnect();
   }
 }
 
-export async function runPipeline(ctx: BenchContext, spec: PipelineSpec): Promise<ConfigResult> {
+export async function runPipeline(
+  ctx: BenchContext,
+  spec: PipelineSpec,
+  target: TemporalTarget = ctx.temporal,
+): Promise<ConfigResult> {
   const { progress } = ctx;
   const { id, stepDelayMs, rate } = spec;
   const prefix = `${ctx.runId}-${id}-`;
@@ -67,18 +89,19 @@ export async function runPipeline(ctx: BenchContext, spec: PipelineSpec): Promis
   const notes: string[] = [];
   progress.log(`${id}: starting worker, bridge and gateway (STEP_DELAY_MS=${stepDelayMs})`);
   const receiver = spec.tracing === undefined ? undefined : await OtlpReceiver.start({ keep: false });
-  const group = spec.tracing === undefined ? BRIDGE_GROUP : `${ctx.runId}-${id}`;
-  if (spec.tracing !== undefined) await freshGroupAtEnd(ctx, group);
-  const tracingEnv: Record<string, string> =
-    spec.tracing === undefined
-      ? {}
-      : {
-          BRIDGE_GROUP_ID: group,
-          TRACING: spec.tracing === 'on' ? '1' : '0',
-          OTEL_EXPORTER_OTLP_ENDPOINT: receiver?.url ?? '',
-          OTEL_TRACES_SAMPLER: 'always_on',
-        };
-  const apps = await startApps(ctx, id, stepDelayMs, ['worker', 'bridge', 'gateway'], ctx.temporal, tracingEnv);
+  // A group of its own at the topic's end for the tracing pair, and on the bench's own Temporal on
+  // PostgreSQL: orders left on the topic by others belong to the shared dev server, not to this engine.
+  const ownGroup = spec.tracing !== undefined || target !== ctx.temporal;
+  const group = ownGroup ? `${ctx.runId}-${id}` : BRIDGE_GROUP;
+  if (ownGroup) await freshGroupAtEnd(ctx, group);
+  const env: Record<string, string> = ownGroup ? { BRIDGE_GROUP_ID: group } : {};
+  if (spec.tracing !== undefined)
+    Object.assign(env, {
+      TRACING: spec.tracing === 'on' ? '1' : '0',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver?.url ?? '',
+      OTEL_TRACES_SAMPLER: 'always_on',
+    });
+  const apps = await startApps(ctx, id, stepDelayMs, ['worker', 'bridge', 'gateway'], target, env);
   const { gateway, bridge, worker } = apps;
   try {
     // Whatever is still on order-placement for the group (e.g. from a dev run) is consumed first.
@@ -87,8 +110,9 @@ export async function runPipeline(ctx: BenchContext, spec: PipelineSpec): Promis
       notes.push(`bridge caught up on ${lag.initial} older events before the load (lag left: ${lag.final})`);
 
     const sampler = new Sampler(
-      { gateway: gateway?.pid, bridge: bridge?.pid, worker: worker?.pid, ...serverTargets(ctx) },
+      { gateway: gateway?.pid, bridge: bridge?.pid, worker: worker?.pid, ...serverTargets(ctx, target) },
       ctx.sampleMs,
+      PROCESS_TREES,
     );
     await sampler.start();
     await readLoopDelay(gateway?.pid, apps.loopProbeFile);
@@ -105,7 +129,7 @@ export async function runPipeline(ctx: BenchContext, spec: PipelineSpec): Promis
     if (!loopDelay) notes.push('the gateway event-loop probe did not answer');
     progress.start(`${id}: completed`, placement.accepted, 'workflows');
     const drain = await waitForClosed(
-      ctx.temporal.client,
+      target.client,
       `order-${prefix}`,
       placement.accepted,
       ctx.drainTimeoutMs,
@@ -118,7 +142,7 @@ export async function runPipeline(ctx: BenchContext, spec: PipelineSpec): Promis
 
     const bridgeHealth = await httpGet(`http://127.0.0.1:${ctx.bridgePort}/healthz`);
     const bridgeStats = bridgeHealth ? (JSON.parse(bridgeHealth.body) as Record<string, unknown>) : undefined;
-    const execs = await listExecutions(ctx.temporal.client, `order-${prefix}`);
+    const execs = await listExecutions(target.client, `order-${prefix}`);
 
     const ack: number[] = [];
     const toStart: number[] = [];
@@ -143,9 +167,10 @@ export async function runPipeline(ctx: BenchContext, spec: PipelineSpec): Promis
       kind: 'pipeline',
       label:
         `pipeline, ${rate ? `${rate}/s offered` : 'full speed'}, delay ${stepDelayMs} ms` +
+        (target.settings === 'postgres' ? ', Temporal on PostgreSQL' : '') +
         (spec.tracing ? `, tracing ${spec.tracing}` : ''),
       stepDelayMs,
-      temporalSettings: ctx.temporal.settings,
+      temporalSettings: target.settings,
       load: rate ? `${rate}/s over ${ctx.connections} conns` : `full speed, ${ctx.connections} conns`,
       orders: orders.length,
       completed: runs.completed,
@@ -162,7 +187,7 @@ export async function runPipeline(ctx: BenchContext, spec: PipelineSpec): Promis
       e2eMs: runs.e2e,
       usage,
       gatewayLoopDelayMs: loopDelay,
-      historyPerOrder: await historyPerRun(ctx.temporal.client, execs).catch(() => undefined),
+      historyPerOrder: await historyPerRun(target.client, execs).catch(() => undefined),
       evidence: { bridge: bridgeStats, placementSeconds: round(placement.seconds, 2), spansExported: spans },
       notes,
     };
@@ -174,6 +199,6 @@ export async function runPipeline(ctx: BenchContext, spec: PipelineSpec): Promis
   } finally {
     await stopApps(apps);
     await receiver?.close();
-    await cleanUp(ctx, `order-${prefix}`);
+    await cleanUp(ctx, `order-${prefix}`, target);
   }
 }

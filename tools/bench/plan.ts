@@ -3,14 +3,24 @@
  * configuration is bounded in count (its order count) and in time (--drain-timeout), and stops
  * by itself; the ratios and targets (verdicts.ts) look results up by these ids.
  */
-import type { BenchContext, TemporalTarget } from './context';
+import type { BenchContext, TemporalSettings, TemporalTarget } from './context';
 import { runPipeline } from './pipeline';
 import { runRawKafka } from './raw-kafka';
 import { runSeedBaseline } from './seed-consumer';
 import { runTemporalCeiling } from './temporal-ceiling';
 import type { ConfigResult } from './types';
 
-export const KINDS = ['kafka', 'bare', 'temporal', 'pipeline', 'tracing', 'seed', 'idle'] as const;
+export const KINDS = [
+  'kafka',
+  'bare',
+  'temporal',
+  'pipeline',
+  'postgres',
+  'fanout',
+  'tracing',
+  'seed',
+  'idle',
+] as const;
 export type SelKind = (typeof KINDS)[number];
 
 export interface PlanOptions {
@@ -32,6 +42,8 @@ export const ids = (o: Pick<PlanOptions, 'rate' | 'slowDelay'>) => ({
   kafka100: 'kafka-batch100',
   bareTuned: 'bare-tuned',
   bareStock: 'bare-stock',
+  barePostgres: 'bare-postgres',
+  pipePostgres: 'pipe-full-d0-postgres',
   temporalD0: 'temporal-d0',
   temporalD0Stock: 'temporal-d0-stock',
   temporalSlow: `temporal-d${o.slowDelay}`,
@@ -43,13 +55,25 @@ export const ids = (o: Pick<PlanOptions, 'rate' | 'slowDelay'>) => ({
   tracingOn: 'pipe-tracing-on-d0',
 });
 
-/** In display order; run.ts runs the 'tuned' steps first, then the 'stock' ones (one stock server for all). */
+/**
+ * In display order; run.ts runs the 'tuned' steps first, then the 'stock' ones (one stock server for
+ * all), then the 'postgres' ones (one Temporal server on PostgreSQL for all).
+ */
 export interface Step {
   id: string;
-  /** 'stock': runs against the bench's own stock dev server (started once for all such steps). */
-  server: 'tuned' | 'stock';
+  /**
+   * 'stock': runs against the bench's own stock dev server; 'postgres': against its own Temporal server
+   * on PostgreSQL (each started once for all its steps).
+   */
+  server: TemporalSettings;
   run(ctx: BenchContext, target: TemporalTarget): Promise<ConfigResult>;
 }
+
+/**
+ * The Temporal server on PostgreSQL runs at a fraction of the dev server's rate on a shared 2-core box:
+ * at most 600 orders each keep its two configurations within a few minutes (a rate needs no more).
+ */
+export const postgresOrders = (orders: number): number => Math.min(orders, 600);
 
 export function planSteps(o: PlanOptions): Step[] {
   const id = ids(o);
@@ -62,7 +86,7 @@ export function planSteps(o: PlanOptions): Step[] {
   const ceiling = (
     stepId: string,
     workflow: 'bare' | 'processOrder',
-    server: 'tuned' | 'stock',
+    server: TemporalSettings,
     orders: number,
     stepDelayMs: number,
   ): Step => ({
@@ -72,12 +96,20 @@ export function planSteps(o: PlanOptions): Step[] {
   });
   add('bare', ceiling(id.bareTuned, 'bare', 'tuned', o.orders, 0));
   if (o.stock) add('bare', ceiling(id.bareStock, 'bare', 'stock', o.orders, 0));
+  // The engine a team moves to: the bare engine on the Temporal server on PostgreSQL, beside the dev server's.
+  add('postgres', ceiling(id.barePostgres, 'bare', 'postgres', postgresOrders(o.orders), 0));
   add('temporal', ceiling(id.temporalD0, 'processOrder', 'tuned', o.orders, 0));
   if (o.stock) add('temporal', ceiling(id.temporalD0Stock, 'processOrder', 'stock', o.orders, 0));
   add('pipeline', {
     id: id.pipeFull,
     server: 'tuned',
     run: (ctx) => runPipeline(ctx, { id: id.pipeFull, orders: o.orders, stepDelayMs: 0 }),
+  });
+  add('postgres', {
+    id: id.pipePostgres,
+    server: 'postgres',
+    run: (ctx, target) =>
+      runPipeline(ctx, { id: id.pipePostgres, orders: postgresOrders(o.orders), stepDelayMs: 0 }, target),
   });
   add('pipeline', {
     id: id.pipeRated,

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CostRow } from './cost';
+import type { FanoutResult } from './fanout-run';
 import { round } from './stats';
 import type { ConfigResult, IdleResult } from './types';
 import type { Ratio, Target } from './verdicts';
@@ -34,6 +35,8 @@ export interface BenchReport {
   ratios: Ratio[];
   targets: Target[];
   idle?: IdleResult;
+  /** The status fan-out over several gateways (kind `fanout`). */
+  fanout?: FanoutResult[];
   notes: string[];
 }
 

@@ -2,12 +2,13 @@
  * `npm run bench`: one command, one run. Starts its own gateway, bridge and worker processes and
  * measures, in the same run on the same machine: raw Kafka, the bare-engine ceiling and raw
  * Temporal processOrder (against the launcher's tuned dev server and against a second dev server
- * at stock settings), the pipeline at full speed, at a fixed offered rate and at the seed's own
+ * at stock settings), the bare engine and the pipeline on a Temporal server on PostgreSQL, the status
+ * fan-out over 4 gateways, the pipeline at full speed, at a fixed offered rate and at the seed's own
  * step delays, the seed-style consumer, and the gateway's RSS with idle connections. Writes
  * bench-results/<timestamp>.json, prints Markdown tables (with a per-order cost table) and draws
  * docs/bench.png. The configurations and their ids: plan.ts.
  *
- *   npm run bench                                   # the full default run (about 10 min on a quiet 2-core machine, capped by --budget)
+ *   npm run bench                                   # the full default run (capped by --budget, 23 min; the idle check after)
  *   npm run bench -- --quick                        # a quick check with small counts
  *   npm run bench -- --only idle                    # only the idle-connection RSS check
  *
@@ -22,6 +23,8 @@ import { kafkaReady, temporalReady } from '../../common/health';
 import { renderChart } from './chart';
 import { BenchContext, loadAverage, TemporalTarget } from './context';
 import { costTable } from './cost';
+import type { FanoutResult } from './fanout-run';
+import { runFanoutSteps } from './fanout-step';
 import { runIdleConnections } from './idle-connections';
 import { benchKafka, deleteTopics, groupMembers } from './kafka-util';
 import { markdown } from './markdown';
@@ -33,6 +36,7 @@ import { findServerPid } from './server-pids';
 import { preferredOrFreePort } from '../infra/proc';
 import { Progress } from './progress';
 import { BenchReport, machineInfo, readBaseline, writeJson } from './report';
+import { withSqlServer } from './sql-server';
 import { withStockServer } from './stock-server';
 import type { ConfigResult, IdleResult } from './types';
 import { computeRatios, computeTargets } from './verdicts';
@@ -178,6 +182,7 @@ async function main(): Promise<void> {
 
   const results: ConfigResult[] = [];
   let idle: IdleResult | undefined;
+  let fanout: FanoutResult[] | undefined;
   try {
     await checkShared(ctx, connection, kinds.has('pipeline'), Boolean(opts.allowShared), notes);
     progress.log(
@@ -208,15 +213,29 @@ async function main(): Promise<void> {
       }
     };
     for (const step of steps.filter((s) => s.server === 'tuned')) await attempt(step, temporal);
-    const stockSteps = steps.filter((s) => s.server === 'stock');
-    if (stockSteps.length) {
+    // The bench's own servers, each started once for its steps: a stock dev server, a Temporal on PostgreSQL.
+    for (const [server, withServer, what] of [
+      ['stock', withStockServer, 'the stock dev server'],
+      ['postgres', withSqlServer, 'the Temporal server on PostgreSQL'],
+    ] as const) {
+      const own = steps.filter((s) => s.server === server);
+      if (!own.length) continue;
       try {
-        await withStockServer(ctx, async (stock) => {
-          for (const step of stockSteps) await attempt(step, stock);
+        await withServer(ctx, async (target) => {
+          for (const step of own) await attempt(step, target);
         });
       } catch (err) {
-        notes.push(`the stock dev server failed: ${(err as Error).message.split('\n')[0]}`);
+        notes.push(`${what} failed: ${(err as Error).message.split('\n')[0]}`);
       }
+    }
+    if (kinds.has('fanout')) {
+      const fanoutPlan = {
+        gateways: opts.fanoutGateways,
+        rates: opts.fanoutRates,
+        seconds: opts.fanoutSeconds,
+        orders: 2000,
+      };
+      fanout = await runFanoutSteps(fanoutPlan, progress, budgetEnd, notes);
     }
     if (kinds.has('idle')) idle = await runIdleConnections(ctx, opts.idleConnections, opts.idleHold);
   } finally {
@@ -245,6 +264,7 @@ async function main(): Promise<void> {
     ratios: results.length ? computeRatios(results, plan) : [],
     targets: computeTargets(results, plan, idle),
     idle,
+    fanout,
     notes,
   };
   const onlyIdle = !results.length && idle;

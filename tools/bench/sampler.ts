@@ -5,6 +5,7 @@
  */
 import * as os from 'node:os';
 import pidusage from 'pidusage';
+import { treeUsage } from './proc-tree';
 import { round } from './stats';
 
 export interface ProcUsage {
@@ -69,6 +70,8 @@ export class Sampler {
   constructor(
     private readonly targets: Record<string, number | undefined>,
     private readonly intervalMs = 500,
+    /** Targets sampled as a whole process tree (e.g. PostgreSQL's postmaster and its backends). */
+    private readonly trees: ReadonlySet<string> = new Set(),
   ) {}
 
   async start(): Promise<void> {
@@ -83,7 +86,13 @@ export class Sampler {
   /** One sample of every target; never rejects (a process that is gone is skipped). */
   private async sample(): Promise<void> {
     const entries = Object.entries(this.targets).filter((e): e is [string, number] => typeof e[1] === 'number');
-    const stats = await Promise.allSettled(entries.map(([, pid]) => pidusage(pid)));
+    const stats = await Promise.allSettled(
+      entries.map(([name, pid]) => {
+        if (!this.trees.has(name)) return pidusage(pid);
+        const tree = treeUsage(pid);
+        return tree ? Promise.resolve(tree) : Promise.reject(new Error(`pid ${pid} is gone`));
+      }),
+    );
     const now = Date.now();
     entries.forEach(([name], i) => {
       const r = stats[i];

@@ -1,6 +1,6 @@
 /**
  * The engine ceilings: workflows started straight on Temporal by a bare client, no gateway, Kafka
- * or bridge in front, against one dev server (tuned or stock):
+ * or bridge in front, against one Temporal server (the tuned or stock dev server, or the server on PostgreSQL):
  *  - bare engine: tools/bench/bare-workflow.ts (three no-op activities) on the bench's bare worker;
  *  - raw Temporal: processOrder on the order worker, at a given step delay, started with the
  *    bridge's own start call (bridge/starter.ts: same input, memo and search attributes), so it runs
@@ -20,6 +20,7 @@ import {
   cpuLine,
   drainNote,
   makeOrders,
+  PROCESS_TREES,
   serverTargets,
   startApps,
   stopApps,
@@ -48,12 +49,12 @@ export async function runTemporalCeiling(ctx: BenchContext, spec: CeilingSpec): 
   const wfIdOf = (orderId: string): string => (bare ? `bare-${orderId}` : workflowIdFor(orderId));
   const wfPrefix = wfIdOf(prefix);
   progress.log(
-    `${id}: starting the ${bare ? 'bare' : 'order'} worker against the ${target.settings} dev server at ${target.address}`,
+    `${id}: starting the ${bare ? 'bare' : 'order'} worker against the ${target.settings} Temporal server at ${target.address}`,
   );
   const apps = await startApps(ctx, id, stepDelayMs, [bare ? 'bare-worker' : 'worker'], target);
   const worker = apps[bare ? 'bare-worker' : 'worker'];
   try {
-    const sampler = new Sampler({ worker: worker?.pid, ...serverTargets(ctx, target) }, ctx.sampleMs);
+    const sampler = new Sampler({ worker: worker?.pid, ...serverTargets(ctx, target) }, ctx.sampleMs, PROCESS_TREES);
     await sampler.start();
     const requestedAt = new Map<string, number>();
     const ack: number[] = [];
@@ -107,7 +108,7 @@ export async function runTemporalCeiling(ctx: BenchContext, spec: CeilingSpec): 
     const result: ConfigResult = {
       id,
       kind: bare ? 'bare-engine' : 'raw-temporal',
-      label: `${what}, ${target.settings} server`,
+      label: `${what}, ${target.settings === 'postgres' ? 'Temporal on PostgreSQL' : `${target.settings} dev server`}`,
       stepDelayMs: bare ? undefined : stepDelayMs,
       temporalSettings: target.settings,
       load: spec.rate ? `${spec.rate} starts/s, fire-and-forget` : 'fire-and-forget starts, full speed',

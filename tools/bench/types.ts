@@ -1,3 +1,4 @@
+import type { TemporalSettings } from './context';
 import type { LoopDelay } from './loop-probe';
 import type { UsageSummary } from './sampler';
 import type { Percentiles } from './stats';
@@ -30,7 +31,7 @@ export interface ConfigResult {
   /** Completions per second between the 10th and 90th percentile close (Temporal-backed configurations). */
   steadyThroughput?: number;
   /** Which dev-server settings a Temporal-backed configuration ran against. */
-  temporalSettings?: 'tuned' | 'stock';
+  temporalSettings?: TemporalSettings;
   /** The configuration's whole wall time, app start-up and clean-up included. */
   wallSeconds?: number;
   /** 1/5/15-minute load averages when the configuration started and ended. */

@@ -39,6 +39,9 @@ export function computeRatios(results: ConfigResult[], o: Opts): Ratio[] {
     ratio(results, 'raw Temporal processOrder / bare-engine ceiling (tuned), delay 0', id.temporalD0, id.bareTuned),
     ratio(results, 'bare-engine ceiling: tuned / stock dev server', id.bareTuned, id.bareStock),
     ratio(results, 'raw Temporal processOrder: tuned / stock dev server', id.temporalD0, id.temporalD0Stock),
+    ratio(results, 'bare-engine ceiling: Temporal on PostgreSQL / dev server (tuned)', id.barePostgres, id.bareTuned),
+    ratio(results, 'pipeline full speed: Temporal on PostgreSQL / dev server (tuned)', id.pipePostgres, id.pipeFull),
+    ratio(results, 'pipeline / bare-engine ceiling, both on PostgreSQL', id.pipePostgres, id.barePostgres),
   ];
   const gw = byId(results, id.pipeFull);
   const kafka = byId(results, id.kafka1);
