@@ -122,7 +122,11 @@ export function jwtAuth(settings: JwtSettings): Authenticator {
       } catch (err) {
         if (err instanceof joseErrors.JWTExpired) return { ok: false, reason: 'token expired' };
         const code = (err as { code?: string }).code;
-        return { ok: false, reason: 'invalid token', detail: code ? `${code}: ${(err as Error).message}` : String(err) };
+        return {
+          ok: false,
+          reason: 'invalid token',
+          detail: code ? `${code}: ${(err as Error).message}` : String(err),
+        };
       }
       const exp = payload.exp!;
       const lifetime = Math.max(exp - Date.now() / 1000, payload.iat === undefined ? 0 : exp - payload.iat);

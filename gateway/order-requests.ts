@@ -80,8 +80,7 @@ export function orderRequests(opts: OrderRequestOptions): OrderRequests {
 
   /** True when the caller may act on the order: no customer identity (any order), or its confirmed owner. */
   const mayAct = async (lookup: OrderLookup, client: Client, orderId: string): Promise<boolean> =>
-    client.customerId === undefined ||
-    (await lookup.ownership(orderId, client.customerId, ownerCheckMs)) === 'mine';
+    client.customerId === undefined || (await lookup.ownership(orderId, client.customerId, ownerCheckMs)) === 'mine';
 
   const unreachable = (verb: 'read' | 'cancel', orderId: string, detail: string): ServerFrame =>
     internalError(
