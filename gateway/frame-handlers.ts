@@ -35,6 +35,8 @@ export interface FrameHandlerOptions {
   /** Keeps an answer in flight until it is sent (shutdown waits for these). */
   track: (job: Promise<void>) => void;
   log: (line: string) => void;
+  /** An accepted order that shows no status this long is read from its workflow (an id placed before); default 3 s. */
+  placedCatchUpMs?: number;
   /** Told each placeOrder's outcome and the seconds from reading the frame to answering it. */
   onPlacement?: (outcome: PlacementOutcome, seconds: number) => void;
 }

@@ -22,7 +22,13 @@ import { detailOf, internalError } from './internal-error';
 import type { FrameHandlerOptions, PlacementOutcome } from './frame-handlers';
 import { claimedOrderId, Reply } from './read-request';
 
-export type PlacementOptions = Pick<FrameHandlerOptions, 'producer' | 'subscriptions' | 'log' | 'onPlacement'>;
+export type PlacementOptions = Pick<
+  FrameHandlerOptions,
+  'producer' | 'subscriptions' | 'log' | 'onPlacement' | 'placedCatchUpMs'
+>;
+
+/** How long an accepted order may show no status before its workflow is read (FrameHandlerOptions.placedCatchUpMs). */
+export const PLACED_CATCH_UP_MS = 3_000;
 
 /**
  * The order a placeOrder frame asks for, or the frame that refuses it: an order without id gets a
@@ -99,5 +105,8 @@ export async function placeOrder(opts: PlacementOptions, client: Client, data: u
     data: { orderId: order.orderId, workflowId: workflowIdFor(order.orderId), ...(traceId ? { traceId } : {}) },
   });
   endSpan(span);
+  // An id whose workflow already exists gets no new status events: read its state if none come.
+  if (newFollower)
+    opts.subscriptions.catchUpIfUnseen(client, order.orderId, opts.placedCatchUpMs ?? PLACED_CATCH_UP_MS);
   placed('accepted');
 }
