@@ -22,6 +22,10 @@ export interface JwtSettings {
   jwksUrl?: string;
   issuer?: string;
   audience?: string;
+  /** JWKS mode: false lets tokens without the issuer and audience checks in (GATEWAY_JWT_REQUIRE_ISSUER_AUDIENCE). */
+  requireIssuerAudience?: boolean;
+  /** Longest token lifetime accepted, in seconds (exp - iat, and exp - now). */
+  maxLifetimeS?: number;
 }
 
 /** The gateway's limits on connections, frames and subscriptions. */
@@ -212,6 +216,8 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
         jwksUrl: env.GATEWAY_JWKS_URL,
         issuer: env.GATEWAY_JWT_ISSUER,
         audience: env.GATEWAY_JWT_AUDIENCE,
+        requireIssuerAudience: env.GATEWAY_JWT_REQUIRE_ISSUER_AUDIENCE !== 'false',
+        maxLifetimeS: env.GATEWAY_JWT_MAX_LIFETIME_S ?? 86_400,
       },
     },
     gatewayAllowedOrigins: env.GATEWAY_ALLOWED_ORIGINS,

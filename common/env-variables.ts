@@ -5,6 +5,7 @@
  * (test/common/config.unit.test.ts). common/config is the entry point that re-exports this file.
  */
 import { z } from 'zod';
+import { jwtProblems } from './jwt-settings';
 import { CONSUMER_GROUPS } from './names';
 
 /** A form a variable's raw string may take: the zod schema that parses it, and how the docs name it. */
@@ -52,6 +53,7 @@ const HTTP_URL: Form<string> = { schema: url(['http:', 'https:']), form: 'an htt
 const PEM_FILE = text('a file path (PEM)');
 const BIND_ADDRESS = text('a bind address');
 const RATIO = decimal(0, 1, 'a number between 0 and 1');
+const JWT_SECRET: Form<string> = { schema: z.string().min(32), form: 'a secret of at least 32 characters' };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'pretty'] as const;
@@ -123,15 +125,12 @@ const GATEWAY_VARIABLES = {
   GATEWAY_PORT: variable(PORT, GATEWAY, '3000'),
   GATEWAY_HOST: variable(BIND_ADDRESS, GATEWAY, '127.0.0.1'),
   GATEWAY_AUTH_TOKEN: variable(text('a token'), GATEWAY, undefined, SECRET),
-  GATEWAY_JWT_SECRET: variable(
-    { schema: z.string().min(32), form: 'a secret of at least 32 characters' },
-    GATEWAY,
-    undefined,
-    SECRET,
-  ),
+  GATEWAY_JWT_SECRET: variable(JWT_SECRET, GATEWAY, undefined, SECRET),
   GATEWAY_JWKS_URL: variable(HTTP_URL, GATEWAY),
   GATEWAY_JWT_ISSUER: variable(text('an issuer'), GATEWAY),
   GATEWAY_JWT_AUDIENCE: variable(text('an audience'), GATEWAY),
+  GATEWAY_JWT_REQUIRE_ISSUER_AUDIENCE: variable(BOOLEAN, GATEWAY, 'true'),
+  GATEWAY_JWT_MAX_LIFETIME_S: variable(wholeNumber(60, 31_536_000, 'seconds'), GATEWAY, '86400'),
   GATEWAY_ALLOWED_ORIGINS: variable(
     commaList(url(['http:', 'https:']), 'a comma-separated list of http(s) origins'),
     GATEWAY,
@@ -207,6 +206,7 @@ const LAUNCHER_VARIABLES = {
   ORDERS_TEMPORAL_HISTORY_SHARDS: variable(wholeNumber(1, 16_384), LAUNCHER, '4'),
   ORDERS_JAEGER_UI_PORT: variable(PORT, LAUNCHER, '16686'),
   ORDERS_JAEGER_OTLP_PORT: variable(PORT, LAUNCHER, '4318'),
+  ORDERS_JAEGER_UI_ASSETS: variable(text('a directory path'), LAUNCHER),
 };
 
 /** Every variable, in the order of the docs' table and `.env.example`. */
@@ -272,6 +272,13 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
     const missing = NEEDS.filter(([set, needed]) => data[set] && !data[needed]);
     if (missing.length)
       throw new ConfigError(missing.map(([set, variable]) => ({ variable, value: '', form: `set (${set} needs it)` })));
+    const jwt = jwtProblems({
+      jwksUrl: data.GATEWAY_JWKS_URL,
+      issuer: data.GATEWAY_JWT_ISSUER,
+      audience: data.GATEWAY_JWT_AUDIENCE,
+      requireIssuerAudience: data.GATEWAY_JWT_REQUIRE_ISSUER_AUDIENCE !== 'false',
+    });
+    if (jwt.length) throw new ConfigError(jwt);
     return data;
   }
   const bad = new Set<VariableName>();

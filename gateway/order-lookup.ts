@@ -4,6 +4,7 @@
  */
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { workflowIdFor } from '../common/order';
+import { detailOf } from './internal-error';
 import type { Order } from '../common/order';
 import type { OrderView } from '../common/status';
 import { cancelUpdate, statusQuery } from '../common/workflow-api';
@@ -35,8 +36,16 @@ function notFound(err: unknown): boolean {
   return err instanceof WorkflowNotFoundError || (err as { name?: string })?.name === 'WorkflowNotFoundError';
 }
 
+/**
+ * Whether a customer may act on an order: 'mine' (its owner is this customer), or 'hidden' (someone
+ * else's, no such order, or not decided in time: all answered alike).
+ */
+export type Ownership = 'mine' | 'hidden';
+
 export class OrderLookup {
   private readonly owners = new Map<string, string | undefined>();
+  /** Owner look-ups in flight, so repeated questions about one order share one describe. */
+  private readonly asking = new Map<string, Promise<Owner>>();
   /** Ids Temporal said it did not know, until when that answer is reused (repeats cost no Temporal call). */
   private readonly unknownUntil = new Map<string, number>();
 
@@ -67,6 +76,31 @@ export class OrderLookup {
   async owner(orderId: string): Promise<Owner> {
     if (this.owners.has(orderId)) return { exists: true, customerId: this.owners.get(orderId) };
     if (this.knownUnknown(orderId)) return { exists: false };
+    let pending = this.asking.get(orderId);
+    if (!pending) {
+      pending = this.describeOwner(orderId).finally(() => this.asking.delete(orderId));
+      this.asking.set(orderId, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * Decides whether `customerId` owns the order, from the cache when it can (no Temporal call), else
+   * from Temporal within `deadlineMs`. Anything but a confirmed owner (someone else's order, no such
+   * order, Temporal failing or slower than the deadline) is 'hidden': the caller is told nothing it
+   * could tell apart. A look-up still running at the deadline goes on and fills the cache.
+   */
+  async ownership(orderId: string, customerId: string, deadlineMs: number): Promise<Ownership> {
+    if (this.owners.has(orderId)) return this.owners.get(orderId) === customerId ? 'mine' : 'hidden';
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), deadlineMs)));
+    const owner = await Promise.race([this.owner(orderId).catch(() => undefined), late]).finally(() =>
+      clearTimeout(timer),
+    );
+    return owner?.exists && owner.customerId === customerId ? 'mine' : 'hidden';
+  }
+
+  private async describeOwner(orderId: string): Promise<Owner> {
     let customerId: string | undefined;
     try {
       const description = await withTimeout(
@@ -84,13 +118,6 @@ export class OrderLookup {
     if (this.owners.size >= OWNER_CACHE_SIZE) this.owners.delete(this.owners.keys().next().value!);
     this.owners.set(orderId, customerId);
     return { exists: true, customerId };
-  }
-
-  /** True when the order exists and the customer may act on it (any order when `customerId` is undefined: no auth identity). */
-  async visibleTo(orderId: string, customerId: string | undefined): Promise<boolean> {
-    if (customerId === undefined) return true;
-    const owner = await this.owner(orderId);
-    return owner.exists && owner.customerId === customerId;
   }
 
   /** The order's current view, or undefined when no such order (workflow) exists. */
@@ -124,7 +151,7 @@ export class OrderLookup {
       if (err instanceof WorkflowUpdateFailedError) {
         return { kind: 'refused', reason: (err.cause as Error | undefined)?.message ?? err.message };
       }
-      return { kind: 'unavailable', reason: `could not cancel order ${orderId}: ${(err as Error).message}` };
+      return { kind: 'unavailable', reason: detailOf(err) };
     }
   }
 }
