@@ -72,15 +72,31 @@ export function orderRequests(opts: OrderRequestOptions): OrderRequests {
     return undefined;
   };
 
-  const withOrders = (orderId: string, reply: Reply): OrderLookup | undefined => {
-    if (!orders)
-      reply(errorFrame(ErrorCode.temporalUnavailable, 'order look-ups are not available on this gateway', orderId));
-    return orders;
-  };
-
   /** True when the caller may act on the order: no customer identity (any order), or its confirmed owner. */
   const mayAct = async (lookup: OrderLookup, client: Client, orderId: string): Promise<boolean> =>
     client.customerId === undefined || (await lookup.ownership(orderId, client.customerId, ownerCheckMs)) === 'mine';
+
+  /**
+   * The gate of a request answered from the workflow: the request parses, this gateway can look orders
+   * up, and the caller may act on the order. Returns the reference and the look-up, or undefined once answered.
+   */
+  const ownOrder = async <T extends { orderId: string }>(
+    schema: z.ZodType<T>,
+    client: Client,
+    data: unknown,
+    reply: Reply,
+    askedAt: number,
+  ): Promise<{ ref: T; lookup: OrderLookup } | undefined> => {
+    const ref = orderRef(schema, data, reply);
+    if (!ref) return undefined;
+    if (!orders) {
+      reply(errorFrame(ErrorCode.temporalUnavailable, 'order look-ups are not available on this gateway', ref.orderId));
+      return undefined;
+    }
+    if (await mayAct(orders, client, ref.orderId)) return { ref, lookup: orders };
+    await notFound(client, ref.orderId, askedAt, reply);
+    return undefined;
+  };
 
   const unreachable = (verb: 'read' | 'cancel', orderId: string, detail: string): ServerFrame =>
     internalError(
@@ -93,11 +109,9 @@ export function orderRequests(opts: OrderRequestOptions): OrderRequests {
 
   const getOrder = async (client: Client, data: unknown, reply: Reply): Promise<void> => {
     const askedAt = Date.now();
-    const ref = orderRef(OrderRef, data, reply);
-    if (!ref) return;
-    const lookup = withOrders(ref.orderId, reply);
-    if (!lookup) return;
-    if (!(await mayAct(lookup, client, ref.orderId))) return notFound(client, ref.orderId, askedAt, reply);
+    const request = await ownOrder(OrderRef, client, data, reply, askedAt);
+    if (!request) return;
+    const { ref, lookup } = request;
     let view;
     try {
       view = await lookup.view(ref.orderId);
@@ -110,11 +124,9 @@ export function orderRequests(opts: OrderRequestOptions): OrderRequests {
 
   const cancelOrder = async (client: Client, data: unknown, reply: Reply): Promise<void> => {
     const askedAt = Date.now();
-    const ref = orderRef(CancelOrderInput, data, reply);
-    if (!ref) return;
-    const lookup = withOrders(ref.orderId, reply);
-    if (!lookup) return;
-    if (!(await mayAct(lookup, client, ref.orderId))) return notFound(client, ref.orderId, askedAt, reply);
+    const request = await ownOrder(CancelOrderInput, client, data, reply, askedAt);
+    if (!request) return;
+    const { ref, lookup } = request;
     const outcome = await lookup.cancel(ref.orderId);
     if (outcome.kind === 'cancelled') reply({ event: 'orderCancelled', data: { orderId: ref.orderId } });
     else if (outcome.kind === 'not-found') await notFound(client, ref.orderId, askedAt, reply);
