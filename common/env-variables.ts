@@ -219,6 +219,10 @@ export const VARIABLES = {
     default: '200',
     doc: 'orders one connection may follow at once; more are refused TOO_MANY_SUBSCRIPTIONS',
   }),
+  GATEWAY_STATUS_PARTITION: variable(wholeNumber(0, 100_000), ['gateway'], {
+    form: 'a partition number of order-status (0 to its count - 1)',
+    doc: 'partition routing: the orders placed here get their status events on this partition, and the gateway fetches only it plus the partitions of orders its clients follow (docs/SCALING.md); unset: every partition',
+  }),
 
   // Bridge.
   BRIDGE_HEALTH_PORT: variable(port, ['bridge'], {

@@ -7,9 +7,16 @@ import { workflowIdFor } from '../common/order';
 import type { Order } from '../common/order';
 import type { OrderView } from '../common/status';
 import { cancelUpdate, statusQuery } from '../common/workflow-api';
+import type { RoutedOrder } from './status-routing';
 import type { Owner } from './subscriptions';
 
-/** Owners remembered per gateway (an order's owner never changes: workflow ids are never reused). */
+/** What the order's run was started with, as far as look-ups need it. */
+interface Described {
+  customerId?: string;
+  statusPartition?: number;
+}
+
+/** Owners (and status partitions) remembered per gateway (neither ever changes: workflow ids are never reused). */
 const OWNER_CACHE_SIZE = 100_000;
 /** How long an id Temporal did not know is answered "unknown" without asking again, and how many such ids are kept. */
 export const UNKNOWN_ID_TTL_MS = 1_000;
@@ -36,7 +43,7 @@ function notFound(err: unknown): boolean {
 }
 
 export class OrderLookup {
-  private readonly owners = new Map<string, string | undefined>();
+  private readonly owners = new Map<string, Described>();
   /** Ids Temporal said it did not know, until when that answer is reused (repeats cost no Temporal call). */
   private readonly unknownUntil = new Map<string, number>();
 
@@ -65,9 +72,21 @@ export class OrderLookup {
    * known, so following an order costs one describe per gateway.
    */
   async owner(orderId: string): Promise<Owner> {
-    if (this.owners.has(orderId)) return { exists: true, customerId: this.owners.get(orderId) };
-    if (this.knownUnknown(orderId)) return { exists: false };
-    let customerId: string | undefined;
+    const described = await this.describe(orderId);
+    return described ? { exists: true, customerId: described.customerId } : { exists: false };
+  }
+
+  /** The order's status partition (partition routing), from the same cached describe as its owner. */
+  async routed(orderId: string): Promise<RoutedOrder> {
+    const described = await this.describe(orderId);
+    return described ? { exists: true, statusPartition: described.statusPartition } : { exists: false };
+  }
+
+  private async describe(orderId: string): Promise<Described | undefined> {
+    const cached = this.owners.get(orderId);
+    if (cached) return cached;
+    if (this.knownUnknown(orderId)) return undefined;
+    let described: Described;
     try {
       const description = await withTimeout(
         this.client.workflow.getHandle(workflowIdFor(orderId)).describe(),
@@ -75,15 +94,18 @@ export class OrderLookup {
         'describe',
       );
       const order = (description.memo as { order?: Partial<Order> } | undefined)?.order;
-      customerId = typeof order?.customerId === 'string' ? order.customerId : undefined;
+      described = {
+        customerId: typeof order?.customerId === 'string' ? order.customerId : undefined,
+        statusPartition: typeof order?.statusPartition === 'number' ? order.statusPartition : undefined,
+      };
     } catch (err) {
       if (!notFound(err)) throw err;
       this.rememberUnknown(orderId);
-      return { exists: false };
+      return undefined;
     }
     if (this.owners.size >= OWNER_CACHE_SIZE) this.owners.delete(this.owners.keys().next().value!);
-    this.owners.set(orderId, customerId);
-    return { exists: true, customerId };
+    this.owners.set(orderId, described);
+    return described;
   }
 
   /** True when the order exists and the customer may act on it (any order when `customerId` is undefined: no auth identity). */

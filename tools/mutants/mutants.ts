@@ -213,8 +213,8 @@ export const MUTANTS: Mutant[] = [
     id: 'statuses-published-out-of-order',
     description: "Steps publish the states the workflow handed them (the plan's before) late, after their outcome",
     file: 'activities/status-plan.ts',
-    find: `    if (plan) await this.statusPublisher.publish(plan.before);`,
-    replace: `    if (plan) setTimeout(() => void this.statusPublisher.publish(plan.before), 50); // mutant: published late`,
+    find: `    if (plan) await this.statusPublisher.publish(plan.before, order.statusPartition);`,
+    replace: `    if (plan) setTimeout(() => void this.statusPublisher.publish(plan.before, order.statusPartition), 50); // mutant: published late`,
     tests: [
       { file: 'test/workflows/process-order.test.ts', name: 'happy path' },
       { file: 'test/workflows/process-order.test.ts', name: 'keep their order and seq' },
