@@ -3,6 +3,8 @@
 // a client of gateway A follows an order placed through gateway B; gateway B, bridge B and worker B are
 // SIGKILLed partway (the gateway restarted, the others left down). This is the crash matrix's `multi`
 // scenario (tools/chaos/multi-scenario.ts) with 40 orders; `npm run chaos -- -s multi` runs it larger.
+// Partition routing is on (gateway A home partition 0, gateway B 1): A's client of B's order is served
+// only because A fetches B's partition while that client follows it.
 import { DEFAULT_OPTIONS, Fleet, runScenario, ScenarioOptions } from '../../tools/chaos/harness';
 import { IsolatedStack } from '../../tools/chaos/isolated-stack';
 import { freeLowPort } from '../../tools/infra/proc';
@@ -33,7 +35,7 @@ beforeAll(async () => {
     postgres: await freeLowPort(),
   };
   stack = await IsolatedStack.start({ ports, log });
-  fleet = new Fleet(stack);
+  fleet = new Fleet(stack, { statusRouting: true });
 }, 180_000);
 
 afterAll(async () => {
