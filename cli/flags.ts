@@ -90,7 +90,11 @@ export function buildProgram(output: Output = consoleOutput): Command {
     .option('--price <amount>', 'unit price, > 0', positiveNumber)
     .option('--quantity <n>', 'how many (default 1)', positiveInteger)
     .option('--order-id <id>', 'order id (default: a fresh cli-xxxxxxxx); with --count: the id prefix', orderIdArg)
-    .option('--customer-id <id>', 'customer id (in JWT mode the token names the customer; leave it out)', customerIdArg)
+    .option(
+      '--customer-id <id>',
+      'a customer label, recorded as unverified:<id> (refused in JWT mode, where the token names the customer)',
+      customerIdArg,
+    )
     .addOption(
       new Option(
         '--token <token>',

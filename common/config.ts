@@ -11,6 +11,7 @@ import type { KafkaConfig } from 'kafkajs';
 import { z } from 'zod';
 import { kafkaSecurity, temporalConnect, type TemporalConnect } from './connections';
 import { LOG_FORMATS, LOG_LEVELS, VARIABLES } from './env-variables';
+import { jwtProblems } from './jwt-settings';
 import { CONSUMER_GROUPS } from './names';
 
 export * from './env-variables';
@@ -23,6 +24,10 @@ export interface JwtSettings {
   jwksUrl?: string;
   issuer?: string;
   audience?: string;
+  /** JWKS mode: false lets tokens without the issuer and audience checks in (GATEWAY_JWT_REQUIRE_ISSUER_AUDIENCE). */
+  requireIssuerAudience?: boolean;
+  /** Longest token lifetime accepted, in seconds (exp - iat, and exp - now). */
+  maxLifetimeS?: number;
 }
 
 /** The gateway's limits on connections, frames and subscriptions. */
@@ -116,6 +121,13 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
       throw new ConfigError(
         missing.map((variable) => ({ variable, value: '', form: `set (${REQUIRED_WITH[variable]})` })),
       );
+    const jwt = jwtProblems({
+      jwksUrl: data.GATEWAY_JWKS_URL,
+      issuer: data.GATEWAY_JWT_ISSUER,
+      audience: data.GATEWAY_JWT_AUDIENCE,
+      requireIssuerAudience: data.GATEWAY_JWT_REQUIRE_ISSUER_AUDIENCE !== 'false',
+    });
+    if (jwt.length) throw new ConfigError(jwt);
     return data;
   }
   const bad = new Set<VariableName>();
@@ -299,6 +311,8 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
         jwksUrl: env.GATEWAY_JWKS_URL,
         issuer: env.GATEWAY_JWT_ISSUER,
         audience: env.GATEWAY_JWT_AUDIENCE,
+        requireIssuerAudience: env.GATEWAY_JWT_REQUIRE_ISSUER_AUDIENCE !== 'false',
+        maxLifetimeS: env.GATEWAY_JWT_MAX_LIFETIME_S ?? 86_400,
       },
     },
     gatewayAllowedOrigins: env.GATEWAY_ALLOWED_ORIGINS,

@@ -172,10 +172,20 @@ export const VARIABLES = {
   }),
   GATEWAY_JWKS_URL: variable(httpUrl(['http:', 'https:']), ['gateway'], {
     form: 'an http(s) URL',
-    doc: "JWT mode: tokens verified against this JWKS (an identity provider's keys)",
+    doc: "JWT mode: tokens verified against this JWKS (an identity provider's keys); https: unless the host is loopback",
   }),
   GATEWAY_JWT_ISSUER: variable(text, ['gateway'], { form: 'an issuer', doc: 'JWT mode: the required `iss`' }),
   GATEWAY_JWT_AUDIENCE: variable(text, ['gateway'], { form: 'an audience', doc: 'JWT mode: the required `aud`' }),
+  GATEWAY_JWT_REQUIRE_ISSUER_AUDIENCE: variable(z.enum(['true', 'false']), ['gateway'], {
+    form: 'true or false',
+    default: 'true',
+    doc: 'JWKS mode: GATEWAY_JWT_ISSUER and GATEWAY_JWT_AUDIENCE must be set (the gateway refuses to start otherwise); false accepts tokens issued for anything by the JWKS owner',
+  }),
+  GATEWAY_JWT_MAX_LIFETIME_S: variable(wholeNumber(60, 31_536_000), ['gateway'], {
+    form: 'a whole number of seconds (60-31536000)',
+    default: '86400',
+    doc: 'JWT mode: tokens whose lifetime (exp - iat) or remaining time (exp - now) exceeds it are refused',
+  }),
   GATEWAY_ALLOWED_ORIGINS: variable(commaList(httpUrl(['http:', 'https:'])), ['gateway'], {
     form: 'a comma-separated list of http(s) origins',
     doc: 'when set, only these Origins may connect (403 otherwise); unset: only the own origin of the gateway (Origin host = Host) and clients sending no Origin',
@@ -415,5 +425,9 @@ export const VARIABLES = {
     form: 'a port number (1-65535)',
     default: '4318',
     doc: "the launcher's Jaeger OTLP/HTTP port (OTLP/gRPC on the port below it)",
+  }),
+  ORDERS_JAEGER_UI_ASSETS: variable(text, ['launcher'], {
+    form: 'a directory path',
+    doc: "a Jaeger UI build (its index.html and assets) the launcher's Jaeger serves; a Jaeger built from the Go module proxy has none (docs/TRACING.md)",
   }),
 } satisfies Record<string, VariableSpec<unknown>>;

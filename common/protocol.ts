@@ -94,6 +94,8 @@ export const ErrorCode = {
   temporalUnavailable: 'TEMPORAL_UNAVAILABLE',
   /** The connection follows as many orders as it may (GATEWAY_MAX_SUBSCRIPTIONS): unsubscribeOrder some, or wait for them to finish. */
   tooManySubscriptions: 'TOO_MANY_SUBSCRIPTIONS',
+  /** JWT mode: placeOrder carried a customerId; the owner is the token's `sub` only, so leave customerId out. */
+  customerIdNotAllowed: 'CUSTOMER_ID_NOT_ALLOWED',
   /** Socket.IO only (WebSocket clients get close code 4401 instead): the token expired; reconnect with a fresh one. */
   tokenExpired: 'TOKEN_EXPIRED',
 } as const;
@@ -122,6 +124,10 @@ export const ErrorDataSchema = z
     message: z.string(),
     orderId: z.string().nullable().meta({ description: 'the order the error is about, when the request named one' }),
     field: z.string().optional().meta({ description: 'INVALID_ORDER / INVALID_REQUEST: the first bad field' }),
+    correlationId: z.string().optional().meta({
+      description:
+        "KAFKA_UNAVAILABLE / TEMPORAL_UNAVAILABLE: names the gateway's log line that holds the failure's detail (the message stays generic)",
+    }),
   })
   .meta({ title: 'Error' });
 

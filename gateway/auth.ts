@@ -13,6 +13,7 @@ import * as crypto from 'node:crypto';
 import type * as http from 'node:http';
 import { createRemoteJWKSet, errors as joseErrors, JWTPayload, jwtVerify, JWTVerifyGetKey } from 'jose';
 import type { AuthSettings, JwtSettings } from '../common/config';
+import { jwtProblems } from '../common/jwt-settings';
 import { CustomerIdSchema } from '../common/protocol';
 
 /** The subprotocol the gateway speaks; a browser offers it next to `bearer.<token>`. */
@@ -27,7 +28,32 @@ export interface Identity {
   expiresAt?: number;
 }
 
-export type AuthResult = { ok: true; identity: Identity } | { ok: false; reason: string };
+/**
+ * A refusal's `reason` is one of a few fixed phrases a client may be told (Socket.IO's connect_error
+ * carries it); `detail` (the verifier's own error) goes only to the log. Neither holds the token.
+ */
+export type AuthResult = { ok: true; identity: Identity } | { ok: false; reason: string; detail?: string };
+
+export type Transport = 'websocket' | 'socket.io';
+
+/** Told each refused token: the client-safe reason and the log-only detail, never the token itself. */
+export type AuthFailureListener = (transport: Transport, reason: string, address: string, detail?: string) => void;
+
+/**
+ * Told each connection attempt refused before auth (Host, Origin, per-address caps, a full gateway,
+ * a malformed handshake): the HTTP status it got and why.
+ */
+export type RefusalListener = (transport: Transport, status: number, reason: string, address: string) => void;
+
+/**
+ * What a customer id sent by a client becomes in the modes without customer identity (none, shared
+ * token): `unverified:<id>`, never a bare id. A token's `sub` may not start with it, so switching to
+ * JWT later never hands such an order to the customer it named (docs/PROTOCOL.md "Auth modes").
+ */
+export const UNVERIFIED_CUSTOMER_PREFIX = 'unverified:';
+
+/** Default longest token lifetime (GATEWAY_JWT_MAX_LIFETIME_S): a day. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_S = 86_400;
 
 export interface Authenticator {
   readonly mode: 'none' | 'shared-token' | 'jwt';
@@ -66,6 +92,10 @@ export function sharedTokenAuth(expected: string): Authenticator {
 export function jwtAuth(settings: JwtSettings): Authenticator {
   if (!!settings.secret === !!settings.jwksUrl)
     throw new Error('JWT auth needs exactly one of a secret (HS256) or a JWKS URL');
+  const problems = jwtProblems(settings);
+  if (problems.length)
+    throw new Error(`JWT settings: ${problems.map((p) => `${p.variable} must be ${p.form}`).join('; ')}`);
+  const maxLifetimeS = settings.maxLifetimeS ?? DEFAULT_MAX_TOKEN_LIFETIME_S;
   let key: Uint8Array | JWTVerifyGetKey;
   let algorithms: string[];
   if (settings.secret) {
@@ -91,11 +121,25 @@ export function jwtAuth(settings: JwtSettings): Authenticator {
         }));
       } catch (err) {
         if (err instanceof joseErrors.JWTExpired) return { ok: false, reason: 'token expired' };
-        return { ok: false, reason: `invalid token (${(err as { code?: string }).code ?? (err as Error).message})` };
+        const code = (err as { code?: string }).code;
+        return {
+          ok: false,
+          reason: 'invalid token',
+          detail: code ? `${code}: ${(err as Error).message}` : String(err),
+        };
       }
+      const exp = payload.exp!;
+      const lifetime = Math.max(exp - Date.now() / 1000, payload.iat === undefined ? 0 : exp - payload.iat);
+      if (lifetime > maxLifetimeS)
+        return {
+          ok: false,
+          reason: 'token lifetime too long',
+          detail: `lifetime ${Math.round(lifetime)} s > GATEWAY_JWT_MAX_LIFETIME_S ${maxLifetimeS}`,
+        };
       const sub = CustomerIdSchema.safeParse(payload.sub);
-      if (!sub.success) return { ok: false, reason: 'token sub is not a usable customer id' };
-      return { ok: true, identity: { customerId: sub.data, expiresAt: payload.exp! * 1000 } };
+      if (!sub.success || sub.data.startsWith(UNVERIFIED_CUSTOMER_PREFIX))
+        return { ok: false, reason: 'token sub is not a usable customer id' };
+      return { ok: true, identity: { customerId: sub.data, expiresAt: exp * 1000 } };
     },
   };
 }

@@ -28,11 +28,15 @@ export interface FrameHandlerOptions {
   rate: { burst: number; perSecond: number };
   /** Orders one connection may follow at once (placeOrder and subscribeOrder beyond it: TOO_MANY_SUBSCRIPTIONS). */
   maxSubscriptions: number;
+  /** JWT mode: how long an order's ownership may take to decide, and the earliest a NOT_FOUND goes out (./order-requests). */
+  ownerCheckMs?: number;
   /** True once the gateway is shutting down: requests are answered SHUTTING_DOWN. */
   closing: () => boolean;
   /** Keeps an answer in flight until it is sent (shutdown waits for these). */
   track: (job: Promise<void>) => void;
   log: (line: string) => void;
+  /** An accepted order that shows no status this long is read from its workflow (an id placed before); default 3 s. */
+  placedCatchUpMs?: number;
   /** Told each placeOrder's outcome and the seconds from reading the frame to answering it. */
   onPlacement?: (outcome: PlacementOutcome, seconds: number) => void;
   /** Partition routing: the home partition of order-status written into each order placed here. */
@@ -54,7 +58,7 @@ export interface Dispatcher {
 
 export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
   const { rate } = opts;
-  const { getOrder, cancelOrder, subscribeOrder } = orderRequests(opts.subscriptions, opts.orders);
+  const { getOrder, cancelOrder, subscribeOrder } = orderRequests(opts);
   const { subscriptions } = opts;
 
   /** True (after answering TOO_MANY_SUBSCRIPTIONS) when following one more order would exceed the cap. */

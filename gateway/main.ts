@@ -11,7 +11,7 @@ import { kafkaProbe, probeRoutes } from '../common/probes';
 import { drainOnSignal } from '../common/shutdown';
 import { initTracing, SERVICE_NAMES, shutdownTracing } from '../common/tracing';
 import { authenticatorFor } from './auth';
-import { authFailureRecorder, GatewayMetrics, meteredProducer } from './metrics';
+import { authFailureRecorder, GatewayMetrics, meteredProducer, refusalRecorder } from './metrics';
 import { OrderLookup } from './order-lookup';
 import { OrderProducer } from './order-producer';
 import { startGateway } from './server';
@@ -87,6 +87,7 @@ async function main(): Promise<void> {
     routes,
     onPlacement: (outcome, seconds) => metrics.placement(outcome, seconds),
     onAuthFailure: authFailureRecorder(metrics, (line) => log.warn(line)),
+    onRefusal: refusalRecorder(metrics, (line) => log.warn(line)),
   });
   connections.count = () => gateway.connectionCount();
   // Installed before the feed starts: a signal during start-up must still drain.

@@ -3,6 +3,7 @@
  * outcome, accept latency (placeOrder frame read -> orderAccepted sent) and Kafka produce latency.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuthFailureListener, RefusalListener } from './auth';
 import type { OrderProducer } from './order-producer';
 
 export type PlacementOutcome = 'accepted' | 'invalid' | 'kafka_unavailable';
@@ -35,6 +36,13 @@ export class GatewayMetrics {
     name: 'gateway_auth_failures_total',
     help: 'Connections refused for a missing, wrong or expired token, by transport',
     labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+
+  readonly refusals = new Counter({
+    name: 'gateway_refused_handshakes_total',
+    help: 'Connection attempts refused before auth (Host, Origin, per-address caps, full, malformed), by transport and HTTP status',
+    labelNames: ['transport', 'status'] as const,
     registers: [this.registry],
   });
 
@@ -74,15 +82,51 @@ export function meteredProducer(producer: OrderProducer, metrics: GatewayMetrics
 }
 
 /**
- * What the gateway does with a refused token: one log line (transport, client address and reason,
- * never the token) and a count in /metrics.
+ * A log that writes at most `perWindow` lines per `windowMs` and counts the rest, reported in one
+ * line when the next window opens: a flood of refused clients cannot flood the log (the counters in
+ * /metrics still count every one).
  */
-export function authFailureRecorder(
-  metrics: GatewayMetrics,
-  warn: (line: string) => void,
-): (transport: 'websocket' | 'socket.io', reason: string, address: string) => void {
-  return (transport, reason, address) => {
+export function limitedLog(
+  write: (line: string) => void,
+  perWindow = 20,
+  windowMs = 10_000,
+  now: () => number = Date.now,
+): (line: string) => void {
+  let windowStart = now();
+  let written = 0;
+  let dropped = 0;
+  return (line) => {
+    const t = now();
+    if (t - windowStart >= windowMs) {
+      if (dropped > 0) write(`${dropped} more such lines were not logged in the last ${windowMs / 1000} s`);
+      windowStart = t;
+      written = 0;
+      dropped = 0;
+    }
+    if (written < perWindow) {
+      written += 1;
+      write(line);
+    } else dropped += 1;
+  };
+}
+
+/**
+ * What the gateway does with a refused token: one log line (transport, client address, reason and
+ * the verifier's detail, never the token) and a count in /metrics.
+ */
+export function authFailureRecorder(metrics: GatewayMetrics, warn: (line: string) => void): AuthFailureListener {
+  const log = limitedLog(warn);
+  return (transport, reason, address, detail) => {
     metrics.authFailures.inc({ transport });
-    warn(`auth refused (${transport}) from ${address}: ${reason}`);
+    log(`auth refused (${transport}) from ${address}: ${reason}${detail ? ` (${detail})` : ''}`);
+  };
+}
+
+/** What the gateway does with an attempt refused before auth: one log line and a count in /metrics. */
+export function refusalRecorder(metrics: GatewayMetrics, warn: (line: string) => void): RefusalListener {
+  const log = limitedLog(warn);
+  return (transport, status, reason, address) => {
+    metrics.refusals.inc({ transport, status: String(status) });
+    log(`refused (${transport}) ${status} from ${address}: ${reason}`);
   };
 }

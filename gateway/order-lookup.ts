@@ -4,17 +4,12 @@
  */
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { workflowIdFor } from '../common/order';
+import { detailOf } from './internal-error';
 import type { Order } from '../common/order';
 import type { OrderView } from '../common/status';
 import { cancelUpdate, statusQuery } from '../common/workflow-api';
 import type { RoutedOrder } from './status-routing';
 import type { Owner } from './subscriptions';
-
-/** What the order's run was started with, as far as look-ups need it. */
-interface Described {
-  customerId?: string;
-  statusPartition?: number;
-}
 
 /** Owners (and status partitions) remembered per gateway (neither ever changes: workflow ids are never reused). */
 const OWNER_CACHE_SIZE = 100_000;
@@ -42,8 +37,18 @@ function notFound(err: unknown): boolean {
   return err instanceof WorkflowNotFoundError || (err as { name?: string })?.name === 'WorkflowNotFoundError';
 }
 
+/**
+ * Whether a customer may act on an order: 'mine' (its owner is this customer), or 'hidden' (someone
+ * else's, no such order, or not decided in time: all answered alike).
+ */
+export type Ownership = 'mine' | 'hidden';
+
 export class OrderLookup {
-  private readonly owners = new Map<string, Described>();
+  private readonly owners = new Map<string, string | undefined>();
+  /** The status partition of each order in `owners` that has one (partition routing). */
+  private readonly statusPartitions = new Map<string, number>();
+  /** Owner look-ups in flight, so repeated questions about one order share one describe. */
+  private readonly asking = new Map<string, Promise<Owner>>();
   /** Ids Temporal said it did not know, until when that answer is reused (repeats cost no Temporal call). */
   private readonly unknownUntil = new Map<string, number>();
 
@@ -72,21 +77,41 @@ export class OrderLookup {
    * known, so following an order costs one describe per gateway.
    */
   async owner(orderId: string): Promise<Owner> {
-    const described = await this.describe(orderId);
-    return described ? { exists: true, customerId: described.customerId } : { exists: false };
+    if (this.owners.has(orderId)) return { exists: true, customerId: this.owners.get(orderId) };
+    if (this.knownUnknown(orderId)) return { exists: false };
+    let pending = this.asking.get(orderId);
+    if (!pending) {
+      pending = this.describeOwner(orderId).finally(() => this.asking.delete(orderId));
+      this.asking.set(orderId, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * Decides whether `customerId` owns the order, from the cache when it can (no Temporal call), else
+   * from Temporal within `deadlineMs`. Anything but a confirmed owner (someone else's order, no such
+   * order, Temporal failing or slower than the deadline) is 'hidden': the caller is told nothing it
+   * could tell apart. A look-up still running at the deadline goes on and fills the cache.
+   */
+  async ownership(orderId: string, customerId: string, deadlineMs: number): Promise<Ownership> {
+    if (this.owners.has(orderId)) return this.owners.get(orderId) === customerId ? 'mine' : 'hidden';
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), deadlineMs)));
+    const owner = await Promise.race([this.owner(orderId).catch(() => undefined), late]).finally(() =>
+      clearTimeout(timer),
+    );
+    return owner?.exists && owner.customerId === customerId ? 'mine' : 'hidden';
   }
 
   /** The order's status partition (partition routing), from the same cached describe as its owner. */
   async routed(orderId: string): Promise<RoutedOrder> {
-    const described = await this.describe(orderId);
-    return described ? { exists: true, statusPartition: described.statusPartition } : { exists: false };
+    const owner = await this.owner(orderId);
+    return owner.exists ? { exists: true, statusPartition: this.statusPartitions.get(orderId) } : { exists: false };
   }
 
-  private async describe(orderId: string): Promise<Described | undefined> {
-    const cached = this.owners.get(orderId);
-    if (cached) return cached;
-    if (this.knownUnknown(orderId)) return undefined;
-    let described: Described;
+  private async describeOwner(orderId: string): Promise<Owner> {
+    let customerId: string | undefined;
+    let statusPartition: number | undefined;
     try {
       const description = await withTimeout(
         this.client.workflow.getHandle(workflowIdFor(orderId)).describe(),
@@ -94,25 +119,21 @@ export class OrderLookup {
         'describe',
       );
       const order = (description.memo as { order?: Partial<Order> } | undefined)?.order;
-      described = {
-        customerId: typeof order?.customerId === 'string' ? order.customerId : undefined,
-        statusPartition: typeof order?.statusPartition === 'number' ? order.statusPartition : undefined,
-      };
+      customerId = typeof order?.customerId === 'string' ? order.customerId : undefined;
+      statusPartition = typeof order?.statusPartition === 'number' ? order.statusPartition : undefined;
     } catch (err) {
       if (!notFound(err)) throw err;
       this.rememberUnknown(orderId);
-      return undefined;
+      return { exists: false };
     }
-    if (this.owners.size >= OWNER_CACHE_SIZE) this.owners.delete(this.owners.keys().next().value!);
-    this.owners.set(orderId, described);
-    return described;
-  }
-
-  /** True when the order exists and the customer may act on it (any order when `customerId` is undefined: no auth identity). */
-  async visibleTo(orderId: string, customerId: string | undefined): Promise<boolean> {
-    if (customerId === undefined) return true;
-    const owner = await this.owner(orderId);
-    return owner.exists && owner.customerId === customerId;
+    if (this.owners.size >= OWNER_CACHE_SIZE) {
+      const oldest = this.owners.keys().next().value!;
+      this.owners.delete(oldest);
+      this.statusPartitions.delete(oldest);
+    }
+    this.owners.set(orderId, customerId);
+    if (statusPartition !== undefined) this.statusPartitions.set(orderId, statusPartition);
+    return { exists: true, customerId };
   }
 
   /** The order's current view, or undefined when no such order (workflow) exists. */
@@ -146,7 +167,7 @@ export class OrderLookup {
       if (err instanceof WorkflowUpdateFailedError) {
         return { kind: 'refused', reason: (err.cause as Error | undefined)?.message ?? err.message };
       }
-      return { kind: 'unavailable', reason: `could not cancel order ${orderId}: ${(err as Error).message}` };
+      return { kind: 'unavailable', reason: detailOf(err) };
     }
   }
 }

@@ -1,7 +1,17 @@
 /**
  * The requests that name an existing order: getOrder and cancelOrder (answered from the workflow)
- * and subscribeOrder. With a customer id (JWT mode) only the caller's own orders are served; another
- * customer's order is answered exactly as an unknown one (NOT_FOUND, or `subscribed` and nothing).
+ * and subscribeOrder.
+ *
+ * With a customer id (JWT mode) ownership is decided first, before anything about the order is
+ * read: from the gateway's cache of owners when it knows the order (no Temporal call), else from
+ * Temporal within `ownerCheckMs`. Another customer's order, an unknown id, and an order whose owner
+ * could not be decided in time (Temporal down or slow) all get the same answer, NOT_FOUND with the
+ * same message, sent no earlier than `ownerCheckMs` after the request: so neither the answer nor
+ * its timing tells them apart, whatever Temporal's health or the order's state. subscribeOrder is
+ * answered `subscribed` at once for any id (events follow only for the caller's own orders).
+ *
+ * Failures inside the system (Temporal unreachable) are answered with a generic message and a
+ * correlation id; the detail goes to the log (./internal-error).
  */
 import type { z } from 'zod';
 import { describeZodError } from '../common/order';
@@ -14,6 +24,7 @@ import {
   SubscribeOrderInput,
 } from '../common/protocol';
 import type { Client } from './client';
+import { detailOf, internalError } from './internal-error';
 import type { OrderLookup } from './order-lookup';
 import type { Reply } from './read-request';
 import type { Subscriptions } from './subscriptions';
@@ -24,9 +35,29 @@ export interface OrderRequests {
   subscribeOrder(client: Client, data: unknown, reply: Reply): void;
 }
 
-/** Without `orders`, getOrder and cancelOrder answer TEMPORAL_UNAVAILABLE. */
-export function orderRequests(subscriptions: Subscriptions, orders: OrderLookup | undefined): OrderRequests {
-  const notFound = (orderId: string): ServerFrame => errorFrame(ErrorCode.notFound, `no order ${orderId}`, orderId);
+/** Default for `ownerCheckMs`: how long ownership may take to decide, and the earliest a customer's NOT_FOUND is sent. */
+export const OWNER_CHECK_MS = 1_000;
+
+export interface OrderRequestOptions {
+  subscriptions: Subscriptions;
+  /** Without it, getOrder and cancelOrder answer TEMPORAL_UNAVAILABLE. */
+  orders?: OrderLookup;
+  log: (line: string) => void;
+  ownerCheckMs?: number;
+}
+
+const sleepUntil = (at: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
+
+export function orderRequests(opts: OrderRequestOptions): OrderRequests {
+  const { subscriptions, orders, log } = opts;
+  const ownerCheckMs = opts.ownerCheckMs ?? OWNER_CHECK_MS;
+
+  /** NOT_FOUND; to a customer, never earlier than ownerCheckMs after `askedAt` (one timing for every hidden order). */
+  const notFound = async (client: Client, orderId: string, askedAt: number, reply: Reply): Promise<void> => {
+    if (client.customerId !== undefined) await sleepUntil(askedAt + ownerCheckMs);
+    reply(errorFrame(ErrorCode.notFound, `no order ${orderId}`, orderId));
+  };
 
   /** Parses a request naming an order; answers INVALID_REQUEST (naming the field) when it does not parse. */
   const orderRef = <T extends { orderId: string }>(
@@ -47,41 +78,48 @@ export function orderRequests(subscriptions: Subscriptions, orders: OrderLookup 
     return orders;
   };
 
-  const unreachable = (verb: 'read' | 'cancel', orderId: string, err: unknown): ServerFrame =>
-    errorFrame(ErrorCode.temporalUnavailable, `could not ${verb} order ${orderId}: ${(err as Error).message}`, orderId);
+  /** True when the caller may act on the order: no customer identity (any order), or its confirmed owner. */
+  const mayAct = async (lookup: OrderLookup, client: Client, orderId: string): Promise<boolean> =>
+    client.customerId === undefined || (await lookup.ownership(orderId, client.customerId, ownerCheckMs)) === 'mine';
+
+  const unreachable = (verb: 'read' | 'cancel', orderId: string, detail: string): ServerFrame =>
+    internalError(
+      log,
+      ErrorCode.temporalUnavailable,
+      `could not ${verb} the order right now: try again later`,
+      orderId,
+      `${verb} order ${orderId}: ${detail}`,
+    );
 
   const getOrder = async (client: Client, data: unknown, reply: Reply): Promise<void> => {
+    const askedAt = Date.now();
     const ref = orderRef(OrderRef, data, reply);
     if (!ref) return;
     const lookup = withOrders(ref.orderId, reply);
     if (!lookup) return;
+    if (!(await mayAct(lookup, client, ref.orderId))) return notFound(client, ref.orderId, askedAt, reply);
+    let view;
     try {
-      const [view, visible] = await Promise.all([
-        lookup.view(ref.orderId),
-        lookup.visibleTo(ref.orderId, client.customerId),
-      ]);
-      if (!view || !visible) reply(notFound(ref.orderId));
-      else reply({ event: 'order', data: view });
+      view = await lookup.view(ref.orderId);
     } catch (err) {
-      reply(unreachable('read', ref.orderId, err));
+      return reply(unreachable('read', ref.orderId, detailOf(err)));
     }
+    if (!view) return notFound(client, ref.orderId, askedAt, reply);
+    reply({ event: 'order', data: view });
   };
 
   const cancelOrder = async (client: Client, data: unknown, reply: Reply): Promise<void> => {
+    const askedAt = Date.now();
     const ref = orderRef(CancelOrderInput, data, reply);
     if (!ref) return;
     const lookup = withOrders(ref.orderId, reply);
     if (!lookup) return;
-    try {
-      if (!(await lookup.visibleTo(ref.orderId, client.customerId))) return reply(notFound(ref.orderId));
-    } catch (err) {
-      return reply(unreachable('cancel', ref.orderId, err));
-    }
+    if (!(await mayAct(lookup, client, ref.orderId))) return notFound(client, ref.orderId, askedAt, reply);
     const outcome = await lookup.cancel(ref.orderId);
     if (outcome.kind === 'cancelled') reply({ event: 'orderCancelled', data: { orderId: ref.orderId } });
-    else if (outcome.kind === 'not-found') reply(notFound(ref.orderId));
+    else if (outcome.kind === 'not-found') await notFound(client, ref.orderId, askedAt, reply);
     else if (outcome.kind === 'refused') reply(errorFrame(ErrorCode.cannotCancel, outcome.reason, ref.orderId));
-    else reply(errorFrame(ErrorCode.temporalUnavailable, outcome.reason, ref.orderId));
+    else reply(unreachable('cancel', ref.orderId, outcome.reason));
   };
 
   const subscribeOrder = (client: Client, data: unknown, reply: Reply): void => {

@@ -6,7 +6,7 @@
  */
 import * as crypto from 'node:crypto';
 import { describeZodError, Order, PlaceOrderRequest, workflowIdFor } from '../common/order';
-import { ErrorCode, errorFrame, ServerFrame } from '../common/protocol';
+import { CUSTOMER_ID_MAX_LENGTH, ErrorCode, errorFrame, ServerFrame } from '../common/protocol';
 import {
   contextFromTraceparent,
   contextOf,
@@ -16,19 +16,25 @@ import {
   traceIdOf,
   type Context,
 } from '../common/tracing';
+import { UNVERIFIED_CUSTOMER_PREFIX } from './auth';
 import type { Client } from './client';
+import { detailOf, internalError } from './internal-error';
 import type { FrameHandlerOptions, PlacementOutcome } from './frame-handlers';
 import { claimedOrderId, Reply } from './read-request';
 
 export type PlacementOptions = Pick<
   FrameHandlerOptions,
-  'producer' | 'subscriptions' | 'log' | 'onPlacement' | 'statusPartition'
+  'producer' | 'subscriptions' | 'log' | 'onPlacement' | 'placedCatchUpMs' | 'statusPartition'
 >;
 
+/** How long an accepted order may show no status before its workflow is read (FrameHandlerOptions.placedCatchUpMs). */
+export const PLACED_CATCH_UP_MS = 3_000;
+
 /**
- * The order a placeOrder frame asks for, or the INVALID_ORDER frame that refuses it: an order
- * without id gets a UUID; with a customer id (JWT mode) the order carries it, and a different one
- * in the frame is refused.
+ * The order a placeOrder frame asks for, or the frame that refuses it: an order without id gets a
+ * UUID. The owner: with a customer id (JWT mode) the token's, and a customerId in the frame is
+ * refused CUSTOMER_ID_NOT_ALLOWED; without one (none, shared token) a customerId the client sends
+ * is recorded as `unverified:<id>`, which no token can claim (./auth UNVERIFIED_CUSTOMER_PREFIX).
  */
 export function placementOf(
   data: unknown,
@@ -39,14 +45,21 @@ export function placementOf(
     const { field, message } = describeZodError(parsed.error);
     return { error: errorFrame(ErrorCode.invalidOrder, message, claimedOrderId(data), field) };
   }
-  if (customerId !== undefined && parsed.data.customerId !== undefined && parsed.data.customerId !== customerId) {
-    const message = "customerId: must be your own (your token's sub) or left out";
+  const claimed = parsed.data.customerId;
+  if (customerId !== undefined && claimed !== undefined) {
+    const message = "customerId is not accepted here: the order's owner is your token's sub; leave customerId out";
+    return { error: errorFrame(ErrorCode.customerIdNotAllowed, message, claimedOrderId(data), 'customerId') };
+  }
+  if (claimed !== undefined && UNVERIFIED_CUSTOMER_PREFIX.length + claimed.length > CUSTOMER_ID_MAX_LENGTH) {
+    const max = CUSTOMER_ID_MAX_LENGTH - UNVERIFIED_CUSTOMER_PREFIX.length;
+    const message = `customerId: must be at most ${max} characters (it is recorded as ${UNVERIFIED_CUSTOMER_PREFIX}<customerId>)`;
     return { error: errorFrame(ErrorCode.invalidOrder, message, claimedOrderId(data), 'customerId') };
   }
   // The client's W3C trace context (docs/TRACING.md) is not part of the order.
   const { traceparent, tracestate, ...input } = parsed.data;
   const order: Order = { ...input, orderId: input.orderId ?? crypto.randomUUID() };
   if (customerId !== undefined) order.customerId = customerId;
+  else if (claimed !== undefined) order.customerId = `${UNVERIFIED_CUSTOMER_PREFIX}${claimed}`;
   return { order, trace: contextFromTraceparent(traceparent, tracestate) };
 }
 
@@ -76,12 +89,13 @@ export async function placeOrder(opts: PlacementOptions, client: Client, data: u
     endSpan(span, err);
     // Not accepted: this placement's subscription must not outlive it.
     if (newFollower) opts.subscriptions.unsubscribe(client, order.orderId);
-    opts.log(`order ${order.orderId}: not accepted: ${(err as Error).message}`);
     reply(
-      errorFrame(
+      internalError(
+        opts.log,
         ErrorCode.kafkaUnavailable,
-        `order not accepted: ${(err as Error).message}; resend with the same orderId`,
+        'order not accepted: it could not be stored right now; resend with the same orderId',
         order.orderId,
+        `order ${order.orderId} not accepted: ${detailOf(err)}`,
       ),
     );
     placed('kafka_unavailable');
@@ -93,5 +107,8 @@ export async function placeOrder(opts: PlacementOptions, client: Client, data: u
     data: { orderId: order.orderId, workflowId: workflowIdFor(order.orderId), ...(traceId ? { traceId } : {}) },
   });
   endSpan(span);
+  // An id whose workflow already exists gets no new status events: read its state if none come.
+  if (newFollower)
+    opts.subscriptions.catchUpIfUnseen(client, order.orderId, opts.placedCatchUpMs ?? PLACED_CATCH_UP_MS);
   placed('accepted');
 }

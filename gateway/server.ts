@@ -10,7 +10,15 @@ import { WebSocketServer } from 'ws';
 import { DEFAULT_PORTS } from '../common/config';
 import { DEFAULT_NAMESPACE } from '../common/config';
 import type { StatusEvent } from '../common/status';
-import { APP_SUBPROTOCOL, Authenticator, BEARER_SUBPROTOCOL_PREFIX, exposureWarning, noAuth } from './auth';
+import {
+  APP_SUBPROTOCOL,
+  AuthFailureListener,
+  Authenticator,
+  BEARER_SUBPROTOCOL_PREFIX,
+  exposureWarning,
+  noAuth,
+  RefusalListener,
+} from './auth';
 import { Connections } from './connections';
 import { createDispatcher, PlacementOutcome } from './frame-handlers';
 import { peekWsOrderId, readWsFrame } from './read-request';
@@ -20,7 +28,7 @@ import type { StatusRouting } from './status-routing';
 import type { OrderProducer } from './order-producer';
 import { Subscriptions } from './subscriptions';
 import { SOCKET_IO_PATH, SocketIoTransport } from './socket-io';
-import { PerIpLimits, PerIpSettings } from './rate-limit';
+import { clientAddress, PerIpLimits, PerIpSettings } from './rate-limit';
 import { admitUpgrade } from './upgrade-guard';
 
 export interface GatewayOptions {
@@ -39,6 +47,8 @@ export interface GatewayOptions {
   maxConnections?: number;
   /** Orders one connection may follow at once (default 200). */
   maxSubscriptions?: number;
+  /** JWT mode: how long an order's ownership may take to decide, and the earliest a NOT_FOUND is sent (default 1 s). */
+  ownerCheckMs?: number;
   /** A subscription to an order that shows no sign of existing this long is dropped (default 10 min). */
   unseenSubscriptionExpiryMs?: number;
   /** Token bucket per connection: burst size and sustained frames per second. */
@@ -58,7 +68,9 @@ export interface GatewayOptions {
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
   /** Told each refused token (never the token itself). */
-  onAuthFailure?: (transport: 'websocket' | 'socket.io', reason: string, address: string) => void;
+  onAuthFailure?: AuthFailureListener;
+  /** Told each attempt refused before auth (one log line and a count; never a token). */
+  onRefusal?: RefusalListener;
   /** Above this many bytes queued for a slow reader, the gateway stops sending to it and closes it. */
   maxBufferedBytes?: number;
   log?: (line: string) => void;
@@ -98,10 +110,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     maxConnections: opts.perIp?.maxConnections ?? 1000,
     handshakesPerSecond: opts.perIp?.handshakesPerSecond ?? 50,
   });
-  const onAuthFailure =
+  const onAuthFailure: AuthFailureListener =
     opts.onAuthFailure ??
-    ((transport: string, reason: string, address: string) =>
-      log(`auth refused (${transport}) from ${address}: ${reason}`));
+    ((transport, reason, address, detail) =>
+      log(`auth refused (${transport}) from ${address}: ${reason}${detail ? ` (${detail})` : ''}`));
+  const onRefusal: RefusalListener =
+    opts.onRefusal ??
+    ((transport, status, reason, address) => log(`refused (${transport}) ${status} from ${address}: ${reason}`));
   const subscriptions = new Subscriptions(
     async (orderId) => (orders ? orders.view(orderId) : undefined),
     undefined,
@@ -140,6 +155,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     rate,
     maxSubscriptions: opts.maxSubscriptions ?? 200,
     statusPartition: opts.routing?.home,
+    ownerCheckMs: opts.ownerCheckMs,
     closing: () => closing,
     track: (job) => {
       const tracked = job.finally(() => inFlight.delete(tracked));
@@ -176,6 +192,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     perIp,
     preAuthTimeoutMs: opts.preAuthTimeoutMs ?? 5_000,
     onAuthFailure,
+    onRefusal,
     full: () => closing || openConnections() >= maxConnections,
     dispatcher,
     rate,
@@ -195,6 +212,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         ? APP_SUBPROTOCOL
         : ([...offered].find((p) => !p.startsWith(BEARER_SUBPROTOCOL_PREFIX)) ?? false),
   });
+  // A malformed upgrade (wrong method, version or key): answered 400 and logged like other refusals.
+  wss.on('wsClientError', (err, socket, req) => {
+    onRefusal('websocket', 400, err.message, clientAddress(req.socket.remoteAddress));
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
   server.on('upgrade', (req, socket, head) => {
     if (req.url?.startsWith(SOCKET_IO_PATH)) return; // Socket.IO's own upgrade listener takes these
     void admitUpgrade(req, socket, {
@@ -203,6 +225,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       allowedHosts: opts.allowedHosts,
       perIp,
       onAuthFailure,
+      onRefusal,
+      log,
       full: () => closing || openConnections() >= maxConnections,
     }).then((identity) => {
       if (identity) wss.handleUpgrade(req, socket, head, (ws) => connections.accept(ws, identity));

@@ -15,10 +15,12 @@
  * Also the payload cap (maxHttpBufferSize), Socket.IO's own ping/pong for dead peers, and a
  * slow-reader cap on the packets queued for a client.
  */
+import * as crypto from 'node:crypto';
 import type * as http from 'node:http';
 import { Server as IoServer, Socket } from 'socket.io';
 import { ErrorCode, errorFrame, ServerFrame } from '../common/protocol';
-import type { Authenticator, Identity } from './auth';
+import type { AuthFailureListener, Authenticator, Identity, RefusalListener } from './auth';
+import { detailOf, internalErrorLine } from './internal-error';
 import { Client, onTokenExpiry } from './client';
 import type { Dispatcher } from './frame-handlers';
 import { clientAddress, PerIpLimits, TokenBucket } from './rate-limit';
@@ -45,7 +47,9 @@ export interface SocketIoOptions {
   /** An Engine.IO session that has not passed a Socket.IO CONNECT within this time is closed. */
   preAuthTimeoutMs: number;
   /** Told each refused token (never the token itself), for the log and /metrics. */
-  onAuthFailure?: (transport: 'websocket' | 'socket.io', reason: string, address: string) => void;
+  onAuthFailure?: AuthFailureListener;
+  /** Told each attempt refused before auth (one log line and a count; never a token). */
+  onRefusal?: RefusalListener;
   /** True when no further connection may be opened (shutting down, or at the connection limit). */
   full: () => boolean;
   dispatcher: Dispatcher;
@@ -114,6 +118,17 @@ export class SocketIoTransport {
         callback(null, true);
       },
     });
+    // Refused handshakes and malformed requests: one log line each (never a token). Requests naming
+    // a session that no longer exists (code 1) are not: a client's last poll after its session was
+    // closed is routine.
+    this.io.engine.on(
+      'connection_error',
+      (err: { req: http.IncomingMessage; code: number; message: string; context?: { message?: unknown } }) => {
+        if (err.code === 1) return;
+        const reason = typeof err.context?.message === 'string' ? err.context.message : err.message;
+        opts.onRefusal?.('socket.io', err.code === 4 ? 403 : 400, reason, clientAddress(err.req.socket?.remoteAddress));
+      },
+    );
     // Every Engine.IO session counts against its address until it closes, authenticated or not, and
     // is closed (at once, not after the polling transport's 30 s close wait) when it has not passed
     // a CONNECT within preAuthTimeoutMs.
@@ -141,14 +156,19 @@ export class SocketIoTransport {
       opts.auth.verify(tokenOf(socket)).then(
         (result) => {
           if (!result.ok) {
-            opts.onAuthFailure?.('socket.io', result.reason, clientAddress(socket.conn.remoteAddress));
+            opts.onAuthFailure?.('socket.io', result.reason, clientAddress(socket.conn.remoteAddress), result.detail);
             return refuse('unauthorized', result.reason);
           }
           if (opts.full()) return refuse('gateway full', 'the gateway is at its connection limit or shutting down');
           (socket.data as { identity?: Identity }).identity = result.identity;
           next();
         },
-        (err: unknown) => next(err instanceof Error ? err : new Error(String(err))),
+        (err: unknown) => {
+          // The verifier failed (not the token): the client learns only that, and a correlation id.
+          const correlationId = crypto.randomUUID();
+          opts.log(internalErrorLine(correlationId, `token check failed: ${detailOf(err)}`));
+          next(Object.assign(new Error('auth unavailable'), { data: { correlationId } }));
+        },
       );
     });
     this.io.on('connection', (socket) => this.accept(socket, (socket.data as { identity: Identity }).identity));

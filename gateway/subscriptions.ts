@@ -126,6 +126,19 @@ export class Subscriptions {
     if (catchUpNow) void this.catchUp(sub, orderId, progress);
   }
 
+  /**
+   * After a placement: if no event of the order has reached `sub` within `afterMs`, reads the order
+   * from the workflow once. A placement of an id whose workflow already exists (a resend from a new
+   * connection, or an order completed long ago) starts no new run and so publishes no new status;
+   * without this read its placer would wait for events that never come.
+   */
+  catchUpIfUnseen(sub: Subscriber, orderId: string, afterMs: number): void {
+    setTimeout(() => {
+      const progress = this.byOrder.get(orderId)?.get(sub);
+      if (progress && !progress.seen && !progress.catchingUp) void this.catchUp(sub, orderId, progress);
+    }, afterMs).unref();
+  }
+
   /** Does anyone here follow `orderId`? (The status feed drops other orders' events unparsed.) */
   follows(orderId: string): boolean {
     return this.byOrder.has(orderId);

@@ -7,7 +7,9 @@
  */
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Authenticator, Identity, presentedToken } from './auth';
+import * as crypto from 'node:crypto';
+import { AuthFailureListener, AuthResult, Authenticator, Identity, presentedToken, RefusalListener } from './auth';
+import { detailOf, internalErrorLine } from './internal-error';
 import { clientAddress, PerIpLimits } from './rate-limit';
 
 export interface UpgradeGuardOptions {
@@ -18,7 +20,11 @@ export interface UpgradeGuardOptions {
   /** True when no further connection may be opened (shutting down, or at the connection limit). */
   full: () => boolean;
   /** Told each refused token (never the token itself), for the log and /metrics. */
-  onAuthFailure?: (transport: 'websocket' | 'socket.io', reason: string, address: string) => void;
+  onAuthFailure?: AuthFailureListener;
+  /** Told each attempt refused before auth (one log line and a count; never a token). */
+  onRefusal?: RefusalListener;
+  /** Where an internal failure's detail goes. */
+  log?: (line: string) => void;
 }
 
 /** The host name of a Host header (or URL host), lowercased, without the port; IPv6 keeps its brackets. */
@@ -77,22 +83,32 @@ export async function admitUpgrade(
   opts: UpgradeGuardOptions,
 ): Promise<Identity | undefined> {
   socket.on('error', () => socket.destroy());
-  const refuse = (status: string): undefined => {
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  const address = clientAddress(req.socket.remoteAddress);
+  const refuse = (status: number, text: string, reason: string): undefined => {
+    if (status !== 401) opts.onRefusal?.('websocket', status, reason, address);
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     return undefined;
   };
-  if (!hostAllowed(req.headers.host, opts.allowedHosts)) return refuse('403 Forbidden');
-  const address = clientAddress(req.socket.remoteAddress);
-  if (opts.perIp.admit(address)) return refuse('429 Too Many Requests');
-  if (!originAllowed(req.headers.origin, req.headers.host, opts.allowedOrigins)) return refuse('403 Forbidden');
+  if (!hostAllowed(req.headers.host, opts.allowedHosts)) return refuse(403, 'Forbidden', 'host not allowed');
+  const overLimit = opts.perIp.admit(address);
+  if (overLimit) return refuse(429, 'Too Many Requests', overLimit);
+  if (!originAllowed(req.headers.origin, req.headers.host, opts.allowedOrigins))
+    return refuse(403, 'Forbidden', 'origin not allowed');
   const release = opts.perIp.opened(address);
   socket.once('close', release);
-  const auth = await opts.auth.verify(presentedToken(req, opts.auth.mode));
-  if (!auth.ok) {
-    opts.onAuthFailure?.('websocket', auth.reason, address);
-    return refuse('401 Unauthorized');
+  let auth: AuthResult;
+  try {
+    auth = await opts.auth.verify(presentedToken(req, opts.auth.mode));
+  } catch (err) {
+    // The verifier failed, not the token (e.g. keys could not be fetched): 503, the detail only in the log.
+    opts.log?.(internalErrorLine(crypto.randomUUID(), `token check failed: ${detailOf(err)}`));
+    return refuse(503, 'Service Unavailable', 'token check failed');
   }
-  if (opts.full()) return refuse('503 Service Unavailable');
+  if (!auth.ok) {
+    opts.onAuthFailure?.('websocket', auth.reason, address, auth.detail);
+    return refuse(401, 'Unauthorized', auth.reason);
+  }
+  if (opts.full()) return refuse(503, 'Service Unavailable', 'gateway full or shutting down');
   if (socket.destroyed) return undefined;
   return auth.identity;
 }

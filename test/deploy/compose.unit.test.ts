@@ -63,30 +63,44 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
     }
   });
 
-  test('publishes exactly the ports in DEFAULT_PORTS, each on the same port inside', () => {
+  test("publishes only the gateway and the UIs (Temporal UI; Jaeger and Prometheus with their profiles), each on 127.0.0.1 only: never Kafka, the Temporal frontend or the apps' health and metrics ports", () => {
     const expected: Record<string, number[]> = {
-      kafka: [DEFAULT_PORTS.kafka],
-      temporal: [DEFAULT_PORTS.temporal, DEFAULT_PORTS.temporalUi],
       gateway: [DEFAULT_PORTS.gateway],
-      bridge: [DEFAULT_PORTS.bridgeHealth],
+      temporal: [DEFAULT_PORTS.temporalUi],
       prometheus: [9090],
-      jaeger: [DEFAULT_PORTS.jaegerUi, DEFAULT_PORTS.jaegerOtlp - 1, DEFAULT_PORTS.jaegerOtlp],
+      jaeger: [DEFAULT_PORTS.jaegerUi],
     };
     for (const name of Object.keys(services)) {
-      const published = portsOf(name).map((p) => `${p.host ?? 'unpublished'}->${p.container}`);
-      const wanted = (expected[name] ?? []).map((port) => `${port}->${port}`);
+      const published = portsOf(name).map(
+        (p) => `${p.ip ?? 'every interface'}:${p.host ?? 'unpublished'}->${p.container}`,
+      );
+      const wanted = (expected[name] ?? []).map((port) => `127.0.0.1:${port}->${port}`);
       expect({ service: name, published: published.sort() }).toEqual({ service: name, published: wanted.sort() });
     }
+    // The optional UIs come only with their profiles.
+    expect(service('prometheus').profiles).toEqual(['metrics']);
+    expect(service('jaeger').profiles).toEqual(['tracing']);
   });
 
-  test('the servers listen where the published ports lead', () => {
-    // Kafka: a listener on the published port, advertised to host clients as localhost.
+  test('the servers listen where the app containers and the published ports lead; Kafka has no plaintext listener beyond its own loopback', () => {
     const kafkaEnv = environmentOf('kafka');
-    const listenPorts = [...listeners(kafkaEnv.get('KAFKA_LISTENERS')).values()].map((l) => l.port);
-    expect(listenPorts).toContain(DEFAULT_PORTS.kafka);
-    const advertised = [...listeners(kafkaEnv.get('KAFKA_ADVERTISED_LISTENERS')).values()];
-    expect(advertised).toContainEqual({ host: 'localhost', port: DEFAULT_PORTS.kafka });
-    expect(listenPorts).toContain(kafkaInternalAddress().port);
+    const bound = listeners(kafkaEnv.get('KAFKA_LISTENERS'));
+    const protocols = new Map(
+      (kafkaEnv.get('KAFKA_LISTENER_SECURITY_PROTOCOL_MAP') ?? '').split(',').map((pair) => {
+        const [listener, protocol] = pair.split(':').map((w) => w.trim());
+        return [listener, protocol] as const;
+      }),
+    );
+    for (const [name, { host }] of bound) {
+      const protocol = protocols.get(name);
+      // Plaintext (no client authentication) only on the container's loopback.
+      if (protocol !== 'SASL_PLAINTEXT' && protocol !== 'SASL_SSL')
+        expect({ listener: name, protocol, host }).toEqual({ listener: name, protocol, host: '127.0.0.1' });
+    }
+    // The broker talks to itself on its loopback listener.
+    const interBroker = kafkaEnv.get('KAFKA_INTER_BROKER_LISTENER_NAME') ?? '';
+    expect(bound.get(interBroker)?.host).toBe('127.0.0.1');
+    expect(String(kafkaEnv.get('KAFKA_CONTROLLER_QUORUM_VOTERS'))).toMatch(/@(localhost|127\.0\.0\.1):/);
 
     // Temporal: frontend and UI on the configured ports, reachable from other containers.
     const temporal = temporalServer();
@@ -103,6 +117,40 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
     expect(Number(bridgePort ?? DEFAULT_PORTS.bridgeHealth)).toBe(DEFAULT_PORTS.bridgeHealth);
     expect(environmentOf('bridge').get('BRIDGE_HOST')).toBe('0.0.0.0');
   });
+
+  test.each(APP_SERVICES)(
+    '%s reaches Kafka over SASL/SCRAM: the listener it uses is SASL_PLAINTEXT with its mechanism, its user is the one kafka-init creates',
+    (name) => {
+      const env = environmentOf(name);
+      const kafkaEnv = environmentOf('kafka');
+      const mechanism = env.get('KAFKA_SASL_MECHANISM') ?? '';
+      expect(mechanism).toMatch(/^scram-sha-(256|512)$/);
+      expect(env.get('KAFKA_SASL_USERNAME')).toBeTruthy();
+      expect(env.get('KAFKA_SASL_PASSWORD')).toBeTruthy();
+      // The advertised listener the apps' broker address names, and its protocol.
+      const kafka = kafkaInternalAddress();
+      const [listener] = [...listeners(kafkaEnv.get('KAFKA_ADVERTISED_LISTENERS'))].find(
+        ([, l]) => l.host === kafka.host && l.port === kafka.port,
+      ) ?? [''];
+      expect(kafkaEnv.get('KAFKA_LISTENER_SECURITY_PROTOCOL_MAP')).toContain(`${listener}:SASL_PLAINTEXT`);
+      const upper = mechanism.toUpperCase();
+      expect((kafkaEnv.get('KAFKA_SASL_ENABLED_MECHANISMS') ?? '').split(',')).toContain(upper);
+      const jaasVariable = `KAFKA_LISTENER_NAME_${listener}_${upper.replace(/-/g, '___')}_SASL_JAAS_CONFIG`;
+      expect(kafkaEnv.get(jaasVariable)).toContain('ScramLoginModule required');
+      // kafka-init gives that user credentials for that mechanism, with the same password.
+      const init = environmentOf('kafka-init');
+      expect(init.get('ORDERS_KAFKA_USER')).toBe(env.get('KAFKA_SASL_USERNAME'));
+      expect(init.get('ORDERS_KAFKA_PASSWORD')).toBe(env.get('KAFKA_SASL_PASSWORD'));
+      const creates = commandsOf('kafka-init').filter((words) => /kafka-configs(\.sh)?$/.test(words[0]));
+      expect(creates.map((words) => singleFlag(words, '--add-config'))).toContain(
+        `${upper}=[password=$$ORDERS_KAFKA_PASSWORD]`,
+      );
+      expect(creates.map((words) => singleFlag(words, '--entity-name'))).toContain('$$ORDERS_KAFKA_USER');
+      expect(asDict(asDict(service(name).depends_on, `${name}.depends_on`)['kafka-init'], 'kafka-init').condition).toBe(
+        'service_completed_successfully',
+      );
+    },
+  );
 
   test.each(APP_SERVICES)('%s sets only variables of the configuration schema, declared inline', (name) => {
     const allowed = new Set<string>(VARIABLE_NAMES);
@@ -128,7 +176,11 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
     // Every topic the app names has a partition count to be created with.
     expect(Object.keys(TOPIC_PARTITIONS).sort()).toEqual(Object.values(TOPICS).sort());
 
-    const kafka = kafkaInternalAddress();
+    // kafka-init shares the kafka container's network, and works through its loopback plaintext listener.
+    expect(service('kafka-init').network_mode).toBe('service:kafka');
+    const interBroker = environmentOf('kafka').get('KAFKA_INTER_BROKER_LISTENER_NAME') ?? '';
+    const kafka = listeners(environmentOf('kafka').get('KAFKA_ADVERTISED_LISTENERS')).get(interBroker);
+    expect(kafka?.host).toBe('localhost');
     const creates = commandsOf('kafka-init').filter(
       (words) => /(^|\/)kafka-topics(\.sh)?$/.test(words[0]) && words.includes('--create'),
     );

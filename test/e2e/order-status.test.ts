@@ -103,6 +103,23 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
     expect(resumed.map((e) => e.status)).toContain('CHARGED');
   });
 
+  test('placing a completed order again from a new connection: accepted, its statuses follow, nothing charged again', async () => {
+    const first = await connect();
+    const orderId = uniqueId('again');
+    await first.placeOrder({ orderId, item: 'Monitor', price: 240 });
+    await finalStatus(first, orderId, 'COMPLETED');
+    const runId = (await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe()).runId;
+
+    // The same placement later, on a connection that never followed it: the bridge starts no second
+    // run, so no new status event is published; the placer is told the order's state all the same.
+    const again = await connect();
+    expect((await again.placeOrder({ orderId, item: 'Monitor', price: 240 })).event).toBe('orderAccepted');
+    await finalStatus(again, orderId, 'COMPLETED', 30_000);
+    expect(statusesOf(again, orderId).map((e) => e.status)).toEqual(HAPPY);
+    expect((await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe()).runId).toBe(runId);
+    expect(kinds(orderId)).toEqual(['charge']);
+  });
+
   test('getOrder returns the current state; an unknown order gets NOT_FOUND', async () => {
     const c = await connect();
     const orderId = uniqueId('get');

@@ -4,22 +4,28 @@
  * file runs. An order placed over WebSocket yields exactly one trace with spans from all three
  * services, linked gateway → Kafka → bridge → workflow → each activity → status publish → push to
  * the client; and the same when the worker is SIGKILLed mid-order and another one finishes it.
+ * The CLI and the page show each order's trace id, linked to the trace viewer the gateway names.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { placeAndFollow } from '../../cli/order';
 import { loadConfig, TOPICS } from '../../common/config';
 import { AppProcess, type AppName } from '../../tools/infra/app-process';
 import { OtlpReceiver, type ReceivedSpan } from '../../tools/infra/otlp-receiver';
 import { freePort } from '../../tools/infra/proc';
+import { launchChromium } from '../helpers/browser';
+import { captureOutput } from '../helpers/cli-output';
 import { sleep, uniqueId, waitUntil } from '../helpers/wait';
 import { TestClient, type Frame } from '../helpers/ws-client';
 
 const SERVICES = ['order-bridge', 'order-gateway', 'order-worker'];
 const STATUSES = ['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CHARGING', 'CHARGED', 'SHIPPING', 'SHIPPED', 'COMPLETED'];
 const ACTIVITIES = ['validateOrder', 'chargePayment', 'shipOrder'];
+/** The trace viewer the gateway names in /config.json (only linked to, never contacted). */
+const TRACE_UI = 'http://127.0.0.1:16686';
 
 let receiver: OtlpReceiver;
 let dir: string;
@@ -93,7 +99,7 @@ beforeAll(async () => {
   const gateway = app(
     'gateway',
     'gateway',
-    { GATEWAY_PORT: String(gatewayPort) },
+    { GATEWAY_PORT: String(gatewayPort), TRACE_UI_URL: TRACE_UI },
     `http://127.0.0.1:${gatewayPort}/readyz`,
   );
   await Promise.all([first.start(120_000), bridge.start(120_000), gateway.start(120_000)]);
@@ -242,5 +248,55 @@ describe('one OpenTelemetry trace per order', () => {
     const spans = await completeTrace(traceId);
     expectLinkedTrace(spans, orderId);
     expectOneTrace(orderId, traceId);
+  }, 600_000);
+
+  test("npm run order and the page show each order's trace id, linked to the trace viewer the gateway names", async () => {
+    // The trace the gateway exported for an order: the one holding its publish to order-placement.
+    const exportedTraceOf = (orderId: string): Promise<string> =>
+      waitUntil(
+        () =>
+          receiver.spans.find(
+            (s) =>
+              s.name === `${TOPICS.orderPlacement} publish` && s.attributes['messaging.kafka.message.key'] === orderId,
+          )?.traceId,
+        { timeoutMs: 30_000, what: `the exported trace of ${orderId}` },
+      );
+
+    const output = captureOutput();
+    const cliOrder = uniqueId('cli-traced');
+    const outcome = await placeAndFollow(gatewayUrl, {
+      item: 'Traced lamp',
+      price: 20,
+      orderId: cliOrder,
+      timeoutMs: 360_000,
+      output,
+    });
+    // Printed on acceptance, before the statuses.
+    expect(output.lines).toContain(`  trace:    ${TRACE_UI}/trace/${await exportedTraceOf(cliOrder)}`);
+    expect(outcome.outcome).toBe('COMPLETED');
+
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${gatewayUrl.replace(/^ws:/, 'http:')}/`);
+      await page.locator('#connection[data-state="open"]').waitFor({ timeout: 15_000 });
+      const pageOrder = uniqueId('page-traced');
+      await page.fill('#item', 'Traced lamp');
+      await page.fill('#price', '20');
+      await page.fill('#quantity', '1');
+      await page.fill('#order-id', pageOrder);
+      await page.click('#place-order');
+      const card = page.locator(`article.order[data-order-id="${pageOrder}"]`);
+      await card.locator('[data-role="trace-link"]:not([hidden])').waitFor({ timeout: 30_000 });
+      await expect(card.locator('[data-role="trace-link"]').getAttribute('href')).resolves.toBe(
+        `${TRACE_UI}/trace/${await exportedTraceOf(pageOrder)}`,
+      );
+      // Ends here, so the order does not run on past this file's processes.
+      await page
+        .locator(`article.order[data-order-id="${pageOrder}"][data-status="COMPLETED"]`)
+        .waitFor({ timeout: 360_000 });
+    } finally {
+      await browser.close();
+    }
   }, 600_000);
 });

@@ -347,3 +347,28 @@ describe('gateway edge: failed logins', () => {
     ]);
   });
 });
+
+describe('gateway edge: a failing token verifier', () => {
+  test('is answered 503 (WebSocket) or "auth unavailable" with a correlation id (Socket.IO); its detail is only in the log, on both transports', async () => {
+    const lines: string[] = [];
+    const gw = await fixture.start({
+      auth: {
+        mode: 'jwt',
+        verify: () => Promise.reject(new Error('JWKS fetch from 10.9.8.7:8443 failed: ECONNREFUSED')),
+      },
+      log: (line) => lines.push(line),
+    });
+    expect(await wsStatus(gw.port, { headers: { authorization: 'Bearer some-token' } })).toBe(503);
+    const refusal = await sioConnect(gw.port, { token: 'some-token' }).then(
+      () => undefined,
+      (err: Error & { data?: { correlationId?: string } }) => err,
+    );
+    expect(refusal?.message).toBe('auth unavailable');
+    expect(JSON.stringify(refusal?.data)).not.toContain('10.9.8.7');
+    const correlationId = refusal?.data?.correlationId ?? 'none';
+    expect(lines.find((l) => l.includes(correlationId))).toContain('10.9.8.7:8443');
+    // Both transports' failures are in the log with their detail, and the server kept running.
+    expect(lines.filter((l) => l.startsWith('internal error ') && l.includes('10.9.8.7:8443'))).toHaveLength(2);
+    expect(await wsStatus(gw.port, { headers: { authorization: 'Bearer some-token' } })).toBe(503);
+  });
+});

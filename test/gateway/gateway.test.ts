@@ -91,7 +91,14 @@ describe('gateway placeOrder', () => {
     expect(JSON.parse(msg.value!)).toEqual({
       type: 'ORDER_PLACED',
       payload: {
-        order: { orderId: 'gw-1', item: 'Mechanical Keyboard', price: 150, quantity: 1, customerId: 'c-7' },
+        // No auth here: the customer id the client named is recorded as unverified, so no token can claim it later.
+        order: {
+          orderId: 'gw-1',
+          item: 'Mechanical Keyboard',
+          price: 150,
+          quantity: 1,
+          customerId: 'unverified:c-7',
+        },
         timestamp: expect.any(Number),
       },
       eventId: expect.stringMatching(/^[0-9a-f-]{36}$/),

@@ -64,13 +64,15 @@ async function subscriptionsDrained(): Promise<void> {
 }
 
 describe('order ownership (JWT mode)', () => {
-  test('missing, forged, garbled and expired tokens are refused 401 at the upgrade; a valid one opens, by header or subprotocol', async () => {
+  test('missing, forged, garbled, expired and too long-lived tokens are refused 401 at the upgrade; a valid one opens, by header or subprotocol', async () => {
     expect(await upgradeTo({})).toBe(401);
     expect(await upgradeTo({ token: 'not-a-jwt' })).toBe(401);
     expect(
       await upgradeTo({ token: await customerToken('alice', { secret: 'another-secret-of-at-least-32-bytes!!' }) }),
     ).toBe(401);
     expect(await upgradeTo({ token: await customerToken('alice', { expiresInS: -60 }) })).toBe(401);
+    // Longer-lived than GATEWAY_JWT_MAX_LIFETIME_S (a day by default).
+    expect(await upgradeTo({ token: await customerToken('alice', { expiresInS: 2 * 86_400 }) })).toBe(401);
     expect(await upgradeTo({ token: await customerToken('alice') })).toBe(101);
     // The browser way: the token as a subprotocol entry next to ours; the gateway answers with ours.
     const token = await customerToken('alice');
@@ -154,11 +156,21 @@ describe('order ownership (JWT mode)', () => {
     });
   });
 
-  test("a customerId in placeOrder other than the token's is refused; the token's is filled in when it is left out", async () => {
+  test("the owner comes only from the token: placeOrder with any customerId (even the token's own) is refused CUSTOMER_ID_NOT_ALLOWED; left out, the token's is filled in", async () => {
     const alice = await connectAs('alice');
-    const refused = await alice.placeOrder({ orderId: uniqueId('spoof'), item: 'Mouse', price: 20, customerId: 'bob' });
-    expect(refused.data).toMatchObject({ code: 'INVALID_ORDER', field: 'customerId' });
-    const own = await alice.placeOrder({ orderId: uniqueId('own2'), item: 'Mouse', price: 20, customerId: 'alice' });
-    expect(own.event).toBe('orderAccepted');
+    for (const customerId of ['bob', 'alice']) {
+      const orderId = uniqueId('spoof');
+      const refused = await alice.placeOrder({ orderId, item: 'Mouse', price: 20, customerId });
+      expect(refused.data).toMatchObject({ code: 'CUSTOMER_ID_NOT_ALLOWED', field: 'customerId', orderId });
+    }
+    const orderId = uniqueId('own2');
+    expect((await alice.placeOrder({ orderId, item: 'Mouse', price: 20 })).event).toBe('orderAccepted');
+    await reachStatus(alice, orderId, 'VALIDATED');
+    const description = await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe();
+    expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe('alice');
+  });
+
+  test('a token whose sub claims the unverified: namespace (where no-auth orders keep a client-named customer) is refused', async () => {
+    expect(await upgradeTo({ token: await customerToken('unverified:c-7') })).toBe(401);
   });
 });

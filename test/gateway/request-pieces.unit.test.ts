@@ -36,17 +36,27 @@ describe('placementOf', () => {
     expect(orderId).toBe('o-1');
   });
 
-  test("the caller's customer id is stamped on the order; another one in the frame is refused", () => {
+  test("JWT mode: the token's customer id is stamped on the order; any customerId in the frame, even the caller's own, is refused CUSTOMER_ID_NOT_ALLOWED", () => {
     expect(placementOf(valid, 'alice')).toEqual({ order: { ...valid, customerId: 'alice' } });
-    expect(placementOf({ ...valid, customerId: 'alice' }, 'alice')).toEqual({
-      order: { ...valid, customerId: 'alice' },
+    for (const claimed of ['alice', 'mallory']) {
+      const refused = placementOf({ ...valid, customerId: claimed }, 'alice');
+      expect('error' in refused && refused.error.data).toMatchObject({
+        code: 'CUSTOMER_ID_NOT_ALLOWED',
+        orderId: 'o-1',
+        field: 'customerId',
+      });
+    }
+  });
+
+  test('none and shared-token modes: a client-sent customerId is recorded as unverified:<id>, never as a bare id a token could claim', () => {
+    expect(placementOf({ ...valid, customerId: 'c-7' }, undefined)).toEqual({
+      order: { ...valid, customerId: 'unverified:c-7' },
     });
-    const refused = placementOf({ ...valid, customerId: 'mallory' }, 'alice');
-    expect('error' in refused && refused.error.data).toMatchObject({
-      code: 'INVALID_ORDER',
-      orderId: 'o-1',
-      field: 'customerId',
-    });
+    expect(placementOf(valid, undefined)).toEqual({ order: valid });
+    // The prefix must fit in a customer id: 117 characters are the most a client may send.
+    expect('order' in placementOf({ ...valid, customerId: 'c'.repeat(117) }, undefined)).toBe(true);
+    const tooLong = placementOf({ ...valid, customerId: 'c'.repeat(118) }, undefined);
+    expect('error' in tooLong && tooLong.error.data).toMatchObject({ code: 'INVALID_ORDER', field: 'customerId' });
   });
 
   test('an invalid order is refused naming the field and the order it claims', () => {

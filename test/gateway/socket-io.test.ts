@@ -143,6 +143,10 @@ describe('Socket.IO transport', () => {
       'unauthorized',
     );
     await expect(connect(secured, { token: 'garbage' })).rejects.toThrow('unauthorized');
+    // Longer-lived than GATEWAY_JWT_MAX_LIFETIME_S (a day by default).
+    await expect(connect(secured, { token: await customerToken('alice', { expiresInS: 2 * 86_400 }) })).rejects.toThrow(
+      'unauthorized',
+    );
 
     const alice = await connect(secured, { token: await customerToken('alice') });
     const bob = await connect(secured, { token: await customerToken('bob') });
@@ -159,6 +163,12 @@ describe('Socket.IO transport', () => {
     );
     const bobGet = await bob.socket.timeout(30_000).emitWithAck('getOrder', { orderId });
     expect(bobGet).toEqual({ event: 'error', data: { code: 'NOT_FOUND', message: `no order ${orderId}`, orderId } });
+    // The owner comes only from the token: a customerId in placeOrder is refused, even the token's own.
+    expect(
+      await alice.socket
+        .timeout(30_000)
+        .emitWithAck('placeOrder', { orderId: uniqueId('sio-spoof'), item: 'Mouse', price: 20, customerId: 'alice' }),
+    ).toMatchObject({ event: 'error', data: { code: 'CUSTOMER_ID_NOT_ALLOWED', field: 'customerId' } });
   });
 
   test('a Socket.IO session whose token expires gets TOKEN_EXPIRED and is disconnected', async () => {

@@ -74,7 +74,7 @@ describe('subscription bounds', () => {
     expect(await lookup.owner('x')).toEqual({ exists: false });
     expect(await lookup.owner('x')).toEqual({ exists: false });
     expect(await lookup.view('x')).toBeUndefined();
-    expect(await lookup.visibleTo('x', 'carol')).toBe(false);
+    expect(await lookup.ownership('x', 'carol', 1_000)).toBe('hidden');
     expect(calls).toEqual(['describe']);
     now += UNKNOWN_ID_TTL_MS + 1;
     expect(await lookup.view('x')).toBeUndefined();

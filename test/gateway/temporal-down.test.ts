@@ -2,41 +2,18 @@
 // for unknown and for finished orders alike, never NOT_FOUND or CANNOT_CANCEL (which would be
 // claims about the order it cannot make). Temporal is real; the outage is a TCP proxy in front of
 // it that the test shuts.
-import * as net from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { infraPorts, loadConfig } from '../../common/config';
+import { loadConfig } from '../../common/config';
 import { OrderLookup, UNKNOWN_ID_TTL_MS } from '../../gateway/order-lookup';
 import { OrderProducer } from '../../gateway/order-producer';
 import { Gateway, startGateway } from '../../gateway/server';
 import { useStack } from '../helpers/in-process-pipeline';
 import { uniqueId } from '../helpers/wait';
 import { sleep } from '../../tools/infra/proc';
+import { temporalProxy } from '../helpers/temporal-proxy';
 import { Frame, TestClient } from '../helpers/ws-client';
 
 const stack = useStack({ stepDelayMs: 0 });
-
-/** A TCP proxy to the Temporal frontend that can be cut (listener closed, every connection destroyed). */
-async function temporalProxy(): Promise<{ port: number; cut(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((downstream) => {
-    const upstream = net.connect(infraPorts().temporal, '127.0.0.1');
-    for (const s of [downstream, upstream]) {
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => sockets.delete(s));
-    }
-    downstream.pipe(upstream).pipe(downstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    cut: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of sockets) s.destroy();
-      await closed;
-    },
-  };
-}
 
 describe('gateway order look-ups while Temporal is down', () => {
   test('getOrder and cancelOrder answer TEMPORAL_UNAVAILABLE for an unknown and for a finished order', async () => {

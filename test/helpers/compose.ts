@@ -60,6 +60,8 @@ export function environmentOf(name: string): Map<string, string | undefined> {
 }
 
 interface PortMapping {
+  /** The host address it is published on; undefined: every interface. */
+  ip: string | undefined;
   host: number | undefined;
   container: number;
 }
@@ -76,6 +78,7 @@ export function portsOf(name: string): PortMapping[] {
   return raw.map((item): PortMapping => {
     if (isDict(item)) {
       return {
+        ip: item.host_ip === undefined ? undefined : scalar(item.host_ip, 'host_ip'),
         host: item.published === undefined ? undefined : toPort(scalar(item.published, 'published'), 'published'),
         container: toPort(scalar(item.target, 'target'), 'target'),
       };
@@ -84,7 +87,11 @@ export function portsOf(name: string): PortMapping[] {
       .replace(/\/(tcp|udp)$/, '')
       .split(':');
     const container = toPort(parts[parts.length - 1], 'container port');
-    return { host: parts.length > 1 ? toPort(parts[parts.length - 2], 'host port') : undefined, container };
+    return {
+      ip: parts.length > 2 ? parts.slice(0, -2).join(':') : undefined,
+      host: parts.length > 1 ? toPort(parts[parts.length - 2], 'host port') : undefined,
+      container,
+    };
   });
 }
 

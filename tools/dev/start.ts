@@ -113,12 +113,16 @@ async function main(): Promise<void> {
   };
   // Tracing: the viewer comes up before the apps, so no early span is exported into the void.
   const jaeger = tracingWanted() ? await upJaeger() : undefined;
-  const traces = jaeger ? (config.traceUiUrl ?? jaeger.uiUrl) : undefined;
-  if (jaeger && traces) {
+  // The page and the CLI link traces to a UI; a Jaeger without one (built from the Go module) only
+  // answers its query API, so then they show trace ids and the summary names the API.
+  const traces = jaeger ? (config.traceUiUrl ?? (jaeger.ui ? jaeger.uiUrl : undefined)) : undefined;
+  if (jaeger) {
     // The processes export to this Jaeger, unless the environment names another collector.
     env.OTEL_EXPORTER_OTLP_ENDPOINT = readEnv().OTEL_EXPORTER_OTLP_ENDPOINT ?? jaeger.otlpUrl;
-    env.TRACE_UI_URL = traces;
+    if (traces) env.TRACE_UI_URL = traces;
+    else log(`Jaeger at ${jaeger.uiUrl} has no UI (ORDERS_JAEGER_UI_ASSETS, docs/TRACING.md); its query API answers`);
   }
+  const tracesLine = traces ?? (jaeger ? `${jaeger.uiUrl}/api/traces/<trace id> (query API; no UI)` : undefined);
   const stopJaeger = (): Promise<void> => (jaeger?.started ? stop(['jaeger']) : Promise.resolve());
 
   let stopping = false;
@@ -183,7 +187,9 @@ async function main(): Promise<void> {
   if (!stopping) {
     process.stderr.write(`\n${startupTimeline.format('Start-up (seconds since npm start):')}\n`);
     process.stderr.write(`\n  WebSocket:   ws://${config.gatewayHost}:${config.gatewayPort}\n`);
-    process.stderr.write(`  Temporal UI: ${config.temporalUiUrl}\n${traces ? `  Traces:      ${traces}\n` : ''}\n`);
+    process.stderr.write(
+      `  Temporal UI: ${config.temporalUiUrl}\n${tracesLine ? `  Traces:      ${tracesLine}\n` : ''}\n`,
+    );
   }
   await interrupted;
   await supervisor.stop([APPS, ['kafka', 'temporal']]);

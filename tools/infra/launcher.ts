@@ -26,7 +26,7 @@ import { DEFAULT_NAMESPACE } from '../../common/config';
 import { ensureSearchAttributes, ensureTopics } from './app-resources';
 import { ensureScramUser } from './kafka-sasl';
 import { startKafka } from './kafka-server';
-import { jaegerOtlpUrlOf, jaegerReady, jaegerUiUrlOf, startJaeger } from './jaeger-server';
+import { jaegerHasUi, jaegerOtlpUrlOf, jaegerReady, jaegerUiUrlOf, startJaeger } from './jaeger-server';
 import { defaultLog, Log } from './proc';
 import { ownedPid, Server, SERVERS, stopServer } from './server-process';
 import { kafkaBrokersOf, stackOptions, StackOptions, temporalAddressOf } from './stack-options';
@@ -65,19 +65,21 @@ function startTemporalOf(stack: StackOptions, log: Log): Promise<number> {
 
 /**
  * Makes Jaeger reachable for `TRACING=1 npm start`: one already answering on the stack's UI port is
- * used, else it is started (built on first use). Returns its URLs and whether this call started it.
+ * used, else it is started (built on first use). Returns its URLs, whether this call started it and
+ * whether it serves its UI (else only the query API: /api/traces/<trace id>).
  */
 export async function upJaeger(
   log: Log = defaultLog,
   stack: StackOptions = stackOptions(),
-): Promise<{ started: boolean; uiUrl: string; otlpUrl: string }> {
+): Promise<{ started: boolean; ui: boolean; uiUrl: string; otlpUrl: string }> {
   const urls = { uiUrl: jaegerUiUrlOf(stack), otlpUrl: jaegerOtlpUrlOf(stack) };
-  if (await jaegerReady(urls.uiUrl)) {
-    log(`Jaeger already answering at ${urls.uiUrl}`);
-    return { started: false, ...urls };
+  let started = false;
+  if (await jaegerReady(urls.uiUrl)) log(`Jaeger already answering at ${urls.uiUrl}`);
+  else {
+    await startServer('jaeger', stack, log);
+    started = true;
   }
-  await startServer('jaeger', stack, log);
-  return { started: true, ...urls };
+  return { started, ui: await jaegerHasUi(urls.uiUrl), ...urls };
 }
 
 export interface UpResult {
