@@ -42,11 +42,7 @@ export interface SubscriptionOptions {
   /** A subscription whose order has shown no sign of existing this long after it began is dropped; undefined: never. */
   unseenExpiryMs?: number;
   now?: () => number;
-  /**
-   * Told when this gateway starts following an order (its first subscriber; `statusPartition` when the
-   * caller knows it, e.g. an order placed here) and stops (its last subscriber gone): partition routing
-   * fetches the order's status partition for exactly that long (./status-routing.ts).
-   */
+  /** Partition routing (./status-routing.ts): an order gained its first subscriber (its partition if known), lost its last. */
   onFollow?: (orderId: string, statusPartition?: number) => void;
   onUnfollow?: (orderId: string) => void;
 }
@@ -223,10 +219,7 @@ export class Subscriptions {
     const subs = this.byOrder.get(orderId);
     if (!subs?.delete(sub)) return;
     this.pairs -= 1;
-    if (subs.size === 0) {
-      this.byOrder.delete(orderId);
-      this.options.onUnfollow?.(orderId);
-    }
+    if (subs.size === 0 && this.byOrder.delete(orderId)) this.options.onUnfollow?.(orderId);
     const own = this.bySubscriber.get(sub);
     own?.delete(orderId);
     if (own?.size === 0) this.bySubscriber.delete(sub);
