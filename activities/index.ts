@@ -27,13 +27,16 @@ export function createActivities(providers: Providers, statusPublisher: StatusPu
       await statusPublisher.publish([event]);
     },
 
-    /** Final states no step activity carries (e.g. cancelled during a timer): one local activity. */
-    async publishStatuses(events: StatusEvent[]): Promise<void> {
-      await statusPublisher.publish(events);
+    /**
+     * Final states no step activity carries (e.g. cancelled during a timer): one local activity.
+     * `statusPartition`: the order's (partition routing); absent in runs of orders placed without it.
+     */
+    async publishStatuses(events: StatusEvent[], statusPartition?: number): Promise<void> {
+      await statusPublisher.publish(events, statusPartition);
     },
 
     async validateOrder(order: Order, plan?: StatusPlan): Promise<PublishedSteps> {
-      await plans.before(plan);
+      await plans.before(order, plan);
       const check = await heartbeating(providers.inventory.check(order));
       if (!check.ok) return plans.businessFailure(order, plan, FailureType.rejected, 'REJECTED', check.reason);
       log.info(`order ${order.orderId}: validated ${order.quantity} x "${order.item}"`);
@@ -44,7 +47,7 @@ export function createActivities(providers: Providers, statusPublisher: StatusPu
       order: Order,
       plan?: StatusPlan,
     ): Promise<{ chargeId: string; amount: number } & PublishedSteps> {
-      await plans.before(plan);
+      await plans.before(order, plan);
       const amount = orderTotal(order);
       const result = await heartbeating(
         providers.payment.charge({ idempotencyKey: workflowKey('charge'), orderId: order.orderId, amount }),
@@ -62,7 +65,7 @@ export function createActivities(providers: Providers, statusPublisher: StatusPu
       amount: number,
       plan?: StatusPlan,
     ): Promise<{ refundId: string } & PublishedSteps> {
-      await plans.before(plan);
+      await plans.before(order, plan);
       const result = await heartbeating(
         providers.payment.refund({ idempotencyKey: workflowKey('refund'), orderId: order.orderId, chargeId, amount }),
       );
@@ -76,7 +79,7 @@ export function createActivities(providers: Providers, statusPublisher: StatusPu
     },
 
     async shipOrder(order: Order, plan?: StatusPlan): Promise<{ trackingId: string } & PublishedSteps> {
-      await plans.before(plan);
+      await plans.before(order, plan);
       const result = await heartbeating(providers.shipping.ship({ idempotencyKey: workflowKey('ship'), order }));
       // Refused: no state is published here; the workflow refunds, and the refund publishes.
       if (result.status === 'refused') throw ApplicationFailure.nonRetryable(result.reason, FailureType.shippingFailed);

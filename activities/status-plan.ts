@@ -26,8 +26,8 @@ export class PlanPublisher {
   constructor(private readonly statusPublisher: StatusPublisher) {}
 
   /** Publishes the plan's `before` events (every attempt: repeats carry the same seq). */
-  async before(plan: StatusPlan | undefined): Promise<void> {
-    if (plan) await this.statusPublisher.publish(plan.before);
+  async before(order: Order, plan: StatusPlan | undefined): Promise<void> {
+    if (plan) await this.statusPublisher.publish(plan.before, order.statusPartition);
   }
 
   /** Publishes the outcome (unless a successful one is deferred) and returns its entries. */
@@ -40,7 +40,7 @@ export class PlanPublisher {
     if (!plan) return [];
     const statuses = outcomeEntries(outcome, Date.now());
     if (success && plan.deferOutcome) return statuses;
-    await this.statusPublisher.publish(numberedEvents(order.orderId, statuses, plan.nextSeq));
+    await this.statusPublisher.publish(numberedEvents(order.orderId, statuses, plan.nextSeq), order.statusPartition);
     return statuses;
   }
 

@@ -1,6 +1,8 @@
 /**
  * Publishes order status changes to Kafka (topic order-status, key = orderId, so one order's
- * events stay in order). Called from activities, never from workflow code. Concurrent activities
+ * events stay in order). With partition routing (docs/SCALING.md) an order names its partition
+ * (`statusPartition`, the home partition of the gateway that placed it) and all its events go there,
+ * so they stay in order too; without one, the key's hash picks the partition. Called from activities, never from workflow code. Concurrent activities
  * share produce requests (common/batching-producer.ts); each call resolves once its events are
  * stored, so an activity that returns has published what it was handed. With tracing on, each call
  * is a producer span under the running activity's span, and the messages carry its context.
@@ -13,8 +15,8 @@ import type { StatusEvent } from '../common/status';
 import { activeContext, endSpan, kafkaAttributes, kafkaHeadersOf, SpanKind, startSpan } from '../common/tracing';
 
 export interface StatusPublisher {
-  /** Publishes the events in the given order; resolves once all are stored. */
-  publish(events: readonly StatusEvent[]): Promise<void>;
+  /** Publishes the events (of one order) in the given order, to `partition` if given; resolves once all are stored. */
+  publish(events: readonly StatusEvent[], partition?: number): Promise<void>;
 }
 
 export class KafkaStatusPublisher implements StatusPublisher {
@@ -28,7 +30,7 @@ export class KafkaStatusPublisher implements StatusPublisher {
     this.batcher = new BatchingProducer(kafka, { batchTimeoutMs: 10_000 });
   }
 
-  async publish(events: readonly StatusEvent[]): Promise<void> {
+  async publish(events: readonly StatusEvent[], partition?: number): Promise<void> {
     if (!events.length) return;
     const span = startSpan(`${this.topic} publish`, SpanKind.PRODUCER, activeContext(), {
       ...kafkaAttributes(this.topic, 'publish', events[0].orderId),
@@ -39,6 +41,7 @@ export class KafkaStatusPublisher implements StatusPublisher {
         this.topic,
         events.map((event) => ({
           key: event.orderId,
+          ...(partition === undefined ? {} : { partition }),
           value: JSON.stringify({ ...event, schemaVersion: STATUS_SCHEMA_VERSION }),
           ...(span ? { headers: kafkaHeadersOf(span) } : {}),
         })),
@@ -58,7 +61,10 @@ export class KafkaStatusPublisher implements StatusPublisher {
 /** Keeps events in memory: for tests, and for running the worker without status events. */
 export class MemoryStatusPublisher implements StatusPublisher {
   readonly events: StatusEvent[] = [];
-  async publish(events: readonly StatusEvent[]): Promise<void> {
+  /** The partition each event was published to (undefined: the key's hash). */
+  readonly partitions: (number | undefined)[] = [];
+  async publish(events: readonly StatusEvent[], partition?: number): Promise<void> {
     this.events.push(...events);
+    this.partitions.push(...events.map(() => partition));
   }
 }

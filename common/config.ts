@@ -178,6 +178,8 @@ export interface AppConfig {
   gatewayAllowedHosts: string[] | undefined;
   /** The gateway's limits (README "Configuration"; docs/SECURITY.md says what each one stops). */
   gatewayLimits: GatewayLimits;
+  /** Partition routing: the home partition of order-status for this gateway's orders (undefined: off). */
+  gatewayStatusPartition: number | undefined;
   bridgeHealthPort: number;
   bridgeHost: string;
   bridgeGroupId: string;
@@ -232,6 +234,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
       maxPayloadBytes: env.GATEWAY_MAX_PAYLOAD_BYTES ?? 64 * 1024,
       maxSubscriptions: env.GATEWAY_MAX_SUBSCRIPTIONS ?? 200,
     },
+    gatewayStatusPartition: env.GATEWAY_STATUS_PARTITION,
     bridgeHealthPort: env.BRIDGE_HEALTH_PORT ?? DEFAULT_PORTS.bridgeHealth,
     bridgeHost: env.BRIDGE_HOST ?? '127.0.0.1',
     bridgeGroupId: env.BRIDGE_GROUP_ID ?? CONSUMER_GROUPS.bridge,

@@ -47,6 +47,7 @@ const commaList = <T>(item: z.ZodType<T, string>, form: string): Form<T[]> => ({
 
 const hostPortSchema = z.string().regex(/^[A-Za-z0-9._-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/);
 const PORT: Form<number> = { ...wholeNumber(1, 65_535), form: 'a port number (1-65535)' };
+const STATUS_PARTITION: Form<number> = { ...wholeNumber(0, 100_000), form: 'an order-status partition number' };
 const HOST_PORT: Form<string> = { schema: hostPortSchema, form: 'host:port' };
 const BOOLEAN = oneOf(['true', 'false'], 'true or false');
 const HTTP_URL: Form<string> = { schema: url(['http:', 'https:']), form: 'an http(s) URL' };
@@ -143,6 +144,7 @@ const GATEWAY_VARIABLES = {
   GATEWAY_RATE_BURST: variable(wholeNumber(1, 100_000), GATEWAY, '200'),
   GATEWAY_MAX_PAYLOAD_BYTES: variable(wholeNumber(1_024, 16_777_216, 'bytes'), GATEWAY, '65536'),
   GATEWAY_MAX_SUBSCRIPTIONS: variable(wholeNumber(1, 100_000), GATEWAY, '200'),
+  GATEWAY_STATUS_PARTITION: variable(STATUS_PARTITION, GATEWAY),
 };
 
 const BRIDGE_VARIABLES = {

@@ -66,9 +66,26 @@ export interface Order {
   price: number;
   quantity: number;
   customerId?: string;
+  /**
+   * Partition routing (docs/SCALING.md): the order-status partition the worker publishes this order's
+   * status events to, set by the gateway that placed it (GATEWAY_STATUS_PARTITION). Absent: the key's hash.
+   */
+  statusPartition?: number;
 }
 
-export const OrderSchema = PlaceOrderInput.required({ orderId: true });
+/**
+ * The order as Kafka carries it: what the client sent, with an id, plus what the gateway adds. Clients
+ * cannot set `statusPartition` (PlaceOrderInput refuses unknown fields); the seed's events have none.
+ */
+export const OrderSchema = PlaceOrderInput.required({ orderId: true }).extend({
+  statusPartition: z
+    .number()
+    .int('must be a whole number')
+    .min(0, 'must be at least 0')
+    .max(100_000, 'must be at most 100000')
+    .optional()
+    .meta({ description: 'order-status partition for this order (partition routing); absent: the key hash' }),
+});
 
 export const ORDER_PLACED = 'ORDER_PLACED';
 export const SCHEMA_VERSION = 1;

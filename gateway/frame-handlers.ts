@@ -39,6 +39,8 @@ export interface FrameHandlerOptions {
   placedCatchUpMs?: number;
   /** Told each placeOrder's outcome and the seconds from reading the frame to answering it. */
   onPlacement?: (outcome: PlacementOutcome, seconds: number) => void;
+  /** Partition routing: the home partition of order-status written into each order placed here. */
+  statusPartition?: number;
 }
 
 export type PlacementOutcome = 'accepted' | 'invalid' | 'kafka_unavailable';

@@ -3,7 +3,8 @@
  * Produces orders to Kafka, follows order-status for live updates, and asks Temporal for look-ups
  * and cancels.
  */
-import { loadConfig } from '../common/config';
+import { loadConfig, TOPICS } from '../common/config';
+import type { StatusEvent } from '../common/status';
 import { kafkaClient, temporalClient } from '../common/connections';
 import { initLogger, logger, type Logger } from '../common/logger';
 import { kafkaProbe, probeRoutes } from '../common/probes';
@@ -15,6 +16,7 @@ import { OrderLookup } from './order-lookup';
 import { OrderProducer } from './order-producer';
 import { startGateway } from './server';
 import { StatusFeed } from './status-feed';
+import { checkStatusPartition, StatusRouting } from './status-routing';
 
 let log: Logger = logger();
 
@@ -41,12 +43,33 @@ async function main(): Promise<void> {
       { name: 'accepting', ok: () => !draining, detail: () => 'draining' },
     ],
   });
+  const home = config.gatewayStatusPartition;
+  // Partition routing (GATEWAY_STATUS_PARTITION): the feed fetches the home partition, and others only while needed.
+  const partitionCount = home === undefined ? 0 : await checkStatusPartition(kafka, TOPICS.orderStatus, home);
+  const sink = { deliver: (_event: StatusEvent): void => undefined, follows: (_orderId: string): boolean => true };
+  const feed = new StatusFeed(kafka, (event) => sink.deliver(event), {
+    log: (line) => log.warn(line),
+    follows: (orderId) => sink.follows(orderId),
+    ...(home === undefined ? {} : { partitions: [home] }),
+  });
+  const orders = new OrderLookup(client);
+  const routing =
+    home === undefined
+      ? undefined
+      : new StatusRouting({
+          home,
+          partitionCount,
+          fetcher: feed,
+          lookup: (orderId) => orders.routed(orderId),
+          log: (line) => log.warn(line),
+        });
   const gateway = await startGateway({
+    routing,
     port: config.gatewayPort,
     host: config.gatewayHost,
     producer: meteredProducer(producer, metrics),
     kafkaHealthy: async () => kafkaCheck.ok,
-    orders: new OrderLookup(client),
+    orders,
     auth: authenticatorFor(config.gatewayAuth),
     allowedOrigins: config.gatewayAllowedOrigins,
     allowedHosts: config.gatewayAllowedHosts,
@@ -64,10 +87,6 @@ async function main(): Promise<void> {
     onRefusal: refusalRecorder(metrics, (line) => log.warn(line)),
   });
   connections.count = () => gateway.connectionCount();
-  const feed = new StatusFeed(kafka, (event) => gateway.deliverStatus(event), {
-    log: (line) => log.warn(line),
-    follows: (orderId) => gateway.followsOrder(orderId),
-  });
   // Installed before the feed starts: a signal during start-up must still drain.
   drainOnSignal(log, 'draining', async () => {
     draining = true;
@@ -75,9 +94,11 @@ async function main(): Promise<void> {
     await Promise.allSettled([producer.disconnect(), feed.stop(), connection.close(), kafkaCheck.disconnect()]);
     await shutdownTracing();
   });
+  sink.deliver = (event) => gateway.deliverStatus(event);
+  sink.follows = (orderId) => gateway.followsOrder(orderId);
   await feed.start();
   feedJoined = true;
-  log.info('ready: following order-status');
+  log.info(`ready: following order-status${home === undefined ? '' : ` (home partition ${home}, partition routing)`}`);
 }
 
 main().catch((err: unknown) => {

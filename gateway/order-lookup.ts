@@ -8,9 +8,10 @@ import { detailOf } from './internal-error';
 import type { Order } from '../common/order';
 import type { OrderView } from '../common/status';
 import { cancelUpdate, statusQuery } from '../common/workflow-api';
+import type { RoutedOrder } from './status-routing';
 import type { Owner } from './subscriptions';
 
-/** Owners remembered per gateway (an order's owner never changes: workflow ids are never reused). */
+/** Owners (and status partitions) remembered per gateway (neither ever changes: workflow ids are never reused). */
 const OWNER_CACHE_SIZE = 100_000;
 /** How long an id Temporal did not know is answered "unknown" without asking again, and how many such ids are kept. */
 export const UNKNOWN_ID_TTL_MS = 1_000;
@@ -44,6 +45,8 @@ export type Ownership = 'mine' | 'hidden';
 
 export class OrderLookup {
   private readonly owners = new Map<string, string | undefined>();
+  /** The status partition of each order in `owners` that has one (partition routing). */
+  private readonly statusPartitions = new Map<string, number>();
   /** Owner look-ups in flight, so repeated questions about one order share one describe. */
   private readonly asking = new Map<string, Promise<Owner>>();
   /** Ids Temporal said it did not know, until when that answer is reused (repeats cost no Temporal call). */
@@ -100,8 +103,15 @@ export class OrderLookup {
     return owner?.exists && owner.customerId === customerId ? 'mine' : 'hidden';
   }
 
+  /** The order's status partition (partition routing), from the same cached describe as its owner. */
+  async routed(orderId: string): Promise<RoutedOrder> {
+    const owner = await this.owner(orderId);
+    return owner.exists ? { exists: true, statusPartition: this.statusPartitions.get(orderId) } : { exists: false };
+  }
+
   private async describeOwner(orderId: string): Promise<Owner> {
     let customerId: string | undefined;
+    let statusPartition: number | undefined;
     try {
       const description = await withTimeout(
         this.client.workflow.getHandle(workflowIdFor(orderId)).describe(),
@@ -110,13 +120,19 @@ export class OrderLookup {
       );
       const order = (description.memo as { order?: Partial<Order> } | undefined)?.order;
       customerId = typeof order?.customerId === 'string' ? order.customerId : undefined;
+      statusPartition = typeof order?.statusPartition === 'number' ? order.statusPartition : undefined;
     } catch (err) {
       if (!notFound(err)) throw err;
       this.rememberUnknown(orderId);
       return { exists: false };
     }
-    if (this.owners.size >= OWNER_CACHE_SIZE) this.owners.delete(this.owners.keys().next().value!);
+    if (this.owners.size >= OWNER_CACHE_SIZE) {
+      const oldest = this.owners.keys().next().value!;
+      this.owners.delete(oldest);
+      this.statusPartitions.delete(oldest);
+    }
     this.owners.set(orderId, customerId);
+    if (statusPartition !== undefined) this.statusPartitions.set(orderId, statusPartition);
     return { exists: true, customerId };
   }
 

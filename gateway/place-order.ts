@@ -24,7 +24,7 @@ import { claimedOrderId, Reply } from './read-request';
 
 export type PlacementOptions = Pick<
   FrameHandlerOptions,
-  'producer' | 'subscriptions' | 'log' | 'onPlacement' | 'placedCatchUpMs'
+  'producer' | 'subscriptions' | 'log' | 'onPlacement' | 'placedCatchUpMs' | 'statusPartition'
 >;
 
 /** How long an accepted order may show no status before its workflow is read (FrameHandlerOptions.placedCatchUpMs). */
@@ -74,13 +74,15 @@ export async function placeOrder(opts: PlacementOptions, client: Client, data: u
     return;
   }
   const { order } = placement;
+  // Partition routing: the worker publishes this order's status events to this gateway's home partition.
+  if (opts.statusPartition !== undefined) order.statusPartition = opts.statusPartition;
   // The order's trace starts here (or continues the client's); undefined while tracing is off.
   const span = startSpan('placeOrder', SpanKind.SERVER, placement.trace, { 'order.id': order.orderId });
   // Follow the order from its first status on; the workflow does not exist yet, so no catch-up now.
   // With a customer id, nothing is sent before the order's owner is confirmed to be this customer.
   // (A resend on a connection already following the order keeps its progress.)
   const newFollower = !opts.subscriptions.has(client, order.orderId);
-  if (newFollower) opts.subscriptions.subscribe(client, order.orderId, 1, false);
+  if (newFollower) opts.subscriptions.subscribe(client, order.orderId, 1, false, order.statusPartition);
   try {
     await opts.producer.publish(order, contextOf(span));
   } catch (err) {

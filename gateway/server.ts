@@ -24,6 +24,7 @@ import { createDispatcher, PlacementOutcome } from './frame-handlers';
 import { peekWsOrderId, readWsFrame } from './read-request';
 import { httpHandler } from './http-routes';
 import type { OrderLookup } from './order-lookup';
+import type { StatusRouting } from './status-routing';
 import type { OrderProducer } from './order-producer';
 import { Subscriptions } from './subscriptions';
 import { SOCKET_IO_PATH, SocketIoTransport } from './socket-io';
@@ -77,6 +78,8 @@ export interface GatewayOptions {
   routes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
   /** Told each placeOrder's outcome and the seconds from reading the frame to answering it. */
   onPlacement?: (outcome: PlacementOutcome, seconds: number) => void;
+  /** Partition routing (./status-routing.ts): its home partition goes into each order placed here. */
+  routing?: Pick<StatusRouting, 'home' | 'follow' | 'unfollow'>;
 }
 
 export interface Gateway {
@@ -119,7 +122,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     undefined,
     undefined,
     async (orderId) => (orders ? orders.owner(orderId) : { exists: false }),
-    { unseenExpiryMs: opts.unseenSubscriptionExpiryMs ?? 10 * 60_000 },
+    {
+      unseenExpiryMs: opts.unseenSubscriptionExpiryMs ?? 10 * 60_000,
+      onFollow: opts.routing && ((orderId, partition) => opts.routing!.follow(orderId, partition)),
+      onUnfollow: opts.routing && ((orderId) => opts.routing!.unfollow(orderId)),
+    },
   );
   const temporalUi = opts.temporalUi ?? {
     url: `http://127.0.0.1:${DEFAULT_PORTS.temporalUi}`,
@@ -147,6 +154,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     subscriptions,
     rate,
     maxSubscriptions: opts.maxSubscriptions ?? 200,
+    statusPartition: opts.routing?.home,
     ownerCheckMs: opts.ownerCheckMs,
     closing: () => closing,
     track: (job) => {

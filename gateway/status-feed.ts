@@ -10,14 +10,18 @@
  * nobody here follows is dropped before its JSON is parsed or validated; that is what makes an event
  * for another gateway's client nearly free (measured in docs/BENCHMARKS.md, "Status fan-out").
  * Events without a key (older producers) are parsed as before. With `partitions`, the feed fetches only
- * those partitions: a gateway pays nothing for status events routed to other partitions (the fan-out
- * bench's `partition-routed` mode; docs/SCALING.md).
+ * those partitions: a gateway pays nothing for status events routed to other partitions (partition
+ * routing, ./status-routing.ts; the fan-out bench's `partition-routed` mode; docs/SCALING.md).
+ * `fetchPartition` adds one while needed, rewound to REWIND_MS ago: its offset was resolved when the feed
+ * joined, and what was published since then is only of interest for that short while (a subscription
+ * catches up through the status query; the rewind covers the events published while the order's
+ * partition was being looked up). `releasePartition` pauses it again.
  *
  * With tracing on, handing an event to the subscribed clients is a span of the order's trace: a child
  * of the worker's publish, whose context the message headers carry.
  */
 import * as crypto from 'node:crypto';
-import { Consumer, Kafka } from 'kafkajs';
+import { Admin, Consumer, Kafka } from 'kafkajs';
 import { TOPICS } from '../common/config';
 import { STATUS_SCHEMA_VERSION, StatusEvent } from '../common/status';
 import { StatusEventSchema } from '../common/status-schemas';
@@ -25,6 +29,9 @@ import { contextFromKafka, endSpan, kafkaAttributes, SpanKind, startSpan } from 
 
 /** What this gateway reads: the current version, or no version (events from before versions existed). */
 const ReadableStatusEvent = StatusEventSchema.partial({ schemaVersion: true });
+
+/** How far back a partition resumed by `fetchPartition` is read. */
+export const REWIND_MS = 10_000;
 
 export interface StatusFeedOptions {
   /** Default: order-status. */
@@ -43,13 +50,15 @@ export interface StatusFeedOptions {
 
 export class StatusFeed {
   private readonly consumer: Consumer;
+  /** The partitions fetched (undefined: all); with `partitions`, for `fetchPartition`'s rewind. */
+  private readonly fetched?: Set<number>;
+  private readonly admin?: Admin;
   /** Events read, how many of them were dropped by key without parsing, and by partition. */
   readonly stats = { read: 0, skippedByKey: 0, skippedByPartition: 0 };
 
   private readonly topic: string;
   private readonly log: (line: string) => void;
   private readonly follows?: (orderId: string) => boolean;
-  private readonly partitions?: readonly number[];
 
   constructor(
     kafka: Kafka,
@@ -59,7 +68,10 @@ export class StatusFeed {
     this.topic = options.topic ?? TOPICS.orderStatus;
     this.log = options.log ?? ((l) => console.log(`[gateway] ${l}`));
     this.follows = options.follows;
-    this.partitions = options.partitions;
+    if (options.partitions) {
+      this.fetched = new Set(options.partitions);
+      this.admin = kafka.admin();
+    }
     this.consumer = kafka.consumer({
       groupId: `gateway-status-${crypto.randomUUID()}`,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
@@ -80,13 +92,14 @@ export class StatusFeed {
       });
     });
     await this.consumer.connect();
+    await this.admin?.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: false });
     await this.consumer.run({
       autoCommit: false,
       eachMessage: async ({ message, partition }) => {
         this.stats.read += 1;
         // A fetch that raced the pause on joining: not ours, and never fetched again.
-        if (this.partitions && !this.partitions.includes(partition)) {
+        if (this.fetched && !this.fetched.has(partition)) {
           this.stats.skippedByPartition += 1;
           this.pauseOthers([partition]);
           return;
@@ -136,12 +149,38 @@ export class StatusFeed {
 
   /** Pauses the assigned partitions this feed does not read; a paused partition is not fetched at all. */
   private pauseOthers(assigned: readonly number[]): void {
-    if (!this.partitions) return;
-    const others = assigned.filter((p) => !this.partitions!.includes(p));
+    if (!this.fetched) return;
+    const others = assigned.filter((p) => !this.fetched!.has(p));
     if (others.length) this.consumer.pause([{ topic: this.topic, partitions: others }]);
   }
 
-  stop(): Promise<void> {
-    return this.consumer.disconnect();
+  /** Starts fetching `partition` as of REWIND_MS ago (only a feed given `partitions` pauses any). */
+  fetchPartition(partition: number): void {
+    if (!this.fetched || this.fetched.has(partition)) return;
+    this.fetched.add(partition);
+    void this.rewindAndResume(partition);
+  }
+
+  /** Stops fetching `partition` again. */
+  releasePartition(partition: number): void {
+    if (!this.fetched?.delete(partition)) return;
+    this.consumer.pause([{ topic: this.topic, partitions: [partition] }]);
+  }
+
+  private async rewindAndResume(partition: number): Promise<void> {
+    try {
+      const offsets = await this.admin!.fetchTopicOffsetsByTimestamp(this.topic, Date.now() - REWIND_MS);
+      const at = offsets.find((o) => o.partition === partition);
+      if (at && this.fetched!.has(partition)) this.consumer.seek({ topic: this.topic, partition, offset: at.offset });
+    } catch (err) {
+      // Read on from where the partition stood; subscriptions still catch up through the status query.
+      this.log(`could not rewind order-status partition ${partition}: ${(err as Error).message}`);
+    }
+    if (this.fetched!.has(partition)) this.consumer.resume([{ topic: this.topic, partitions: [partition] }]);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([this.admin?.disconnect()]);
+    await this.consumer.disconnect();
   }
 }

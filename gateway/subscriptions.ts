@@ -42,6 +42,9 @@ export interface SubscriptionOptions {
   /** A subscription whose order has shown no sign of existing this long after it began is dropped; undefined: never. */
   unseenExpiryMs?: number;
   now?: () => number;
+  /** Partition routing (./status-routing.ts): an order gained its first subscriber (its partition if known), lost its last. */
+  onFollow?: (orderId: string, statusPartition?: number) => void;
+  onUnfollow?: (orderId: string) => void;
 }
 
 export class Subscriptions {
@@ -94,9 +97,12 @@ export class Subscriptions {
   }
 
   /** Starts following an order from `fromSeq`; with `catchUpNow`, sends what already happened. */
-  subscribe(sub: Subscriber, orderId: string, fromSeq = 1, catchUpNow = true): void {
+  subscribe(sub: Subscriber, orderId: string, fromSeq = 1, catchUpNow = true, statusPartition?: number): void {
     let subs = this.byOrder.get(orderId);
-    if (!subs) this.byOrder.set(orderId, (subs = new Map()));
+    if (!subs) {
+      this.byOrder.set(orderId, (subs = new Map()));
+      this.options.onFollow?.(orderId, statusPartition);
+    }
     const progress: Progress = {
       nextSeq: fromSeq,
       catchingUp: false,
@@ -213,7 +219,7 @@ export class Subscriptions {
     const subs = this.byOrder.get(orderId);
     if (!subs?.delete(sub)) return;
     this.pairs -= 1;
-    if (subs.size === 0) this.byOrder.delete(orderId);
+    if (subs.size === 0 && this.byOrder.delete(orderId)) this.options.onUnfollow?.(orderId);
     const own = this.bySubscriber.get(sub);
     own?.delete(orderId);
     if (own?.size === 0) this.bySubscriber.delete(sub);

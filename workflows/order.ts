@@ -35,7 +35,11 @@ class StatusLog {
   private pending: StatusEvent[] = [];
   private upserted?: OrderStatus;
 
-  constructor(private readonly view: OrderView) {}
+  /** `statusPartition`: the order's order-status partition (partition routing), or undefined (the key's hash). */
+  constructor(
+    private readonly view: OrderView,
+    private readonly statusPartition?: number,
+  ) {}
 
   /** Records a state the workflow itself reaches; it is published with the next plan or flush. */
   add(status: OrderStatus, detail?: string): void {
@@ -63,7 +67,7 @@ class StatusLog {
     this.settle();
     const events = this.pending;
     this.pending = [];
-    if (events.length) await publishStatuses(events);
+    if (events.length) await publishStatuses(events, this.statusPartition);
   }
 
   /**
@@ -99,7 +103,7 @@ export async function processOrder(input: ProcessOrderInput): Promise<OrderView>
   const { order, stepDelayMs } = input;
   const view = newView(order);
   const { pause } = orderControls(order, view, stepDelayMs);
-  const statuses = new StatusLog(view);
+  const statuses = new StatusLog(view, input.order.statusPartition);
   const settle = (): void => statuses.settle();
   const steps = orderSteps(order);
 

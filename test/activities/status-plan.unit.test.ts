@@ -17,11 +17,20 @@ function setup(): { sink: MemoryStatusPublisher; plans: PlanPublisher } {
 describe('PlanPublisher', () => {
   test('before publishes the plan’s before events, and nothing without a plan', async () => {
     const { sink, plans } = setup();
-    await plans.before(undefined);
+    await plans.before(order, undefined);
     expect(sink.events).toEqual([]);
-    await plans.before({ before, nextSeq: 5 });
-    await plans.before({ before, nextSeq: 5 });
+    await plans.before(order, { before, nextSeq: 5 });
+    await plans.before(order, { before, nextSeq: 5 });
     expect(sink.events).toEqual([...before, ...before]);
+  });
+
+  test('an order with a statusPartition (partition routing) has its before and outcome events published there', async () => {
+    const { sink, plans } = setup();
+    const routed: Order = { ...order, statusPartition: 3 };
+    await plans.before(routed, { before, nextSeq: 5 });
+    await plans.outcome(routed, { before, nextSeq: 5 }, [{ status: 'CHARGED' }]);
+    await plans.outcome(order, { before, nextSeq: 6 }, [{ status: 'SHIPPED' }]);
+    expect(sink.partitions).toEqual([3, 3, undefined]);
   });
 
   test('outcome is numbered from nextSeq and returned as entries', async () => {

@@ -114,6 +114,14 @@ describe('configuration schema', () => {
     expect(() => loadConfig({ GATEWAY_MAX_SUBSCRIPTIONS: '0' })).toThrow(/GATEWAY_MAX_SUBSCRIPTIONS/);
   });
 
+  test('GATEWAY_STATUS_PARTITION (partition routing): unset is off, a whole number is the home partition, else refused', () => {
+    expect(loadConfig({}).gatewayStatusPartition).toBeUndefined();
+    expect(loadConfig({ GATEWAY_STATUS_PARTITION: '0' }).gatewayStatusPartition).toBe(0);
+    expect(loadConfig({ GATEWAY_STATUS_PARTITION: '2' }).gatewayStatusPartition).toBe(2);
+    for (const bad of ['-1', '1.5', 'home'])
+      expect(() => loadConfig({ GATEWAY_STATUS_PARTITION: bad })).toThrow(/GATEWAY_STATUS_PARTITION/);
+  });
+
   test.each([
     ['GATEWAY_PORT', 'http'],
     ['GATEWAY_PORT', '70000'],

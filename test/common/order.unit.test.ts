@@ -182,9 +182,20 @@ describe('OrderPlacedEvent (what the bridge accepts)', () => {
     ['a fractional timestamp', { type: ORDER_PLACED, payload: { order: valid, timestamp: 1.5 } }, false],
     ['timestamp 0', { type: ORDER_PLACED, payload: { order: valid, timestamp: 0 } }, true],
     ['no timestamp', { type: ORDER_PLACED, payload: { order: valid } }, true],
+    ['statusPartition 0 (partition routing)', event({}, { ...valid, statusPartition: 0 }), true],
+    ['statusPartition 7', event({}, { ...valid, statusPartition: 7 }), true],
+    ['a negative statusPartition', event({}, { ...valid, statusPartition: -1 }), false],
+    ['a fractional statusPartition', event({}, { ...valid, statusPartition: 1.5 }), false],
+    ['a statusPartition that is not a number', event({}, { ...valid, statusPartition: '1' }), false],
   ])('%s', (_name, input, ok) => {
     expect(OrderPlacedEvent.safeParse(input).success).toBe(ok);
   });
+});
+
+test('the order keeps its statusPartition through the event; a client cannot set one in placeOrder', () => {
+  const parsed = OrderPlacedEvent.parse({ type: ORDER_PLACED, payload: { order: { ...valid, statusPartition: 2 } } });
+  expect(parsed.payload.order.statusPartition).toBe(2);
+  expect(PlaceOrderInput.safeParse({ ...valid, statusPartition: 2 }).success).toBe(false);
 });
 
 test('the workflow id is order-<orderId>', () => {

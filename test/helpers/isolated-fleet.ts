@@ -18,6 +18,8 @@ export interface IsolatedFleetOptions extends Omit<IsolatedStackOptions, 'ports'
   freeLowPorts?: boolean;
   /** The beforeAll budget: the servers' cold start (and, for the postgres engine, a first build). */
   startTimeoutMs?: number;
+  /** Partition routing on for the fleet's gateways (Fleet's `statusRouting`). */
+  statusRouting?: boolean;
   /** Runs after the servers are up (e.g. the fleet's first processes). */
   afterStart?: (fleet: Fleet) => Promise<void>;
   /** Runs first in afterAll (e.g. closing the file's clients). */
@@ -31,7 +33,15 @@ export interface IsolatedFleet {
 }
 
 export function useIsolatedFleet(options: IsolatedFleetOptions): IsolatedFleet {
-  const { name, freeLowPorts, startTimeoutMs = 180_000, afterStart, beforeStop, ...stackOptions } = options;
+  const {
+    name,
+    freeLowPorts,
+    statusRouting,
+    startTimeoutMs = 180_000,
+    afterStart,
+    beforeStop,
+    ...stackOptions
+  } = options;
   const log = (line: string): void => void process.stderr.write(`[${name}] ${line}\n`);
   let stack: IsolatedStack | undefined;
   let fleet: Fleet | undefined;
@@ -47,7 +57,7 @@ export function useIsolatedFleet(options: IsolatedFleetOptions): IsolatedFleet {
         }
       : undefined;
     stack = await IsolatedStack.start({ ...stackOptions, ports, log });
-    fleet = new Fleet(stack);
+    fleet = new Fleet(stack, { statusRouting });
     await afterStart?.(fleet);
   }, startTimeoutMs);
 

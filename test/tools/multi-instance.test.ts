@@ -3,10 +3,12 @@
 // a client of gateway A follows an order placed through gateway B; gateway B, bridge B and worker B are
 // SIGKILLed partway (the gateway restarted, the others left down). This is the crash matrix's `multi`
 // scenario (tools/chaos/multi-scenario.ts) with 40 orders; `npm run chaos -- -s multi` runs it larger.
+// Partition routing is on (gateway A home partition 0, gateway B 1): A's client of B's order is served
+// only because A fetches B's partition while that client follows it.
 import { DEFAULT_OPTIONS, runScenario, ScenarioOptions } from '../../tools/chaos/harness';
 import { useIsolatedFleet } from '../helpers/isolated-fleet';
 
-const isolated = useIsolatedFleet({ name: 'multi', freeLowPorts: true });
+const isolated = useIsolatedFleet({ name: 'multi', freeLowPorts: true, statusRouting: true });
 const { log } = isolated;
 
 const OPTIONS: ScenarioOptions = {

@@ -7,9 +7,10 @@
  * (process.cpuUsage over IPC) over the publishing window, less the idle feed's (fetch polling).
  *
  * Modes: `parse-all` (no key filter: every event parsed and validated), `key-filter` (events keyed by
- * orderId, those for orders nobody here follows dropped before parsing), `partition-routed` (each
- * event goes to the partition of the gateway whose clients follow its order; a gateway fetches only
- * its own partition). With `followed: 'none'` no client follows anything: the CPU is then what a
+ * orderId, those for orders nobody here follows dropped before parsing), `partition-routed` (the
+ * product's partition routing, gateway/status-routing.ts: gateway i has home partition i, the orders
+ * its clients follow were placed there, so each event goes to the partition of the gateway whose
+ * clients follow its order and a gateway fetches only its home partition). With `followed: 'none'` no client follows anything: the CPU is then what a
  * gateway pays for events it has no subscriber for (routed: all events go to the extra partition no
  * gateway reads, as another gateway's would).
  */
@@ -19,6 +20,7 @@ import * as os from 'node:os';
 import { loadConfig } from '../../common/config';
 import { StatusEvent } from '../../common/status';
 import { StatusFeed } from '../../gateway/status-feed';
+import { StatusRouting } from '../../gateway/status-routing';
 import { Subscriber, Subscriptions } from '../../gateway/subscriptions';
 import { benchKafka, createTopic, deleteTopics } from './kafka-util';
 import { sleep } from '../infra/proc';
@@ -59,16 +61,33 @@ export async function fanoutChild(argv: string[]): Promise<void> {
   const [topic, mode, indexArg, gArg, ordersArg, followed] = argv;
   const [index, g, orders] = [Number(indexArg), Number(gArg), Number(ordersArg)];
   const kafka = benchKafka(loadConfig().kafkaBrokers, `fanout-${index}`);
-  const subs = new Subscriptions(async () => undefined);
-  let delivered = 0;
-  const subscriber: Subscriber = { sendStatus: () => void (delivered += 1) };
-  if (followed === 'spread') for (let o = index; o < orders; o += g) subs.subscribe(subscriber, `fan-${o}`, 1, false);
+  const routed = mode === 'partition-routed';
+  const follows = { order: (_id: string): boolean => false };
   const feed = new StatusFeed(kafka, (e: StatusEvent) => subs.onEvent(e), {
     topic,
     log: () => undefined,
-    follows: mode === 'parse-all' ? undefined : (id) => subs.follows(id),
-    partitions: mode === 'partition-routed' ? [index] : undefined,
+    follows: mode === 'parse-all' ? undefined : (id) => follows.order(id),
+    partitions: routed ? [index] : undefined,
   });
+  // Routed: the gateway's own StatusRouting, told by Subscriptions what is followed (orders placed here).
+  const routing = routed
+    ? new StatusRouting({
+        home: index,
+        partitionCount: g + 1,
+        fetcher: feed,
+        lookup: async (id) => ({ exists: true, statusPartition: Number(id.slice('fan-'.length)) % g }),
+      })
+    : undefined;
+  const subs = new Subscriptions(async () => undefined, undefined, undefined, undefined, {
+    onFollow: routing && ((id, partition) => routing.follow(id, partition)),
+    onUnfollow: routing && ((id) => routing.unfollow(id)),
+  });
+  follows.order = (id) => subs.follows(id);
+  let delivered = 0;
+  const subscriber: Subscriber = { sendStatus: () => void (delivered += 1) };
+  if (followed === 'spread')
+    for (let o = index; o < orders; o += g)
+      subs.subscribe(subscriber, `fan-${o}`, 1, false, routed ? index : undefined);
   await feed.start();
   let mark = process.cpuUsage();
   let readAtMark = 0;

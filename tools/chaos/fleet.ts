@@ -23,7 +23,15 @@ export class Fleet {
   /** The HTTP port of each gateway (WebSocket + /healthz) and bridge (/healthz). */
   private readonly ports = new WeakMap<AppProcess, number>();
 
-  constructor(readonly stack: IsolatedStack) {
+  /**
+   * `statusRouting`: partition routing on (docs/SCALING.md): gateway i gets home partition i of
+   * order-status (GATEWAY_STATUS_PARTITION), so each gateway's orders have their status events on a
+   * partition of their own.
+   */
+  constructor(
+    readonly stack: IsolatedStack,
+    private readonly options: { statusRouting?: boolean } = {},
+  ) {
     this.ledgerFile = path.join(stack.workDir, 'ledger', 'payments.jsonl');
   }
 
@@ -49,6 +57,7 @@ export class Fleet {
           // Every client of the matrix comes from 127.0.0.1 and keeps many orders in flight: the
           // per-client limits are not what it measures.
           ...LOAD_TOOL_GATEWAY_LIMITS,
+          ...(this.options.statusRouting ? { GATEWAY_STATUS_PARTITION: String(i) } : {}),
         }),
         logFile: this.logFile(i === 0 ? 'gateway' : `gateway-${i}`),
         ready: () => answers200(`http://127.0.0.1:${port}/healthz`),
