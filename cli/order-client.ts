@@ -10,7 +10,6 @@
 import type WebSocket from 'ws';
 import {
   ClientRequest,
-  ErrorCode,
   frameOrderId,
   isRetryable,
   OrderRequest,
@@ -21,17 +20,26 @@ import { FINAL_STATUSES, ORDER_STATUSES, OrderStatus, OrderView, StatusEvent } f
 import { FramePacer } from './frame-pacer';
 import { openSocket } from './socket';
 import { AnswerWaiters } from './answer-waiters';
+import { backoffDelay, beginAttempt, endAttempt } from './attempts';
+import { verifyExists } from './follow-check';
 import {
+  newTracked,
   resultOf,
+  type Attempt,
   type ClientOptions,
   type Ending,
   type GatewayError,
+  type SubmitResult,
   type TrackHandlers,
   type Tracked,
   type TrackResult,
 } from './tracking';
 
-export type { ClientOptions, GatewayError, OrderRequest, StatusEvent, TrackHandlers, TrackResult };
+export type { Attempt, ClientOptions, GatewayError, SubmitResult, TrackHandlers, TrackResult };
+export type { OrderRequest, StatusEvent };
+
+/** The options without a default. */
+type Unset = 'onConnection' | 'token' | 'answerTimeoutMs' | 'maxAttempts' | 'attemptDeadline';
 
 const FINAL = new Set<string>(FINAL_STATUSES);
 const KNOWN = new Set<string>(ORDER_STATUSES);
@@ -44,8 +52,7 @@ export class OrderClient {
   private reconnects = 0;
   private reconnectTimer?: NodeJS.Timeout;
   private readonly pacer: FramePacer;
-  private readonly opts: Required<Omit<ClientOptions, 'onConnection' | 'token'>> &
-    Pick<ClientOptions, 'onConnection' | 'token'>;
+  private readonly opts: Required<Omit<ClientOptions, Unset>> & Pick<ClientOptions, Unset>;
 
   constructor(
     readonly url: string,
@@ -57,6 +64,7 @@ export class OrderClient {
       maxBackoffMs: 5_000,
       framesPerSecond: 50,
       notFoundGraceMs: 3_000,
+      jitter: false,
       ...opts,
     };
     this.pacer = new FramePacer(this.opts.framesPerSecond, () => this.ws);
@@ -83,21 +91,22 @@ export class OrderClient {
 
   /** Places an order and resolves when it reaches a final state, fails, or the timeout passes. */
   place(request: OrderRequest, timeoutMs: number, handlers: TrackHandlers = {}): Promise<TrackResult> {
-    return this.track({ orderId: request.orderId, mode: 'place', request }, timeoutMs, handlers);
+    return this.track<TrackResult>({ orderId: request.orderId, mode: 'place', request }, timeoutMs, handlers);
+  }
+
+  /** Places an order, resending it as place does, and resolves once the gateway acknowledges it (or not). */
+  submit(request: OrderRequest, timeoutMs: number, handlers: TrackHandlers = {}): Promise<SubmitResult> {
+    return this.track<SubmitResult>({ orderId: request.orderId, mode: 'submit', request }, timeoutMs, handlers);
   }
 
   /** Follows an existing order (every status from seq 1) until it reaches a final state. */
   follow(orderId: string, timeoutMs: number, handlers: TrackHandlers = {}): Promise<TrackResult> {
-    return this.track({ orderId, mode: 'follow' }, timeoutMs, handlers);
+    return this.track<TrackResult>({ orderId, mode: 'follow' }, timeoutMs, handlers);
   }
 
   /** getOrder: the order's current view, or null when the gateway answers with an error or not in time. */
   async getOrder(orderId: string, timeoutMs = 3_000): Promise<OrderView | null> {
-    const answer = await this.request(
-      { event: 'getOrder', data: { orderId } },
-      (f) => (f.event === 'order' || f.event === 'error') && f.data.orderId === orderId,
-      timeoutMs,
-    );
+    const answer = await this.lookUp(orderId, timeoutMs);
     return answer?.event === 'order' ? (answer.data as unknown as OrderView) : null;
   }
 
@@ -110,15 +119,16 @@ export class OrderClient {
     this.ws?.removeAllListeners('close');
   }
 
-  private track(
+  private track<R extends TrackResult | SubmitResult>(
     init: Pick<Tracked, 'orderId' | 'mode' | 'request'>,
     timeoutMs: number,
     handlers: TrackHandlers,
-  ): Promise<TrackResult> {
+  ): Promise<R> {
     if (this.tracked.has(init.orderId))
       return Promise.reject(new Error(`order ${init.orderId} is already being tracked`));
-    return new Promise<TrackResult>((resolve) => {
-      const t: Tracked = { ...init, pending: true, lastSeq: 0, events: [], handlers, retries: 0, done: resolve };
+    return new Promise<R>((resolve) => {
+      // place and follow never end 'accepted' (only submit does), so each resolves with its own result type.
+      const t = newTracked(init, handlers, (result) => resolve(result as R));
       t.timer = setTimeout(() => {
         this.finish(t, { kind: 'timeout', lastStatus: t.events.at(-1)?.status });
       }, timeoutMs);
@@ -129,31 +139,22 @@ export class OrderClient {
 
   /** Sends the request that (re)starts the flow of status events for this order. */
   private ask(t: Tracked): void {
-    if (t.mode === 'place' && t.pending && t.request) this.enqueue({ event: 'placeOrder', data: t.request });
-    else this.enqueue({ event: 'subscribeOrder', data: { orderId: t.orderId, fromSeq: t.lastSeq + 1 } });
+    if (t.mode === 'follow' || !t.pending || !t.request)
+      this.enqueue({ event: 'subscribeOrder', data: { orderId: t.orderId, fromSeq: t.lastSeq + 1 } });
+    else if (t.attemptAt !== undefined || this.beginAttempt(t)) this.enqueue({ event: 'placeOrder', data: t.request });
   }
 
-  /**
-   * A subscription to an order that does not exist is simply quiet (the order may not have started yet),
-   * so a followed order that shows no status is looked up: still NOT_FOUND after the grace period ends the follow.
-   */
-  private async verifyExists(t: Tracked): Promise<void> {
-    const deadline = Date.now() + this.opts.notFoundGraceMs;
-    for (;;) {
-      if (this.tracked.get(t.orderId) !== t || t.events.length > 0) return;
-      const answer = await this.request(
-        { event: 'getOrder', data: { orderId: t.orderId } },
-        (f) => f.event === 'order' || f.event === 'error',
-        5_000,
-      );
-      if (this.tracked.get(t.orderId) !== t || t.events.length > 0) return;
-      if (answer?.event !== 'error' || answer.data.code !== ErrorCode.notFound) return; // it exists (or we cannot tell): keep following
-      if (Date.now() >= deadline) {
-        this.finish(t, { kind: 'error', error: answer.data as unknown as GatewayError });
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+  /** Starts a placeOrder attempt (an unanswered one is resent); when the order's bounds are spent it gives up. */
+  private beginAttempt(t: Tracked): boolean {
+    if (beginAttempt(t, this.opts, () => this.retry(t))) return true;
+    this.finish(t, { kind: 'gave-up', attempts: t.attempts });
+    return false;
+  }
+
+  /** Asks again after the order's next backoff delay. */
+  private retry(t: Tracked): void {
+    clearTimeout(t.retryTimer);
+    t.retryTimer = setTimeout(() => this.ask(t), backoffDelay(t.retries++, this.opts));
   }
 
   private finish(t: Tracked, ending: Ending): void {
@@ -161,17 +162,14 @@ export class OrderClient {
     this.tracked.delete(t.orderId);
     clearTimeout(t.timer);
     clearTimeout(t.retryTimer);
+    endAttempt(t, ending.kind === 'timeout' ? 'timeout' : 'closed');
     t.done(resultOf(t, ending));
   }
 
-  /** Sends a request and resolves with the first frame for its orderId that `match` accepts (null on timeout). */
-  private request(
-    frame: ClientRequest,
-    match: (f: ReceivedFrame) => boolean,
-    timeoutMs: number,
-  ): Promise<ReceivedFrame | null> {
-    const answer = this.answers.wait(String(frame.data.orderId), match, timeoutMs);
-    this.enqueue(frame);
+  /** Sends getOrder and resolves with its answer (the order or an error frame), or null when none comes in time. */
+  private lookUp(orderId: string, timeoutMs: number): Promise<ReceivedFrame | null> {
+    const answer = this.answers.wait(orderId, (f) => f.event === 'order' || f.event === 'error', timeoutMs);
+    this.enqueue({ event: 'getOrder', data: { orderId } });
     return answer;
   }
 
@@ -189,12 +187,14 @@ export class OrderClient {
     switch (frame.event) {
       case 'orderAccepted': {
         const t = orderId === null ? undefined : this.tracked.get(orderId);
-        if (!t || t.mode !== 'place') return;
+        if (!t || t.mode === 'follow') return;
         t.workflowId = String(frame.data.workflowId);
         if (t.pending) {
           t.pending = false;
+          endAttempt(t, 'accepted');
           const traceId = typeof frame.data.traceId === 'string' ? frame.data.traceId : undefined;
           t.handlers.onAccepted?.(t.orderId, t.workflowId, traceId);
+          if (t.mode === 'submit') this.finish(t, { kind: 'accepted' });
         }
         return;
       }
@@ -202,7 +202,12 @@ export class OrderClient {
         const t = orderId === null ? undefined : this.tracked.get(orderId);
         if (t && t.mode === 'follow' && t.pending) {
           t.pending = false;
-          void this.verifyExists(t);
+          void verifyExists(t, {
+            graceMs: this.opts.notFoundGraceMs,
+            tracking: () => this.tracked.get(t.orderId) === t,
+            lookUp: () => this.lookUp(t.orderId, 5_000),
+            notFound: (error) => this.finish(t, { kind: 'error', error }),
+          });
         }
         return;
       }
@@ -239,12 +244,11 @@ export class OrderClient {
         ? [this.tracked.get(error.orderId)].filter((t): t is Tracked => !!t)
         : [...this.tracked.values()];
     for (const t of targets) {
+      endAttempt(t, 'error', error.code);
       if (isRetryable(error.code)) {
         // Not stored / not served right now: the same request is safe to repeat.
         if (error.orderId === null && !t.pending) continue;
-        clearTimeout(t.retryTimer);
-        const delay = Math.min(this.opts.maxBackoffMs, this.opts.backoffMs * 2 ** t.retries++);
-        t.retryTimer = setTimeout(() => this.ask(t), delay);
+        this.retry(t);
         continue;
       }
       this.finish(t, { kind: 'error', error });
@@ -254,6 +258,7 @@ export class OrderClient {
   private onDropped(code: number, reason: string): void {
     this.ws = undefined;
     this.pacer.clear(); // everything is re-asked after the reconnect
+    for (const t of this.tracked.values()) endAttempt(t, 'closed');
     if (this.closedByUs) return;
     if (this.tracked.size === 0) {
       this.opts.onConnection?.('closed', `${code}${reason ? ` ${reason}` : ''}`);
@@ -265,17 +270,23 @@ export class OrderClient {
       for (const t of [...this.tracked.values()]) this.finish(t, { kind: 'connection', message });
       return;
     }
-    const delay = Math.min(this.opts.maxBackoffMs, this.opts.backoffMs * 2 ** this.reconnects++);
+    const delay = backoffDelay(this.reconnects++, this.opts);
     this.opts.onConnection?.(
       'reconnecting',
       `connection lost (${code}${reason ? ` ${reason}` : ''}); reconnecting in ${delay} ms`,
     );
     this.reconnectTimer = setTimeout(() => {
+      // The reconnect is an attempt of every order still being placed: sent once connected, else 'not-connected'.
+      for (const t of [...this.tracked.values()])
+        if (t.mode !== 'follow' && t.pending && t.attemptAt === undefined) this.beginAttempt(t);
       this.connect().then(
         () => {
           for (const t of this.tracked.values()) this.ask(t);
         },
-        () => this.onDropped(1006, 'reconnect failed'),
+        () => {
+          for (const t of this.tracked.values()) endAttempt(t, 'not-connected');
+          this.onDropped(1006, 'reconnect failed');
+        },
       );
     }, delay);
   }

@@ -76,6 +76,13 @@ export function toOutcome(result: TrackResult, timeoutMs: number): OrderOutcome 
       };
     case 'connection':
       return { ...base, outcome: 'CONNECTION', exitCode: EXIT.connection, message: result.message };
+    case 'gave-up': // only with ClientOptions.maxAttempts or attemptDeadline, which the CLI does not set
+      return {
+        ...base,
+        outcome: 'CONNECTION',
+        exitCode: EXIT.connection,
+        message: `not acknowledged after ${result.attempts} attempts`,
+      };
   }
 }
 
