@@ -51,6 +51,8 @@ export class OrderClient {
   private closedByUs = false;
   private reconnects = 0;
   private reconnectTimer?: NodeJS.Timeout;
+  /** The connection was lost while no order was tracked: the next tracked order reconnects. */
+  private idle = false;
   private readonly pacer: FramePacer;
   private readonly opts: Required<Omit<ClientOptions, Unset>> & Pick<ClientOptions, Unset>;
 
@@ -133,7 +135,8 @@ export class OrderClient {
         this.finish(t, { kind: 'timeout', lastStatus: t.events.at(-1)?.status });
       }, timeoutMs);
       this.tracked.set(t.orderId, t);
-      this.ask(t);
+      if (this.idle) this.onDropped(1006, 'lost while no order was tracked');
+      else this.ask(t);
     });
   }
 
@@ -257,10 +260,12 @@ export class OrderClient {
 
   private onDropped(code: number, reason: string): void {
     this.ws = undefined;
+    this.idle = false;
     this.pacer.clear(); // everything is re-asked after the reconnect
     for (const t of this.tracked.values()) endAttempt(t, 'closed');
     if (this.closedByUs) return;
     if (this.tracked.size === 0) {
+      this.idle = true;
       this.opts.onConnection?.('closed', `${code}${reason ? ` ${reason}` : ''}`);
       return;
     }
