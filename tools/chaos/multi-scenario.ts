@@ -19,6 +19,8 @@ interface Frame {
   data: { orderId?: string; status?: string; seq?: number; code?: string };
 }
 
+// A raw socket, not cli's OrderClient: the follow check below must see every frame the gateway sends
+// (a repeated or missing seq), which that client's de-duplication by seq would hide.
 function open(url: string): Promise<{ ws: WebSocket; frames: Frame[] }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
