@@ -9,7 +9,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KafkaConfig } from 'kafkajs';
 import { kafkaSecurity, temporalConnect, type TemporalConnect } from './connections';
-import { LOG_FORMATS, LOG_LEVELS, readEnv, type Env, type VariableName } from './env-variables';
+import {
+  ConfigError,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  readEnv,
+  type ConfigProblem,
+  type Env,
+  type VariableName,
+} from './env-variables';
 import { CONSUMER_GROUPS } from './names';
 
 export * from './env-variables';
@@ -26,6 +34,39 @@ export interface JwtSettings {
   requireIssuerAudience?: boolean;
   /** Longest token lifetime accepted, in seconds (exp - iat, and exp - now). */
   maxLifetimeS?: number;
+}
+
+/** Host names of a URL that only this machine reaches. */
+const LOOPBACK_HOST = /^(localhost|\[::1\]|127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
+
+/**
+ * The rules a JWKS configuration must meet (docs/SECURITY.md): keys only over https (http only
+ * from this machine: keys fetched in clear could be swapped on the way), and an issuer and audience
+ * unless requireIssuerAudience is false (an identity provider signs tokens for its other clients too).
+ */
+export function jwtProblems(jwt: JwtSettings): ConfigProblem[] {
+  if (!jwt.jwksUrl) return [];
+  const problems: ConfigProblem[] = [];
+  const url = URL.canParse(jwt.jwksUrl) ? new URL(jwt.jwksUrl) : undefined;
+  if (!url) problems.push({ variable: 'GATEWAY_JWKS_URL', value: '<not a URL>', form: 'a URL' });
+  else if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOST.test(url.hostname)))
+    problems.push({
+      variable: 'GATEWAY_JWKS_URL',
+      value: `${url.protocol}//${url.host}${url.pathname}`,
+      form: 'an https: URL (http: only for a loopback host)',
+    });
+  if (jwt.requireIssuerAudience !== false)
+    for (const [variable, value] of [
+      ['GATEWAY_JWT_ISSUER', jwt.issuer],
+      ['GATEWAY_JWT_AUDIENCE', jwt.audience],
+    ] as const)
+      if (!value)
+        problems.push({
+          variable,
+          value: '',
+          form: 'set (GATEWAY_JWKS_URL needs it, unless GATEWAY_JWT_REQUIRE_ISSUER_AUDIENCE=false)',
+        });
+  return problems;
 }
 
 /** The gateway's limits on connections, frames and subscriptions. */
@@ -195,12 +236,22 @@ export interface AppConfig {
   ports: InfraPorts;
 }
 
-/** Every setting, from the environment (validated all at once) and the defaults. */
+/** Every setting, from the environment (validated all at once, then the JWKS rules) and the defaults. */
 export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConfig {
   const env = readEnv(processEnv);
   const ports = infraPorts(env);
   const dataDir = dataDirOf(env);
   const temporal = temporalConnect(env, { address: `127.0.0.1:${ports.temporal}`, namespace: 'default' });
+  const jwt: JwtSettings = {
+    secret: env.GATEWAY_JWT_SECRET,
+    jwksUrl: env.GATEWAY_JWKS_URL,
+    issuer: env.GATEWAY_JWT_ISSUER,
+    audience: env.GATEWAY_JWT_AUDIENCE,
+    requireIssuerAudience: env.GATEWAY_JWT_REQUIRE_ISSUER_AUDIENCE !== 'false',
+    maxLifetimeS: env.GATEWAY_JWT_MAX_LIFETIME_S ?? 86_400,
+  };
+  const jwtIssues = jwtProblems(jwt);
+  if (jwtIssues.length) throw new ConfigError(jwtIssues);
   return {
     kafkaBrokers: env.KAFKA_BROKERS ?? [`127.0.0.1:${ports.kafka}`],
     kafkaSecurity: kafkaSecurity(env),
@@ -211,17 +262,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
     traceUiUrl: env.TRACE_UI_URL,
     gatewayPort: env.GATEWAY_PORT ?? DEFAULT_PORTS.gateway,
     gatewayHost: env.GATEWAY_HOST ?? '127.0.0.1',
-    gatewayAuth: {
-      sharedToken: env.GATEWAY_AUTH_TOKEN,
-      jwt: {
-        secret: env.GATEWAY_JWT_SECRET,
-        jwksUrl: env.GATEWAY_JWKS_URL,
-        issuer: env.GATEWAY_JWT_ISSUER,
-        audience: env.GATEWAY_JWT_AUDIENCE,
-        requireIssuerAudience: env.GATEWAY_JWT_REQUIRE_ISSUER_AUDIENCE !== 'false',
-        maxLifetimeS: env.GATEWAY_JWT_MAX_LIFETIME_S ?? 86_400,
-      },
-    },
+    gatewayAuth: { sharedToken: env.GATEWAY_AUTH_TOKEN, jwt },
     gatewayAllowedOrigins: env.GATEWAY_ALLOWED_ORIGINS,
     gatewayAllowedHosts: env.GATEWAY_ALLOWED_HOSTS,
     gatewayLimits: {

@@ -5,7 +5,6 @@
  * (test/common/config.unit.test.ts). common/config is the entry point that re-exports this file.
  */
 import { z } from 'zod';
-import { jwtProblems } from './jwt-settings';
 import { CONSUMER_GROUPS } from './names';
 
 /** A form a variable's raw string may take: the zod schema that parses it, and how the docs name it. */
@@ -229,9 +228,16 @@ export const VARIABLE_NAMES = Object.keys(VARIABLES) as VariableName[];
 /** The validated environment: each variable parsed, or undefined when unset (or empty). */
 export type Env = { [K in VariableName]?: z.output<(typeof VARIABLES)[K]['schema']> };
 
+/** One bad setting: the variable, its value as an error may show it, and the form it must have. */
+export interface ConfigProblem {
+  variable: VariableName;
+  value: string;
+  form: string;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
-  constructor(readonly problems: Array<{ variable: VariableName; value: string; form: string }>) {
+  constructor(readonly problems: ConfigProblem[]) {
     super(
       `invalid configuration: ${problems
         .map((p) => `${p.variable}=${JSON.stringify(p.value)} is not ${p.form}`)
@@ -274,13 +280,6 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
     const missing = NEEDS.filter(([set, needed]) => data[set] && !data[needed]);
     if (missing.length)
       throw new ConfigError(missing.map(([set, variable]) => ({ variable, value: '', form: `set (${set} needs it)` })));
-    const jwt = jwtProblems({
-      jwksUrl: data.GATEWAY_JWKS_URL,
-      issuer: data.GATEWAY_JWT_ISSUER,
-      audience: data.GATEWAY_JWT_AUDIENCE,
-      requireIssuerAudience: data.GATEWAY_JWT_REQUIRE_ISSUER_AUDIENCE !== 'false',
-    });
-    if (jwt.length) throw new ConfigError(jwt);
     return data;
   }
   const bad = new Set<VariableName>();

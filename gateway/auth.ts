@@ -12,8 +12,7 @@
 import * as crypto from 'node:crypto';
 import type * as http from 'node:http';
 import { createRemoteJWKSet, errors as joseErrors, JWTPayload, jwtVerify, JWTVerifyGetKey } from 'jose';
-import type { AuthSettings, JwtSettings } from '../common/config';
-import { jwtProblems } from '../common/jwt-settings';
+import { jwtProblems, type AuthSettings, type JwtSettings } from '../common/config';
 import { CustomerIdSchema } from '../common/protocol';
 
 /** The subprotocol the gateway speaks; a browser offers it next to `bearer.<token>`. */

@@ -18,7 +18,7 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { TEMPORAL_DEV_DYNAMIC_CONFIG } from '../../common/config';
 import { temporalReady } from '../../common/health';
-import { DEFAULT_NAMESPACE } from '../../common/names';
+import { DEFAULT_NAMESPACE } from '../../common/config';
 import { dataPaths, VERSIONS } from './paths';
 import { freeLowPort, freePort, Log } from './proc';
 import { provisionTemporalServer } from './provision';
