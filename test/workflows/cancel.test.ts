@@ -37,6 +37,20 @@ describe('processOrder cancel update', () => {
     expect(setup.ledger.lines()).toEqual([]);
   });
 
+  test('a routed order (statusPartition) cancelled during the first timer publishes every status to its home partition', async () => {
+    // The activities publish VALIDATING and VALIDATED, the workflow itself CANCELLED: both routed.
+    const setup = simulatedSetup();
+    await withOrder(order({ statusPartition: 2 }), setup, LONG_DELAY_MS, async (handle) => {
+      await statusReached(handle, 'VALIDATED');
+      expect((await handle.executeUpdate(cancelUpdate)).status).toBe('CANCELLED');
+      await handle.result();
+      recordFixture('routed-cancelled', await handle.fetchHistory());
+    });
+    const published = ['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CANCELLED'];
+    expect(setup.statuses.events.map((e) => e.status)).toEqual(published);
+    expect(setup.statuses.partitions).toEqual(published.map(() => 2));
+  });
+
   test('cancel during the second timer: refunded once, CANCELLED, never shipped', async () => {
     const setup = simulatedSetup();
     const o = order();

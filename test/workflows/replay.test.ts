@@ -16,6 +16,7 @@ const REQUIRED = [
   'declined',
   'refunded',
   'cancelled',
+  'routed-cancelled',
   'v1-happy',
   'v1-declined',
   'v1-refunded',
