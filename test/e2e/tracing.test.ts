@@ -14,6 +14,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { placeAndFollow } from '../../cli/order';
 import { loadConfig, TOPICS } from '../../common/config';
 import { AppProcess, type AppName } from '../../tools/infra/app-process';
+import { groupAtTopicEnd } from '../../tools/infra/app-resources';
 import { OtlpReceiver, type ReceivedSpan } from '../../tools/infra/otlp-receiver';
 import { freePort } from '../../tools/infra/proc';
 import { launchChromium } from '../helpers/browser';
@@ -71,23 +72,18 @@ async function worker(name: string): Promise<AppProcess> {
   );
 }
 
-/** A fresh bridge group that starts at the topic's end, so the bridge reads only this file's orders. */
-async function freshGroupAtEnd(groupId: string): Promise<void> {
-  const admin = new Kafka({ brokers: loadConfig().kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    await admin.resetOffsets({ groupId, topic: TOPICS.orderPlacement, earliest: false });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracing-'));
   receiver = await OtlpReceiver.start();
   const [gatewayPort, bridgePort] = await Promise.all([freePort(), freePort()]);
   const groupId = uniqueId('tracing');
-  await freshGroupAtEnd(groupId);
+  // A fresh bridge group at the topic's end: the bridge reads only this file's orders, whatever
+  // earlier runs (the bench, a dev session) left on the shared topic.
+  await groupAtTopicEnd(
+    new Kafka({ brokers: loadConfig().kafkaBrokers, logLevel: logLevel.NOTHING }),
+    groupId,
+    TOPICS.orderPlacement,
+  );
   const first = await worker('worker-A');
   const bridge = app(
     'bridge',

@@ -2,6 +2,7 @@
 import * as crypto from 'node:crypto';
 import { Admin, Consumer, Kafka, logLevel, Producer } from 'kafkajs';
 import { loadConfig } from '../../common/config';
+import { groupAtTopicEnd } from '../../tools/infra/app-resources';
 
 const config = loadConfig();
 const kafka = new Kafka({ clientId: 'test-roundtrip', brokers: config.kafkaBrokers, logLevel: logLevel.ERROR });
@@ -52,6 +53,35 @@ describe('Kafka round trip', () => {
       expect(received.filter((r) => r.key === key).map((r) => r.value)).toEqual(
         [0, 1, 2, 3, 4].map((n) => `${key}:${n}`),
       );
+    }
+  });
+
+  test('a group placed at the topic end reads only what is produced afterwards, even from the beginning', async () => {
+    const old = Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `old-${i}` }));
+    await producer.send({ topic, acks: -1, messages: old });
+    const groupId = `test-at-end-${crypto.randomUUID()}`;
+    await groupAtTopicEnd(kafka, groupId, topic);
+    const late = kafka.consumer({ groupId });
+    await late.connect();
+    try {
+      const received: string[] = [];
+      await late.subscribe({ topic, fromBeginning: true });
+      const joined = new Promise<void>((resolve) => late.on(late.events.GROUP_JOIN, () => resolve()));
+      const newOne = new Promise<void>((resolve) => {
+        void late.run({
+          eachMessage: async ({ message }) => {
+            received.push(message.value!.toString());
+            if (message.value!.toString() === 'new') resolve();
+          },
+        });
+      });
+      // Produced once the group has its partitions, so "new" is the first thing it may read.
+      await joined;
+      await producer.send({ topic, acks: -1, messages: [{ key: 'k0', value: 'new' }] });
+      await newOne;
+      expect(received).toEqual(['new']);
+    } finally {
+      await late.disconnect();
     }
   });
 });

@@ -8,6 +8,7 @@ import { CONSUMER_GROUPS, TOPICS } from '../../common/config';
 import { workflowIdFor } from '../../common/order';
 import { AppName, BenchContext, cpuLine, drainNote, makeOrders, TemporalTarget, withApps } from './context';
 import { waitForNoLag } from './kafka-util';
+import { groupAtTopicEnd } from '../infra/app-resources';
 import { OtlpReceiver } from '../infra/otlp-receiver';
 import type { LoopDelay } from './loop-probe';
 import { httpGet } from '../infra/proc';
@@ -47,24 +48,6 @@ async function readLoopDelay(pid: number | undefined, file: string): Promise<Loo
  */
 export type PipelineSpec = LoadSpec & { tracing?: 'off' | 'on' };
 
-/** A consumer group for one configuration, its offsets at order-placement's end (so it reads only this run's orders). */
-async function freshGroupAtEnd(ctx: BenchContext, groupId: string): Promise<void> {
-  const admin = ctx.kafka.admin();
-  await admin.connect();
-  try {
-    // Explicit offsets (each partition's high watermark): kafkajs' resetOffsets to "latest" seeks to the
-    // logical offset -1, which commits nothing, and the bridge (fromBeginning) would then read the whole topic.
-    const ends = await admin.fetchTopicOffsets(TOPICS.orderPlacement);
-    await admin.setOffsets({
-      groupId,
-      topic: TOPICS.orderPlacement,
-      partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
-    });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 export async function runPipeline(
   ctx: BenchContext,
   spec: PipelineSpec,
@@ -81,7 +64,7 @@ export async function runPipeline(
   // PostgreSQL: orders left on the topic by others belong to the shared dev server, not to this engine.
   const ownGroup = spec.tracing !== undefined || target !== ctx.temporal;
   const group = ownGroup ? `${ctx.runId}-${id}` : BRIDGE_GROUP;
-  if (ownGroup) await freshGroupAtEnd(ctx, group);
+  if (ownGroup) await groupAtTopicEnd(ctx.kafka, group, TOPICS.orderPlacement);
   const env: Record<string, string> = ownGroup ? { BRIDGE_GROUP_ID: group } : {};
   if (spec.tracing !== undefined)
     Object.assign(env, {

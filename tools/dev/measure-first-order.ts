@@ -7,7 +7,7 @@
  * order over WebSocket as soon as the gateway lets it in (resending while it refuses), and prints when
  * it was accepted, when the launcher said Temporal was ready, when the order reached COMPLETED, and
  * the start-up summary npm start printed. --cold also gives it an empty provisioning cache, Go module
- * and build caches and Maven repository (everything is fetched and built again: minutes). Stops
+ * and build caches, Maven repository and pip cache (everything is fetched, or built, again). Stops
  * everything with SIGINT at the end.
  */
 import { spawn } from 'node:child_process';
@@ -75,6 +75,7 @@ async function main(): Promise<void> {
           GOMODCACHE: path.join(dir, 'gomod'),
           GOCACHE: path.join(dir, 'gobuild'),
           MAVEN_OPTS: `-Dmaven.repo.local=${path.join(dir, 'm2')}`,
+          PIP_CACHE_DIR: path.join(dir, 'pip'),
         }
       : {}),
   };

@@ -6,6 +6,27 @@ import { Kafka, logLevel } from 'kafkajs';
 import { SEARCH_ATTRIBUTES, TOPIC_PARTITIONS } from '../../common/config';
 import { defaultLog, Log, sleep } from './proc';
 
+/**
+ * Commits, for consumer group `groupId`, each partition of `topic` at its current end, so a consumer
+ * of that group (even one subscribing `fromBeginning`) reads only what is produced from now on. Explicit
+ * offsets: kafkajs' `resetOffsets({ earliest: false })` commits the logical offset -1, which the broker
+ * treats as "no offset", and a `fromBeginning` consumer then reads the whole topic.
+ */
+export async function groupAtTopicEnd(kafka: Kafka, groupId: string, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    await admin.setOffsets({
+      groupId,
+      topic,
+      partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Creates the app's topics, or adds partitions to ones that have too few. Idempotent. */
 export async function ensureTopics(brokers: string[], log: Log = defaultLog): Promise<void> {
   const admin = new Kafka({ clientId: 'launcher', brokers, logLevel: logLevel.ERROR }).admin();
