@@ -123,7 +123,8 @@ export async function placeAndFollow(url: string, opts: PlaceOptions): Promise<O
           onAccepted: (orderId, workflowId, traceId) => {
             output.out(`  accepted: workflow ${workflowId}`);
             if (ui) output.out(`  temporal: ${temporalRunUrl(ui.temporalUiUrl, ui.namespace, workflowId)}`);
-            if (traceId) output.out(`  trace:    ${ui?.traceUrlTemplate ? traceUrl(ui.traceUrlTemplate, traceId) : traceId}`);
+            if (traceId)
+              output.out(`  trace:    ${ui?.traceUrlTemplate ? traceUrl(ui.traceUrlTemplate, traceId) : traceId}`);
           },
           onStatus: (e) => output.out(statusLine(e)),
         }),
