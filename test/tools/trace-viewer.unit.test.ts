@@ -1,9 +1,10 @@
 /**
  * The trace viewer of `TRACING=1 npm start` without Java: the launcher's Zipkin binds loopback on the
  * stack's port; the wiring it hands the apps (Zipkin exporter, span endpoint) and the link it hands
- * the gateway point at the same Zipkin, whose UI page of one trace is /zipkin/traces/<id>; and the
- * screenshot script's check through Zipkin's query API refuses a trace that misses a service or
- * falls apart. A stand-in HTTP server on 127.0.0.1 plays Zipkin.
+ * the gateway point at the same Zipkin, whose UI page of one trace is /zipkin/traces/<id> (and, with
+ * ORDERS_TRACE_VIEWER=jaeger, OTLP and Jaeger's /trace/<id>); and the screenshot script's check
+ * through Zipkin's query API refuses a trace that misses a service or falls apart. A stand-in HTTP
+ * server on 127.0.0.1 plays Zipkin and Jaeger.
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -29,6 +30,13 @@ beforeAll(async () => {
     if (req.url === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: 'UP', zipkin: { status: 'UP' } }));
+    } else if (req.url === '/api/services') {
+      // Jaeger's query API and UI, for the other viewer.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"data":[]}');
+    } else if (req.url === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<div id="jaeger-ui-root"></div>');
     } else if (req.url === `/api/v2/trace/${TRACE_ID}`) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(traceBody));
@@ -73,6 +81,19 @@ describe("the launcher's Zipkin", () => {
         OTEL_TRACES_EXPORTER: 'zipkin',
         OTEL_EXPORTER_ZIPKIN_ENDPOINT: `http://127.0.0.1:${port}/api/v2/spans`,
       },
+    });
+  });
+});
+
+describe('ORDERS_TRACE_VIEWER=jaeger', () => {
+  test("the apps export OTLP to the Jaeger's OTLP port, and traces link to its UI's /trace/<id>", async () => {
+    const stack = stackOptions({ dataDir, ports: { jaegerUi: port, jaegerOtlp: 24318 } });
+    await expect(upTraceViewer(quiet, stack, 'jaeger')).resolves.toEqual({
+      server: 'jaeger',
+      started: false,
+      whereToLook: `http://127.0.0.1:${port}`,
+      traceUrlTemplate: `http://127.0.0.1:${port}/trace/{traceId}`,
+      exporterEnv: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:24318' },
     });
   });
 });
