@@ -41,7 +41,7 @@ export interface ManyOptions extends Omit<PlaceOptions, 'orderId' | 'summary'> {
 /** The Temporal UI (and trace viewer, if any) the gateway advertises at /config.json, or null. */
 async function fetchUiConfig(
   wsUrl: string,
-): Promise<{ temporalUiUrl: string; namespace: string; traceUiUrl?: string } | null> {
+): Promise<{ temporalUiUrl: string; namespace: string; traceUrlTemplate?: string } | null> {
   try {
     const url = new URL(wsUrl);
     url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
@@ -49,10 +49,10 @@ async function fetchUiConfig(
     url.search = '';
     const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
     if (!res.ok) return null;
-    const body = (await res.json()) as { temporalUiUrl?: unknown; namespace?: unknown; traceUiUrl?: unknown };
+    const body = (await res.json()) as { temporalUiUrl?: unknown; namespace?: unknown; traceUrlTemplate?: unknown };
     if (typeof body.temporalUiUrl !== 'string' || typeof body.namespace !== 'string') return null;
     const ui = { temporalUiUrl: body.temporalUiUrl, namespace: body.namespace };
-    return typeof body.traceUiUrl === 'string' ? { ...ui, traceUiUrl: body.traceUiUrl } : ui;
+    return typeof body.traceUrlTemplate === 'string' ? { ...ui, traceUrlTemplate: body.traceUrlTemplate } : ui;
   } catch {
     return null;
   }
@@ -123,7 +123,8 @@ export async function placeAndFollow(url: string, opts: PlaceOptions): Promise<O
           onAccepted: (orderId, workflowId, traceId) => {
             output.out(`  accepted: workflow ${workflowId}`);
             if (ui) output.out(`  temporal: ${temporalRunUrl(ui.temporalUiUrl, ui.namespace, workflowId)}`);
-            if (traceId) output.out(`  trace:    ${ui?.traceUiUrl ? traceUrl(ui.traceUiUrl, traceId) : traceId}`);
+            if (traceId)
+              output.out(`  trace:    ${ui?.traceUrlTemplate ? traceUrl(ui.traceUrlTemplate, traceId) : traceId}`);
           },
           onStatus: (e) => output.out(statusLine(e)),
         }),

@@ -1,4 +1,5 @@
 /** What the CLI prints: where lines go, status lines, the end of an order, the Temporal UI link. */
+import { TRACE_ID_MARK } from '../common/names';
 import type { StatusEvent } from './order-client';
 import type { OrderOutcome } from './outcomes';
 
@@ -15,9 +16,9 @@ export const consoleOutput: Output = {
 };
 export const silentOutput: Output = { out: () => undefined, err: () => undefined };
 
-/** An order's trace in the trace viewer (Jaeger's UI: /trace/<id>). */
-export function traceUrl(traceUiUrl: string, traceId: string): string {
-  return `${traceUiUrl.replace(/\/+$/, '')}/trace/${encodeURIComponent(traceId)}`;
+/** An order's trace in the trace viewer: the gateway's link template with the id in place of its mark. */
+export function traceUrl(traceUrlTemplate: string, traceId: string): string {
+  return traceUrlTemplate.split(TRACE_ID_MARK).join(encodeURIComponent(traceId));
 }
 
 export function temporalRunUrl(temporalUiUrl: string, namespace: string, workflowId: string): string {

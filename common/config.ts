@@ -18,7 +18,7 @@ import {
   type Env,
   type VariableName,
 } from './env-variables';
-import { CONSUMER_GROUPS } from './names';
+import { CONSUMER_GROUPS, TRACE_ID_MARK } from './names';
 
 export * from './env-variables';
 export * from './names';
@@ -129,7 +129,9 @@ export const DEFAULT_PORTS = {
   /** The worker's health and SDK-metrics ports where they are enabled (docker-compose.yml). */
   workerHealth: 3002,
   workerMetrics: 9464,
-  /** Jaeger (TRACING=1 npm start): UI and query API; OTLP over HTTP (gRPC on the port below it, 4317). */
+  /** Zipkin (TRACING=1 npm start): spans in (/api/v2/spans), query API and UI (/zipkin/) on one port. */
+  zipkin: 9411,
+  /** Jaeger (ORDERS_TRACE_VIEWER=jaeger): UI and query API; OTLP over HTTP (gRPC on the port below it, 4317). */
   jaegerUi: 16686,
   jaegerOtlp: 4318,
 } as const;
@@ -143,6 +145,7 @@ export const INFRA_ENV = {
   kafkaControllerPort: 'ORDERS_KAFKA_CONTROLLER_PORT',
   temporalPort: 'ORDERS_TEMPORAL_PORT',
   temporalUiPort: 'ORDERS_TEMPORAL_UI_PORT',
+  zipkinPort: 'ORDERS_ZIPKIN_PORT',
   jaegerUiPort: 'ORDERS_JAEGER_UI_PORT',
   jaegerOtlpPort: 'ORDERS_JAEGER_OTLP_PORT',
 } as const satisfies Record<string, VariableName>;
@@ -156,6 +159,8 @@ export interface InfraPorts {
   temporalUi: number;
   /** PostgreSQL under the Temporal server (ORDERS_TEMPORAL_ENGINE=postgres); default: the frontend port - 1800. */
   postgres?: number;
+  /** Zipkin's one port: spans in, query API and UI. */
+  zipkin: number;
   /** Jaeger's UI and query API, and its OTLP/HTTP receiver (gRPC on the port below). */
   jaegerUi: number;
   jaegerOtlp: number;
@@ -169,6 +174,15 @@ export const PROJECT_ROOT = ((): string => {
   }
 })();
 
+/**
+ * The link to one trace from TRACE_UI_URL: used as given when it holds TRACE_ID_MARK (Zipkin:
+ * `.../zipkin/traces/{traceId}`), else taken as a Jaeger UI's root, whose trace page is `/trace/<id>`.
+ */
+export function traceUrlTemplateOf(traceUiUrl: string | undefined): string | undefined {
+  if (traceUiUrl === undefined || traceUiUrl.includes(TRACE_ID_MARK)) return traceUiUrl;
+  return `${traceUiUrl.replace(/\/+$/, '')}/trace/${TRACE_ID_MARK}`;
+}
+
 /** Ports of the launcher's servers: DEFAULT_PORTS unless ORDERS_*_PORT says otherwise. */
 export function infraPorts(env: Env = readEnv()): InfraPorts {
   const temporal = env.ORDERS_TEMPORAL_PORT ?? DEFAULT_PORTS.temporal;
@@ -181,6 +195,7 @@ export function infraPorts(env: Env = readEnv()): InfraPorts {
     temporalUi:
       env.ORDERS_TEMPORAL_UI_PORT ?? (temporal === DEFAULT_PORTS.temporal ? DEFAULT_PORTS.temporalUi : temporal + 1000),
     postgres: env.ORDERS_POSTGRES_PORT ?? temporal - 1800,
+    zipkin: env.ORDERS_ZIPKIN_PORT ?? DEFAULT_PORTS.zipkin,
     jaegerUi: env.ORDERS_JAEGER_UI_PORT ?? DEFAULT_PORTS.jaegerUi,
     jaegerOtlp: env.ORDERS_JAEGER_OTLP_PORT ?? DEFAULT_PORTS.jaegerOtlp,
   };
@@ -209,8 +224,8 @@ export interface AppConfig {
   temporalAddress: string;
   temporalNamespace: string;
   temporalUiUrl: string;
-  /** The trace viewer the page and CLI link traces to (TRACE_UI_URL), if any. */
-  traceUiUrl: string | undefined;
+  /** The link to one trace in the viewer (from TRACE_UI_URL; TRACE_ID_MARK stands for the id), if any. */
+  traceUrlTemplate: string | undefined;
   gatewayPort: number;
   gatewayHost: string;
   /** The gateway's auth settings (shared token, or JWT by secret or JWKS). */
@@ -259,7 +274,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
     temporalAddress: temporal.address,
     temporalNamespace: temporal.namespace,
     temporalUiUrl: env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${ports.temporalUi}`,
-    traceUiUrl: env.TRACE_UI_URL,
+    traceUrlTemplate: traceUrlTemplateOf(env.TRACE_UI_URL),
     gatewayPort: env.GATEWAY_PORT ?? DEFAULT_PORTS.gateway,
     gatewayHost: env.GATEWAY_HOST ?? '127.0.0.1',
     gatewayAuth: { sharedToken: env.GATEWAY_AUTH_TOKEN, jwt },

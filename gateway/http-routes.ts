@@ -58,8 +58,8 @@ function serveStatic(url: string, res: http.ServerResponse): boolean {
 
 export interface HttpRouteOptions {
   temporalUi: { url: string; namespace: string };
-  /** A trace viewer (Jaeger UI) the page links traces to, when there is one. */
-  traceUiUrl?: string;
+  /** The link to one trace in the trace viewer (`{traceId}` where the id goes), when there is a viewer. */
+  traceUrlTemplate?: string;
   /** The auth mode, so the page knows whether to ask for a token. */
   authMode: string;
   kafkaHealthy: () => Promise<boolean>;
@@ -103,7 +103,7 @@ export function httpHandler(opts: HttpRouteOptions): http.RequestListener {
           temporalUiUrl: opts.temporalUi.url,
           namespace: opts.temporalUi.namespace,
           auth: opts.authMode,
-          ...(opts.traceUiUrl ? { traceUiUrl: opts.traceUiUrl } : {}),
+          ...(opts.traceUrlTemplate ? { traceUrlTemplate: opts.traceUrlTemplate } : {}),
         }),
       );
       return;

@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     maxPayloadBytes: config.gatewayLimits.maxPayloadBytes,
     maxSubscriptions: config.gatewayLimits.maxSubscriptions,
     temporalUi: { url: config.temporalUiUrl, namespace: config.temporalNamespace },
-    traceUiUrl: config.traceUiUrl,
+    traceUrlTemplate: config.traceUrlTemplate,
     log: (line) => log.info(line),
     routes,
     onPlacement: (outcome, seconds) => metrics.placement(outcome, seconds),

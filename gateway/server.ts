@@ -41,8 +41,8 @@ export interface GatewayOptions {
   orders?: OrderLookup;
   /** Shown to the page so it can link each order to its run. */
   temporalUi?: { url: string; namespace: string };
-  /** A trace viewer (Jaeger UI) the page links each order's trace to (/config.json). */
-  traceUiUrl?: string;
+  /** The link to one trace in the trace viewer (`{traceId}` where the id goes), for the page (/config.json). */
+  traceUrlTemplate?: string;
   maxPayloadBytes?: number;
   maxConnections?: number;
   /** Orders one connection may follow at once (default 200). */
@@ -175,7 +175,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     },
     httpHandler({
       temporalUi,
-      traceUiUrl: opts.traceUiUrl,
+      traceUrlTemplate: opts.traceUrlTemplate,
       authMode: auth.mode,
       kafkaHealthy: opts.kafkaHealthy,
       connections: openConnections,

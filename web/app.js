@@ -29,7 +29,7 @@ function loadConfig() {
     .then((c) => {
       if (c && typeof c.temporalUiUrl === 'string') pageConfig.temporalUiUrl = c.temporalUiUrl;
       if (c && typeof c.namespace === 'string') pageConfig.namespace = c.namespace;
-      if (c && typeof c.traceUiUrl === 'string') pageConfig.traceUiUrl = c.traceUiUrl;
+      if (c && typeof c.traceUrlTemplate === 'string') pageConfig.traceUrlTemplate = c.traceUrlTemplate;
       orders.forEach(renderOrder);
     })
     .catch(() => {

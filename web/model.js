@@ -110,13 +110,14 @@ export function runUrl(o, config) {
 }
 
 /**
- * The order's trace in the trace viewer (Jaeger), or '' when the gateway named no viewer or no trace.
+ * The order's trace in the trace viewer (the gateway's link template, `{traceId}` where the id goes:
+ * common/names.ts TRACE_ID_MARK), or '' when the gateway named no viewer or no trace.
  * @param {OrderRecord} o
- * @param {{ traceUiUrl?: string }} config
+ * @param {{ traceUrlTemplate?: string }} config
  */
 export function traceUrl(o, config) {
-  if (!o.traceId || !config.traceUiUrl) return '';
-  return config.traceUiUrl.replace(/\/+$/, '') + '/trace/' + encodeURIComponent(o.traceId);
+  if (!o.traceId || !config.traceUrlTemplate) return '';
+  return config.traceUrlTemplate.split('{traceId}').join(encodeURIComponent(o.traceId));
 }
 
 /** A fresh order id, "web-" and 8 hex digits. */

@@ -10,7 +10,7 @@ import { save, sortedOrders } from './store.js';
 
 /**
  * Where the Temporal UI is, and the trace viewer if any (the gateway's /config.json says; these are the defaults).
- * @type {{ temporalUiUrl: string, namespace: string, traceUiUrl?: string }}
+ * @type {{ temporalUiUrl: string, namespace: string, traceUrlTemplate?: string }}
  */
 export const pageConfig = { temporalUiUrl: 'http://127.0.0.1:8233', namespace: 'default' };
 

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, loadConfig, VARIABLES, VARIABLE_NAMES } from '../../common/config';
+import { ConfigError, loadConfig, traceUrlTemplateOf, VARIABLES, VARIABLE_NAMES } from '../../common/config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -112,6 +112,17 @@ describe('configuration schema', () => {
       maxSubscriptions: 50,
     });
     expect(() => loadConfig({ GATEWAY_MAX_SUBSCRIPTIONS: '0' })).toThrow(/GATEWAY_MAX_SUBSCRIPTIONS/);
+  });
+
+  test("TRACE_UI_URL: a link holding {traceId} is used as given (Zipkin's trace page); a bare URL is a Jaeger UI's root", () => {
+    expect(traceUrlTemplateOf('http://127.0.0.1:9411/zipkin/traces/{traceId}')).toBe(
+      'http://127.0.0.1:9411/zipkin/traces/{traceId}',
+    );
+    expect(traceUrlTemplateOf('http://localhost:16686/')).toBe('http://localhost:16686/trace/{traceId}');
+    expect(loadConfig({ TRACE_UI_URL: 'http://localhost:16686' }).traceUrlTemplate).toBe(
+      'http://localhost:16686/trace/{traceId}',
+    );
+    expect(loadConfig({}).traceUrlTemplate).toBeUndefined();
   });
 
   test('GATEWAY_STATUS_PARTITION (partition routing): unset is off, a whole number is the home partition, else refused', () => {

@@ -1,11 +1,15 @@
 /**
  * common/tracing.ts without servers: off (the default) it registers nothing and creates nothing for
  * an order, on it carries W3C context through Kafka headers and continues a client's traceparent;
- * placeOrder takes a well-formed traceparent and refuses a malformed one naming the field.
+ * its exporter is the one OTEL_TRACES_EXPORTER names (Zipkin v2 JSON or OTLP, to an in-process
+ * receiver on 127.0.0.1); placeOrder takes a well-formed traceparent and refuses a malformed one
+ * naming the field.
  */
 import * as crypto from 'node:crypto';
 import { trace } from '@opentelemetry/api';
-import { readEnv } from '../../common/config';
+import { Resource } from '@opentelemetry/resources';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { readEnv, type Env } from '../../common/config';
 import { describeZodError, PlaceOrderRequest } from '../../common/order';
 import {
   contextFromKafka,
@@ -14,6 +18,7 @@ import {
   initTracing,
   kafkaHeadersOf,
   shutdownTracing,
+  spanExporter,
   SpanKind,
   startSpan,
   temporalClientInterceptors,
@@ -21,6 +26,9 @@ import {
   tracing,
   tracingWanted,
 } from '../../common/tracing';
+
+import { SpanReceiver } from '../../tools/infra/span-receiver';
+import { waitUntil } from '../helpers/wait';
 
 const traceparent = (traceId: string, spanId: string): string => `00-${traceId}-${spanId}-01`;
 const hex = (bytes: number): string => crypto.randomBytes(bytes).toString('hex');
@@ -78,6 +86,60 @@ describe('tracing on (TRACING=1)', () => {
     expect((consumer as unknown as { parentSpanId?: string }).parentSpanId).toBe(spanId);
     expect(contextFromKafka({ eventId: 'x' })).toBeUndefined();
     expect(temporalClientInterceptors()?.workflow).toHaveLength(1);
+  });
+});
+
+describe('the exporter (OTEL_TRACES_EXPORTER)', () => {
+  let receiver: SpanReceiver;
+  beforeAll(async () => {
+    receiver = await SpanReceiver.start();
+  });
+  afterAll(() => receiver.close());
+
+  /** Ends one producer span of `order-gateway` through spanExporter(env); returns its trace id once received. */
+  async function exportOne(env: Env): Promise<string> {
+    const provider = new BasicTracerProvider({
+      resource: new Resource({ 'service.name': 'order-gateway' }),
+      spanProcessors: [new SimpleSpanProcessor(spanExporter(env))],
+    });
+    const span = provider
+      .getTracer('test')
+      .startSpan('order-placement publish', { kind: SpanKind.PRODUCER, attributes: { 'order.id': '#101' } });
+    span.end();
+    await provider.shutdown();
+    const { traceId } = span.spanContext();
+    await waitUntil(() => receiver.trace(traceId).length > 0, { timeoutMs: 5_000, what: `trace ${traceId}` });
+    return traceId;
+  }
+
+  test("zipkin (npm start's Zipkin): Zipkin v2 JSON posted to OTEL_EXPORTER_ZIPKIN_ENDPOINT, with service, name, kind and attributes", async () => {
+    const traceId = await exportOne(
+      readEnv({ TRACING: '1', OTEL_TRACES_EXPORTER: 'zipkin', OTEL_EXPORTER_ZIPKIN_ENDPOINT: receiver.zipkinUrl }),
+    );
+    expect(receiver.trace(traceId)).toEqual([
+      expect.objectContaining({
+        service: 'order-gateway',
+        name: 'order-placement publish',
+        kind: SpanKind.PRODUCER + 1, // OTLP numbers kinds from 1 (internal), the API from 0
+        parentSpanId: '',
+        attributes: expect.objectContaining({ 'order.id': '#101' }),
+      }),
+    ]);
+  });
+
+  test("unset (an operator's collector or Jaeger): OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT", async () => {
+    // The OTLP exporter reads its endpoint from the process environment itself (the SDK's variables).
+    const before = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
+    try {
+      const traceId = await exportOne(readEnv({ TRACING: '1' }));
+      expect(receiver.trace(traceId)).toEqual([
+        expect.objectContaining({ service: 'order-gateway', name: 'order-placement publish' }),
+      ]);
+    } finally {
+      if (before === undefined) delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+      else process.env.OTEL_EXPORTER_OTLP_ENDPOINT = before;
+    }
   });
 });
 

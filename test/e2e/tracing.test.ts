@@ -1,10 +1,12 @@
 /**
  * One trace per order, end to end: gateway, bridge and worker run as child processes (their entry
- * points, TRACING=1) against the real Kafka and Temporal, exporting OTLP/HTTP to a receiver this
- * file runs. An order placed over WebSocket yields exactly one trace with spans from all three
- * services, linked gateway → Kafka → bridge → workflow → each activity → status publish → push to
- * the client; and the same when the worker is SIGKILLed mid-order and another one finishes it.
- * The CLI and the page show each order's trace id, linked to the trace viewer the gateway names.
+ * points, TRACING=1) against the real Kafka and Temporal, exporting Zipkin v2 JSON as `TRACING=1 npm
+ * start` has them do for its Zipkin (OTEL_TRACES_EXPORTER=zipkin), to a receiver this file runs. An
+ * order placed over WebSocket yields exactly one trace with spans from all three services, linked
+ * gateway → Kafka → bridge → workflow → each activity → status publish → push to the client; and the
+ * same when the worker is SIGKILLed mid-order and another one finishes it.
+ * The CLI and the page show each order's trace id, linked to its page in the trace viewer the gateway
+ * names (Zipkin's UI, as npm start names it).
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -15,8 +17,8 @@ import { placeAndFollow } from '../../cli/order';
 import { loadConfig, TOPICS } from '../../common/config';
 import { AppProcess, type AppName } from '../../tools/infra/app-process';
 import { groupAtTopicEnd } from '../../tools/infra/app-resources';
-import { OtlpReceiver, type ReceivedSpan } from '../../tools/infra/otlp-receiver';
 import { freePort } from '../../tools/infra/proc';
+import { SpanReceiver, type ReceivedSpan } from '../../tools/infra/span-receiver';
 import { launchChromium } from '../helpers/browser';
 import { captureOutput } from '../helpers/cli-output';
 import { sleep, uniqueId, waitUntil } from '../helpers/wait';
@@ -25,10 +27,11 @@ import { TestClient, type Frame } from '../helpers/ws-client';
 const SERVICES = ['order-bridge', 'order-gateway', 'order-worker'];
 const STATUSES = ['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CHARGING', 'CHARGED', 'SHIPPING', 'SHIPPED', 'COMPLETED'];
 const ACTIVITIES = ['validateOrder', 'chargePayment', 'shipOrder'];
-/** The trace viewer the gateway names in /config.json (only linked to, never contacted). */
-const TRACE_UI = 'http://127.0.0.1:16686';
+/** The trace viewer the gateway names (TRACE_UI_URL): Zipkin's page of one trace (only linked to, never contacted). */
+const TRACE_UI = 'http://127.0.0.1:9411/zipkin/traces/{traceId}';
+const traceLink = (traceId: string): string => `http://127.0.0.1:9411/zipkin/traces/${traceId}`;
 
-let receiver: OtlpReceiver;
+let receiver: SpanReceiver;
 let dir: string;
 const procs: AppProcess[] = [];
 let gatewayUrl: string;
@@ -48,7 +51,8 @@ function app(app: AppName, name: string, env: Record<string, string>, readyUrl: 
     env: {
       ...process.env,
       TRACING: '1',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_TRACES_EXPORTER: 'zipkin',
+      OTEL_EXPORTER_ZIPKIN_ENDPOINT: receiver.zipkinUrl,
       // Export within 100 ms: a SIGKILLed worker loses only what it buffered in that time.
       OTEL_BSP_SCHEDULE_DELAY: '100',
       LOG_FORMAT: 'json',
@@ -74,7 +78,7 @@ async function worker(name: string): Promise<AppProcess> {
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracing-'));
-  receiver = await OtlpReceiver.start();
+  receiver = await SpanReceiver.start();
   const [gatewayPort, bridgePort] = await Promise.all([freePort(), freePort()]);
   const groupId = uniqueId('tracing');
   // A fresh bridge group at the topic's end: the bridge reads only this file's orders, whatever
@@ -268,7 +272,7 @@ describe('one OpenTelemetry trace per order', () => {
       output,
     });
     // Printed on acceptance, before the statuses.
-    expect(output.lines).toContain(`  trace:    ${TRACE_UI}/trace/${await exportedTraceOf(cliOrder)}`);
+    expect(output.lines).toContain(`  trace:    ${traceLink(await exportedTraceOf(cliOrder))}`);
     expect(outcome.outcome).toBe('COMPLETED');
 
     const browser = await launchChromium();
@@ -285,7 +289,7 @@ describe('one OpenTelemetry trace per order', () => {
       const card = page.locator(`article.order[data-order-id="${pageOrder}"]`);
       await card.locator('[data-role="trace-link"]:not([hidden])').waitFor({ timeout: 30_000 });
       await expect(card.locator('[data-role="trace-link"]').getAttribute('href')).resolves.toBe(
-        `${TRACE_UI}/trace/${await exportedTraceOf(pageOrder)}`,
+        traceLink(await exportedTraceOf(pageOrder)),
       );
       // Ends here, so the order does not run on past this file's processes.
       await page

@@ -9,7 +9,7 @@ import { workflowIdFor } from '../../common/order';
 import { AppName, BenchContext, cpuLine, drainNote, makeOrders, TemporalTarget, withApps } from './context';
 import { waitForNoLag } from './kafka-util';
 import { groupAtTopicEnd } from '../infra/app-resources';
-import { OtlpReceiver } from '../infra/otlp-receiver';
+import { SpanReceiver } from '../infra/span-receiver';
 import type { LoopDelay } from './loop-probe';
 import { httpGet } from '../infra/proc';
 import { percentiles, round } from './stats';
@@ -59,7 +59,7 @@ export async function runPipeline(
   const orders = makeOrders(prefix, spec.orders);
   const notes: string[] = [];
   progress.log(`${id}: starting worker, bridge and gateway (STEP_DELAY_MS=${stepDelayMs})`);
-  const receiver = spec.tracing === undefined ? undefined : await OtlpReceiver.start({ keep: false });
+  const receiver = spec.tracing === undefined ? undefined : await SpanReceiver.start({ keep: false });
   // A group of its own at the topic's end for the tracing pair, and on the bench's own Temporal on
   // PostgreSQL: orders left on the topic by others belong to the shared dev server, not to this engine.
   const ownGroup = spec.tracing !== undefined || target !== ctx.temporal;

@@ -6,12 +6,13 @@
  *     Temporal answers. A summary of how long each step took is printed once all three are ready.
  *  2. Gateway, bridge and worker are separate processes; one that dies is started again with backoff
  *     (tools/dev/supervisor.ts), and so is a Kafka or Temporal server this command started (same data).
- *  3. With TRACING=1, Jaeger first (built on first use; not supervised), and the three processes export
- *     their spans to it (docs/TRACING.md).
+ *  3. With TRACING=1, a trace viewer beside the servers (Zipkin by default, its jar fetched on first
+ *     use; not supervised); the three processes start once it answers and export their spans to it
+ *     (docs/TRACING.md). A collector the environment names (an operator's Jaeger, say) is used instead.
  * Ctrl-C (SIGINT) or SIGTERM stops the three processes (each drains), then the servers this command started.
  */
 import { spawn } from 'node:child_process';
-import { loadConfig, PROJECT_ROOT, readEnv } from '../../common/config';
+import { loadConfig, PROJECT_ROOT, readEnv, type Env } from '../../common/config';
 import type { AppName } from '../infra/app-process';
 import {
   ownedPid,
@@ -21,12 +22,13 @@ import {
   startServer,
   stop,
   stopServer,
+  TraceViewer,
   up,
+  upTraceViewer,
   UpResult,
 } from '../infra/launcher';
 import { defaultLog, forgetOnExit, freePort, httpGet, killGroup, killOnExit, sleep } from '../infra/proc';
 import { startupTimeline } from '../infra/timeline';
-import { upJaeger } from '../infra/launcher';
 import { tracingWanted } from '../../common/tracing';
 import { Exit, Running, Supervisor, Unit } from './supervisor';
 
@@ -100,6 +102,13 @@ async function untilReady(url: string, stopped: () => boolean, body?: (text: str
   return false;
 }
 
+/** Does the environment say where spans go (an operator's collector or Jaeger)? Then no viewer is started. */
+function collectorNamed(env: Env): boolean {
+  return [env.OTEL_TRACES_EXPORTER, env.OTEL_EXPORTER_OTLP_ENDPOINT, env.OTEL_EXPORTER_ZIPKIN_ENDPOINT].some(
+    (v) => v !== undefined,
+  );
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const supervisor = new Supervisor(log);
@@ -111,19 +120,29 @@ async function main(): Promise<void> {
     LOG_FORMAT: readEnv().LOG_FORMAT ?? 'pretty',
     WORKER_HEALTH_PORT: String(workerHealthPort),
   };
-  // Tracing: the viewer comes up before the apps, so no early span is exported into the void.
-  const jaeger = tracingWanted() ? await upJaeger() : undefined;
-  // The page and the CLI link traces to a UI; a Jaeger without one (built from the Go module) only
-  // answers its query API, so then they show trace ids and the summary names the API.
-  const traces = jaeger ? (config.traceUiUrl ?? (jaeger.ui ? jaeger.uiUrl : undefined)) : undefined;
-  if (jaeger) {
-    // The processes export to this Jaeger, unless the environment names another collector.
-    env.OTEL_EXPORTER_OTLP_ENDPOINT = readEnv().OTEL_EXPORTER_OTLP_ENDPOINT ?? jaeger.otlpUrl;
-    if (traces) env.TRACE_UI_URL = traces;
-    else log(`Jaeger at ${jaeger.uiUrl} has no UI (ORDERS_JAEGER_UI_ASSETS, docs/TRACING.md); its query API answers`);
-  }
-  const tracesLine = traces ?? (jaeger ? `${jaeger.uiUrl}/api/traces/<trace id> (query API; no UI)` : undefined);
-  const stopJaeger = (): Promise<void> => (jaeger?.started ? stop(['jaeger']) : Promise.resolve());
+  // Tracing: the viewer comes up beside Kafka and Temporal, and the apps wait for it, so no early
+  // span is exported into the void. The page and the CLI link traces to its UI (unless TRACE_UI_URL
+  // names another).
+  const tracingOn = tracingWanted();
+  let viewer: TraceViewer | undefined;
+  let tracesLine = tracingOn ? readEnv().TRACE_UI_URL : undefined;
+  const viewerUp = tracingOn && !collectorNamed(readEnv()) ? upTraceViewer() : Promise.resolve(undefined);
+  // Whether the apps may start: true once the viewer answers (or none is wanted), false if it failed.
+  const viewerReady = viewerUp.then(
+    (v) => {
+      viewer = v;
+      if (!v) return true;
+      Object.assign(env, v.exporterEnv);
+      if (env.TRACE_UI_URL === undefined && v.traceUrlTemplate) env.TRACE_UI_URL = v.traceUrlTemplate;
+      tracesLine = v.whereToLook;
+      return true;
+    },
+    (err: unknown) => {
+      log(`the trace viewer did not start (${err instanceof Error ? err.message : String(err)}); stopping`);
+      return false;
+    },
+  );
+  const stopViewer = (): Promise<void> => (viewer?.started ? stop([viewer.server]) : Promise.resolve());
 
   let stopping = false;
   let signalled: () => void = () => undefined;
@@ -158,7 +177,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     const startedAt = Date.now();
     launched.push(
-      supervisor.add(appUnit(app, env)).then(async () => {
+      viewerReady.then(async (ok) => {
+        if (!ok || stopping) return;
+        await supervisor.add(appUnit(app, env));
         if (await ready[app]?.()) startupTimeline.record(label[app], startedAt);
       }),
     );
@@ -166,14 +187,23 @@ async function main(): Promise<void> {
 
   let infra: UpResult;
   try {
-    infra = await up(defaultLog, undefined, {
-      kafkaReady: () => APPS.filter((a) => a !== 'worker').forEach(launch),
-      temporalReady: () => launch('worker'),
-    });
+    const [servers, traces] = await Promise.allSettled([
+      up(defaultLog, undefined, {
+        kafkaReady: () => APPS.filter((a) => a !== 'worker').forEach(launch),
+        temporalReady: () => launch('worker'),
+      }),
+      viewerUp,
+    ]);
+    if (servers.status === 'rejected') throw servers.reason;
+    infra = servers.value;
+    if (traces.status === 'rejected') {
+      await stop(infra.started);
+      throw traces.reason;
+    }
   } catch (err) {
     stopping = true;
     await supervisor.stop([APPS]);
-    await stopJaeger();
+    await stopViewer();
     throw err;
   }
   // The servers this command started are supervised from here on (one that died meanwhile is started again).
@@ -195,7 +225,7 @@ async function main(): Promise<void> {
   await supervisor.stop([APPS, ['kafka', 'temporal']]);
   // Servers started but never supervised (a stop during start-up); a no-op for those already stopped.
   await stop(infra.started);
-  await stopJaeger();
+  await stopViewer();
   log('stopped');
 }
 

@@ -17,10 +17,10 @@
  *
  * This is the launcher's public module (and its command line). The parts: ./stack (a stack's ports
  * and paths), ./server-process (pid files, start/stop of one server process), ./kafka-server,
- * ./temporal-server, ./jaeger-server (the trace viewer, with TRACING=1), ./app-resources (topics,
+ * ./temporal-server, ./zipkin-server and ./jaeger-server (the trace viewers, with TRACING=1), ./app-resources (topics,
  * search attributes), ./start-lock.
  */
-import { ENV, infraPorts, isSet, loadConfig } from '../../common/config';
+import { ENV, infraPorts, isSet, loadConfig, readEnv, traceUrlTemplateOf } from '../../common/config';
 import { kafkaReady, temporalReady } from '../../common/health';
 import { DEFAULT_NAMESPACE } from '../../common/config';
 import { ensureSearchAttributes, ensureTopics } from './app-resources';
@@ -28,16 +28,17 @@ import { ensureScramUser } from './kafka-sasl';
 import { startKafka } from './kafka-server';
 import { jaegerHasUi, jaegerOtlpUrlOf, jaegerReady, jaegerUiUrlOf, startJaeger } from './jaeger-server';
 import { defaultLog, Log } from './proc';
-import { ownedPid, Server, SERVERS, stopServer } from './server-process';
+import { ownedPid, Server, SERVERS, stopServer, type TraceViewerServer } from './server-process';
 import { kafkaBrokersOf, stackOptions, StackOptions, temporalAddressOf } from './stack-options';
 import { withStartLock } from './start-lock';
 import { startupTimeline } from './timeline';
 import { startTemporal } from './temporal-server';
 import { startPostgres, startTemporalSql } from './temporal-sql-server';
+import { startZipkin, zipkinReady, zipkinSpansUrlOf, zipkinTraceUrlTemplate, zipkinUrlOf } from './zipkin-server';
 
 export { ensureSearchAttributes, ensureTopics, searchAttributeTypeCodes } from './app-resources';
 export { ownedPid, serverExit, serverLogFile, SERVERS, stopServer } from './server-process';
-export type { Server, ServerExit, StopServerOptions } from './server-process';
+export type { Server, ServerExit, StopServerOptions, TraceViewerServer } from './server-process';
 export { kafkaBrokersOf, stackOptions, temporalAddressOf } from './stack-options';
 export type { StackOptions } from './stack-options';
 
@@ -54,6 +55,7 @@ export async function startServer(
   if (running !== undefined) return running;
   if (s === 'kafka') return startKafka(stack, log);
   if (s === 'postgres') return startPostgres(stack, log);
+  if (s === 'zipkin') return startZipkin(stack, log);
   if (s === 'jaeger') return startJaeger(stack, log);
   return startTemporalOf(stack, log);
 }
@@ -63,23 +65,71 @@ function startTemporalOf(stack: StackOptions, log: Log): Promise<number> {
   return stack.temporalEngine === 'postgres' ? startTemporalSql(stack, log) : startTemporal(stack, log);
 }
 
+/** A trace viewer made reachable for `TRACING=1 npm start`, and how the apps use it. */
+export interface TraceViewer {
+  server: TraceViewerServer;
+  /** Whether this call started it (then the caller stops it). */
+  started: boolean;
+  /** Where a person looks at traces (printed by npm start). */
+  whereToLook: string;
+  /** The link to one trace (TRACE_UI_URL form), when the viewer serves a UI. */
+  traceUrlTemplate?: string;
+  /** The apps' exporter settings for it: OTEL_TRACES_EXPORTER and that exporter's endpoint. */
+  exporterEnv: Record<string, string>;
+}
+
+/** Uses the server when `ready` answers, else starts it; true when this call started it. */
+async function reuseOrStart(
+  s: TraceViewerServer,
+  url: string,
+  ready: () => Promise<boolean>,
+  stack: StackOptions,
+  log: Log,
+): Promise<boolean> {
+  if (await ready()) {
+    log(`${s} already answering at ${url}`);
+    return false;
+  }
+  await startServer(s, stack, log);
+  return true;
+}
+
 /**
- * Makes Jaeger reachable for `TRACING=1 npm start`: one already answering on the stack's UI port is
- * used, else it is started (built on first use). Returns its URLs, whether this call started it and
- * whether it serves its UI (else only the query API: /api/traces/<trace id>).
+ * Makes the trace viewer ORDERS_TRACE_VIEWER names reachable: Zipkin (the default; its jar is fetched
+ * from Maven Central on first use) or Jaeger (built from the Go module proxy on first use). One
+ * already answering on the stack's port is used, else it is started.
  */
-export async function upJaeger(
+export async function upTraceViewer(
   log: Log = defaultLog,
   stack: StackOptions = stackOptions(),
-): Promise<{ started: boolean; ui: boolean; uiUrl: string; otlpUrl: string }> {
-  const urls = { uiUrl: jaegerUiUrlOf(stack), otlpUrl: jaegerOtlpUrlOf(stack) };
-  let started = false;
-  if (await jaegerReady(urls.uiUrl)) log(`Jaeger already answering at ${urls.uiUrl}`);
-  else {
-    await startServer('jaeger', stack, log);
-    started = true;
-  }
-  return { started, ui: await jaegerHasUi(urls.uiUrl), ...urls };
+  viewer: TraceViewerServer = readEnv().ORDERS_TRACE_VIEWER ?? 'zipkin',
+): Promise<TraceViewer> {
+  if (viewer === 'jaeger') return upJaeger(log, stack);
+  const url = zipkinUrlOf(stack);
+  return {
+    server: 'zipkin',
+    started: await reuseOrStart('zipkin', url, () => zipkinReady(url), stack, log),
+    whereToLook: `${url}/zipkin/`,
+    traceUrlTemplate: zipkinTraceUrlTemplate(url),
+    exporterEnv: { OTEL_TRACES_EXPORTER: 'zipkin', OTEL_EXPORTER_ZIPKIN_ENDPOINT: zipkinSpansUrlOf(stack) },
+  };
+}
+
+/**
+ * Jaeger: OTLP in, and a UI only when it has one (a build from the Go module has none, so then the
+ * place to look is its query API, /api/traces/<trace id>).
+ */
+async function upJaeger(log: Log, stack: StackOptions): Promise<TraceViewer> {
+  const uiUrl = jaegerUiUrlOf(stack);
+  const started = await reuseOrStart('jaeger', uiUrl, () => jaegerReady(uiUrl), stack, log);
+  const ui = await jaegerHasUi(uiUrl);
+  return {
+    server: 'jaeger',
+    started,
+    whereToLook: ui ? uiUrl : `${uiUrl}/api/traces/<trace id> (query API; no UI: ORDERS_JAEGER_UI_ASSETS)`,
+    traceUrlTemplate: ui ? traceUrlTemplateOf(uiUrl) : undefined,
+    exporterEnv: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: jaegerOtlpUrlOf(stack) },
+  };
 }
 
 export interface UpResult {
@@ -211,7 +261,7 @@ async function main(): Promise<void> {
     });
     await stop(result.started);
   } else if (command === 'down') {
-    const owned = [...SERVERS, 'jaeger' as const].filter((s) => ownedPid(s) !== undefined);
+    const owned = [...SERVERS, 'zipkin' as const, 'jaeger' as const].filter((s) => ownedPid(s) !== undefined);
     if (!owned.length) defaultLog('nothing to stop: no server started by the launcher is running');
     await stop(owned);
   } else if (command === 'status') {

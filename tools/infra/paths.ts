@@ -16,6 +16,8 @@ export const VERSIONS = {
    */
   temporalServer: '1.29.1',
   temporalTestServer: '1.32.0',
+  /** io.zipkin:zipkin-server (classifier exec: the runnable jar with the Lens UI), the dev loop's trace viewer. */
+  zipkin: '3.4.2',
   /** The Go module github.com/jaegertracing/jaeger; its cmd/jaeger is the Jaeger v2 all-in-one binary. */
   jaeger: '1.75.0',
 } as const;
@@ -42,6 +44,7 @@ export const cachePaths = {
   temporalCliGoBin: () => path.join(cacheDir(), `temporal-cli-${VERSIONS.temporalCliGo}`, 'temporal'),
   testServerDir: () => path.join(cacheDir(), `temporal-test-server-${VERSIONS.temporalTestServer}`),
   temporalServerDir: () => path.join(cacheDir(), `temporal-server-${VERSIONS.temporalServer}`),
+  zipkinJar: () => path.join(cacheDir(), `zipkin-${VERSIONS.zipkin}`, `zipkin-server-${VERSIONS.zipkin}-exec.jar`),
   jaegerBin: () => path.join(cacheDir(), `jaeger-${VERSIONS.jaeger}`, 'jaeger'),
 };
 
@@ -53,6 +56,8 @@ export const dataPaths = {
   /** The Temporal server's config (on PostgreSQL) and the PostgreSQL cluster's data directory. */
   temporalSqlDir: (dir: string = dataDir()) => path.join(dir, 'temporal-sql'),
   postgresDir: (dir: string = dataDir()) => path.join(dir, 'postgres'),
+  /** Zipkin's scratch directory (the JVM's temp dir: native libraries it unpacks at start). */
+  zipkinDir: (dir: string = dataDir()) => path.join(dir, 'zipkin'),
   jaegerConfig: (dir: string = dataDir()) => path.join(dir, 'jaeger', 'jaeger.yaml'),
   logs: (dir: string = dataDir()) => path.join(dir, 'logs'),
   run: (dir: string = dataDir()) => path.join(dir, 'run'),

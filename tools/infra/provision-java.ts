@@ -1,7 +1,8 @@
 /**
- * The servers fetched from Maven Central into the per-user cache: the Apache Kafka broker jars, and
+ * The servers fetched from Maven Central into the per-user cache: the Apache Kafka broker jars,
  * Temporal's Java time-skipping test server behind a wrapper script (with a class-data archive of
- * its start-up, so the SDK's ~5 s start window is met).
+ * its start-up, so the SDK's ~5 s start window is met), and Zipkin's runnable server jar (the trace
+ * viewer of `TRACING=1 npm start`).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -30,6 +31,21 @@ export async function provisionKafka(log: Log = defaultLog): Promise<string> {
   );
   startupTimeline.record('Kafka jars from Maven', startedAt);
   return lib;
+}
+
+/** Zipkin's runnable jar (its UI inside). Returns the jar's path, for `java -jar`. */
+export async function provisionZipkin(log: Log = defaultLog): Promise<string> {
+  const jar = cachePaths.zipkinJar();
+  const dir = path.dirname(jar);
+  requireJava('Zipkin (the trace viewer of TRACING=1 npm start)');
+  if (isComplete(dir)) return jar;
+  log(`provisioning Zipkin ${VERSIONS.zipkin} from Maven Central into ${dir} (an 86 MB jar)`);
+  const startedAt = Date.now();
+  await buildInto(dir, (scratch) =>
+    mavenCopy('zipkin-pom.xml', scratch, { 'zipkin.version': VERSIONS.zipkin }, `zipkin-${VERSIONS.zipkin}`, log),
+  );
+  startupTimeline.record('Zipkin jar from Maven', startedAt);
+  return jar;
 }
 
 /** JVM flags for a fast start: the SDK gives the test server ~5 s to answer. */

