@@ -8,6 +8,7 @@ import { CONSUMER_GROUPS, TOPICS } from '../../common/config';
 import { workflowIdFor } from '../../common/order';
 import { AppName, BenchContext, cpuLine, drainNote, makeOrders, TemporalTarget, withApps } from './context';
 import { waitForNoLag } from './kafka-util';
+import { advanceGroupPastOwnOrders, describeAdvance } from './leftover-orders';
 import { groupAtTopicEnd } from '../infra/app-resources';
 import { SpanReceiver } from '../infra/span-receiver';
 import type { LoopDelay } from './loop-probe';
@@ -166,7 +167,25 @@ export async function runPipeline(
       return result;
     });
   } finally {
+    if (ownGroup) await leaveNothingForBridge(ctx, id, notes);
     // After the apps stopped: they export their last spans on the way out.
     await receiver?.close();
+  }
+}
+
+/**
+ * A configuration under a group of its own wrote its orders to order-placement ahead of the
+ * production group: moves that group past them (run-wide prefix, so orders an earlier configuration
+ * left there go too), once the gateway has stopped writing, so the next dev bridge does not start them.
+ */
+async function leaveNothingForBridge(ctx: BenchContext, id: string, notes: string[]): Promise<void> {
+  const advance = await advanceGroupPastOwnOrders(ctx.kafka, {
+    groupId: BRIDGE_GROUP,
+    topic: TOPICS.orderPlacement,
+    orderIdPrefix: `${ctx.runId}-`,
+  });
+  for (const line of describeAdvance(BRIDGE_GROUP, TOPICS.orderPlacement, advance)) {
+    notes.push(line);
+    ctx.progress.log(`${id}: ${line}`);
   }
 }
