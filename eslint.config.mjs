@@ -13,6 +13,7 @@ export default tseslint.config(
       '*.mjs',
       'jest.config.js',
       'jest.unit.config.js',
+      'test/lane-sequencer.js',
       '.stryker-tmp/**',
       'reports/**',
     ],

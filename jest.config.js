@@ -13,6 +13,8 @@ const shared = {
 /** @type {import('jest').Config} */
 module.exports = {
   testTimeout: 120000,
+  // Longest files first, and the split behind `--shard` (the lanes of tools/dev/test-lanes.ts).
+  testSequencer: '<rootDir>/test/lane-sequencer.js',
   verbose: true,
   projects: [
     {

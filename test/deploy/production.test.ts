@@ -16,8 +16,9 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { readLedgerLines } from '../../activities/ledger';
 import { TOPICS } from '../../common/config';
+import { groupAtTopicEnd } from '../../tools/infra/app-resources';
 import { freePort } from '../../tools/infra/proc';
-import { testKafka, withAdmin } from '../helpers/kafka';
+import { testKafka } from '../helpers/kafka';
 import { buildContext, norm, parseCopy, readStages, Stage } from '../helpers/dockerfile';
 import { uniqueId, waitUntil } from '../helpers/wait';
 import { TestClient } from '../helpers/ws-client';
@@ -172,9 +173,7 @@ describe('the production build, from the files the image is built from', () => {
     // The bridge's fresh group starts at the topic's end, so it carries this test's order and not
     // every order other runs left on the shared topic.
     const bridgeGroup = uniqueId('production-bridge');
-    await withAdmin(testKafka(), (admin) =>
-      admin.resetOffsets({ groupId: bridgeGroup, topic: TOPICS.orderPlacement, earliest: false }),
-    );
+    await groupAtTopicEnd(testKafka(), bridgeGroup, TOPICS.orderPlacement);
     const procsByName = {
       worker: run(app, 'dist/worker/main.js', {
         WORKER_HEALTH_PORT: String(workerHealthPort),

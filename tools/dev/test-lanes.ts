@@ -1,0 +1,120 @@
+/**
+ * Runs the jest suite in lanes side by side: lane i is `jest --shard=i/n --runInBand` (the split is
+ * test/lane-sequencer.js's, balanced by recorded suite times), and each lane has servers of its own:
+ * lane 1 the default stack, lane k > 1 a Kafka and a Temporal dev server on ports moved by
+ * (k - 1) * LANE_PORT_STEP with their own data directory, started by that lane's global setup.
+ * Separate stacks keep the lanes apart where the suites share fixed names (the order-placement topic,
+ * the `orders` task queue): a bridge or worker of one lane never sees another lane's orders.
+ *
+ *   npx tsx tools/dev/test-lanes.ts [--lanes 2] [--json-dir DIR] [-- jest args...]
+ *
+ * Each lane's output is printed line by line with a `[lane k]` prefix; the last line sums the lanes
+ * ("N passed, N failed"), and the exit code is non-zero when any lane failed.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { Command } from 'commander';
+import { DEFAULT_PORTS, PROJECT_ROOT } from '../../common/config';
+
+/** How far each lane's server ports move from the default stack's. */
+export const LANE_PORT_STEP = 100;
+
+/** The environment of lane `k` (1-based): lane 1 is the default stack; others move every port and the data dir. */
+export function laneEnv(k: number, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  if (k === 1) return { ...base };
+  const shift = (k - 1) * LANE_PORT_STEP;
+  const env: NodeJS.ProcessEnv = {
+    ...base,
+    ORDERS_DATA_DIR: path.join(PROJECT_ROOT, '.data', `lane-${k}`),
+    ORDERS_KAFKA_PORT: String(DEFAULT_PORTS.kafka + shift),
+    ORDERS_KAFKA_CONTROLLER_PORT: String(DEFAULT_PORTS.kafkaController + shift),
+    ORDERS_KAFKA_SASL_PORT: String(DEFAULT_PORTS.kafka + 2 + shift),
+    ORDERS_TEMPORAL_PORT: String(DEFAULT_PORTS.temporal + shift),
+    ORDERS_TEMPORAL_UI_PORT: String(DEFAULT_PORTS.temporal + 1000 + shift),
+  };
+  // The lane's clients follow its ports (KAFKA_BROKERS/TEMPORAL_ADDRESS default to them).
+  delete env.KAFKA_BROKERS;
+  delete env.TEMPORAL_ADDRESS;
+  return env;
+}
+
+interface LaneResult {
+  lane: number;
+  code: number;
+  passed: number;
+  failed: number;
+}
+
+function runLane(k: number, lanes: number, jestArgs: string[], jsonDir?: string): Promise<LaneResult> {
+  const args = [
+    require.resolve('jest/bin/jest'),
+    `--shard=${k}/${lanes}`,
+    '--runInBand',
+    ...(jsonDir ? ['--json', `--outputFile=${path.join(jsonDir, `lane-${k}.json`)}`] : []),
+    ...jestArgs,
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: PROJECT_ROOT,
+    env: laneEnv(k),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const counts = { passed: 0, failed: 0 };
+  const relay = (stream: NodeJS.ReadableStream, out: NodeJS.WriteStream): void => {
+    readline.createInterface({ input: stream }).on('line', (line) => {
+      // jest's summary line: "Tests:       2 failed, 1 skipped, 40 passed, 43 total"
+      const summary = /^Tests:\s+(.*)$/.exec(line);
+      if (summary) {
+        counts.failed = Number(/(\d+) failed/.exec(summary[1])?.[1] ?? 0);
+        counts.passed = Number(/(\d+) passed/.exec(summary[1])?.[1] ?? 0);
+      }
+      out.write(`[lane ${k}] ${line}\n`);
+    });
+  };
+  relay(child.stdout!, process.stdout);
+  relay(child.stderr!, process.stderr);
+  // Ctrl-C reaches the lanes through the process group; a SIGTERM to this runner is passed on.
+  const forward = (): void => void child.kill('SIGTERM');
+  process.once('SIGTERM', forward);
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      process.off('SIGTERM', forward);
+      resolve({ lane: k, code: code ?? (signal ? 1 : 0), ...counts });
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name('test-lanes')
+    .option('--lanes <n>', 'jest processes side by side, each with its own servers', (v) => Number(v), 2)
+    .option('--json-dir <dir>', "write each lane's jest --json report there (lane-<k>.json)")
+    .argument('[jest args...]', 'passed to every lane (after --)')
+    .parse();
+  const { lanes, jsonDir } = program.opts<{ lanes: number; jsonDir?: string }>();
+  if (!Number.isInteger(lanes) || lanes < 1 || lanes > 4) {
+    console.error('--lanes must be a whole number from 1 to 4');
+    process.exit(2);
+  }
+  if (jsonDir) fs.mkdirSync(jsonDir, { recursive: true });
+  const started = Date.now();
+  const results = await Promise.all(
+    Array.from({ length: lanes }, (_, i) => runLane(i + 1, lanes, program.args, jsonDir)),
+  );
+  const secs = ((Date.now() - started) / 1000).toFixed(0);
+  for (const r of results)
+    console.log(`lane ${r.lane}: ${r.passed} passed, ${r.failed} failed (jest exit code ${r.code})`);
+  const passed = results.reduce((s, r) => s + r.passed, 0);
+  const failed = results.reduce((s, r) => s + r.failed, 0);
+  console.log(`all ${lanes} lanes in ${secs} s`);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = results.some((r) => r.code !== 0) || failed > 0 ? 1 : 0;
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}
