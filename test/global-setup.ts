@@ -51,6 +51,10 @@ export default async function globalSetup(): Promise<void> {
   requireChromium();
   const result = await up(log);
   process.env.ORDERS_TEST_STARTED_SERVERS = result.started.join(',');
+  // Spelled out for the tests' child processes that pass on only these two (not the ORDERS_*_PORT
+  // variables they derive from): a lane of tools/dev/test-lanes.ts runs on ports of its own.
+  process.env[ENV.kafkaBrokers] ??= result.kafkaBrokers.join(',');
+  process.env[ENV.temporalAddress] ??= result.temporalAddress;
   process.env.TEMPORAL_TEST_SERVER_PATH = await provisionTestServer(log);
   process.env[ENV.temporalNamespace] = await createRunNamespace(loadConfig().temporalAddress);
   log(
