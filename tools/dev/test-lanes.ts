@@ -6,10 +6,13 @@
  * Separate stacks keep the lanes apart where the suites share fixed names (the order-placement topic,
  * the `orders` task queue): a bridge or worker of one lane never sees another lane's orders.
  *
- *   npx tsx tools/dev/test-lanes.ts [--lanes 2] [--json-dir DIR] [-- jest args...]
+ *   npx tsx tools/dev/test-lanes.ts [--lanes 2] [--checks] [--json-dir DIR] [-- jest args...]
  *
- * Each lane's output is printed line by line with a `[lane k]` prefix; the last line sums the lanes
- * ("N passed, N failed"), and the exit code is non-zero when any lane failed.
+ * --checks also runs `npm run check` (type-check, lint, format) beside the lanes: the lanes spend much
+ * of their time waiting on servers and timers, and the checks fill that time.
+ * Each lane's output is printed line by line with a `[lane k]` prefix (the checks' with `[checks]`);
+ * the last line sums the lanes ("N passed, N failed"), and the exit code is non-zero when any lane or
+ * the checks failed.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -40,6 +43,27 @@ export function laneEnv(k: number, base: NodeJS.ProcessEnv = process.env): NodeJ
   return env;
 }
 
+/** Prints each line of `stream` to `out` with `prefix`, handing it to `onLine` first. */
+function relay(
+  stream: NodeJS.ReadableStream,
+  out: NodeJS.WriteStream,
+  prefix: string,
+  onLine = (_: string) => {},
+): void {
+  readline.createInterface({ input: stream }).on('line', (line) => {
+    onLine(line);
+    out.write(`${prefix} ${line}\n`);
+  });
+}
+
+/** Runs `npm run check` with its output prefixed; resolves with its exit code. */
+function runChecks(): Promise<number> {
+  const child = spawn('npm', ['run', '--silent', 'check'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  relay(child.stdout!, process.stdout, '[checks]');
+  relay(child.stderr!, process.stderr, '[checks]');
+  return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+}
+
 interface LaneResult {
   lane: number;
   code: number;
@@ -61,19 +85,15 @@ function runLane(k: number, lanes: number, jestArgs: string[], jsonDir?: string)
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const counts = { passed: 0, failed: 0 };
-  const relay = (stream: NodeJS.ReadableStream, out: NodeJS.WriteStream): void => {
-    readline.createInterface({ input: stream }).on('line', (line) => {
-      // jest's summary line: "Tests:       2 failed, 1 skipped, 40 passed, 43 total"
-      const summary = /^Tests:\s+(.*)$/.exec(line);
-      if (summary) {
-        counts.failed = Number(/(\d+) failed/.exec(summary[1])?.[1] ?? 0);
-        counts.passed = Number(/(\d+) passed/.exec(summary[1])?.[1] ?? 0);
-      }
-      out.write(`[lane ${k}] ${line}\n`);
-    });
+  const count = (line: string): void => {
+    // jest's summary line: "Tests:       2 failed, 1 skipped, 40 passed, 43 total"
+    const summary = /^Tests:\s+(.*)$/.exec(line);
+    if (!summary) return;
+    counts.failed = Number(/(\d+) failed/.exec(summary[1])?.[1] ?? 0);
+    counts.passed = Number(/(\d+) passed/.exec(summary[1])?.[1] ?? 0);
   };
-  relay(child.stdout!, process.stdout);
-  relay(child.stderr!, process.stderr);
+  relay(child.stdout!, process.stdout, `[lane ${k}]`, count);
+  relay(child.stderr!, process.stderr, `[lane ${k}]`, count);
   // Ctrl-C reaches the lanes through the process group; a SIGTERM to this runner is passed on.
   const forward = (): void => void child.kill('SIGTERM');
   process.once('SIGTERM', forward);
@@ -89,19 +109,23 @@ async function main(): Promise<void> {
   const program = new Command()
     .name('test-lanes')
     .option('--lanes <n>', 'jest processes side by side, each with its own servers', (v) => Number(v), 2)
+    .option('--checks', 'run `npm run check` (type-check, lint, format) beside the lanes')
     .option('--json-dir <dir>', "write each lane's jest --json report there (lane-<k>.json)")
     .argument('[jest args...]', 'passed to every lane (after --)')
     .parse();
-  const { lanes, jsonDir } = program.opts<{ lanes: number; jsonDir?: string }>();
+  const { lanes, jsonDir, checks } = program.opts<{ lanes: number; jsonDir?: string; checks?: boolean }>();
   if (!Number.isInteger(lanes) || lanes < 1 || lanes > 4) {
     console.error('--lanes must be a whole number from 1 to 4');
     process.exit(2);
   }
   if (jsonDir) fs.mkdirSync(jsonDir, { recursive: true });
   const started = Date.now();
-  const results = await Promise.all(
-    Array.from({ length: lanes }, (_, i) => runLane(i + 1, lanes, program.args, jsonDir)),
-  );
+  const [checkCode, ...results] = await Promise.all([
+    checks ? runChecks() : Promise.resolve(0),
+    ...Array.from({ length: lanes }, (_, i) => runLane(i + 1, lanes, program.args, jsonDir)),
+  ]);
+  if (checks)
+    console.log(`checks (type-check, lint, format): ${checkCode === 0 ? 'passed' : `failed (exit code ${checkCode})`}`);
   const secs = ((Date.now() - started) / 1000).toFixed(0);
   for (const r of results)
     console.log(`lane ${r.lane}: ${r.passed} passed, ${r.failed} failed (jest exit code ${r.code})`);
@@ -109,7 +133,7 @@ async function main(): Promise<void> {
   const failed = results.reduce((s, r) => s + r.failed, 0);
   console.log(`all ${lanes} lanes in ${secs} s`);
   console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = results.some((r) => r.code !== 0) || failed > 0 ? 1 : 0;
+  process.exitCode = checkCode !== 0 || results.some((r) => r.code !== 0) || failed > 0 ? 1 : 0;
 }
 
 if (require.main === module) {
