@@ -8,9 +8,15 @@
  *     (tools/dev/supervisor.ts), and so is a Kafka or Temporal server this command started (same data).
  *  3. With TRACING=1, Jaeger first (built on first use; not supervised), and the three processes export
  *     their spans to it (docs/TRACING.md).
- * Ctrl-C (SIGINT) or SIGTERM stops the three processes (each drains), then the servers this command started.
+ * Ctrl-C (SIGINT) or SIGTERM stops the three processes (each drains, for at most APP_STOP_MS), then the
+ * servers this command started (each stops cleanly, for at most SERVER_STOP_MS), one line per step; a
+ * second Ctrl-C kills whatever is left at once.
+ * The apps log JSON into <data dir>/logs/<app>.log; the console shows each record as one line
+ * (LOG_FORMAT=line, the default here; json or pretty on request: tools/dev/app-output.ts).
  */
 import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
 import { loadConfig, PROJECT_ROOT, readEnv } from '../../common/config';
 import type { AppName } from '../infra/app-process';
 import {
@@ -24,29 +30,49 @@ import {
   up,
   UpResult,
 } from '../infra/launcher';
-import { defaultLog, forgetOnExit, freePort, httpGet, killGroup, killOnExit, sleep } from '../infra/proc';
+import { dataPaths } from '../infra/paths';
+import { defaultLog, forgetOnExit, freePort, httpGet, killGroup, killOnExit, sleep, within } from '../infra/proc';
 import { startupTimeline } from '../infra/timeline';
 import { upJaeger } from '../infra/launcher';
 import { tracingWanted } from '../../common/tracing';
+import { AppOutput, consoleFormatter } from './app-output';
 import { Exit, Running, Supervisor, Unit } from './supervisor';
 
 const log = (line: string): void => void process.stderr.write(`[start] ${line}\n`);
 const APPS: AppName[] = ['gateway', 'bridge', 'worker'];
-const DRAIN_MS = 30_000;
+/**
+ * How long an app may drain after SIGTERM before it is killed. Draining is answering the placements
+ * in flight (the gateway answers only once Kafka stored an order), finishing the workflow starts in
+ * flight and committing them (the bridge), finishing running activities (the worker); each takes about
+ * a second at most unless a server is down or an activity is slow, and what is cut short is redone:
+ * clients resend unanswered orders, Kafka redelivers uncommitted ones, Temporal retries activities.
+ */
+const APP_STOP_MS = 6_000;
+/**
+ * How long Kafka or Temporal may take to stop cleanly after SIGTERM before it is killed (about a
+ * second each, measured). A kill loses nothing either stored: Kafka's acknowledged writes are in the
+ * OS's page cache, and the dev server's SQLite commits are in its write-ahead log.
+ */
+const SERVER_STOP_MS = 3_000;
+const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 
-/** An app process: `node --import tsx <app>/main.ts` in its own process group, output to this terminal. */
-function appUnit(app: AppName, env: NodeJS.ProcessEnv): Unit {
+/**
+ * An app process: `node --import tsx <app>/main.ts` in its own process group, logging JSON on stdout
+ * into `output` (its log file, and the console in the chosen form); stderr goes to this terminal.
+ */
+function appUnit(app: AppName, env: NodeJS.ProcessEnv, output: AppOutput): Unit {
   return {
     name: app,
     start() {
       const child = spawn(process.execPath, ['--import', 'tsx', `${app}/main.ts`], {
         cwd: PROJECT_ROOT,
         env,
-        stdio: ['ignore', 'inherit', 'inherit'],
+        stdio: ['ignore', 'pipe', 'inherit'],
         // Its own group: the terminal's Ctrl-C reaches this process only, which stops the apps in order,
         // and a stop signals the app's whole group (tsx's helpers included).
         detached: true,
       });
+      output.follow(child.stdout as Readable);
       return new Promise<Running>((resolve, reject) => {
         child.once('error', reject);
         child.once('spawn', () => {
@@ -64,13 +90,14 @@ function appUnit(app: AppName, env: NodeJS.ProcessEnv): Unit {
       });
     },
     async stop({ pid, exited }) {
+      const since = Date.now();
       killGroup(pid, 'SIGTERM');
-      const drained = await Promise.race([exited.then(() => true), sleep(DRAIN_MS).then(() => false)]);
-      if (!drained) {
-        log(`${app} did not drain within ${DRAIN_MS / 1000}s; killing it`);
+      if ((await within(exited, APP_STOP_MS)) === 'timeout') {
+        log(`${app} did not stop within ${APP_STOP_MS / 1000}s; killing it`);
         killGroup(pid, 'SIGKILL');
-        await Promise.race([exited, sleep(5_000)]);
+        await within(exited, 5_000);
       }
+      log(`${app} stopped in ${secs(Date.now() - since)}`);
     },
   };
 }
@@ -86,7 +113,11 @@ function serverUnit(s: Server): Unit {
       if (!exited) throw new Error(`${s} (pid ${pid}) was not started by this process`);
       return { pid, exited };
     },
-    stop: () => stopServer(s, stack, { signal: 'SIGTERM', graceMs: DRAIN_MS, log: defaultLog }),
+    async stop() {
+      const since = Date.now();
+      await stopServer(s, stack, { signal: 'SIGTERM', graceMs: SERVER_STOP_MS, log: defaultLog });
+      log(`${s} stopped in ${secs(Date.now() - since)}`);
+    },
   };
 }
 
@@ -107,10 +138,15 @@ async function main(): Promise<void> {
   const workerHealthPort = config.workerHealthPort ?? (await freePort());
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    // Readable logs at the terminal (pino-pretty) unless LOG_FORMAT says otherwise.
-    LOG_FORMAT: readEnv().LOG_FORMAT ?? 'pretty',
+    // Complete records into the log files; the console's form is chosen here (LOG_FORMAT, default line).
+    LOG_FORMAT: 'json',
     WORKER_HEALTH_PORT: String(workerHealthPort),
   };
+  const logsDir = dataPaths.logs(stackOptions().dataDir);
+  const format = consoleFormatter(readEnv().LOG_FORMAT ?? 'line');
+  const outputs = Object.fromEntries(
+    APPS.map((app) => [app, new AppOutput(path.join(logsDir, `${app}.log`), format)]),
+  ) as Record<AppName, AppOutput>;
   // Tracing: the viewer comes up before the apps, so no early span is exported into the void.
   const jaeger = tracingWanted() ? await upJaeger() : undefined;
   // The page and the CLI link traces to a UI; a Jaeger without one (built from the Go module) only
@@ -123,15 +159,39 @@ async function main(): Promise<void> {
     else log(`Jaeger at ${jaeger.uiUrl} has no UI (ORDERS_JAEGER_UI_ASSETS, docs/TRACING.md); its query API answers`);
   }
   const tracesLine = traces ?? (jaeger ? `${jaeger.uiUrl}/api/traces/<trace id> (query API; no UI)` : undefined);
-  const stopJaeger = (): Promise<void> => (jaeger?.started ? stop(['jaeger']) : Promise.resolve());
+  const stopJaeger = (): Promise<void> =>
+    jaeger?.started ? stop(['jaeger'], defaultLog, SERVER_STOP_MS) : Promise.resolve();
 
   let stopping = false;
+  let stopAt = 0;
+  /** The servers this command started, once up() has said which (a forced stop kills them). */
+  const startedServers: Server[] = [];
   let signalled: () => void = () => undefined;
   const interrupted = new Promise<void>((resolve) => (signalled = resolve));
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (!stopping) log(`${signal}: stopping the apps (they drain), then the servers this command started`);
+    if (stopping) {
+      void forceStop(signal);
+      return;
+    }
+    log(`${signal}: stopping the apps (they drain), then the servers this command started; again to kill them`);
     stopping = true;
+    stopAt = Date.now();
     signalled();
+  };
+  // A second signal: every process of this command is killed at once, no draining (what was in flight
+  // is redone on the next start, as after a crash).
+  let forced = false;
+  const forceStop = async (signal: NodeJS.Signals): Promise<void> => {
+    if (forced) return;
+    forced = true;
+    log(`${signal} again: killing what is left`);
+    // The apps by their groups; the servers through the launcher, which also removes their pid files.
+    for (const { name, pid } of supervisor.running()) if (APPS.includes(name as AppName)) killGroup(pid, 'SIGKILL');
+    const stack = stackOptions();
+    const servers: Server[] = [...startedServers, ...(jaeger?.started ? ['jaeger' as const] : [])];
+    await Promise.all(servers.map((s) => stopServer(s, stack, { signal: 'SIGKILL', log: defaultLog })));
+    log(`killed in ${secs(Date.now() - stopAt)}`);
+    process.exitCode = 130;
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -158,15 +218,15 @@ async function main(): Promise<void> {
     if (stopping) return;
     const startedAt = Date.now();
     launched.push(
-      supervisor.add(appUnit(app, env)).then(async () => {
+      supervisor.add(appUnit(app, env, outputs[app])).then(async () => {
         if (await ready[app]?.()) startupTimeline.record(label[app], startedAt);
       }),
     );
   };
 
-  let infra: UpResult;
+  let upped: UpResult;
   try {
-    infra = await up(defaultLog, undefined, {
+    upped = await up(defaultLog, undefined, {
       kafkaReady: () => APPS.filter((a) => a !== 'worker').forEach(launch),
       temporalReady: () => launch('worker'),
     });
@@ -176,8 +236,9 @@ async function main(): Promise<void> {
     await stopJaeger();
     throw err;
   }
+  startedServers.push(...upped.started);
   // The servers this command started are supervised from here on (one that died meanwhile is started again).
-  for (const s of stopping ? [] : infra.started) {
+  for (const s of stopping ? [] : upped.started) {
     const pid = ownedPid(s);
     const exited = pid === undefined ? undefined : serverExit(pid);
     launched.push(supervisor.add(serverUnit(s), pid !== undefined && exited ? { pid, exited } : undefined));
@@ -188,15 +249,18 @@ async function main(): Promise<void> {
     process.stderr.write(`\n${startupTimeline.format('Start-up (seconds since npm start):')}\n`);
     process.stderr.write(`\n  WebSocket:   ws://${config.gatewayHost}:${config.gatewayPort}\n`);
     process.stderr.write(
-      `  Temporal UI: ${config.temporalUiUrl}\n${tracesLine ? `  Traces:      ${tracesLine}\n` : ''}\n`,
+      `  Temporal UI: ${config.temporalUiUrl}\n${tracesLine ? `  Traces:      ${tracesLine}\n` : ''}` +
+        `  JSON logs:   ${path.join(logsDir, '{gateway,bridge,worker}.log')} (servers: kafka.log, temporal.log)\n\n`,
     );
   }
   await interrupted;
   await supervisor.stop([APPS, ['kafka', 'temporal']]);
   // Servers started but never supervised (a stop during start-up); a no-op for those already stopped.
-  await stop(infra.started);
+  await stop(upped.started, defaultLog, SERVER_STOP_MS);
   await stopJaeger();
-  log('stopped');
+  await Promise.all(APPS.map((app) => outputs[app].close()));
+  // After a forced stop, its own line says when everything was gone.
+  if (!forced) log(`stopped in ${secs(Date.now() - stopAt)}`);
 }
 
 main().catch((err: unknown) => {

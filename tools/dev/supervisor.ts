@@ -6,7 +6,7 @@
  * Backoff: 1 s after the first death, doubling per consecutive death up to 30 s; a unit that stayed up
  * for a minute before dying starts over at 1 s (a crash loop slows down, a rare crash does not wait).
  */
-import { sleep } from '../infra/proc';
+import { within } from '../infra/proc';
 
 export interface Exit {
   code: number | null;
@@ -72,6 +72,11 @@ export class Supervisor {
     this.stopped = new Promise<void>((resolve) => (this.wake = resolve));
   }
 
+  /** The instances running now, by unit name (what a forced stop kills). */
+  running(): Array<{ name: string; pid: number }> {
+    return this.slots.flatMap((s) => (s.running ? [{ name: s.unit.name, pid: s.running.pid }] : []));
+  }
+
   /** How many times each unit was started again, by name. */
   get restarts(): Record<string, number> {
     return Object.fromEntries(this.slots.map((s) => [s.unit.name, s.restarts]));
@@ -117,7 +122,7 @@ export class Supervisor {
       this.log(
         `${slot.unit.name} ${end instanceof Error ? describeExit(end) : `died (${describeExit(end)}) after ${secs(Date.now() - since)} up`}; starting it again in ${secs(delay)} (restart ${slot.restarts})`,
       );
-      await Promise.race([sleep(delay), this.stopped]);
+      await within(this.stopped, delay);
       if (this.stopping) return;
     }
   }
