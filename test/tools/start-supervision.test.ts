@@ -6,7 +6,8 @@
  * be charged exactly once (the simulated ledger file is the ground truth), and each restart is one log
  * line saying what died and how. The console shows each app log record as one line (the default
  * console form), while the apps' JSON log files keep every record whole. Then SIGINT to the process
- * group (a terminal's Ctrl-C) must leave nothing behind that `npm start` started: apps, Kafka, Temporal.
+ * group (a terminal's Ctrl-C) must leave nothing behind that `npm start` started: apps, Kafka, Temporal;
+ * and so must a Ctrl-C while Kafka is still being set up, without waiting for it to answer.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -263,4 +264,50 @@ describe('npm start supervises', () => {
     const listening = await Promise.all(Object.values(PORTS).map(async (p) => ((await portInUse(p)) ? p : 0)));
     expect(listening.filter((p) => p !== 0)).toEqual([]);
   }, 600_000);
+
+  test('Ctrl-C while Kafka is still being set up stops what was started without waiting for it, leaving nothing', async () => {
+    const data = path.join(dir, 'data-startup');
+    const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !(k in VARIABLES)));
+    Object.assign(env, {
+      ...Object.fromEntries(Object.entries(PORTS).map(([k, v]) => [k, String(v)])),
+      ORDERS_DATA_DIR: data,
+    });
+    const early = spawn('npm', ['start'], {
+      cwd: PROJECT_ROOT,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let text = '';
+    early.stdout?.on('data', (c: Buffer) => (text += c.toString()));
+    early.stderr?.on('data', (c: Buffer) => (text += c.toString()));
+    const processes = new Map<number, string>();
+    const watcher = setInterval(() => {
+      for (const p of descendants(early.pid as number)) processes.set(p.pid, p.cmdline);
+    }, 100);
+    try {
+      // A fresh data directory: Kafka's storage is formatted before the broker starts, so the broker
+      // cannot be answering yet when this line shows.
+      await waitUntil(() => text.includes('formatting Kafka storage'), {
+        timeoutMs: 120_000,
+        what: 'npm start to format Kafka storage',
+        context: () => text,
+      });
+      killGroup(early.pid as number, 'SIGINT');
+      await waitUntil(() => early.exitCode !== null || early.signalCode !== null, {
+        timeoutMs: 60_000,
+        what: 'npm start to exit after SIGINT during start-up',
+        context: () => text,
+      });
+    } finally {
+      clearInterval(watcher);
+      for (const pid of processes.keys()) if (isAlive(pid)) killGroup(pid, 'SIGKILL');
+    }
+    expect(text).toMatch(/^\[start\] stopped during start-up in /m);
+    expect([...processes].filter(([pid]) => isAlive(pid)).map(([pid, cmd]) => `${pid} ${cmd}`)).toEqual([]);
+    // No pid file, no start lock.
+    expect(fs.existsSync(path.join(data, 'run')) ? fs.readdirSync(path.join(data, 'run')) : []).toEqual([]);
+    const listening = await Promise.all(Object.values(PORTS).map(async (p) => ((await portInUse(p)) ? p : 0)));
+    expect(listening.filter((p) => p !== 0)).toEqual([]);
+  }, 180_000);
 });

@@ -22,6 +22,7 @@ import type { AppName } from '../infra/app-process';
 import {
   ownedPid,
   Server,
+  SERVERS,
   serverExit,
   stackOptions,
   startServer,
@@ -162,10 +163,13 @@ async function main(): Promise<void> {
   const stopJaeger = (): Promise<void> =>
     jaeger?.started ? stop(['jaeger'], defaultLog, SERVER_STOP_MS) : Promise.resolve();
 
+  // Servers of this stack that were running before this command (not its to stop, nor to kill).
+  const stack = stackOptions();
+  const foreign = new Set([...SERVERS, 'jaeger' as const].filter((s) => ownedPid(s, stack) !== undefined));
+
   let stopping = false;
   let stopAt = 0;
-  /** The servers this command started, once up() has said which (a forced stop kills them). */
-  const startedServers: Server[] = [];
+  let supervised: Promise<void> = Promise.resolve();
   let signalled: () => void = () => undefined;
   const interrupted = new Promise<void>((resolve) => (signalled = resolve));
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -176,6 +180,9 @@ async function main(): Promise<void> {
     log(`${signal}: stopping the apps (they drain), then the servers this command started; again to kill them`);
     stopping = true;
     stopAt = Date.now();
+    // At once, even during start-up: nothing is restarted from here on, and the apps drain while the
+    // launcher may still be bringing a server up (stopped once it is up, below).
+    supervised = supervisor.stop([APPS, ['kafka', 'temporal']]);
     signalled();
   };
   // A second signal: every process of this command is killed at once, no draining (what was in flight
@@ -185,14 +192,16 @@ async function main(): Promise<void> {
     if (forced) return;
     forced = true;
     log(`${signal} again: killing what is left`);
-    // The apps by their groups; the servers through the launcher, which also removes their pid files.
+    // The apps by their groups; the servers this command spawned (their pid files are written at spawn,
+    // so one still starting is found too) through the launcher, which also removes their pid files.
     for (const { name, pid } of supervisor.running()) if (APPS.includes(name as AppName)) killGroup(pid, 'SIGKILL');
-    const stack = stackOptions();
-    const servers: Server[] = [...startedServers, ...(jaeger?.started ? ['jaeger' as const] : [])];
-    await Promise.all(servers.map((s) => stopServer(s, stack, { signal: 'SIGKILL', log: defaultLog })));
+    await Promise.all(ourServers().map((s) => stopServer(s, stack, { signal: 'SIGKILL', log: defaultLog })));
     log(`killed in ${secs(Date.now() - stopAt)}`);
-    process.exitCode = 130;
+    process.exit(130);
   };
+  /** The servers of this stack this command spawned and that still run (one still starting included). */
+  const ourServers = (): Server[] =>
+    [...SERVERS, 'jaeger' as const].filter((s) => !foreign.has(s) && ownedPid(s, stack) !== undefined);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
@@ -224,19 +233,29 @@ async function main(): Promise<void> {
     );
   };
 
+  const upping = up(defaultLog, undefined, {
+    kafkaReady: () => APPS.filter((a) => a !== 'worker').forEach(launch),
+    temporalReady: () => launch('worker'),
+  });
+  const settled = (): 'up' => 'up';
+  if ((await Promise.race([upping.then(settled, settled), interrupted])) !== 'up') {
+    // Ctrl-C during start-up: the servers being started are stopped now, not once they answer (which
+    // can take a minute). up() then fails under them, or retries against them: this process exits.
+    await supervised;
+    await stop(ourServers(), defaultLog, SERVER_STOP_MS, stack);
+    await Promise.all(APPS.map((app) => outputs[app].close()));
+    if (!forced) log(`stopped during start-up in ${secs(Date.now() - stopAt)}`);
+    process.exit(0);
+  }
   let upped: UpResult;
   try {
-    upped = await up(defaultLog, undefined, {
-      kafkaReady: () => APPS.filter((a) => a !== 'worker').forEach(launch),
-      temporalReady: () => launch('worker'),
-    });
+    upped = await upping;
   } catch (err) {
     stopping = true;
     await supervisor.stop([APPS]);
     await stopJaeger();
     throw err;
   }
-  startedServers.push(...upped.started);
   // The servers this command started are supervised from here on (one that died meanwhile is started again).
   for (const s of stopping ? [] : upped.started) {
     const pid = ownedPid(s);
@@ -254,7 +273,7 @@ async function main(): Promise<void> {
     );
   }
   await interrupted;
-  await supervisor.stop([APPS, ['kafka', 'temporal']]);
+  await supervised;
   // Servers started but never supervised (a stop during start-up); a no-op for those already stopped.
   await stop(upped.started, defaultLog, SERVER_STOP_MS);
   await stopJaeger();

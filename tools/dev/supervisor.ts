@@ -62,6 +62,7 @@ interface Slot {
 export class Supervisor {
   private readonly slots: Slot[] = [];
   private stopping = false;
+  private stopRun?: Promise<void>;
   private wake: () => void = () => undefined;
   private readonly stopped: Promise<void>;
 
@@ -131,7 +132,13 @@ export class Supervisor {
    * Ends supervision, then stops the units in groups: each group's units in parallel, the groups in
    * order (e.g. the apps first so they drain, then the servers they use). Units not named are stopped last.
    */
-  async stop(order: string[][] = []): Promise<void> {
+  stop(order: string[][] = []): Promise<void> {
+    // A second call (a stop already under way) waits for the first.
+    this.stopRun ??= this.stopAll(order);
+    return this.stopRun;
+  }
+
+  private async stopAll(order: string[][]): Promise<void> {
     this.stopping = true;
     this.wake();
     await Promise.all(this.slots.map((s) => s.loop));
@@ -141,7 +148,10 @@ export class Supervisor {
       await Promise.all(
         this.slots
           .filter((s) => group.includes(s.unit.name) && s.running)
-          .map((s) => s.unit.stop(s.running as Running)),
+          .map(async (s) => {
+            await s.unit.stop(s.running as Running);
+            s.running = undefined;
+          }),
       );
     }
   }
