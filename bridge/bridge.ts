@@ -11,6 +11,7 @@
 import { Client } from '@temporalio/client';
 import { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { CONSUMER_GROUPS, TOPICS } from '../common/config';
+import { CONSUMER_FETCH_WAIT_MS } from '../common/connections';
 import { workflowIdFor } from '../common/order';
 import { contextFromKafka, endSpan, kafkaAttributes, SpanKind, startSpan, withSpan } from '../common/tracing';
 import { DeadLetters } from './dead-letter';
@@ -90,6 +91,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     // timer, however long a start or its retries take.
     sessionTimeout: 6_000,
     heartbeatInterval: 1_000,
+    maxWaitTimeInMs: CONSUMER_FETCH_WAIT_MS,
     // Never give up on the group: a broker outage must not kill the bridge.
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
   });

@@ -110,6 +110,13 @@ export function temporalConnectionOptions(t: TemporalConnect): Omit<TemporalConn
   };
 }
 
+/**
+ * How long a consumer's fetch waits on the broker for new messages (kafkajs's maxWaitTimeInMs, default
+ * 5 s). A consumer's disconnect waits for the fetch in flight, so this bounds how long an idle consumer
+ * holds up a drain; messages that arrive are returned at once whatever it is.
+ */
+export const CONSUMER_FETCH_WAIT_MS = 1_000;
+
 export function kafkaClient(config: AppConfig, clientId: string, overrides: Partial<KafkaConfig> = {}): Kafka {
   return new Kafka({
     clientId,

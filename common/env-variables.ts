@@ -56,7 +56,7 @@ const RATIO = decimal(0, 1, 'a number between 0 and 1');
 const JWT_SECRET: Form<string> = { schema: z.string().min(32), form: 'a secret of at least 32 characters' };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export const LOG_FORMATS = ['json', 'pretty'] as const;
+export const LOG_FORMATS = ['json', 'line', 'pretty'] as const;
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 const SAMPLERS = ['always_on', 'always_off', 'traceidratio'] as const;
 

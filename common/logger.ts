@@ -1,7 +1,8 @@
 /**
  * Structured logs for every process: pino, one JSON object per line on stdout, at LOG_LEVEL;
- * LOG_FORMAT=pretty (what `npm start` sets) prints them readably through pino-pretty, a development
- * dependency. kafkajs's logs (logCreator) and the Temporal SDK's (Runtime logger, worker/runtime.ts)
+ * LOG_FORMAT=line prints one short line per record instead (common/log-line.ts: time, process, level,
+ * message), and LOG_FORMAT=pretty prints them readably through pino-pretty, a development dependency
+ * (one field per line). `npm start` runs the apps with JSON logs and formats its console itself. kafkajs's logs (logCreator) and the Temporal SDK's (Runtime logger, worker/runtime.ts)
  * are routed into the same logger, and per-order lines carry orderId, workflowId and runId fields.
  * With tracing on (common/tracing.ts, set up before the logger), lines written inside a span carry
  * its trace_id and span_id; the Temporal SDK's workflow and activity lines get them from its
@@ -11,6 +12,7 @@ import pino, { DestinationStream, Logger } from 'pino';
 import { logLevel as KafkaLogLevel, logCreator as KafkaLogCreator } from 'kafkajs';
 import type { LogEntry } from '@temporalio/worker';
 import { loadConfig, type LogFormat, type LogLevel } from './config';
+import { formatLogLine } from './log-line';
 import { activeTraceFields, tracing } from './tracing';
 
 export type { Logger } from 'pino';
@@ -33,6 +35,7 @@ export function createLogger(name: string, opts: LoggerOptions): Logger {
       transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' } },
     });
   }
+  const json = opts.destination ?? pino.destination({ dest: 1, sync: true });
   return pino(
     {
       name,
@@ -42,8 +45,17 @@ export function createLogger(name: string, opts: LoggerOptions): Logger {
       // "level":"info" rather than 30: what log pipelines expect.
       formatters: { level: (label) => ({ level: label }) },
     },
-    opts.destination ?? pino.destination({ dest: 1, sync: true }),
+    opts.format === 'line' ? lineDestination(json) : json,
   );
+}
+
+/** Writes each JSON record pino hands over as its console line (common/log-line.ts) into `out`. */
+function lineDestination(out: DestinationStream): DestinationStream {
+  return {
+    write(chunk: string) {
+      for (const line of chunk.split('\n')) if (line) out.write(`${formatLogLine(line)}\n`);
+    },
+  };
 }
 
 let root: Logger | undefined;

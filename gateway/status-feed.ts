@@ -23,6 +23,7 @@
 import * as crypto from 'node:crypto';
 import { Admin, Consumer, Kafka } from 'kafkajs';
 import { TOPICS } from '../common/config';
+import { CONSUMER_FETCH_WAIT_MS } from '../common/connections';
 import { STATUS_SCHEMA_VERSION, StatusEvent } from '../common/status';
 import { StatusEventSchema } from '../common/status-schemas';
 import { contextFromKafka, endSpan, kafkaAttributes, SpanKind, startSpan } from '../common/tracing';
@@ -74,6 +75,7 @@ export class StatusFeed {
     }
     this.consumer = kafka.consumer({
       groupId: `gateway-status-${crypto.randomUUID()}`,
+      maxWaitTimeInMs: CONSUMER_FETCH_WAIT_MS,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
   }

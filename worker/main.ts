@@ -47,12 +47,15 @@ async function main(): Promise<void> {
     try {
       await worker.run();
     } finally {
+      // Logged at both ends of the shutdown, so a stop that hangs shows whether run() or a close holds it.
+      log.info('worker stopped; closing the health port, the status producer and the Temporal connection');
       await health?.close();
     }
   } finally {
     await statusPublisher.disconnect();
     await connection.close();
     await shutdownTracing();
+    log.info('closed');
   }
 }
 

@@ -1,10 +1,13 @@
 /**
  * `npm start` keeps the system up on its own: run as a user would (a child process with its own data
- * directory and its own ports, 20400-20423), orders placed over WebSocket, the worker SIGKILLed while
- * orders are in flight, then the Temporal dev server SIGKILLed. Nobody touches the terminal: every order
- * must still complete and be charged exactly once (the simulated ledger file is the ground truth), and
- * each restart is one log line saying what died and how. Then SIGINT to the process group (a terminal's
- * Ctrl-C) must leave nothing behind that `npm start` started: apps, Kafka, Temporal.
+ * directory and its own ports, 31400-31423: below the kernel's ephemeral range, so no other test's free
+ * port takes one), orders placed over WebSocket, the worker SIGKILLed while orders are in flight, then
+ * the Temporal dev server SIGKILLed. Nobody touches the terminal: every order must still complete and
+ * be charged exactly once (the simulated ledger file is the ground truth), and each restart is one log
+ * line saying what died and how. The console shows each app log record as one line (the default
+ * console form), while the apps' JSON log files keep every record whole. Then SIGINT to the process
+ * group (a terminal's Ctrl-C) must leave nothing behind that `npm start` started: apps, Kafka, Temporal;
+ * and so must a Ctrl-C while Kafka is still being set up, without waiting for it to answer.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -21,15 +24,15 @@ import { isAlive, killGroup, portInUse } from '../../tools/infra/proc';
 import { waitUntil } from '../helpers/wait';
 
 const PORTS = {
-  ORDERS_KAFKA_PORT: 20400,
-  ORDERS_KAFKA_CONTROLLER_PORT: 20401,
-  ORDERS_KAFKA_SASL_PORT: 20402,
-  ORDERS_TEMPORAL_PORT: 20410,
-  ORDERS_TEMPORAL_UI_PORT: 20411,
-  GATEWAY_PORT: 20420,
-  BRIDGE_HEALTH_PORT: 20421,
-  WORKER_HEALTH_PORT: 20422,
-  WORKER_METRICS_PORT: 20423,
+  ORDERS_KAFKA_PORT: 31400,
+  ORDERS_KAFKA_CONTROLLER_PORT: 31401,
+  ORDERS_KAFKA_SASL_PORT: 31402,
+  ORDERS_TEMPORAL_PORT: 31410,
+  ORDERS_TEMPORAL_UI_PORT: 31411,
+  GATEWAY_PORT: 31420,
+  BRIDGE_HEALTH_PORT: 31421,
+  WORKER_HEALTH_PORT: 31422,
+  WORKER_METRICS_PORT: 31423,
 };
 const ORDERS = 30;
 
@@ -102,8 +105,8 @@ describe('npm start supervises', () => {
       // Orders sit in durable timers long enough to be in flight when the worker and Temporal die.
       STEP_DELAY_MS: '1500',
       SIM_LATENCY_MS: '100',
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'warn',
+      // The console in its default form (LOG_FORMAT unset), with every step of every order in it.
+      LOG_LEVEL: 'info',
     });
     start = spawn('npm', ['start'], { cwd: PROJECT_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const logFile = path.join(dir, 'npm-start.log');
@@ -202,6 +205,40 @@ describe('npm start supervises', () => {
       const restarted = output.match(/^\[start\] .* starting it again .*$/gm)?.map((l) => l.split(' ')[1]) ?? [];
       expect(restarted[0]).toBe('worker');
       expect(restarted.filter((name) => name !== 'worker')).toEqual(['temporal']);
+
+      // The console: one line per record (time, process, level, message), never a record's fields on
+      // lines of their own (pino-pretty) nor a raw JSON record.
+      const charged = (orderId: string): RegExp =>
+        new RegExp(
+          `^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} worker +INFO +order ${orderId}: charged 19\\.00 \\(ch_\\w+\\)$`,
+          'm',
+        );
+      expect(specs.filter((s) => !charged(s.orderId).test(output)).map((s) => s.orderId)).toEqual([]);
+      expect(
+        output
+          .match(/^ {2,}[A-Za-z_]+: .*$/gm)
+          ?.filter((l) => !/^ {2}(WebSocket|Temporal UI|JSON logs|Traces):/.test(l)) ?? [],
+      ).toEqual([]);
+      expect(output.match(/^\{"level".*$/gm) ?? []).toEqual([]);
+      // The JSON log files: every record whole, with the fields that name the order's run, across the
+      // worker's restart (one file per app, appended to).
+      const logRecords = fs
+        .readFileSync(path.join(dir, 'data', 'logs', 'worker.log'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      for (const spec of specs)
+        expect(logRecords).toContainEqual(
+          expect.objectContaining({
+            name: 'worker',
+            level: 'info',
+            msg: expect.stringMatching(new RegExp(`^order ${spec.orderId}: charged`)),
+            orderId: spec.orderId,
+            workflowId: workflowIdFor(spec.orderId),
+            runId: expect.any(String),
+            component: 'temporal-activity',
+          }),
+        );
     } finally {
       clearInterval(watcher);
     }
@@ -215,7 +252,7 @@ describe('npm start supervises', () => {
     // npm re-raises the signal once its child is done; the launcher below it drains the apps, then stops
     // the servers, and says so last.
     await waitUntil(
-      () => (start?.exitCode !== null || start?.signalCode !== null) && /\[start\] stopped/.test(output),
+      () => (start?.exitCode !== null || start?.signalCode !== null) && /^\[start\] stopped in /m.test(output),
       {
         timeoutMs: 90_000,
         what: 'npm start to stop everything and exit after SIGINT',
@@ -227,4 +264,50 @@ describe('npm start supervises', () => {
     const listening = await Promise.all(Object.values(PORTS).map(async (p) => ((await portInUse(p)) ? p : 0)));
     expect(listening.filter((p) => p !== 0)).toEqual([]);
   }, 600_000);
+
+  test('Ctrl-C while Kafka is still being set up stops what was started without waiting for it, leaving nothing', async () => {
+    const data = path.join(dir, 'data-startup');
+    const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !(k in VARIABLES)));
+    Object.assign(env, {
+      ...Object.fromEntries(Object.entries(PORTS).map(([k, v]) => [k, String(v)])),
+      ORDERS_DATA_DIR: data,
+    });
+    const early = spawn('npm', ['start'], {
+      cwd: PROJECT_ROOT,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let text = '';
+    early.stdout?.on('data', (c: Buffer) => (text += c.toString()));
+    early.stderr?.on('data', (c: Buffer) => (text += c.toString()));
+    const processes = new Map<number, string>();
+    const watcher = setInterval(() => {
+      for (const p of descendants(early.pid as number)) processes.set(p.pid, p.cmdline);
+    }, 100);
+    try {
+      // A fresh data directory: Kafka's storage is formatted before the broker starts, so the broker
+      // cannot be answering yet when this line shows.
+      await waitUntil(() => text.includes('formatting Kafka storage'), {
+        timeoutMs: 120_000,
+        what: 'npm start to format Kafka storage',
+        context: () => text,
+      });
+      killGroup(early.pid as number, 'SIGINT');
+      await waitUntil(() => early.exitCode !== null || early.signalCode !== null, {
+        timeoutMs: 60_000,
+        what: 'npm start to exit after SIGINT during start-up',
+        context: () => text,
+      });
+    } finally {
+      clearInterval(watcher);
+      for (const pid of processes.keys()) if (isAlive(pid)) killGroup(pid, 'SIGKILL');
+    }
+    expect(text).toMatch(/^\[start\] stopped during start-up in /m);
+    expect([...processes].filter(([pid]) => isAlive(pid)).map(([pid, cmd]) => `${pid} ${cmd}`)).toEqual([]);
+    // No pid file, no start lock.
+    expect(fs.existsSync(path.join(data, 'run')) ? fs.readdirSync(path.join(data, 'run')) : []).toEqual([]);
+    const listening = await Promise.all(Object.values(PORTS).map(async (p) => ((await portInUse(p)) ? p : 0)));
+    expect(listening.filter((p) => p !== 0)).toEqual([]);
+  }, 180_000);
 });

@@ -150,4 +150,15 @@ describe('Supervisor', () => {
     expect(unit.instances).toHaveLength(1);
     expect(unit.stops).toEqual([]);
   });
+
+  test('a second stop() (a stop already under way) waits for the first and stops nothing twice', async () => {
+    const sup = new Supervisor(() => undefined, FAST);
+    const unit = new FakeUnit('worker');
+    await sup.add(unit);
+    const first = sup.stop();
+    const second = sup.stop([['worker']]);
+    await Promise.all([first, second]);
+    expect(unit.stops).toEqual([unit.current.pid]);
+    expect(sup.running()).toEqual([]);
+  });
 });

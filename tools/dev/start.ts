@@ -9,14 +9,21 @@
  *  3. With TRACING=1, a trace viewer beside the servers (Zipkin by default, its jar fetched on first
  *     use; not supervised); the three processes start once it answers and export their spans to it
  *     (docs/TRACING.md). A collector the environment names (an operator's Jaeger, say) is used instead.
- * Ctrl-C (SIGINT) or SIGTERM stops the three processes (each drains), then the servers this command started.
+ * Ctrl-C (SIGINT) or SIGTERM stops the three processes (each drains, for at most APP_STOP_MS), then the
+ * servers this command started (each stops cleanly, for at most SERVER_STOP_MS), one line per step; a
+ * second Ctrl-C kills whatever is left at once.
+ * The apps log JSON into <data dir>/logs/<app>.log; the console shows each record as one line
+ * (LOG_FORMAT=line, the default here; json or pretty on request: tools/dev/app-output.ts).
  */
 import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
 import { loadConfig, PROJECT_ROOT, readEnv, type Env } from '../../common/config';
 import type { AppName } from '../infra/app-process';
 import {
   ownedPid,
   Server,
+  SERVERS,
   serverExit,
   stackOptions,
   startServer,
@@ -27,28 +34,48 @@ import {
   upTraceViewer,
   UpResult,
 } from '../infra/launcher';
-import { defaultLog, forgetOnExit, freePort, httpGet, killGroup, killOnExit, sleep } from '../infra/proc';
+import { dataPaths } from '../infra/paths';
+import { defaultLog, forgetOnExit, freePort, httpGet, killGroup, killOnExit, sleep, within } from '../infra/proc';
 import { startupTimeline } from '../infra/timeline';
 import { tracingWanted } from '../../common/tracing';
+import { AppOutput, consoleFormatter } from './app-output';
 import { Exit, Running, Supervisor, Unit } from './supervisor';
 
 const log = (line: string): void => void process.stderr.write(`[start] ${line}\n`);
 const APPS: AppName[] = ['gateway', 'bridge', 'worker'];
-const DRAIN_MS = 30_000;
+/**
+ * How long an app may drain after SIGTERM before it is killed. Draining is answering the placements
+ * in flight (the gateway answers only once Kafka stored an order), finishing the workflow starts in
+ * flight and committing them (the bridge), finishing running activities (the worker); each takes about
+ * a second at most unless a server is down or an activity is slow, and what is cut short is redone:
+ * clients resend unanswered orders, Kafka redelivers uncommitted ones, Temporal retries activities.
+ */
+const APP_STOP_MS = 6_000;
+/**
+ * How long Kafka or Temporal may take to stop cleanly after SIGTERM before it is killed (about a
+ * second each, measured). A kill loses nothing either stored: Kafka's acknowledged writes are in the
+ * OS's page cache, and the dev server's SQLite commits are in its write-ahead log.
+ */
+const SERVER_STOP_MS = 3_000;
+const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 
-/** An app process: `node --import tsx <app>/main.ts` in its own process group, output to this terminal. */
-function appUnit(app: AppName, env: NodeJS.ProcessEnv): Unit {
+/**
+ * An app process: `node --import tsx <app>/main.ts` in its own process group, logging JSON on stdout
+ * into `output` (its log file, and the console in the chosen form); stderr goes to this terminal.
+ */
+function appUnit(app: AppName, env: NodeJS.ProcessEnv, output: AppOutput): Unit {
   return {
     name: app,
     start() {
       const child = spawn(process.execPath, ['--import', 'tsx', `${app}/main.ts`], {
         cwd: PROJECT_ROOT,
         env,
-        stdio: ['ignore', 'inherit', 'inherit'],
+        stdio: ['ignore', 'pipe', 'inherit'],
         // Its own group: the terminal's Ctrl-C reaches this process only, which stops the apps in order,
         // and a stop signals the app's whole group (tsx's helpers included).
         detached: true,
       });
+      output.follow(child.stdout as Readable);
       return new Promise<Running>((resolve, reject) => {
         child.once('error', reject);
         child.once('spawn', () => {
@@ -66,13 +93,14 @@ function appUnit(app: AppName, env: NodeJS.ProcessEnv): Unit {
       });
     },
     async stop({ pid, exited }) {
+      const since = Date.now();
       killGroup(pid, 'SIGTERM');
-      const drained = await Promise.race([exited.then(() => true), sleep(DRAIN_MS).then(() => false)]);
-      if (!drained) {
-        log(`${app} did not drain within ${DRAIN_MS / 1000}s; killing it`);
+      if ((await within(exited, APP_STOP_MS)) === 'timeout') {
+        log(`${app} did not stop within ${APP_STOP_MS / 1000}s; killing it`);
         killGroup(pid, 'SIGKILL');
-        await Promise.race([exited, sleep(5_000)]);
+        await within(exited, 5_000);
       }
+      log(`${app} stopped in ${secs(Date.now() - since)}`);
     },
   };
 }
@@ -88,7 +116,11 @@ function serverUnit(s: Server): Unit {
       if (!exited) throw new Error(`${s} (pid ${pid}) was not started by this process`);
       return { pid, exited };
     },
-    stop: () => stopServer(s, stack, { signal: 'SIGTERM', graceMs: DRAIN_MS, log: defaultLog }),
+    async stop() {
+      const since = Date.now();
+      await stopServer(s, stack, { signal: 'SIGTERM', graceMs: SERVER_STOP_MS, log: defaultLog });
+      log(`${s} stopped in ${secs(Date.now() - since)}`);
+    },
   };
 }
 
@@ -116,10 +148,15 @@ async function main(): Promise<void> {
   const workerHealthPort = config.workerHealthPort ?? (await freePort());
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    // Readable logs at the terminal (pino-pretty) unless LOG_FORMAT says otherwise.
-    LOG_FORMAT: readEnv().LOG_FORMAT ?? 'pretty',
+    // Complete records into the log files; the console's form is chosen here (LOG_FORMAT, default line).
+    LOG_FORMAT: 'json',
     WORKER_HEALTH_PORT: String(workerHealthPort),
   };
+  const logsDir = dataPaths.logs(stackOptions().dataDir);
+  const format = consoleFormatter(readEnv().LOG_FORMAT ?? 'line');
+  const outputs = Object.fromEntries(
+    APPS.map((app) => [app, new AppOutput(path.join(logsDir, `${app}.log`), format)]),
+  ) as Record<AppName, AppOutput>;
   // Tracing: the viewer comes up beside Kafka and Temporal, and the apps wait for it, so no early
   // span is exported into the void. The page and the CLI link traces to its UI (unless TRACE_UI_URL
   // names another).
@@ -142,16 +179,52 @@ async function main(): Promise<void> {
       return false;
     },
   );
-  const stopViewer = (): Promise<void> => (viewer?.started ? stop([viewer.server]) : Promise.resolve());
+  const stopViewer = (): Promise<void> =>
+    viewer?.started ? stop([viewer.server], defaultLog, SERVER_STOP_MS) : Promise.resolve();
+
+  // Servers of this stack that were running before this command (not its to stop, nor to kill).
+  const stack = stackOptions();
+  const foreign = new Set(
+    [...SERVERS, 'zipkin' as const, 'jaeger' as const].filter((s) => ownedPid(s, stack) !== undefined),
+  );
 
   let stopping = false;
+  let stopAt = 0;
+  let supervised: Promise<void> = Promise.resolve();
   let signalled: () => void = () => undefined;
   const interrupted = new Promise<void>((resolve) => (signalled = resolve));
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (!stopping) log(`${signal}: stopping the apps (they drain), then the servers this command started`);
+    if (stopping) {
+      void forceStop(signal);
+      return;
+    }
+    log(`${signal}: stopping the apps (they drain), then the servers this command started; again to kill them`);
     stopping = true;
+    stopAt = Date.now();
+    // At once, even during start-up: nothing is restarted from here on, and the apps drain while the
+    // launcher may still be bringing a server up (stopped once it is up, below).
+    supervised = supervisor.stop([APPS, ['kafka', 'temporal']]);
     signalled();
   };
+  // A second signal: every process of this command is killed at once, no draining (what was in flight
+  // is redone on the next start, as after a crash).
+  let forced = false;
+  const forceStop = async (signal: NodeJS.Signals): Promise<void> => {
+    if (forced) return;
+    forced = true;
+    log(`${signal} again: killing what is left`);
+    // The apps by their groups; the servers this command spawned (their pid files are written at spawn,
+    // so one still starting is found too) through the launcher, which also removes their pid files.
+    for (const { name, pid } of supervisor.running()) if (APPS.includes(name as AppName)) killGroup(pid, 'SIGKILL');
+    await Promise.all(ourServers().map((s) => stopServer(s, stack, { signal: 'SIGKILL', log: defaultLog })));
+    log(`killed in ${secs(Date.now() - stopAt)}`);
+    process.exit(130);
+  };
+  /** The servers of this stack this command spawned and that still run (one still starting included). */
+  const ourServers = (): Server[] =>
+    [...SERVERS, 'zipkin' as const, 'jaeger' as const].filter(
+      (s) => !foreign.has(s) && ownedPid(s, stack) !== undefined,
+    );
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
@@ -179,25 +252,33 @@ async function main(): Promise<void> {
     launched.push(
       viewerReady.then(async (ok) => {
         if (!ok || stopping) return;
-        await supervisor.add(appUnit(app, env));
+        await supervisor.add(appUnit(app, env, outputs[app]));
         if (await ready[app]?.()) startupTimeline.record(label[app], startedAt);
       }),
     );
   };
 
-  let infra: UpResult;
+  const upping = up(defaultLog, undefined, {
+    kafkaReady: () => APPS.filter((a) => a !== 'worker').forEach(launch),
+    temporalReady: () => launch('worker'),
+  });
+  const settled = (): 'up' => 'up';
+  if ((await Promise.race([upping.then(settled, settled), interrupted])) !== 'up') {
+    // Ctrl-C during start-up: the servers being started are stopped now, not once they answer (which
+    // can take a minute). up() then fails under them, or retries against them: this process exits.
+    await supervised;
+    await stop(ourServers(), defaultLog, SERVER_STOP_MS, stack);
+    await Promise.all(APPS.map((app) => outputs[app].close()));
+    if (!forced) log(`stopped during start-up in ${secs(Date.now() - stopAt)}`);
+    process.exit(0);
+  }
+  let upped: UpResult;
   try {
-    const [servers, traces] = await Promise.allSettled([
-      up(defaultLog, undefined, {
-        kafkaReady: () => APPS.filter((a) => a !== 'worker').forEach(launch),
-        temporalReady: () => launch('worker'),
-      }),
-      viewerUp,
-    ]);
+    const [servers, traces] = await Promise.allSettled([upping, viewerUp]);
     if (servers.status === 'rejected') throw servers.reason;
-    infra = servers.value;
+    upped = servers.value;
     if (traces.status === 'rejected') {
-      await stop(infra.started);
+      await stop(upped.started, defaultLog, SERVER_STOP_MS);
       throw traces.reason;
     }
   } catch (err) {
@@ -207,7 +288,7 @@ async function main(): Promise<void> {
     throw err;
   }
   // The servers this command started are supervised from here on (one that died meanwhile is started again).
-  for (const s of stopping ? [] : infra.started) {
+  for (const s of stopping ? [] : upped.started) {
     const pid = ownedPid(s);
     const exited = pid === undefined ? undefined : serverExit(pid);
     launched.push(supervisor.add(serverUnit(s), pid !== undefined && exited ? { pid, exited } : undefined));
@@ -218,15 +299,18 @@ async function main(): Promise<void> {
     process.stderr.write(`\n${startupTimeline.format('Start-up (seconds since npm start):')}\n`);
     process.stderr.write(`\n  WebSocket:   ws://${config.gatewayHost}:${config.gatewayPort}\n`);
     process.stderr.write(
-      `  Temporal UI: ${config.temporalUiUrl}\n${tracesLine ? `  Traces:      ${tracesLine}\n` : ''}\n`,
+      `  Temporal UI: ${config.temporalUiUrl}\n${tracesLine ? `  Traces:      ${tracesLine}\n` : ''}` +
+        `  JSON logs:   ${path.join(logsDir, '{gateway,bridge,worker}.log')} (servers: kafka.log, temporal.log)\n\n`,
     );
   }
   await interrupted;
-  await supervisor.stop([APPS, ['kafka', 'temporal']]);
+  await supervised;
   // Servers started but never supervised (a stop during start-up); a no-op for those already stopped.
-  await stop(infra.started);
+  await stop(upped.started, defaultLog, SERVER_STOP_MS);
   await stopViewer();
-  log('stopped');
+  await Promise.all(APPS.map((app) => outputs[app].close()));
+  // After a forced stop, its own line says when everything was gone.
+  if (!forced) log(`stopped in ${secs(Date.now() - stopAt)}`);
 }
 
 main().catch((err: unknown) => {

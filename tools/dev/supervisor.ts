@@ -6,7 +6,7 @@
  * Backoff: 1 s after the first death, doubling per consecutive death up to 30 s; a unit that stayed up
  * for a minute before dying starts over at 1 s (a crash loop slows down, a rare crash does not wait).
  */
-import { sleep } from '../infra/proc';
+import { within } from '../infra/proc';
 
 export interface Exit {
   code: number | null;
@@ -62,6 +62,7 @@ interface Slot {
 export class Supervisor {
   private readonly slots: Slot[] = [];
   private stopping = false;
+  private stopRun?: Promise<void>;
   private wake: () => void = () => undefined;
   private readonly stopped: Promise<void>;
 
@@ -70,6 +71,11 @@ export class Supervisor {
     private readonly backoff: BackoffOptions = DEFAULT_BACKOFF,
   ) {
     this.stopped = new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  /** The instances running now, by unit name (what a forced stop kills). */
+  running(): Array<{ name: string; pid: number }> {
+    return this.slots.flatMap((s) => (s.running ? [{ name: s.unit.name, pid: s.running.pid }] : []));
   }
 
   /** How many times each unit was started again, by name. */
@@ -117,7 +123,7 @@ export class Supervisor {
       this.log(
         `${slot.unit.name} ${end instanceof Error ? describeExit(end) : `died (${describeExit(end)}) after ${secs(Date.now() - since)} up`}; starting it again in ${secs(delay)} (restart ${slot.restarts})`,
       );
-      await Promise.race([sleep(delay), this.stopped]);
+      await within(this.stopped, delay);
       if (this.stopping) return;
     }
   }
@@ -126,7 +132,13 @@ export class Supervisor {
    * Ends supervision, then stops the units in groups: each group's units in parallel, the groups in
    * order (e.g. the apps first so they drain, then the servers they use). Units not named are stopped last.
    */
-  async stop(order: string[][] = []): Promise<void> {
+  stop(order: string[][] = []): Promise<void> {
+    // A second call (a stop already under way) waits for the first.
+    this.stopRun ??= this.stopAll(order);
+    return this.stopRun;
+  }
+
+  private async stopAll(order: string[][]): Promise<void> {
     this.stopping = true;
     this.wake();
     await Promise.all(this.slots.map((s) => s.loop));
@@ -136,7 +148,10 @@ export class Supervisor {
       await Promise.all(
         this.slots
           .filter((s) => group.includes(s.unit.name) && s.running)
-          .map((s) => s.unit.stop(s.running as Running)),
+          .map(async (s) => {
+            await s.unit.stop(s.running as Running);
+            s.running = undefined;
+          }),
       );
     }
   }

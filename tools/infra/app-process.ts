@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../../common/config';
-import { answers200, forgetOnExit, killGroup, killOnExit, sleep, tailFile } from './proc';
+import { answers200, forgetOnExit, killGroup, killOnExit, sleep, tailFile, within } from './proc';
 
 /** The app's three kinds of process, each started from `<name>/main.ts`. */
 export type AppName = 'gateway' | 'bridge' | 'worker';
@@ -121,7 +121,7 @@ export class AppProcess {
 
   /** The current start's exit, or 'timeout' when it has not exited within `ms`. */
   exitWithin(ms: number): Promise<Exit | 'timeout'> {
-    return Promise.race([this.exit(), sleep(ms).then(() => 'timeout' as const)]);
+    return within(this.exit(), ms);
   }
 
   /** Ends the process (and its process group) with a signal; resolves once it is gone. */
@@ -130,10 +130,9 @@ export class AppProcess {
     if (!child?.pid || !this.running()) return;
     const gone = this.exit();
     killGroup(child.pid, signal);
-    const timedOut = await Promise.race([gone.then(() => false), sleep(graceMs).then(() => true)]);
-    if (timedOut) {
+    if ((await within(gone, graceMs)) === 'timeout') {
       killGroup(child.pid, 'SIGKILL');
-      await Promise.race([gone, sleep(5_000)]);
+      await within(gone, 5_000);
     }
     // Stragglers of the group (e.g. tsx's esbuild service) go with it.
     killGroup(child.pid, 'SIGKILL');

@@ -170,6 +170,20 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /**
+ * `promise`'s value, or 'timeout' when it has not settled within `ms`. The timer is cleared as soon as
+ * the promise settles, so a bound that was not needed does not keep the process alive until it ends.
+ */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Signals a whole process group (a process started with `detached: true` leads its own group, so
  * its children, e.g. tsx's esbuild service or a JVM's helpers, go with it); falls back to the
  * process alone when there is no such group.

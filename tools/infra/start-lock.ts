@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { dataPaths } from './paths';
-import { isAlive, Log, sleep } from './proc';
+import { isAlive, Log, onExit, sleep } from './proc';
 import { StackOptions } from './stack-options';
 
 export async function withStartLock<T>(stack: StackOptions, log: Log, work: () => Promise<T>): Promise<T> {
@@ -31,9 +31,13 @@ export async function withStartLock<T>(stack: StackOptions, log: Log, work: () =
       await sleep(500);
     }
   }
+  const release = (): void => fs.rmSync(lock, { force: true });
+  // Also when this process exits in the middle (a forced stop): no lock file is left behind.
+  const forget = onExit(release);
   try {
     return await work();
   } finally {
-    fs.rmSync(lock, { force: true });
+    forget();
+    release();
   }
 }
