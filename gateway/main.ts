@@ -3,7 +3,8 @@
  * Produces orders to Kafka, follows order-status for live updates, and asks Temporal for look-ups
  * and cancels.
  */
-import { loadConfig, TOPICS } from '../common/config';
+import { loadConfig } from '../common/config';
+import { TOPICS } from '../common/names';
 import type { StatusEvent } from '../common/status';
 import { kafkaClient, temporalClient } from '../common/connections';
 import { initLogger, logger, type Logger } from '../common/logger';

@@ -7,8 +7,8 @@
  */
 import * as http from 'node:http';
 import { WebSocketServer } from 'ws';
-import { DEFAULT_PORTS } from '../common/config';
-import { DEFAULT_NAMESPACE } from '../common/config';
+import { DEFAULT_PORTS } from '../tools/infra/ports';
+import { DEFAULT_NAMESPACE } from '../common/names';
 import type { StatusEvent } from '../common/status';
 import {
   APP_SUBPROTOCOL,

@@ -22,7 +22,7 @@
  */
 import * as crypto from 'node:crypto';
 import { Admin, Consumer, Kafka } from 'kafkajs';
-import { TOPICS } from '../common/config';
+import { TOPICS } from '../common/names';
 import { STATUS_SCHEMA_VERSION, StatusEvent } from '../common/status';
 import { StatusEventSchema } from '../common/status-schemas';
 import { contextFromKafka, endSpan, kafkaAttributes, SpanKind, startSpan } from '../common/tracing';

@@ -5,7 +5,7 @@
  */
 import * as crypto from 'node:crypto';
 import { trace } from '@opentelemetry/api';
-import { readEnv } from '../../common/config';
+import { readEnv } from '../../common/env-variables';
 import { describeZodError, PlaceOrderRequest } from '../../common/order';
 import {
   contextFromKafka,

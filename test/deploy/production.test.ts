@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { readLedgerLines } from '../../activities/ledger';
-import { TOPICS } from '../../common/config';
+import { TOPICS } from '../../common/names';
 import { freePort } from '../../tools/infra/proc';
 import { testKafka, withAdmin } from '../helpers/kafka';
 import { buildContext, norm, parseCopy, readStages, Stage } from '../helpers/dockerfile';

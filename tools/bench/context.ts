@@ -2,7 +2,7 @@
  * What every configuration shares: the bench context (servers, clients, limits), the orders it
  * places, the app processes it starts for one configuration and the clean-up after it.
  */
-import { LOAD_TOOL_GATEWAY_LIMITS } from '../../common/config';
+import { LOAD_TOOL_GATEWAY_LIMITS } from '../infra/load-tool-limits';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from '@temporalio/client';

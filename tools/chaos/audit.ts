@@ -9,7 +9,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { Ledger, LedgerEntry } from '../../activities/ledger';
-import { TOPICS } from '../../common/config';
+import { TOPICS } from '../../common/names';
 import { ErrorCode } from '../../common/protocol';
 import { workflowIdFor } from '../../common/order';
 import type { OrderRecord } from './resending-clients';

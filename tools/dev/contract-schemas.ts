@@ -4,7 +4,7 @@
  * writes them to docs/schemas/ and inlines them in docs/asyncapi.yaml.
  */
 import { z } from 'zod';
-import { TOPICS } from '../../common/config';
+import { TOPICS } from '../../common/names';
 import { OrderPlacedEvent, PlaceOrderRequest } from '../../common/order';
 import {
   CancelOrderInput,

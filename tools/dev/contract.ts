@@ -9,7 +9,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { DEFAULT_PORTS, PROJECT_ROOT, TOPICS } from '../../common/config';
+import { DEFAULT_PORTS } from '../infra/ports';
+import { PROJECT_ROOT } from '../../common/config';
+import { TOPICS } from '../../common/names';
 import { SCHEMA_VERSION } from '../../common/order';
 import { CloseCode, SERVER_FRAME_DATA } from '../../common/protocol';
 import { STATUS_SCHEMA_VERSION } from '../../common/status';

@@ -11,7 +11,8 @@
  * Ctrl-C (SIGINT) or SIGTERM stops the three processes (each drains), then the servers this command started.
  */
 import { spawn } from 'node:child_process';
-import { loadConfig, PROJECT_ROOT, readEnv } from '../../common/config';
+import { loadConfig, PROJECT_ROOT } from '../../common/config';
+import { isSet, readEnv } from '../../common/env-variables';
 import type { AppName } from '../infra/app-process';
 import {
   ownedPid,
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     // Readable logs at the terminal (pino-pretty) unless LOG_FORMAT says otherwise.
-    LOG_FORMAT: readEnv().LOG_FORMAT ?? 'pretty',
+    LOG_FORMAT: isSet('LOG_FORMAT') ? readEnv().LOG_FORMAT : 'pretty',
     WORKER_HEALTH_PORT: String(workerHealthPort),
   };
   // Tracing: the viewer comes up before the apps, so no early span is exported into the void.
