@@ -103,6 +103,11 @@ export function temporalUiPort(env: Env): number {
   return env.ORDERS_TEMPORAL_UI_PORT ?? env.ORDERS_TEMPORAL_PORT + 1000;
 }
 
+/** The Temporal UI the page links each order to: TEMPORAL_UI_URL, else the launcher's UI port on this machine. */
+export function temporalUiUrlOf(env: Env): string {
+  return env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${temporalUiPort(env)}`;
+}
+
 export interface AppConfig {
   kafkaBrokers: string[];
   /** kafkajs ssl / sasl options (KAFKA_SSL*, KAFKA_SASL_*). */
@@ -159,7 +164,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
     temporal,
     temporalAddress: temporal.address,
     temporalNamespace: temporal.namespace,
-    temporalUiUrl: env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${temporalUiPort(env)}`,
+    temporalUiUrl: temporalUiUrlOf(env),
     traceUiUrl: env.TRACE_UI_URL,
     gatewayPort: env.GATEWAY_PORT,
     gatewayHost: env.GATEWAY_HOST,

@@ -14,17 +14,13 @@ import { ErrorCode, errorFrame, UnsubscribeOrderInput } from '../common/protocol
 import { describeZodError } from '../common/order';
 import type { Client } from './client';
 import { orderRequests } from './order-requests';
-import { placeOrder } from './place-order';
+import { placeOrder, type PlacementOptions } from './place-order';
 import { claimedOrderId, ReadRequest, Reply } from './read-request';
 import type { OrderLookup } from './order-lookup';
-import type { OrderProducer } from './order-producer';
-import type { Subscriptions } from './subscriptions';
 
-export interface FrameHandlerOptions {
-  producer: Pick<OrderProducer, 'publish'>;
+export interface FrameHandlerOptions extends PlacementOptions {
   /** Without it, getOrder and cancelOrder answer TEMPORAL_UNAVAILABLE. */
   orders?: OrderLookup;
-  subscriptions: Subscriptions;
   rate: { burst: number; perSecond: number };
   /** Orders one connection may follow at once (placeOrder and subscribeOrder beyond it: TOO_MANY_SUBSCRIPTIONS). */
   maxSubscriptions: number;
@@ -34,16 +30,7 @@ export interface FrameHandlerOptions {
   closing: () => boolean;
   /** Keeps an answer in flight until it is sent (shutdown waits for these). */
   track: (job: Promise<void>) => void;
-  log: (line: string) => void;
-  /** An accepted order that shows no status this long is read from its workflow (an id placed before); default 3 s. */
-  placedCatchUpMs?: number;
-  /** Told each placeOrder's outcome and the seconds from reading the frame to answering it. */
-  onPlacement?: (outcome: PlacementOutcome, seconds: number) => void;
-  /** Partition routing: the home partition of order-status written into each order placed here. */
-  statusPartition?: number;
 }
-
-export type PlacementOutcome = 'accepted' | 'invalid' | 'kafka_unavailable';
 
 export type { ReadRequest, Reply };
 

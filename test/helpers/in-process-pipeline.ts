@@ -94,12 +94,8 @@ export async function startStack(
     log: () => undefined,
     ...opts.gateway,
   });
-  const feed = new StatusFeed(kafka, (event) => gateway.deliverStatus(event), {
-    topic: statusTopic,
-    log: () => undefined,
-    follows: (orderId) => gateway.followsOrder(orderId),
-  });
-  await feed.start();
+  const feed = new StatusFeed(kafka, { topic: statusTopic, log: () => undefined });
+  await feed.start(gateway);
   const bridge = await startBridge({
     kafka,
     client,
