@@ -54,7 +54,7 @@ export const TraceHeadersSchema = z
 
 type Io = 'input' | 'output';
 
-function jsonSchema(schema: z.ZodType, io: Io): Record<string, unknown> {
+export function jsonSchema(schema: z.ZodType, io: Io): Record<string, unknown> {
   return z.toJSONSchema(schema, { target: 'draft-7', io }) as Record<string, unknown>;
 }
 
