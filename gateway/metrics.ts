@@ -32,12 +32,11 @@ export class GatewayMetrics {
     ['transport'],
   );
 
-  readonly refusals = new Counter({
-    name: 'gateway_refused_handshakes_total',
-    help: 'Connection attempts refused before auth (Host, Origin, per-address caps, full, malformed), by transport and HTTP status',
-    labelNames: ['transport', 'status'] as const,
-    registers: [this.registry],
-  });
+  readonly refusals = this.counter(
+    'gateway_refused_handshakes_total',
+    'Connection attempts refused before auth (Host, Origin, per-address caps, full, malformed), by transport and HTTP status',
+    ['transport', 'status'],
+  );
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

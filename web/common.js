@@ -45,7 +45,7 @@ export const RETRYABLE = [
   "RATE_LIMITED"
 ];
 
-/** An orderStatus push's JSON Schema (common/status-schemas.ts StatusPushSchema). */
+/** An orderStatus push's JSON Schema (common/status-schemas.ts StatusPushSchema); its status enum is STATUSES. */
 /** @type {import("./status-push.js").PushSchema} */
 export const STATUS_PUSH = {
   "$schema": "http://json-schema.org/draft-07/schema#",
@@ -58,21 +58,7 @@ export const STATUS_PUSH = {
     },
     "status": {
       "type": "string",
-      "enum": [
-        "ACCEPTED",
-        "VALIDATING",
-        "VALIDATED",
-        "CHARGING",
-        "CHARGED",
-        "SHIPPING",
-        "SHIPPED",
-        "COMPLETED",
-        "REJECTED",
-        "PAYMENT_DECLINED",
-        "REFUNDED",
-        "CANCELLED",
-        "FAILED"
-      ]
+      "enum": STATUSES
     },
     "seq": {
       "type": "integer",

@@ -6,7 +6,7 @@ import { STATUS_PUSH } from './common.js';
 
 /**
  * The parts of JSON Schema the push's schema uses.
- * @typedef {{ type: string, enum?: string[], minLength?: number, maxLength?: number,
+ * @typedef {{ type: string, enum?: readonly string[], minLength?: number, maxLength?: number,
  *   exclusiveMinimum?: number, maximum?: number, description?: string }} Rule
  * @typedef {{ $schema: string, title: string, type: 'object', properties: Record<string, Rule>,
  *   required: string[], additionalProperties: boolean }} PushSchema

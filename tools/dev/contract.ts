@@ -200,6 +200,17 @@ function asyncApi(files: SchemaFile[]): Record<string, unknown> {
   };
 }
 
+const STATUSES_REF = '<STATUSES>';
+
+/** The push's JSON Schema with its status enum marked, to be written as a reference to the page's STATUSES. */
+function pushSchemaOverStatuses(): Record<string, unknown> {
+  const schema = jsonSchema(StatusPushSchema, 'output') as { properties: { status: { enum: unknown } } };
+  if (JSON.stringify(schema.properties.status.enum) !== JSON.stringify(ORDER_STATUSES))
+    throw new Error('StatusPushSchema.status is no longer the enum of ORDER_STATUSES');
+  schema.properties.status.enum = STATUSES_REF;
+  return schema;
+}
+
 /** The page's copy of what it needs from common/, as an ES module. */
 function pageModule(): string {
   const constant = (doc: string, type: string, name: string, value: unknown): string =>
@@ -233,11 +244,11 @@ function pageModule(): string {
       [...RETRYABLE_ERROR_CODES],
     ),
     constant(
-      "An orderStatus push's JSON Schema (common/status-schemas.ts StatusPushSchema).",
+      "An orderStatus push's JSON Schema (common/status-schemas.ts StatusPushSchema); its status enum is STATUSES.",
       'import("./status-push.js").PushSchema',
       'STATUS_PUSH',
-      jsonSchema(StatusPushSchema, 'output'),
-    ),
+      pushSchemaOverStatuses(),
+    ).replace(`"${STATUSES_REF}"`, 'STATUSES'),
   ].join('\n');
 }
 
