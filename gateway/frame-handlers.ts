@@ -10,6 +10,7 @@
  * answer another customer's order exactly as an unknown one (NOT_FOUND, or for subscribeOrder
  * `subscribed` followed by nothing).
  */
+import { CLIENT_EVENTS, type ClientEvent } from '../common/client-frames';
 import { ErrorCode, errorFrame, UnsubscribeOrderInput } from '../common/protocol';
 import { describeZodError } from '../common/order';
 import type { Client } from './client';
@@ -75,6 +76,21 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
     reply({ event: 'unsubscribed', data: { orderId: ref.data.orderId } });
   };
 
+  /** One handler per client frame (common/client-frames.ts names them). */
+  const handlers: Record<ClientEvent, (client: Client, data: unknown, reply: Reply) => void> = {
+    placeOrder: (client, data, reply) => {
+      // Refused before Kafka: an order placed here is followed here, and there is no room to follow it.
+      if (atCap(client, claimedOrderId(data), reply)) return opts.onPlacement?.('invalid', 0);
+      opts.track(placeOrder(opts, client, data, reply));
+    },
+    getOrder: (client, data, reply) => opts.track(getOrder(client, data, reply)),
+    cancelOrder: (client, data, reply) => opts.track(cancelOrder(client, data, reply)),
+    subscribeOrder: (client, data, reply) => {
+      if (!atCap(client, claimedOrderId(data), reply)) subscribeOrder(client, data, reply);
+    },
+    unsubscribeOrder,
+  };
+
   return {
     handle(client, read, reply, claimed = () => null) {
       if (!client.bucket.take()) {
@@ -102,28 +118,14 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
         );
         return;
       }
-      switch (request.event) {
-        case 'placeOrder':
-          // Refused before Kafka: an order placed here is followed here, and there is no room to follow it.
-          if (atCap(client, claimedOrderId(request.data), reply)) return opts.onPlacement?.('invalid', 0);
-          return opts.track(placeOrder(opts, client, request.data, reply));
-        case 'getOrder':
-          return opts.track(getOrder(client, request.data, reply));
-        case 'cancelOrder':
-          return opts.track(cancelOrder(client, request.data, reply));
-        case 'subscribeOrder':
-          if (atCap(client, claimedOrderId(request.data), reply)) return;
-          return subscribeOrder(client, request.data, reply);
-        case 'unsubscribeOrder':
-          return unsubscribeOrder(client, request.data, reply);
-        default:
-          reply(
-            errorFrame(
-              ErrorCode.unknownEvent,
-              `unknown event "${request.event.slice(0, 64)}"; supported: placeOrder, subscribeOrder, unsubscribeOrder, getOrder, cancelOrder`,
-            ),
-          );
-      }
+      const handler = Object.hasOwn(handlers, request.event) ? handlers[request.event as ClientEvent] : undefined;
+      if (handler) return handler(client, request.data, reply);
+      reply(
+        errorFrame(
+          ErrorCode.unknownEvent,
+          `unknown event "${request.event.slice(0, 64)}"; supported: ${CLIENT_EVENTS.join(', ')}`,
+        ),
+      );
     },
   };
 }

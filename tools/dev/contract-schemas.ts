@@ -5,25 +5,10 @@
  */
 import { z } from 'zod';
 import { TOPICS } from '../../common/names';
-import { OrderPlacedEvent, PlaceOrderRequest } from '../../common/order';
-import {
-  CancelOrderInput,
-  OrderRef,
-  SERVER_FRAME_DATA,
-  SubscribeOrderInput,
-  TRACEPARENT_PATTERN,
-  UnsubscribeOrderInput,
-} from '../../common/protocol';
+import { CLIENT_FRAME_DATA } from '../../common/client-frames';
+import { OrderPlacedEvent } from '../../common/order';
+import { SERVER_FRAME_DATA, TRACEPARENT_PATTERN } from '../../common/protocol';
 import { StatusEventSchema } from '../../common/status-schemas';
-
-/** What clients send: event name -> its data. */
-export const CLIENT_FRAME_DATA = {
-  placeOrder: PlaceOrderRequest,
-  subscribeOrder: SubscribeOrderInput,
-  unsubscribeOrder: UnsubscribeOrderInput,
-  getOrder: OrderRef,
-  cancelOrder: CancelOrderInput,
-} as const;
 
 /** The headers the bridge adds to a dead-lettered event (its key and value are the original's, unchanged). */
 export const DlqHeadersSchema = z

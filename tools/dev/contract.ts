@@ -18,7 +18,8 @@ import { SCHEMA_VERSION } from '../../common/order';
 import { CloseCode, RETRYABLE_ERROR_CODES, SERVER_FRAME_DATA } from '../../common/protocol';
 import { FINAL_STATUSES, ORDER_STATUSES, SHIPPING_STARTED, STATUS_SCHEMA_VERSION } from '../../common/status';
 import { StatusPushSchema } from '../../common/status-schemas';
-import { CLIENT_FRAME_DATA, jsonSchema, schemaFiles, type SchemaFile } from './contract-schemas';
+import { CLIENT_FRAME_DATA } from '../../common/client-frames';
+import { jsonSchema, schemaFiles, type SchemaFile } from './contract-schemas';
 
 export const DOCS_DIR = path.join(PROJECT_ROOT, 'docs');
 export const SCHEMA_DIR = path.join(DOCS_DIR, 'schemas');
