@@ -13,7 +13,7 @@ import { Progress } from './progress';
 import { Sampler } from './sampler';
 import { round } from './stats';
 import { terminateRunning } from './temporal-results';
-import type { ConfigResult } from './types';
+import type { ConfigResult, TemporalSettings } from './types';
 import type { BenchOrder } from './ws-load';
 
 /**
@@ -27,8 +27,6 @@ export interface TemporalTarget {
   pid?: number;
   dbPid?: number;
 }
-
-export type TemporalSettings = 'tuned' | 'stock' | 'postgres';
 
 /** Sampled as whole process trees: PostgreSQL works in one backend process per connection. */
 export const PROCESS_TREES: ReadonlySet<string> = new Set(['postgres']);
