@@ -8,55 +8,26 @@
  * `.env.example` are checked against this one (test/common/config.unit.test.ts).
  */
 import { z } from 'zod';
+import {
+  BIND_ADDRESS,
+  BOOLEAN,
+  commaList,
+  decimal,
+  HOST_PORT,
+  hostPortSchema,
+  HTTP_URL,
+  JWT_SECRET,
+  oneOf,
+  PEM_FILE,
+  PORT,
+  RATIO,
+  STATUS_PARTITION,
+  text,
+  url,
+  wholeNumber,
+  type Form,
+} from './env-forms';
 import { CONSUMER_GROUPS } from './names';
-
-/** A form a variable's raw string may take: the zod schema that parses it, and how the docs name it. */
-interface Form<T> {
-  schema: z.ZodType<T, string>;
-  form: string;
-}
-
-const wholeNumber = (min: number, max: number, unit?: string): Form<number> => ({
-  schema: z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max)),
-  form: `a whole number${unit ? ` of ${unit}` : ''} (${min}-${max})`,
-});
-const decimal = (min: number, max: number, form: string): Form<number> => ({
-  schema: z
-    .string()
-    .regex(/^\d+(\.\d+)?$/)
-    .transform(Number)
-    .pipe(z.number().min(min).max(max)),
-  form,
-});
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T, form?: string): Form<T[number]> => ({
-  schema: z.enum(values),
-  form: form ?? `one of ${values.join(', ')}`,
-});
-const text = (form: string): Form<string> => ({ schema: z.string().min(1), form });
-const url = (protocols: string[]): z.ZodType<string, string> =>
-  z.string().refine((s) => {
-    try {
-      return protocols.includes(new URL(s).protocol);
-    } catch {
-      return false;
-    }
-  });
-const listItems = (s: string): string[] => s.split(',').flatMap((p) => (p.trim() ? [p.trim()] : []));
-const commaList = <T>(item: z.ZodType<T, string>, form: string): Form<T[]> => ({
-  schema: z.string().transform(listItems).pipe(z.array(item).min(1)),
-  form,
-});
-
-const hostPortSchema = z.string().regex(/^[A-Za-z0-9._-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/);
-const PORT: Form<number> = { ...wholeNumber(1, 65_535), form: 'a port number (1-65535)' };
-const STATUS_PARTITION: Form<number> = { ...wholeNumber(0, 100_000), form: 'an order-status partition number' };
-const HOST_PORT: Form<string> = { schema: hostPortSchema, form: 'host:port' };
-const BOOLEAN = oneOf(['true', 'false'], 'true or false');
-const HTTP_URL: Form<string> = { schema: url(['http:', 'https:']), form: 'an http(s) URL' };
-const PEM_FILE = text('a file path (PEM)');
-const BIND_ADDRESS = text('a bind address');
-const RATIO = decimal(0, 1, 'a number between 0 and 1');
-const JWT_SECRET: Form<string> = { schema: z.string().min(32), form: 'a secret of at least 32 characters' };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'pretty'] as const;
