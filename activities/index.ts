@@ -9,7 +9,7 @@
  */
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Order } from '../common/order';
-import { FailureType } from '../common/status';
+import { FailureType, STEP_STATES } from '../common/status';
 import type { PublishedSteps, StatusEvent, StatusPlan } from '../common/status';
 import type { Providers } from './providers';
 import { heartbeating, orderTotal, workflowKey } from './step-context';
@@ -38,9 +38,9 @@ export function createActivities(providers: Providers, statusPublisher: StatusPu
     async validateOrder(order: Order, plan?: StatusPlan): Promise<PublishedSteps> {
       await plans.before(order, plan);
       const check = await heartbeating(providers.inventory.check(order));
-      if (!check.ok) return plans.businessFailure(order, plan, FailureType.rejected, 'REJECTED', check.reason);
+      if (!check.ok) return plans.businessFailure(order, plan, STEP_STATES.validate.refused, check.reason);
       log.info(`order ${order.orderId}: validated ${order.quantity} x "${order.item}"`);
-      return { statuses: await plans.outcome(order, plan, withThen(plan, { status: 'VALIDATED' })) };
+      return { statuses: await plans.outcome(order, plan, withThen(plan, { status: STEP_STATES.validate.done })) };
     },
 
     async chargePayment(
@@ -53,9 +53,13 @@ export function createActivities(providers: Providers, statusPublisher: StatusPu
         providers.payment.charge({ idempotencyKey: workflowKey('charge'), orderId: order.orderId, amount }),
       );
       if (result.status === 'declined')
-        return plans.businessFailure(order, plan, FailureType.paymentDeclined, 'PAYMENT_DECLINED', result.reason);
+        return plans.businessFailure(order, plan, STEP_STATES.charge.refused, result.reason);
       log.info(`order ${order.orderId}: charged ${amount.toFixed(2)} (${result.chargeId})`);
-      const statuses = await plans.outcome(order, plan, withThen(plan, { status: 'CHARGED', detail: result.chargeId }));
+      const statuses = await plans.outcome(
+        order,
+        plan,
+        withThen(plan, { status: STEP_STATES.charge.done, detail: result.chargeId }),
+      );
       return { chargeId: result.chargeId, amount, statuses };
     },
 
@@ -73,7 +77,7 @@ export function createActivities(providers: Providers, statusPublisher: StatusPu
       const statuses = await plans.outcome(
         order,
         plan,
-        withThen(plan, { status: 'REFUNDED', detail: `refunded ${amount.toFixed(2)}` }),
+        withThen(plan, { status: STEP_STATES.refund.done, detail: `refunded ${amount.toFixed(2)}` }),
       );
       return { refundId: result.refundId, statuses };
     },
@@ -87,7 +91,7 @@ export function createActivities(providers: Providers, statusPublisher: StatusPu
       const statuses = await plans.outcome(
         order,
         plan,
-        withThen(plan, { status: 'SHIPPED', detail: result.trackingId }),
+        withThen(plan, { status: STEP_STATES.ship.done, detail: result.trackingId }),
       );
       return { trackingId: result.trackingId, statuses };
     },

@@ -48,10 +48,10 @@ export class PlanPublisher {
   async businessFailure(
     order: Order,
     plan: StatusPlan | undefined,
-    type: string,
-    status: OrderStatus,
+    refusal: { type: string; status: OrderStatus },
     reason: string,
   ): Promise<never> {
+    const { type, status } = refusal;
     const published: PublishedSteps = {
       statuses: await this.outcome(order, plan, [{ status, detail: reason }], false),
     };

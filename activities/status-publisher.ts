@@ -9,7 +9,7 @@
  */
 import { Kafka } from 'kafkajs';
 import { BatchingProducer } from '../common/batching-producer';
-import { TOPICS } from '../common/config';
+import { TOPICS } from '../common/names';
 import { STATUS_SCHEMA_VERSION } from '../common/status';
 import type { StatusEvent } from '../common/status';
 import { activeContext, endSpan, kafkaAttributes, kafkaHeadersOf, SpanKind, startSpan } from '../common/tracing';

@@ -10,7 +10,7 @@
  */
 import { Client } from '@temporalio/client';
 import { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { CONSUMER_GROUPS, TOPICS } from '../common/config';
+import { CONSUMER_GROUPS, TOPICS } from '../common/names';
 import { CONSUMER_FETCH_WAIT_MS } from '../common/connections';
 import { workflowIdFor } from '../common/order';
 import { contextFromKafka, endSpan, kafkaAttributes, SpanKind, startSpan, withSpan } from '../common/tracing';

@@ -13,8 +13,9 @@
 import * as crypto from 'node:crypto';
 import { Command } from 'commander';
 import { IHeaders, Kafka, KafkaConfig, KafkaMessage, logLevel } from 'kafkajs';
-import { loadConfig, TOPICS } from '../common/config';
-import { CONSUMER_GROUPS } from '../common/config';
+import { loadConfig } from '../common/config';
+import { TOPICS } from '../common/names';
+import { CONSUMER_GROUPS } from '../common/names';
 
 export const REPLAY_GROUP = CONSUMER_GROUPS.dlqReplay;
 

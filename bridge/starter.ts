@@ -6,9 +6,9 @@
  */
 import { Client, isGrpcServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { TASK_QUEUE } from '../common/config';
+import { TASK_QUEUE } from '../common/names';
 import { Order, workflowIdFor } from '../common/order';
-import { CustomerIdKey, OrderIdKey, OrderItemKey, OrderStatusKey } from '../common/config';
+import { CustomerIdKey, OrderIdKey, OrderItemKey, OrderStatusKey } from '../common/names';
 import type { ProcessOrderInput } from '../workflows';
 
 export type StartOutcome = 'started' | 'duplicate';

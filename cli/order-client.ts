@@ -16,7 +16,8 @@ import {
   parseServerFrame,
   ReceivedFrame,
 } from '../common/protocol';
-import { FINAL_STATUSES, ORDER_STATUSES, OrderStatus, OrderView, StatusEvent } from '../common/status';
+import { isFinal, OrderView, StatusEvent } from '../common/status';
+import { StatusPushSchema } from '../common/status-schemas';
 import { FramePacer } from './frame-pacer';
 import { openSocket } from './socket';
 import { AnswerWaiters } from './answer-waiters';
@@ -40,9 +41,6 @@ export type { OrderRequest, StatusEvent };
 
 /** The options without a default. */
 type Unset = 'onConnection' | 'token' | 'answerTimeoutMs' | 'maxAttempts' | 'attemptDeadline';
-
-const FINAL = new Set<string>(FINAL_STATUSES);
-const KNOWN = new Set<string>(ORDER_STATUSES);
 
 export class OrderClient {
   private ws?: WebSocket;
@@ -226,19 +224,16 @@ export class OrderClient {
   }
 
   private onStatus(data: Record<string, unknown>): void {
-    const orderId = String(data.orderId);
-    const t = this.tracked.get(orderId);
-    if (!t) return;
-    const seq = Number(data.seq);
-    const status = String(data.status);
-    if (!Number.isInteger(seq) || seq <= t.lastSeq || !KNOWN.has(status)) return; // repeat (after a resubscribe) or garbage
-    const event: StatusEvent = { orderId, status: status as OrderStatus, seq, at: Number(data.at) };
-    if (typeof data.detail === 'string') event.detail = data.detail;
-    t.lastSeq = seq;
+    const push = StatusPushSchema.safeParse(data);
+    if (!push.success) return; // garbage
+    const event: StatusEvent = push.data;
+    const t = this.tracked.get(event.orderId);
+    if (!t || event.seq <= t.lastSeq) return; // not ours, or a repeat (after a resubscribe)
+    t.lastSeq = event.seq;
     t.pending = false;
     t.events.push(event);
     t.handlers.onStatus?.(event);
-    if (FINAL.has(status)) this.finish(t, { kind: 'final', status: event.status });
+    if (isFinal(event.status)) this.finish(t, { kind: 'final', status: event.status });
   }
 
   private onError(error: GatewayError): void {

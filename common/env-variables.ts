@@ -1,82 +1,87 @@
 /**
  * The environment: the table of every variable (its form, default and readers), one table per part,
- * and `readEnv`, which validates the environment against it. What each variable does is said in
- * docs/CONFIGURATION.md `## Variables`; that table and `.env.example` are checked against this one
- * (test/common/config.unit.test.ts). common/config is the entry point that re-exports this file.
+ * and `readEnv`, which validates the environment against it and fills in the defaults. This table is
+ * the one place a default is written: a literal default is parsed like a set value, so code reads
+ * `env.GATEWAY_PORT` as a number, never `?? 3000`; a default that depends on another setting (a
+ * default applied `elsewhere`, such as the Temporal UI port) is shown here and computed in ./config.
+ * What each variable does is said in docs/CONFIGURATION.md `## Variables`; that table and
+ * `.env.example` are checked against this one (test/common/config.unit.test.ts).
  */
 import { z } from 'zod';
+import {
+  BIND_ADDRESS,
+  BOOLEAN,
+  commaList,
+  decimal,
+  HOST_PORT,
+  hostPortSchema,
+  HTTP_URL,
+  JWT_SECRET,
+  oneOf,
+  PEM_FILE,
+  PORT,
+  RATIO,
+  STATUS_PARTITION,
+  text,
+  url,
+  wholeNumber,
+  type Form,
+} from './env-forms';
 import { CONSUMER_GROUPS } from './names';
-
-/** A form a variable's raw string may take: the zod schema that parses it, and how the docs name it. */
-interface Form<T> {
-  schema: z.ZodType<T, string>;
-  form: string;
-}
-
-const wholeNumber = (min: number, max: number, unit?: string): Form<number> => ({
-  schema: z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max)),
-  form: `a whole number${unit ? ` of ${unit}` : ''} (${min}-${max})`,
-});
-const decimal = (min: number, max: number, form: string): Form<number> => ({
-  schema: z
-    .string()
-    .regex(/^\d+(\.\d+)?$/)
-    .transform(Number)
-    .pipe(z.number().min(min).max(max)),
-  form,
-});
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T, form?: string): Form<T[number]> => ({
-  schema: z.enum(values),
-  form: form ?? `one of ${values.join(', ')}`,
-});
-const text = (form: string): Form<string> => ({ schema: z.string().min(1), form });
-const url = (protocols: string[]): z.ZodType<string, string> =>
-  z.string().refine((s) => {
-    try {
-      return protocols.includes(new URL(s).protocol);
-    } catch {
-      return false;
-    }
-  });
-const listItems = (s: string): string[] => s.split(',').flatMap((p) => (p.trim() ? [p.trim()] : []));
-const commaList = <T>(item: z.ZodType<T, string>, form: string): Form<T[]> => ({
-  schema: z.string().transform(listItems).pipe(z.array(item).min(1)),
-  form,
-});
-
-const hostPortSchema = z.string().regex(/^[A-Za-z0-9._-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/);
-const PORT: Form<number> = { ...wholeNumber(1, 65_535), form: 'a port number (1-65535)' };
-const STATUS_PARTITION: Form<number> = { ...wholeNumber(0, 100_000), form: 'an order-status partition number' };
-const HOST_PORT: Form<string> = { schema: hostPortSchema, form: 'host:port' };
-const BOOLEAN = oneOf(['true', 'false'], 'true or false');
-const HTTP_URL: Form<string> = { schema: url(['http:', 'https:']), form: 'an http(s) URL' };
-const PEM_FILE = text('a file path (PEM)');
-const BIND_ADDRESS = text('a bind address');
-const RATIO = decimal(0, 1, 'a number between 0 and 1');
-const JWT_SECRET: Form<string> = { schema: z.string().min(32), form: 'a secret of at least 32 characters' };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'line', 'pretty'] as const;
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 const SAMPLERS = ['always_on', 'always_off', 'traceidratio'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Who reads a variable (the docs' "used by" column). */
 export type Reader = 'gateway' | 'bridge' | 'worker' | 'cli' | 'launcher' | 'bench' | 'all';
 
-export interface VariableSpec<T = unknown> extends Form<T> {
+/**
+ * A default applied elsewhere: ./config derives it from other settings, or the library that reads
+ * the variable (@temporalio/envconfig, the OpenTelemetry SDK) has its own. The table only shows it.
+ */
+interface Elsewhere {
+  elsewhere: string;
+}
+const elsewhere = (shown: string): Elsewhere => ({ elsewhere: shown });
+
+/** `Defaulted`: readEnv fills the variable in when it is unset, so its Env field is never undefined. */
+export interface VariableSpec<T = unknown, Defaulted extends boolean = boolean> extends Form<T> {
   /** The default as the docs show it; absent when unset means "off". */
   default?: string;
+  /** Whether `default` is a value readEnv applies (false: it is applied elsewhere, or there is none). */
+  applied: Defaulted;
   readers: Reader[];
   /** A credential: its value never appears in an error or a log line. */
   secret?: true;
 }
 
 const SECRET = 'secret';
-/** A row: its form, readers, the default as the docs show it (undefined: unset means "off"), whether a credential. */
-function variable<T>(form: Form<T>, readers: Reader[], shownDefault?: string, secret?: typeof SECRET): VariableSpec<T> {
+/**
+ * A row: its form, readers, its default (a value readEnv applies; `elsewhere(...)`: shown only;
+ * undefined: unset means "off"), whether a credential.
+ */
+function variable<T>(form: Form<T>, readers: Reader[], value: string): VariableSpec<T, true>;
+function variable<T>(
+  form: Form<T>,
+  readers: Reader[],
+  value?: Elsewhere,
+  secret?: typeof SECRET,
+): VariableSpec<T, false>;
+function variable<T>(
+  form: Form<T>,
+  readers: Reader[],
+  value?: string | Elsewhere,
+  secret?: typeof SECRET,
+): VariableSpec<T> {
+  const shownDefault = typeof value === 'string' ? value : value?.elsewhere;
   return {
     ...form,
     readers,
+    applied: typeof value === 'string',
     ...(shownDefault === undefined ? {} : { default: shownDefault }),
     ...(secret ? { secret: true as const } : {}),
   };
@@ -94,19 +99,19 @@ const SERVER_VARIABLES = {
   KAFKA_BROKERS: variable(
     commaList(hostPortSchema, 'a comma-separated list of host:port'),
     CONNECTED,
-    '127.0.0.1:9092',
+    elsewhere('127.0.0.1:9092'),
   ),
-  TEMPORAL_ADDRESS: variable(HOST_PORT, CONNECTED, '127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: variable(text('a namespace name'), [...APPS, 'bench'], 'default'),
+  TEMPORAL_ADDRESS: variable(HOST_PORT, CONNECTED, elsewhere('127.0.0.1:7233')),
+  TEMPORAL_NAMESPACE: variable(text('a namespace name'), [...APPS, 'bench'], elsewhere('default')),
   TEMPORAL_API_KEY: variable(text('an API key'), APPS, undefined, SECRET),
   TEMPORAL_TLS: variable(BOOLEAN, APPS),
   TEMPORAL_TLS_CLIENT_CERT_PATH: variable(PEM_FILE, APPS),
   TEMPORAL_TLS_CLIENT_KEY_PATH: variable(PEM_FILE, APPS),
   TEMPORAL_TLS_SERVER_CA_CERT_PATH: variable(PEM_FILE, APPS),
   TEMPORAL_TLS_SERVER_NAME: variable(text('a host name'), APPS),
-  TEMPORAL_CONFIG_FILE: variable(text('a file path (TOML)'), APPS, '~/.config/temporalio/temporal.toml'),
-  TEMPORAL_PROFILE: variable(text('a profile name'), APPS, 'default'),
-  TEMPORAL_UI_URL: variable(HTTP_URL, GATEWAY, 'http://127.0.0.1:8233'),
+  TEMPORAL_CONFIG_FILE: variable(text('a file path (TOML)'), APPS, elsewhere('~/.config/temporalio/temporal.toml')),
+  TEMPORAL_PROFILE: variable(text('a profile name'), APPS, elsewhere('default')),
+  TEMPORAL_UI_URL: variable(HTTP_URL, GATEWAY, elsewhere('http://127.0.0.1:8233')),
 };
 
 /** Kafka security (managed clusters: Confluent Cloud, MSK, Aiven...). */
@@ -161,7 +166,7 @@ const WORKER_VARIABLES = {
   SIM_CARD_LIMIT: variable(decimal(0, Number.MAX_SAFE_INTEGER, 'a number ≥ 0'), WORKER, '5000'),
   SIM_TRANSIENT_FAILURE_RATE: variable(RATIO, WORKER, '0'),
   SIM_LATENCY_MS: variable(wholeNumber(0, 600_000, 'milliseconds'), WORKER, '0'),
-  SIM_LEDGER_FILE: variable(text('a file path'), WORKER, '<data dir>/ledger/payments.jsonl'),
+  SIM_LEDGER_FILE: variable(text('a file path'), WORKER, elsewhere('<data dir>/ledger/payments.jsonl')),
 };
 
 /**
@@ -172,20 +177,20 @@ const OBSERVABILITY_VARIABLES = {
   LOG_LEVEL: variable(oneOf(LOG_LEVELS), APPS, 'info'),
   LOG_FORMAT: variable(oneOf(LOG_FORMATS), APPS, 'json'),
   TRACING: variable(oneOf(['0', '1'], '0 or 1'), APPS_AND_LAUNCHER, '0'),
-  OTEL_SDK_DISABLED: variable(BOOLEAN, APPS, 'false'),
-  OTEL_TRACES_EXPORTER: variable(oneOf(['otlp', 'zipkin']), APPS, 'otlp'),
-  OTEL_EXPORTER_OTLP_ENDPOINT: variable(HTTP_URL, APPS, 'http://localhost:4318'),
-  OTEL_EXPORTER_ZIPKIN_ENDPOINT: variable(HTTP_URL, APPS, 'http://localhost:9411/api/v2/spans'),
-  OTEL_SERVICE_NAME: variable(text('a service name'), APPS, 'order-gateway, order-bridge, order-worker'),
+  OTEL_SDK_DISABLED: variable(BOOLEAN, APPS, elsewhere('false')),
+  OTEL_TRACES_EXPORTER: variable(oneOf(['otlp', 'zipkin']), APPS, elsewhere('otlp')),
+  OTEL_EXPORTER_OTLP_ENDPOINT: variable(HTTP_URL, APPS, elsewhere('http://localhost:4318')),
+  OTEL_EXPORTER_ZIPKIN_ENDPOINT: variable(HTTP_URL, APPS, elsewhere('http://localhost:9411/api/v2/spans')),
+  OTEL_SERVICE_NAME: variable(text('a service name'), APPS, elsewhere('order-gateway, order-bridge, order-worker')),
   OTEL_TRACES_SAMPLER: variable(
     oneOf(
       [...SAMPLERS, ...SAMPLERS.map((s) => `parentbased_${s}` as const)] as [string, ...string[]],
       'always_on, always_off, traceidratio, or one of them prefixed parentbased_',
     ),
     APPS,
-    'parentbased_always_on',
+    elsewhere('parentbased_always_on'),
   ),
-  OTEL_TRACES_SAMPLER_ARG: variable(RATIO, APPS, '1'),
+  OTEL_TRACES_SAMPLER_ARG: variable(RATIO, APPS, elsewhere('1')),
   TRACE_UI_URL: variable({ ...HTTP_URL, form: 'an http(s) URL, {traceId} where the id goes' }, GATEWAY),
 };
 
@@ -197,16 +202,16 @@ const CLI_VARIABLES = {
 
 /** The native servers the launcher provisions and starts (and chaos and bench start as isolated stacks). */
 const LAUNCHER_VARIABLES = {
-  ORDERS_CACHE_DIR: variable(text('a directory path'), LAUNCHER, '~/.cache/order-orchestrator'),
-  ORDERS_DATA_DIR: variable(text('a directory path'), ['launcher', 'worker', 'bench'], '.data'),
+  ORDERS_CACHE_DIR: variable(text('a directory path'), LAUNCHER, elsewhere('~/.cache/order-orchestrator')),
+  ORDERS_DATA_DIR: variable(text('a directory path'), ['launcher', 'worker', 'bench'], elsewhere('.data')),
   ORDERS_KAFKA_PORT: variable(PORT, LAUNCHER, '9092'),
   ORDERS_KAFKA_CONTROLLER_PORT: variable(PORT, LAUNCHER, '9093'),
-  ORDERS_KAFKA_SASL_PORT: variable(PORT, LAUNCHER, 'ORDERS_KAFKA_PORT + 2'),
+  ORDERS_KAFKA_SASL_PORT: variable(PORT, LAUNCHER, elsewhere('ORDERS_KAFKA_PORT + 2')),
   ORDERS_TEMPORAL_PORT: variable(PORT, LAUNCHER, '7233'),
-  ORDERS_TEMPORAL_UI_PORT: variable(PORT, LAUNCHER, 'ORDERS_TEMPORAL_PORT + 1000'),
+  ORDERS_TEMPORAL_UI_PORT: variable(PORT, LAUNCHER, elsewhere('ORDERS_TEMPORAL_PORT + 1000')),
   ORDERS_TEMPORAL_ENGINE: variable(oneOf(['dev', 'postgres']), LAUNCHER, 'dev'),
   ORDERS_TEMPORAL_CLI_SOURCE: variable(oneOf(['auto', 'wheel', 'go']), LAUNCHER, 'auto'),
-  ORDERS_POSTGRES_PORT: variable(PORT, LAUNCHER, 'ORDERS_TEMPORAL_PORT - 1800'),
+  ORDERS_POSTGRES_PORT: variable(PORT, LAUNCHER, elsewhere('ORDERS_TEMPORAL_PORT - 1800')),
   ORDERS_TEMPORAL_HISTORY_SHARDS: variable(wholeNumber(1, 16_384), LAUNCHER, '4'),
   ORDERS_TRACE_VIEWER: variable(oneOf(['zipkin', 'jaeger']), LAUNCHER, 'zipkin'),
   ORDERS_ZIPKIN_PORT: variable(PORT, LAUNCHER, '9411'),
@@ -230,8 +235,23 @@ export const VARIABLES = {
 export type VariableName = keyof typeof VARIABLES;
 export const VARIABLE_NAMES = Object.keys(VARIABLES) as VariableName[];
 
-/** The validated environment: each variable parsed, or undefined when unset (or empty). */
-export type Env = { [K in VariableName]?: z.output<(typeof VARIABLES)[K]['schema']> };
+/** Names of the main variables, for code that sets them (every variable: VARIABLES). */
+export const ENV = {
+  kafkaBrokers: 'KAFKA_BROKERS',
+  temporalAddress: 'TEMPORAL_ADDRESS',
+  temporalNamespace: 'TEMPORAL_NAMESPACE',
+  gatewayPort: 'GATEWAY_PORT',
+  bridgeHealthPort: 'BRIDGE_HEALTH_PORT',
+  stepDelayMs: 'STEP_DELAY_MS',
+} as const satisfies Record<string, VariableName>;
+
+type Value<K extends VariableName> = z.output<(typeof VARIABLES)[K]['schema']>;
+type Defaulted = {
+  [K in VariableName]: (typeof VARIABLES)[K] extends VariableSpec<unknown, true> ? K : never;
+}[VariableName];
+
+/** The validated environment: each variable parsed, its default when unset (or empty), else undefined. */
+export type Env = { [K in Defaulted]: Value<K> } & { [K in Exclude<VariableName, Defaulted>]?: Value<K> };
 
 /** One bad setting: the variable, its value as an error may show it, and the form it must have. */
 export interface ConfigProblem {
@@ -251,12 +271,14 @@ export class ConfigError extends Error {
   }
 }
 
+/** An unset or empty variable takes its applied default, which is then parsed like a set value. */
 const EnvSchema = z.object(
   Object.fromEntries(
-    VARIABLE_NAMES.map((name) => [
-      name,
-      z.preprocess((v) => (v === '' ? undefined : v), VARIABLES[name].schema.optional()),
-    ]),
+    VARIABLE_NAMES.map((name) => {
+      const spec: VariableSpec = VARIABLES[name];
+      const fallback = spec.applied ? spec.default : undefined;
+      return [name, z.preprocess((v) => (v === '' || v === undefined ? fallback : v), spec.schema.optional())];
+    }),
   ),
 );
 

@@ -11,7 +11,7 @@
 import pino, { DestinationStream, Logger } from 'pino';
 import { logLevel as KafkaLogLevel, logCreator as KafkaLogCreator } from 'kafkajs';
 import type { LogEntry } from '@temporalio/worker';
-import { loadConfig, type LogFormat, type LogLevel } from './config';
+import type { LogFormat, LogLevel } from './env-variables';
 import { formatLogLine } from './log-line';
 import { activeTraceFields, tracing } from './tracing';
 
@@ -66,14 +66,9 @@ export function logger(): Logger {
   return root;
 }
 
-/** Makes the process logger, named after the process, from LOG_LEVEL / LOG_FORMAT unless given. */
-export function initLogger(name: string, opts: Partial<LoggerOptions> = {}): Logger {
-  const config = opts.level && opts.format ? undefined : loadConfig();
-  root = createLogger(name, {
-    level: opts.level ?? config?.logLevel ?? 'info',
-    format: opts.format ?? config?.logFormat ?? 'json',
-    destination: opts.destination,
-  });
+/** Makes the process logger, named after the process, at the level and format its config reads. */
+export function initLogger(name: string, opts: LoggerOptions): Logger {
+  root = createLogger(name, opts);
   return root;
 }
 

@@ -91,8 +91,8 @@ export const ORDER_PLACED = 'ORDER_PLACED';
 export const SCHEMA_VERSION = 1;
 
 /**
- * The Kafka event. Same shape as the seed's producer (the NestJS system this replaces, README "What this
- * replaces"): `type`, `payload.order`, `payload.timestamp`;
+ * The Kafka event. Same shape as the seed's producer (the NestJS system this replaces, docs/DESIGN.md
+ * "What this replaces"): `type`, `payload.order`, `payload.timestamp`;
  * our producer adds `eventId` and `schemaVersion`, which the seed's consumer ignores, and which the
  * bridge treats as optional so it reads the seed's events too.
  */

@@ -2,7 +2,7 @@
  * The gateway's WebSocket protocol, NestJS ws-adapter style: every frame is {"event": name, "data": payload}.
  * Client -> gateway: placeOrder, subscribeOrder, unsubscribeOrder, getOrder, cancelOrder.
  * Gateway -> client: orderAccepted, orderStatus, subscribed, unsubscribed, order, orderCancelled, error.
- * The gateway validates with the schemas here; the clients (cli/, tools/chaos/, tools/bench/, the tests) build
+ * The client frames' table is ./client-frames. The gateway validates with the schemas here; the clients (cli/, tools/chaos/, tools/bench/, the tests) build
  * and read frames with the types here. The browser page (web/) mirrors them in JSDoc.
  */
 import { z } from 'zod';
@@ -31,7 +31,7 @@ export function newOrderId(prefix: string): string {
 export const CUSTOMER_ID_MAX_LENGTH = 128;
 
 /**
- * A customer id: the `sub` of the customer's token in JWT mode (README "Auth modes"), so it takes
+ * A customer id: the `sub` of the customer's token in JWT mode (docs/PROTOCOL.md "Auth modes"), so it takes
  * what identity providers issue (e.g. `auth0|5f…`, UUIDs, e-mails): 1-128 visible ASCII characters.
  */
 export const CustomerIdSchema = z

@@ -1,7 +1,11 @@
 /**
- * Order states as the workflow reports them (status query, search attribute, status events).
+ * The one home of the order's status names: their list and order, which state each step of the
+ * order names (read by the workflow and by the step activities alike), and the sets derived from
+ * them. The page's copy (web/status-sets.js) is generated from this file by `npm run contract`.
  * Kept free of Node imports: workflow code imports this file.
  */
+
+/** Every state an order reports (status query, search attribute, status events), in the order a page lists them. */
 export const ORDER_STATUSES = [
   'ACCEPTED',
   'VALIDATING',
@@ -35,6 +39,41 @@ export const FailureType = {
   failed: 'FAILED',
 } as const;
 
+/** The states of the order as a whole, which the workflow records itself. */
+export const ORDER_STATE = {
+  accepted: 'ACCEPTED',
+  completed: 'COMPLETED',
+  cancelled: 'CANCELLED',
+  /** Any failure that is not a step's refusal (e.g. shipping gave up). */
+  failed: 'FAILED',
+} as const satisfies Record<string, OrderStatus>;
+
+/**
+ * The states each step names: `running` is recorded by the workflow before the step's activity
+ * starts; `done` is what the activity publishes after its work; `refused` is a business refusal
+ * (its failure type and the final state it ends the order in), which the activity publishes too.
+ */
+export const STEP_STATES = {
+  validate: { running: 'VALIDATING', done: 'VALIDATED', refused: { type: FailureType.rejected, status: 'REJECTED' } },
+  charge: {
+    running: 'CHARGING',
+    done: 'CHARGED',
+    refused: { type: FailureType.paymentDeclined, status: 'PAYMENT_DECLINED' },
+  },
+  ship: { running: 'SHIPPING', done: 'SHIPPED' },
+  refund: { done: 'REFUNDED' },
+} as const satisfies Record<
+  string,
+  { running?: OrderStatus; done: OrderStatus; refused?: { type: string; status: OrderStatus } }
+>;
+
+/** The final state a failure type ends the order in: a step's refusal, else FAILED. */
+export function finalStatusOf(failureType: string): OrderStatus {
+  for (const step of Object.values(STEP_STATES))
+    if ('refused' in step && step.refused.type === failureType) return step.refused.status;
+  return ORDER_STATE.failed;
+}
+
 export interface StatusEntry {
   status: OrderStatus;
   /** Epoch ms, workflow time. */
@@ -53,7 +92,7 @@ export interface OrderView {
 }
 
 /**
- * Version of the order-status event's shape (README "Evolving an event"). Stamped by the worker when it
+ * Version of the order-status event's shape (docs/EVENTS.md "Evolving an event"). Stamped by the worker when it
  * publishes; consumers refuse versions they do not know.
  */
 export const STATUS_SCHEMA_VERSION = 1;

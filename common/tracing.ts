@@ -32,7 +32,7 @@ import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
 import type { ClientInterceptors } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import type { IHeaders } from 'kafkajs';
-import { readEnv, type Env } from './config';
+import { readEnv, type Env } from './env-variables';
 
 export { SpanKind, type Context, type Span };
 

@@ -18,6 +18,16 @@ export interface Client extends Subscriber {
   sendStatus(event: StatusEvent): void;
 }
 
+/** How each client's link is kept, the same on both transports. */
+export interface LinkOptions {
+  /** Token bucket per client: burst size and sustained frames per second. */
+  rate: { burst: number; perSecond: number };
+  /** Above this many bytes queued for a slow reader, the gateway stops sending to it and closes it. */
+  maxBufferedBytes: number;
+  /** How often a peer must answer a ping (raw WebSocket) or Socket.IO's own ping, else it is dropped. */
+  heartbeatMs: number;
+}
+
 /** Largest delay setTimeout takes (about 24.8 days); longer waits are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

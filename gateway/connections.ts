@@ -8,7 +8,7 @@
 import { RawData, WebSocket } from 'ws';
 import { CloseCode, ServerFrame } from '../common/protocol';
 import type { Identity } from './auth';
-import { Client, onTokenExpiry } from './client';
+import { Client, LinkOptions, onTokenExpiry } from './client';
 import { TokenBucket } from './rate-limit';
 
 export interface Conn extends Client {
@@ -16,12 +16,7 @@ export interface Conn extends Client {
   isAlive: boolean;
 }
 
-export interface ConnectionOptions {
-  /** Token bucket per connection: burst size and sustained frames per second. */
-  rate: { burst: number; perSecond: number };
-  /** Above this many bytes queued for a slow reader, the gateway stops sending to it and closes it. */
-  maxBufferedBytes: number;
-  heartbeatMs: number;
+export interface ConnectionOptions extends LinkOptions {
   log: (line: string) => void;
   onFrame: (conn: Conn, raw: RawData, isBinary: boolean) => void;
   /** A connection is gone (closed, or dropped by the heartbeat): free what it held. */

@@ -10,21 +10,18 @@
  * answer another customer's order exactly as an unknown one (NOT_FOUND, or for subscribeOrder
  * `subscribed` followed by nothing).
  */
+import { CLIENT_EVENTS, type ClientEvent } from '../common/client-frames';
 import { ErrorCode, errorFrame, UnsubscribeOrderInput } from '../common/protocol';
 import { describeZodError } from '../common/order';
 import type { Client } from './client';
 import { orderRequests } from './order-requests';
-import { placeOrder } from './place-order';
+import { placeOrder, type PlacementOptions } from './place-order';
 import { claimedOrderId, ReadRequest, Reply } from './read-request';
 import type { OrderLookup } from './order-lookup';
-import type { OrderProducer } from './order-producer';
-import type { Subscriptions } from './subscriptions';
 
-export interface FrameHandlerOptions {
-  producer: Pick<OrderProducer, 'publish'>;
+export interface FrameHandlerOptions extends PlacementOptions {
   /** Without it, getOrder and cancelOrder answer TEMPORAL_UNAVAILABLE. */
   orders?: OrderLookup;
-  subscriptions: Subscriptions;
   rate: { burst: number; perSecond: number };
   /** Orders one connection may follow at once (placeOrder and subscribeOrder beyond it: TOO_MANY_SUBSCRIPTIONS). */
   maxSubscriptions: number;
@@ -34,16 +31,7 @@ export interface FrameHandlerOptions {
   closing: () => boolean;
   /** Keeps an answer in flight until it is sent (shutdown waits for these). */
   track: (job: Promise<void>) => void;
-  log: (line: string) => void;
-  /** An accepted order that shows no status this long is read from its workflow (an id placed before); default 3 s. */
-  placedCatchUpMs?: number;
-  /** Told each placeOrder's outcome and the seconds from reading the frame to answering it. */
-  onPlacement?: (outcome: PlacementOutcome, seconds: number) => void;
-  /** Partition routing: the home partition of order-status written into each order placed here. */
-  statusPartition?: number;
 }
-
-export type PlacementOutcome = 'accepted' | 'invalid' | 'kafka_unavailable';
 
 export type { ReadRequest, Reply };
 
@@ -88,6 +76,21 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
     reply({ event: 'unsubscribed', data: { orderId: ref.data.orderId } });
   };
 
+  /** One handler per client frame (common/client-frames.ts names them). */
+  const handlers: Record<ClientEvent, (client: Client, data: unknown, reply: Reply) => void> = {
+    placeOrder: (client, data, reply) => {
+      // Refused before Kafka: an order placed here is followed here, and there is no room to follow it.
+      if (atCap(client, claimedOrderId(data), reply)) return opts.onPlacement?.('invalid', 0);
+      opts.track(placeOrder(opts, client, data, reply));
+    },
+    getOrder: (client, data, reply) => opts.track(getOrder(client, data, reply)),
+    cancelOrder: (client, data, reply) => opts.track(cancelOrder(client, data, reply)),
+    subscribeOrder: (client, data, reply) => {
+      if (!atCap(client, claimedOrderId(data), reply)) subscribeOrder(client, data, reply);
+    },
+    unsubscribeOrder,
+  };
+
   return {
     handle(client, read, reply, claimed = () => null) {
       if (!client.bucket.take()) {
@@ -115,28 +118,14 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
         );
         return;
       }
-      switch (request.event) {
-        case 'placeOrder':
-          // Refused before Kafka: an order placed here is followed here, and there is no room to follow it.
-          if (atCap(client, claimedOrderId(request.data), reply)) return opts.onPlacement?.('invalid', 0);
-          return opts.track(placeOrder(opts, client, request.data, reply));
-        case 'getOrder':
-          return opts.track(getOrder(client, request.data, reply));
-        case 'cancelOrder':
-          return opts.track(cancelOrder(client, request.data, reply));
-        case 'subscribeOrder':
-          if (atCap(client, claimedOrderId(request.data), reply)) return;
-          return subscribeOrder(client, request.data, reply);
-        case 'unsubscribeOrder':
-          return unsubscribeOrder(client, request.data, reply);
-        default:
-          reply(
-            errorFrame(
-              ErrorCode.unknownEvent,
-              `unknown event "${request.event.slice(0, 64)}"; supported: placeOrder, subscribeOrder, unsubscribeOrder, getOrder, cancelOrder`,
-            ),
-          );
-      }
+      const handler = Object.hasOwn(handlers, request.event) ? handlers[request.event as ClientEvent] : undefined;
+      if (handler) return handler(client, request.data, reply);
+      reply(
+        errorFrame(
+          ErrorCode.unknownEvent,
+          `unknown event "${request.event.slice(0, 64)}"; supported: ${CLIENT_EVENTS.join(', ')}`,
+        ),
+      );
     },
   };
 }

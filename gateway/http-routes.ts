@@ -71,6 +71,25 @@ export interface HttpRouteOptions {
   routes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
 
+/** HTTP time limits: a request's headers, and the whole request (slow clients are cut). */
+export interface HttpTimeouts {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+/** The gateway's HTTP server, answering the routes above; the WebSocket endpoints attach to it. */
+export function createHttpServer(opts: HttpRouteOptions & HttpTimeouts): http.Server {
+  return http.createServer(
+    {
+      headersTimeout: opts.headersTimeoutMs,
+      requestTimeout: Math.max(opts.requestTimeoutMs, opts.headersTimeoutMs),
+      // How often the two timeouts above are checked (Node's default, 30 s, would let them run over by that much).
+      connectionsCheckingInterval: Math.min(1_000, opts.headersTimeoutMs),
+    },
+    httpHandler(opts),
+  );
+}
+
 export function httpHandler(opts: HttpRouteOptions): http.RequestListener {
   const health = (res: http.ServerResponse, ok: boolean): void => {
     res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });

@@ -5,8 +5,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuthFailureListener, RefusalListener } from './auth';
 import type { OrderProducer } from './order-producer';
-
-export type PlacementOutcome = 'accepted' | 'invalid' | 'kafka_unavailable';
+import type { PlacementOutcome } from './place-order';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -33,14 +32,18 @@ export class GatewayMetrics {
     ['transport'],
   );
 
-  readonly refusals = new Counter({
-    name: 'gateway_refused_handshakes_total',
-    help: 'Connection attempts refused before auth (Host, Origin, per-address caps, full, malformed), by transport and HTTP status',
-    labelNames: ['transport', 'status'] as const,
-    registers: [this.registry],
-  });
+  readonly refusals = this.counter(
+    'gateway_refused_handshakes_total',
+    'Connection attempts refused before auth (Host, Origin, per-address caps, full, malformed), by transport and HTTP status',
+    ['transport', 'status'],
+  );
 
-  constructor(openConnections: () => number) {
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The open-connections gauge, read from `openConnections` at each scrape (the gateway registers its count). */
+  countConnections(openConnections: () => number): void {
     new Gauge({
       name: 'gateway_open_connections',
       help: 'Open WebSocket connections',
@@ -49,7 +52,6 @@ export class GatewayMetrics {
         this.set(openConnections());
       },
     });
-    collectDefaultMetrics({ register: this.registry });
   }
 
   private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
@@ -109,6 +111,28 @@ export function limitedLog(
       written += 1;
       write(line);
     } else dropped += 1;
+  };
+}
+
+/** What the gateway reports as it runs; every member is optional (a test gateway reports nothing). */
+export interface GatewayObserver {
+  /** Each placeOrder's outcome and the seconds from reading the frame to answering it. */
+  placement?: (outcome: PlacementOutcome, seconds: number) => void;
+  /** Each refused token (never the token itself). */
+  authFailure?: AuthFailureListener;
+  /** Each attempt refused before auth. */
+  refusal?: RefusalListener;
+  /** Given the gateway's count of open connections once, when it starts. */
+  countConnections?: (openConnections: () => number) => void;
+}
+
+/** The observer that writes into `metrics`, logging refusals through `warn` (rate-limited). */
+export function metricsObserver(metrics: GatewayMetrics, warn: (line: string) => void): GatewayObserver {
+  return {
+    placement: (outcome, seconds) => metrics.placement(outcome, seconds),
+    authFailure: authFailureRecorder(metrics, warn),
+    refusal: refusalRecorder(metrics, warn),
+    countConnections: (openConnections) => metrics.countConnections(openConnections),
   };
 }
 

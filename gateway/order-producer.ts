@@ -10,7 +10,7 @@
 import * as crypto from 'node:crypto';
 import { Kafka } from 'kafkajs';
 import { BatchingProducer } from '../common/batching-producer';
-import { TOPICS } from '../common/config';
+import { TOPICS } from '../common/names';
 import { Order, orderPlacedEvent } from '../common/order';
 import { endSpan, kafkaAttributes, kafkaHeadersOf, SpanKind, startSpan, type Context } from '../common/tracing';
 

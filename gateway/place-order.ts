@@ -19,15 +19,26 @@ import {
 import { UNVERIFIED_CUSTOMER_PREFIX } from './auth';
 import type { Client } from './client';
 import { detailOf, internalError } from './internal-error';
-import type { FrameHandlerOptions, PlacementOutcome } from './frame-handlers';
+import type { OrderProducer } from './order-producer';
 import { claimedOrderId, Reply } from './read-request';
+import type { Subscriptions } from './subscriptions';
 
-export type PlacementOptions = Pick<
-  FrameHandlerOptions,
-  'producer' | 'subscriptions' | 'log' | 'onPlacement' | 'placedCatchUpMs' | 'statusPartition'
->;
+export type PlacementOutcome = 'accepted' | 'invalid' | 'kafka_unavailable';
 
-/** How long an accepted order may show no status before its workflow is read (FrameHandlerOptions.placedCatchUpMs). */
+/** What a placement needs (the dispatcher's options, ./frame-handlers, include these). */
+export interface PlacementOptions {
+  producer: Pick<OrderProducer, 'publish'>;
+  subscriptions: Subscriptions;
+  log: (line: string) => void;
+  /** An accepted order that shows no status this long is read from its workflow (an id placed before); default 3 s. */
+  placedCatchUpMs?: number;
+  /** Told each placeOrder's outcome and the seconds from reading the frame to answering it. */
+  onPlacement?: (outcome: PlacementOutcome, seconds: number) => void;
+  /** Partition routing: the home partition of order-status written into each order placed here. */
+  statusPartition?: number;
+}
+
+/** How long an accepted order may show no status before its workflow is read (PlacementOptions.placedCatchUpMs). */
 export const PLACED_CATCH_UP_MS = 3_000;
 
 /**

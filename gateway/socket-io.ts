@@ -19,13 +19,13 @@ import * as crypto from 'node:crypto';
 import type * as http from 'node:http';
 import { Server as IoServer, Socket } from 'socket.io';
 import { ErrorCode, errorFrame, ServerFrame } from '../common/protocol';
-import type { AuthFailureListener, Authenticator, Identity, RefusalListener } from './auth';
+import type { Identity } from './auth';
 import { detailOf, internalErrorLine } from './internal-error';
-import { Client, onTokenExpiry } from './client';
+import { Client, LinkOptions, onTokenExpiry } from './client';
 import type { Dispatcher } from './frame-handlers';
-import { clientAddress, PerIpLimits, TokenBucket } from './rate-limit';
+import { clientAddress, TokenBucket } from './rate-limit';
 import { claimedOrderId, ReadRequest, readEnvelope } from './read-request';
-import { hostAllowed, originAllowed } from './upgrade-guard';
+import { AdmissionOptions, hostAllowed, originAllowed } from './upgrade-guard';
 
 export const SOCKET_IO_PATH = '/socket.io/';
 
@@ -38,25 +38,12 @@ const MAX_QUEUED_PACKETS = 10_000;
 /** Failed CONNECTs (wrong token, gateway full) one Engine.IO session may make before it is closed. */
 export const MAX_CONNECT_ATTEMPTS = 3;
 
-export interface SocketIoOptions {
+export interface SocketIoOptions extends AdmissionOptions, LinkOptions {
   server: http.Server;
-  auth: Authenticator;
-  allowedOrigins?: string[];
-  allowedHosts?: string[];
-  perIp: PerIpLimits;
   /** An Engine.IO session that has not passed a Socket.IO CONNECT within this time is closed. */
   preAuthTimeoutMs: number;
-  /** Told each refused token (never the token itself), for the log and /metrics. */
-  onAuthFailure?: AuthFailureListener;
-  /** Told each attempt refused before auth (one log line and a count; never a token). */
-  onRefusal?: RefusalListener;
-  /** True when no further connection may be opened (shutting down, or at the connection limit). */
-  full: () => boolean;
   dispatcher: Dispatcher;
-  rate: { burst: number; perSecond: number };
   maxPayloadBytes: number;
-  maxBufferedBytes: number;
-  heartbeatMs: number;
   /** A client is gone: free what it held. */
   onGone: (client: Client) => void;
   log: (line: string) => void;

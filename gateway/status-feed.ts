@@ -22,7 +22,7 @@
  */
 import * as crypto from 'node:crypto';
 import { Admin, Consumer, Kafka } from 'kafkajs';
-import { TOPICS } from '../common/config';
+import { TOPICS } from '../common/names';
 import { CONSUMER_FETCH_WAIT_MS } from '../common/connections';
 import { STATUS_SCHEMA_VERSION, StatusEvent } from '../common/status';
 import { StatusEventSchema } from '../common/status-schemas';
@@ -39,14 +39,19 @@ export interface StatusFeedOptions {
   topic?: string;
   /** Where warnings go (default: stdout, prefixed [gateway]). */
   log?: (line: string) => void;
-  /** Does any client of this gateway follow this order? Absent: every event is parsed. */
-  follows?: (orderId: string) => boolean;
   /**
    * Only these partitions of the topic are fetched (the others are paused as soon as they are
    * assigned): for status events routed to the partition of the gateway whose clients follow them.
    * Absent: every partition.
    */
   partitions?: readonly number[];
+}
+
+/** Where the feed delivers: the gateway (./server), or a test's list. */
+export interface StatusSink {
+  deliverStatus(event: StatusEvent): void;
+  /** Does any client of this gateway follow this order? Absent: every event is parsed. */
+  followsOrder?(orderId: string): boolean;
 }
 
 export class StatusFeed {
@@ -59,16 +64,10 @@ export class StatusFeed {
 
   private readonly topic: string;
   private readonly log: (line: string) => void;
-  private readonly follows?: (orderId: string) => boolean;
 
-  constructor(
-    kafka: Kafka,
-    private readonly onEvent: (event: StatusEvent) => void,
-    options: StatusFeedOptions = {},
-  ) {
+  constructor(kafka: Kafka, options: StatusFeedOptions = {}) {
     this.topic = options.topic ?? TOPICS.orderStatus;
     this.log = options.log ?? ((l) => console.log(`[gateway] ${l}`));
-    this.follows = options.follows;
     if (options.partitions) {
       this.fetched = new Set(options.partitions);
       this.admin = kafka.admin();
@@ -80,8 +79,11 @@ export class StatusFeed {
     });
   }
 
-  /** Resolves once the consumer joined its group, so no event published after that is missed. */
-  async start(joinTimeoutMs = 30_000): Promise<void> {
+  /**
+   * Starts delivering into `sink`; resolves once the consumer joined its group, so no event
+   * published after that is missed.
+   */
+  async start(sink: StatusSink, joinTimeoutMs = 30_000): Promise<void> {
     const joined = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`status feed did not join its group within ${joinTimeoutMs} ms`)),
@@ -106,7 +108,7 @@ export class StatusFeed {
           this.pauseOthers([partition]);
           return;
         }
-        if (this.follows && message.key && !this.follows(message.key.toString())) {
+        if (sink.followsOrder && message.key && !sink.followsOrder(message.key.toString())) {
           this.stats.skippedByKey += 1;
           return;
         }
@@ -140,7 +142,7 @@ export class StatusFeed {
             'order.seq': event.seq,
           });
         try {
-          this.onEvent(event);
+          sink.deliverStatus(event);
         } finally {
           endSpan(span);
         }

@@ -39,6 +39,11 @@ interface Progress {
 }
 
 export interface SubscriptionOptions {
+  /** The order's owner; without it, subscribers with a customer id are never served. */
+  ownerOf?: (orderId: string) => Promise<Owner>;
+  /** A view behind Kafka is asked again after this long (default 250 ms), at most `maxRetries` times (default 20). */
+  retryDelayMs?: number;
+  maxRetries?: number;
   /** A subscription whose order has shown no sign of existing this long after it began is dropped; undefined: never. */
   unseenExpiryMs?: number;
   now?: () => number;
@@ -55,16 +60,19 @@ export class Subscriptions {
   private readonly sweeper?: NodeJS.Timeout;
   private readonly now: () => number;
 
+  private readonly retryDelayMs: number;
+  private readonly maxRetries: number;
+  private readonly ownerOf?: (orderId: string) => Promise<Owner>;
+
   constructor(
     /** The order's current view from the workflow, or undefined when it does not exist (yet). */
     private readonly fetchView: (orderId: string) => Promise<OrderView | undefined>,
-    private readonly retryDelayMs = 250,
-    private readonly maxRetries = 20,
-    /** The order's owner; without it, subscribers with a customer id are never served. */
-    private readonly ownerOf?: (orderId: string) => Promise<Owner>,
     private readonly options: SubscriptionOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.retryDelayMs = options.retryDelayMs ?? 250;
+    this.maxRetries = options.maxRetries ?? 20;
+    this.ownerOf = options.ownerOf;
     const expiry = options.unseenExpiryMs;
     if (expiry !== undefined) {
       this.sweeper = setInterval(() => this.expireUnseen(), Math.max(1_000, Math.min(60_000, expiry / 4)));

@@ -12,7 +12,8 @@ import { AuthFailureListener, AuthResult, Authenticator, Identity, presentedToke
 import { detailOf, internalErrorLine } from './internal-error';
 import { clientAddress, PerIpLimits } from './rate-limit';
 
-export interface UpgradeGuardOptions {
+/** Who may open a connection, on either transport (the raw upgrade here, the Socket.IO handshake in ./socket-io). */
+export interface AdmissionOptions {
   auth: Authenticator;
   allowedOrigins?: string[];
   allowedHosts?: string[];
@@ -80,7 +81,7 @@ export function originAllowed(
 export async function admitUpgrade(
   req: http.IncomingMessage,
   socket: Duplex,
-  opts: UpgradeGuardOptions,
+  opts: AdmissionOptions,
 ): Promise<Identity | undefined> {
   socket.on('error', () => socket.destroy());
   const address = clientAddress(req.socket.remoteAddress);

@@ -7,7 +7,8 @@
  */
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import { ENV, loadConfig } from '../common/config';
+import { ENV } from '../common/env-variables';
+import { loadConfig } from '../common/config';
 import { ensureSearchAttributes, up } from '../tools/infra/launcher';
 import { provisionTestServer } from '../tools/infra/provision';
 import { sleep } from '../tools/infra/proc';

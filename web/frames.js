@@ -6,6 +6,7 @@ import { finishFormIfPending } from './form.js';
 import { isFinal, placement, RETRYABLE } from './model.js';
 import { changed, refreshListChrome, removeCard, showError } from './render.js';
 import { send } from './socket.js';
+import { readStatusPush } from './status-push.js';
 import { orders, save, sortedOrders } from './store.js';
 
 /** @typedef {import('./model.js').OrderRecord} OrderRecord */
@@ -40,9 +41,11 @@ export function onFrame(frame) {
       return;
     case 'subscribed':
       return;
-    case 'orderStatus':
-      if (o) onStatus(o, d);
+    case 'orderStatus': {
+      const push = readStatusPush(d);
+      if (o && push) onStatus(o, push);
       return;
+    }
     case 'order':
       if (o) onView(o, d);
       return;
@@ -62,16 +65,15 @@ export function onFrame(frame) {
 
 /**
  * @param {OrderRecord} o
- * @param {Record<string, unknown>} d
+ * @param {import('./status-push.js').StatusPush} push
  */
-function onStatus(o, d) {
-  const seq = Number(d.seq);
-  if (!Number.isInteger(seq) || seq <= o.lastSeq) return; // already shown (a resubscribe may repeat)
+function onStatus(o, push) {
+  if (push.seq <= o.lastSeq) return; // already shown (a resubscribe may repeat)
   /** @type {import('./model.js').Step} */
-  const step = { seq, status: String(d.status), at: Number(d.at) || Date.now() };
-  if (typeof d.detail === 'string' && d.detail) step.detail = d.detail;
+  const step = { seq: push.seq, status: push.status, at: push.at };
+  if (push.detail) step.detail = push.detail;
   o.steps.push(step);
-  o.lastSeq = seq;
+  o.lastSeq = push.seq;
   o.status = step.status;
   if (o.placing) o.placing = false;
   changed(o);

@@ -1,7 +1,7 @@
 // @ts-check
 // The page's model of an order: its record (what the page remembers and shows), the protocol's
 // frames as the page reads them, and the rules derived from an order's status.
-import { FINAL, RETRYABLE, SHIPPING_STARTED } from './status-sets.js';
+import { FINAL, RETRYABLE, SHIPPING_STARTED } from './common.js';
 
 /**
  * A status step as the page keeps it (an orderStatus event without the orderId).

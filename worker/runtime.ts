@@ -5,7 +5,7 @@
  * metrics (task latencies, slots, polls, activity and workflow outcomes) are served there.
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import type { LogLevel } from '../common/config';
+import type { LogLevel } from '../common/env-variables';
 import { temporalLogLevel, temporalLogSink } from '../common/logger';
 
 export interface RuntimeOptions {

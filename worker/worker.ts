@@ -10,7 +10,7 @@ import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Providers } from '../activities/providers';
 import type { StatusPublisher } from '../activities/status-publisher';
-import { TASK_QUEUE } from '../common/config';
+import { TASK_QUEUE } from '../common/names';
 import { tracing } from '../common/tracing';
 
 export interface OrderWorkerOptions {

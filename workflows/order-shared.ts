@@ -20,7 +20,7 @@ import {
 } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities';
 import type { Order } from '../common/order';
-import { FailureType, isFinal, OrderStatus, OrderView, SHIPPING_STARTED, type StatusPlan } from '../common/status';
+import { FailureType, isFinal, ORDER_STATE, OrderView, SHIPPING_STARTED, type StatusPlan } from '../common/status';
 import { cancelUpdate, statusQuery } from '../common/workflow-api';
 
 export interface ProcessOrderInput {
@@ -97,7 +97,7 @@ export function money(n: number): string {
 }
 
 export function newView(order: Order): OrderView {
-  return { orderId: order.orderId, workflowId: workflowInfo().workflowId, status: 'ACCEPTED', steps: [] };
+  return { orderId: order.orderId, workflowId: workflowInfo().workflowId, status: ORDER_STATE.accepted, steps: [] };
 }
 
 export function failureOf(err: unknown): { type: string; message: string; details: unknown[] } {
@@ -105,15 +105,6 @@ export function failureOf(err: unknown): { type: string; message: string; detail
   if (cause instanceof ApplicationFailure)
     return { type: cause.type ?? FailureType.failed, message: cause.message, details: cause.details ?? [] };
   return { type: FailureType.failed, message: cause instanceof Error ? cause.message : String(cause), details: [] };
-}
-
-/** The final state a failure type ends the order in. */
-export function finalStatusOf(type: string): OrderStatus {
-  return type === FailureType.rejected
-    ? 'REJECTED'
-    : type === FailureType.paymentDeclined
-      ? 'PAYMENT_DECLINED'
-      : 'FAILED';
 }
 
 /**

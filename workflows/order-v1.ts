@@ -6,7 +6,7 @@
  */
 import { ApplicationFailure, log, upsertSearchAttributes } from '@temporalio/workflow';
 import { OrderStatusKey } from '../common/names';
-import { entryOf, numberedEvents } from '../common/status';
+import { entryOf, finalStatusOf, numberedEvents, ORDER_STATE, STEP_STATES } from '../common/status';
 import type { OrderStatus, OrderView } from '../common/status';
 import * as shared from './order-shared';
 
@@ -24,7 +24,7 @@ export async function processOrderV1({ order, stepDelayMs }: shared.ProcessOrder
     await shared.publishStatus(event);
   };
 
-  await record('ACCEPTED');
+  await record(ORDER_STATE.accepted);
   log.info(`order ${order.orderId}: workflow started`);
 
   const compensations: Array<() => Promise<void>> = [];
@@ -32,42 +32,42 @@ export async function processOrderV1({ order, stepDelayMs }: shared.ProcessOrder
     for (const undo of compensations.reverse()) await undo();
   };
   try {
-    await record('VALIDATING');
+    await record(STEP_STATES.validate.running);
     await steps.validate();
-    await record('VALIDATED');
+    await record(STEP_STATES.validate.done);
 
     await pause('payment');
-    await record('CHARGING');
+    await record(STEP_STATES.charge.running);
     const charge = await steps.charge();
     view.chargeId = charge.chargeId;
     compensations.push(async () => {
       await steps.refund(charge);
-      await record('REFUNDED', `refunded ${shared.money(charge.amount)}`);
+      await record(STEP_STATES.refund.done, `refunded ${shared.money(charge.amount)}`);
     });
-    await record('CHARGED', charge.chargeId);
+    await record(STEP_STATES.charge.done, charge.chargeId);
 
     await pause('shipping');
-    await record('SHIPPING');
+    await record(STEP_STATES.ship.running);
     const shipment = await steps.ship();
     view.trackingId = shipment.trackingId;
-    await record('SHIPPED', shipment.trackingId);
+    await record(STEP_STATES.ship.done, shipment.trackingId);
   } catch (err) {
     if (err instanceof shared.OrderCancelled) {
       await compensate();
-      await record('CANCELLED', 'cancelled by the customer');
+      await record(ORDER_STATE.cancelled, 'cancelled by the customer');
       log.info(`order ${order.orderId}: cancelled`);
       return view;
     }
     const failure = shared.failureOf(err);
     await compensate();
-    const final = shared.finalStatusOf(failure.type);
+    const final = finalStatusOf(failure.type);
     view.failure = { type: final, message: failure.message };
     await record(final, failure.message);
     log.warn(`order ${order.orderId}: ${final} (${failure.message})`);
     throw ApplicationFailure.nonRetryable(failure.message, final, view);
   }
 
-  await record('COMPLETED');
+  await record(ORDER_STATE.completed);
   log.info(`order ${order.orderId}: completed`);
   return view;
 }

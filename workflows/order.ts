@@ -12,12 +12,11 @@
  */
 import { ApplicationFailure, log, upsertSearchAttributes } from '@temporalio/workflow';
 import { OrderStatusKey } from '../common/names';
-import { entryOf, numberedEvents } from '../common/status';
+import { entryOf, finalStatusOf, numberedEvents, ORDER_STATE, STEP_STATES } from '../common/status';
 import type { OrderStatus, OrderView, StatusEntry, StatusEvent, StatusPlan } from '../common/status';
 import { cancelUpdate, statusQuery } from '../common/workflow-api';
 import {
   failureOf,
-  finalStatusOf,
   newView,
   OrderCancelled,
   orderControls,
@@ -107,28 +106,28 @@ export async function processOrder(input: ProcessOrderInput): Promise<OrderView>
   const settle = (): void => statuses.settle();
   const steps = orderSteps(order);
 
-  statuses.add('ACCEPTED');
+  statuses.add(ORDER_STATE.accepted);
   log.info(`order ${order.orderId}: workflow started`);
 
   let charge: { chargeId: string; amount: number } | undefined;
   // Without a timer between steps the next step starts at once: it publishes this step's outcome.
   const deferOutcome = stepDelayMs === 0;
   try {
-    statuses.add('VALIDATING');
+    statuses.add(STEP_STATES.validate.running);
     const validated = await steps.validate(statuses.plan({ deferOutcome }));
     statuses.adopt(validated.statuses, deferOutcome);
 
     await pause('payment', settle);
-    statuses.add('CHARGING');
+    statuses.add(STEP_STATES.charge.running);
     const charged = await steps.charge(statuses.plan({ deferOutcome }));
     charge = { chargeId: charged.chargeId, amount: charged.amount };
     view.chargeId = charged.chargeId;
     statuses.adopt(charged.statuses, deferOutcome);
 
     await pause('shipping', settle);
-    statuses.add('SHIPPING');
+    statuses.add(STEP_STATES.ship.running);
     // Once shipped the order is complete: the shipping step publishes COMPLETED right after SHIPPED.
-    const shipped = await steps.ship(statuses.plan({ then: { status: 'COMPLETED' } }));
+    const shipped = await steps.ship(statuses.plan({ then: { status: ORDER_STATE.completed } }));
     view.trackingId = shipped.trackingId;
     statuses.adopt(shipped.statuses);
   } catch (err) {
@@ -136,7 +135,7 @@ export async function processOrder(input: ProcessOrderInput): Promise<OrderView>
     const failure = cancelled ? undefined : failureOf(err);
     const final: { status: OrderStatus; detail: string } = failure
       ? { status: finalStatusOf(failure.type), detail: failure.message }
-      : { status: 'CANCELLED', detail: 'cancelled by the customer' };
+      : { status: ORDER_STATE.cancelled, detail: 'cancelled by the customer' };
     if (failure) view.failure = { type: final.status, message: failure.message };
 
     const published = failure ? publishedBy(failure.details) : [];

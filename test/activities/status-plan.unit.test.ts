@@ -60,7 +60,9 @@ describe('PlanPublisher', () => {
   test('a business failure publishes its state even when successes are deferred, then throws it', async () => {
     const { sink, plans } = setup();
     const plan: StatusPlan = { before, nextSeq: 5, deferOutcome: true };
-    const failure = await plans.businessFailure(order, plan, 'REJECTED', 'REJECTED', 'out of stock').catch((e) => e);
+    const failure = await plans
+      .businessFailure(order, plan, { type: 'REJECTED', status: 'REJECTED' }, 'out of stock')
+      .catch((e) => e);
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure.nonRetryable).toBe(true);
     expect(failure.type).toBe('REJECTED');

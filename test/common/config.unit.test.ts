@@ -5,7 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, loadConfig, traceUrlTemplateOf, VARIABLES, VARIABLE_NAMES } from '../../common/config';
+import { ConfigError, VARIABLES, VARIABLE_NAMES } from '../../common/env-variables';
+import { loadConfig, traceUrlTemplateOf } from '../../common/config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -67,7 +68,7 @@ describe('configuration schema', () => {
     expect(config.simulation.transientFailureRate).toBe(0.25);
     // The launcher's port moves the default address and UI with it.
     expect(config.temporalAddress).toBe('127.0.0.1:17233');
-    expect(config.ports.temporalUi).toBe(18233);
+    expect(config.temporalUiUrl).toBe('http://127.0.0.1:18233');
   });
 
   test('a credential that does not fit its form is named in the error, its value is not (not even in the error object)', () => {

@@ -1,29 +1,31 @@
-// The published contract (docs/schemas/*.json, docs/asyncapi.yaml) is what `npm run contract` makes
-// from today's zod schemas: a schema change without regenerating the files fails here.
+// The published contract (docs/schemas/*.json, docs/asyncapi.yaml) and the page's copy of common/
+// (web/common.js) are what `npm run contract` makes from today's code: a change to a schema or a
+// status set without regenerating the files fails here.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { contractFiles, DOCS_DIR, SCHEMA_DIR } from '../../tools/dev/contract';
+import { PROJECT_ROOT } from '../../common/config';
+import { contractFiles, SCHEMA_DIR } from '../../tools/dev/contract';
 
 const generated = contractFiles();
 
-describe('published contract (docs/schemas, docs/asyncapi.yaml)', () => {
+describe('generated files (docs/schemas, docs/asyncapi.yaml, web/common.js)', () => {
   test.each([...generated.keys()])(
-    'docs/%s matches the code (run `npm run contract` after changing a schema)',
+    '%s matches the code (run `npm run contract` after changing a schema or a status)',
     (rel) => {
-      const file = path.join(DOCS_DIR, rel);
+      const file = path.join(PROJECT_ROOT, rel);
       expect(fs.existsSync(file)).toBe(true);
       expect(fs.readFileSync(file, 'utf8')).toBe(generated.get(rel));
     },
   );
 
   test('docs/schemas holds no schema the code no longer has', () => {
-    const committed = fs.readdirSync(SCHEMA_DIR).map((f) => path.join('schemas', f));
+    const committed = fs.readdirSync(SCHEMA_DIR).map((f) => path.join('docs', 'schemas', f));
     expect(committed.filter((f) => !generated.has(f))).toEqual([]);
   });
 
   test('the AsyncAPI document is version 3, names the two transports and three topics, and every $ref resolves', () => {
-    const doc = parse(generated.get('asyncapi.yaml')!) as Record<string, unknown>;
+    const doc = parse(generated.get(path.join('docs', 'asyncapi.yaml'))!) as Record<string, unknown>;
     expect(doc.asyncapi).toMatch(/^3\./);
     const channels = doc.channels as Record<string, { address: string }>;
     expect(

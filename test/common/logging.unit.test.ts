@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import { logLevel as KafkaLevel } from 'kafkajs';
 import type { LogEntry } from '@temporalio/worker';
-import type { LogLevel } from '../../common/config';
+import type { LogLevel } from '../../common/env-variables';
 import {
   createLogger,
   kafkaLogCreator,

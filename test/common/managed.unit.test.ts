@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, loadConfig } from '../../common/config';
+import { ConfigError } from '../../common/env-variables';
+import { loadConfig } from '../../common/config';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'managed-'));
 const file = (name: string, content: string): string => {

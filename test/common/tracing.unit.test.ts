@@ -9,7 +9,7 @@ import * as crypto from 'node:crypto';
 import { trace } from '@opentelemetry/api';
 import { Resource } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { readEnv, type Env } from '../../common/config';
+import { readEnv, type Env } from '../../common/env-variables';
 import { describeZodError, PlaceOrderRequest } from '../../common/order';
 import {
   contextFromKafka,

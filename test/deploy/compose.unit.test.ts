@@ -7,15 +7,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
 import { parse } from 'yaml';
-import {
-  DEFAULT_PORTS,
-  ENV,
-  SEARCH_ATTRIBUTES,
-  TEMPORAL_DEV_DYNAMIC_CONFIG,
-  TOPIC_PARTITIONS,
-  TOPICS,
-  VARIABLE_NAMES,
-} from '../../common/config';
+import { DEFAULT_PORTS } from '../../tools/infra/ports';
+import { ENV, VARIABLE_NAMES } from '../../common/env-variables';
+import { SEARCH_ATTRIBUTES, TOPIC_PARTITIONS, TOPICS } from '../../common/names';
+import { TEMPORAL_DEV_DYNAMIC_CONFIG } from '../../tools/infra/temporal-dynamic-config';
 import {
   COMPOSE_FILE,
   APP_SERVICES,

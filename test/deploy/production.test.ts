@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { readLedgerLines } from '../../activities/ledger';
-import { TOPICS } from '../../common/config';
+import { TOPICS } from '../../common/names';
 import { groupAtTopicEnd } from '../../tools/infra/app-resources';
 import { freePort } from '../../tools/infra/proc';
 import { testKafka } from '../helpers/kafka';

@@ -2,7 +2,7 @@
 import { authFailureRecorder, GatewayMetrics, limitedLog } from '../../gateway/metrics';
 
 test('each refused token is one log line without the token and one count in gateway_auth_failures_total', async () => {
-  const metrics = new GatewayMetrics(() => 0);
+  const metrics = new GatewayMetrics();
   const lines: string[] = [];
   const record = authFailureRecorder(metrics, (line) => lines.push(line));
   record('websocket', 'missing or wrong token', '10.0.0.7');
@@ -33,7 +33,7 @@ test("the verifier's detail goes to the log line, which a flood cannot flood: at
   log('after the window');
   expect(lines.slice(20)).toEqual(['30 more such lines were not logged in the last 10 s', 'after the window']);
 
-  const metrics = new GatewayMetrics(() => 0);
+  const metrics = new GatewayMetrics();
   const recorded: string[] = [];
   authFailureRecorder(metrics, (line) => recorded.push(line))(
     'websocket',

@@ -129,7 +129,7 @@ async function openConnections(port: number): Promise<number> {
 
 describe('gateway edge: unauthenticated clients', () => {
   test('bare Socket.IO handshakes do not count as connections: a real client still gets in on both transports, and the bare sessions are dropped within seconds', async () => {
-    const gw = await fixture.start({ maxConnections: 1, preAuthTimeoutMs: 1_500 });
+    const gw = await fixture.start({ limits: { maxConnections: 1 }, timeouts: { preAuthMs: 1_500 } });
     const bare = await Promise.all(Array.from({ length: 20 }, () => bareHandshake(gw.port, { from: '127.0.0.21' })));
     expect(bare.map((b) => b.status)).toEqual(bare.map(() => 200));
     expect(await openConnections(gw.port)).toBe(0);
@@ -149,7 +149,10 @@ describe('gateway edge: unauthenticated clients', () => {
   });
 
   test('per-address cap on open connections: bare sessions and WebSockets of one address count against it, other addresses are unaffected, and the cap frees up when they go', async () => {
-    const gw = await fixture.start({ perIp: { maxConnections: 3, handshakesPerSecond: 0 }, preAuthTimeoutMs: 1_500 });
+    const gw = await fixture.start({
+      limits: { perIp: { maxConnections: 3, handshakesPerSecond: 0 } },
+      timeouts: { preAuthMs: 1_500 },
+    });
     const flooder = '127.0.0.31';
     for (let i = 0; i < 3; i++) expect((await bareHandshake(gw.port, { from: flooder })).status).toBe(200);
     expect((await bareHandshake(gw.port, { from: flooder })).status).toBe(403);
@@ -177,7 +180,7 @@ describe('gateway edge: unauthenticated clients', () => {
 
   test('per-address cap on handshakes per second, on both transports', async () => {
     // 1/s sustained, bursts of 2.
-    const gw = await fixture.start({ perIp: { maxConnections: 0, handshakesPerSecond: 1 } });
+    const gw = await fixture.start({ limits: { perIp: { maxConnections: 0, handshakesPerSecond: 1 } } });
     const wsFlooder = '127.0.0.41';
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push(await wsStatus(gw.port, { from: wsFlooder }));
@@ -193,7 +196,7 @@ describe('gateway edge: unauthenticated clients', () => {
   });
 
   test('a Socket.IO session that fails its CONNECT three times is closed (no token guessing on one session)', async () => {
-    const gw = await fixture.start({ auth: sharedTokenAuth('the-right-token'), preAuthTimeoutMs: 60_000 });
+    const gw = await fixture.start({ auth: sharedTokenAuth('the-right-token'), timeouts: { preAuthMs: 60_000 } });
     const { sid } = await bareHandshake(gw.port);
     expect(await postTo(gw.port, sid!, '40{"token":"guess-1"}')).toBe(200);
     expect(await postTo(gw.port, sid!, '40{"token":"guess-2"}')).toBe(200);
@@ -276,7 +279,7 @@ describe('gateway edge: HTTP', () => {
   });
 
   test('a client sending its headers too slowly is cut off at the headers timeout', async () => {
-    const gw = await fixture.start({ headersTimeoutMs: 2_000 });
+    const gw = await fixture.start({ timeouts: { headersMs: 2_000 } });
     const socket = net.connect(gw.port, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
@@ -295,7 +298,7 @@ describe('gateway edge: HTTP', () => {
 
 describe('gateway edge: subscriptions', () => {
   test('a connection may follow at most maxSubscriptions orders (TOO_MANY_SUBSCRIPTIONS beyond, placeOrder included, nothing written); unsubscribeOrder frees a place — on both transports', async () => {
-    const gw = await fixture.start({ maxSubscriptions: 3 });
+    const gw = await fixture.start({ limits: { maxSubscriptions: 3 } });
     const storedBefore = await fixture.stored();
     const ws = await TestClient.connect(`ws://127.0.0.1:${gw.port}`);
     const sio = await sioConnect(gw.port);
@@ -337,7 +340,7 @@ describe('gateway edge: failed logins', () => {
     const reports: string[] = [];
     const gw = await fixture.start({
       auth: sharedTokenAuth('the-right-token'),
-      onAuthFailure: (transport, reason, address) => reports.push(`${transport} ${address} ${reason}`),
+      observer: { authFailure: (transport, reason, address) => reports.push(`${transport} ${address} ${reason}`) },
     });
     expect(await wsStatus(gw.port, { headers: { authorization: 'Bearer guessed-token-1' } })).toBe(401);
     await expect(sioConnect(gw.port, { token: 'guessed-token-2' })).rejects.toThrow('unauthorized');

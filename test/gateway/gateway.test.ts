@@ -33,8 +33,8 @@ async function freshGateway(
     producer: wrap ? wrap(producer) : producer,
     kafkaHealthy: () => kafkaReady(config.kafkaBrokers),
     log: () => undefined,
-    rateLimit: { burst: 1000, perSecond: 1000 },
     ...opts,
+    limits: { rateLimit: { burst: 1000, perSecond: 1000 }, ...opts.limits },
   });
   gateways.push(gateway);
   const client = await TestClient.connect(`ws://127.0.0.1:${gateway.port}`);

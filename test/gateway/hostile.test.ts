@@ -41,7 +41,7 @@ describe('gateway under hostile input', () => {
   });
 
   test('connections above the cap are refused 503', async () => {
-    const gw = await gatewayWith({ maxConnections: 2 });
+    const gw = await gatewayWith({ limits: { maxConnections: 2 } });
     const a = await TestClient.connect(`ws://127.0.0.1:${gw.port}`);
     const b = await TestClient.connect(`ws://127.0.0.1:${gw.port}`);
     expect(await upgradeTo(gw.port)).toBe(503);
@@ -54,7 +54,7 @@ describe('gateway under hostile input', () => {
     const ownProducer = new OrderProducer(kafka, 5_000, topic);
     await ownProducer.connect();
     try {
-      const gw = await gatewayWith({ producer: ownProducer, rateLimit: { burst: 5, perSecond: 0.01 } });
+      const gw = await gatewayWith({ producer: ownProducer, limits: { rateLimit: { burst: 5, perSecond: 0.01 } } });
       const c = await TestClient.connect(`ws://127.0.0.1:${gw.port}`);
       const ids = Array.from({ length: 20 }, (_, i) => `${uniqueId('rl')}-${i}`);
       for (const orderId of ids) c.send({ event: 'placeOrder', data: { orderId, item: 'Mouse', price: 5 } });
@@ -97,7 +97,7 @@ describe('gateway under hostile input', () => {
   });
 
   test('a peer that stops answering pings is terminated by the heartbeat', async () => {
-    const gw = await gatewayWith({ heartbeatMs: 100 });
+    const gw = await gatewayWith({ timeouts: { heartbeatMs: 100 } });
     const ws = new WebSocket(`ws://127.0.0.1:${gw.port}`);
     await new Promise((resolve) => ws.once('open', resolve));
     expect((await healthz(gw.port)).connections).toBe(1);
@@ -196,7 +196,7 @@ describe('gateway under hostile input', () => {
   }
 
   test('10 000 random and malformed frames: each gets an error or the right close, nothing reaches Kafka, the gateway stays up', async () => {
-    const gw = await gatewayWith({ rateLimit: { burst: 100_000, perSecond: 100_000 } });
+    const gw = await gatewayWith({ limits: { rateLimit: { burst: 100_000, perSecond: 100_000 } } });
     const rand = prng(20261125);
     const before = await fixture.stored();
     const TOTAL = 10_000;

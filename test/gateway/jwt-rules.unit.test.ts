@@ -3,7 +3,8 @@
 // errors naming the setting), a maximum token lifetime, and token subs may not claim the
 // `unverified:` namespace where the no-auth modes keep a client-named customer.
 import { SignJWT } from 'jose';
-import { ConfigError, loadConfig } from '../../common/config';
+import { ConfigError } from '../../common/env-variables';
+import { loadConfig } from '../../common/config';
 import { jwtAuth } from '../../gateway/auth';
 import { TEST_JWT_SECRET } from '../helpers/tokens';
 

@@ -9,7 +9,7 @@
  */
 import * as http from 'node:http';
 import { io } from 'socket.io-client';
-import { infraPorts } from '../../common/config';
+import { infraPorts } from '../../tools/infra/ports';
 import { AppProcess, whenAnswers200 } from '../../tools/infra/app-process';
 import { LOCAL_SCRAM_USER } from '../../tools/infra/kafka-sasl';
 import { freePort } from '../../tools/infra/proc';

@@ -3,7 +3,7 @@
 // their own orders: another customer's order answers exactly as an unknown one.
 import { workflowIdFor } from '../../common/order';
 import { CloseCode } from '../../common/protocol';
-import { CustomerIdKey } from '../../common/config';
+import { CustomerIdKey } from '../../common/names';
 import { jwtAuth } from '../../gateway/auth';
 import { startStack, Stack } from '../helpers/in-process-pipeline';
 import { customerToken, TEST_JWT_SECRET } from '../helpers/tokens';

@@ -61,9 +61,9 @@ describe('gateway status feed', () => {
     let seenThird: () => void = () => undefined;
     const third = new Promise<void>((r) => (seenThird = r));
     let warmedUp = false;
-    const feed = new StatusFeed(
-      kafka,
-      (e) => {
+    const feed = new StatusFeed(kafka, { topic, log: (line) => logs.push(line) });
+    await feed.start({
+      deliverStatus: (e) => {
         if (e.orderId === 'sf-warm-up') {
           warmedUp = true;
           return;
@@ -71,9 +71,7 @@ describe('gateway status feed', () => {
         got.push(e);
         if (e.seq === 3) seenThird();
       },
-      { topic, log: (line) => logs.push(line) },
-    );
-    await feed.start();
+    });
     const producer = kafka.producer();
     await producer.connect();
     // The feed reads from the end of the topic (it follows live events); on a topic created a moment
@@ -125,12 +123,8 @@ describe('gateway status feed', () => {
     const followed = new Set(['sf-warm-up', 'sf-mine']);
     const got: StatusEvent[] = [];
     const logs: string[] = [];
-    const feed = new StatusFeed(kafka, (e) => got.push(e), {
-      topic: filteredTopic,
-      log: (line) => logs.push(line),
-      follows: (id) => followed.has(id),
-    });
-    await feed.start();
+    const feed = new StatusFeed(kafka, { topic: filteredTopic, log: (line) => logs.push(line) });
+    await feed.start({ deliverStatus: (e) => got.push(e), followsOrder: (id) => followed.has(id) });
     try {
       await warmUp(filteredTopic, () => got.some((e) => e.orderId === 'sf-warm-up'));
       const before = { ...feed.stats };
@@ -170,12 +164,8 @@ describe('gateway status feed', () => {
     });
     await admin.disconnect();
     const got: StatusEvent[] = [];
-    const feed = new StatusFeed(kafka, (e) => got.push(e), {
-      topic: routedTopic,
-      log: () => undefined,
-      partitions: [0],
-    });
-    await feed.start();
+    const feed = new StatusFeed(kafka, { topic: routedTopic, log: () => undefined, partitions: [0] });
+    await feed.start({ deliverStatus: (e) => got.push(e) });
     try {
       await warmUp(routedTopic, () => got.some((e) => e.orderId === 'sf-warm-up'), 0);
       const before = { ...feed.stats };

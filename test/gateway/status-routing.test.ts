@@ -33,13 +33,7 @@ beforeAll(async () => {
   producerA = new OrderProducer(stack.kafka, 5_000, stack.topic);
   await producerA.connect();
   const orders = new OrderLookup(stack.client);
-  const sink = { gateway: undefined as Gateway | undefined };
-  feedA = new StatusFeed(stack.kafka, (event) => sink.gateway?.deliverStatus(event), {
-    topic: stack.statusTopic,
-    log: () => undefined,
-    follows: (orderId) => sink.gateway?.followsOrder(orderId) ?? false,
-    partitions: [HOME_A],
-  });
+  feedA = new StatusFeed(stack.kafka, { topic: stack.statusTopic, log: () => undefined, partitions: [HOME_A] });
   routingA = new StatusRouting({
     home: HOME_A,
     partitionCount: PARTITIONS,
@@ -54,8 +48,7 @@ beforeAll(async () => {
     routing: routingA,
     log: () => undefined,
   });
-  sink.gateway = gatewayA;
-  await feedA.start();
+  await feedA.start(gatewayA);
 }, 120_000);
 
 afterAll(async () => {

@@ -95,7 +95,7 @@ describe('StatusRouting', () => {
 
 test('Subscriptions tell routing when an order gains its first subscriber and loses its last', () => {
   const told: string[] = [];
-  const subs = new Subscriptions(async () => undefined, undefined, undefined, undefined, {
+  const subs = new Subscriptions(async () => undefined, {
     onFollow: (orderId, partition) => told.push(`follow ${orderId} ${partition}`),
     onUnfollow: (orderId) => told.push(`unfollow ${orderId}`),
   });

@@ -41,7 +41,12 @@ describe('subscription bounds', () => {
 
   test('a subscription to an order that never shows up expires; one whose order sent an event stays', () => {
     let now = 0;
-    const subs = new Subscriptions(async () => undefined, 1, 0, undefined, { unseenExpiryMs: 60_000, now: () => now });
+    const subs = new Subscriptions(async () => undefined, {
+      retryDelayMs: 1,
+      maxRetries: 0,
+      unseenExpiryMs: 60_000,
+      now: () => now,
+    });
     const a = sub();
     subs.subscribe(a, 'never-appears', 1, false);
     subs.subscribe(a, 'appears', 1, false);

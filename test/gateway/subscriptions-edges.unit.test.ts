@@ -71,7 +71,10 @@ describe('Subscriptions edge cases', () => {
   });
 
   test('a view that cannot be read is no view: queued events in order are still delivered', async () => {
-    const subs = new Subscriptions(() => Promise.reject(new Error('Temporal down')), 1, 0);
+    const subs = new Subscriptions(() => Promise.reject(new Error('Temporal down')), {
+      retryDelayMs: 1,
+      maxRetries: 0,
+    });
     const { got, sub } = subscriber();
     subs.subscribe(sub, 'o1', 1, true);
     subs.onEvent(event(1));
@@ -127,8 +130,7 @@ describe('Subscriptions edge cases', () => {
         calls += 1;
         return viewUpTo(known);
       },
-      1,
-      3,
+      { retryDelayMs: 1, maxRetries: 3 },
     );
     const { got, sub } = subscriber();
     subs.subscribe(sub, 'o1', 1, false);
@@ -156,8 +158,7 @@ describe('Subscriptions edge cases', () => {
         }
         return viewUpTo(known);
       },
-      1,
-      3,
+      { retryDelayMs: 1, maxRetries: 3 },
     );
     const { got, sub } = subscriber();
     subs.subscribe(sub, 'o1', 1, false);
@@ -178,7 +179,7 @@ describe('Subscriptions edge cases', () => {
   });
 
   test('after the retries gave up, the missing event arriving live releases the events held behind it', async () => {
-    const subs = new Subscriptions(async () => viewUpTo(1), 1, 2); // the view never shows step 2
+    const subs = new Subscriptions(async () => viewUpTo(1), { retryDelayMs: 1, maxRetries: 2 }); // the view never shows step 2
     const { got, sub } = subscriber();
     subs.subscribe(sub, 'o1', 1, false);
     subs.onEvent(event(1));
@@ -192,27 +193,33 @@ describe('Subscriptions edge cases', () => {
   });
 
   test('while a retry is scheduled, new events wait for it instead of starting another catch-up', async () => {
-    let calls = 0;
-    let known = 2;
-    const subs = new Subscriptions(
-      async () => {
-        calls += 1;
-        return viewUpTo(known);
-      },
-      40,
-      5,
-    );
-    const { got, sub } = subscriber();
-    subs.subscribe(sub, 'o1', 1, false);
-    subs.onEvent(event(4));
-    await flush();
-    expect(got).toEqual([1, 2]);
-    subs.onEvent(event(5));
-    await flush();
-    expect(calls).toBe(1);
-    known = 3;
-    await flush(80);
-    expect(got).toEqual([1, 2, 3, 4, 5]);
+    // A controlled clock: on a busy machine a real 40 ms retry can fire before the second event is seen.
+    jest.useFakeTimers();
+    try {
+      let calls = 0;
+      let known = 2;
+      const subs = new Subscriptions(
+        async () => {
+          calls += 1;
+          return viewUpTo(known);
+        },
+        { retryDelayMs: 40, maxRetries: 5 },
+      );
+      const { got, sub } = subscriber();
+      subs.subscribe(sub, 'o1', 1, false);
+      subs.onEvent(event(4));
+      await jest.advanceTimersByTimeAsync(5);
+      expect(got).toEqual([1, 2]);
+      subs.onEvent(event(5));
+      await jest.advanceTimersByTimeAsync(5);
+      expect(calls).toBe(1);
+      known = 3;
+      await jest.advanceTimersByTimeAsync(80);
+      expect(got).toEqual([1, 2, 3, 4, 5]);
+      expect(calls).toBe(2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   test('one subscriber leaving leaves the others subscribed; the last one leaving frees the order', () => {

@@ -64,7 +64,7 @@ describe('Subscriptions', () => {
 
   test('when the view lags behind Kafka, it is asked again until the gap closes', async () => {
     let known = 2;
-    const subs = new Subscriptions(async () => viewUpTo(known), 5, 50);
+    const subs = new Subscriptions(async () => viewUpTo(known), { retryDelayMs: 5, maxRetries: 50 });
     const { got, sub } = subscriber();
     subs.subscribe(sub, 'o1', 1, false);
     subs.onEvent(event(4));
@@ -80,15 +80,14 @@ describe('Subscriptions', () => {
     const aliceOwnsOnceReleased = () => {
       let release: () => void = () => undefined;
       const confirmed = new Promise<void>((r) => (release = r));
-      const subs = new Subscriptions(
-        async () => viewUpTo(2),
-        5,
-        50,
-        async () => {
+      const subs = new Subscriptions(async () => viewUpTo(2), {
+        retryDelayMs: 5,
+        maxRetries: 50,
+        ownerOf: async () => {
           await confirmed;
           return { exists: true, customerId: 'alice' };
         },
-      );
+      });
       return { subs, release };
     };
     const customer = (customerId: string) => {
@@ -112,12 +111,11 @@ describe('Subscriptions', () => {
     });
 
     test("another customer's subscription (or one to an order without a customer) is dropped without a single event", async () => {
-      const subs = new Subscriptions(
-        async () => viewUpTo(3),
-        5,
-        50,
-        async (orderId) => (orderId === 'o1' ? { exists: true, customerId: 'alice' } : { exists: true }),
-      );
+      const subs = new Subscriptions(async () => viewUpTo(3), {
+        retryDelayMs: 5,
+        maxRetries: 50,
+        ownerOf: async (orderId) => (orderId === 'o1' ? { exists: true, customerId: 'alice' } : { exists: true }),
+      });
       const bob = customer('bob');
       subs.subscribe(bob.sub, 'o1', 1, true);
       subs.subscribe(bob.sub, 'anonymous', 1, false);
@@ -131,15 +129,14 @@ describe('Subscriptions', () => {
     test('while the order does not exist yet, a subscription waits; it is served once the owner shows up', async () => {
       let owner: { exists: false } | { exists: true; customerId: string } = { exists: false };
       let lookups = 0;
-      const subs = new Subscriptions(
-        async () => (owner.exists ? viewUpTo(1) : undefined),
-        1,
-        50,
-        async () => {
+      const subs = new Subscriptions(async () => (owner.exists ? viewUpTo(1) : undefined), {
+        retryDelayMs: 1,
+        maxRetries: 50,
+        ownerOf: async () => {
           lookups += 1;
           return owner;
         },
-      );
+      });
       const alice = customer('alice');
       subs.subscribe(alice.sub, 'o1', 1, true);
       await flush();
@@ -154,16 +151,15 @@ describe('Subscriptions', () => {
 
     test('while the owner cannot be told (Temporal down), held events are asked about again until it can', async () => {
       let lookups = 0;
-      const subs = new Subscriptions(
-        async () => viewUpTo(2),
-        1,
-        5,
-        async () => {
+      const subs = new Subscriptions(async () => viewUpTo(2), {
+        retryDelayMs: 1,
+        maxRetries: 5,
+        ownerOf: async () => {
           lookups += 1;
           if (lookups <= 2) throw new Error('Temporal unreachable');
           return { exists: true, customerId: 'alice' };
         },
-      );
+      });
       const alice = customer('alice');
       subs.subscribe(alice.sub, 'o1', 1, false);
       subs.onEvent(event(1));
@@ -175,15 +171,14 @@ describe('Subscriptions', () => {
 
     test('the owner check gives up after maxRetries; the events stay held and nothing is sent', async () => {
       let lookups = 0;
-      const subs = new Subscriptions(
-        async () => viewUpTo(2),
-        10,
-        3,
-        async () => {
+      const subs = new Subscriptions(async () => viewUpTo(2), {
+        retryDelayMs: 10,
+        maxRetries: 3,
+        ownerOf: async () => {
           lookups += 1;
           return { exists: false };
         },
-      );
+      });
       const alice = customer('alice');
       subs.subscribe(alice.sub, 'o1', 1, false);
       subs.onEvent(event(1));

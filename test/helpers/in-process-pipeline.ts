@@ -11,7 +11,8 @@ import { simulatedProviders } from '../../activities/simulated';
 import { KafkaStatusPublisher } from '../../activities/status-publisher';
 import { OrderLookup } from '../../gateway/order-lookup';
 import { StatusFeed } from '../../gateway/status-feed';
-import { infraPorts, loadConfig } from '../../common/config';
+import { infraPorts } from '../../tools/infra/ports';
+import { loadConfig } from '../../common/config';
 import { kafkaReady } from '../../common/health';
 import { startBridge, Bridge } from '../../bridge/bridge';
 import { OrderProducer } from '../../gateway/order-producer';
@@ -93,12 +94,8 @@ export async function startStack(
     log: () => undefined,
     ...opts.gateway,
   });
-  const feed = new StatusFeed(kafka, (event) => gateway.deliverStatus(event), {
-    topic: statusTopic,
-    log: () => undefined,
-    follows: (orderId) => gateway.followsOrder(orderId),
-  });
-  await feed.start();
+  const feed = new StatusFeed(kafka, { topic: statusTopic, log: () => undefined });
+  await feed.start(gateway);
   const bridge = await startBridge({
     kafka,
     client,

@@ -5,7 +5,7 @@
  * (connections are refused, as against a stopped server).
  */
 import * as net from 'node:net';
-import { infraPorts } from '../../common/config';
+import { infraPorts } from '../../tools/infra/ports';
 
 export interface TemporalProxy {
   port: number;

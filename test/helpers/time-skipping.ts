@@ -5,7 +5,7 @@
  */
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { SEARCH_ATTRIBUTES } from '../../common/config';
+import { SEARCH_ATTRIBUTES } from '../../common/names';
 
 export async function createTimeSkippingEnv(attempts = 4): Promise<TestWorkflowEnvironment> {
   const path = process.env.TEMPORAL_TEST_SERVER_PATH;

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { readLedgerLines } from '../../activities/ledger';
 import { PROJECT_ROOT } from '../../common/config';
-import { VARIABLES } from '../../common/config';
+import { VARIABLES } from '../../common/env-variables';
 import { workflowIdFor } from '../../common/order';
 import { OrderSpec, placeOrders } from '../../tools/chaos/resending-clients';
 import { isAlive, killGroup, portInUse } from '../../tools/infra/proc';

@@ -2,7 +2,7 @@
  * What every configuration shares: the bench context (servers, clients, limits), the orders it
  * places, the app processes it starts for one configuration and the clean-up after it.
  */
-import { LOAD_TOOL_GATEWAY_LIMITS } from '../../common/config';
+import { LOAD_TOOL_GATEWAY_LIMITS } from '../infra/load-tool-limits';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from '@temporalio/client';
@@ -13,7 +13,7 @@ import { Progress } from './progress';
 import { Sampler } from './sampler';
 import { round } from './stats';
 import { terminateRunning } from './temporal-results';
-import type { ConfigResult } from './types';
+import type { ConfigResult, TemporalSettings } from './types';
 import type { BenchOrder } from './ws-load';
 
 /**
@@ -27,8 +27,6 @@ export interface TemporalTarget {
   pid?: number;
   dbPid?: number;
 }
-
-export type TemporalSettings = 'tuned' | 'stock' | 'postgres';
 
 /** Sampled as whole process trees: PostgreSQL works in one backend process per connection. */
 export const PROCESS_TREES: ReadonlySet<string> = new Set(['postgres']);

@@ -62,13 +62,7 @@ export async function fanoutChild(argv: string[]): Promise<void> {
   const [index, g, orders] = [Number(indexArg), Number(gArg), Number(ordersArg)];
   const kafka = benchKafka(loadConfig().kafkaBrokers, `fanout-${index}`);
   const routed = mode === 'partition-routed';
-  const follows = { order: (_id: string): boolean => false };
-  const feed = new StatusFeed(kafka, (e: StatusEvent) => subs.onEvent(e), {
-    topic,
-    log: () => undefined,
-    follows: mode === 'parse-all' ? undefined : (id) => follows.order(id),
-    partitions: routed ? [index] : undefined,
-  });
+  const feed = new StatusFeed(kafka, { topic, log: () => undefined, partitions: routed ? [index] : undefined });
   // Routed: the gateway's own StatusRouting, told by Subscriptions what is followed (orders placed here).
   const routing = routed
     ? new StatusRouting({
@@ -78,17 +72,19 @@ export async function fanoutChild(argv: string[]): Promise<void> {
         lookup: async (id) => ({ exists: true, statusPartition: Number(id.slice('fan-'.length)) % g }),
       })
     : undefined;
-  const subs = new Subscriptions(async () => undefined, undefined, undefined, undefined, {
+  const subs = new Subscriptions(async () => undefined, {
     onFollow: routing && ((id, partition) => routing.follow(id, partition)),
     onUnfollow: routing && ((id) => routing.unfollow(id)),
   });
-  follows.order = (id) => subs.follows(id);
   let delivered = 0;
   const subscriber: Subscriber = { sendStatus: () => void (delivered += 1) };
   if (followed === 'spread')
     for (let o = index; o < orders; o += g)
       subs.subscribe(subscriber, `fan-${o}`, 1, false, routed ? index : undefined);
-  await feed.start();
+  await feed.start({
+    deliverStatus: (e: StatusEvent) => subs.onEvent(e),
+    ...(mode === 'parse-all' ? {} : { followsOrder: (id: string) => subs.follows(id) }),
+  });
   let mark = process.cpuUsage();
   let readAtMark = 0;
   process.on('message', (msg: string) => {

@@ -4,7 +4,7 @@
  * The gateway's event-loop delay is read from tools/bench/loop-probe.ts over the placement phase.
  */
 import * as fs from 'node:fs';
-import { CONSUMER_GROUPS, TOPICS } from '../../common/config';
+import { CONSUMER_GROUPS, TOPICS } from '../../common/names';
 import { workflowIdFor } from '../../common/order';
 import { AppName, BenchContext, cpuLine, drainNote, makeOrders, TemporalTarget, withApps } from './context';
 import { waitForNoLag } from './kafka-util';

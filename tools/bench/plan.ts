@@ -3,7 +3,8 @@
  * configuration is bounded in count (its order count) and in time (--drain-timeout), and stops
  * by itself; the ratios and targets (verdicts.ts) look results up by these ids.
  */
-import type { BenchContext, TemporalSettings, TemporalTarget } from './context';
+import type { BenchContext, TemporalTarget } from './context';
+import type { TemporalSettings } from './types';
 import { runPipeline } from './pipeline';
 import { runRawKafka } from './raw-kafka';
 import { runSeedBaseline } from './seed-consumer';

@@ -18,7 +18,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig, TASK_QUEUE } from '../../common/config';
+import { loadConfig } from '../../common/config';
+import { TASK_QUEUE } from '../../common/names';
 import { kafkaReady, temporalReady } from '../../common/health';
 import { renderChart } from './chart';
 import { BenchContext, loadAverage, TemporalTarget } from './context';

@@ -1,7 +1,9 @@
-import type { TemporalSettings } from './context';
 import type { LoopDelay } from './loop-probe';
 import type { UsageSummary } from './sampler';
 import type { Percentiles } from './stats';
+
+/** Which Temporal server a configuration runs against: the launcher's tuned dev server, a stock one, or PostgreSQL. */
+export type TemporalSettings = 'tuned' | 'stock' | 'postgres';
 
 export type Kind = 'pipeline' | 'raw-temporal' | 'bare-engine' | 'raw-kafka' | 'seed';
 

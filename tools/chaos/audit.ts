@@ -9,12 +9,13 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { Ledger, LedgerEntry } from '../../activities/ledger';
-import { TOPICS } from '../../common/config';
+import { TOPICS } from '../../common/names';
 import { ErrorCode } from '../../common/protocol';
 import { workflowIdFor } from '../../common/order';
 import type { OrderRecord } from './resending-clients';
-import type { ScenarioName } from './scenarios';
+import type { ScenarioName } from './scenario-kit';
 import { recoveryMs } from './recovery';
+import type { RunInfo } from './runs';
 import type { IsolatedStack } from './isolated-stack';
 
 export interface ScenarioResult {
@@ -42,32 +43,6 @@ export interface ScenarioResult {
 
 export function passed(r: ScenarioResult): boolean {
   return r.failures.length === 0;
-}
-
-export interface RunInfo {
-  workflowId: string;
-  runId: string;
-  status: string;
-  /** Epoch ms, from visibility (StartTime, CloseTime). */
-  startTime: number;
-  closeTime?: number;
-}
-
-export async function listRuns(stack: IsolatedStack, prefix: string): Promise<RunInfo[]> {
-  const runs: RunInfo[] = [];
-  for await (const wf of stack.temporal.workflow.list({
-    query: `WorkflowId STARTS_WITH '${workflowIdFor(prefix)}'`,
-    pageSize: 1000,
-  })) {
-    runs.push({
-      workflowId: wf.workflowId,
-      runId: wf.runId,
-      status: wf.status.name,
-      startTime: wf.startTime.getTime(),
-      closeTime: wf.closeTime?.getTime(),
-    });
-  }
-  return runs;
 }
 
 /** Order ids of every ORDER_PLACED event with this prefix in order-placement (read to the end). */

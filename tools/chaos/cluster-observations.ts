@@ -5,8 +5,8 @@
  */
 import type { Client } from '@temporalio/client';
 import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
-import { TOPICS } from '../../common/config';
-import { CONSUMER_GROUPS } from '../../common/config';
+import { TOPICS } from '../../common/names';
+import { CONSUMER_GROUPS } from '../../common/names';
 import { workflowIdFor } from '../../common/order';
 import { sleep } from '../infra/proc';
 

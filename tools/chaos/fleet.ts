@@ -2,7 +2,7 @@
  * The app processes a chaos scenario runs (gateway, bridges, worker) on an isolated stack, each an
  * tools/infra/app-process.ts AppProcess with its own log file under the stack's work dir.
  */
-import { LOAD_TOOL_GATEWAY_LIMITS } from '../../common/config';
+import { LOAD_TOOL_GATEWAY_LIMITS } from '../infra/load-tool-limits';
 import * as path from 'node:path';
 import { AppProcess } from '../infra/app-process';
 import { answers200, freePort } from '../infra/proc';

@@ -8,18 +8,19 @@ import * as crypto from 'node:crypto';
 import { workflowIdFor } from '../../common/order';
 import type { AppProcess } from '../infra/app-process';
 import { sleep } from '../infra/proc';
-import { listRuns, ordersInKafka, passed, RunInfo, ScenarioResult, verify } from './audit';
+import { ordersInKafka, passed, ScenarioResult, verify } from './audit';
+import { listRuns, type RunInfo } from './runs';
 import { OrderRecord, OrderSpec, placeOrders } from './resending-clients';
 import { Fleet } from './fleet';
-import { secs } from './report';
-import { Ctx, DEFS, KafkaCtx, ScenarioName, ScenarioOptions, third } from './scenarios';
+import { DEFS } from './scenarios';
+import { secs, third, type Ctx, type KafkaCtx, type ScenarioName, type ScenarioOptions } from './scenario-kit';
 
 export { passed } from './audit';
 export type { ScenarioResult } from './audit';
 export { Fleet } from './fleet';
 export { formatTable } from './report';
-export { ALL_SCENARIOS, COMBINED_SCENARIOS, DEFAULT_OPTIONS, SCENARIOS } from './scenarios';
-export type { ScenarioName, ScenarioOptions } from './scenarios';
+export { ALL_SCENARIOS, COMBINED_SCENARIOS, DEFAULT_OPTIONS, SCENARIOS } from './scenario-kit';
+export type { ScenarioName, ScenarioOptions } from './scenario-kit';
 
 function orderSpecs(prefix: string, n: number): OrderSpec[] {
   return Array.from({ length: n }, (_, i) => {

@@ -8,8 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { TASK_QUEUE } from '../../common/config';
-import { DEFAULT_NAMESPACE } from '../../common/config';
+import { TASK_QUEUE } from '../../common/names';
+import { DEFAULT_NAMESPACE } from '../../common/names';
 import {
   ensureSearchAttributes,
   ensureTopics,

@@ -9,8 +9,7 @@
 import WebSocket from 'ws';
 import { readLedgerLines } from '../../activities/ledger';
 import { sleep } from '../infra/proc';
-import { secs } from './report';
-import type { Ctx, ScenarioDef } from './scenarios';
+import { secs, type Ctx, type ScenarioDef } from './scenario-kit';
 
 const HAPPY = ['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CHARGING', 'CHARGED', 'SHIPPING', 'SHIPPED', 'COMPLETED'];
 

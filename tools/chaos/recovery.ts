@@ -1,8 +1,8 @@
 /** A chaos scenario's time to recover, read from the runs' visibility times after the kill. */
 import { workflowIdFor } from '../../common/order';
-import type { RunInfo } from './audit';
+import type { RunInfo } from './runs';
 import type { OrderRecord } from './resending-clients';
-import type { ScenarioName } from './scenarios';
+import type { ScenarioName } from './scenario-kit';
 
 /**
  * Which orders show that the struck part works again: orders that had to pass through it after the

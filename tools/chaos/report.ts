@@ -1,7 +1,6 @@
 /** The crash matrix's report: one table row per scenario. */
 import { passed, ScenarioResult } from './audit';
-
-export const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+import { secs } from './scenario-kit';
 
 /** What the `recover` column means (printed under the table). */
 export const RECOVER_FOOTNOTE =

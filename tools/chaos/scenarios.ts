@@ -19,102 +19,10 @@ import type { Kafka } from 'kafkajs';
 import type { AppProcess } from '../infra/app-process';
 import { sleep } from '../infra/proc';
 import { MULTI } from './multi-scenario';
+import { secs, type Ctx, type ScenarioDef, type ScenarioName } from './scenario-kit';
 import { bridgeAssignments, countInStatus, formatAssignments, probeKafka, waitFor } from './cluster-observations';
-import { secs } from './report';
 import { SERVER_DEFS } from './server-scenarios';
-import type { IsolatedStack } from './isolated-stack';
 
-/** The full matrix (what `npm run chaos` runs by default). */
-export const SCENARIOS = [
-  'gateway',
-  'bridge',
-  'bridge-rebalance',
-  'worker-timer',
-  'worker-payment',
-  'kafka',
-  'temporal',
-  'multi',
-] as const;
-/**
- * Shorter combinations for the jest run: `bridge-pair` (two bridges, one SIGKILLed and restarted at
- * once: a kill, a restart and a rebalance in one ~30 s session expiry) and `worker` (one SIGKILL
- * while some runs sit in timers and others are charging).
- */
-export const COMBINED_SCENARIOS = ['bridge-pair', 'worker'] as const;
-export const ALL_SCENARIOS = [...SCENARIOS, ...COMBINED_SCENARIOS] as const;
-export type ScenarioName = (typeof ALL_SCENARIOS)[number];
-
-export interface ScenarioOptions {
-  orders: number;
-  connections: number;
-  /** First-attempt orders per second over all connections. */
-  rate: number;
-  /** STEP_DELAY_MS for scenarios that do not choose their own. */
-  stepDelayMs: number;
-  /** How long a killed Kafka broker stays down before it is restarted. */
-  outageMs: number;
-  /**
-   * How long a killed Temporal server stays down. The Temporal client retries UNAVAILABLE by itself
-   * for ~20 s (10 attempts, exponential backoff) before a start fails; only a longer outage shows
-   * the bridge's own backoff and its degraded /healthz.
-   */
-  temporalOutageMs: number;
-  /** Bound on waiting for every acknowledged order to finish. */
-  completionTimeoutMs: number;
-  /** Bound on placing (resends included). */
-  placementTimeoutMs: number;
-  log: (line: string) => void;
-}
-
-export const DEFAULT_OPTIONS: Omit<ScenarioOptions, 'log'> = {
-  orders: 300,
-  connections: 6,
-  rate: 30,
-  stepDelayMs: 200,
-  outageMs: 8_000,
-  temporalOutageMs: 30_000,
-  completionTimeoutMs: 240_000,
-  placementTimeoutMs: 180_000,
-};
-
-/** Everything a scenario's strike can use. */
-export interface Ctx {
-  stack: IsolatedStack;
-  opts: ScenarioOptions;
-  prefix: string;
-  gateway: AppProcess;
-  /** Every gateway and worker (the first ones are `gateway` and `worker`). */
-  gateways: AppProcess[];
-  bridges: AppProcess[];
-  worker: AppProcess;
-  workers: AppProcess[];
-  acked: () => number;
-  notes: string[];
-  failures: string[];
-  /** When the struck process or server was gone (set by the strike; the time-to-recover starts here). */
-  killedAt?: number;
-  /** Processes the scenario killed on purpose (other exits are failures). */
-  killedOnPurpose: Set<AppProcess>;
-  /** The HTTP port of a gateway or bridge (WebSocket, /healthz). */
-  portOf: (proc: AppProcess) => number;
-  /** The payment ledger the workers write (JSON lines): the ground truth of charges. */
-  ledgerFile: string;
-}
-
-export interface ScenarioDef {
-  bridges: number;
-  /** Gateways and workers (default one each). */
-  gateways?: number;
-  workers?: number;
-  stepDelayMs?: number;
-  latencyMs?: number;
-  rate?: number;
-  /** When to strike (polled every 200 ms while orders flow); default: a third acknowledged. */
-  trigger?: (ctx: Ctx) => Promise<boolean>;
-  strike: (ctx: Ctx) => Promise<void>;
-}
-
-export const third = (ctx: Ctx): Promise<boolean> => Promise.resolve(ctx.acked() >= Math.ceil(ctx.opts.orders / 3));
 const inStatus = (ctx: Ctx, statuses: string[]): Promise<number> =>
   countInStatus(ctx.stack.temporal, ctx.prefix, statuses);
 
@@ -250,7 +158,3 @@ export const DEFS: Record<ScenarioName, ScenarioDef> = {
 
   multi: MULTI,
 };
-
-export interface KafkaCtx extends Ctx {
-  outage?: { killedAt: number; restartAt: number };
-}

@@ -4,8 +4,7 @@
  */
 import { answers200, httpGet, sleep } from '../infra/proc';
 import { committedOffsets, probeKafka, sample, waitFor } from './cluster-observations';
-import { secs } from './report';
-import type { KafkaCtx, ScenarioDef } from './scenarios';
+import { secs, type KafkaCtx, type ScenarioDef } from './scenario-kit';
 
 export const SERVER_DEFS: Record<'kafka' | 'temporal', ScenarioDef> = {
   kafka: {

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { Readable } from 'node:stream';
-import type { LogFormat } from '../../common/config';
+import type { LogFormat } from '../../common/env-variables';
 import { formatLogLine } from '../../common/log-line';
 
 export type ConsoleFormatter = (jsonLine: string) => string;

@@ -4,26 +4,11 @@
  * writes them to docs/schemas/ and inlines them in docs/asyncapi.yaml.
  */
 import { z } from 'zod';
-import { TOPICS } from '../../common/config';
-import { OrderPlacedEvent, PlaceOrderRequest } from '../../common/order';
-import {
-  CancelOrderInput,
-  OrderRef,
-  SERVER_FRAME_DATA,
-  SubscribeOrderInput,
-  TRACEPARENT_PATTERN,
-  UnsubscribeOrderInput,
-} from '../../common/protocol';
+import { TOPICS } from '../../common/names';
+import { CLIENT_FRAME_DATA } from '../../common/client-frames';
+import { OrderPlacedEvent } from '../../common/order';
+import { SERVER_FRAME_DATA, TRACEPARENT_PATTERN } from '../../common/protocol';
 import { StatusEventSchema } from '../../common/status-schemas';
-
-/** What clients send: event name -> its data. */
-export const CLIENT_FRAME_DATA = {
-  placeOrder: PlaceOrderRequest,
-  subscribeOrder: SubscribeOrderInput,
-  unsubscribeOrder: UnsubscribeOrderInput,
-  getOrder: OrderRef,
-  cancelOrder: CancelOrderInput,
-} as const;
 
 /** The headers the bridge adds to a dead-lettered event (its key and value are the original's, unchanged). */
 export const DlqHeadersSchema = z
@@ -54,7 +39,7 @@ export const TraceHeadersSchema = z
 
 type Io = 'input' | 'output';
 
-function jsonSchema(schema: z.ZodType, io: Io): Record<string, unknown> {
+export function jsonSchema(schema: z.ZodType, io: Io): Record<string, unknown> {
   return z.toJSONSchema(schema, { target: 'draft-7', io }) as Record<string, unknown>;
 }
 

@@ -18,7 +18,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PROJECT_ROOT, VARIABLES } from '../../common/config';
+import { PROJECT_ROOT } from '../../common/config';
+import { VARIABLES } from '../../common/env-variables';
 import { OrderSpec, placeOrders } from '../chaos/resending-clients';
 import { isAlive, killGroup, portInUse, sleep } from '../infra/proc';
 

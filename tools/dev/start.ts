@@ -18,7 +18,8 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { loadConfig, PROJECT_ROOT, readEnv, type Env } from '../../common/config';
+import { loadConfig, PROJECT_ROOT } from '../../common/config';
+import { isSet, readEnv, type Env } from '../../common/env-variables';
 import type { AppName } from '../infra/app-process';
 import {
   ownedPid,
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
     WORKER_HEALTH_PORT: String(workerHealthPort),
   };
   const logsDir = dataPaths.logs(stackOptions().dataDir);
-  const format = consoleFormatter(readEnv().LOG_FORMAT ?? 'line');
+  const format = consoleFormatter(isSet('LOG_FORMAT') ? readEnv().LOG_FORMAT : 'line');
   const outputs = Object.fromEntries(
     APPS.map((app) => [app, new AppOutput(path.join(logsDir, `${app}.log`), format)]),
   ) as Record<AppName, AppOutput>;

@@ -19,7 +19,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { Command } from 'commander';
-import { DEFAULT_PORTS, PROJECT_ROOT } from '../../common/config';
+import { PROJECT_ROOT } from '../../common/config';
+import { DEFAULT_PORTS } from '../infra/ports';
 
 /** How far each lane's server ports move from the default stack's. */
 export const LANE_PORT_STEP = 100;

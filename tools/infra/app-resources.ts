@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Kafka, logLevel } from 'kafkajs';
-import { SEARCH_ATTRIBUTES, TOPIC_PARTITIONS } from '../../common/config';
+import { SEARCH_ATTRIBUTES, TOPIC_PARTITIONS } from '../../common/names';
 import { defaultLog, Log, sleep } from './proc';
 
 /**

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readEnv } from '../../common/config';
+import { readEnv } from '../../common/env-variables';
 import { dataPaths } from './paths';
 import { Log } from './proc';
 import { provisionJaeger } from './provision';

@@ -20,9 +20,11 @@
  * ./temporal-server, ./zipkin-server and ./jaeger-server (the trace viewers, with TRACING=1), ./app-resources (topics,
  * search attributes), ./start-lock.
  */
-import { ENV, infraPorts, isSet, loadConfig, readEnv, traceUrlTemplateOf } from '../../common/config';
+import { ENV, isSet, readEnv } from '../../common/env-variables';
+import { infraPorts } from './ports';
+import { loadConfig, traceUrlTemplateOf } from '../../common/config';
 import { kafkaReady, temporalReady } from '../../common/health';
-import { DEFAULT_NAMESPACE } from '../../common/config';
+import { DEFAULT_NAMESPACE } from '../../common/names';
 import { ensureSearchAttributes, ensureTopics } from './app-resources';
 import { ensureScramUser } from './kafka-sasl';
 import { startKafka } from './kafka-server';

@@ -1,5 +1,7 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { cacheDirOf, dataDirOf } from '../../common/config';
+import { dataDirOf } from '../../common/config';
+import { readEnv, type Env } from '../../common/env-variables';
 
 /** Versions the project provisions. The cache is keyed by these, so bumping one re-provisions only it. */
 export const VERSIONS = {
@@ -21,6 +23,12 @@ export const VERSIONS = {
   /** The Go module github.com/jaegertracing/jaeger; its cmd/jaeger is the Jaeger v2 all-in-one binary. */
   jaeger: '1.75.0',
 } as const;
+
+/** The provisioning cache: ORDERS_CACHE_DIR, else $XDG_CACHE_HOME/order-orchestrator, else ~/.cache/order-orchestrator. */
+export function cacheDirOf(env: Env = readEnv(), xdgCacheHome = process.env.XDG_CACHE_HOME): string {
+  if (env.ORDERS_CACHE_DIR) return path.resolve(env.ORDERS_CACHE_DIR);
+  return path.join(xdgCacheHome || path.join(os.homedir(), '.cache'), 'order-orchestrator');
+}
 
 /**
  * Per-user cache for what provisioning downloads and builds. Outside the checkout, so a fresh

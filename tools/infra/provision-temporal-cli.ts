@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as yauzl from 'yauzl';
-import { readEnv } from '../../common/config';
+import { readEnv } from '../../common/env-variables';
 import { cachePaths, VERSIONS } from './paths';
 import { defaultLog, findOnPath, Log, runWithProgress } from './proc';
 import { buildTemporalCliWithGo } from './provision-go';

@@ -1,6 +1,7 @@
 /** One stack of servers: where its Kafka and Temporal listen and keep their data, pid files and logs. */
 import * as path from 'node:path';
-import { infraPorts, InfraPorts, readEnv } from '../../common/config';
+import { infraPorts, InfraPorts } from './ports';
+import { readEnv } from '../../common/env-variables';
 import { dataDir } from './paths';
 
 /** Where one stack's servers listen and keep their data, pid files and logs. */
@@ -36,7 +37,7 @@ export function stackOptions(
   return {
     dataDir: path.resolve(overrides.dataDir ?? dataDir()),
     ports,
-    temporalEngine: overrides.temporalEngine ?? env.ORDERS_TEMPORAL_ENGINE ?? 'dev',
+    temporalEngine: overrides.temporalEngine ?? env.ORDERS_TEMPORAL_ENGINE,
     historyShards: overrides.historyShards ?? env.ORDERS_TEMPORAL_HISTORY_SHARDS,
   };
 }

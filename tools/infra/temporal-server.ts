@@ -1,9 +1,10 @@
 /** The Temporal dev server (Temporal CLI `server start-dev`) on loopback, persisting to SQLite. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SEARCH_ATTRIBUTES, TEMPORAL_DEV_DYNAMIC_CONFIG } from '../../common/config';
+import { SEARCH_ATTRIBUTES } from '../../common/names';
+import { TEMPORAL_DEV_DYNAMIC_CONFIG } from './temporal-dynamic-config';
 import { temporalReady } from '../../common/health';
-import { DEFAULT_NAMESPACE } from '../../common/config';
+import { DEFAULT_NAMESPACE } from '../../common/names';
 import { dataPaths } from './paths';
 import { Log } from './proc';
 import { provisionTemporalCli } from './provision';

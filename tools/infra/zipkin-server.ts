@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TRACE_ID_MARK } from '../../common/config';
+import { TRACE_ID_MARK } from '../../common/names';
 import { dataPaths } from './paths';
 import { Log } from './proc';
 import { requireJava } from './provision-kit';

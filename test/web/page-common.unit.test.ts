@@ -1,0 +1,54 @@
+// The page reads a status push as the gateway and the CLI do: web/status-push.js, reading the
+// JSON Schema of common/status-schemas.ts StatusPushSchema that `npm run contract` writes into
+// web/common.js, accepts exactly what the zod schema accepts. And every status has a label.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
+import { PROJECT_ROOT } from '../../common/config';
+import { ORDER_STATUSES } from '../../common/status';
+import { StatusPushSchema } from '../../common/status-schemas';
+
+/** Runs page modules as one script (imports dropped, exports kept as plain declarations); returns the names asked for. */
+function pageModules(files: string[], names: string[]): Record<string, unknown> {
+  const source = files
+    .map((file) => fs.readFileSync(path.join(PROJECT_ROOT, 'web', file), 'utf8'))
+    .join('\n')
+    .replace(/^import [\s\S]*? from '[^']+';$/gm, '')
+    .replace(/^export (?=const|function)/gm, '')
+    .replace(/^export \{[^}]*\};$/gm, '');
+  return vm.runInNewContext(`${source}\n({ ${names.join(', ')} })`) as Record<string, unknown>;
+}
+
+const page = pageModules(['common.js', 'status-push.js', 'model.js'], ['readStatusPush', 'STATUSES', 'LABELS']);
+const readStatusPush = page.readStatusPush as (data: unknown) => unknown;
+
+const good = { orderId: 'o-1', status: 'CHARGED', seq: 4, at: 1_700_000_000_000, detail: 'ch_1' };
+const samples: Array<[string, unknown]> = [
+  ['a full push', good],
+  ['a push without detail', { ...good, detail: undefined }],
+  ['an unknown property (dropped)', { ...good, traceId: 'abc' }],
+  ['an unknown status', { ...good, status: 'TELEPORTED' }],
+  ['seq 0', { ...good, seq: 0 }],
+  ['a fractional seq', { ...good, seq: 1.5 }],
+  ['seq as a string', { ...good, seq: '4' }],
+  ['no at', { ...good, at: undefined }],
+  ['an empty orderId', { ...good, orderId: '' }],
+  ['an orderId of 65 characters', { ...good, orderId: 'x'.repeat(65) }],
+  ['a detail that is not a string', { ...good, detail: 42 }],
+  ['not an object', 'CHARGED'],
+  ['null', null],
+];
+
+describe("the page's reading of a status push", () => {
+  test.each(samples)('%s: the page decides as StatusPushSchema does', (_name, data) => {
+    const zod = StatusPushSchema.safeParse(data);
+    const read = readStatusPush(data);
+    expect(read === undefined ? 'refused' : read).toEqual(zod.success ? zod.data : 'refused');
+  });
+
+  test('the page lists the statuses of common/status.ts, in order, and has a label for each', () => {
+    expect(page.STATUSES).toEqual([...ORDER_STATUSES]);
+    const labels = page.LABELS as Record<string, string>;
+    expect(ORDER_STATUSES.filter((status) => !labels[status])).toEqual([]);
+  });
+});
