@@ -113,18 +113,25 @@ export function runWithProgress(command: string, args: string[], opts: RunOption
   });
 }
 
-/** Runs a short command to completion; on failure the error carries `what` and the whole output. */
+/**
+ * Runs a short command to completion; on failure the error carries `what` and the whole output.
+ * The command is killed if this process exits first (a Ctrl-C during Kafka's storage format, say).
+ */
 export function runToCompletion(command: string, args: string[], what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const pid = child.pid;
+    if (pid !== undefined) killOnExit(pid);
     let output = '';
     const collect = (d: Buffer): void => void (output += d.toString());
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
     child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${what} failed (exit ${code}):\n${output}`)),
-    );
+    child.on('close', (code) => {
+      if (pid !== undefined) forgetOnExit(pid);
+      if (code === 0) resolve();
+      else reject(new Error(`${what} failed (exit ${code}):\n${output}`));
+    });
   });
 }
 
