@@ -125,6 +125,9 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
     const orderId = uniqueId('get');
     await c.placeOrder({ orderId, item: 'Webcam', price: 60 });
     await finalStatus(c, orderId, 'COMPLETED');
+    // The COMPLETED push comes from the shipping activity, one workflow task before the workflow itself
+    // records it (docs/PROTOCOL.md): the state getOrder reads is the workflow's, so read it once the run closed.
+    await stack.client.workflow.getHandle(workflowIdFor(orderId)).result();
     c.send({ event: 'getOrder', data: { orderId } });
     const order = await c.waitFor((f) => f.event === 'order' && f.data.orderId === orderId);
     expect(order.data).toMatchObject({ orderId, workflowId: `order-${orderId}`, status: 'COMPLETED' });
