@@ -139,7 +139,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       });
     const fields = {
       orderId: order.orderId,
-      workflowId: workflowIdFor(order.orderId),
+      workflowId: workflowIdFor(order),
       partition,
       offset: message.offset,
     };

@@ -41,7 +41,7 @@ export async function startOrderWorkflow(
   try {
     await client.workflow.start('processOrder', {
       taskQueue,
-      workflowId: workflowIdFor(order.orderId),
+      workflowId: workflowIdFor(order),
       args: [input],
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',

@@ -11,6 +11,7 @@ import pino, { DestinationStream, Logger } from 'pino';
 import { logLevel as KafkaLogLevel, logCreator as KafkaLogCreator } from 'kafkajs';
 import type { LogEntry } from '@temporalio/worker';
 import { loadConfig, type LogFormat, type LogLevel } from './config';
+import { orderIdOfWorkflowId } from './order';
 import { activeTraceFields, tracing } from './tracing';
 
 export type { Logger } from 'pino';
@@ -65,10 +66,10 @@ export function initLogger(name: string, opts: Partial<LoggerOptions> = {}): Log
   return root;
 }
 
-/** Fields that name an order's run; orderId is read back from the workflow id (order-<orderId>). */
+/** Fields that name an order's run; orderId is read back from the workflow id (common/order workflowIdFor). */
 export function orderFields(workflowId: string | undefined, runId?: string): Record<string, string> {
   const fields: Record<string, string> = {};
-  if (workflowId?.startsWith('order-')) fields.orderId = workflowId.slice('order-'.length);
+  if (workflowId?.startsWith('order-')) fields.orderId = orderIdOfWorkflowId(workflowId);
   if (workflowId) fields.workflowId = workflowId;
   if (runId) fields.runId = runId;
   return fields;

@@ -19,6 +19,7 @@ import {
   noAuth,
   RefusalListener,
 } from './auth';
+import { workflowIdOfKafkaKey } from '../common/order';
 import { Connections } from './connections';
 import { createDispatcher, PlacementOutcome } from './frame-handlers';
 import { peekWsOrderId, readWsFrame } from './read-request';
@@ -246,7 +247,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     server,
     port,
     deliverStatus: (event) => subscriptions.onEvent(event),
-    followsOrder: (orderId) => subscriptions.follows(orderId),
+    followsOrder: (key) => subscriptions.follows(workflowIdOfKafkaKey(key)),
     subscriptionCount: () => subscriptions.size,
     connectionCount: () => openConnections(),
     async close() {

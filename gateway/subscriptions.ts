@@ -13,7 +13,13 @@
  * the placer too: the gateway subscribes whoever places an orderId before it knows whether that id
  * already belongs to another customer's order, so a re-placement under another customer never
  * attaches the caller to it.
+ *
+ * Orders are named by workflow id (common/order workflowIdFor): a customer's `#101` and another's are
+ * two orders. A customer's order placed before ids were scoped runs under its global id; a
+ * subscription under the scoped id whose run does not exist moves to the global id once that run is
+ * confirmed to be the same customer's (`globalIdOf`).
  */
+import { globalWorkflowIdOf, isScopedWorkflowId, workflowIdFor } from '../common/order';
 import type { OrderView, StatusEvent } from '../common/status';
 import { eventsOf, isFinal } from '../common/status';
 
@@ -42,6 +48,11 @@ export interface SubscriptionOptions {
   /** A subscription whose order has shown no sign of existing this long after it began is dropped; undefined: never. */
   unseenExpiryMs?: number;
   now?: () => number;
+  /**
+   * Where an order of a scoped id may run instead (its global id, when placed before ids were
+   * scoped). Default: common/order globalWorkflowIdOf for scoped ids; none for global ones.
+   */
+  globalIdOf?: (workflowId: string) => string | undefined;
   /** Partition routing (./status-routing.ts): an order gained its first subscriber (its partition if known), lost its last. */
   onFollow?: (orderId: string, statusPartition?: number) => void;
   onUnfollow?: (orderId: string) => void;
@@ -160,10 +171,27 @@ export class Subscriptions {
     return this.pairs;
   }
 
+  /** Routes a status event by the run it names (events of older workers name none: their run's id is global). */
   onEvent(event: StatusEvent): void {
-    const subs = this.byOrder.get(event.orderId);
+    const workflowId = event.workflowId ?? workflowIdFor({ orderId: event.orderId });
+    const subs = this.byOrder.get(workflowId);
     if (!subs) return;
-    for (const [sub, progress] of subs) this.offer(sub, event.orderId, progress, event);
+    for (const [sub, progress] of subs) this.offer(sub, workflowId, progress, event);
+  }
+
+  /**
+   * Stops `sub` following the order a client means by `workflowId`, wherever it runs (its global id,
+   * for a subscription moved there: see `globalIdOf`).
+   */
+  unsubscribeOrder(sub: Subscriber, workflowId: string): void {
+    this.drop(sub, workflowId);
+    const global = this.globalIdOf(workflowId);
+    if (global !== undefined) this.drop(sub, global);
+  }
+
+  private globalIdOf(workflowId: string): string | undefined {
+    if (this.options.globalIdOf) return this.options.globalIdOf(workflowId);
+    return isScopedWorkflowId(workflowId) ? globalWorkflowIdOf(workflowId) : undefined;
   }
 
   private offer(sub: Subscriber, orderId: string, progress: Progress, event: StatusEvent): void {
@@ -210,7 +238,9 @@ export class Subscriptions {
   }
 
   private deliver(sub: Subscriber, orderId: string, progress: Progress, event: StatusEvent): void {
-    sub.sendStatus(event);
+    // The client knows the order by its orderId; the run's id stays inside.
+    const { workflowId: _run, ...push } = event;
+    sub.sendStatus(push);
     progress.nextSeq = event.seq + 1;
     if (isFinal(event.status)) this.drop(sub, orderId);
   }
@@ -230,22 +260,52 @@ export class Subscriptions {
   }
 
   /** 'yes' when the subscriber may see the order, 'no' when it belongs to someone else, 'unknown' when it does not exist yet (or Temporal did not answer). */
-  private async mayFollow(sub: Subscriber, orderId: string): Promise<'yes' | 'no' | 'unknown'> {
+  private async mayFollow(sub: Subscriber, orderId: string): Promise<'yes' | 'no' | 'unknown' | 'absent'> {
     if (!this.ownerOf) return 'no';
     try {
       const owner = await this.ownerOf(orderId);
-      if (!owner.exists) return 'unknown';
+      if (!owner.exists) return 'absent';
       return owner.customerId === sub.customerId ? 'yes' : 'no';
     } catch {
       return 'unknown';
     }
   }
 
-  private async catchUp(sub: Subscriber, orderId: string, progress: Progress): Promise<void> {
+  /**
+   * For a scoped id whose run does not exist: the global id, when its run is this subscriber's own
+   * (an order placed before ids were scoped); the subscription moves there. Undefined otherwise.
+   */
+  private async movedToGlobal(sub: Subscriber, workflowId: string, progress: Progress): Promise<string | undefined> {
+    const global = this.globalIdOf(workflowId);
+    if (global === undefined || (await this.mayFollow(sub, global)) !== 'yes') return undefined;
+    if (!this.active(sub, workflowId, progress)) return undefined;
+    this.drop(sub, workflowId);
+    if (this.has(sub, global)) return undefined;
+    let subs = this.byOrder.get(global);
+    if (!subs) {
+      this.byOrder.set(global, (subs = new Map()));
+      this.options.onFollow?.(global);
+    }
+    subs.set(sub, progress);
+    this.pairs += 1;
+    let own = this.bySubscriber.get(sub);
+    if (!own) this.bySubscriber.set(sub, (own = new Set()));
+    own.add(global);
+    return global;
+  }
+
+  private async catchUp(sub: Subscriber, workflowId: string, progress: Progress): Promise<void> {
+    let orderId = workflowId;
     progress.catchingUp = true;
     if (!progress.cleared) {
-      const verdict = await this.mayFollow(sub, orderId);
+      let verdict = await this.mayFollow(sub, orderId);
       if (!this.active(sub, orderId, progress)) return;
+      if (verdict === 'absent') {
+        const moved = await this.movedToGlobal(sub, orderId, progress);
+        if (moved !== undefined) [orderId, verdict] = [moved, 'yes'];
+        else if (!this.active(sub, orderId, progress)) return;
+        else verdict = 'unknown';
+      }
       if (verdict === 'no') {
         this.drop(sub, orderId);
         return;

@@ -199,5 +199,5 @@ test('the order keeps its statusPartition through the event; a client cannot set
 });
 
 test('the workflow id is order-<orderId>', () => {
-  expect(workflowIdFor('#101')).toBe('order-#101');
+  expect(workflowIdFor({ orderId: '#101' })).toBe('order-#101');
 });

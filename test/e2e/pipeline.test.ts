@@ -27,7 +27,7 @@ async function connect(): Promise<TestClient> {
   return c;
 }
 
-const result = (orderId: string) => waitForResult(stack().client, workflowIdFor(orderId));
+const result = (orderId: string) => waitForResult(stack().client, workflowIdFor({ orderId: orderId }));
 const charges = (orderId: string) =>
   stack()
     .ledgerLines(orderId)
@@ -58,7 +58,7 @@ describe('pipeline: gateway -> Kafka -> bridge -> Temporal -> worker', () => {
     const view = await result('#101');
     expect(view.status).toBe('COMPLETED');
 
-    const history = await stack().client.workflow.getHandle(workflowIdFor('#101')).fetchHistory();
+    const history = await stack().client.workflow.getHandle(workflowIdFor({ orderId: '#101' })).fetchHistory();
     const steps: string[] = [];
     for (const e of history.events ?? []) {
       const type = temporal.api.enums.v1.EventType[e.eventType ?? 0];
@@ -82,7 +82,7 @@ describe('pipeline: gateway -> Kafka -> bridge -> Temporal -> worker', () => {
     const views = await Promise.all(ids.map((id) => result(id)));
     expect(views.map((v) => v.status)).toEqual(ids.map(() => 'COMPLETED'));
     for (const id of ids) {
-      expect((await runsOf(stack().client, workflowIdFor(id))).length).toBe(1);
+      expect((await runsOf(stack().client, workflowIdFor({ orderId: id }))).length).toBe(1);
       expect(charges(id).map((c) => c.amount)).toEqual([19]);
     }
   });
@@ -116,7 +116,7 @@ describe('pipeline: gateway -> Kafka -> bridge -> Temporal -> worker', () => {
     ]);
     expect((await result(orderId)).status).toBe('COMPLETED');
     await expectDuplicates(duplicatesBefore, 1);
-    expect(await runsOf(stack().client, workflowIdFor(orderId))).toHaveLength(1);
+    expect(await runsOf(stack().client, workflowIdFor({ orderId: orderId }))).toHaveLength(1);
     expect(charges(orderId)).toHaveLength(1);
   });
 
@@ -127,11 +127,11 @@ describe('pipeline: gateway -> Kafka -> bridge -> Temporal -> worker', () => {
     const answers = await Promise.all(conns.map((c) => c.placeOrder({ orderId, item: 'Lamp', price: 40 })));
     // Each placement is acknowledged with the one workflow id the order will ever have.
     expect(answers.map((a) => a.event)).toEqual(conns.map(() => 'orderAccepted'));
-    expect(new Set(answers.map((a) => a.data.workflowId))).toEqual(new Set([workflowIdFor(orderId)]));
+    expect(new Set(answers.map((a) => a.data.workflowId))).toEqual(new Set([workflowIdFor({ orderId: orderId })]));
     expect((await result(orderId)).status).toBe('COMPLETED');
     // 20 events in Kafka: one start, 19 duplicates absorbed by the bridge.
     await expectDuplicates(duplicatesBefore, 19);
-    expect(await runsOf(stack().client, workflowIdFor(orderId))).toHaveLength(1);
+    expect(await runsOf(stack().client, workflowIdFor({ orderId: orderId }))).toHaveLength(1);
     expect(charges(orderId)).toHaveLength(1);
   });
 
@@ -143,7 +143,7 @@ describe('pipeline: gateway -> Kafka -> bridge -> Temporal -> worker', () => {
     const duplicatesBefore = stack().bridge.stats.duplicates;
     expect((await client.placeOrder({ orderId, item: 'Pen', price: 2 })).event).toBe('orderAccepted');
     await expectDuplicates(duplicatesBefore, 1);
-    expect(await runsOf(stack().client, workflowIdFor(orderId))).toHaveLength(1);
+    expect(await runsOf(stack().client, workflowIdFor({ orderId: orderId }))).toHaveLength(1);
     expect(charges(orderId)).toHaveLength(1);
   });
 });
@@ -221,8 +221,8 @@ describe('bridge dead-letter queue', () => {
     expect(reason(keys.empty)).toBe('not JSON');
     expect(reason(keys.tomb)).toBe('empty message');
     // None of them started anything.
-    expect(await runsOf(stack().client, workflowIdFor(keys.big), 0)).toEqual([]);
-    expect(await runsOf(stack().client, workflowIdFor(keys.version), 0)).toEqual([]);
+    expect(await runsOf(stack().client, workflowIdFor({ orderId: keys.big }), 0)).toEqual([]);
+    expect(await runsOf(stack().client, workflowIdFor({ orderId: keys.version }), 0)).toEqual([]);
   });
 
   test('a start Temporal refuses goes to the DLQ; dlq:replay brings the real order back to a completed run', async () => {
@@ -261,7 +261,7 @@ describe('bridge dead-letter queue', () => {
       expect(dead.headers['dlq-reason']).toMatch(/^temporal rejected the start/);
       expect(deadNext.key).toBe(next); // it kept consuming after the refusal
       expect(refusing.stats).toMatchObject({ started: 0, deadLettered: 2 });
-      expect(await runsOf(stack().client, workflowIdFor(orderId), 0)).toEqual([]);
+      expect(await runsOf(stack().client, workflowIdFor({ orderId: orderId }), 0)).toEqual([]);
 
       // After the fix: replay the DLQ into the pipeline's topic; the healthy bridge runs the order.
       const replayed = await replayDlq({
@@ -274,7 +274,7 @@ describe('bridge dead-letter queue', () => {
       });
       expect(replayed).toMatchObject({ examined: 2, replayed: 2, caughtUp: true });
       expect((await result(orderId)).status).toBe('COMPLETED');
-      expect(await runsOf(stack().client, workflowIdFor(orderId))).toHaveLength(1);
+      expect(await runsOf(stack().client, workflowIdFor({ orderId: orderId }))).toHaveLength(1);
       expect(charges(orderId)).toHaveLength(1);
     } finally {
       await refusing.stop();

@@ -128,7 +128,7 @@ describe('order ownership (JWT mode)', () => {
     expect(statusesOf(bob, orderId)).toEqual([]);
 
     // Where the owner is recorded: the workflow's input/memo order and the CustomerId search attribute.
-    const description = await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe();
+    const description = await stack.client.workflow.getHandle(workflowIdFor({ orderId, customerId: 'alice', idScope: 'customer' })).describe();
     expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe('alice');
     expect(description.typedSearchAttributes.get(CustomerIdKey)).toBe('alice');
   });
@@ -149,7 +149,7 @@ describe('order ownership (JWT mode)', () => {
     const got = await ask(mallory, 'getOrder', orderId, ['order', 'error']);
     expect(got.data.code).toBe('NOT_FOUND');
     // One run, Alice's, with Alice's data.
-    const description = await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe();
+    const description = await stack.client.workflow.getHandle(workflowIdFor({ orderId, customerId: 'alice', idScope: 'customer' })).describe();
     expect((description.memo as { order: { customerId?: string; price: number } }).order).toMatchObject({
       customerId: 'alice',
       price: 200,
@@ -166,7 +166,7 @@ describe('order ownership (JWT mode)', () => {
     const orderId = uniqueId('own2');
     expect((await alice.placeOrder({ orderId, item: 'Mouse', price: 20 })).event).toBe('orderAccepted');
     await reachStatus(alice, orderId, 'VALIDATED');
-    const description = await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe();
+    const description = await stack.client.workflow.getHandle(workflowIdFor({ orderId, customerId: 'alice', idScope: 'customer' })).describe();
     expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe('alice');
   });
 

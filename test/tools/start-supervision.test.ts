@@ -175,7 +175,7 @@ describe('npm start supervises', () => {
       // Every order reaches COMPLETED (asked of Temporal itself, through its outage).
       const status = async (orderId: string): Promise<string> => {
         try {
-          return (await client.workflow.getHandle(workflowIdFor(orderId)).describe()).status.name;
+          return (await client.workflow.getHandle(workflowIdFor({ orderId: orderId })).describe()).status.name;
         } catch {
           return 'UNKNOWN';
         }
