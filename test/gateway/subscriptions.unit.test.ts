@@ -4,7 +4,7 @@ import { Subscriptions } from '../../gateway/subscriptions';
 import { HAPPY_PATH } from '../helpers/statuses';
 
 const STEPS = HAPPY_PATH;
-const event = (seq: number): StatusEvent => ({ orderId: 'o1', status: STEPS[seq - 1], seq, at: 1000 + seq });
+const event = (seq: number): StatusEvent => ({ orderId: 'o1', workflowId: 'o1', status: STEPS[seq - 1], seq, at: 1000 + seq });
 const viewUpTo = (n: number): OrderView => ({
   orderId: 'o1',
   workflowId: 'order-o1',
@@ -122,7 +122,7 @@ describe('Subscriptions', () => {
       subs.subscribe(bob.sub, 'o1', 1, true);
       subs.subscribe(bob.sub, 'anonymous', 1, false);
       subs.onEvent(event(1));
-      subs.onEvent({ ...event(1), orderId: 'anonymous' });
+      subs.onEvent({ ...event(1), orderId: 'anonymous', workflowId: 'anonymous' });
       await flush();
       expect(bob.got).toEqual([]);
       expect(subs.size).toBe(0);
