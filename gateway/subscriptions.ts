@@ -239,7 +239,8 @@ export class Subscriptions {
 
   private deliver(sub: Subscriber, orderId: string, progress: Progress, event: StatusEvent): void {
     // The client knows the order by its orderId; the run's id stays inside.
-    const { workflowId: _run, ...push } = event;
+    const push = { ...event };
+    delete push.workflowId;
     sub.sendStatus(push);
     progress.nextSeq = event.seq + 1;
     if (isFinal(event.status)) this.drop(sub, orderId);
