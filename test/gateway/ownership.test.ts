@@ -33,6 +33,10 @@ async function connectAs(customerId: string): Promise<TestClient> {
   return c;
 }
 
+/** The workflow id of `customerId`'s order `orderId` (JWT mode scopes order ids to their customer). */
+const scopedId = (customerId: string, orderId: string): string =>
+  workflowIdFor({ orderId, customerId, idScope: 'customer' });
+
 const upgradeTo = (opts: UpgradeOptions): Promise<number> => upgradeStatus(stack.url, opts);
 
 const statusesOf = (c: TestClient, orderId: string): Frame['data'][] =>
@@ -123,37 +127,68 @@ describe('order ownership (JWT mode)', () => {
     expect(statusesOf(alice, orderId).map((e) => e.status)).toEqual(HAPPY);
     const aliceGet = await ask(alice, 'getOrder', orderId, ['order', 'error']);
     expect(aliceGet.event).toBe('order');
-    // Bob's subscription was dropped without a word (Bob still connected), and nothing reached him.
+    // Bob's subscription names Bob's own order of that id, which does not exist: it waits exactly as
+    // one to an unknown id, and nothing reached him. Alice's ended with her order.
+    await waitUntil(() => stack.gateway.subscriptionCount() === 1, {
+      timeoutMs: 30_000,
+      what: "Alice's subscription to end",
+    });
+    await ask(bob, 'unsubscribeOrder', orderId, ['unsubscribed']);
     await subscriptionsDrained();
     expect(statusesOf(bob, orderId)).toEqual([]);
 
     // Where the owner is recorded: the workflow's input/memo order and the CustomerId search attribute.
-    const description = await stack.client.workflow.getHandle(workflowIdFor({ orderId, customerId: 'alice', idScope: 'customer' })).describe();
+    const description = await stack.client.workflow.getHandle(scopedId('alice', orderId)).describe();
     expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe('alice');
     expect(description.typedSearchAttributes.get(CustomerIdKey)).toBe('alice');
   });
 
-  test("re-placing another customer's orderId does not attach the caller to that order", async () => {
-    const alice = await connectAs('alice');
-    const mallory = await connectAs('mallory');
-    const orderId = uniqueId('taken');
-    await alice.placeOrder({ orderId, item: 'Monitor', price: 200 });
+  test("two customers placing the seed's #101 each get their own order to COMPLETED, charged once each, on the ledger", async () => {
+    const [aliceId, bobId] = [uniqueId('alice'), uniqueId('bob')];
+    const alice = await connectAs(aliceId);
+    const bob = await connectAs(bobId);
+    const orderId = '#101';
+    const aliceAccepted = await alice.placeOrder({ orderId, item: 'Mechanical Keyboard', price: 150 });
     await reachStatus(alice, orderId, 'VALIDATED');
+    const bobAccepted = await bob.placeOrder({ orderId, item: 'Mouse', price: 20 });
+    const runs = [aliceAccepted.data.workflowId as string, bobAccepted.data.workflowId as string];
+    expect(runs).toEqual([scopedId(aliceId, orderId), scopedId(bobId, orderId)]);
 
-    // Kafka stores Mallory's placement (the gateway cannot know the id is taken), but it never runs
-    // for Mallory and she is told nothing about Alice's order.
-    expect((await mallory.placeOrder({ orderId, item: 'Monitor', price: 1 })).event).toBe('orderAccepted');
     await reachStatus(alice, orderId, 'COMPLETED');
+    await reachStatus(bob, orderId, 'COMPLETED');
+    // Each sees their own order's steps once, in order, under the id they placed it with.
+    for (const c of [alice, bob]) {
+      expect(statusesOf(c, orderId).map((e) => e.status)).toEqual(HAPPY);
+      expect(statusesOf(c, orderId).map((e) => e.seq)).toEqual(HAPPY.map((_, i) => i + 1));
+    }
+    // Look-ups answer each with their own run.
+    expect((await ask(alice, 'getOrder', orderId, ['order', 'error'])).data).toMatchObject({ workflowId: runs[0] });
+    expect((await ask(bob, 'getOrder', orderId, ['order', 'error'])).data).toMatchObject({ workflowId: runs[1] });
+    // Two runs, each with its customer's order; one charge each, for each one's own price.
+    for (const [i, customerId] of [aliceId, bobId].entries()) {
+      const description = await stack.client.workflow.getHandle(runs[i]).describe();
+      expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe(customerId);
+      expect(description.typedSearchAttributes.get(CustomerIdKey)).toBe(customerId);
+    }
+    const charges = stack.ledgerLines(orderId).filter((e) => e.kind === 'charge');
+    for (const [i, amount] of [150, 20].entries())
+      expect(charges.filter((e) => e.idempotencyKey.startsWith(`${runs[i]}:`)).map((e) => e.amount)).toEqual([amount]);
     await subscriptionsDrained();
-    expect(statusesOf(mallory, orderId)).toEqual([]);
-    const got = await ask(mallory, 'getOrder', orderId, ['order', 'error']);
-    expect(got.data.code).toBe('NOT_FOUND');
-    // One run, Alice's, with Alice's data.
-    const description = await stack.client.workflow.getHandle(workflowIdFor({ orderId, customerId: 'alice', idScope: 'customer' })).describe();
-    expect((description.memo as { order: { customerId?: string; price: number } }).order).toMatchObject({
-      customerId: 'alice',
-      price: 200,
-    });
+  });
+
+  test("a customer's cancel of an order id another customer also uses cancels only the caller's own order", async () => {
+    const [aliceId, bobId] = [uniqueId('alice'), uniqueId('bob')];
+    const alice = await connectAs(aliceId);
+    const bob = await connectAs(bobId);
+    const orderId = uniqueId('same');
+    await alice.placeOrder({ orderId, item: 'Monitor', price: 200 });
+    await bob.placeOrder({ orderId, item: 'Monitor', price: 1 });
+    await reachStatus(bob, orderId, 'VALIDATED');
+    expect((await ask(bob, 'cancelOrder', orderId, ['orderCancelled', 'error'])).event).toBe('orderCancelled');
+    await reachStatus(bob, orderId, 'CANCELLED');
+    await reachStatus(alice, orderId, 'COMPLETED');
+    expect(statusesOf(alice, orderId).map((e) => e.status)).toEqual(HAPPY);
+    expect(statusesOf(bob, orderId).map((e) => e.status)).not.toContain('SHIPPING');
   });
 
   test("the owner comes only from the token: placeOrder with any customerId (even the token's own) is refused CUSTOMER_ID_NOT_ALLOWED; left out, the token's is filled in", async () => {
@@ -166,7 +201,7 @@ describe('order ownership (JWT mode)', () => {
     const orderId = uniqueId('own2');
     expect((await alice.placeOrder({ orderId, item: 'Mouse', price: 20 })).event).toBe('orderAccepted');
     await reachStatus(alice, orderId, 'VALIDATED');
-    const description = await stack.client.workflow.getHandle(workflowIdFor({ orderId, customerId: 'alice', idScope: 'customer' })).describe();
+    const description = await stack.client.workflow.getHandle(scopedId('alice', orderId)).describe();
     expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe('alice');
   });
 
