@@ -6,6 +6,7 @@ import { temporal } from '@temporalio/proto';
 import { startBridge } from '../../bridge/bridge';
 import { loadConfig } from '../../common/config';
 import { workflowIdFor } from '../../common/order';
+import { statusQuery } from '../../common/workflow-api';
 import { replayDlq } from '../../bridge/dlq-replay';
 import { eventTypeNames } from '../helpers/history';
 import { createTopic, deleteTopics, readAtLeast, StoredMessage } from '../helpers/kafka';
@@ -58,7 +59,9 @@ describe('pipeline: gateway -> Kafka -> bridge -> Temporal -> worker', () => {
     const view = await result('#101');
     expect(view.status).toBe('COMPLETED');
 
-    const history = await stack().client.workflow.getHandle(workflowIdFor({ orderId: '#101' })).fetchHistory();
+    const history = await stack()
+      .client.workflow.getHandle(workflowIdFor({ orderId: '#101' }))
+      .fetchHistory();
     const steps: string[] = [];
     for (const e of history.events ?? []) {
       const type = temporal.api.enums.v1.EventType[e.eventType ?? 0];
@@ -146,6 +149,38 @@ describe('pipeline: gateway -> Kafka -> bridge -> Temporal -> worker', () => {
     expect(await runsOf(stack().client, workflowIdFor({ orderId: orderId }))).toHaveLength(1);
     expect(charges(orderId)).toHaveLength(1);
   });
+});
+
+describe('an order that ended without completing keeps its id', () => {
+  /** Waits for the order's run to close and returns its final status (a failed run answers the status query too). */
+  async function finalStatus(orderId: string): Promise<string> {
+    const handle = stack().client.workflow.getHandle(workflowIdFor({ orderId }));
+    await waitForResult(stack().client, workflowIdFor({ orderId })).catch(() => undefined);
+    return (await handle.query(statusQuery)).status;
+  }
+
+  test.each([
+    { outcome: 'REJECTED', item: 'Lamp (out of stock)', price: 10, ledger: [] },
+    { outcome: 'PAYMENT_DECLINED', item: 'Lamp', price: 9_000, ledger: [] },
+    { outcome: 'FAILED', item: 'Lamp (unshippable)', price: 10, ledger: ['charge', 'refund'] },
+  ])(
+    'its event delivered again after the run ended $outcome starts no second run',
+    async ({ outcome, item, price, ledger }) => {
+      const client = await connect();
+      const orderId = uniqueId(outcome.toLowerCase());
+      await client.placeOrder({ orderId, item, price });
+      expect(await finalStatus(orderId)).toBe(outcome);
+      const duplicatesBefore = stack().bridge.stats.duplicates;
+      expect((await client.placeOrder({ orderId, item, price })).event).toBe('orderAccepted');
+      await expectDuplicates(duplicatesBefore, 1);
+      expect(await runsOf(stack().client, workflowIdFor({ orderId }))).toHaveLength(1);
+      expect(
+        stack()
+          .ledgerLines(orderId)
+          .map((e) => e.kind),
+      ).toEqual(ledger);
+    },
+  );
 });
 
 describe('bridge dead-letter queue', () => {
