@@ -11,6 +11,7 @@ import { Frame, TestClient } from '../helpers/ws-client';
 import { HAPPY_PATH } from '../helpers/statuses';
 import { uniqueId, waitUntil } from '../helpers/wait';
 import { upgradeStatus, type UpgradeOptions } from '../helpers/gateway';
+import { runsOf } from '../helpers/temporal';
 
 /** Long enough between steps to try a cancel before shipping starts. */
 const STEP_DELAY_MS = 1500;
@@ -36,6 +37,17 @@ async function connectAs(customerId: string): Promise<TestClient> {
 /** The workflow id of `customerId`'s order `orderId` (JWT mode scopes order ids to their customer). */
 const scopedId = (customerId: string, orderId: string): string =>
   workflowIdFor({ orderId, customerId, idScope: 'customer' });
+
+/** Writes raw ORDER_PLACED messages to the stack's order-placement topic. */
+async function sendPlacements(messages: Array<{ key: string; value: string }>): Promise<void> {
+  const producer = stack.kafka.producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic: stack.topic, messages });
+  } finally {
+    await producer.disconnect();
+  }
+}
 
 const upgradeTo = (opts: UpgradeOptions): Promise<number> => upgradeStatus(stack.url, opts);
 
@@ -189,6 +201,56 @@ describe('order ownership (JWT mode)', () => {
     await reachStatus(alice, orderId, 'COMPLETED');
     expect(statusesOf(alice, orderId).map((e) => e.status)).toEqual(HAPPY);
     expect(statusesOf(bob, orderId).map((e) => e.status)).not.toContain('SHIPPING');
+  });
+
+  test('an order placed before ids were scoped (an event of the earlier shape, run under its global id) completes, and only its customer follows, reads and cancels it', async () => {
+    const [aliceId, bobId] = [uniqueId('alice'), uniqueId('bob')];
+    const [orderId, cancelId] = [uniqueId('pre'), uniqueId('pre-cancel')];
+    // ORDER_PLACED as gateways wrote it before ids were scoped: a customer, no idScope, keyed by orderId.
+    const earlier = (id: string): string =>
+      JSON.stringify({
+        type: 'ORDER_PLACED',
+        payload: { order: { orderId: id, item: 'Desk', price: 300, quantity: 1, customerId: aliceId }, timestamp: 1 },
+        eventId: `${id}-event`,
+        schemaVersion: 1,
+      });
+    await sendPlacements([
+      { key: orderId, value: earlier(orderId) },
+      { key: cancelId, value: earlier(cancelId) },
+    ]);
+    // Started under the global id it was acknowledged with, never under the scoped one.
+    const global = workflowIdFor({ orderId });
+    expect(await runsOf(stack.client, global)).toHaveLength(1);
+    expect(await runsOf(stack.client, workflowIdFor({ orderId: cancelId }))).toHaveLength(1);
+
+    const alice = await connectAs(aliceId);
+    const bob = await connectAs(bobId);
+    // Another customer: nothing, as for an unknown id.
+    expect((await ask(bob, 'cancelOrder', cancelId, ['orderCancelled', 'error'])).data.code).toBe('NOT_FOUND');
+    expect((await ask(bob, 'getOrder', orderId, ['order', 'error'])).data.code).toBe('NOT_FOUND');
+    // Its customer cancels one and follows the other to the end.
+    expect((await ask(alice, 'cancelOrder', cancelId, ['orderCancelled', 'error'])).event).toBe('orderCancelled');
+    alice.send({ event: 'subscribeOrder', data: { orderId, fromSeq: 1 } });
+    bob.send({ event: 'subscribeOrder', data: { orderId, fromSeq: 1 } });
+    await reachStatus(alice, orderId, 'COMPLETED');
+    expect(statusesOf(alice, orderId).map((e) => e.status)).toEqual(HAPPY);
+    expect((await ask(alice, 'getOrder', orderId, ['order', 'error'])).data).toMatchObject({
+      workflowId: global,
+      status: 'COMPLETED',
+    });
+    expect((await ask(alice, 'getOrder', cancelId, ['order', 'error'])).data).toMatchObject({ status: 'CANCELLED' });
+    expect(statusesOf(bob, orderId)).toEqual([]);
+
+    // The earlier event delivered again (after the upgrade) is a duplicate of that run: no second one.
+    const duplicatesBefore = stack.bridge.stats.duplicates;
+    await sendPlacements([{ key: orderId, value: earlier(orderId) }]);
+    await waitUntil(() => stack.bridge.stats.duplicates > duplicatesBefore, {
+      timeoutMs: 20_000,
+      what: 'the duplicate',
+    });
+    expect(await runsOf(stack.client, global)).toHaveLength(1);
+    expect(await runsOf(stack.client, scopedId(aliceId, orderId), 0)).toEqual([]);
+    expect(stack.ledgerLines(orderId).map((e) => e.kind)).toEqual(['charge']);
   });
 
   test("the owner comes only from the token: placeOrder with any customerId (even the token's own) is refused CUSTOMER_ID_NOT_ALLOWED; left out, the token's is filled in", async () => {
