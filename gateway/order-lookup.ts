@@ -168,7 +168,10 @@ export class OrderLookup {
     try {
       const view = await withTimeout(handle.executeUpdate(cancelUpdate), 60_000, 'cancel');
       if (view.status === 'CANCELLED') return { kind: 'cancelled', view };
-      return { kind: 'refused', reason: `order ${orderIdOfWorkflowId(workflowId)} ended ${view.status} before it could be cancelled` };
+      return {
+        kind: 'refused',
+        reason: `order ${orderIdOfWorkflowId(workflowId)} ended ${view.status} before it could be cancelled`,
+      };
     } catch (err) {
       if (notFound(err)) {
         // Either no such order, or it has finished (updates need a running workflow).

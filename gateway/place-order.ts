@@ -110,7 +110,6 @@ export async function placeOrder(opts: PlacementOptions, client: Client, data: u
   });
   endSpan(span);
   // An id whose workflow already exists gets no new status events: read its state if none come.
-  if (newFollower)
-    opts.subscriptions.catchUpIfUnseen(client, workflowId, opts.placedCatchUpMs ?? PLACED_CATCH_UP_MS);
+  if (newFollower) opts.subscriptions.catchUpIfUnseen(client, workflowId, opts.placedCatchUpMs ?? PLACED_CATCH_UP_MS);
   placed('accepted');
 }

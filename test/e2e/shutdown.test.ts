@@ -137,7 +137,9 @@ describe('bridge process', () => {
       // Runs are on the app's task queue, which no worker here polls: they simply wait.
       await waitUntil(
         async () =>
-          (await Promise.all(ids.map((id) => runsOf(client, workflowIdFor({ orderId: id }), 0)))).every((r) => r.length === 1),
+          (await Promise.all(ids.map((id) => runsOf(client, workflowIdFor({ orderId: id }), 0)))).every(
+            (r) => r.length === 1,
+          ),
         {
           timeoutMs: 60_000,
           intervalMs: 500,
