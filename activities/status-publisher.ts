@@ -34,7 +34,7 @@ export class KafkaStatusPublisher implements StatusPublisher {
   async publish(events: readonly StatusEvent[], partition?: number): Promise<void> {
     if (!events.length) return;
     const span = startSpan(`${this.topic} publish`, SpanKind.PRODUCER, activeContext(), {
-      ...kafkaAttributes(this.topic, 'publish', events[0].orderId),
+      ...kafkaAttributes(this.topic, 'publish', events[0].workflowId ?? workflowIdFor({ orderId: events[0].orderId })),
       'order.statuses': events.map((e) => e.status).join(','),
     });
     try {

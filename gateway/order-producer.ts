@@ -69,7 +69,7 @@ export class OrderProducer {
         `${this.topic} publish`,
         SpanKind.PRODUCER,
         trace,
-        kafkaAttributes(this.topic, 'publish', order.orderId),
+        kafkaAttributes(this.topic, 'publish', workflowIdFor(order)),
       );
     try {
       const message = {

@@ -6,7 +6,7 @@
  * versions existed carry none and are read as version 1).
  *
  * Every gateway reads every status event, but follows only its own clients' orders. With `follows`,
- * an event whose Kafka key (the orderId: activities/status-publisher.ts keys by it) names an order
+ * an event whose Kafka key (common/order kafkaKeyOf: the order id, or a scoped order's workflow id) names an order
  * nobody here follows is dropped before its JSON is parsed or validated; that is what makes an event
  * for another gateway's client nearly free (measured in docs/BENCHMARKS.md, "Status fan-out").
  * Events without a key (older producers) are parsed as before. With `partitions`, the feed fetches only
@@ -22,6 +22,7 @@
  */
 import * as crypto from 'node:crypto';
 import { Admin, Consumer, Kafka } from 'kafkajs';
+import { workflowIdFor } from '../common/order';
 import { TOPICS } from '../common/config';
 import { STATUS_SCHEMA_VERSION, StatusEvent } from '../common/status';
 import { StatusEventSchema } from '../common/status-schemas';
@@ -133,7 +134,7 @@ export class StatusFeed {
         const span =
           trace &&
           startSpan('orderStatus push', SpanKind.CONSUMER, trace, {
-            ...kafkaAttributes(this.topic, 'process', event.orderId),
+            ...kafkaAttributes(this.topic, 'process', event.workflowId ?? workflowIdFor({ orderId: event.orderId })),
             'order.status': event.status,
             'order.seq': event.seq,
           });
