@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     await shutdownTracing();
   });
   sink.deliver = (event) => gateway.deliverStatus(event);
-  sink.follows = (orderId) => gateway.followsOrder(orderId);
+  sink.follows = (key) => gateway.followsOrder(key);
   await feed.start();
   feedJoined = true;
   log.info(`ready: following order-status${home === undefined ? '' : ` (home partition ${home}, partition routing)`}`);

@@ -88,8 +88,8 @@ export interface Gateway {
   port: number;
   /** Feed a status event (from the order-status topic) to the clients following that order. */
   deliverStatus(event: StatusEvent): void;
-  /** Does a client of this gateway follow the order? (What its status feed reads past the key.) */
-  followsOrder(orderId: string): boolean;
+  /** Does a client of this gateway follow the order a status event's Kafka key names (common/order kafkaKeyOf)? */
+  followsOrder(kafkaKey: string): boolean;
   /** Open (subscriber, order) pairs; zero when no client follows anything. */
   subscriptionCount(): number;
   /** Open connections, both transports. */

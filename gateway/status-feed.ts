@@ -39,8 +39,8 @@ export interface StatusFeedOptions {
   topic?: string;
   /** Where warnings go (default: stdout, prefixed [gateway]). */
   log?: (line: string) => void;
-  /** Does any client of this gateway follow this order? Absent: every event is parsed. */
-  follows?: (orderId: string) => boolean;
+  /** Does any client of this gateway follow the order an event's Kafka key names? Absent: every event is parsed. */
+  follows?: (kafkaKey: string) => boolean;
   /**
    * Only these partitions of the topic are fetched (the others are paused as soon as they are
    * assigned): for status events routed to the partition of the gateway whose clients follow them.
@@ -59,7 +59,7 @@ export class StatusFeed {
 
   private readonly topic: string;
   private readonly log: (line: string) => void;
-  private readonly follows?: (orderId: string) => boolean;
+  private readonly follows?: (kafkaKey: string) => boolean;
 
   constructor(
     kafka: Kafka,
