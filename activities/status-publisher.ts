@@ -1,6 +1,7 @@
 /**
- * Publishes order status changes to Kafka (topic order-status, key = the order's kafkaKeyOf: its id,
- * or with a customer scope its workflow id, so one order's events stay in order). With partition routing (docs/SCALING.md) an order names its partition
+ * Publishes order status changes to Kafka (topic order-status, key = common/order kafkaKeyOf of the
+ * run: the order id, or with a customer scope the workflow id, so one order's events stay in order;
+ * each event names its run in `workflowId`). With partition routing (docs/SCALING.md) an order names its partition
  * (`statusPartition`, the home partition of the gateway that placed it) and all its events go there,
  * so they stay in order too; without one, the key's hash picks the partition. Called from activities, never from workflow code. Concurrent activities
  * share produce requests (common/batching-producer.ts); each call resolves once its events are
