@@ -12,13 +12,15 @@ import type { Order } from '../common/order';
 import { FailureType, STEP_STATES } from '../common/status';
 import type { PublishedSteps, StatusEvent, StatusPlan } from '../common/status';
 import type { Providers } from './providers';
-import { heartbeating, orderTotal, workflowKey } from './step-context';
+import { heartbeating, orderTotal, runningWorkflowId, workflowKey } from './step-context';
 import { PlanPublisher, withThen } from './status-plan';
-import type { StatusPublisher } from './status-publisher';
+import { stampedWith, type StatusPublisher } from './status-publisher';
 
 export { orderTotal };
 
-export function createActivities(providers: Providers, statusPublisher: StatusPublisher) {
+export function createActivities(providers: Providers, publisher: StatusPublisher) {
+  // Every status event names the run it comes from: the gateway routes it by that id.
+  const statusPublisher = stampedWith(publisher, runningWorkflowId);
   const plans = new PlanPublisher(statusPublisher);
 
   return {

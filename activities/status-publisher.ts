@@ -1,6 +1,7 @@
 /**
- * Publishes order status changes to Kafka (topic order-status, key = orderId, so one order's
- * events stay in order). With partition routing (docs/SCALING.md) an order names its partition
+ * Publishes order status changes to Kafka (topic order-status, key = common/order kafkaKeyOf of the
+ * run: the order id, or with a customer scope the workflow id, so one order's events stay in order;
+ * each event names its run in `workflowId`). With partition routing (docs/SCALING.md) an order names its partition
  * (`statusPartition`, the home partition of the gateway that placed it) and all its events go there,
  * so they stay in order too; without one, the key's hash picks the partition. Called from activities, never from workflow code. Concurrent activities
  * share produce requests (common/batching-producer.ts); each call resolves once its events are
@@ -10,6 +11,7 @@
 import { Kafka } from 'kafkajs';
 import { BatchingProducer } from '../common/batching-producer';
 import { TOPICS } from '../common/names';
+import { kafkaKeyOf, workflowIdFor } from '../common/order';
 import { STATUS_SCHEMA_VERSION } from '../common/status';
 import type { StatusEvent } from '../common/status';
 import { activeContext, endSpan, kafkaAttributes, kafkaHeadersOf, SpanKind, startSpan } from '../common/tracing';
@@ -33,14 +35,14 @@ export class KafkaStatusPublisher implements StatusPublisher {
   async publish(events: readonly StatusEvent[], partition?: number): Promise<void> {
     if (!events.length) return;
     const span = startSpan(`${this.topic} publish`, SpanKind.PRODUCER, activeContext(), {
-      ...kafkaAttributes(this.topic, 'publish', events[0].orderId),
+      ...kafkaAttributes(this.topic, 'publish', events[0].workflowId ?? workflowIdFor({ orderId: events[0].orderId })),
       'order.statuses': events.map((e) => e.status).join(','),
     });
     try {
       await this.batcher.send(
         this.topic,
         events.map((event) => ({
-          key: event.orderId,
+          key: kafkaKeyOf(event.workflowId ?? workflowIdFor({ orderId: event.orderId })),
           ...(partition === undefined ? {} : { partition }),
           value: JSON.stringify({ ...event, schemaVersion: STATUS_SCHEMA_VERSION }),
           ...(span ? { headers: kafkaHeadersOf(span) } : {}),
@@ -56,6 +58,17 @@ export class KafkaStatusPublisher implements StatusPublisher {
   disconnect(): Promise<void> {
     return this.batcher.disconnect();
   }
+}
+
+/** A publisher that stamps each event with the workflow id of the run publishing it (`workflowIdOf`). */
+export function stampedWith(publisher: StatusPublisher, workflowIdOf: () => string): StatusPublisher {
+  return {
+    publish: (events, partition) =>
+      publisher.publish(
+        events.map((event) => ({ ...event, workflowId: workflowIdOf() })),
+        partition,
+      ),
+  };
 }
 
 /** Keeps events in memory: for tests, and for running the worker without status events. */

@@ -7,9 +7,14 @@ import type { Order } from '../common/order';
  * never charges, refunds or ships twice.
  */
 export function workflowKey(step: string): string {
+  return `${runningWorkflowId()}:${step}`;
+}
+
+/** The workflow id of the order this activity works for (common/order workflowIdFor made it). */
+export function runningWorkflowId(): string {
   const execution = Context.current().info.workflowExecution;
   if (!execution) throw new Error('order activities run only inside a workflow');
-  return `${execution.workflowId}:${step}`;
+  return execution.workflowId;
 }
 
 export function orderTotal(order: Order): number {

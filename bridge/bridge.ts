@@ -135,13 +135,13 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     const span =
       trace &&
       startSpan(`${topic} process`, SpanKind.CONSUMER, trace, {
-        ...kafkaAttributes(topic, 'process', order.orderId),
+        ...kafkaAttributes(topic, 'process', workflowIdFor(order)),
         'messaging.kafka.destination.partition': partition,
         'messaging.kafka.message.offset': message.offset,
       });
     const fields = {
       orderId: order.orderId,
-      workflowId: workflowIdFor(order.orderId),
+      workflowId: workflowIdFor(order),
       partition,
       offset: message.offset,
     };

@@ -4,7 +4,7 @@
  * Kafka or Temporal connection, so the unit tier (and StrykerJS) covers it whole.
  */
 import type { KafkaMessage } from 'kafkajs';
-import { describeZodError, Order, OrderPlacedEvent, SCHEMA_VERSION } from '../common/order';
+import { describeZodError, Order, OrderPlacedEvent, orderOfEvent, SCHEMA_VERSION } from '../common/order';
 
 /** Events larger than this are not orders (the gateway caps frames at 64 KiB). */
 export const MAX_EVENT_BYTES = 256 * 1024;
@@ -33,5 +33,5 @@ export function parseOrderEvent(message: KafkaMessage): Parsed {
   const parsed = OrderPlacedEvent.safeParse(json);
   if (!parsed.success) return { ok: false, reason: `schema: ${describeZodError(parsed.error).message}` };
   // Events from the seed's producer (docs/DESIGN.md "What this replaces") carry no quantity; the schema's default fills it in.
-  return { ok: true, order: parsed.data.payload.order as Order };
+  return { ok: true, order: orderOfEvent(parsed.data) };
 }

@@ -1,7 +1,8 @@
 /**
- * Starts exactly one processOrder run per order. The workflow id comes from the order id, and the
- * start names its policies: a running run with the same id is a conflict (FAIL), and a closed one is
- * never reused (REJECT_DUPLICATE, for as long as the namespace retains it). Either way the order is
+ * Starts exactly one processOrder run per order. The workflow id comes from the order (common/order
+ * workflowIdFor: its id, and in JWT mode its customer too), and the start names its policies: a
+ * running run with the same id is a conflict (FAIL), and a closed one, however it ended, is never
+ * reused (REJECT_DUPLICATE, for as long as the namespace retains it). Either way the order is
  * already being handled, so the bridge counts it as done.
  */
 import { Client, isGrpcServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
@@ -41,7 +42,7 @@ export async function startOrderWorkflow(
   try {
     await client.workflow.start('processOrder', {
       taskQueue,
-      workflowId: workflowIdFor(order.orderId),
+      workflowId: workflowIdFor(order),
       args: [input],
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',

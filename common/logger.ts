@@ -13,6 +13,7 @@ import { logLevel as KafkaLogLevel, logCreator as KafkaLogCreator } from 'kafkaj
 import type { LogEntry } from '@temporalio/worker';
 import type { LogFormat, LogLevel } from './env-variables';
 import { formatLogLine } from './log-line';
+import { orderIdOfWorkflowId } from './order';
 import { activeTraceFields, tracing } from './tracing';
 
 export type { Logger } from 'pino';
@@ -72,10 +73,10 @@ export function initLogger(name: string, opts: LoggerOptions): Logger {
   return root;
 }
 
-/** Fields that name an order's run; orderId is read back from the workflow id (order-<orderId>). */
+/** Fields that name an order's run; orderId is read back from the workflow id (common/order workflowIdFor). */
 export function orderFields(workflowId: string | undefined, runId?: string): Record<string, string> {
   const fields: Record<string, string> = {};
-  if (workflowId?.startsWith('order-')) fields.orderId = workflowId.slice('order-'.length);
+  if (workflowId?.startsWith('order-')) fields.orderId = orderIdOfWorkflowId(workflowId);
   if (workflowId) fields.workflowId = workflowId;
   if (runId) fields.runId = runId;
   return fields;

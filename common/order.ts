@@ -3,6 +3,7 @@
  * Shared by the gateway (validates what clients send), the bridge (validates what Kafka carries)
  * and the workflow/activities (types only).
  */
+import * as crypto from 'node:crypto';
 import { z } from 'zod';
 import { CustomerIdSchema, OrderIdSchema, TRACEPARENT_PATTERN } from './protocol';
 
@@ -71,7 +72,16 @@ export interface Order {
    * status events to, set by the gateway that placed it (GATEWAY_STATUS_PARTITION). Absent: the key's hash.
    */
   statusPartition?: number;
+  /**
+   * 'customer': the order id is its customer's own (JWT mode), so the workflow id names the customer
+   * too (workflowIdFor). Absent: the global id of no-auth and shared-token modes, and of every order
+   * placed before ids were scoped. Set by the bridge from the event's `idScope`, never by a client.
+   */
+  idScope?: IdScope;
 }
+
+/** How far an order id is unique: 'customer' (JWT mode), or globally (absent). */
+export type IdScope = 'customer';
 
 /**
  * The order as Kafka carries it: what the client sent, with an id, plus what the gateway adds. Clients
@@ -103,18 +113,91 @@ export const OrderPlacedEvent = z.object({
     timestamp: z.number().int().nonnegative().optional(),
   }),
   eventId: z.string().max(100).optional(),
+  /**
+   * 'customer': the order id is unique only within its customer (JWT mode), and so is its workflow id.
+   * Outside the order, so that a bridge that predates it drops the field (and starts the order under
+   * its global id, which the gateway falls back to) rather than refusing the order.
+   */
+  idScope: z.literal('customer').optional(),
   /** Absent in the seed's events (read as version 1); any other version is refused (the bridge dead-letters it). */
   schemaVersion: z.literal(SCHEMA_VERSION).optional(),
 });
 export type OrderPlacedEvent = z.infer<typeof OrderPlacedEvent>;
 
 export function orderPlacedEvent(order: Order, eventId: string, timestamp: number): OrderPlacedEvent {
-  return { type: ORDER_PLACED, payload: { order, timestamp }, eventId, schemaVersion: SCHEMA_VERSION };
+  const { idScope, ...placed } = order;
+  const event: OrderPlacedEvent = {
+    type: ORDER_PLACED,
+    payload: { order: placed, timestamp },
+    eventId,
+    schemaVersion: SCHEMA_VERSION,
+  };
+  return idScope ? { ...event, idScope } : event;
 }
 
-/** The one place that derives a Temporal workflow id from an order id. */
-export function workflowIdFor(orderId: string): string {
-  return `order-${orderId}`;
+/** The order an ORDER_PLACED event carries, with its id scope. */
+export function orderOfEvent(event: OrderPlacedEvent): Order {
+  const order: Order = { ...event.payload.order };
+  if (event.idScope === 'customer' && order.customerId !== undefined) order.idScope = event.idScope;
+  return order;
+}
+
+/** What names an order: its id, and with a customer scope, its customer. */
+export type OrderRef = Pick<Order, 'orderId' | 'customerId' | 'idScope'>;
+
+/** Separates the order id from the customer part of a scoped workflow id; never in an order id. */
+const SCOPE_SEPARATOR = '@';
+/** Characters of a customer id shown as they are in a scoped workflow id; others become '_'. */
+const READABLE_CUSTOMER = /[^A-Za-z0-9_.-]/g;
+const READABLE_CUSTOMER_LENGTH = 24;
+/** Hex digits of SHA-256(customer id) in a scoped workflow id: 64 bits, so distinct customers do not meet. */
+const CUSTOMER_HASH_LENGTH = 16;
+
+/**
+ * The one place that derives a Temporal workflow id from an order (docs/DESIGN.md "Workflow ids").
+ * Global (no-auth, shared token, and orders placed before ids were scoped): `order-<orderId>`.
+ * Scoped to its customer (JWT mode): `order-<orderId>@<customer>-<hash>`, where <customer> is the
+ * customer id's first 24 characters with any but `A-Za-z0-9_.-` as `_` (readable in the Temporal
+ * UI) and <hash> the first 16 hex digits of SHA-256 of the whole customer id (so ids of customers
+ * who share the readable part differ). Order ids never contain `@`, so the two forms never meet, and
+ * an id stays below 130 characters whatever the customer id. Both start with `order-<orderId>`.
+ */
+export function workflowIdFor(order: OrderRef): string {
+  const global = `order-${order.orderId}`;
+  if (order.idScope !== 'customer' || order.customerId === undefined) return global;
+  const readable = order.customerId.slice(0, READABLE_CUSTOMER_LENGTH).replace(READABLE_CUSTOMER, '_');
+  const hash = crypto.createHash('sha256').update(order.customerId).digest('hex').slice(0, CUSTOMER_HASH_LENGTH);
+  return `${global}${SCOPE_SEPARATOR}${readable}-${hash}`;
+}
+
+/** Whether a workflow id is scoped to a customer (workflowIdFor). */
+export function isScopedWorkflowId(workflowId: string): boolean {
+  return workflowId.includes(SCOPE_SEPARATOR);
+}
+
+/** The order id (as its client knows it) in a workflow id of workflowIdFor's making. */
+export function orderIdOfWorkflowId(workflowId: string): string {
+  const end = workflowId.indexOf(SCOPE_SEPARATOR);
+  return workflowId.slice('order-'.length, end < 0 ? undefined : end);
+}
+
+/** The global workflow id of the same order id: where an order of its customer placed before ids were scoped runs. */
+export function globalWorkflowIdOf(workflowId: string): string {
+  return workflowIdFor({ orderId: orderIdOfWorkflowId(workflowId) });
+}
+
+/**
+ * The Kafka key of an order's events on order-placement and order-status (one order's events on one
+ * partition, in order): the order id for a global id (the key the seed's and earlier producers use),
+ * the workflow id for a scoped one (two customers' same order id are two orders).
+ */
+export function kafkaKeyOf(workflowId: string): string {
+  return isScopedWorkflowId(workflowId) ? workflowId : orderIdOfWorkflowId(workflowId);
+}
+
+/** The workflow id a Kafka key of kafkaKeyOf's making names. */
+export function workflowIdOfKafkaKey(key: string): string {
+  return isScopedWorkflowId(key) ? key : workflowIdFor({ orderId: key });
 }
 
 /** Formats the first problem zod found as "field: message". */

@@ -21,8 +21,14 @@ export const StatusPushSchema = z
   })
   .meta({ title: 'Order status change' });
 
-/** The order-status topic's event (key = orderId): the push plus its schemaVersion. */
+/** The order-status topic's event (key: common/order kafkaKeyOf): the push plus its run and schemaVersion. */
 export const StatusEventSchema = StatusPushSchema.extend({
+  workflowId: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .meta({ description: "the run's workflow id, which consumers route by; absent: order-<orderId>" }),
   schemaVersion: z
     .literal(STATUS_SCHEMA_VERSION)
     .meta({ description: 'version of this event shape; consumers refuse versions they do not know' }),

@@ -102,6 +102,12 @@ export interface StatusEvent {
   /** On the order-status topic (STATUS_SCHEMA_VERSION); not in the frames pushed to clients. */
   schemaVersion?: number;
   orderId: string;
+  /**
+   * On the order-status topic: the run's workflow id, which the gateway routes by (two customers'
+   * same orderId are two runs); absent from events of workers that predate it (then `order-<orderId>`).
+   * Not in the frames pushed to clients.
+   */
+  workflowId?: string;
   status: OrderStatus;
   /** 1-based position of this change in the order's steps: consumers dedupe and detect gaps with it. */
   seq: number;

@@ -33,6 +33,7 @@ import type { ClientInterceptors } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import type { IHeaders } from 'kafkajs';
 import { readEnv, type Env } from './env-variables';
+import { kafkaKeyOf, orderIdOfWorkflowId } from './order';
 
 export { SpanKind, type Context, type Span };
 
@@ -184,16 +185,25 @@ export function temporalClientInterceptors(): ClientInterceptors | undefined {
   return active ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined;
 }
 
-/** Messaging attributes of a Kafka span (OpenTelemetry semantic conventions, messaging). */
+/**
+ * Messaging attributes of a Kafka span (OpenTelemetry semantic conventions, messaging), for the order
+ * whose run is `workflowId`: its Kafka key, its order id as the client knows it, and the run.
+ */
 export function kafkaAttributes(
   topic: string,
   operation: 'publish' | 'process',
-  orderId?: string,
+  workflowId?: string,
 ): Record<string, string> {
   return {
     'messaging.system': 'kafka',
     'messaging.destination.name': topic,
     'messaging.operation': operation,
-    ...(orderId === undefined ? {} : { 'messaging.kafka.message.key': orderId, 'order.id': orderId }),
+    ...(workflowId === undefined
+      ? {}
+      : {
+          'messaging.kafka.message.key': kafkaKeyOf(workflowId),
+          'order.id': orderIdOfWorkflowId(workflowId),
+          'order.workflow_id': workflowId,
+        }),
   };
 }

@@ -14,6 +14,7 @@ import { CLIENT_EVENTS, type ClientEvent } from '../common/client-frames';
 import { ErrorCode, errorFrame, UnsubscribeOrderInput } from '../common/protocol';
 import { describeZodError } from '../common/order';
 import type { Client } from './client';
+import { clientWorkflowId } from './order-key';
 import { orderRequests } from './order-requests';
 import { placeOrder, type PlacementOptions } from './place-order';
 import { claimedOrderId, ReadRequest, Reply } from './read-request';
@@ -52,7 +53,7 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
   /** True (after answering TOO_MANY_SUBSCRIPTIONS) when following one more order would exceed the cap. */
   const atCap = (client: Client, orderId: string | null, reply: Reply): boolean => {
     if (
-      (orderId !== null && subscriptions.has(client, orderId)) ||
+      (orderId !== null && subscriptions.has(client, clientWorkflowId(client.customerId, orderId))) ||
       subscriptions.countOf(client) < opts.maxSubscriptions
     )
       return false;
@@ -72,7 +73,7 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
       const { field, message } = describeZodError(ref.error);
       return reply(errorFrame(ErrorCode.invalidRequest, message, null, field));
     }
-    subscriptions.unsubscribe(client, ref.data.orderId);
+    subscriptions.unsubscribeOrder(client, clientWorkflowId(client.customerId, ref.data.orderId));
     reply({ event: 'unsubscribed', data: { orderId: ref.data.orderId } });
   };
 

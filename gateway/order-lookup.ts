@@ -1,9 +1,9 @@
 /**
  * The gateway's questions to Temporal about an order: its current view, who placed it, and
- * cancelling it.
+ * cancelling it. An order is named by its workflow id (common/order workflowIdFor; ./order-key).
  */
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { workflowIdFor } from '../common/order';
+import { globalWorkflowIdOf, isScopedWorkflowId, orderIdOfWorkflowId } from '../common/order';
 import { detailOf } from './internal-error';
 import type { Order } from '../common/order';
 import type { OrderView } from '../common/status';
@@ -58,17 +58,17 @@ export class OrderLookup {
     private readonly now: () => number = Date.now,
   ) {}
 
-  private knownUnknown(orderId: string): boolean {
-    const until = this.unknownUntil.get(orderId);
+  private knownUnknown(workflowId: string): boolean {
+    const until = this.unknownUntil.get(workflowId);
     if (until === undefined) return false;
     if (until > this.now()) return true;
-    this.unknownUntil.delete(orderId);
+    this.unknownUntil.delete(workflowId);
     return false;
   }
 
-  private rememberUnknown(orderId: string): void {
+  private rememberUnknown(workflowId: string): void {
     if (this.unknownUntil.size >= UNKNOWN_CACHE_SIZE) this.unknownUntil.delete(this.unknownUntil.keys().next().value!);
-    this.unknownUntil.set(orderId, this.now() + UNKNOWN_ID_TTL_MS);
+    this.unknownUntil.set(workflowId, this.now() + UNKNOWN_ID_TTL_MS);
   }
 
   /**
@@ -76,13 +76,13 @@ export class OrderLookup {
    * by the bridge from the Kafka event). `exists: false` when no such run exists (yet). Cached once
    * known, so following an order costs one describe per gateway.
    */
-  async owner(orderId: string): Promise<Owner> {
-    if (this.owners.has(orderId)) return { exists: true, customerId: this.owners.get(orderId) };
-    if (this.knownUnknown(orderId)) return { exists: false };
-    let pending = this.asking.get(orderId);
+  async owner(workflowId: string): Promise<Owner> {
+    if (this.owners.has(workflowId)) return { exists: true, customerId: this.owners.get(workflowId) };
+    if (this.knownUnknown(workflowId)) return { exists: false };
+    let pending = this.asking.get(workflowId);
     if (!pending) {
-      pending = this.describeOwner(orderId).finally(() => this.asking.delete(orderId));
-      this.asking.set(orderId, pending);
+      pending = this.describeOwner(workflowId).finally(() => this.asking.delete(workflowId));
+      this.asking.set(workflowId, pending);
     }
     return pending;
   }
@@ -93,28 +93,39 @@ export class OrderLookup {
    * order, Temporal failing or slower than the deadline) is 'hidden': the caller is told nothing it
    * could tell apart. A look-up still running at the deadline goes on and fills the cache.
    */
-  async ownership(orderId: string, customerId: string, deadlineMs: number): Promise<Ownership> {
-    if (this.owners.has(orderId)) return this.owners.get(orderId) === customerId ? 'mine' : 'hidden';
+  async ownership(workflowId: string, customerId: string, deadlineMs: number): Promise<Ownership> {
+    if (this.owners.has(workflowId)) return this.owners.get(workflowId) === customerId ? 'mine' : 'hidden';
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), deadlineMs)));
-    const owner = await Promise.race([this.owner(orderId).catch(() => undefined), late]).finally(() =>
+    const owner = await Promise.race([this.owner(workflowId).catch(() => undefined), late]).finally(() =>
       clearTimeout(timer),
     );
     return owner?.exists && owner.customerId === customerId ? 'mine' : 'hidden';
   }
 
-  /** The order's status partition (partition routing), from the same cached describe as its owner. */
-  async routed(orderId: string): Promise<RoutedOrder> {
-    const owner = await this.owner(orderId);
-    return owner.exists ? { exists: true, statusPartition: this.statusPartitions.get(orderId) } : { exists: false };
+  /**
+   * The workflow id under which `customerId` owns the order it calls `orderId`: its scoped id, else
+   * (an order placed before ids were scoped) the global id when this customer placed it; undefined
+   * when neither is theirs (decided alike, within `deadlineMs`: both are asked at once).
+   */
+  async ownedWorkflowId(scopedId: string, customerId: string, deadlineMs: number): Promise<string | undefined> {
+    const candidates = isScopedWorkflowId(scopedId) ? [scopedId, globalWorkflowIdOf(scopedId)] : [scopedId];
+    const verdicts = await Promise.all(candidates.map((id) => this.ownership(id, customerId, deadlineMs)));
+    return candidates.find((_, i) => verdicts[i] === 'mine');
   }
 
-  private async describeOwner(orderId: string): Promise<Owner> {
+  /** The order's status partition (partition routing), from the same cached describe as its owner. */
+  async routed(workflowId: string): Promise<RoutedOrder> {
+    const owner = await this.owner(workflowId);
+    return owner.exists ? { exists: true, statusPartition: this.statusPartitions.get(workflowId) } : { exists: false };
+  }
+
+  private async describeOwner(workflowId: string): Promise<Owner> {
     let customerId: string | undefined;
     let statusPartition: number | undefined;
     try {
       const description = await withTimeout(
-        this.client.workflow.getHandle(workflowIdFor(orderId)).describe(),
+        this.client.workflow.getHandle(workflowId).describe(),
         this.timeoutMs,
         'describe',
       );
@@ -123,7 +134,7 @@ export class OrderLookup {
       statusPartition = typeof order?.statusPartition === 'number' ? order.statusPartition : undefined;
     } catch (err) {
       if (!notFound(err)) throw err;
-      this.rememberUnknown(orderId);
+      this.rememberUnknown(workflowId);
       return { exists: false };
     }
     if (this.owners.size >= OWNER_CACHE_SIZE) {
@@ -131,38 +142,43 @@ export class OrderLookup {
       this.owners.delete(oldest);
       this.statusPartitions.delete(oldest);
     }
-    this.owners.set(orderId, customerId);
-    if (statusPartition !== undefined) this.statusPartitions.set(orderId, statusPartition);
+    this.owners.set(workflowId, customerId);
+    if (statusPartition !== undefined) this.statusPartitions.set(workflowId, statusPartition);
     return { exists: true, customerId };
   }
 
   /** The order's current view, or undefined when no such order (workflow) exists. */
-  async view(orderId: string): Promise<OrderView | undefined> {
-    if (this.knownUnknown(orderId)) return undefined;
+  async view(workflowId: string): Promise<OrderView | undefined> {
+    if (this.knownUnknown(workflowId)) return undefined;
     try {
       return await withTimeout(
-        this.client.workflow.getHandle(workflowIdFor(orderId)).query(statusQuery),
+        this.client.workflow.getHandle(workflowId).query(statusQuery),
         this.timeoutMs,
         'status query',
       );
     } catch (err) {
       if (!notFound(err)) throw err;
-      this.rememberUnknown(orderId);
+      this.rememberUnknown(workflowId);
       return undefined;
     }
   }
 
-  async cancel(orderId: string): Promise<CancelOutcome> {
-    const handle = this.client.workflow.getHandle(workflowIdFor(orderId));
+  async cancel(workflowId: string): Promise<CancelOutcome> {
+    const handle = this.client.workflow.getHandle(workflowId);
     try {
       const view = await withTimeout(handle.executeUpdate(cancelUpdate), 60_000, 'cancel');
       if (view.status === 'CANCELLED') return { kind: 'cancelled', view };
-      return { kind: 'refused', reason: `order ${orderId} ended ${view.status} before it could be cancelled` };
+      return {
+        kind: 'refused',
+        reason: `order ${orderIdOfWorkflowId(workflowId)} ended ${view.status} before it could be cancelled`,
+      };
     } catch (err) {
       if (notFound(err)) {
         // Either no such order, or it has finished (updates need a running workflow).
-        const view = await this.view(orderId).catch(() => undefined);
-        return view ? { kind: 'refused', reason: `order ${orderId} is already ${view.status}` } : { kind: 'not-found' };
+        const view = await this.view(workflowId).catch(() => undefined);
+        return view
+          ? { kind: 'refused', reason: `order ${orderIdOfWorkflowId(workflowId)} is already ${view.status}` }
+          : { kind: 'not-found' };
       }
       if (err instanceof WorkflowUpdateFailedError) {
         return { kind: 'refused', reason: (err.cause as Error | undefined)?.message ?? err.message };

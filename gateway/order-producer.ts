@@ -1,5 +1,6 @@
 /**
- * Writes ORDER_PLACED events to Kafka: key = orderId (so one order's events stay on one partition),
+ * Writes ORDER_PLACED events to Kafka: key = the order's kafkaKeyOf (its id, or with a customer scope
+ * its workflow id: one order's events stay on one partition, and two customers' same id are two orders),
  * idempotent producer, acks from all in-sync replicas. `publish` resolves only once Kafka has
  * stored the event, and rejects (never hangs) when Kafka does not confirm in time.
  *
@@ -11,7 +12,7 @@ import * as crypto from 'node:crypto';
 import { Kafka } from 'kafkajs';
 import { BatchingProducer } from '../common/batching-producer';
 import { TOPICS } from '../common/names';
-import { Order, orderPlacedEvent } from '../common/order';
+import { kafkaKeyOf, Order, orderPlacedEvent, workflowIdFor } from '../common/order';
 import { endSpan, kafkaAttributes, kafkaHeadersOf, SpanKind, startSpan, type Context } from '../common/tracing';
 
 export class KafkaUnavailableError extends Error {
@@ -68,11 +69,11 @@ export class OrderProducer {
         `${this.topic} publish`,
         SpanKind.PRODUCER,
         trace,
-        kafkaAttributes(this.topic, 'publish', order.orderId),
+        kafkaAttributes(this.topic, 'publish', workflowIdFor(order)),
       );
     try {
       const message = {
-        key: order.orderId,
+        key: kafkaKeyOf(workflowIdFor(order)),
         value: JSON.stringify(event),
         headers: span ? { eventId, ...kafkaHeadersOf(span) } : { eventId },
       };

@@ -25,6 +25,7 @@ import {
 } from '../common/protocol';
 import type { Client } from './client';
 import { detailOf, internalError } from './internal-error';
+import { clientWorkflowId } from './order-key';
 import type { OrderLookup } from './order-lookup';
 import type { Reply } from './read-request';
 import type { Subscriptions } from './subscriptions';
@@ -72,9 +73,16 @@ export function orderRequests(opts: OrderRequestOptions): OrderRequests {
     return undefined;
   };
 
-  /** True when the caller may act on the order: no customer identity (any order), or its confirmed owner. */
-  const mayAct = async (lookup: OrderLookup, client: Client, orderId: string): Promise<boolean> =>
-    client.customerId === undefined || (await lookup.ownership(orderId, client.customerId, ownerCheckMs)) === 'mine';
+  /**
+   * The workflow id of the order the caller means, when it may act on it: without customer identity
+   * the global one (any order); with one, the caller's own order of that id (./order-lookup
+   * ownedWorkflowId, which also finds one placed before ids were scoped). Undefined: not theirs.
+   */
+  const actionable = async (lookup: OrderLookup, client: Client, orderId: string): Promise<string | undefined> => {
+    const workflowId = clientWorkflowId(client.customerId, orderId);
+    if (client.customerId === undefined) return workflowId;
+    return lookup.ownedWorkflowId(workflowId, client.customerId, ownerCheckMs);
+  };
 
   /**
    * The gate of a request answered from the workflow: the request parses, this gateway can look orders
@@ -86,14 +94,15 @@ export function orderRequests(opts: OrderRequestOptions): OrderRequests {
     data: unknown,
     reply: Reply,
     askedAt: number,
-  ): Promise<{ ref: T; lookup: OrderLookup } | undefined> => {
+  ): Promise<{ ref: T; lookup: OrderLookup; workflowId: string } | undefined> => {
     const ref = orderRef(schema, data, reply);
     if (!ref) return undefined;
     if (!orders) {
       reply(errorFrame(ErrorCode.temporalUnavailable, 'order look-ups are not available on this gateway', ref.orderId));
       return undefined;
     }
-    if (await mayAct(orders, client, ref.orderId)) return { ref, lookup: orders };
+    const workflowId = await actionable(orders, client, ref.orderId);
+    if (workflowId !== undefined) return { ref, lookup: orders, workflowId };
     await notFound(client, ref.orderId, askedAt, reply);
     return undefined;
   };
@@ -111,10 +120,10 @@ export function orderRequests(opts: OrderRequestOptions): OrderRequests {
     const askedAt = Date.now();
     const request = await ownOrder(OrderRef, client, data, reply, askedAt);
     if (!request) return;
-    const { ref, lookup } = request;
+    const { ref, lookup, workflowId } = request;
     let view;
     try {
-      view = await lookup.view(ref.orderId);
+      view = await lookup.view(workflowId);
     } catch (err) {
       return reply(unreachable('read', ref.orderId, detailOf(err)));
     }
@@ -126,8 +135,8 @@ export function orderRequests(opts: OrderRequestOptions): OrderRequests {
     const askedAt = Date.now();
     const request = await ownOrder(CancelOrderInput, client, data, reply, askedAt);
     if (!request) return;
-    const { ref, lookup } = request;
-    const outcome = await lookup.cancel(ref.orderId);
+    const { ref, lookup, workflowId } = request;
+    const outcome = await lookup.cancel(workflowId);
     if (outcome.kind === 'cancelled') reply({ event: 'orderCancelled', data: { orderId: ref.orderId } });
     else if (outcome.kind === 'not-found') await notFound(client, ref.orderId, askedAt, reply);
     else if (outcome.kind === 'refused') reply(errorFrame(ErrorCode.cannotCancel, outcome.reason, ref.orderId));
@@ -139,7 +148,7 @@ export function orderRequests(opts: OrderRequestOptions): OrderRequests {
     if (!ref) return;
     // Answered at once, as for an order that does not exist yet; events follow only for the caller's own orders.
     reply({ event: 'subscribed', data: { orderId: ref.orderId } });
-    subscriptions.subscribe(client, ref.orderId, ref.fromSeq, true);
+    subscriptions.subscribe(client, clientWorkflowId(client.customerId, ref.orderId), ref.fromSeq, true);
   };
 
   return { getOrder, cancelOrder, subscribeOrder };

@@ -17,6 +17,7 @@ import {
   type Context,
 } from '../common/tracing';
 import { UNVERIFIED_CUSTOMER_PREFIX } from './auth';
+import { idScopeOf } from './order-key';
 import type { Client } from './client';
 import { detailOf, internalError } from './internal-error';
 import type { OrderProducer } from './order-producer';
@@ -43,8 +44,8 @@ export const PLACED_CATCH_UP_MS = 3_000;
 
 /**
  * The order a placeOrder frame asks for, or the frame that refuses it: an order without id gets a
- * UUID. The owner: with a customer id (JWT mode) the token's, and a customerId in the frame is
- * refused CUSTOMER_ID_NOT_ALLOWED; without one (none, shared token) a customerId the client sends
+ * UUID. The owner: with a customer id (JWT mode) the token's, the order id is scoped to it (its
+ * workflow id names the customer), and a customerId in the frame is refused CUSTOMER_ID_NOT_ALLOWED; without one (none, shared token) a customerId the client sends
  * is recorded as `unverified:<id>`, which no token can claim (./auth UNVERIFIED_CUSTOMER_PREFIX).
  */
 export function placementOf(
@@ -69,7 +70,7 @@ export function placementOf(
   // The client's W3C trace context (docs/TRACING.md) is not part of the order.
   const { traceparent, tracestate, ...input } = parsed.data;
   const order: Order = { ...input, orderId: input.orderId ?? crypto.randomUUID() };
-  if (customerId !== undefined) order.customerId = customerId;
+  if (customerId !== undefined) Object.assign(order, { customerId, idScope: idScopeOf(customerId) });
   else if (claimed !== undefined) order.customerId = `${UNVERIFIED_CUSTOMER_PREFIX}${claimed}`;
   return { order, trace: contextFromTraceparent(traceparent, tracestate) };
 }
@@ -85,6 +86,7 @@ export async function placeOrder(opts: PlacementOptions, client: Client, data: u
     return;
   }
   const { order } = placement;
+  const workflowId = workflowIdFor(order);
   // Partition routing: the worker publishes this order's status events to this gateway's home partition.
   if (opts.statusPartition !== undefined) order.statusPartition = opts.statusPartition;
   // The order's trace starts here (or continues the client's); undefined while tracing is off.
@@ -92,14 +94,14 @@ export async function placeOrder(opts: PlacementOptions, client: Client, data: u
   // Follow the order from its first status on; the workflow does not exist yet, so no catch-up now.
   // With a customer id, nothing is sent before the order's owner is confirmed to be this customer.
   // (A resend on a connection already following the order keeps its progress.)
-  const newFollower = !opts.subscriptions.has(client, order.orderId);
-  if (newFollower) opts.subscriptions.subscribe(client, order.orderId, 1, false, order.statusPartition);
+  const newFollower = !opts.subscriptions.has(client, workflowId);
+  if (newFollower) opts.subscriptions.subscribe(client, workflowId, 1, false, order.statusPartition);
   try {
     await opts.producer.publish(order, contextOf(span));
   } catch (err) {
     endSpan(span, err);
     // Not accepted: this placement's subscription must not outlive it.
-    if (newFollower) opts.subscriptions.unsubscribe(client, order.orderId);
+    if (newFollower) opts.subscriptions.unsubscribe(client, workflowId);
     reply(
       internalError(
         opts.log,
@@ -115,11 +117,10 @@ export async function placeOrder(opts: PlacementOptions, client: Client, data: u
   const traceId = traceIdOf(span);
   reply({
     event: 'orderAccepted',
-    data: { orderId: order.orderId, workflowId: workflowIdFor(order.orderId), ...(traceId ? { traceId } : {}) },
+    data: { orderId: order.orderId, workflowId, ...(traceId ? { traceId } : {}) },
   });
   endSpan(span);
   // An id whose workflow already exists gets no new status events: read its state if none come.
-  if (newFollower)
-    opts.subscriptions.catchUpIfUnseen(client, order.orderId, opts.placedCatchUpMs ?? PLACED_CATCH_UP_MS);
+  if (newFollower) opts.subscriptions.catchUpIfUnseen(client, workflowId, opts.placedCatchUpMs ?? PLACED_CATCH_UP_MS);
   placed('accepted');
 }

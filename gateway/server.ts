@@ -13,6 +13,7 @@ import { DEFAULT_NAMESPACE } from '../common/names';
 import type { StatusEvent } from '../common/status';
 import { AuthFailureListener, Authenticator, exposureWarning, noAuth, RefusalListener } from './auth';
 import type { LinkOptions } from './client';
+import { workflowIdOfKafkaKey } from '../common/order';
 import { Connections } from './connections';
 import { createDispatcher } from './frame-handlers';
 import { createHttpServer } from './http-routes';
@@ -90,8 +91,8 @@ export interface Gateway {
   port: number;
   /** Feed a status event (from the order-status topic) to the clients following that order. */
   deliverStatus(event: StatusEvent): void;
-  /** Does a client of this gateway follow the order? (What its status feed reads past the key.) */
-  followsOrder(orderId: string): boolean;
+  /** Does a client of this gateway follow the order a status event's Kafka key names (common/order kafkaKeyOf)? */
+  followsOrder(kafkaKey: string): boolean;
   /** Open (subscriber, order) pairs; zero when no client follows anything. */
   subscriptionCount(): number;
   /** Open connections, both transports. */
@@ -231,7 +232,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     server,
     port,
     deliverStatus: (event) => subscriptions.onEvent(event),
-    followsOrder: (orderId) => subscriptions.follows(orderId),
+    followsOrder: (key) => subscriptions.follows(workflowIdOfKafkaKey(key)),
     subscriptionCount: () => subscriptions.size,
     connectionCount: openConnections,
     async close() {

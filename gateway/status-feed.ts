@@ -6,7 +6,7 @@
  * versions existed carry none and are read as version 1).
  *
  * Every gateway reads every status event, but follows only its own clients' orders. With `follows`,
- * an event whose Kafka key (the orderId: activities/status-publisher.ts keys by it) names an order
+ * an event whose Kafka key (common/order kafkaKeyOf: the order id, or a scoped order's workflow id) names an order
  * nobody here follows is dropped before its JSON is parsed or validated; that is what makes an event
  * for another gateway's client nearly free (measured in docs/BENCHMARKS.md, "Status fan-out").
  * Events without a key (older producers) are parsed as before. With `partitions`, the feed fetches only
@@ -24,6 +24,7 @@ import * as crypto from 'node:crypto';
 import { Admin, Consumer, Kafka } from 'kafkajs';
 import { TOPICS } from '../common/names';
 import { CONSUMER_FETCH_WAIT_MS } from '../common/connections';
+import { workflowIdFor } from '../common/order';
 import { STATUS_SCHEMA_VERSION, StatusEvent } from '../common/status';
 import { StatusEventSchema } from '../common/status-schemas';
 import { contextFromKafka, endSpan, kafkaAttributes, SpanKind, startSpan } from '../common/tracing';
@@ -50,8 +51,8 @@ export interface StatusFeedOptions {
 /** Where the feed delivers: the gateway (./server), or a test's list. */
 export interface StatusSink {
   deliverStatus(event: StatusEvent): void;
-  /** Does any client of this gateway follow this order? Absent: every event is parsed. */
-  followsOrder?(orderId: string): boolean;
+  /** Does any client of this gateway follow the order an event's Kafka key names? Absent: every event is parsed. */
+  followsOrder?(kafkaKey: string): boolean;
 }
 
 export class StatusFeed {
@@ -137,7 +138,7 @@ export class StatusFeed {
         const span =
           trace &&
           startSpan('orderStatus push', SpanKind.CONSUMER, trace, {
-            ...kafkaAttributes(this.topic, 'process', event.orderId),
+            ...kafkaAttributes(this.topic, 'process', event.workflowId ?? workflowIdFor({ orderId: event.orderId })),
             'order.status': event.status,
             'order.seq': event.seq,
           });

@@ -12,6 +12,7 @@
  * exist yet is looked up again with backoff for as long as it is followed.
  */
 import { Kafka, Partitioners } from 'kafkajs';
+import { kafkaKeyOf } from '../common/order';
 
 /** What the order's workflow says: `exists: false` while there is none (yet). */
 export type RoutedOrder = { exists: false } | { exists: true; statusPartition?: number };
@@ -107,7 +108,7 @@ export class StatusRouting {
     if (!this.partitionOf.has(orderId) || this.partitionOf.get(orderId) !== undefined) return;
     if (partition >= this.opts.partitionCount) {
       this.opts.log?.(`order ${orderId}: status partition ${partition} does not exist; following its key's partition`);
-      partition = keyPartition(orderId, this.opts.partitionCount);
+      partition = keyPartition(kafkaKeyOf(orderId), this.opts.partitionCount);
     }
     this.partitionOf.set(orderId, partition);
     if (partition === this.opts.home) return;
@@ -136,7 +137,7 @@ export class StatusRouting {
     }
     if (!this.partitionOf.has(orderId) || this.partitionOf.get(orderId) !== undefined) return;
     if (found?.exists) {
-      this.route(orderId, found.statusPartition ?? keyPartition(orderId, this.opts.partitionCount));
+      this.route(orderId, found.statusPartition ?? keyPartition(kafkaKeyOf(orderId), this.opts.partitionCount));
       return;
     }
     const delay = Math.min(MAX_RETRY_MS, (this.opts.retryMs ?? 250) * 2 ** Math.min(attempt, 5));

@@ -10,10 +10,16 @@
  * order's owner (the customer id the order was placed with, read from its workflow) is confirmed to
  * be that customer. Until then its events wait; if the owner is someone else (or nobody) the
  * subscription is dropped without a word, exactly as for an order that never appears. This covers
- * the placer too: the gateway subscribes whoever places an orderId before it knows whether that id
+ * the placer too: the gateway subscribes whoever places an workflowId before it knows whether that id
  * already belongs to another customer's order, so a re-placement under another customer never
  * attaches the caller to it.
+ *
+ * Orders are named by workflow id (common/order workflowIdFor): a customer's `#101` and another's are
+ * two orders. A customer's order placed before ids were scoped runs under its global id; a
+ * subscription under the scoped id whose run does not exist moves to the global id once that run is
+ * confirmed to be the same customer's (`globalIdOf`).
  */
+import { globalWorkflowIdOf, isScopedWorkflowId, workflowIdFor } from '../common/order';
 import type { OrderView, StatusEvent } from '../common/status';
 import { eventsOf, isFinal } from '../common/status';
 
@@ -48,8 +54,8 @@ export interface SubscriptionOptions {
   unseenExpiryMs?: number;
   now?: () => number;
   /** Partition routing (./status-routing.ts): an order gained its first subscriber (its partition if known), lost its last. */
-  onFollow?: (orderId: string, statusPartition?: number) => void;
-  onUnfollow?: (orderId: string) => void;
+  onFollow?: (workflowId: string, statusPartition?: number) => void;
+  onUnfollow?: (workflowId: string) => void;
 }
 
 export class Subscriptions {
@@ -66,7 +72,7 @@ export class Subscriptions {
 
   constructor(
     /** The order's current view from the workflow, or undefined when it does not exist (yet). */
-    private readonly fetchView: (orderId: string) => Promise<OrderView | undefined>,
+    private readonly fetchView: (workflowId: string) => Promise<OrderView | undefined>,
     private readonly options: SubscriptionOptions = {},
   ) {
     this.now = options.now ?? Date.now;
@@ -86,10 +92,10 @@ export class Subscriptions {
     if (expiry === undefined) return 0;
     const cutoff = this.now() - expiry;
     let dropped = 0;
-    for (const [orderId, subs] of this.byOrder)
+    for (const [workflowId, subs] of this.byOrder)
       for (const [sub, progress] of subs)
         if (!progress.seen && progress.since <= cutoff) {
-          this.drop(sub, orderId);
+          this.drop(sub, workflowId);
           dropped += 1;
         }
     return dropped;
@@ -105,12 +111,7 @@ export class Subscriptions {
   }
 
   /** Starts following an order from `fromSeq`; with `catchUpNow`, sends what already happened. */
-  subscribe(sub: Subscriber, orderId: string, fromSeq = 1, catchUpNow = true, statusPartition?: number): void {
-    let subs = this.byOrder.get(orderId);
-    if (!subs) {
-      this.byOrder.set(orderId, (subs = new Map()));
-      this.options.onFollow?.(orderId, statusPartition);
-    }
+  subscribe(sub: Subscriber, workflowId: string, fromSeq = 1, catchUpNow = true, statusPartition?: number): void {
     const progress: Progress = {
       nextSeq: fromSeq,
       catchingUp: false,
@@ -120,14 +121,24 @@ export class Subscriptions {
       since: this.now(),
       seen: false,
     };
+    this.attach(sub, workflowId, progress, statusPartition);
+    if (catchUpNow) void this.catchUp(sub, workflowId, progress);
+  }
+
+  /** Records `progress` as `sub`'s following of `workflowId` (replacing any it had). */
+  private attach(sub: Subscriber, workflowId: string, progress: Progress, statusPartition?: number): void {
+    let subs = this.byOrder.get(workflowId);
+    if (!subs) {
+      this.byOrder.set(workflowId, (subs = new Map()));
+      this.options.onFollow?.(workflowId, statusPartition);
+    }
     if (!subs.has(sub)) {
       this.pairs += 1;
       let own = this.bySubscriber.get(sub);
       if (!own) this.bySubscriber.set(sub, (own = new Set()));
-      own.add(orderId);
+      own.add(workflowId);
     }
     subs.set(sub, progress);
-    if (catchUpNow) void this.catchUp(sub, orderId, progress);
   }
 
   /**
@@ -136,31 +147,31 @@ export class Subscriptions {
    * connection, or an order completed long ago) starts no new run and so publishes no new status;
    * without this read its placer would wait for events that never come.
    */
-  catchUpIfUnseen(sub: Subscriber, orderId: string, afterMs: number): void {
+  catchUpIfUnseen(sub: Subscriber, workflowId: string, afterMs: number): void {
     setTimeout(() => {
-      const progress = this.byOrder.get(orderId)?.get(sub);
-      if (progress && !progress.seen && !progress.catchingUp) void this.catchUp(sub, orderId, progress);
+      const progress = this.byOrder.get(workflowId)?.get(sub);
+      if (progress && !progress.seen && !progress.catchingUp) void this.catchUp(sub, workflowId, progress);
     }, afterMs).unref();
   }
 
-  /** Does anyone here follow `orderId`? (The status feed drops other orders' events unparsed.) */
-  follows(orderId: string): boolean {
-    return this.byOrder.has(orderId);
+  /** Does anyone here follow `workflowId`? (The status feed drops other orders' events unparsed.) */
+  follows(workflowId: string): boolean {
+    return this.byOrder.has(workflowId);
   }
 
-  /** Is `sub` following `orderId`? */
-  has(sub: Subscriber, orderId: string): boolean {
-    return this.byOrder.get(orderId)?.has(sub) ?? false;
+  /** Is `sub` following `workflowId`? */
+  has(sub: Subscriber, workflowId: string): boolean {
+    return this.byOrder.get(workflowId)?.has(sub) ?? false;
   }
 
-  /** Stops `sub` following `orderId` (no-op when it does not). */
-  unsubscribe(sub: Subscriber, orderId: string): void {
-    this.drop(sub, orderId);
+  /** Stops `sub` following `workflowId` (no-op when it does not). */
+  unsubscribe(sub: Subscriber, workflowId: string): void {
+    this.drop(sub, workflowId);
   }
 
   /** Ends every subscription of `sub` (a connection that is gone); costs its own subscriptions only. */
   unsubscribeAll(sub: Subscriber): void {
-    for (const orderId of [...(this.bySubscriber.get(sub) ?? [])]) this.drop(sub, orderId);
+    for (const workflowId of [...(this.bySubscriber.get(sub) ?? [])]) this.drop(sub, workflowId);
   }
 
   /** Number of (subscriber, order) pairs: for health output and leak checks. */
@@ -168,13 +179,30 @@ export class Subscriptions {
     return this.pairs;
   }
 
+  /** Routes a status event by the run it names (events of older workers name none: their run's id is global). */
   onEvent(event: StatusEvent): void {
-    const subs = this.byOrder.get(event.orderId);
+    const workflowId = event.workflowId ?? workflowIdFor({ orderId: event.orderId });
+    const subs = this.byOrder.get(workflowId);
     if (!subs) return;
-    for (const [sub, progress] of subs) this.offer(sub, event.orderId, progress, event);
+    for (const [sub, progress] of subs) this.offer(sub, workflowId, progress, event);
   }
 
-  private offer(sub: Subscriber, orderId: string, progress: Progress, event: StatusEvent): void {
+  /**
+   * Stops `sub` following the order a client means by `workflowId`, wherever it runs (its global id,
+   * for a subscription moved there: see `globalIdOf`).
+   */
+  unsubscribeOrder(sub: Subscriber, workflowId: string): void {
+    this.drop(sub, workflowId);
+    const global = this.globalIdOf(workflowId);
+    if (global !== undefined) this.drop(sub, global);
+  }
+
+  /** Where the order of a scoped id runs if it was placed before ids were scoped; none for a global id. */
+  private globalIdOf(workflowId: string): string | undefined {
+    return isScopedWorkflowId(workflowId) ? globalWorkflowIdOf(workflowId) : undefined;
+  }
+
+  private offer(sub: Subscriber, workflowId: string, progress: Progress, event: StatusEvent): void {
     progress.seen = true;
     if (progress.catchingUp) {
       progress.pending.push(event);
@@ -183,25 +211,25 @@ export class Subscriptions {
     if (!progress.cleared) {
       // Nothing goes out before the owner is confirmed: hold it, and check (catchUp does).
       progress.pending.push(event);
-      void this.catchUp(sub, orderId, progress);
+      void this.catchUp(sub, workflowId, progress);
       return;
     }
     if (event.seq < progress.nextSeq) return;
     if (event.seq === progress.nextSeq) {
-      this.deliver(sub, orderId, progress, event);
+      this.deliver(sub, workflowId, progress, event);
       // Events held behind a gap that an earlier catch-up gave up on follow it, as far as they are in order.
-      this.deliverHeld(sub, orderId, progress);
+      this.deliverHeld(sub, workflowId, progress);
       return;
     }
     progress.pending.push(event);
-    void this.catchUp(sub, orderId, progress);
+    void this.catchUp(sub, workflowId, progress);
   }
 
   /**
    * Sends the held events that continue the sequence; returns false when a gap remains (the rest
    * stays held) or the subscription ended on the way.
    */
-  private deliverHeld(sub: Subscriber, orderId: string, progress: Progress): boolean {
+  private deliverHeld(sub: Subscriber, workflowId: string, progress: Progress): boolean {
     if (progress.pending.length === 0) return true; // the usual case, on every live event: nothing to sort or copy
     const held = progress.pending.sort((a, b) => a.seq - b.seq);
     progress.pending = [];
@@ -211,51 +239,75 @@ export class Subscriptions {
         progress.pending = held.slice(i);
         return false;
       }
-      this.deliver(sub, orderId, progress, event);
-      if (!this.active(sub, orderId, progress)) return false;
+      this.deliver(sub, workflowId, progress, event);
+      if (!this.active(sub, workflowId, progress)) return false;
     }
     return true;
   }
 
-  private deliver(sub: Subscriber, orderId: string, progress: Progress, event: StatusEvent): void {
-    sub.sendStatus(event);
+  private deliver(sub: Subscriber, workflowId: string, progress: Progress, event: StatusEvent): void {
+    // The client knows the order by its workflowId; the run's id stays inside.
+    const push = { ...event };
+    delete push.workflowId;
+    sub.sendStatus(push);
     progress.nextSeq = event.seq + 1;
-    if (isFinal(event.status)) this.drop(sub, orderId);
+    if (isFinal(event.status)) this.drop(sub, workflowId);
   }
 
-  private drop(sub: Subscriber, orderId: string): void {
-    const subs = this.byOrder.get(orderId);
+  private drop(sub: Subscriber, workflowId: string): void {
+    const subs = this.byOrder.get(workflowId);
     if (!subs?.delete(sub)) return;
     this.pairs -= 1;
-    if (subs.size === 0 && this.byOrder.delete(orderId)) this.options.onUnfollow?.(orderId);
+    if (subs.size === 0 && this.byOrder.delete(workflowId)) this.options.onUnfollow?.(workflowId);
     const own = this.bySubscriber.get(sub);
-    own?.delete(orderId);
+    own?.delete(workflowId);
     if (own?.size === 0) this.bySubscriber.delete(sub);
   }
 
-  private active(sub: Subscriber, orderId: string, progress: Progress): boolean {
-    return this.byOrder.get(orderId)?.get(sub) === progress;
+  private active(sub: Subscriber, workflowId: string, progress: Progress): boolean {
+    return this.byOrder.get(workflowId)?.get(sub) === progress;
   }
 
   /** 'yes' when the subscriber may see the order, 'no' when it belongs to someone else, 'unknown' when it does not exist yet (or Temporal did not answer). */
-  private async mayFollow(sub: Subscriber, orderId: string): Promise<'yes' | 'no' | 'unknown'> {
+  private async mayFollow(sub: Subscriber, workflowId: string): Promise<'yes' | 'no' | 'unknown' | 'absent'> {
     if (!this.ownerOf) return 'no';
     try {
-      const owner = await this.ownerOf(orderId);
-      if (!owner.exists) return 'unknown';
+      const owner = await this.ownerOf(workflowId);
+      if (!owner.exists) return 'absent';
       return owner.customerId === sub.customerId ? 'yes' : 'no';
     } catch {
       return 'unknown';
     }
   }
 
-  private async catchUp(sub: Subscriber, orderId: string, progress: Progress): Promise<void> {
+  /**
+   * For a scoped id whose run does not exist: the global id, when its run is this subscriber's own
+   * (an order placed before ids were scoped); the subscription moves there. Undefined otherwise.
+   */
+  private async movedToGlobal(sub: Subscriber, workflowId: string, progress: Progress): Promise<string | undefined> {
+    const global = this.globalIdOf(workflowId);
+    if (global === undefined || (await this.mayFollow(sub, global)) !== 'yes') return undefined;
+    if (!this.active(sub, workflowId, progress)) return undefined;
+    this.drop(sub, workflowId);
+    if (this.has(sub, global)) return undefined;
+    this.attach(sub, global, progress);
+    return global;
+  }
+
+  private async catchUp(sub: Subscriber, subscribedAs: string, progress: Progress): Promise<void> {
+    let workflowId = subscribedAs;
     progress.catchingUp = true;
     if (!progress.cleared) {
-      const verdict = await this.mayFollow(sub, orderId);
-      if (!this.active(sub, orderId, progress)) return;
+      let verdict = await this.mayFollow(sub, workflowId);
+      if (!this.active(sub, workflowId, progress)) return;
+      if (verdict === 'absent') {
+        const moved = await this.movedToGlobal(sub, workflowId, progress);
+        if (moved !== undefined) [workflowId, verdict] = [moved, 'yes'];
+        else if (!this.active(sub, workflowId, progress)) return;
+        else verdict = 'unknown';
+      }
       if (verdict === 'no') {
-        this.drop(sub, orderId);
+        this.drop(sub, workflowId);
         return;
       }
       if (verdict === 'unknown') {
@@ -265,7 +317,7 @@ export class Subscriptions {
           progress.catchingUp = true;
           setTimeout(() => {
             progress.catchingUp = false;
-            void this.catchUp(sub, orderId, progress);
+            void this.catchUp(sub, workflowId, progress);
           }, this.retryDelayMs).unref();
         }
         return;
@@ -275,31 +327,31 @@ export class Subscriptions {
     }
     let view: OrderView | undefined;
     try {
-      view = await this.fetchView(orderId);
+      view = await this.fetchView(workflowId);
     } catch {
       view = undefined;
     }
-    if (!this.active(sub, orderId, progress)) return;
+    if (!this.active(sub, workflowId, progress)) return;
     if (view) {
       progress.seen = true;
       for (const event of eventsOf(view, progress.nextSeq)) {
-        this.deliver(sub, orderId, progress, event);
-        if (!this.active(sub, orderId, progress)) return;
+        this.deliver(sub, workflowId, progress, event);
+        if (!this.active(sub, workflowId, progress)) return;
       }
     }
     progress.catchingUp = false;
-    if (this.deliverHeld(sub, orderId, progress)) {
+    if (this.deliverHeld(sub, workflowId, progress)) {
       // Caught up: a later gap gets the full number of retries again.
       progress.retries = 0;
       return;
     }
-    if (!this.active(sub, orderId, progress)) return;
+    if (!this.active(sub, workflowId, progress)) return;
     // The query was behind Kafka: keep the rest and ask again shortly. After maxRetries the held
     // events wait for the order's next event (the missing one is sent and releases them; a newer
     // one starts a new catch-up).
     if (progress.retries++ < this.maxRetries) {
       progress.catchingUp = true;
-      setTimeout(() => void this.catchUp(sub, orderId, progress), this.retryDelayMs).unref();
+      setTimeout(() => void this.catchUp(sub, workflowId, progress), this.retryDelayMs).unref();
     }
   }
 }

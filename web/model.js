@@ -89,7 +89,11 @@ export function toneOf(status) {
   return status === 'PLACING' ? 'neutral' : 'progress';
 }
 
-/** @param {OrderRecord} o */
+/**
+ * The run the gateway named (orderAccepted, the order view); until it has, the global form, which is
+ * right in no-auth and shared-token modes (JWT mode scopes ids to the customer: docs/DESIGN.md).
+ * @param {OrderRecord} o
+ */
 export function workflowIdOf(o) {
   return o.workflowId || 'order-' + o.orderId;
 }

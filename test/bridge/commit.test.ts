@@ -122,7 +122,7 @@ describe('bridge offset commits', () => {
     // Bounded above the group's rebalance timeout (kafkajs default 60 s): seen under heavy load, a
     // join that waits for a departed member (under investigation; see docs/TESTING.md).
     await waitFor(() => second.stats.started === 1, 90_000, 'the second bridge to start the order');
-    const handle = client.workflow.getHandle(workflowIdFor(orderId));
+    const handle = client.workflow.getHandle(workflowIdFor({ orderId: orderId }));
     const description = await handle.describe();
     expect(description.taskQueue).toBe(taskQueue);
     // No worker polls this task queue: the run is ended here, its start was the point.
@@ -181,7 +181,7 @@ describe('bridge offset commits', () => {
       const [committed] = await admin.fetchOffsets({ groupId: ownGroup, topics: [ownTopic] });
       await admin.disconnect();
       expect(committed.partitions.map((p) => p.offset)).toEqual(['1']);
-      await client.workflow.getHandle(workflowIdFor(orderId)).terminate('test done');
+      await client.workflow.getHandle(workflowIdFor({ orderId: orderId })).terminate('test done');
     } finally {
       await deleteTopics(kafka, [ownTopic]);
     }

@@ -42,6 +42,25 @@ describe('parseOrderEvent', () => {
     });
   });
 
+  test("a JWT-mode event's idScope scopes the order to its customer; an event of the earlier shape with a customer stays global", () => {
+    const order = { ...ours.payload.order, customerId: 'alice' };
+    const scoped = { ...ours, payload: { ...ours.payload, order }, idScope: 'customer' };
+    expect(parseOrderEvent(message(JSON.stringify(scoped)))).toEqual({
+      ok: true,
+      order: { ...order, idScope: 'customer' },
+    });
+    const earlier = { ...ours, payload: { ...ours.payload, order } };
+    expect(parseOrderEvent(message(JSON.stringify(earlier)))).toEqual({ ok: true, order });
+    // A scope without a customer names no customer: the order stays global.
+    expect(parseOrderEvent(message(JSON.stringify({ ...ours, idScope: 'customer' })))).toEqual({
+      ok: true,
+      order: ours.payload.order,
+    });
+    // idScope inside the order is not the event's field: the order schema refuses it.
+    const inside = { ...ours, payload: { ...ours.payload, order: { ...order, idScope: 'customer' } } };
+    expect(parseOrderEvent(message(JSON.stringify(inside))).ok).toBe(false);
+  });
+
   test('a message without a value (tombstone) is refused as empty', () => {
     expect(parseOrderEvent(message(null))).toEqual({ ok: false, reason: 'empty message' });
   });

@@ -29,7 +29,7 @@ describe('order CLI', () => {
 
     expect(outcome.outcome).toBe('COMPLETED');
     expect(outcome.exitCode).toBe(0);
-    expect(outcome.workflowId).toBe(workflowIdFor(orderId));
+    expect(outcome.workflowId).toBe(workflowIdFor({ orderId: orderId }));
     const statuses = outcome.events.map((e) => e.status);
     expect(statuses).toEqual(expect.arrayContaining(['ACCEPTED', 'VALIDATED', 'CHARGED', 'SHIPPED', 'COMPLETED']));
     expect(statuses.at(-1)).toBe('COMPLETED');

@@ -8,7 +8,13 @@ import {
   orderPlacedEvent,
   PlaceOrderInput,
   SCHEMA_VERSION,
+  globalWorkflowIdOf,
+  isScopedWorkflowId,
+  kafkaKeyOf,
+  orderIdOfWorkflowId,
+  orderOfEvent,
   workflowIdFor,
+  workflowIdOfKafkaKey,
 } from '../../common/order';
 
 const valid = { orderId: 'o-1', item: 'Mechanical Keyboard', price: 150 };
@@ -198,6 +204,62 @@ test('the order keeps its statusPartition through the event; a client cannot set
   expect(PlaceOrderInput.safeParse({ ...valid, statusPartition: 2 }).success).toBe(false);
 });
 
-test('the workflow id is order-<orderId>', () => {
-  expect(workflowIdFor('#101')).toBe('order-#101');
+test('a global workflow id (no-auth, shared token, orders placed before ids were scoped) is order-<orderId>', () => {
+  expect(workflowIdFor({ orderId: '#101' })).toBe('order-#101');
+  // A customer without the scope (an unverified one, or an event of the earlier shape) does not change it.
+  expect(workflowIdFor({ orderId: '#101', customerId: 'unverified:c-7' })).toBe('order-#101');
+  expect(workflowIdFor({ orderId: '#101', customerId: 'alice' })).toBe('order-#101');
+});
+
+describe('scoped workflow ids (JWT mode)', () => {
+  const scoped = (customerId: string, orderId = '#101'): string =>
+    workflowIdFor({ orderId, customerId, idScope: 'customer' });
+
+  test('scoped: order-<orderId>@<readable customer>-<16 hex of its SHA-256>, one per (customer, orderId)', () => {
+    expect(scoped('alice')).toMatch(/^order-#101@alice-[0-9a-f]{16}$/);
+    expect(scoped('alice')).toBe(scoped('alice'));
+    expect(scoped('alice')).not.toBe(scoped('bob'));
+    expect(scoped('alice')).not.toBe(scoped('alice', '#102'));
+    expect(scoped('alice')).not.toBe(workflowIdFor({ orderId: '#101' }));
+  });
+
+  test('readable and bounded whatever the customer id; customers sharing the readable part still differ', () => {
+    const long = `auth0|${'x'.repeat(122)}`;
+    const id = scoped(long, 'o'.repeat(64));
+    expect(id).toMatch(/^order-o{64}@auth0_x{18}-[0-9a-f]{16}$/);
+    expect(id.length).toBeLessThan(130);
+    expect(scoped(`${long.slice(0, -1)}y`, 'o'.repeat(64))).not.toBe(id);
+    expect(scoped('a|b')).not.toBe(scoped('a_b'));
+    expect(scoped('bob@example.com')).toMatch(/^order-#101@bob_example.com-[0-9a-f]{16}$/);
+  });
+
+  test('a global id is never a scoped one: no order id contains @, so no-auth ids cannot squat a customer', () => {
+    expect(isScopedWorkflowId(scoped('alice'))).toBe(true);
+    expect(isScopedWorkflowId(workflowIdFor({ orderId: 'alice-0123456789abcdef' }))).toBe(false);
+    expect(PlaceOrderInput.safeParse({ ...valid, orderId: '#101@alice' }).success).toBe(false);
+  });
+
+  test('the order id, the global id and the Kafka key are read back from either form', () => {
+    for (const orderId of ['#101', 'a-b.c:d_e']) {
+      const id = scoped('x@y', orderId);
+      expect(orderIdOfWorkflowId(id)).toBe(orderId);
+      expect(globalWorkflowIdOf(id)).toBe(workflowIdFor({ orderId }));
+      expect(kafkaKeyOf(id)).toBe(id);
+      expect(workflowIdOfKafkaKey(kafkaKeyOf(id))).toBe(id);
+      const global = workflowIdFor({ orderId });
+      expect(orderIdOfWorkflowId(global)).toBe(orderId);
+      expect(kafkaKeyOf(global)).toBe(orderId);
+      expect(workflowIdOfKafkaKey(orderId)).toBe(global);
+    }
+  });
+
+  test('the event carries the scope beside the order (a bridge that predates it drops it), and it comes back on reading', () => {
+    const order = { ...valid, quantity: 1, customerId: 'alice', idScope: 'customer' as const };
+    const event = orderPlacedEvent(order, 'e-1', 1);
+    expect(event.idScope).toBe('customer');
+    expect(event.payload.order).not.toHaveProperty('idScope');
+    expect(OrderPlacedEvent.parse(JSON.parse(JSON.stringify(event)))).toEqual(event);
+    expect(orderOfEvent(OrderPlacedEvent.parse(event))).toEqual(order);
+    expect(orderPlacedEvent({ ...valid, quantity: 1 }, 'e-2', 1)).not.toHaveProperty('idScope');
+  });
 });

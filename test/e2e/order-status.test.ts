@@ -39,7 +39,7 @@ const finalStatus = (c: TestClient, orderId: string, status: string, timeoutMs =
 async function cancelAccepted(orderId: string): Promise<void> {
   await waitUntil(
     async () => {
-      const history = await stack.client.workflow.getHandle(workflowIdFor(orderId)).fetchHistory();
+      const history = await stack.client.workflow.getHandle(workflowIdFor({ orderId: orderId })).fetchHistory();
       return (history.events ?? []).some((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
     },
     { what: 'the cancel to be accepted' },
@@ -86,7 +86,7 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
     const lastSeq = seen[seen.length - 1].seq as number;
     await first.close();
     // Meanwhile the order moves on: payment happens while nobody listens.
-    const handle = stack.client.workflow.getHandle(workflowIdFor(orderId));
+    const handle = stack.client.workflow.getHandle(workflowIdFor({ orderId: orderId }));
     await waitUntil(async () => (await handle.query(statusQuery)).steps.some((s) => s.status === 'CHARGED'), {
       what: 'the charge while away',
     });
@@ -108,7 +108,7 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
     const orderId = uniqueId('again');
     await first.placeOrder({ orderId, item: 'Monitor', price: 240 });
     await finalStatus(first, orderId, 'COMPLETED');
-    const runId = (await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe()).runId;
+    const runId = (await stack.client.workflow.getHandle(workflowIdFor({ orderId: orderId })).describe()).runId;
 
     // The same placement later, on a connection that never followed it: the bridge starts no second
     // run, so no new status event is published; the placer is told the order's state all the same.
@@ -116,7 +116,7 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
     expect((await again.placeOrder({ orderId, item: 'Monitor', price: 240 })).event).toBe('orderAccepted');
     await finalStatus(again, orderId, 'COMPLETED', 30_000);
     expect(statusesOf(again, orderId).map((e) => e.status)).toEqual(HAPPY);
-    expect((await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe()).runId).toBe(runId);
+    expect((await stack.client.workflow.getHandle(workflowIdFor({ orderId: orderId })).describe()).runId).toBe(runId);
     expect(kinds(orderId)).toEqual(['charge']);
   });
 
@@ -127,7 +127,7 @@ describe('order status over WebSocket (gateway, status feed, workflow)', () => {
     await finalStatus(c, orderId, 'COMPLETED');
     // The COMPLETED push comes from the shipping activity, one workflow task before the workflow itself
     // records it (docs/PROTOCOL.md): the state getOrder reads is the workflow's, so read it once the run closed.
-    await stack.client.workflow.getHandle(workflowIdFor(orderId)).result();
+    await stack.client.workflow.getHandle(workflowIdFor({ orderId })).result();
     c.send({ event: 'getOrder', data: { orderId } });
     const order = await c.waitFor((f) => f.event === 'order' && f.data.orderId === orderId);
     expect(order.data).toMatchObject({ orderId, workflowId: `order-${orderId}`, status: 'COMPLETED' });

@@ -6,6 +6,7 @@ import { temporal } from '@temporalio/proto';
 import { startBridge } from '../../bridge/bridge';
 import { loadConfig } from '../../common/config';
 import { workflowIdFor } from '../../common/order';
+import { statusQuery } from '../../common/workflow-api';
 import { replayDlq } from '../../bridge/dlq-replay';
 import { eventTypeNames } from '../helpers/history';
 import { createTopic, deleteTopics, readAtLeast, StoredMessage } from '../helpers/kafka';
@@ -27,7 +28,7 @@ async function connect(): Promise<TestClient> {
   return c;
 }
 
-const result = (orderId: string) => waitForResult(stack().client, workflowIdFor(orderId));
+const result = (orderId: string) => waitForResult(stack().client, workflowIdFor({ orderId: orderId }));
 const charges = (orderId: string) =>
   stack()
     .ledgerLines(orderId)
@@ -58,7 +59,9 @@ describe('pipeline: gateway -> Kafka -> bridge -> Temporal -> worker', () => {
     const view = await result('#101');
     expect(view.status).toBe('COMPLETED');
 
-    const history = await stack().client.workflow.getHandle(workflowIdFor('#101')).fetchHistory();
+    const history = await stack()
+      .client.workflow.getHandle(workflowIdFor({ orderId: '#101' }))
+      .fetchHistory();
     const steps: string[] = [];
     for (const e of history.events ?? []) {
       const type = temporal.api.enums.v1.EventType[e.eventType ?? 0];
@@ -82,7 +85,7 @@ describe('pipeline: gateway -> Kafka -> bridge -> Temporal -> worker', () => {
     const views = await Promise.all(ids.map((id) => result(id)));
     expect(views.map((v) => v.status)).toEqual(ids.map(() => 'COMPLETED'));
     for (const id of ids) {
-      expect((await runsOf(stack().client, workflowIdFor(id))).length).toBe(1);
+      expect((await runsOf(stack().client, workflowIdFor({ orderId: id }))).length).toBe(1);
       expect(charges(id).map((c) => c.amount)).toEqual([19]);
     }
   });
@@ -116,7 +119,7 @@ describe('pipeline: gateway -> Kafka -> bridge -> Temporal -> worker', () => {
     ]);
     expect((await result(orderId)).status).toBe('COMPLETED');
     await expectDuplicates(duplicatesBefore, 1);
-    expect(await runsOf(stack().client, workflowIdFor(orderId))).toHaveLength(1);
+    expect(await runsOf(stack().client, workflowIdFor({ orderId: orderId }))).toHaveLength(1);
     expect(charges(orderId)).toHaveLength(1);
   });
 
@@ -127,11 +130,11 @@ describe('pipeline: gateway -> Kafka -> bridge -> Temporal -> worker', () => {
     const answers = await Promise.all(conns.map((c) => c.placeOrder({ orderId, item: 'Lamp', price: 40 })));
     // Each placement is acknowledged with the one workflow id the order will ever have.
     expect(answers.map((a) => a.event)).toEqual(conns.map(() => 'orderAccepted'));
-    expect(new Set(answers.map((a) => a.data.workflowId))).toEqual(new Set([workflowIdFor(orderId)]));
+    expect(new Set(answers.map((a) => a.data.workflowId))).toEqual(new Set([workflowIdFor({ orderId: orderId })]));
     expect((await result(orderId)).status).toBe('COMPLETED');
     // 20 events in Kafka: one start, 19 duplicates absorbed by the bridge.
     await expectDuplicates(duplicatesBefore, 19);
-    expect(await runsOf(stack().client, workflowIdFor(orderId))).toHaveLength(1);
+    expect(await runsOf(stack().client, workflowIdFor({ orderId: orderId }))).toHaveLength(1);
     expect(charges(orderId)).toHaveLength(1);
   });
 
@@ -143,9 +146,41 @@ describe('pipeline: gateway -> Kafka -> bridge -> Temporal -> worker', () => {
     const duplicatesBefore = stack().bridge.stats.duplicates;
     expect((await client.placeOrder({ orderId, item: 'Pen', price: 2 })).event).toBe('orderAccepted');
     await expectDuplicates(duplicatesBefore, 1);
-    expect(await runsOf(stack().client, workflowIdFor(orderId))).toHaveLength(1);
+    expect(await runsOf(stack().client, workflowIdFor({ orderId: orderId }))).toHaveLength(1);
     expect(charges(orderId)).toHaveLength(1);
   });
+});
+
+describe('an order that ended without completing keeps its id', () => {
+  /** Waits for the order's run to close and returns its final status (a failed run answers the status query too). */
+  async function finalStatus(orderId: string): Promise<string> {
+    const handle = stack().client.workflow.getHandle(workflowIdFor({ orderId }));
+    await waitForResult(stack().client, workflowIdFor({ orderId })).catch(() => undefined);
+    return (await handle.query(statusQuery)).status;
+  }
+
+  test.each([
+    { outcome: 'REJECTED', item: 'Lamp (out of stock)', price: 10, ledger: [] },
+    { outcome: 'PAYMENT_DECLINED', item: 'Lamp', price: 9_000, ledger: [] },
+    { outcome: 'FAILED', item: 'Lamp (unshippable)', price: 10, ledger: ['charge', 'refund'] },
+  ])(
+    'its event delivered again after the run ended $outcome starts no second run',
+    async ({ outcome, item, price, ledger }) => {
+      const client = await connect();
+      const orderId = uniqueId(outcome.toLowerCase());
+      await client.placeOrder({ orderId, item, price });
+      expect(await finalStatus(orderId)).toBe(outcome);
+      const duplicatesBefore = stack().bridge.stats.duplicates;
+      expect((await client.placeOrder({ orderId, item, price })).event).toBe('orderAccepted');
+      await expectDuplicates(duplicatesBefore, 1);
+      expect(await runsOf(stack().client, workflowIdFor({ orderId }))).toHaveLength(1);
+      expect(
+        stack()
+          .ledgerLines(orderId)
+          .map((e) => e.kind),
+      ).toEqual(ledger);
+    },
+  );
 });
 
 describe('bridge dead-letter queue', () => {
@@ -221,8 +256,8 @@ describe('bridge dead-letter queue', () => {
     expect(reason(keys.empty)).toBe('not JSON');
     expect(reason(keys.tomb)).toBe('empty message');
     // None of them started anything.
-    expect(await runsOf(stack().client, workflowIdFor(keys.big), 0)).toEqual([]);
-    expect(await runsOf(stack().client, workflowIdFor(keys.version), 0)).toEqual([]);
+    expect(await runsOf(stack().client, workflowIdFor({ orderId: keys.big }), 0)).toEqual([]);
+    expect(await runsOf(stack().client, workflowIdFor({ orderId: keys.version }), 0)).toEqual([]);
   });
 
   test('a start Temporal refuses goes to the DLQ; dlq:replay brings the real order back to a completed run', async () => {
@@ -261,7 +296,7 @@ describe('bridge dead-letter queue', () => {
       expect(dead.headers['dlq-reason']).toMatch(/^temporal rejected the start/);
       expect(deadNext.key).toBe(next); // it kept consuming after the refusal
       expect(refusing.stats).toMatchObject({ started: 0, deadLettered: 2 });
-      expect(await runsOf(stack().client, workflowIdFor(orderId), 0)).toEqual([]);
+      expect(await runsOf(stack().client, workflowIdFor({ orderId: orderId }), 0)).toEqual([]);
 
       // After the fix: replay the DLQ into the pipeline's topic; the healthy bridge runs the order.
       const replayed = await replayDlq({
@@ -274,7 +309,7 @@ describe('bridge dead-letter queue', () => {
       });
       expect(replayed).toMatchObject({ examined: 2, replayed: 2, caughtUp: true });
       expect((await result(orderId)).status).toBe('COMPLETED');
-      expect(await runsOf(stack().client, workflowIdFor(orderId))).toHaveLength(1);
+      expect(await runsOf(stack().client, workflowIdFor({ orderId: orderId }))).toHaveLength(1);
       expect(charges(orderId)).toHaveLength(1);
     } finally {
       await refusing.stop();

@@ -55,7 +55,7 @@ describe('gateway process', () => {
     const gateId = uniqueId('gate');
     await client.workflow.start(processOrder, {
       taskQueue: gateQueue,
-      workflowId: workflowIdFor(gateId),
+      workflowId: workflowIdFor({ orderId: gateId }),
       args: [{ order: { orderId: gateId, item: 'Lamp', price: 5, quantity: 1 }, stepDelayMs: 0 }],
     });
     const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
@@ -138,7 +138,9 @@ describe('bridge process', () => {
       // Runs are on the app's task queue, which no worker here polls: they simply wait.
       await waitUntil(
         async () =>
-          (await Promise.all(ids.map((id) => runsOf(client, workflowIdFor(id), 0)))).every((r) => r.length === 1),
+          (await Promise.all(ids.map((id) => runsOf(client, workflowIdFor({ orderId: id }), 0)))).every(
+            (r) => r.length === 1,
+          ),
         {
           timeoutMs: 60_000,
           intervalMs: 500,
@@ -155,12 +157,12 @@ describe('bridge process', () => {
       expect(Object.fromEntries(committed.partitions.map((p) => [p.partition, p.offset]))).toEqual(
         Object.fromEntries(ends.map((p) => [p.partition, p.high])),
       );
-      for (const id of ids) expect(await runsOf(client, workflowIdFor(id))).toHaveLength(1);
+      for (const id of ids) expect(await runsOf(client, workflowIdFor({ orderId: id }))).toHaveLength(1);
     } finally {
       await bridge.kill();
       for (const id of ids)
         await client.workflow
-          .getHandle(workflowIdFor(id))
+          .getHandle(workflowIdFor({ orderId: id }))
           .terminate('test over')
           .catch(() => undefined);
     }
@@ -182,7 +184,7 @@ describe('worker process', () => {
     try {
       const handle = await client.workflow.start(processOrder, {
         taskQueue: TASK_QUEUE,
-        workflowId: workflowIdFor(orderId),
+        workflowId: workflowIdFor({ orderId: orderId }),
         args: [{ order: { orderId, item: 'Lamp', price: 5, quantity: 1 }, stepDelayMs: 600_000 }],
       });
       await waitUntil(
@@ -209,7 +211,7 @@ describe('worker process', () => {
     } finally {
       await worker.kill();
       await client.workflow
-        .getHandle(workflowIdFor(orderId))
+        .getHandle(workflowIdFor({ orderId: orderId }))
         .terminate('test over')
         .catch(() => undefined);
     }

@@ -11,6 +11,7 @@ import { Frame, TestClient } from '../helpers/ws-client';
 import { HAPPY_PATH } from '../helpers/statuses';
 import { uniqueId, waitUntil } from '../helpers/wait';
 import { upgradeStatus, type UpgradeOptions } from '../helpers/gateway';
+import { runsOf } from '../helpers/temporal';
 
 /** Long enough between steps to try a cancel before shipping starts. */
 const STEP_DELAY_MS = 1500;
@@ -31,6 +32,21 @@ async function connectAs(customerId: string): Promise<TestClient> {
   const c = await TestClient.connect(stack.url, { token: await customerToken(customerId) });
   clients.push(c);
   return c;
+}
+
+/** The workflow id of `customerId`'s order `orderId` (JWT mode scopes order ids to their customer). */
+const scopedId = (customerId: string, orderId: string): string =>
+  workflowIdFor({ orderId, customerId, idScope: 'customer' });
+
+/** Writes raw ORDER_PLACED messages to the stack's order-placement topic. */
+async function sendPlacements(messages: Array<{ key: string; value: string }>): Promise<void> {
+  const producer = stack.kafka.producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic: stack.topic, messages });
+  } finally {
+    await producer.disconnect();
+  }
 }
 
 const upgradeTo = (opts: UpgradeOptions): Promise<number> => upgradeStatus(stack.url, opts);
@@ -123,37 +139,118 @@ describe('order ownership (JWT mode)', () => {
     expect(statusesOf(alice, orderId).map((e) => e.status)).toEqual(HAPPY);
     const aliceGet = await ask(alice, 'getOrder', orderId, ['order', 'error']);
     expect(aliceGet.event).toBe('order');
-    // Bob's subscription was dropped without a word (Bob still connected), and nothing reached him.
+    // Bob's subscription names Bob's own order of that id, which does not exist: it waits exactly as
+    // one to an unknown id, and nothing reached him. Alice's ended with her order.
+    await waitUntil(() => stack.gateway.subscriptionCount() === 1, {
+      timeoutMs: 30_000,
+      what: "Alice's subscription to end",
+    });
+    await ask(bob, 'unsubscribeOrder', orderId, ['unsubscribed']);
     await subscriptionsDrained();
     expect(statusesOf(bob, orderId)).toEqual([]);
 
     // Where the owner is recorded: the workflow's input/memo order and the CustomerId search attribute.
-    const description = await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe();
+    const description = await stack.client.workflow.getHandle(scopedId('alice', orderId)).describe();
     expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe('alice');
     expect(description.typedSearchAttributes.get(CustomerIdKey)).toBe('alice');
   });
 
-  test("re-placing another customer's orderId does not attach the caller to that order", async () => {
-    const alice = await connectAs('alice');
-    const mallory = await connectAs('mallory');
-    const orderId = uniqueId('taken');
-    await alice.placeOrder({ orderId, item: 'Monitor', price: 200 });
+  test("two customers placing the seed's #101 each get their own order to COMPLETED, charged once each, on the ledger", async () => {
+    const [aliceId, bobId] = [uniqueId('alice'), uniqueId('bob')];
+    const alice = await connectAs(aliceId);
+    const bob = await connectAs(bobId);
+    const orderId = '#101';
+    const aliceAccepted = await alice.placeOrder({ orderId, item: 'Mechanical Keyboard', price: 150 });
     await reachStatus(alice, orderId, 'VALIDATED');
+    const bobAccepted = await bob.placeOrder({ orderId, item: 'Mouse', price: 20 });
+    const runs = [aliceAccepted.data.workflowId as string, bobAccepted.data.workflowId as string];
+    expect(runs).toEqual([scopedId(aliceId, orderId), scopedId(bobId, orderId)]);
 
-    // Kafka stores Mallory's placement (the gateway cannot know the id is taken), but it never runs
-    // for Mallory and she is told nothing about Alice's order.
-    expect((await mallory.placeOrder({ orderId, item: 'Monitor', price: 1 })).event).toBe('orderAccepted');
     await reachStatus(alice, orderId, 'COMPLETED');
+    await reachStatus(bob, orderId, 'COMPLETED');
+    // Each sees their own order's steps once, in order, under the id they placed it with.
+    for (const c of [alice, bob]) {
+      expect(statusesOf(c, orderId).map((e) => e.status)).toEqual(HAPPY);
+      expect(statusesOf(c, orderId).map((e) => e.seq)).toEqual(HAPPY.map((_, i) => i + 1));
+    }
+    // Look-ups answer each with their own run.
+    expect((await ask(alice, 'getOrder', orderId, ['order', 'error'])).data).toMatchObject({ workflowId: runs[0] });
+    expect((await ask(bob, 'getOrder', orderId, ['order', 'error'])).data).toMatchObject({ workflowId: runs[1] });
+    // Two runs, each with its customer's order; one charge each, for each one's own price.
+    for (const [i, customerId] of [aliceId, bobId].entries()) {
+      const description = await stack.client.workflow.getHandle(runs[i]).describe();
+      expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe(customerId);
+      expect(description.typedSearchAttributes.get(CustomerIdKey)).toBe(customerId);
+    }
+    const charges = stack.ledgerLines(orderId).filter((e) => e.kind === 'charge');
+    for (const [i, amount] of [150, 20].entries())
+      expect(charges.filter((e) => e.idempotencyKey.startsWith(`${runs[i]}:`)).map((e) => e.amount)).toEqual([amount]);
     await subscriptionsDrained();
-    expect(statusesOf(mallory, orderId)).toEqual([]);
-    const got = await ask(mallory, 'getOrder', orderId, ['order', 'error']);
-    expect(got.data.code).toBe('NOT_FOUND');
-    // One run, Alice's, with Alice's data.
-    const description = await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe();
-    expect((description.memo as { order: { customerId?: string; price: number } }).order).toMatchObject({
-      customerId: 'alice',
-      price: 200,
+  });
+
+  test("a customer's cancel of an order id another customer also uses cancels only the caller's own order", async () => {
+    const [aliceId, bobId] = [uniqueId('alice'), uniqueId('bob')];
+    const alice = await connectAs(aliceId);
+    const bob = await connectAs(bobId);
+    const orderId = uniqueId('same');
+    await alice.placeOrder({ orderId, item: 'Monitor', price: 200 });
+    await bob.placeOrder({ orderId, item: 'Monitor', price: 1 });
+    await reachStatus(bob, orderId, 'VALIDATED');
+    expect((await ask(bob, 'cancelOrder', orderId, ['orderCancelled', 'error'])).event).toBe('orderCancelled');
+    await reachStatus(bob, orderId, 'CANCELLED');
+    await reachStatus(alice, orderId, 'COMPLETED');
+    expect(statusesOf(alice, orderId).map((e) => e.status)).toEqual(HAPPY);
+    expect(statusesOf(bob, orderId).map((e) => e.status)).not.toContain('SHIPPING');
+  });
+
+  test('an order placed before ids were scoped (an event of the earlier shape, run under its global id) completes, and only its customer follows, reads and cancels it', async () => {
+    const [aliceId, bobId] = [uniqueId('alice'), uniqueId('bob')];
+    const [orderId, cancelId] = [uniqueId('pre'), uniqueId('pre-cancel')];
+    // ORDER_PLACED as gateways wrote it before ids were scoped: a customer, no idScope, keyed by orderId.
+    const earlier = (id: string): string =>
+      JSON.stringify({
+        type: 'ORDER_PLACED',
+        payload: { order: { orderId: id, item: 'Desk', price: 300, quantity: 1, customerId: aliceId }, timestamp: 1 },
+        eventId: `${id}-event`,
+        schemaVersion: 1,
+      });
+    await sendPlacements([
+      { key: orderId, value: earlier(orderId) },
+      { key: cancelId, value: earlier(cancelId) },
+    ]);
+    // Started under the global id it was acknowledged with, never under the scoped one.
+    const global = workflowIdFor({ orderId });
+    expect(await runsOf(stack.client, global)).toHaveLength(1);
+    expect(await runsOf(stack.client, workflowIdFor({ orderId: cancelId }))).toHaveLength(1);
+
+    const alice = await connectAs(aliceId);
+    const bob = await connectAs(bobId);
+    // Another customer: nothing, as for an unknown id.
+    expect((await ask(bob, 'cancelOrder', cancelId, ['orderCancelled', 'error'])).data.code).toBe('NOT_FOUND');
+    expect((await ask(bob, 'getOrder', orderId, ['order', 'error'])).data.code).toBe('NOT_FOUND');
+    // Its customer cancels one and follows the other to the end.
+    expect((await ask(alice, 'cancelOrder', cancelId, ['orderCancelled', 'error'])).event).toBe('orderCancelled');
+    alice.send({ event: 'subscribeOrder', data: { orderId, fromSeq: 1 } });
+    bob.send({ event: 'subscribeOrder', data: { orderId, fromSeq: 1 } });
+    await reachStatus(alice, orderId, 'COMPLETED');
+    expect(statusesOf(alice, orderId).map((e) => e.status)).toEqual(HAPPY);
+    expect((await ask(alice, 'getOrder', orderId, ['order', 'error'])).data).toMatchObject({
+      workflowId: global,
+      status: 'COMPLETED',
     });
+    expect((await ask(alice, 'getOrder', cancelId, ['order', 'error'])).data).toMatchObject({ status: 'CANCELLED' });
+    expect(statusesOf(bob, orderId)).toEqual([]);
+
+    // The earlier event delivered again (after the upgrade) is a duplicate of that run: no second one.
+    const duplicatesBefore = stack.bridge.stats.duplicates;
+    await sendPlacements([{ key: orderId, value: earlier(orderId) }]);
+    await waitUntil(() => stack.bridge.stats.duplicates > duplicatesBefore, {
+      timeoutMs: 20_000,
+      what: 'the duplicate',
+    });
+    expect(await runsOf(stack.client, global)).toHaveLength(1);
+    expect(await runsOf(stack.client, scopedId(aliceId, orderId), 0)).toEqual([]);
+    expect(stack.ledgerLines(orderId).map((e) => e.kind)).toEqual(['charge']);
   });
 
   test("the owner comes only from the token: placeOrder with any customerId (even the token's own) is refused CUSTOMER_ID_NOT_ALLOWED; left out, the token's is filled in", async () => {
@@ -166,7 +263,7 @@ describe('order ownership (JWT mode)', () => {
     const orderId = uniqueId('own2');
     expect((await alice.placeOrder({ orderId, item: 'Mouse', price: 20 })).event).toBe('orderAccepted');
     await reachStatus(alice, orderId, 'VALIDATED');
-    const description = await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe();
+    const description = await stack.client.workflow.getHandle(scopedId('alice', orderId)).describe();
     expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe('alice');
   });
 

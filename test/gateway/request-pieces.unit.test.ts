@@ -37,7 +37,7 @@ describe('placementOf', () => {
   });
 
   test("JWT mode: the token's customer id is stamped on the order; any customerId in the frame, even the caller's own, is refused CUSTOMER_ID_NOT_ALLOWED", () => {
-    expect(placementOf(valid, 'alice')).toEqual({ order: { ...valid, customerId: 'alice' } });
+    expect(placementOf(valid, 'alice')).toEqual({ order: { ...valid, customerId: 'alice', idScope: 'customer' } });
     for (const claimed of ['alice', 'mallory']) {
       const refused = placementOf({ ...valid, customerId: claimed }, 'alice');
       expect('error' in refused && refused.error.data).toMatchObject({

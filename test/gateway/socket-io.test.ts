@@ -2,6 +2,7 @@
 // the whole pipeline: the seed payload answered through the ack and as an event, every status to
 // COMPLETED, subscribe/get/cancel; the same validation, rate limit and auth as raw WebSocket clients.
 import { io, Socket } from 'socket.io-client';
+import { workflowIdFor } from '../../common/order';
 import { jwtAuth } from '../../gateway/auth';
 import { startStack, Stack } from '../helpers/in-process-pipeline';
 import { customerToken, TEST_JWT_SECRET } from '../helpers/tokens';
@@ -169,6 +170,42 @@ describe('Socket.IO transport', () => {
         .timeout(30_000)
         .emitWithAck('placeOrder', { orderId: uniqueId('sio-spoof'), item: 'Mouse', price: 20, customerId: 'alice' }),
     ).toMatchObject({ event: 'error', data: { code: 'CUSTOMER_ID_NOT_ALLOWED', field: 'customerId' } });
+  });
+
+  test("two customers placing the seed's #101 each get their own order to COMPLETED, charged once each, on the ledger", async () => {
+    const customers = [uniqueId('sio-alice'), uniqueId('sio-bob')];
+    const orderId = '#101';
+    const placed = await Promise.all(
+      customers.map(async (customerId, i) => {
+        const { socket, received } = await connect(secured, { token: await customerToken(customerId) });
+        const ack = (await socket
+          .timeout(30_000)
+          .emitWithAck('placeOrder', { orderId, item: 'Mechanical Keyboard', price: 150 + i })) as Received;
+        expect(ack).toMatchObject({ event: 'orderAccepted', data: { orderId } });
+        return { received, workflowId: ack.data.workflowId as string, socket };
+      }),
+    );
+    expect(placed.map((p) => p.workflowId)).toEqual(
+      customers.map((customerId) => workflowIdFor({ orderId, customerId, idScope: 'customer' })),
+    );
+    for (const { received } of placed) {
+      await until(
+        () =>
+          received.find(
+            (f) => f.event === 'orderStatus' && f.data.orderId === orderId && f.data.status === 'COMPLETED',
+          ),
+        'COMPLETED',
+      );
+      expect(statusesOf(received, orderId).map((e) => e.status)).toEqual(HAPPY);
+    }
+    for (const [i, { socket, workflowId }] of placed.entries()) {
+      const view = await socket.timeout(30_000).emitWithAck('getOrder', { orderId });
+      expect(view).toMatchObject({ event: 'order', data: { orderId, workflowId, status: 'COMPLETED' } });
+      const charges = secured.ledgerLines(orderId).filter((e) => e.kind === 'charge');
+      expect(charges.filter((e) => e.idempotencyKey.startsWith(`${workflowId}:`)).map((e) => e.amount)).toEqual([
+        150 + i,
+      ]);
+    }
   });
 
   test('a Socket.IO session whose token expires gets TOKEN_EXPIRED and is disconnected', async () => {

@@ -3,6 +3,7 @@
 // order exists, the key's partition for orders placed without routing, and Subscriptions telling it
 // when an order gains its first and loses its last subscriber. (The real feed on real Kafka:
 // test/gateway/status-routing.test.ts.)
+import { workflowIdFor } from '../../common/order';
 import { Partitioners } from 'kafkajs';
 import { keyPartition, RoutedOrder, StatusRouting } from '../../gateway/status-routing';
 import { Subscriptions } from '../../gateway/subscriptions';
@@ -87,7 +88,8 @@ describe('StatusRouting', () => {
       expect(keyPartition(id, 4)).toBe(partitioner({ topic: 't', partitionMetadata, message: { key: id, value: '' } }));
     const id = ids.find((i) => keyPartition(i, 4) !== 0)!;
     const { routing, calls } = setup(async () => ({ exists: true }));
-    routing.follow(id);
+    // The gateway follows an order by its workflow id; its events are keyed by the order id (common/order kafkaKeyOf).
+    routing.follow(workflowIdFor({ orderId: id }));
     await waitUntil(() => calls.length > 0 || undefined, { what: 'the partition to be fetched' });
     expect(calls).toEqual([`fetch ${keyPartition(id, 4)}`]);
   });

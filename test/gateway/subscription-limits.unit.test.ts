@@ -50,7 +50,7 @@ describe('subscription bounds', () => {
     const a = sub();
     subs.subscribe(a, 'never-appears', 1, false);
     subs.subscribe(a, 'appears', 1, false);
-    subs.onEvent({ orderId: 'appears', status: 'ACCEPTED', seq: 1, at: 1 });
+    subs.onEvent({ orderId: 'appears', workflowId: 'appears', status: 'ACCEPTED', seq: 1, at: 1 });
     now = 59_999;
     expect(subs.expireUnseen()).toBe(0);
     now = 60_000;

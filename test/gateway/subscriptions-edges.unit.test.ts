@@ -6,7 +6,13 @@ import { Subscriptions } from '../../gateway/subscriptions';
 import { HAPPY_PATH } from '../helpers/statuses';
 
 const STEPS = HAPPY_PATH;
-const event = (seq: number, orderId = 'o1'): StatusEvent => ({ orderId, status: STEPS[seq - 1], seq, at: 1000 + seq });
+const event = (seq: number, orderId = 'o1'): StatusEvent => ({
+  orderId,
+  workflowId: orderId,
+  status: STEPS[seq - 1],
+  seq,
+  at: 1000 + seq,
+});
 const viewUpTo = (n: number, orderId = 'o1'): OrderView => ({
   orderId,
   workflowId: `order-${orderId}`,

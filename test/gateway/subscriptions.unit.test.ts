@@ -1,10 +1,17 @@
 // The subscription bookkeeping alone: repeats dropped, gaps filled from the order's view, order kept.
+import { workflowIdFor } from '../../common/order';
 import type { OrderView, StatusEvent } from '../../common/status';
 import { Subscriptions } from '../../gateway/subscriptions';
 import { HAPPY_PATH } from '../helpers/statuses';
 
 const STEPS = HAPPY_PATH;
-const event = (seq: number): StatusEvent => ({ orderId: 'o1', status: STEPS[seq - 1], seq, at: 1000 + seq });
+const event = (seq: number): StatusEvent => ({
+  orderId: 'o1',
+  workflowId: 'o1',
+  status: STEPS[seq - 1],
+  seq,
+  at: 1000 + seq,
+});
 const viewUpTo = (n: number): OrderView => ({
   orderId: 'o1',
   workflowId: 'order-o1',
@@ -95,6 +102,34 @@ describe('Subscriptions', () => {
       return { got, sub: { customerId, sendStatus: (e: StatusEvent) => void got.push(e.seq) } };
     };
 
+    test("a customer's order placed before ids were scoped is followed under its global id; another customer's is not", async () => {
+      const scoped = (customerId: string) => workflowIdFor({ orderId: 'o1', customerId, idScope: 'customer' });
+      const views: string[] = [];
+      const subs = new Subscriptions(async (workflowId) => (views.push(workflowId), viewUpTo(3)), {
+        retryDelayMs: 5,
+        maxRetries: 50,
+        ownerOf: async (workflowId) =>
+          workflowId === 'order-o1' ? { exists: true, customerId: 'alice' } : { exists: false },
+      });
+      const alice = customer('alice');
+      const bob = customer('bob');
+      subs.subscribe(alice.sub, scoped('alice'), 1, true);
+      subs.subscribe(bob.sub, scoped('bob'), 1, true);
+      await flush();
+      expect(alice.got).toEqual([1, 2, 3]);
+      expect(views).toEqual(['order-o1']);
+      // An event of a worker that predates run ids names none: it is the global id's.
+      subs.onEvent({ orderId: 'o1', status: STEPS[3], seq: 4, at: 1004 });
+      subs.onEvent({ ...event(5), workflowId: 'order-o1' });
+      expect(alice.got).toEqual([1, 2, 3, 4, 5]);
+      expect(bob.got).toEqual([]);
+      subs.unsubscribeOrder(alice.sub, scoped('alice'));
+      expect(subs.has(alice.sub, 'order-o1')).toBe(false);
+      // Bob's subscription names Bob's own order of that id: it waits, as for an id not yet placed.
+      expect(subs.has(bob.sub, scoped('bob'))).toBe(true);
+      expect(subs.size).toBe(1);
+    });
+
     test("the owner's events are held until the owner is confirmed, then delivered in order", async () => {
       const { subs, release } = aliceOwnsOnceReleased();
       const alice = customer('alice');
@@ -120,7 +155,7 @@ describe('Subscriptions', () => {
       subs.subscribe(bob.sub, 'o1', 1, true);
       subs.subscribe(bob.sub, 'anonymous', 1, false);
       subs.onEvent(event(1));
-      subs.onEvent({ ...event(1), orderId: 'anonymous' });
+      subs.onEvent({ ...event(1), orderId: 'anonymous', workflowId: 'anonymous' });
       await flush();
       expect(bob.got).toEqual([]);
       expect(subs.size).toBe(0);

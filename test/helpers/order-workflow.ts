@@ -145,7 +145,7 @@ export function useOrderWorkflowEnv(): OrderWorkflowEnv {
     return worker.runUntil(async () => {
       const handle = await env.client.workflow.start(processOrder, {
         taskQueue,
-        workflowId: workflowIdFor(o.orderId),
+        workflowId: workflowIdFor({ orderId: o.orderId }),
         args: [{ order: o, stepDelayMs, statusEvents: 'plans' }],
       });
       return body(handle);

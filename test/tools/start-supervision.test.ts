@@ -178,7 +178,7 @@ describe('npm start supervises', () => {
       // Every order reaches COMPLETED (asked of Temporal itself, through its outage).
       const status = async (orderId: string): Promise<string> => {
         try {
-          return (await client.workflow.getHandle(workflowIdFor(orderId)).describe()).status.name;
+          return (await client.workflow.getHandle(workflowIdFor({ orderId: orderId })).describe()).status.name;
         } catch {
           return 'UNKNOWN';
         }
@@ -234,7 +234,7 @@ describe('npm start supervises', () => {
             level: 'info',
             msg: expect.stringMatching(new RegExp(`^order ${spec.orderId}: charged`)),
             orderId: spec.orderId,
-            workflowId: workflowIdFor(spec.orderId),
+            workflowId: workflowIdFor({ orderId: spec.orderId }),
             runId: expect.any(String),
             component: 'temporal-activity',
           }),

@@ -76,7 +76,7 @@ describe('Temporal on PostgreSQL (ORDERS_TEMPORAL_ENGINE=postgres)', () => {
       },
       { timeoutMs: 30_000, intervalMs: 500, what: 'the seed order in SQL visibility' },
     );
-    expect(found).toEqual([`${workflowIdFor('#101')} COMPLETED`]);
+    expect(found).toEqual([`${workflowIdFor({ orderId: '#101' })} COMPLETED`]);
   });
 
   test('a cancel after the charge: CANCELLED, refunded once, never shipped', async () => {

@@ -112,7 +112,7 @@ describe('orders page in Chromium', () => {
     );
     const href = await card(orderId).locator('[data-role="temporal-link"]').getAttribute('href');
     expect(href).toBe(
-      `${config.temporalUiUrl}/namespaces/${config.namespace}/workflows/${encodeURIComponent(workflowIdFor(orderId))}`,
+      `${config.temporalUiUrl}/namespaces/${config.namespace}/workflows/${encodeURIComponent(workflowIdFor({ orderId: orderId }))}`,
     );
     expect(stack.ledgerLines(orderId).map((e) => e.kind)).toEqual(['charge']);
   });
@@ -131,7 +131,7 @@ describe('orders page in Chromium', () => {
     await cancel.click();
     await waitUntil(
       async () => {
-        const history = await stack.client.workflow.getHandle(workflowIdFor(orderId)).fetchHistory();
+        const history = await stack.client.workflow.getHandle(workflowIdFor({ orderId: orderId })).fetchHistory();
         return (history.events ?? []).some((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
       },
       { what: 'the cancel to reach the workflow' },

@@ -45,7 +45,9 @@ describe('page and CLI against a gateway in JWT mode', () => {
     await page
       .locator(`article.order[data-order-id="${orderId}"][data-status="COMPLETED"]`)
       .waitFor({ timeout: 60_000 });
-    const description = await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe();
+    const description = await stack.client.workflow
+      .getHandle(workflowIdFor({ orderId, customerId: 'page-customer', idScope: 'customer' }))
+      .describe();
     expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe('page-customer');
     expect(pageErrors).toEqual([]);
     await context.close();
@@ -70,7 +72,9 @@ describe('page and CLI against a gateway in JWT mode', () => {
       ),
     ).toBe(EXIT.completed);
     expect(ok.lines.at(-1)).toMatch(new RegExp(`order ${orderId} COMPLETED`));
-    const description = await stack.client.workflow.getHandle(workflowIdFor(orderId)).describe();
+    const description = await stack.client.workflow
+      .getHandle(workflowIdFor({ orderId, customerId: 'cli-customer', idScope: 'customer' }))
+      .describe();
     expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe('cli-customer');
 
     // --follow with another customer's token: the order is not theirs, so it is never found.

@@ -118,7 +118,7 @@ export async function runPipeline(
       const placedAt = new Map<string, number>();
       for (const t of placement.timings) {
         if (t.acceptMs !== undefined) ack.push(t.acceptMs);
-        const wfId = workflowIdFor(t.orderId);
+        const wfId = workflowIdFor({ orderId: t.orderId });
         placedAt.set(wfId, t.sentAt);
         const exec = execs.get(wfId);
         if (exec && t.acceptedAt !== undefined) toStart.push(exec.startMs - t.acceptedAt);

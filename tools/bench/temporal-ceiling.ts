@@ -34,7 +34,7 @@ export async function runTemporalCeiling(ctx: BenchContext, spec: CeilingSpec): 
   const bare = spec.workflow === 'bare';
   const prefix = `${ctx.runId}-${id}-`;
   const orders = makeOrders(prefix, spec.orders);
-  const wfIdOf = (orderId: string): string => (bare ? `bare-${orderId}` : workflowIdFor(orderId));
+  const wfIdOf = (orderId: string): string => (bare ? `bare-${orderId}` : workflowIdFor({ orderId: orderId }));
   const wfPrefix = wfIdOf(prefix);
   progress.log(
     `${id}: starting the ${bare ? 'bare' : 'order'} worker against the ${target.settings} Temporal server at ${target.address}`,

@@ -11,7 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Ledger, LedgerEntry } from '../../activities/ledger';
 import { TOPICS } from '../../common/names';
 import { ErrorCode } from '../../common/protocol';
-import { workflowIdFor } from '../../common/order';
+import { orderIdOfWorkflowId, workflowIdFor } from '../../common/order';
 import type { OrderRecord } from './resending-clients';
 import type { ScenarioName } from './scenario-kit';
 import { recoveryMs } from './recovery';
@@ -158,7 +158,7 @@ export function verify(
   let falseAcceptances = 0;
   for (const r of acknowledged) {
     const id = r.spec.orderId;
-    const wfRuns = runsById.get(workflowIdFor(id)) ?? [];
+    const wfRuns = runsById.get(workflowIdFor({ orderId: id })) ?? [];
     const charges = ledger.charges.get(id) ?? 0;
     const refunds = ledger.refunds.get(id) ?? 0;
     const finalStatus = wfRuns[0]?.status;
@@ -177,7 +177,7 @@ export function verify(
       duplicatedOrders.push(`${id} (runs ${wfRuns.length}, charges ${charges}, refunds ${refunds})`);
   }
   const ackedIds = new Set(acknowledged.map((r) => r.spec.orderId));
-  const unackedRuns = [...runsById.keys()].filter((wf) => !ackedIds.has(wf.slice('order-'.length)));
+  const unackedRuns = [...runsById.keys()].filter((wf) => !ackedIds.has(orderIdOfWorkflowId(wf)));
   if (unackedRuns.length) notes.push(`${unackedRuns.length} runs for orders never acknowledged (stored, answer lost)`);
   for (const [id, n] of [...ledger.charges, ...ledger.refunds]) {
     if (!ackedIds.has(id) && n > 1) duplicatedOrders.push(`${id} (unacknowledged, ${n} ledger lines of one kind)`);

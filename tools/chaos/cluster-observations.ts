@@ -17,7 +17,7 @@ export function probeKafka(brokers: string[]): Kafka {
 
 /** Running runs of this order-id prefix whose OrderStatus is one of `statuses` (visibility count; 0 when it cannot tell). */
 export async function countInStatus(temporal: Client, prefix: string, statuses: string[]): Promise<number> {
-  const query = `WorkflowId STARTS_WITH '${workflowIdFor(prefix)}' AND ExecutionStatus = 'Running' AND OrderStatus IN (${statuses.map((s) => `'${s}'`).join(', ')})`;
+  const query = `WorkflowId STARTS_WITH '${workflowIdFor({ orderId: prefix })}' AND ExecutionStatus = 'Running' AND OrderStatus IN (${statuses.map((s) => `'${s}'`).join(', ')})`;
   try {
     return (await temporal.workflow.count(query)).count;
   } catch {

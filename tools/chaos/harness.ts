@@ -134,7 +134,7 @@ export async function runScenario(fleet: Fleet, name: ScenarioName, options: Sce
   for (const r of records) if (r.gaveUp) failures.push(`order ${r.spec.orderId} never acknowledged: ${r.gaveUp}`);
 
   // Wait (bounded) until every acknowledged order's run is closed.
-  const want = new Set(acknowledged.map((r) => workflowIdFor(r.spec.orderId)));
+  const want = new Set(acknowledged.map((r) => workflowIdFor({ orderId: r.spec.orderId })));
   const waitStart = Date.now();
   let runs: RunInfo[] = [];
   let lastLog = Date.now();

@@ -42,7 +42,7 @@ export function recoveryMs(
   const sentAfter = new Set(
     records
       .filter((r) => r.acceptedAt !== undefined && r.attempts[0].at >= killedAt)
-      .map((r) => workflowIdFor(r.spec.orderId)),
+      .map((r) => workflowIdFor({ orderId: r.spec.orderId })),
   );
   const qualifies = (r: RunInfo): boolean =>
     path === 'accepted'

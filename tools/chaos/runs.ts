@@ -14,7 +14,7 @@ export interface RunInfo {
 export async function listRuns(stack: IsolatedStack, prefix: string): Promise<RunInfo[]> {
   const runs: RunInfo[] = [];
   for await (const wf of stack.temporal.workflow.list({
-    query: `WorkflowId STARTS_WITH '${workflowIdFor(prefix)}'`,
+    query: `WorkflowId STARTS_WITH '${workflowIdFor({ orderId: prefix })}'`,
     pageSize: 1000,
   })) {
     runs.push({
