@@ -20,7 +20,7 @@ import { PROJECT_ROOT } from '../../common/config';
 import { VARIABLES } from '../../common/env-variables';
 import { workflowIdFor } from '../../common/order';
 import { OrderSpec, placeOrders } from '../../tools/chaos/resending-clients';
-import { isAlive, killGroup, portInUse } from '../../tools/infra/proc';
+import { descendantsOf, isAlive, killGroup, portInUse } from '../../tools/infra/proc';
 import { waitUntil } from '../helpers/wait';
 
 const PORTS = {
@@ -36,35 +36,6 @@ const PORTS = {
 };
 const ORDERS = 30;
 
-/** Every live descendant of `root` (children of children included), from /proc. */
-function descendants(root: number): Array<{ pid: number; cmdline: string }> {
-  const children = new Map<number, number[]>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: Array<{ pid: number; cmdline: string }> = [];
-  const queue = [...(children.get(root) ?? [])];
-  while (queue.length) {
-    const pid = queue.shift() as number;
-    let cmdline = '';
-    try {
-      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-    } catch {
-      continue;
-    }
-    out.push({ pid, cmdline });
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return out;
-}
-
 describe('npm start supervises', () => {
   let dir: string;
   let start: ChildProcess | undefined;
@@ -73,7 +44,7 @@ describe('npm start supervises', () => {
   /** Every process seen under `npm start`, restarted ones included: all must be gone at the end. */
   const seen = new Map<number, string>();
   const watch = (): void => {
-    if (start?.pid) for (const p of descendants(start.pid)) seen.set(p.pid, p.cmdline);
+    if (start?.pid) for (const p of descendantsOf(start.pid)) seen.set(p.pid, p.cmdline);
   };
   const pidFile = (s: string): number => Number(fs.readFileSync(path.join(dir, 'data', 'run', `${s}.pid`), 'utf8'));
 
@@ -148,7 +119,7 @@ describe('npm start supervises', () => {
 
       // A third of the orders in: SIGKILL the worker (charges and timers in flight).
       await waitUntil(() => accepted >= ORDERS / 3, { timeoutMs: 60_000, what: 'a third of the orders accepted' });
-      const worker = descendants(start.pid as number).find((p) => p.cmdline.includes('worker/main.ts'));
+      const worker = descendantsOf(start.pid as number).find((p) => p.cmdline.includes('worker/main.ts'));
       expect(worker).toBeDefined();
       process.kill((worker as { pid: number }).pid, 'SIGKILL');
       await waitUntil(() => /worker died \(killed by SIGKILL\).*starting it again/.test(output), {
@@ -158,7 +129,9 @@ describe('npm start supervises', () => {
       });
       await waitUntil(
         () =>
-          descendants(start?.pid as number).some((p) => p.cmdline.includes('worker/main.ts') && p.pid !== worker?.pid),
+          descendantsOf(start?.pid as number).some(
+            (p) => p.cmdline.includes('worker/main.ts') && p.pid !== worker?.pid,
+          ),
         { timeoutMs: 30_000, what: 'a new worker process' },
       );
 
@@ -283,7 +256,7 @@ describe('npm start supervises', () => {
     early.stderr?.on('data', (c: Buffer) => (text += c.toString()));
     const processes = new Map<number, string>();
     const watcher = setInterval(() => {
-      for (const p of descendants(early.pid as number)) processes.set(p.pid, p.cmdline);
+      for (const p of descendantsOf(early.pid as number)) processes.set(p.pid, p.cmdline);
     }, 100);
     try {
       // A fresh data directory: Kafka's storage is formatted before the broker starts, so the broker

@@ -15,42 +15,14 @@
  * the first, as a second Ctrl-C); with the one-minute load average at the end.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../../common/config';
 import { VARIABLES } from '../../common/env-variables';
 import { OrderSpec, placeOrders } from '../chaos/resending-clients';
-import { isAlive, killGroup, portInUse, sleep } from '../infra/proc';
+import { descendantsOf, isAlive, killGroup, portInUse, sleep } from '../infra/proc';
 
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
-
-/** Every live descendant of `root`, from /proc. */
-function descendants(root: number): Array<{ pid: number; cmdline: string }> {
-  const children = new Map<number, number[]>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: Array<{ pid: number; cmdline: string }> = [];
-  const queue = [...(children.get(root) ?? [])];
-  while (queue.length) {
-    const pid = queue.shift() as number;
-    try {
-      out.push({ pid, cmdline: fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ') });
-    } catch {
-      continue;
-    }
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return out;
-}
 
 /** Which part of the stack a process is (its helpers, e.g. tsx's esbuild, count with it). */
 function partOf(cmdline: string): string {
@@ -144,7 +116,7 @@ async function main(): Promise<void> {
       const accepted = records.filter((r) => r.acceptedAt !== undefined).length;
       process.stderr.write(`${accepted}/${orders} orders accepted; sending SIGINT\n`);
     }
-    for (const p of descendants(start.pid as number)) seen.set(p.pid, p.cmdline);
+    for (const p of descendantsOf(start.pid as number)) seen.set(p.pid, p.cmdline);
   } finally {
     sigintAt = Date.now();
     killGroup(start.pid as number, 'SIGINT');
@@ -156,7 +128,7 @@ async function main(): Promise<void> {
   void exited.then(() => (npmExitAt = Date.now()));
   while (npmExitAt === undefined || [...seen.keys()].some((pid) => !gone.has(pid) && isAlive(pid))) {
     if (start.pid && npmExitAt === undefined)
-      for (const p of descendants(start.pid)) if (!seen.has(p.pid)) seen.set(p.pid, p.cmdline);
+      for (const p of descendantsOf(start.pid)) if (!seen.has(p.pid)) seen.set(p.pid, p.cmdline);
     for (const pid of seen.keys()) if (!gone.has(pid) && !isAlive(pid)) gone.set(pid, Date.now());
     if (Date.now() - sigintAt > 120_000) break;
     if (again !== undefined && !sentAgain && Date.now() - sigintAt >= again) {

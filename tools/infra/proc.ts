@@ -313,3 +313,30 @@ export function httpGet(url: string, timeoutMs = 2_000): Promise<{ status: numbe
 export async function answers200(url: string, timeoutMs = 2_000): Promise<boolean> {
   return (await httpGet(url, timeoutMs))?.status === 200;
 }
+
+/** Every live descendant of `root` (children of children included) with its command line, from /proc (Linux). */
+export function descendantsOf(root: number): Array<{ pid: number; cmdline: string }> {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: Array<{ pid: number; cmdline: string }> = [];
+  const queue = [...(children.get(root) ?? [])];
+  while (queue.length) {
+    const pid = queue.shift() as number;
+    try {
+      out.push({ pid, cmdline: fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ') });
+    } catch {
+      continue;
+    }
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return out;
+}
