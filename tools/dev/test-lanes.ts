@@ -70,6 +70,31 @@ interface LaneResult {
   code: number;
   passed: number;
   failed: number;
+  /** The first lines of each failure jest reported, so the runner's last lines name what failed. */
+  failures: string[][];
+}
+
+/** How many lines of each failure, and how many failures per lane, the closing digest repeats. */
+const DIGEST_LINES = 30;
+const DIGEST_FAILURES = 5;
+
+/**
+ * Collects jest's failure blocks: a block starts at a "  ● suite › test" header (not the
+ * "● Console" blocks jest prints for logged output) and keeps its next lines.
+ */
+export function failureCollector(): { onLine: (line: string) => void; failures: string[][] } {
+  const failures: string[][] = [];
+  let current: string[] | undefined;
+  const onLine = (line: string): void => {
+    if (/^\s*● (?!Console\b)/.test(line)) {
+      current = failures.length < DIGEST_FAILURES ? [line] : undefined;
+      if (current) failures.push(current);
+      return;
+    }
+    if (/^\s*console\.(log|error|warn|info|debug)$/.test(line) || /^(PASS|FAIL) /.test(line)) current = undefined;
+    if (current && current.length < DIGEST_LINES) current.push(line);
+  };
+  return { onLine, failures };
 }
 
 function runLane(k: number, lanes: number, jestArgs: string[], jsonDir?: string): Promise<LaneResult> {
@@ -86,7 +111,9 @@ function runLane(k: number, lanes: number, jestArgs: string[], jsonDir?: string)
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const counts = { passed: 0, failed: 0 };
+  const collector = failureCollector();
   const count = (line: string): void => {
+    collector.onLine(line);
     // jest's summary line: "Tests:       2 failed, 1 skipped, 40 passed, 43 total"
     const summary = /^Tests:\s+(.*)$/.exec(line);
     if (!summary) return;
@@ -101,7 +128,7 @@ function runLane(k: number, lanes: number, jestArgs: string[], jsonDir?: string)
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
       process.off('SIGTERM', forward);
-      resolve({ lane: k, code: code ?? (signal ? 1 : 0), ...counts });
+      resolve({ lane: k, code: code ?? (signal ? 1 : 0), ...counts, failures: collector.failures });
     });
   });
 }
@@ -128,6 +155,11 @@ async function main(): Promise<void> {
   if (checks)
     console.log(`checks (type-check, lint, format): ${checkCode === 0 ? 'passed' : `failed (exit code ${checkCode})`}`);
   const secs = ((Date.now() - started) / 1000).toFixed(0);
+  for (const r of results)
+    for (const block of r.failures) {
+      console.log(`--- lane ${r.lane} failure ---`);
+      for (const line of block) console.log(line);
+    }
   for (const r of results)
     console.log(`lane ${r.lane}: ${r.passed} passed, ${r.failed} failed (jest exit code ${r.code})`);
   const passed = results.reduce((s, r) => s + r.passed, 0);
