@@ -47,7 +47,7 @@ export async function provisionHelm(log: Log = defaultLog): Promise<Tool> {
     const go = goToolchain(
       'helm',
       'to build Helm, which renders the Kubernetes manifests',
-      'or skip the manifests test (test/deploy/manifests.render.test.ts).',
+      'once: the build is kept in the cache (`npm run provision -- helm` makes it ahead of time).',
       log,
     );
     log(`building Helm v${VERSIONS.helm} with go install (minutes the first time)`);
