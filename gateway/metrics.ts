@@ -3,7 +3,7 @@
  * outcome, accept latency (placeOrder frame read -> orderAccepted sent) and Kafka produce latency.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AuthFailureListener, RefusalListener } from './auth';
+import type { AuthFailureListener, AuthUnavailableListener, RefusalListener } from './auth';
 import type { OrderProducer } from './order-producer';
 import type { PlacementOutcome } from './place-order';
 
@@ -29,6 +29,12 @@ export class GatewayMetrics {
   readonly authFailures = this.counter(
     'gateway_auth_failures_total',
     'Connections refused for a missing, wrong or expired token, by transport',
+    ['transport'],
+  );
+
+  readonly authUnavailable = this.counter(
+    'gateway_auth_unavailable_total',
+    'Connections told to retry because their token could not be checked (e.g. the JWKS endpoint down), by transport',
     ['transport'],
   );
 
@@ -120,6 +126,8 @@ export interface GatewayObserver {
   placement?: (outcome: PlacementOutcome, seconds: number) => void;
   /** Each refused token (never the token itself). */
   authFailure?: AuthFailureListener;
+  /** Each token that could not be checked (the verifier failed). */
+  authUnavailable?: AuthUnavailableListener;
   /** Each attempt refused before auth. */
   refusal?: RefusalListener;
   /** Given the gateway's count of open connections once, when it starts. */
@@ -131,6 +139,7 @@ export function metricsObserver(metrics: GatewayMetrics, warn: (line: string) =>
   return {
     placement: (outcome, seconds) => metrics.placement(outcome, seconds),
     authFailure: authFailureRecorder(metrics, warn),
+    authUnavailable: (transport) => metrics.authUnavailable.inc({ transport }),
     refusal: refusalRecorder(metrics, warn),
     countConnections: (openConnections) => metrics.countConnections(openConnections),
   };

@@ -11,7 +11,14 @@ import { gatewayLimitsOf, temporalUiUrlOf, type GatewayLimits } from '../common/
 import { readEnv } from '../common/env-variables';
 import { DEFAULT_NAMESPACE } from '../common/names';
 import type { StatusEvent } from '../common/status';
-import { AuthFailureListener, Authenticator, exposureWarning, noAuth, RefusalListener } from './auth';
+import {
+  AuthFailureListener,
+  Authenticator,
+  AuthUnavailableListener,
+  exposureWarning,
+  noAuth,
+  RefusalListener,
+} from './auth';
 import type { LinkOptions } from './client';
 import { workflowIdOfKafkaKey } from '../common/order';
 import { Connections } from './connections';
@@ -116,12 +123,14 @@ function subscriptionsFor(opts: GatewayOptions, unseenExpiryMs: number): Subscri
 function refusalListeners(
   observer: GatewayObserver | undefined,
   log: (line: string) => void,
-): { onAuthFailure: AuthFailureListener; onRefusal: RefusalListener } {
+): { onAuthFailure: AuthFailureListener; onAuthUnavailable?: AuthUnavailableListener; onRefusal: RefusalListener } {
   return {
     onAuthFailure:
       observer?.authFailure ??
       ((transport, reason, address, detail) =>
         log(`auth refused (${transport}) from ${address}: ${reason}${detail ? ` (${detail})` : ''}`)),
+    // Only counted: each one's detail is already logged under its correlation id.
+    onAuthUnavailable: observer?.authUnavailable,
     onRefusal:
       observer?.refusal ??
       ((transport, status, reason, address) => log(`refused (${transport}) ${status} from ${address}: ${reason}`)),

@@ -19,7 +19,7 @@ import * as crypto from 'node:crypto';
 import type * as http from 'node:http';
 import { Server as IoServer, Socket } from 'socket.io';
 import { ErrorCode, errorFrame, ServerFrame } from '../common/protocol';
-import type { Identity } from './auth';
+import { AUTH_UNAVAILABLE, type Identity } from './auth';
 import { detailOf, internalErrorLine } from './internal-error';
 import { Client, LinkOptions, onTokenExpiry } from './client';
 import type { Dispatcher } from './frame-handlers';
@@ -151,10 +151,11 @@ export class SocketIoTransport {
           next();
         },
         (err: unknown) => {
-          // The verifier failed (not the token): the client learns only that, and a correlation id.
+          // The verifier failed (not the token): the client learns only that (retryable), and a correlation id.
           const correlationId = crypto.randomUUID();
           opts.log(internalErrorLine(correlationId, `token check failed: ${detailOf(err)}`));
-          next(Object.assign(new Error('auth unavailable'), { data: { correlationId } }));
+          opts.onAuthUnavailable?.('socket.io', clientAddress(socket.conn.remoteAddress));
+          next(Object.assign(new Error('auth unavailable'), { data: { ...AUTH_UNAVAILABLE, correlationId } }));
         },
       );
     });

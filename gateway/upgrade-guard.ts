@@ -8,7 +8,15 @@
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import * as crypto from 'node:crypto';
-import { AuthFailureListener, AuthResult, Authenticator, Identity, presentedToken, RefusalListener } from './auth';
+import {
+  AuthFailureListener,
+  AuthResult,
+  Authenticator,
+  AuthUnavailableListener,
+  Identity,
+  presentedToken,
+  RefusalListener,
+} from './auth';
 import { detailOf, internalErrorLine } from './internal-error';
 import { clientAddress, PerIpLimits } from './rate-limit';
 
@@ -22,6 +30,8 @@ export interface AdmissionOptions {
   full: () => boolean;
   /** Told each refused token (never the token itself), for the log and /metrics. */
   onAuthFailure?: AuthFailureListener;
+  /** Told each token that could not be checked (the verifier failed): the client was told to retry. */
+  onAuthUnavailable?: AuthUnavailableListener;
   /** Told each attempt refused before auth (one log line and a count; never a token). */
   onRefusal?: RefusalListener;
   /** Where an internal failure's detail goes. */
@@ -85,10 +95,14 @@ export async function admitUpgrade(
 ): Promise<Identity | undefined> {
   socket.on('error', () => socket.destroy());
   const address = clientAddress(req.socket.remoteAddress);
-  const refuse = (status: number, text: string, reason: string): undefined => {
-    if (status !== 401) opts.onRefusal?.('websocket', status, reason, address);
+  const answer = (status: number, text: string): undefined => {
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     return undefined;
+  };
+  // Attempts refused before auth (or for a full gateway) are reported here; token outcomes by their own listeners.
+  const refuse = (status: number, text: string, reason: string): undefined => {
+    opts.onRefusal?.('websocket', status, reason, address);
+    return answer(status, text);
   };
   if (!hostAllowed(req.headers.host, opts.allowedHosts)) return refuse(403, 'Forbidden', 'host not allowed');
   const overLimit = opts.perIp.admit(address);
@@ -99,15 +113,17 @@ export async function admitUpgrade(
   socket.once('close', release);
   let auth: AuthResult;
   try {
-    auth = await opts.auth.verify(presentedToken(req, opts.auth.mode));
+    auth = await opts.auth.verify(presentedToken(req));
   } catch (err) {
-    // The verifier failed, not the token (e.g. keys could not be fetched): 503, the detail only in the log.
+    // The verifier failed, not the token (e.g. the JWKS keys could not be fetched): 503, so the client
+    // retries instead of taking its token for bad; the detail only in the log.
     opts.log?.(internalErrorLine(crypto.randomUUID(), `token check failed: ${detailOf(err)}`));
-    return refuse(503, 'Service Unavailable', 'token check failed');
+    opts.onAuthUnavailable?.('websocket', address);
+    return answer(503, 'Service Unavailable');
   }
   if (!auth.ok) {
     opts.onAuthFailure?.('websocket', auth.reason, address, auth.detail);
-    return refuse(401, 'Unauthorized', auth.reason);
+    return answer(401, 'Unauthorized');
   }
   if (opts.full()) return refuse(503, 'Service Unavailable', 'gateway full or shutting down');
   if (socket.destroyed) return undefined;
