@@ -11,7 +11,7 @@ import * as http from 'node:http';
 import { io } from 'socket.io-client';
 import { infraPorts } from '../../tools/infra/ports';
 import { AppProcess, whenAnswers200 } from '../../tools/infra/app-process';
-import { LOCAL_SCRAM_USER } from '../../tools/infra/kafka-sasl';
+import { LOCAL_KAFKA_USERS } from '../../tools/infra/kafka-sasl';
 import { freePort } from '../../tools/infra/proc';
 import { waitUntil } from '../helpers/wait';
 import { upgradeStatus } from '../helpers/gateway';
@@ -117,7 +117,7 @@ describe('no secret in logs or errors', () => {
       runToExit({
         KAFKA_BROKERS: `127.0.0.1:${infraPorts().kafkaSasl}`,
         KAFKA_SASL_MECHANISM: 'scram-sha-512',
-        KAFKA_SASL_USERNAME: LOCAL_SCRAM_USER.username,
+        KAFKA_SASL_USERNAME: LOCAL_KAFKA_USERS.gateway.username,
         KAFKA_SASL_PASSWORD: SECRETS.wrongSasl,
       }),
     ]);
