@@ -14,6 +14,7 @@ import type { StatusEvent } from '../common/status';
 import { AuthFailureListener, Authenticator, exposureWarning, noAuth, RefusalListener } from './auth';
 import type { LinkOptions } from './client';
 import { workflowIdOfKafkaKey } from '../common/order';
+import { ConnectionSlots } from './connection-slots';
 import { Connections } from './connections';
 import { createDispatcher } from './frame-handlers';
 import { createHttpServer } from './http-routes';
@@ -174,7 +175,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     allowedOrigins: opts.allowedOrigins,
     allowedHosts: opts.allowedHosts,
     perIp: new PerIpLimits(limits.perIp),
-    full: () => closing || openConnections() >= limits.maxConnections,
+    slots: new ConnectionSlots({ max: limits.maxConnections, open: openConnections, closing: () => closing }),
     ...refusalListeners(opts.observer, log),
     log,
   };

@@ -12,6 +12,10 @@
  * full"). Only sockets that passed that middleware count as connections; an Engine.IO session that
  * has not connected within `preAuthTimeoutMs`, or failed its CONNECT `MAX_CONNECT_ATTEMPTS` times, is
  * closed (so bare handshakes cannot fill the gateway, and tokens cannot be guessed on one session).
+ * One session holds at most one socket: a CONNECT that arrives while another of its session is being
+ * checked closes the session (Socket.IO itself closes one whose socket is connected), and each
+ * CONNECT takes its connection slot before its token is checked (./connection-slots), so neither a
+ * burst of CONNECTs in one request nor many sessions at once get past the caps.
  * Also the payload cap (maxHttpBufferSize), Socket.IO's own ping/pong for dead peers, and a
  * slow-reader cap on the packets queued for a client.
  */
@@ -22,6 +26,7 @@ import { ErrorCode, errorFrame, ServerFrame } from '../common/protocol';
 import type { Identity } from './auth';
 import { detailOf, internalErrorLine } from './internal-error';
 import { Client, LinkOptions, onTokenExpiry } from './client';
+import type { SlotRelease } from './connection-slots';
 import type { Dispatcher } from './frame-handlers';
 import { clientAddress, TokenBucket } from './rate-limit';
 import { claimedOrderId, ReadRequest, readEnvelope } from './read-request';
@@ -101,7 +106,7 @@ export class SocketIoTransport {
         if (refusal) return callback(refusal, false);
         if (!originAllowed(req.headers.origin, req.headers.host, opts.allowedOrigins))
           return callback('origin not allowed', false);
-        if (opts.full()) return callback('gateway full or shutting down', false);
+        if (opts.slots.full()) return callback('gateway full or shutting down', false);
         callback(null, true);
       },
     });
@@ -131,34 +136,84 @@ export class SocketIoTransport {
         release();
       });
     });
-    this.io.on('connection', (socket) => joined.add(socket.conn));
-    const failedConnects = new WeakMap<object, number>();
+    this.guardConnects(joined);
+    this.io.on('connection', (socket) => this.accept(socket, (socket.data as { identity: Identity }).identity));
+  }
+
+  /**
+   * The Socket.IO CONNECT check (a middleware, so `connect_error` tells the client why): one CONNECT
+   * of a session at a time, a connection slot taken before the token is verified, the token, and
+   * the failed-attempt limit. Sockets that pass are added to `joined`.
+   */
+  private guardConnects(joined: WeakSet<EngineConn>): void {
+    // Each session's CONNECTs: how many failed, and whether one is being checked or connected now.
+    const sessions = new WeakMap<EngineConn, { failures: number; busy: boolean }>();
+    // The slot of each socket that passed the check, handed over once it is in the namespace's count.
+    const slots = new WeakMap<Socket, SlotRelease>();
+    this.io.on('connection', (socket) => {
+      joined.add(socket.conn);
+      slots.get(socket)?.();
+      socket.once('disconnect', () => {
+        const session = sessions.get(socket.conn);
+        if (session) session.busy = false;
+      });
+    });
     this.io.use((socket, next) => {
-      const refuse = (message: string, reason: string): void => {
-        const failures = (failedConnects.get(socket.conn) ?? 0) + 1;
-        failedConnects.set(socket.conn, failures);
-        next(Object.assign(new Error(message), { data: { reason } }));
-        if (failures >= MAX_CONNECT_ATTEMPTS) socket.conn.close(true);
+      const conn = socket.conn;
+      const address = clientAddress(conn.remoteAddress);
+      let session = sessions.get(conn);
+      if (!session) sessions.set(conn, (session = { failures: 0, busy: false }));
+      if (session.busy) {
+        // Socket.IO records a socket only after this check calls back, so every CONNECT of a burst
+        // would open one: a second CONNECT while one is pending ends the session instead.
+        if (conn.readyState === 'open')
+          this.opts.onRefusal?.('socket.io', 400, 'second CONNECT on one session', address);
+        next(new Error('one connection per session'));
+        conn.close(true);
+        return;
+      }
+      const refuse = (message: string, data: Record<string, unknown>): void => {
+        session.busy = false;
+        session.failures += 1;
+        next(Object.assign(new Error(message), { data }));
+        if (session.failures >= MAX_CONNECT_ATTEMPTS) conn.close(true);
       };
-      opts.auth.verify(tokenOf(socket)).then(
+      const reserved = this.opts.slots.reserve();
+      if (!reserved)
+        return refuse('gateway full', { reason: 'the gateway is at its connection limit or shutting down' });
+      session.busy = true;
+      // Given back if the session closes before the socket is counted; the listener goes with the slot.
+      const onClose = (): void => reserved();
+      conn.once('close', onClose);
+      const slot: SlotRelease = () => {
+        conn.off('close', onClose);
+        reserved();
+      };
+      this.opts.auth.verify(tokenOf(socket)).then(
         (result) => {
           if (!result.ok) {
-            opts.onAuthFailure?.('socket.io', result.reason, clientAddress(socket.conn.remoteAddress), result.detail);
-            return refuse('unauthorized', result.reason);
+            slot();
+            this.opts.onAuthFailure?.('socket.io', result.reason, address, result.detail);
+            return refuse('unauthorized', { reason: result.reason });
           }
-          if (opts.full()) return refuse('gateway full', 'the gateway is at its connection limit or shutting down');
+          if (this.opts.slots.closing) {
+            slot();
+            return refuse('gateway full', { reason: 'the gateway is shutting down' });
+          }
           (socket.data as { identity?: Identity }).identity = result.identity;
+          slots.set(socket, slot);
           next();
         },
         (err: unknown) => {
+          slot();
+          session.busy = false;
           // The verifier failed (not the token): the client learns only that, and a correlation id.
           const correlationId = crypto.randomUUID();
-          opts.log(internalErrorLine(correlationId, `token check failed: ${detailOf(err)}`));
+          this.opts.log(internalErrorLine(correlationId, `token check failed: ${detailOf(err)}`));
           next(Object.assign(new Error('auth unavailable'), { data: { correlationId } }));
         },
       );
     });
-    this.io.on('connection', (socket) => this.accept(socket, (socket.data as { identity: Identity }).identity));
   }
 
   /** Open Socket.IO connections: sockets that passed the CONNECT middleware (bare Engine.IO sessions do not count). */
