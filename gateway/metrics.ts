@@ -38,6 +38,12 @@ export class GatewayMetrics {
     ['transport', 'status'],
   );
 
+  readonly unknownSessions = this.counter(
+    'gateway_unknown_session_requests_total',
+    'Socket.IO (Engine.IO) requests naming a session that does not exist (late polls after a close, or guesses); beyond the per-address handshake rate they are refused 429',
+    [],
+  );
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -122,6 +128,8 @@ export interface GatewayObserver {
   authFailure?: AuthFailureListener;
   /** Each attempt refused before auth. */
   refusal?: RefusalListener;
+  /** Each Engine.IO request naming a session that does not exist, with the client's address. */
+  unknownSession?: (address: string) => void;
   /** Given the gateway's count of open connections once, when it starts. */
   countConnections?: (openConnections: () => number) => void;
 }
@@ -132,6 +140,7 @@ export function metricsObserver(metrics: GatewayMetrics, warn: (line: string) =>
     placement: (outcome, seconds) => metrics.placement(outcome, seconds),
     authFailure: authFailureRecorder(metrics, warn),
     refusal: refusalRecorder(metrics, warn),
+    unknownSession: () => metrics.unknownSessions.inc(),
     countConnections: (openConnections) => metrics.countConnections(openConnections),
   };
 }

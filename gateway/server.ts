@@ -216,6 +216,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     dispatcher,
     maxPayloadBytes: limits.maxPayloadBytes,
     onGone: (client) => subscriptions.unsubscribeAll(client),
+    onUnknownSession: opts.observer?.unknownSession,
     log,
   });
   opts.observer?.countConnections?.(openConnections);

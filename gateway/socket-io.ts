@@ -15,12 +15,13 @@
  * One session holds at most one socket: a CONNECT that arrives while another of its session is being
  * checked closes the session (Socket.IO itself closes one whose socket is connected), and each
  * CONNECT takes its connection slot before its token is checked (./connection-slots), so neither a
- * burst of CONNECTs in one request nor many sessions at once get past the caps.
+ * burst of CONNECTs in one request nor many sessions at once get past the caps. Requests naming a
+ * session that does not exist are counted and share their address's handshake budget.
  * Also the payload cap (maxHttpBufferSize), Socket.IO's own ping/pong for dead peers, and a
  * slow-reader cap on the packets queued for a client.
  */
 import * as crypto from 'node:crypto';
-import type * as http from 'node:http';
+import * as http from 'node:http';
 import { Server as IoServer, Socket } from 'socket.io';
 import { ErrorCode, errorFrame, ServerFrame } from '../common/protocol';
 import type { Identity } from './auth';
@@ -51,6 +52,8 @@ export interface SocketIoOptions extends AdmissionOptions, LinkOptions {
   maxPayloadBytes: number;
   /** A client is gone: free what it held. */
   onGone: (client: Client) => void;
+  /** Told each Engine.IO request naming a session that does not exist, with the client's address (a count, no log line). */
+  onUnknownSession?: (address: string) => void;
   log: (line: string) => void;
 }
 
@@ -71,6 +74,11 @@ function tokenOf(socket: Socket): string | undefined {
   if (typeof fromAuth === 'string') return fromAuth;
   const header = socket.handshake.headers.authorization;
   return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+}
+
+/** An Engine.IO session's id (the `sid` its requests carry): public in Engine.IO's API, private in its typings. */
+function sessionIdOf(conn: EngineConn): string {
+  return (conn as unknown as { id: string }).id;
 }
 
 /** How many bytes/packets wait for this client: the engine's queue, and the WebSocket's buffer under it. */
@@ -112,11 +120,17 @@ export class SocketIoTransport {
     });
     // Refused handshakes and malformed requests: one log line each (never a token). Requests naming
     // a session that no longer exists (code 1) are not: a client's last poll after its session was
-    // closed is routine.
+    // closed is routine (they are counted, and limited, by guardUnknownSessions, which also reports
+    // the ones it refuses: its refusals reach here as MIDDLEWARE_FAILURE).
     this.io.engine.on(
       'connection_error',
-      (err: { req: http.IncomingMessage; code: number; message: string; context?: { message?: unknown } }) => {
-        if (err.code === 1) return;
+      (err: {
+        req: http.IncomingMessage;
+        code: number;
+        message: string;
+        context?: { message?: unknown; name?: unknown };
+      }) => {
+        if (err.code === 1 || err.context?.name === 'MIDDLEWARE_FAILURE') return;
         const reason = typeof err.context?.message === 'string' ? err.context.message : err.message;
         opts.onRefusal?.('socket.io', err.code === 4 ? 403 : 400, reason, clientAddress(err.req.socket?.remoteAddress));
       },
@@ -125,7 +139,11 @@ export class SocketIoTransport {
     // is closed (at once, not after the polling transport's 30 s close wait) when it has not passed
     // a CONNECT within preAuthTimeoutMs.
     const joined = new WeakSet<EngineConn>();
+    const live = this.guardUnknownSessions();
     this.io.engine.on('connection', (conn: EngineConn) => {
+      const sid = sessionIdOf(conn);
+      live.add(sid);
+      conn.once('close', () => live.delete(sid));
       const timer = setTimeout(() => {
         if (!joined.has(conn)) conn.close(true);
       }, opts.preAuthTimeoutMs);
@@ -214,6 +232,36 @@ export class SocketIoTransport {
         },
       );
     });
+  }
+
+  /**
+   * Engine.IO requests naming a session that does not exist are counted (onUnknownSession) and spend
+   * their address's handshake budget (./rate-limit takeHandshake); once it is spent they are refused
+   * 429 before Engine.IO looks at them, and reported as refusals. Returns the set of live session
+   * ids, which the caller keeps.
+   */
+  private guardUnknownSessions(): Set<string> {
+    const live = new Set<string>();
+    // Runs for every Engine.IO request and upgrade, before Engine.IO's own checks.
+    this.io.engine.use((req: http.IncomingMessage, res: unknown, next: (err?: Error) => void) => {
+      const sid = new URLSearchParams(req.url?.split('?')[1]).get('sid');
+      if (sid === null || live.has(sid)) return next();
+      const address = clientAddress(req.socket.remoteAddress);
+      this.opts.onUnknownSession?.(address);
+      if (this.opts.perIp.takeHandshake(address)) return next();
+      this.opts.onRefusal?.('socket.io', 429, 'too many requests for unknown sessions', address);
+      const body = JSON.stringify({ message: 'too many requests for unknown sessions' });
+      if (res instanceof http.ServerResponse) {
+        res.writeHead(429, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+        res.end(body);
+      } else {
+        // An upgrade (Engine.IO's stand-in response writes nothing): answer on the socket itself.
+        req.socket.end(`HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      }
+      // Engine.IO then skips its own answer (headers sent, or the socket no longer writable).
+      next(new Error('too many requests for unknown sessions'));
+    });
+    return live;
   }
 
   /** Open Socket.IO connections: sockets that passed the CONNECT middleware (bare Engine.IO sessions do not count). */

@@ -10,6 +10,7 @@ import * as net from 'node:net';
 import WebSocket from 'ws';
 import { io, Socket } from 'socket.io-client';
 import { type Authenticator, sharedTokenAuth } from '../../gateway/auth';
+import { GatewayMetrics, metricsObserver } from '../../gateway/metrics';
 import { useGatewayFixture } from '../helpers/gateway';
 import { Gate, gate, waitUntil, within } from '../helpers/wait';
 import { Frame, TestClient } from '../helpers/ws-client';
@@ -220,6 +221,38 @@ describe('gateway edge: unauthenticated clients', () => {
     // The limit is per address.
     expect(await wsStatus(gw.port, { from: '127.0.0.43' })).toBe(101);
     (await sioConnect(gw.port, { from: '127.0.0.43' })).disconnect();
+  });
+
+  test("Engine.IO requests naming an unknown session are counted and spend the per-address handshake budget: beyond it they are refused 429 (polling and upgrade), and so is the address's next handshake", async () => {
+    const metrics = new GatewayMetrics();
+    const refusals: string[] = [];
+    const observer = metricsObserver(metrics, () => undefined);
+    // 1/s sustained, bursts of 2.
+    const gw = await fixture.start({
+      limits: { perIp: { maxConnections: 0, handshakesPerSecond: 1 } },
+      observer: {
+        ...observer,
+        refusal: (transport, status, reason) => refusals.push(`${transport} ${status} ${reason}`),
+      },
+    });
+    const prober = '127.0.0.51';
+    const statuses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => postTo(gw.port, `no-such-session-${i}`, '6', prober)),
+    );
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(7);
+    expect(statuses.filter((s) => s !== 429 && s !== 400)).toEqual([]);
+    const upgrade = { from: prober, path: '/socket.io/?EIO=4&transport=websocket&sid=no-such-session' };
+    expect(await wsStatus(gw.port, upgrade)).toBe(429);
+    expect((await bareHandshake(gw.port, { from: prober })).status).toBe(403);
+    // Another address still gets Engine.IO's own answer, and its own handshakes.
+    expect(await postTo(gw.port, 'no-such-session', '6', '127.0.0.52')).toBe(400);
+    expect((await bareHandshake(gw.port, { from: '127.0.0.52' })).status).toBe(200);
+
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('gateway_unknown_session_requests_total 12');
+    expect(refusals.filter((r) => r === 'socket.io 429 too many requests for unknown sessions')).toHaveLength(
+      statuses.filter((s) => s === 429).length + 1,
+    );
   });
 
   test('a Socket.IO session that fails its CONNECT three times is closed (no token guessing on one session)', async () => {
