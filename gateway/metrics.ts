@@ -44,6 +44,12 @@ export class GatewayMetrics {
     ['transport', 'status'],
   );
 
+  readonly unknownSessions = this.counter(
+    'gateway_unknown_session_requests_total',
+    'Socket.IO (Engine.IO) requests naming a session that does not exist (late polls after a close, or guesses); beyond the per-address handshake rate they are refused 429',
+    [],
+  );
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -130,6 +136,8 @@ export interface GatewayObserver {
   authUnavailable?: AuthUnavailableListener;
   /** Each attempt refused before auth. */
   refusal?: RefusalListener;
+  /** Each Engine.IO request naming a session that does not exist, with the client's address. */
+  unknownSession?: (address: string) => void;
   /** Given the gateway's count of open connections once, when it starts. */
   countConnections?: (openConnections: () => number) => void;
 }
@@ -141,6 +149,7 @@ export function metricsObserver(metrics: GatewayMetrics, warn: (line: string) =>
     authFailure: authFailureRecorder(metrics, warn),
     authUnavailable: (transport) => metrics.authUnavailable.inc({ transport }),
     refusal: refusalRecorder(metrics, warn),
+    unknownSession: () => metrics.unknownSessions.inc(),
     countConnections: (openConnections) => metrics.countConnections(openConnections),
   };
 }

@@ -73,13 +73,21 @@ export class PerIpLimits {
   admit(ip: string): PerIpRefusal {
     if (this.settings.maxConnections > 0 && (this.open.get(ip) ?? 0) >= this.settings.maxConnections)
       return 'too many connections';
-    const rate = this.settings.handshakesPerSecond;
-    if (rate > 0) {
-      let bucket = this.handshakes.get(ip);
-      if (!bucket) this.handshakes.set(ip, (bucket = new TokenBucket(rate * 2, rate)));
-      if (!bucket.take()) return 'too many handshakes';
-    }
+    if (!this.takeHandshake(ip)) return 'too many handshakes';
     return undefined;
+  }
+
+  /**
+   * Takes one from `ip`'s handshake budget; false when it is spent. Besides handshakes, requests that
+   * name no live connection (an Engine.IO request for an unknown session) spend it: they cost as
+   * much to answer and open nothing.
+   */
+  takeHandshake(ip: string): boolean {
+    const rate = this.settings.handshakesPerSecond;
+    if (rate <= 0) return true;
+    let bucket = this.handshakes.get(ip);
+    if (!bucket) this.handshakes.set(ip, (bucket = new TokenBucket(rate * 2, rate)));
+    return bucket.take();
   }
 
   /** Counts an open connection of `ip`; returns its release (idempotent), called when it closes. */

@@ -21,6 +21,7 @@ import {
 } from './auth';
 import type { LinkOptions } from './client';
 import { workflowIdOfKafkaKey } from '../common/order';
+import { ConnectionSlots } from './connection-slots';
 import { Connections } from './connections';
 import { createDispatcher } from './frame-handlers';
 import { createHttpServer } from './http-routes';
@@ -183,7 +184,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     allowedOrigins: opts.allowedOrigins,
     allowedHosts: opts.allowedHosts,
     perIp: new PerIpLimits(limits.perIp),
-    full: () => closing || openConnections() >= limits.maxConnections,
+    slots: new ConnectionSlots({ max: limits.maxConnections, open: openConnections, closing: () => closing }),
     ...refusalListeners(opts.observer, log),
     log,
   };
@@ -224,6 +225,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     dispatcher,
     maxPayloadBytes: limits.maxPayloadBytes,
     onGone: (client) => subscriptions.unsubscribeAll(client),
+    onUnknownSession: opts.observer?.unknownSession,
     log,
   });
   opts.observer?.countConnections?.(openConnections);

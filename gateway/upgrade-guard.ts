@@ -17,6 +17,7 @@ import {
   presentedToken,
   RefusalListener,
 } from './auth';
+import type { ConnectionSlots, SlotRelease } from './connection-slots';
 import { detailOf, internalErrorLine } from './internal-error';
 import { clientAddress, PerIpLimits } from './rate-limit';
 
@@ -26,8 +27,8 @@ export interface AdmissionOptions {
   allowedOrigins?: string[];
   allowedHosts?: string[];
   perIp: PerIpLimits;
-  /** True when no further connection may be opened (shutting down, or at the connection limit). */
-  full: () => boolean;
+  /** The connection cap: a slot is taken before a token is checked (./connection-slots). */
+  slots: ConnectionSlots;
   /** Told each refused token (never the token itself), for the log and /metrics. */
   onAuthFailure?: AuthFailureListener;
   /** Told each token that could not be checked (the verifier failed): the client was told to retry. */
@@ -83,16 +84,23 @@ export function originAllowed(
   }
 }
 
+/** An upgrade that may proceed: who it is, and its connection slot, to hand over once it is in the open count. */
+export interface Admitted {
+  identity: Identity;
+  slot: SlotRelease;
+}
+
 /**
- * Checks an upgrade request; resolves with the caller's identity when it may proceed, else with
- * undefined once the socket has been answered (401, 403, 429 or 503) and closed. An admitted
- * connection is counted against its address until its socket closes.
+ * Checks an upgrade request; resolves with the caller's identity and connection slot when it may
+ * proceed, else with undefined once the socket has been answered (401, 403, 429 or 503) and closed.
+ * An admitted connection is counted against its address until its socket closes; its slot is taken
+ * before the token check and given back if it fails, or if the socket closes before it is handed over.
  */
 export async function admitUpgrade(
   req: http.IncomingMessage,
   socket: Duplex,
   opts: AdmissionOptions,
-): Promise<Identity | undefined> {
+): Promise<Admitted | undefined> {
   socket.on('error', () => socket.destroy());
   const address = clientAddress(req.socket.remoteAddress);
   const answer = (status: number, text: string): undefined => {
@@ -111,6 +119,13 @@ export async function admitUpgrade(
     return refuse(403, 'Forbidden', 'origin not allowed');
   const release = opts.perIp.opened(address);
   socket.once('close', release);
+  const slot = opts.slots.reserve();
+  if (!slot) return refuse(503, 'Service Unavailable', 'gateway full or shutting down');
+  socket.once('close', slot);
+  const refuseHolding = (status: number, text: string, reason: string): undefined => {
+    slot();
+    return refuse(status, text, reason);
+  };
   let auth: AuthResult;
   try {
     auth = await opts.auth.verify(presentedToken(req));
@@ -119,13 +134,18 @@ export async function admitUpgrade(
     // retries instead of taking its token for bad; the detail only in the log.
     opts.log?.(internalErrorLine(crypto.randomUUID(), `token check failed: ${detailOf(err)}`));
     opts.onAuthUnavailable?.('websocket', address);
+    slot();
     return answer(503, 'Service Unavailable');
   }
   if (!auth.ok) {
     opts.onAuthFailure?.('websocket', auth.reason, address, auth.detail);
+    slot();
     return answer(401, 'Unauthorized');
   }
-  if (opts.full()) return refuse(503, 'Service Unavailable', 'gateway full or shutting down');
-  if (socket.destroyed) return undefined;
-  return auth.identity;
+  if (opts.slots.closing) return refuseHolding(503, 'Service Unavailable', 'gateway shutting down');
+  if (socket.destroyed) {
+    slot();
+    return undefined;
+  }
+  return { identity: auth.identity, slot };
 }
