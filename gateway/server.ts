@@ -1,7 +1,8 @@
 /**
- * The gateway: one HTTP server carrying the WebSocket endpoint, the Socket.IO endpoint
- * (/socket.io/), the browser page and /healthz. Both transports feed one dispatcher.
- * The parts: ./http-routes (page, /config.json, /healthz), ./auth (who is connecting),
+ * The gateway: one HTTP server, the client port, carrying the WebSocket endpoint, the Socket.IO
+ * endpoint (/socket.io/) and the browser page; nothing else (probes and metrics are on the admin
+ * listener, ./main). Both transports feed one dispatcher.
+ * The parts: ./http-routes (page, /config.json), ./auth (who is connecting),
  * ./upgrade-guard (token, Origin, connection limit), ./ws-endpoint and ./connections (raw
  * WebSockets: upgrade, heartbeat, slow readers, close), ./socket-io, ./frame-handlers (what each
  * client request does), ./subscriptions (who follows which order's status).
@@ -58,8 +59,6 @@ export interface GatewayOptions {
   port: number;
   host?: string;
   producer: Pick<OrderProducer, 'publish'>;
-  /** Answers /healthz: is Kafka reachable right now? */
-  kafkaHealthy: () => Promise<boolean>;
   /** Order look-ups in Temporal (getOrder, cancelOrder, status catch-up). Without it those answer TEMPORAL_UNAVAILABLE. */
   orders?: OrderLookup;
   /** Partition routing (./status-routing.ts): its home partition goes into each order placed here. */
@@ -79,8 +78,6 @@ export interface GatewayOptions {
   temporalUi?: { url: string; namespace: string };
   /** The link to one trace in the trace viewer (`{traceId}` where the id goes), for the page (/config.json). */
   traceUrlTemplate?: string;
-  /** Extra GET routes (/livez, /readyz, /metrics), tried first; true when answered. */
-  routes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
   /** Told each placement and refusal, and given the open-connection count (./metrics). */
   observer?: GatewayObserver;
   log?: (line: string) => void;
@@ -185,10 +182,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     temporalUi: opts.temporalUi ?? { url: temporalUiUrlOf(DEFAULT_ENV), namespace: DEFAULT_NAMESPACE },
     traceUrlTemplate: opts.traceUrlTemplate,
     authMode: auth.mode,
-    kafkaHealthy: opts.kafkaHealthy,
-    connections: openConnections,
     allowedHosts: opts.allowedHosts,
-    routes: opts.routes,
   });
   const wsClients = new Connections({
     ...link,
@@ -224,7 +218,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     server.listen(opts.port, host, () => resolve());
   });
   const port = (server.address() as { port: number }).port;
-  log(`listening on ws://${host}:${port} (Socket.IO: ${SOCKET_IO_PATH}; health: /healthz; auth: ${auth.mode})`);
+  log(`listening on ws://${host}:${port} (Socket.IO: ${SOCKET_IO_PATH}; auth: ${auth.mode})`);
   const warning = exposureWarning(host, auth.mode);
   if (warning) log(warning);
 

@@ -64,7 +64,7 @@ describe('Kafka SASL/SCRAM', () => {
   });
 
   test('gateway, bridge and worker carry an order end to end over SASL/SCRAM', async () => {
-    const [gatewayPort, bridgePort] = await Promise.all([freePort(), freePort()]);
+    const [gatewayPort, gatewayAdminPort, bridgePort] = await Promise.all([freePort(), freePort(), freePort()]);
     const ledgerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sasl-'));
     const env = { ...process.env, ...saslEnv('scram-sha-512'), LOG_LEVEL: 'warn', STEP_DELAY_MS: '0' };
     const start = async (app: AppName, extra: Record<string, string>): Promise<void> => {
@@ -77,8 +77,8 @@ describe('Kafka SASL/SCRAM', () => {
       BRIDGE_HEALTH_PORT: String(bridgePort),
       BRIDGE_GROUP_ID: `sasl-${crypto.randomUUID().slice(0, 8)}`,
     });
-    await start('gateway', { GATEWAY_PORT: String(gatewayPort) });
-    for (const url of [`http://127.0.0.1:${gatewayPort}/readyz`, `http://127.0.0.1:${bridgePort}/readyz`])
+    await start('gateway', { GATEWAY_PORT: String(gatewayPort), GATEWAY_HEALTH_PORT: String(gatewayAdminPort) });
+    for (const url of [`http://127.0.0.1:${gatewayAdminPort}/readyz`, `http://127.0.0.1:${bridgePort}/readyz`])
       await waitUntil(async () => (await answers200(url)) || undefined, {
         timeoutMs: 90_000,
         intervalMs: 250,
