@@ -26,7 +26,7 @@ import { peekWsOrderId, readWsFrame } from './read-request';
 import { SOCKET_IO_PATH, SocketIoTransport } from './socket-io';
 import type { StatusRouting } from './status-routing';
 import { Subscriptions } from './subscriptions';
-import type { AdmissionOptions } from './upgrade-guard';
+import { wildcardHostWarning, type AdmissionOptions } from './upgrade-guard';
 import { attachWsEndpoint } from './ws-endpoint';
 
 /** How long the gateway waits for things (each has a default below). */
@@ -219,8 +219,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   });
   const port = (server.address() as { port: number }).port;
   log(`listening on ws://${host}:${port} (Socket.IO: ${SOCKET_IO_PATH}; auth: ${auth.mode})`);
-  const warning = exposureWarning(host, auth.mode);
-  if (warning) log(warning);
+  for (const warning of [exposureWarning(host, auth.mode), wildcardHostWarning(opts.allowedHosts)])
+    if (warning) log(warning);
 
   return {
     server,
