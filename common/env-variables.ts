@@ -127,10 +127,12 @@ const KAFKA_SECURITY_VARIABLES = {
   KAFKA_SASL_PASSWORD: variable(text('a password'), APPS_AND_LAUNCHER, undefined, SECRET),
 };
 
-/** The gateway: where it listens, its auth modes (docs/PROTOCOL.md) and its limits (docs/SECURITY.md). */
+/** The gateway: where it listens (clients; probes and metrics on a port of their own), its auth modes (docs/PROTOCOL.md) and its limits (docs/SECURITY.md). */
 const GATEWAY_VARIABLES = {
   GATEWAY_PORT: variable(PORT, GATEWAY, '3000'),
   GATEWAY_HOST: variable(BIND_ADDRESS, GATEWAY, '127.0.0.1'),
+  GATEWAY_HEALTH_PORT: variable(PORT, GATEWAY, '3003'),
+  GATEWAY_HEALTH_HOST: variable(BIND_ADDRESS, GATEWAY, '127.0.0.1'),
   GATEWAY_AUTH_TOKEN: variable(text('a token'), GATEWAY, undefined, SECRET),
   GATEWAY_JWT_SECRET: variable(JWT_SECRET, GATEWAY, undefined, SECRET),
   GATEWAY_JWKS_URL: variable(HTTP_URL, GATEWAY),
@@ -257,6 +259,7 @@ export const ENV = {
   temporalAddress: 'TEMPORAL_ADDRESS',
   temporalNamespace: 'TEMPORAL_NAMESPACE',
   gatewayPort: 'GATEWAY_PORT',
+  gatewayHealthPort: 'GATEWAY_HEALTH_PORT',
   bridgeHealthPort: 'BRIDGE_HEALTH_PORT',
   stepDelayMs: 'STEP_DELAY_MS',
 } as const satisfies Record<string, VariableName>;

@@ -66,6 +66,19 @@ export function hostAllowed(host: string | undefined, allowedHosts: string[] | u
 }
 
 /**
+ * The warning to log at start-up when the Host allow-list holds `*`: every Host is then served, so a
+ * page whose name was rebound to the gateway's address (DNS rebinding) gets in again. Undefined otherwise.
+ */
+export function wildcardHostWarning(allowedHosts: string[] | undefined): string | undefined {
+  if (!allowedHosts?.includes('*')) return undefined;
+  return (
+    'WARNING: GATEWAY_ALLOWED_HOSTS contains *: every Host is served, so a web page whose DNS name is rebound to ' +
+    "this gateway's address counts as the gateway's own origin and can use it from a visitor's browser (DNS rebinding). " +
+    'List the names clients use instead.'
+  );
+}
+
+/**
  * True when the Origin admits this request. No Origin (a non-browser client): allowed unless an
  * allow-list is set. With an allow-list: only the origins on it. Without one: only the gateway's own
  * origin (the Origin's host:port equals the Host header), so other websites cannot drive it.

@@ -68,7 +68,7 @@ describe('Kafka SASL/SCRAM', () => {
   });
 
   test('gateway, bridge and worker carry an order end to end over SASL/SCRAM', async () => {
-    const [gatewayPort, bridgePort] = await Promise.all([freePort(), freePort()]);
+    const [gatewayPort, gatewayAdminPort, bridgePort] = await Promise.all([freePort(), freePort(), freePort()]);
     const ledgerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sasl-'));
     const env = { ...process.env, LOG_LEVEL: 'warn', STEP_DELAY_MS: '0' };
     // Each app as its own Kafka user: what its ACLs allow is all it needs.
@@ -83,8 +83,8 @@ describe('Kafka SASL/SCRAM', () => {
       // A group of its own, inside the bridge user's group prefix.
       BRIDGE_GROUP_ID: `${CONSUMER_GROUPS.bridge}-sasl-${crypto.randomUUID().slice(0, 8)}`,
     });
-    await start('gateway', { GATEWAY_PORT: String(gatewayPort) });
-    for (const url of [`http://127.0.0.1:${gatewayPort}/readyz`, `http://127.0.0.1:${bridgePort}/readyz`])
+    await start('gateway', { GATEWAY_PORT: String(gatewayPort), GATEWAY_HEALTH_PORT: String(gatewayAdminPort) });
+    for (const url of [`http://127.0.0.1:${gatewayAdminPort}/readyz`, `http://127.0.0.1:${bridgePort}/readyz`])
       await waitUntil(async () => (await answers200(url)) || undefined, {
         timeoutMs: 90_000,
         intervalMs: 250,

@@ -168,6 +168,9 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
     const gatewayPort = environmentOf('gateway').get(ENV.gatewayPort);
     expect(Number(gatewayPort ?? DEFAULT_PORTS.gateway)).toBe(DEFAULT_PORTS.gateway);
     expect(environmentOf('gateway').get('GATEWAY_HOST')).toBe('0.0.0.0');
+    // The gateway's admin listener: its own port (not the published one), reachable from Prometheus's container.
+    expect(Number(environmentOf('gateway').get(ENV.gatewayHealthPort))).toBe(DEFAULT_PORTS.gatewayHealth);
+    expect(environmentOf('gateway').get('GATEWAY_HEALTH_HOST')).toBe('0.0.0.0');
     const bridgePort = environmentOf('bridge').get(ENV.bridgeHealthPort);
     expect(Number(bridgePort ?? DEFAULT_PORTS.bridgeHealth)).toBe(DEFAULT_PORTS.bridgeHealth);
     expect(environmentOf('bridge').get('BRIDGE_HOST')).toBe('0.0.0.0');
@@ -293,7 +296,7 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
 
   test('each app healthcheck asks its own /readyz on the port its variable names', () => {
     const portVar: Record<string, string> = {
-      gateway: ENV.gatewayPort,
+      gateway: ENV.gatewayHealthPort,
       bridge: ENV.bridgeHealthPort,
       worker: 'WORKER_HEALTH_PORT',
     };
@@ -306,7 +309,7 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
     }
   });
 
-  test('the optional Prometheus service scrapes exactly the app metrics endpoints', () => {
+  test('the optional Prometheus service scrapes exactly the app metrics endpoints: each admin listener and the worker SDK exporter', () => {
     const prometheus = service('prometheus');
     expect(prometheus.profiles).toEqual(['metrics']);
     const mounts = (prometheus.volumes as unknown[]).map((v) => scalar(v, 'prometheus volume'));
@@ -319,8 +322,9 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
     );
     expect(targets.sort()).toEqual(
       [
-        `gateway:${environmentOf('gateway').get(ENV.gatewayPort)}`,
+        `gateway:${environmentOf('gateway').get(ENV.gatewayHealthPort)}`,
         `bridge:${environmentOf('bridge').get(ENV.bridgeHealthPort)}`,
+        `worker:${environmentOf('worker').get('WORKER_HEALTH_PORT')}`,
         `worker:${environmentOf('worker').get('WORKER_METRICS_PORT')}`,
       ].sort(),
     );

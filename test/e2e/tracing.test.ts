@@ -81,7 +81,7 @@ async function worker(name: string): Promise<AppProcess> {
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracing-'));
   receiver = await SpanReceiver.start();
-  const [gatewayPort, bridgePort] = await Promise.all([freePort(), freePort()]);
+  const [gatewayPort, gatewayAdminPort, bridgePort] = await Promise.all([freePort(), freePort(), freePort()]);
   const groupId = uniqueId('tracing');
   // A fresh bridge group at the topic's end: the bridge reads only this file's orders, whatever
   // earlier runs (the bench, a dev session) left on the shared topic.
@@ -101,8 +101,8 @@ beforeAll(async () => {
   const gateway = app(
     'gateway',
     'gateway',
-    { GATEWAY_PORT: String(gatewayPort), TRACE_UI_URL: TRACE_UI },
-    `http://127.0.0.1:${gatewayPort}/readyz`,
+    { GATEWAY_PORT: String(gatewayPort), GATEWAY_HEALTH_PORT: String(gatewayAdminPort), TRACE_UI_URL: TRACE_UI },
+    `http://127.0.0.1:${gatewayAdminPort}/readyz`,
   );
   await Promise.all([first.start(120_000), bridge.start(120_000), gateway.start(120_000)]);
   gatewayUrl = `ws://127.0.0.1:${gatewayPort}`;

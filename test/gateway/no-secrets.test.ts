@@ -36,7 +36,12 @@ const SECRETS = {
 async function runToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   const proc = new AppProcess({
     app: 'gateway',
-    env: { ...process.env, GATEWAY_PORT: String(await freePort()), ...env },
+    env: {
+      ...process.env,
+      GATEWAY_PORT: String(await freePort()),
+      GATEWAY_HEALTH_PORT: String(await freePort()),
+      ...env,
+    },
   });
   children.push(proc);
   await proc.start();
@@ -141,11 +146,17 @@ describe('no secret in logs or errors', () => {
 
   test('refused tokens are logged and counted on both transports without the secret or the presented token; refusals before auth are logged and counted too', async () => {
     const presented = ['guess-ws-header-AB12', 'guess-ws-query-CD34', 'guess-sio-EF56'];
-    const port = await freePort();
+    const [port, adminPort] = await Promise.all([freePort(), freePort()]);
     const gateway = new AppProcess({
       app: 'gateway',
-      env: { ...process.env, GATEWAY_PORT: String(port), GATEWAY_AUTH_TOKEN: SECRETS.shared, LOG_LEVEL: 'info' },
-      ready: whenAnswers200(`http://127.0.0.1:${port}/readyz`),
+      env: {
+        ...process.env,
+        GATEWAY_PORT: String(port),
+        GATEWAY_HEALTH_PORT: String(adminPort),
+        GATEWAY_AUTH_TOKEN: SECRETS.shared,
+        LOG_LEVEL: 'info',
+      },
+      ready: whenAnswers200(`http://127.0.0.1:${adminPort}/readyz`),
     });
     children.push(gateway);
     await gateway.start(90_000);
@@ -174,7 +185,7 @@ describe('no secret in logs or errors', () => {
 
     const metrics = await waitUntil(
       async () => {
-        const text = (await get(`http://127.0.0.1:${port}/metrics`)).body;
+        const text = (await get(`http://127.0.0.1:${adminPort}/metrics`)).body;
         return /gateway_refused_handshakes_total\{transport="websocket",status="400"\} 1/.test(text) ? text : undefined;
       },
       { timeoutMs: 10_000, intervalMs: 200, what: 'the refusals to be counted' },

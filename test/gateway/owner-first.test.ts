@@ -80,7 +80,6 @@ async function gatewayVia(temporalPort: number): Promise<{ gateway: Gateway; log
   const gateway = await startGateway({
     port: 0,
     producer: { publish: () => Promise.reject(new Error('this gateway places no orders')) },
-    kafkaHealthy: async () => true,
     orders: new OrderLookup(new Client({ connection, namespace: loadConfig().temporalNamespace }), 5_000),
     auth: jwtAuth({ secret: TEST_JWT_SECRET }),
     log: (line) => log.push(line),
@@ -171,7 +170,6 @@ describe('owner first: answers about orders the caller does not own', () => {
     const gateway = await startGateway({
       port: 0,
       producer: { publish: () => Promise.reject(new Error('this gateway places no orders')) },
-      kafkaHealthy: async () => true,
       orders: lookup,
       auth: jwtAuth({ secret: TEST_JWT_SECRET }),
       limits: { maxSubscriptions },
@@ -250,7 +248,6 @@ describe('owner first: answers about orders the caller does not own', () => {
     const noKafka = await startGateway({
       port: 0,
       producer: new OrderProducer(deadKafka, 60_000, 'never-written'),
-      kafkaHealthy: async () => false,
       log: (line) => kafkaLog.push(line),
     });
     closers.push(() => noKafka.close());
