@@ -83,10 +83,32 @@ const typeParsers = {
       : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
 };
 
-/** A connection pool to the history database. */
-export function openHistoryDb(databaseUrl: string, maxConnections = 5): Kysely<HistoryDb> {
+/**
+ * A connection pool to the history database. A pooled connection the server drops while idle (a
+ * restart, a failover) is discarded by the pool and the next query opens a new one; `onIdleError`
+ * hears of it (without a listener, node-postgres would end the process).
+ */
+export function openHistoryDb(
+  databaseUrl: string,
+  maxConnections = 5,
+  onIdleError: (err: Error) => void = () => {},
+): Kysely<HistoryDb> {
   const pool = new Pool({ connectionString: databaseUrl, max: maxConnections, types: typeParsers });
+  pool.on('error', onIdleError);
   return new Kysely<HistoryDb>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Does the database at `url` take a connection and a query within a second or two? */
+export async function databaseAnswers(url: string): Promise<boolean> {
+  const pool = new Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 2_000 });
+  try {
+    await pool.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
 }
 
 /** Brings the schema up to date; refuses to run against a database migrated by a newer release. */
