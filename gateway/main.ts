@@ -13,6 +13,9 @@ import { initTracing, SERVICE_NAMES, shutdownTracing } from '../common/tracing';
 import { authenticatorFor } from './auth';
 import { GatewayMetrics, meteredProducer, metricsObserver } from './metrics';
 import { OrderLookup } from './order-lookup';
+import type { OrderHistory } from './list-orders';
+import { listOrders } from '../history/list';
+import { openHistoryDb } from '../history/store';
 import { OrderProducer } from './order-producer';
 import { startGateway } from './server';
 import { StatusFeed } from './status-feed';
@@ -30,6 +33,12 @@ async function run(): Promise<void> {
   await producer.connect();
   const { client, connection } = temporalClient(config);
   const orders = new OrderLookup(client);
+  // The order history's database: connected on the first listOrders, so a database that is down
+  // costs listOrders (HISTORY_UNAVAILABLE) and nothing else.
+  const historyDb = openHistoryDb(config.historyDatabaseUrl, 5, (err) =>
+    log.warn(`order history database connection lost: ${err.message}`),
+  );
+  const history: OrderHistory = { list: (customerId, options) => listOrders(historyDb, customerId, options) };
   // Readiness from one long-lived admin client, checked every second (not a connection per probe).
   const kafkaCheck = kafkaProbe(kafka);
   await kafkaCheck.start();
@@ -56,6 +65,7 @@ async function run(): Promise<void> {
     producer: meteredProducer(producer, metrics),
     kafkaHealthy: async () => kafkaCheck.ok,
     orders,
+    history,
     routing,
     auth: authenticatorFor(config.gatewayAuth),
     allowedOrigins: config.gatewayAllowedOrigins,
@@ -78,7 +88,13 @@ async function run(): Promise<void> {
   drainOnSignal(log, 'draining', async () => {
     ready.draining = true;
     await gateway.close();
-    await Promise.allSettled([producer.disconnect(), feed.stop(), connection.close(), kafkaCheck.disconnect()]);
+    await Promise.allSettled([
+      producer.disconnect(),
+      feed.stop(),
+      connection.close(),
+      kafkaCheck.disconnect(),
+      historyDb.destroy(),
+    ]);
     await shutdownTracing();
   });
   await feed.start(gateway);

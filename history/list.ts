@@ -57,10 +57,13 @@ export function decodeCursor(cursor: string): Position | undefined {
 
 export class BadCursorError extends Error {}
 
-/** A page of `customerId`'s orders; orders whose placement the history has not read yet are left out. */
+/**
+ * A page of `customerId`'s orders (null: the orders placed without a customer id); orders whose
+ * placement the history has not read yet are left out.
+ */
 export async function listOrders(
   db: Kysely<HistoryDb>,
-  customerId: string,
+  customerId: string | null,
   options: { limit?: number; cursor?: string; filter?: OrderFilter } = {},
 ): Promise<OrderPage> {
   const limit = Math.min(Math.max(1, options.limit ?? MAX_PAGE_SIZE), MAX_PAGE_SIZE);
@@ -69,7 +72,7 @@ export async function listOrders(
   let query = db
     .selectFrom('orders')
     .select(['workflow_id', 'order_id', 'item', 'price', 'quantity', 'status', 'seq', 'placed_at', 'updated_at'])
-    .where('customer_id', '=', customerId)
+    .where('customer_id', customerId === null ? 'is' : '=', customerId)
     .where('placed_at', 'is not', null);
   if (options.filter === 'open') query = query.where('status', 'not in', [...FINAL_STATUSES]);
   if (options.filter === 'finished') query = query.where('status', 'in', [...FINAL_STATUSES]);
