@@ -2,7 +2,7 @@
  * What the gateway does with each client request, whatever transport carried it (one dispatch, two
  * transports: ./connections for raw WebSocket frames, ./socket-io for Socket.IO events): rate limit,
  * parse, then placeOrder (validate, write to Kafka, answer orderAccepted only once Kafka stored it),
- * getOrder, cancelOrder, subscribeOrder. Anything wrong is answered with an error frame naming the
+ * getOrder, cancelOrder, subscribeOrder, listOrders. Anything wrong is answered with an error frame naming the
  * problem; the connection stays open.
  *
  * Ownership (JWT mode, the client has a customer id): placeOrder stamps the order with the caller's
@@ -19,10 +19,13 @@ import { orderRequests } from './order-requests';
 import { placeOrder, type PlacementOptions } from './place-order';
 import { claimedOrderId, ReadRequest, Reply } from './read-request';
 import type { OrderLookup } from './order-lookup';
+import { listOrdersHandler, type OrderHistory } from './list-orders';
 
 export interface FrameHandlerOptions extends PlacementOptions {
   /** Without it, getOrder and cancelOrder answer TEMPORAL_UNAVAILABLE. */
   orders?: OrderLookup;
+  /** The order history listOrders reads; without it, listOrders answers HISTORY_UNAVAILABLE. */
+  history?: OrderHistory;
   rate: { burst: number; perSecond: number };
   /** Orders one connection may follow at once (placeOrder and subscribeOrder beyond it: TOO_MANY_SUBSCRIPTIONS). */
   maxSubscriptions: number;
@@ -49,6 +52,7 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
   const { rate } = opts;
   const { getOrder, cancelOrder, subscribeOrder } = orderRequests(opts);
   const { subscriptions } = opts;
+  const listOrders = listOrdersHandler(opts.history, opts.log);
 
   /** True (after answering TOO_MANY_SUBSCRIPTIONS) when following one more order would exceed the cap. */
   const atCap = (client: Client, orderId: string | null, reply: Reply): boolean => {
@@ -90,6 +94,7 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
       if (!atCap(client, claimedOrderId(data), reply)) subscribeOrder(client, data, reply);
     },
     unsubscribeOrder,
+    listOrders: (client, data, reply) => opts.track(listOrders(client, data, reply)),
   };
 
   return {
