@@ -7,22 +7,15 @@
  *   npm run order -- list --cursor <the cursor the previous page printed>
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CustomerIdSchema, LIST_PAGE_MAX, parseServerFrame } from '../common/protocol';
-import type { OrderStatus } from '../common/status';
+import { LIST_PAGE_MAX, parseServerFrame } from '../common/protocol';
+import type { OrderRow } from '../history/list';
+import { customerIdArg, positiveNumber } from './arg-parsers';
 import type { Output } from './format';
 import { EXIT } from './outcomes';
 import { openSocket } from './socket';
 
-export interface ListedOrder {
-  orderId: string;
-  item: string | null;
-  price: number | null;
-  quantity: number | null;
-  status: OrderStatus;
-  seq: number;
-  placedAt: number;
-  updatedAt: number;
-}
+/** One order of a listOrders page (history/list.ts OrderRow, as the gateway sends it). */
+export type ListedOrder = OrderRow;
 
 export interface ListOptions {
   status: 'all' | 'open' | 'finished';
@@ -109,18 +102,6 @@ function pageSize(value: string): number {
   return n;
 }
 
-function customerIdArg(value: string): string {
-  if (!CustomerIdSchema.safeParse(value).success)
-    throw new InvalidArgumentError('must be 1-128 visible ASCII characters');
-  return value;
-}
-
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number greater than 0.');
-  return n;
-}
-
 /** `order list …`: parses its flags, asks, prints; returns the exit code. */
 export async function runList(argv: string[], output: Output, defaultUrl: string): Promise<number> {
   const program = new Command('order list')
@@ -137,7 +118,7 @@ export async function runList(argv: string[], output: Output, defaultUrl: string
     )
     .addOption(new Option('--token <token>', "the gateway's token in token mode").env('ORDER_TOKEN'))
     .addOption(new Option('--url <ws-url>', 'gateway WebSocket URL').default(defaultUrl).env('ORDER_GATEWAY_URL'))
-    .option('--timeout <seconds>', 'give up after this long', seconds, 10)
+    .option('--timeout <seconds>', 'give up after this long', positiveNumber, 10)
     .option('--json', 'print the page as JSON')
     .allowExcessArguments(false)
     .exitOverride()
