@@ -12,8 +12,11 @@
  * full"). Only sockets that passed that middleware count as connections; an Engine.IO session that
  * has not connected within `preAuthTimeoutMs`, or failed its CONNECT `MAX_CONNECT_ATTEMPTS` times, is
  * closed (so bare handshakes cannot fill the gateway, and tokens cannot be guessed on one session).
- * Also the payload cap (maxHttpBufferSize), Socket.IO's own ping/pong for dead peers, and a
- * slow-reader cap on the packets queued for a client.
+ * Engine.IO sessions that have not passed a CONNECT also count against the gateway-wide pre-auth cap
+ * (`preAuth`, shared with raw WebSocket upgrades), so a flood of them is bounded even when the
+ * per-address caps are off (behind a proxy). Also the payload cap (maxHttpBufferSize), Socket.IO's
+ * own ping/pong for dead peers, the rate limit's pushback (./pushback: the session is not read while
+ * its bucket is empty, ./engine-flow), and a cap on the bytes and packets queued for a client.
  */
 import * as crypto from 'node:crypto';
 import type * as http from 'node:http';
@@ -23,7 +26,9 @@ import type { Identity } from './auth';
 import { detailOf, internalErrorLine } from './internal-error';
 import { Client, LinkOptions, onTokenExpiry } from './client';
 import type { Dispatcher } from './frame-handlers';
-import { clientAddress, TokenBucket } from './rate-limit';
+import { EngineFlow, type SessionFlow } from './engine-flow';
+import { FrameThrottle } from './pushback';
+import { clientAddress } from './rate-limit';
 import { claimedOrderId, ReadRequest, readEnvelope } from './read-request';
 import { AdmissionOptions, hostAllowed, originAllowed } from './upgrade-guard';
 
@@ -68,17 +73,11 @@ function tokenOf(socket: Socket): string | undefined {
   return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
 }
 
-/** How many bytes/packets wait for this client: the engine's queue, and the WebSocket's buffer under it. */
-function backlog(socket: Socket): { packets: number; bytes: number } {
-  const conn = socket.conn as unknown as {
-    writeBuffer?: unknown[];
-    transport?: { socket?: { bufferedAmount?: number } };
-  };
-  return { packets: conn.writeBuffer?.length ?? 0, bytes: conn.transport?.socket?.bufferedAmount ?? 0 };
-}
-
 export class SocketIoTransport {
   private readonly io: IoServer;
+  private readonly flow: EngineFlow;
+  /** The flow of each accepted client's session, for the gateway's count of queued bytes. */
+  private readonly flows = new Set<SessionFlow>();
 
   constructor(private readonly opts: SocketIoOptions) {
     this.io = new IoServer(opts.server, {
@@ -102,9 +101,11 @@ export class SocketIoTransport {
         if (!originAllowed(req.headers.origin, req.headers.host, opts.allowedOrigins))
           return callback('origin not allowed', false);
         if (opts.full()) return callback('gateway full or shutting down', false);
+        if (opts.preAuth.full()) return callback('too many unauthenticated connections', false);
         callback(null, true);
       },
     });
+    this.flow = new EngineFlow(this.io.engine);
     // Refused handshakes and malformed requests: one log line each (never a token). Requests naming
     // a session that no longer exists (code 1) are not: a client's last poll after its session was
     // closed is routine.
@@ -117,21 +118,29 @@ export class SocketIoTransport {
       },
     );
     // Every Engine.IO session counts against its address until it closes, authenticated or not, and
-    // is closed (at once, not after the polling transport's 30 s close wait) when it has not passed
-    // a CONNECT within preAuthTimeoutMs.
+    // against the pre-auth cap until its CONNECT passes; it is closed (at once, not after the polling
+    // transport's 30 s close wait) when it has not passed a CONNECT within preAuthTimeoutMs.
     const joined = new WeakSet<EngineConn>();
+    const preAuthPlaces = new WeakMap<EngineConn, () => void>();
     this.io.engine.on('connection', (conn: EngineConn) => {
       const timer = setTimeout(() => {
         if (!joined.has(conn)) conn.close(true);
       }, opts.preAuthTimeoutMs);
       timer.unref();
       const release = opts.perIp.opened(clientAddress(conn.remoteAddress));
+      // allowRequest checked for room just before; a session that still finds none is closed.
+      const leavePreAuth = opts.preAuth.enter() ?? (() => conn.close(true));
+      preAuthPlaces.set(conn, leavePreAuth);
       conn.once('close', () => {
         clearTimeout(timer);
         release();
+        leavePreAuth();
       });
     });
-    this.io.on('connection', (socket) => joined.add(socket.conn));
+    this.io.on('connection', (socket) => {
+      joined.add(socket.conn);
+      preAuthPlaces.get(socket.conn)?.();
+    });
     const failedConnects = new WeakMap<object, number>();
     this.io.use((socket, next) => {
       const refuse = (message: string, reason: string): void => {
@@ -166,21 +175,32 @@ export class SocketIoTransport {
     return this.io.of('/').sockets.size;
   }
 
+  /** Bytes queued for the Socket.IO clients, over all of them. */
+  bufferedBytes(): number {
+    let total = 0;
+    for (const flow of this.flows) total += flow.queuedBytes();
+    return total;
+  }
+
   private accept(socket: Socket, identity: Identity): void {
+    const flow = this.flow.follow(socket.conn);
+    this.flows.add(flow);
     const emit = (frame: ServerFrame): void => {
       if (!socket.connected) return;
-      const queued = backlog(socket);
-      if (queued.packets > MAX_QUEUED_PACKETS || queued.bytes > this.opts.maxBufferedBytes) {
-        socket.disconnect(true);
-        return;
-      }
       socket.emit(frame.event, frame.data);
+      if (flow.queuedPackets() > MAX_QUEUED_PACKETS || flow.queuedBytes() > this.opts.maxBufferedBytes) {
+        // A reader this far behind would make us buffer without bound: its session is closed at
+        // once, dropping what it queued (a close that waited for the queue to drain never would).
+        socket.conn.close(true);
+      }
     };
     const client: Client = {
       customerId: identity.customerId,
-      bucket: new TokenBucket(this.opts.rate.burst, this.opts.rate.perSecond),
+      throttle: new FrameThrottle(this.opts.rate, this.opts.rateAbuse, flow.reading),
       send: emit,
       sendStatus: (event) => emit({ event: 'orderStatus', data: event }),
+      // The client sees the last notice, then a server disconnect ("io server disconnect").
+      closeForPolicy: () => socket.disconnect(true),
     };
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = typeof args.at(-1) === 'function' ? (args.pop() as (frame: ServerFrame) => void) : undefined;
@@ -201,6 +221,9 @@ export class SocketIoTransport {
     });
     socket.on('disconnect', () => {
       cancelExpiry();
+      client.throttle.stop();
+      flow.stop();
+      this.flows.delete(flow);
       this.opts.onGone(client);
     });
     socket.on('error', (err) => this.opts.log(`socket.io connection error: ${err.message}`));

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import * as crypto from 'node:crypto';
 import { AuthFailureListener, AuthResult, Authenticator, Identity, presentedToken, RefusalListener } from './auth';
 import { detailOf, internalErrorLine } from './internal-error';
-import { clientAddress, PerIpLimits } from './rate-limit';
+import { clientAddress, PerIpLimits, PreAuthCap } from './rate-limit';
 
 /** Who may open a connection, on either transport (the raw upgrade here, the Socket.IO handshake in ./socket-io). */
 export interface AdmissionOptions {
@@ -18,6 +18,8 @@ export interface AdmissionOptions {
   allowedOrigins?: string[];
   allowedHosts?: string[];
   perIp: PerIpLimits;
+  /** Connections not yet authenticated, over all addresses and both transports. */
+  preAuth: PreAuthCap;
   /** True when no further connection may be opened (shutting down, or at the connection limit). */
   full: () => boolean;
   /** Told each refused token (never the token itself), for the log and /metrics. */
@@ -76,7 +78,8 @@ export function originAllowed(
 /**
  * Checks an upgrade request; resolves with the caller's identity when it may proceed, else with
  * undefined once the socket has been answered (401, 403, 429 or 503) and closed. An admitted
- * connection is counted against its address until its socket closes.
+ * connection is counted against its address until its socket closes, and against the pre-auth cap
+ * while its token is checked (503 when that cap is reached).
  */
 export async function admitUpgrade(
   req: http.IncomingMessage,
@@ -95,6 +98,8 @@ export async function admitUpgrade(
   if (overLimit) return refuse(429, 'Too Many Requests', overLimit);
   if (!originAllowed(req.headers.origin, req.headers.host, opts.allowedOrigins))
     return refuse(403, 'Forbidden', 'origin not allowed');
+  const leavePreAuth = opts.preAuth.enter();
+  if (!leavePreAuth) return refuse(503, 'Service Unavailable', 'too many unauthenticated connections');
   const release = opts.perIp.opened(address);
   socket.once('close', release);
   let auth: AuthResult;
@@ -104,6 +109,8 @@ export async function admitUpgrade(
     // The verifier failed, not the token (e.g. keys could not be fetched): 503, the detail only in the log.
     opts.log?.(internalErrorLine(crypto.randomUUID(), `token check failed: ${detailOf(err)}`));
     return refuse(503, 'Service Unavailable', 'token check failed');
+  } finally {
+    leavePreAuth();
   }
   if (!auth.ok) {
     opts.onAuthFailure?.('websocket', auth.reason, address, auth.detail);
