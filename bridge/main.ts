@@ -1,9 +1,12 @@
-/** Bridge entry: Kafka order-placement -> one Temporal processOrder run per order; /healthz on 3001. */
-import * as http from 'node:http';
+/**
+ * Bridge entry: Kafka order-placement -> one Temporal processOrder run per order; /livez, /readyz,
+ * /metrics and /healthz on its admin listener, BRIDGE_HEALTH_PORT (3001, loopback unless BRIDGE_HOST says otherwise).
+ */
+import { startAdminListener } from '../common/admin-listener';
 import { loadConfig } from '../common/config';
 import { kafkaClient, temporalClient } from '../common/connections';
 import { initLogger, logger, type Logger } from '../common/logger';
-import { probeRoutes, temporalProbe } from '../common/probes';
+import { logTurns, temporalProbe } from '../common/probes';
 import { drainOnSignal } from '../common/shutdown';
 import { initTracing, SERVICE_NAMES, shutdownTracing, temporalClientInterceptors } from '../common/tracing';
 import { BridgeMetrics } from './metrics';
@@ -17,8 +20,8 @@ async function main(): Promise<void> {
   log = initLogger('bridge', { level: config.logLevel, format: config.logFormat });
   const { client, connection } = temporalClient(config, { interceptors: temporalClientInterceptors() });
   // Temporal's reachability on the bridge's own connection, every second with a 2 s deadline: an
-  // outage turns /healthz and /readyz to 503 within ~3 s, whatever the client's own retries do.
-  const temporal = temporalProbe(connection);
+  // outage turns /healthz and /readyz to 503 within ~3 s, whatever the client's own retries do; why, in the log.
+  const temporal = temporalProbe(connection, { onChange: logTurns('temporal', log) });
   await temporal.start();
   const metrics = new BridgeMetrics();
   const bridge = await startBridge({
@@ -29,35 +32,26 @@ async function main(): Promise<void> {
     groupId: config.bridgeGroupId,
     log: (line, fields) => log.info(fields ?? {}, line),
   });
-  const routes = probeRoutes({
+  const admin = await startAdminListener({
+    host: config.bridgeHost,
+    port: config.bridgeHealthPort,
     registry: metrics.registry,
     checks: [
-      { name: 'consumer', ok: () => bridge.healthy(), detail: () => 'not in the group, or retrying starts' },
-      { name: 'temporal', ok: () => temporal.ok, detail: () => temporal.error },
+      { name: 'consumer', ok: () => bridge.healthy() },
+      { name: 'temporal', ok: () => temporal.ok },
     ],
+    health: () => ({
+      ok: bridge.healthy() && temporal.ok,
+      temporal: temporal.ok ? 'up' : 'unreachable',
+      ...bridge.stats,
+    }),
   });
-  const health = http.createServer((req, res) => {
-    if (routes(req, res)) return;
-    if (req.method === 'GET' && req.url === '/healthz') {
-      const ok = bridge.healthy() && temporal.ok;
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          status: ok ? 'ok' : 'degraded',
-          temporal: temporal.ok ? 'up' : temporal.error,
-          ...bridge.stats,
-        }),
-      );
-      return;
-    }
-    res.writeHead(404).end();
-  });
-  health.listen(config.bridgeHealthPort, config.bridgeHost);
+  log.info(`admin on http://${config.bridgeHost}:${admin.port} (/livez, /readyz, /metrics, /healthz)`);
   drainOnSignal(log, 'finishing in-flight starts and committing', async () => {
-    health.close();
     temporal.stop();
     await bridge.stop();
     await connection.close();
+    await admin.close();
     await shutdownTracing();
   });
 }

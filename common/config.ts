@@ -140,6 +140,9 @@ export interface AppConfig {
   traceUrlTemplate: string | undefined;
   gatewayPort: number;
   gatewayHost: string;
+  /** The gateway's admin listener (/livez, /readyz, /metrics, /healthz), apart from the client port. */
+  gatewayHealthPort: number;
+  gatewayHealthHost: string;
   /** The gateway's auth settings (shared token, or JWT by secret or JWKS). */
   gatewayAuth: AuthSettings;
   gatewayAllowedOrigins: string[] | undefined;
@@ -187,6 +190,8 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
     traceUrlTemplate: traceUrlTemplateOf(env.TRACE_UI_URL),
     gatewayPort: env.GATEWAY_PORT,
     gatewayHost: env.GATEWAY_HOST,
+    gatewayHealthPort: env.GATEWAY_HEALTH_PORT,
+    gatewayHealthHost: env.GATEWAY_HEALTH_HOST,
     gatewayAuth: { sharedToken: env.GATEWAY_AUTH_TOKEN, jwt },
     gatewayAllowedOrigins: env.GATEWAY_ALLOWED_ORIGINS,
     gatewayAllowedHosts: env.GATEWAY_ALLOWED_HOSTS,

@@ -50,4 +50,9 @@ export const HTTP_URL: Form<string> = { schema: url(['http:', 'https:']), form: 
 export const PEM_FILE = text('a file path (PEM)');
 export const BIND_ADDRESS = text('a bind address');
 export const RATIO = decimal(0, 1, 'a number between 0 and 1');
+/** A SCRAM password kafka-configs takes inside `SCRAM-SHA-512=[password=...]`, where `,` `]` `=` and quotes would end it. */
+export const SCRAM_PASSWORD: Form<string> = {
+  schema: z.string().regex(/^[A-Za-z0-9._~-]{16,}$/),
+  form: 'a password of at least 16 letters, digits or . _ ~ -',
+};
 export const JWT_SECRET: Form<string> = { schema: z.string().min(32), form: 'a secret of at least 32 characters' };

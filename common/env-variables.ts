@@ -21,6 +21,7 @@ import {
   PEM_FILE,
   PORT,
   RATIO,
+  SCRAM_PASSWORD,
   STATUS_PARTITION,
   text,
   url,
@@ -37,7 +38,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Who reads a variable (the docs' "used by" column). */
-export type Reader = 'gateway' | 'bridge' | 'worker' | 'cli' | 'launcher' | 'bench' | 'all';
+export type Reader = 'gateway' | 'bridge' | 'worker' | 'cli' | 'launcher' | 'bench' | 'compose' | 'all';
 
 /**
  * A default applied elsewhere: ./config derives it from other settings, or the library that reads
@@ -90,6 +91,7 @@ function variable<T>(
 const GATEWAY: Reader[] = ['gateway'];
 const WORKER: Reader[] = ['worker'];
 const LAUNCHER: Reader[] = ['launcher'];
+const COMPOSE: Reader[] = ['compose'];
 const APPS: Reader[] = ['gateway', 'bridge', 'worker'];
 const APPS_AND_LAUNCHER: Reader[] = [...APPS, 'launcher'];
 const CONNECTED: Reader[] = [...APPS_AND_LAUNCHER, 'bench'];
@@ -125,10 +127,12 @@ const KAFKA_SECURITY_VARIABLES = {
   KAFKA_SASL_PASSWORD: variable(text('a password'), APPS_AND_LAUNCHER, undefined, SECRET),
 };
 
-/** The gateway: where it listens, its auth modes (docs/PROTOCOL.md) and its limits (docs/SECURITY.md). */
+/** The gateway: where it listens (clients; probes and metrics on a port of their own), its auth modes (docs/PROTOCOL.md) and its limits (docs/SECURITY.md). */
 const GATEWAY_VARIABLES = {
   GATEWAY_PORT: variable(PORT, GATEWAY, '3000'),
   GATEWAY_HOST: variable(BIND_ADDRESS, GATEWAY, '127.0.0.1'),
+  GATEWAY_HEALTH_PORT: variable(PORT, GATEWAY, '3003'),
+  GATEWAY_HEALTH_HOST: variable(BIND_ADDRESS, GATEWAY, '127.0.0.1'),
   GATEWAY_AUTH_TOKEN: variable(text('a token'), GATEWAY, undefined, SECRET),
   GATEWAY_JWT_SECRET: variable(JWT_SECRET, GATEWAY, undefined, SECRET),
   GATEWAY_JWKS_URL: variable(HTTP_URL, GATEWAY),
@@ -224,6 +228,19 @@ const LAUNCHER_VARIABLES = {
   ORDERS_JAEGER_UI_ASSETS: variable(text('a directory path'), LAUNCHER),
 };
 
+/**
+ * docker-compose.yml's own: the SCRAM password of each Kafka user (tools/infra/kafka-acls.ts), which
+ * kafka-init sets and the app's service presents. Docker Compose reads them from the shell or `.env`
+ * and refuses to start without them (no default: a published one would be everyone's); no process
+ * of the app reads them.
+ */
+const COMPOSE_VARIABLES = {
+  ORDERS_COMPOSE_KAFKA_GATEWAY_PASSWORD: variable(SCRAM_PASSWORD, COMPOSE, undefined, SECRET),
+  ORDERS_COMPOSE_KAFKA_BRIDGE_PASSWORD: variable(SCRAM_PASSWORD, COMPOSE, undefined, SECRET),
+  ORDERS_COMPOSE_KAFKA_WORKER_PASSWORD: variable(SCRAM_PASSWORD, COMPOSE, undefined, SECRET),
+  ORDERS_COMPOSE_KAFKA_ADMIN_PASSWORD: variable(SCRAM_PASSWORD, COMPOSE, undefined, SECRET),
+};
+
 /** Every variable, in the order of the docs' table and `.env.example`. */
 export const VARIABLES = {
   ...SERVER_VARIABLES,
@@ -234,6 +251,7 @@ export const VARIABLES = {
   ...OBSERVABILITY_VARIABLES,
   ...CLI_VARIABLES,
   ...LAUNCHER_VARIABLES,
+  ...COMPOSE_VARIABLES,
 } satisfies Record<string, VariableSpec<unknown>>;
 
 export type VariableName = keyof typeof VARIABLES;
@@ -245,6 +263,7 @@ export const ENV = {
   temporalAddress: 'TEMPORAL_ADDRESS',
   temporalNamespace: 'TEMPORAL_NAMESPACE',
   gatewayPort: 'GATEWAY_PORT',
+  gatewayHealthPort: 'GATEWAY_HEALTH_PORT',
   bridgeHealthPort: 'BRIDGE_HEALTH_PORT',
   stepDelayMs: 'STEP_DELAY_MS',
 } as const satisfies Record<string, VariableName>;

@@ -1,11 +1,15 @@
 /** Readiness by asking the servers themselves: a Kafka cluster description, a Temporal namespace. */
 import { Connection } from '@temporalio/client';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, KafkaConfig, logLevel } from 'kafkajs';
 
-export async function kafkaReady(brokers: string[]): Promise<boolean> {
+export async function kafkaReady(
+  brokers: string[],
+  security: Pick<KafkaConfig, 'ssl' | 'sasl'> = {},
+): Promise<boolean> {
   const admin = new Kafka({
     clientId: 'readiness',
     brokers,
+    ...security,
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1_000,
     requestTimeout: 3_000,

@@ -27,8 +27,10 @@ export const TRACE_ID_MARK = '{traceId}';
 /** The Temporal namespace the app uses unless TEMPORAL_NAMESPACE says otherwise. */
 export const DEFAULT_NAMESPACE = 'default';
 
-/** Kafka consumer groups with fixed names (the gateway's status feed uses a fresh group per process). */
+/** Kafka consumer groups: their fixed names, or the prefix of a group made per process. */
 export const CONSUMER_GROUPS = {
+  /** The gateway's status feed: a fresh group per process, `gateway-status-<uuid>`, so each gateway reads every event. */
+  gatewayStatusPrefix: 'gateway-status-',
   /** The bridges: order-placement's partitions are shared among its members. */
   bridge: 'order-bridge',
   /** bridge/dlq-replay.ts: its committed offsets remember how far the DLQ was replayed. */

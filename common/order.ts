@@ -44,20 +44,20 @@ export const PlaceOrderInput = z.strictObject({
 export type PlaceOrderInput = z.input<typeof PlaceOrderInput>;
 
 /**
- * placeOrder's data as a whole: the order, plus the W3C trace context the client may send to make
- * the order part of its own trace (docs/TRACING.md). The trace context is not part of the order.
+ * placeOrder's data as a whole: the order, plus the W3C trace context the client may send so the
+ * order's trace links to its span (docs/TRACING.md). The trace context is not part of the order.
  */
 export const PlaceOrderRequest = PlaceOrderInput.extend({
   traceparent: z
     .string()
     .regex(TRACEPARENT_PATTERN, 'must be a W3C traceparent: 00-<32 hex trace id>-<16 hex span id>-<2 hex flags>')
     .optional()
-    .meta({ description: 'W3C Trace Context: the span this order continues (a new trace without it)' }),
+    .meta({ description: "W3C Trace Context: the client's span, linked from the order's own new trace" }),
   tracestate: z
     .string()
     .max(512, 'must be at most 512 characters')
     .optional()
-    .meta({ description: 'W3C Trace Context tracestate, passed on with traceparent' }),
+    .meta({ description: 'W3C Trace Context tracestate, kept with the link to traceparent' }),
 });
 
 /** An order once accepted: it always has an id and a quantity. */

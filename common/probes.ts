@@ -1,7 +1,10 @@
 /**
- * Liveness, readiness and metrics over HTTP, the same way in every process:
+ * Liveness, readiness and metrics over HTTP, the same way in every process (served on each process's
+ * admin listener, ./admin-listener, never on a port clients use):
  *  - GET /livez   200 while the process's event loop answers (nothing else is checked);
- *  - GET /readyz  200 when every readiness check passes, else 503; the body names each check;
+ *  - GET /readyz  200 when every readiness check passes, else 503; the body names the checks that fail
+ *                 (`{"ready":false,"notReady":["kafka"]}`) and nothing else: an error's text carries
+ *                 broker addresses and internals, so it goes to the process's log (`onChange`), not here;
  *  - GET /metrics Prometheus text from the process's prom-client registry.
  * Checks against Kafka and Temporal are `Probe`s: they run in the background on the process's
  * existing clients (no new connection per probe) and keep the last verdict, so a probe request
@@ -11,21 +14,37 @@ import type * as http from 'node:http';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 
+export interface ProbeOptions {
+  intervalMs?: number;
+  timeoutMs?: number;
+  /**
+   * Told when the verdict turns (a first check that fails counts as a turn; one that passes does not),
+   * with the failure's first line: the detail /readyz leaves out, for the process's log.
+   */
+  onChange?: (ok: boolean, error?: string) => void;
+}
+
 export class Probe {
   private timer: NodeJS.Timeout | undefined;
   private state: { ok: boolean; error?: string; at: number } = { ok: false, error: 'not checked yet', at: 0 };
 
+  private readonly intervalMs: number;
+  private readonly timeoutMs: number;
+
   constructor(
     readonly name: string,
     private readonly check: () => Promise<unknown>,
-    private readonly opts: { intervalMs: number; timeoutMs: number } = { intervalMs: 1_000, timeoutMs: 2_000 },
-  ) {}
+    private readonly opts: ProbeOptions = {},
+  ) {
+    this.intervalMs = opts.intervalMs ?? 1_000;
+    this.timeoutMs = opts.timeoutMs ?? 2_000;
+  }
 
   /** Checks once now, then every intervalMs. */
   async start(): Promise<void> {
     await this.run();
     const loop = (): void => {
-      this.timer = setTimeout(() => void this.run().finally(() => this.timer && loop()), this.opts.intervalMs);
+      this.timer = setTimeout(() => void this.run().finally(() => this.timer && loop()), this.intervalMs);
       this.timer.unref();
     };
     loop();
@@ -45,15 +64,13 @@ export class Probe {
   }
 
   private async run(): Promise<void> {
+    const before = this.state;
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         this.check(),
         new Promise((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no answer within ${this.opts.timeoutMs} ms`)),
-            this.opts.timeoutMs,
-          );
+          timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
         }),
       ]);
       this.state = { ok: true, at: Date.now() };
@@ -62,14 +79,13 @@ export class Probe {
     } finally {
       clearTimeout(timer);
     }
+    const first = before.at === 0;
+    if (first ? !this.state.ok : this.state.ok !== before.ok) this.opts.onChange?.(this.state.ok, this.state.error);
   }
 }
 
 /** Kafka reachability through one long-lived admin client: describeCluster on its connections. */
-export function kafkaProbe(
-  kafka: Kafka,
-  opts?: { intervalMs: number; timeoutMs: number },
-): Probe & { disconnect(): Promise<void> } {
+export function kafkaProbe(kafka: Kafka, opts?: ProbeOptions): Probe & { disconnect(): Promise<void> } {
   let admin: Admin | undefined;
   let connected: Promise<void> | undefined;
   const probe = new Probe(
@@ -100,19 +116,20 @@ export function temporalProbe(
     workflowService: { getSystemInfo(req: object): Promise<unknown> };
     withDeadline<T>(deadline: number, fn: () => Promise<T>): Promise<T>;
   },
-  opts: { intervalMs: number; timeoutMs: number } = { intervalMs: 1_000, timeoutMs: 2_000 },
+  opts: ProbeOptions = {},
 ): Probe {
+  const timeoutMs = opts.timeoutMs ?? 2_000;
   return new Probe(
     'temporal',
-    () => connection.withDeadline(Date.now() + opts.timeoutMs, () => connection.workflowService.getSystemInfo({})),
-    opts,
+    () => connection.withDeadline(Date.now() + timeoutMs, () => connection.workflowService.getSystemInfo({})),
+    { ...opts, timeoutMs },
   );
 }
 
+/** One thing /readyz waits for: its name (shown when it fails) and its verdict now. */
 export interface ReadinessCheck {
   name: string;
   ok: () => boolean;
-  detail?: () => string | undefined;
 }
 
 /** A request handler for /livez, /readyz and /metrics; answers false for any other path. */
@@ -128,21 +145,28 @@ export function probeRoutes(opts: {
       return true;
     }
     if (url === '/readyz') {
-      const checks = Object.fromEntries(opts.checks.map((c) => [c.name, c.ok() ? 'ok' : (c.detail?.() ?? 'failing')]));
-      const ready = opts.checks.every((c) => c.ok());
-      res
-        .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ status: ready ? 'ready' : 'not ready', checks }));
+      const notReady = opts.checks.filter((c) => !c.ok()).map((c) => c.name);
+      const ready = notReady.length === 0;
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready, notReady }));
       return true;
     }
     if (url === '/metrics' && opts.registry) {
       const registry = opts.registry;
       registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-        (err: unknown) => res.writeHead(500).end(String(err)),
+        () =>
+          res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'metrics failed' })),
       );
       return true;
     }
     return false;
   };
+}
+
+/** An `onChange` that logs each turn of a probe's verdict: the failure's detail goes to the log, where /readyz only names the probe. */
+export function logTurns(
+  name: string,
+  log: { info(line: string): void; warn(line: string): void },
+): NonNullable<ProbeOptions['onChange']> {
+  return (ok, error) => (ok ? log.info(`${name} check passes again`) : log.warn(`${name} check failing: ${error}`));
 }

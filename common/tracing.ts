@@ -14,12 +14,14 @@
  */
 import {
   context,
+  isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
   trace,
   SpanKind,
   SpanStatusCode,
   type Context,
+  type Link,
   type Span,
   type TextMapGetter,
   type Tracer,
@@ -35,7 +37,7 @@ import type { IHeaders } from 'kafkajs';
 import { readEnv, type Env } from './env-variables';
 import { kafkaKeyOf, orderIdOfWorkflowId } from './order';
 
-export { SpanKind, type Context, type Span };
+export { SpanKind, type Context, type Link, type Span };
 
 /** The default service name of each process (OTEL_SERVICE_NAME overrides it). */
 export const SERVICE_NAMES = {
@@ -99,10 +101,31 @@ export async function shutdownTracing(): Promise<void> {
   if (t) await t.provider.shutdown();
 }
 
-/** The context a client's `traceparent` (and `tracestate`) names, or undefined (tracing off, or none sent). */
-export function contextFromTraceparent(traceparent?: string, tracestate?: string): Context | undefined {
+/**
+ * The span a client's `traceparent` (and `tracestate`) names, as a link; undefined when tracing is
+ * off or none was sent. A client's context is never made a parent: it would choose the order's
+ * trace id (putting the order into any trace it likes) and, through the parent-based sampler,
+ * whether the order is sampled at all.
+ */
+export function linkFromTraceparent(traceparent?: string, tracestate?: string): Link | undefined {
   if (!active || !traceparent) return undefined;
-  return propagation.extract(ROOT_CONTEXT, tracestate ? { traceparent, tracestate } : { traceparent });
+  const carrier = tracestate ? { traceparent, tracestate } : { traceparent };
+  const named = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, carrier));
+  return named && isSpanContextValid(named) ? { context: named } : undefined;
+}
+
+/**
+ * Starts the first span of a new trace: a trace id of this process's own and its sampler's decision,
+ * whatever context is active, linking `links` (spans it relates to but does not belong to);
+ * undefined when tracing is off.
+ */
+export function startRootSpan(
+  name: string,
+  kind: SpanKind,
+  opts: { attributes?: Record<string, string | number | boolean>; links?: Link[] } = {},
+): Span | undefined {
+  if (!active) return undefined;
+  return active.tracer.startSpan(name, { kind, attributes: opts.attributes, links: opts.links, root: true });
 }
 
 /** Starts a span under `parent` (a new trace when there is none); undefined when tracing is off. */

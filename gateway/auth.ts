@@ -6,8 +6,10 @@
  *    algorithm with keys from a JWKS URL); its `sub` is the customer id, and its `exp` ends the session.
  * Verification uses `jose`. A presented token is read from `Authorization: Bearer <token>` (CLI,
  * servers, Socket.IO `extraHeaders`), from a `bearer.<token>` entry of `Sec-WebSocket-Protocol` (the
- * one header a browser lets a page set on a WebSocket), from Socket.IO's `auth.token`, and, for
- * the shared token only (for existing clients), from `?token=`.
+ * one header a browser lets a page set on a WebSocket) and from Socket.IO's `auth.token`; never from
+ * the URL's query string, which proxies and servers log and browsers keep in their history.
+ * A verifier that cannot decide (JWKS keys out of reach) rejects with `AuthUnavailableError`
+ * instead of refusing the token: the transports answer that as retryable (503 / `auth unavailable`).
  */
 import * as crypto from 'node:crypto';
 import type * as http from 'node:http';
@@ -54,10 +56,31 @@ export const UNVERIFIED_CUSTOMER_PREFIX = 'unverified:';
 /** Default longest token lifetime (GATEWAY_JWT_MAX_LIFETIME_S): a day. */
 export const DEFAULT_MAX_TOKEN_LIFETIME_S = 86_400;
 
+/**
+ * Told each connection whose token could not be checked (the verifier failed, e.g. the JWKS endpoint
+ * is down): the client was told to retry; the failure's detail is logged under its correlation id.
+ */
+export type AuthUnavailableListener = (transport: Transport, address: string) => void;
+
+/** What a Socket.IO client's `connect_error` data carries when its token could not be checked: retry later. */
+export const AUTH_UNAVAILABLE = { code: 'AUTH_UNAVAILABLE', retryable: true } as const;
+
 export interface Authenticator {
   readonly mode: 'none' | 'shared-token' | 'jwt';
-  /** Checks a presented token (undefined: none presented). */
+  /**
+   * Checks a presented token (undefined: none presented). Rejects, rather than refusing the token,
+   * when it cannot decide (`AuthUnavailableError`).
+   */
   verify(token: string | undefined): Promise<AuthResult>;
+}
+
+/**
+ * The token could not be checked because the keys to check it with could not be had (the JWKS
+ * endpoint unreachable, timing out, answering an error status or something that is not a key set).
+ * Nothing is known about the token, so it is not refused: the client is told to retry.
+ */
+export class AuthUnavailableError extends Error {
+  override readonly name = 'AuthUnavailableError';
 }
 
 const ASYMMETRIC_ALGORITHMS = [
@@ -75,16 +98,44 @@ const ASYMMETRIC_ALGORITHMS = [
 
 export const noAuth: Authenticator = { mode: 'none', verify: async () => ({ ok: true, identity: {} }) };
 
+const sha256 = (text: string): Buffer => crypto.createHash('sha256').update(text).digest();
+
+/**
+ * The shared-token check. Both tokens are hashed first and the two 32-byte digests compared in
+ * constant time, whatever the presented token's length: comparing the raw tokens would need equal
+ * lengths, and a length check before the compare answers sooner for a wrong length, telling an
+ * attacker the secret's length.
+ */
 export function sharedTokenAuth(expected: string): Authenticator {
-  const wanted = Buffer.from(expected);
+  const wanted = sha256(expected);
   return {
     mode: 'shared-token',
     async verify(token) {
-      const presented = Buffer.from(token ?? '');
-      // Constant-time comparison of equal-length buffers.
-      const ok = presented.length === wanted.length && crypto.timingSafeEqual(presented, wanted);
+      const ok = crypto.timingSafeEqual(sha256(token ?? ''), wanted);
       return ok ? { ok: true, identity: {} } : { ok: false, reason: 'missing or wrong token' };
     },
+  };
+}
+
+/** jose's errors from a key set that are about the token (no key, or several, match its `kid`/`alg`), not about the key source. */
+const TOKEN_KEY_ERRORS = new Set(['ERR_JWKS_NO_MATCHING_KEY', 'ERR_JWKS_MULTIPLE_MATCHING_KEYS']);
+
+/**
+ * The keys from a JWKS URL (fetched and cached by jose), where a failure to get them becomes an
+ * `AuthUnavailableError`: the endpoint being down says nothing about the token. The error names the
+ * URL without its credentials or query.
+ */
+function jwksKeys(url: URL): JWTVerifyGetKey {
+  const remote = createRemoteJWKSet(url, { timeoutDuration: 5_000 });
+  const shown = `${url.origin}${url.pathname}`;
+  return async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' && TOKEN_KEY_ERRORS.has(code)) throw err;
+      throw new AuthUnavailableError(`JWKS keys from ${shown} could not be fetched`, { cause: err });
+    }
   };
 }
 
@@ -102,7 +153,7 @@ export function jwtAuth(settings: JwtSettings): Authenticator {
     key = new TextEncoder().encode(settings.secret);
     algorithms = ['HS256'];
   } else {
-    key = createRemoteJWKSet(new URL(settings.jwksUrl!), { timeoutDuration: 5_000 });
+    key = jwksKeys(new URL(settings.jwksUrl!));
     algorithms = ASYMMETRIC_ALGORITHMS;
   }
   return {
@@ -119,6 +170,7 @@ export function jwtAuth(settings: JwtSettings): Authenticator {
           requiredClaims: ['sub', 'exp'],
         }));
       } catch (err) {
+        if (err instanceof AuthUnavailableError) throw err;
         if (err instanceof joseErrors.JWTExpired) return { ok: false, reason: 'token expired' };
         const code = (err as { code?: string }).code;
         return {
@@ -152,15 +204,13 @@ export function authenticatorFor(settings: AuthSettings): Authenticator {
   return noAuth;
 }
 
-/** The token an HTTP upgrade presents: Authorization header, a `bearer.` subprotocol, or (shared token only) ?token=. */
-export function presentedToken(req: http.IncomingMessage, mode: Authenticator['mode']): string | undefined {
+/** The token an HTTP upgrade presents: the Authorization header or a `bearer.` subprotocol (never the query string). */
+export function presentedToken(req: http.IncomingMessage): string | undefined {
   const header = req.headers.authorization;
   if (header?.startsWith('Bearer ')) return header.slice(7).trim();
   const protocols = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
   const bearer = protocols.find((p) => p.startsWith(BEARER_SUBPROTOCOL_PREFIX));
-  if (bearer) return bearer.slice(BEARER_SUBPROTOCOL_PREFIX.length);
-  if (mode === 'shared-token') return new URL(req.url ?? '/', 'http://gateway').searchParams.get('token') ?? undefined;
-  return undefined;
+  return bearer?.slice(BEARER_SUBPROTOCOL_PREFIX.length);
 }
 
 /** The warning to log when the gateway listens where other machines reach it with no auth; undefined otherwise. */

@@ -38,8 +38,8 @@ function webSocketOf(conn: EngineSocket): WebSocket | undefined {
   return transport.name === 'websocket' ? transport.socket : undefined;
 }
 
-/** A session's id, as Engine.IO requests name it (`?sid=`). */
-function sidOf(conn: EngineSocket): string {
+/** A session's id, as Engine.IO requests name it (`?sid=`): public in Engine.IO's API, private in its typings. */
+export function sessionIdOf(conn: EngineSocket): string {
   return (conn as unknown as { id: string }).id;
 }
 
@@ -70,7 +70,7 @@ export class EngineFlow {
 
   /** Starts following `conn`: call once, when its Socket.IO connection is accepted. */
   follow(conn: EngineSocket): SessionFlow {
-    const sid = sidOf(conn);
+    const sid = sessionIdOf(conn);
     let queued = 0;
     const onPacket = (packet: { data?: unknown }): void => void (queued += byteSize(packet.data));
     const onFlush = (): void => void (queued = 0);

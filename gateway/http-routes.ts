@@ -1,8 +1,9 @@
 /**
- * The gateway's plain HTTP routes: the browser page (static files from web/), /config.json (where the
- * Temporal UI is, for the page's links, and the auth mode) and /healthz (is Kafka reachable?). Anything else is 404.
- * The page and /config.json are served only under an allowed Host (./upgrade-guard `hostAllowed`), with
- * SECURITY_HEADERS; the probes answer under any Host (orchestrators probe by address).
+ * The gateway's plain HTTP routes on the client port: the browser page (static files from web/) and
+ * /config.json (where the Temporal UI is, for the page's links, and the auth mode). Anything else is
+ * 404: probes and metrics (/livez, /readyz, /metrics, /healthz) are on the admin listener
+ * (common/admin-listener.ts, GATEWAY_HEALTH_PORT), never here, where any client or rebound page reaches them.
+ * Everything is served only under an allowed Host (./upgrade-guard `hostAllowed`), with SECURITY_HEADERS.
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -62,13 +63,8 @@ export interface HttpRouteOptions {
   traceUrlTemplate?: string;
   /** The auth mode, so the page knows whether to ask for a token. */
   authMode: string;
-  kafkaHealthy: () => Promise<boolean>;
-  /** Open WebSocket connections, reported by /healthz. */
-  connections: () => number;
   /** Host names (or `*`) the page is served under besides loopback ones. */
   allowedHosts?: string[];
-  /** Extra GET routes (/livez, /readyz, /metrics), tried first; true when answered. */
-  routes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
 
 /** HTTP time limits: a request's headers, and the whole request (slow clients are cut). */
@@ -91,25 +87,7 @@ export function createHttpServer(opts: HttpRouteOptions & HttpTimeouts): http.Se
 }
 
 export function httpHandler(opts: HttpRouteOptions): http.RequestListener {
-  const health = (res: http.ServerResponse, ok: boolean): void => {
-    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({
-        status: ok ? 'ok' : 'degraded',
-        kafka: ok ? 'up' : 'unreachable',
-        connections: opts.connections(),
-      }),
-    );
-  };
   return (req, res) => {
-    if (opts.routes?.(req, res)) return;
-    if (req.method === 'GET' && req.url === '/healthz') {
-      opts.kafkaHealthy().then(
-        (ok) => health(res, ok),
-        () => health(res, false),
-      );
-      return;
-    }
     if (!hostAllowed(req.headers.host, opts.allowedHosts)) {
       res.writeHead(403, { ...SECURITY_HEADERS, 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'host not allowed (GATEWAY_ALLOWED_HOSTS)' }));

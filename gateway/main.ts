@@ -1,13 +1,15 @@
 /**
- * Gateway entry: WebSocket (raw and Socket.IO) + page + probes + /metrics on GATEWAY_PORT (3000).
- * Produces orders to Kafka, follows order-status for live updates, and asks Temporal for look-ups
- * and cancels.
+ * Gateway entry: WebSocket (raw and Socket.IO) + page on GATEWAY_PORT (3000), the clients' port;
+ * /livez, /readyz, /metrics and /healthz on the admin listener, GATEWAY_HEALTH_PORT (3003, loopback
+ * unless GATEWAY_HEALTH_HOST says otherwise). Produces orders to Kafka, follows order-status for
+ * live updates, and asks Temporal for look-ups and cancels.
  */
+import { startAdminListener } from '../common/admin-listener';
 import { loadConfig } from '../common/config';
 import { kafkaClient, temporalClient } from '../common/connections';
 import { initLogger, logger, type Logger } from '../common/logger';
 import { TOPICS } from '../common/names';
-import { kafkaProbe, probeRoutes } from '../common/probes';
+import { kafkaProbe, logTurns } from '../common/probes';
 import { drainOnSignal } from '../common/shutdown';
 import { initTracing, SERVICE_NAMES, shutdownTracing } from '../common/tracing';
 import { authenticatorFor } from './auth';
@@ -26,15 +28,35 @@ async function run(): Promise<void> {
   log = initLogger('gateway', { level: config.logLevel, format: config.logFormat });
   const warn = (line: string): void => log.warn(line);
   const kafka = kafkaClient(config, 'order-gateway');
+  // Readiness from one long-lived admin client, checked every second (not a connection per probe);
+  // why it fails goes to the log, /readyz only names it.
+  const kafkaCheck = kafkaProbe(kafka, { onChange: logTurns('kafka', log) });
+  const ready = { feedJoined: false, draining: false };
+  const metrics = new GatewayMetrics();
+  // For /healthz: zero until the gateway below has started and can count its connections.
+  let openConnections = (): number => 0;
+  // First, so that while the gateway starts it already answers live and not ready.
+  const admin = await startAdminListener({
+    host: config.gatewayHealthHost,
+    port: config.gatewayHealthPort,
+    registry: metrics.registry,
+    checks: [
+      { name: 'kafka', ok: () => kafkaCheck.ok },
+      { name: 'statusFeed', ok: () => ready.feedJoined },
+      { name: 'accepting', ok: () => !ready.draining },
+    ],
+    health: () => ({
+      ok: kafkaCheck.ok,
+      kafka: kafkaCheck.ok ? 'up' : 'unreachable',
+      connections: openConnections(),
+    }),
+  });
+  log.info(`admin on http://${config.gatewayHealthHost}:${admin.port} (/livez, /readyz, /metrics, /healthz)`);
+  await kafkaCheck.start();
   const producer = new OrderProducer(kafka);
   await producer.connect();
   const { client, connection } = temporalClient(config);
   const orders = new OrderLookup(client);
-  // Readiness from one long-lived admin client, checked every second (not a connection per probe).
-  const kafkaCheck = kafkaProbe(kafka);
-  await kafkaCheck.start();
-  const ready = { feedJoined: false, draining: false };
-  const metrics = new GatewayMetrics();
 
   // Partition routing (GATEWAY_STATUS_PARTITION): the feed fetches the home partition, and others only while needed.
   const home = config.gatewayStatusPartition;
@@ -54,7 +76,6 @@ async function run(): Promise<void> {
     port: config.gatewayPort,
     host: config.gatewayHost,
     producer: meteredProducer(producer, metrics),
-    kafkaHealthy: async () => kafkaCheck.ok,
     orders,
     routing,
     auth: authenticatorFor(config.gatewayAuth),
@@ -63,22 +84,21 @@ async function run(): Promise<void> {
     limits: config.gatewayLimits,
     temporalUi: { url: config.temporalUiUrl, namespace: config.temporalNamespace },
     traceUrlTemplate: config.traceUrlTemplate,
-    routes: probeRoutes({
-      registry: metrics.registry,
-      checks: [
-        { name: 'kafka', ok: () => kafkaCheck.ok, detail: () => kafkaCheck.error },
-        { name: 'statusFeed', ok: () => ready.feedJoined, detail: () => 'not in its consumer group yet' },
-        { name: 'accepting', ok: () => !ready.draining, detail: () => 'draining' },
-      ],
-    }),
     observer: metricsObserver(metrics, warn),
     log: (line) => log.info(line),
   });
+  openConnections = gateway.connectionCount;
   // Installed before the feed starts: a signal during start-up must still drain.
   drainOnSignal(log, 'draining', async () => {
     ready.draining = true;
     await gateway.close();
-    await Promise.allSettled([producer.disconnect(), feed.stop(), connection.close(), kafkaCheck.disconnect()]);
+    await Promise.allSettled([
+      producer.disconnect(),
+      feed.stop(),
+      connection.close(),
+      kafkaCheck.disconnect(),
+      admin.close(),
+    ]);
     await shutdownTracing();
   });
   await feed.start(gateway);

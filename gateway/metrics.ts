@@ -3,7 +3,7 @@
  * outcome, accept latency (placeOrder frame read -> orderAccepted sent) and Kafka produce latency.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AuthFailureListener, RefusalListener } from './auth';
+import type { AuthFailureListener, AuthUnavailableListener, RefusalListener } from './auth';
 import type { OrderProducer } from './order-producer';
 import type { PlacementOutcome } from './place-order';
 
@@ -32,10 +32,22 @@ export class GatewayMetrics {
     ['transport'],
   );
 
+  readonly authUnavailable = this.counter(
+    'gateway_auth_unavailable_total',
+    'Connections told to retry because their token could not be checked (e.g. the JWKS endpoint down), by transport',
+    ['transport'],
+  );
+
   readonly refusals = this.counter(
     'gateway_refused_handshakes_total',
     'Connection attempts refused before auth (Host, Origin, per-address caps, full, malformed), by transport and HTTP status',
     ['transport', 'status'],
+  );
+
+  readonly unknownSessions = this.counter(
+    'gateway_unknown_session_requests_total',
+    'Socket.IO (Engine.IO) requests naming a session that does not exist (late polls after a close, or guesses); beyond the per-address handshake rate they are refused 429',
+    [],
   );
 
   constructor() {
@@ -120,8 +132,12 @@ export interface GatewayObserver {
   placement?: (outcome: PlacementOutcome, seconds: number) => void;
   /** Each refused token (never the token itself). */
   authFailure?: AuthFailureListener;
+  /** Each token that could not be checked (the verifier failed). */
+  authUnavailable?: AuthUnavailableListener;
   /** Each attempt refused before auth. */
   refusal?: RefusalListener;
+  /** Each Engine.IO request naming a session that does not exist, with the client's address. */
+  unknownSession?: (address: string) => void;
   /** Given the gateway's count of open connections once, when it starts. */
   countConnections?: (openConnections: () => number) => void;
 }
@@ -131,7 +147,9 @@ export function metricsObserver(metrics: GatewayMetrics, warn: (line: string) =>
   return {
     placement: (outcome, seconds) => metrics.placement(outcome, seconds),
     authFailure: authFailureRecorder(metrics, warn),
+    authUnavailable: (transport) => metrics.authUnavailable.inc({ transport }),
     refusal: refusalRecorder(metrics, warn),
+    unknownSession: () => metrics.unknownSessions.inc(),
     countConnections: (openConnections) => metrics.countConnections(openConnections),
   };
 }

@@ -8,13 +8,13 @@ import * as crypto from 'node:crypto';
 import { describeZodError, Order, PlaceOrderRequest, workflowIdFor } from '../common/order';
 import { CUSTOMER_ID_MAX_LENGTH, ErrorCode, errorFrame, ServerFrame } from '../common/protocol';
 import {
-  contextFromTraceparent,
   contextOf,
   endSpan,
+  linkFromTraceparent,
   SpanKind,
-  startSpan,
+  startRootSpan,
   traceIdOf,
-  type Context,
+  type Link,
 } from '../common/tracing';
 import { UNVERIFIED_CUSTOMER_PREFIX } from './auth';
 import { idScopeOf } from './order-key';
@@ -51,7 +51,7 @@ export const PLACED_CATCH_UP_MS = 3_000;
 export function placementOf(
   data: unknown,
   customerId: string | undefined,
-): { order: Order; trace?: Context } | { error: ServerFrame } {
+): { order: Order; clientSpan?: Link } | { error: ServerFrame } {
   const parsed = PlaceOrderRequest.safeParse(data);
   if (!parsed.success) {
     const { field, message } = describeZodError(parsed.error);
@@ -67,12 +67,12 @@ export function placementOf(
     const message = `customerId: must be at most ${max} characters (it is recorded as ${UNVERIFIED_CUSTOMER_PREFIX}<customerId>)`;
     return { error: errorFrame(ErrorCode.invalidOrder, message, claimedOrderId(data), 'customerId') };
   }
-  // The client's W3C trace context (docs/TRACING.md) is not part of the order.
+  // The client's W3C trace context (docs/TRACING.md) is not part of the order; at most a link from its trace.
   const { traceparent, tracestate, ...input } = parsed.data;
   const order: Order = { ...input, orderId: input.orderId ?? crypto.randomUUID() };
   if (customerId !== undefined) Object.assign(order, { customerId, idScope: idScopeOf(customerId) });
   else if (claimed !== undefined) order.customerId = `${UNVERIFIED_CUSTOMER_PREFIX}${claimed}`;
-  return { order, trace: contextFromTraceparent(traceparent, tracestate) };
+  return { order, clientSpan: linkFromTraceparent(traceparent, tracestate) };
 }
 
 export async function placeOrder(opts: PlacementOptions, client: Client, data: unknown, reply: Reply): Promise<void> {
@@ -89,8 +89,12 @@ export async function placeOrder(opts: PlacementOptions, client: Client, data: u
   const workflowId = workflowIdFor(order);
   // Partition routing: the worker publishes this order's status events to this gateway's home partition.
   if (opts.statusPartition !== undefined) order.statusPartition = opts.statusPartition;
-  // The order's trace starts here (or continues the client's); undefined while tracing is off.
-  const span = startSpan('placeOrder', SpanKind.SERVER, placement.trace, { 'order.id': order.orderId });
+  // The order's trace starts here, with this gateway's trace id and sampling whatever the client sent
+  // (its span only linked); undefined while tracing is off.
+  const span = startRootSpan('placeOrder', SpanKind.SERVER, {
+    attributes: { 'order.id': order.orderId },
+    links: placement.clientSpan && [placement.clientSpan],
+  });
   // Follow the order from its first status on; the workflow does not exist yet, so no catch-up now.
   // With a customer id, nothing is sent before the order's owner is confirmed to be this customer.
   // (A resend on a connection already following the order keeps its progress.)

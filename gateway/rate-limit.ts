@@ -97,13 +97,25 @@ export class PerIpLimits {
     const ip = limitKey(address);
     if (this.settings.maxConnections > 0 && (this.open.get(ip) ?? 0) >= this.settings.maxConnections)
       return 'too many connections';
-    const rate = this.settings.handshakesPerSecond;
-    if (rate > 0) {
-      let bucket = this.handshakes.get(ip);
-      if (!bucket) this.handshakes.set(ip, (bucket = new TokenBucket(rate * 2, rate)));
-      if (!bucket.take()) return 'too many handshakes';
-    }
+    if (!this.takeHandshakeOf(ip)) return 'too many handshakes';
     return undefined;
+  }
+
+  /**
+   * Takes one from the handshake budget of `address` (its /64 for IPv6); false when it is spent.
+   * Besides handshakes, requests that name no live connection (an Engine.IO request for an unknown
+   * session) spend it: they cost as much to answer and open nothing.
+   */
+  takeHandshake(address: string): boolean {
+    return this.takeHandshakeOf(limitKey(address));
+  }
+
+  private takeHandshakeOf(key: string): boolean {
+    const rate = this.settings.handshakesPerSecond;
+    if (rate <= 0) return true;
+    let bucket = this.handshakes.get(key);
+    if (!bucket) this.handshakes.set(key, (bucket = new TokenBucket(rate * 2, rate)));
+    return bucket.take();
   }
 
   /** Counts an open connection of `address` (its /64 for IPv6); returns its release (idempotent), called when it closes. */

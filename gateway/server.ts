@@ -1,7 +1,8 @@
 /**
- * The gateway: one HTTP server carrying the WebSocket endpoint, the Socket.IO endpoint
- * (/socket.io/), the browser page and /healthz. Both transports feed one dispatcher.
- * The parts: ./http-routes (page, /config.json, /healthz), ./auth (who is connecting),
+ * The gateway: one HTTP server, the client port, carrying the WebSocket endpoint, the Socket.IO
+ * endpoint (/socket.io/) and the browser page; nothing else (probes and metrics are on the admin
+ * listener, ./main). Both transports feed one dispatcher.
+ * The parts: ./http-routes (page, /config.json), ./auth (who is connecting),
  * ./upgrade-guard (token, Origin, connection limit), ./ws-endpoint and ./connections (raw
  * WebSockets: upgrade, heartbeat, slow readers, close), ./socket-io, ./frame-handlers (what each
  * client request does), ./subscriptions (who follows which order's status).
@@ -11,9 +12,17 @@ import { gatewayLimitsOf, temporalUiUrlOf, type GatewayLimits } from '../common/
 import { readEnv } from '../common/env-variables';
 import { DEFAULT_NAMESPACE } from '../common/names';
 import type { StatusEvent } from '../common/status';
-import { AuthFailureListener, Authenticator, exposureWarning, noAuth, RefusalListener } from './auth';
+import {
+  AuthFailureListener,
+  Authenticator,
+  AuthUnavailableListener,
+  exposureWarning,
+  noAuth,
+  RefusalListener,
+} from './auth';
 import type { LinkOptions } from './client';
 import { workflowIdOfKafkaKey } from '../common/order';
+import { ConnectionSlots } from './connection-slots';
 import { Connections } from './connections';
 import { createDispatcher } from './frame-handlers';
 import { createHttpServer } from './http-routes';
@@ -25,7 +34,7 @@ import { peekWsOrderId, readWsFrame } from './read-request';
 import { SOCKET_IO_PATH, SocketIoTransport } from './socket-io';
 import type { StatusRouting } from './status-routing';
 import { Subscriptions } from './subscriptions';
-import type { AdmissionOptions } from './upgrade-guard';
+import { wildcardHostWarning, type AdmissionOptions } from './upgrade-guard';
 import { attachWsEndpoint } from './ws-endpoint';
 
 /** How long the gateway waits for things (each has a default below). */
@@ -58,8 +67,6 @@ export interface GatewayOptions {
   port: number;
   host?: string;
   producer: Pick<OrderProducer, 'publish'>;
-  /** Answers /healthz: is Kafka reachable right now? */
-  kafkaHealthy: () => Promise<boolean>;
   /** Order look-ups in Temporal (getOrder, cancelOrder, status catch-up). Without it those answer TEMPORAL_UNAVAILABLE. */
   orders?: OrderLookup;
   /** Partition routing (./status-routing.ts): its home partition goes into each order placed here. */
@@ -77,8 +84,6 @@ export interface GatewayOptions {
   temporalUi?: { url: string; namespace: string };
   /** The link to one trace in the trace viewer (`{traceId}` where the id goes), for the page (/config.json). */
   traceUrlTemplate?: string;
-  /** Extra GET routes (/livez, /readyz, /metrics), tried first; true when answered. */
-  routes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
   /** Told each placement and refusal, and given the open-connection count (./metrics). */
   observer?: GatewayObserver;
   log?: (line: string) => void;
@@ -116,12 +121,14 @@ function subscriptionsFor(opts: GatewayOptions, unseenExpiryMs: number): Subscri
 function refusalListeners(
   observer: GatewayObserver | undefined,
   log: (line: string) => void,
-): { onAuthFailure: AuthFailureListener; onRefusal: RefusalListener } {
+): { onAuthFailure: AuthFailureListener; onAuthUnavailable?: AuthUnavailableListener; onRefusal: RefusalListener } {
   return {
     onAuthFailure:
       observer?.authFailure ??
       ((transport, reason, address, detail) =>
         log(`auth refused (${transport}) from ${address}: ${reason}${detail ? ` (${detail})` : ''}`)),
+    // Only counted: each one's detail is already logged under its correlation id.
+    onAuthUnavailable: observer?.authUnavailable,
     onRefusal:
       observer?.refusal ??
       ((transport, status, reason, address) => log(`refused (${transport}) ${status} from ${address}: ${reason}`)),
@@ -177,7 +184,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     allowedHosts: opts.allowedHosts,
     perIp: new PerIpLimits(limits.perIp),
     preAuth: new PreAuthCap(limits.maxUnauthenticated),
-    full: () => closing || openConnections() >= limits.maxConnections,
+    slots: new ConnectionSlots({ max: limits.maxConnections, open: openConnections, closing: () => closing }),
     ...refusalListeners(opts.observer, log),
     log,
   };
@@ -188,10 +195,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     temporalUi: opts.temporalUi ?? { url: temporalUiUrlOf(DEFAULT_ENV), namespace: DEFAULT_NAMESPACE },
     traceUrlTemplate: opts.traceUrlTemplate,
     authMode: auth.mode,
-    kafkaHealthy: opts.kafkaHealthy,
-    connections: openConnections,
     allowedHosts: opts.allowedHosts,
-    routes: opts.routes,
   });
   const wsClients = new Connections({
     ...link,
@@ -218,6 +222,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     dispatcher,
     maxPayloadBytes: limits.maxPayloadBytes,
     onGone: (client) => subscriptions.unsubscribeAll(client),
+    onUnknownSession: opts.observer?.unknownSession,
     log,
   });
   opts.observer?.countConnections?.(openConnections);
@@ -227,9 +232,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     server.listen(opts.port, host, () => resolve());
   });
   const port = (server.address() as { port: number }).port;
-  log(`listening on ws://${host}:${port} (Socket.IO: ${SOCKET_IO_PATH}; health: /healthz; auth: ${auth.mode})`);
-  const warning = exposureWarning(host, auth.mode);
-  if (warning) log(warning);
+  log(`listening on ws://${host}:${port} (Socket.IO: ${SOCKET_IO_PATH}; auth: ${auth.mode})`);
+  for (const warning of [exposureWarning(host, auth.mode), wildcardHostWarning(opts.allowedHosts)])
+    if (warning) log(warning);
 
   return {
     server,

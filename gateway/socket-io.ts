@@ -12,6 +12,11 @@
  * full"). Only sockets that passed that middleware count as connections; an Engine.IO session that
  * has not connected within `preAuthTimeoutMs`, or failed its CONNECT `MAX_CONNECT_ATTEMPTS` times, is
  * closed (so bare handshakes cannot fill the gateway, and tokens cannot be guessed on one session).
+ * One session holds at most one socket: a CONNECT that arrives while another of its session is being
+ * checked closes the session (Socket.IO itself closes one whose socket is connected), and each
+ * CONNECT takes its connection slot before its token is checked (./connection-slots), so neither a
+ * burst of CONNECTs in one request nor many sessions at once get past the caps. Requests naming a
+ * session that does not exist are counted and share their address's handshake budget.
  * Engine.IO sessions that have not passed a CONNECT also count against the gateway-wide pre-auth cap
  * (`preAuth`, shared with raw WebSocket upgrades), so a flood of them is bounded even when the
  * per-address caps are off (behind a proxy). Also the payload cap (maxHttpBufferSize), Socket.IO's
@@ -19,14 +24,15 @@
  * its bucket is empty, ./engine-flow), and a cap on the bytes and packets queued for a client.
  */
 import * as crypto from 'node:crypto';
-import type * as http from 'node:http';
+import * as http from 'node:http';
 import { Server as IoServer, Socket } from 'socket.io';
 import { ErrorCode, errorFrame, ServerFrame } from '../common/protocol';
-import type { Identity } from './auth';
+import { AUTH_UNAVAILABLE, type Identity } from './auth';
 import { detailOf, internalErrorLine } from './internal-error';
 import { Client, LinkOptions, onTokenExpiry } from './client';
+import type { SlotRelease } from './connection-slots';
 import type { Dispatcher } from './frame-handlers';
-import { EngineFlow, type SessionFlow } from './engine-flow';
+import { EngineFlow, sessionIdOf, type SessionFlow } from './engine-flow';
 import { FrameThrottle } from './pushback';
 import { clientAddress } from './rate-limit';
 import { claimedOrderId, ReadRequest, readEnvelope } from './read-request';
@@ -51,6 +57,8 @@ export interface SocketIoOptions extends AdmissionOptions, LinkOptions {
   maxPayloadBytes: number;
   /** A client is gone: free what it held. */
   onGone: (client: Client) => void;
+  /** Told each Engine.IO request naming a session that does not exist, with the client's address (a count, no log line). */
+  onUnknownSession?: (address: string) => void;
   log: (line: string) => void;
 }
 
@@ -100,7 +108,7 @@ export class SocketIoTransport {
         if (refusal) return callback(refusal, false);
         if (!originAllowed(req.headers.origin, req.headers.host, opts.allowedOrigins))
           return callback('origin not allowed', false);
-        if (opts.full()) return callback('gateway full or shutting down', false);
+        if (opts.slots.full()) return callback('gateway full or shutting down', false);
         if (opts.preAuth.full()) return callback('too many unauthenticated connections', false);
         callback(null, true);
       },
@@ -108,11 +116,17 @@ export class SocketIoTransport {
     this.flow = new EngineFlow(this.io.engine);
     // Refused handshakes and malformed requests: one log line each (never a token). Requests naming
     // a session that no longer exists (code 1) are not: a client's last poll after its session was
-    // closed is routine.
+    // closed is routine (they are counted, and limited, by guardUnknownSessions, which also reports
+    // the ones it refuses: its refusals reach here as MIDDLEWARE_FAILURE).
     this.io.engine.on(
       'connection_error',
-      (err: { req: http.IncomingMessage; code: number; message: string; context?: { message?: unknown } }) => {
-        if (err.code === 1) return;
+      (err: {
+        req: http.IncomingMessage;
+        code: number;
+        message: string;
+        context?: { message?: unknown; name?: unknown };
+      }) => {
+        if (err.code === 1 || err.context?.name === 'MIDDLEWARE_FAILURE') return;
         const reason = typeof err.context?.message === 'string' ? err.context.message : err.message;
         opts.onRefusal?.('socket.io', err.code === 4 ? 403 : 400, reason, clientAddress(err.req.socket?.remoteAddress));
       },
@@ -122,7 +136,11 @@ export class SocketIoTransport {
     // transport's 30 s close wait) when it has not passed a CONNECT within preAuthTimeoutMs.
     const joined = new WeakSet<EngineConn>();
     const preAuthPlaces = new WeakMap<EngineConn, () => void>();
+    const live = this.guardUnknownSessions();
     this.io.engine.on('connection', (conn: EngineConn) => {
+      const sid = sessionIdOf(conn);
+      live.add(sid);
+      conn.once('close', () => live.delete(sid));
       const timer = setTimeout(() => {
         if (!joined.has(conn)) conn.close(true);
       }, opts.preAuthTimeoutMs);
@@ -137,37 +155,119 @@ export class SocketIoTransport {
         leavePreAuth();
       });
     });
+    this.guardConnects(joined);
+    this.io.on('connection', (socket) => {
+      // Authenticated: the session leaves the pre-auth count.
+      preAuthPlaces.get(socket.conn)?.();
+      this.accept(socket, (socket.data as { identity: Identity }).identity);
+    });
+  }
+
+  /**
+   * The Socket.IO CONNECT check (a middleware, so `connect_error` tells the client why): one CONNECT
+   * of a session at a time, a connection slot taken before the token is verified, the token, and
+   * the failed-attempt limit. Sockets that pass are added to `joined`.
+   */
+  private guardConnects(joined: WeakSet<EngineConn>): void {
+    // Each session's CONNECTs: how many failed, and whether one is being checked or connected now.
+    const sessions = new WeakMap<EngineConn, { failures: number; busy: boolean }>();
+    // The slot of each socket that passed the check, handed over once it is in the namespace's count.
+    const slots = new WeakMap<Socket, SlotRelease>();
     this.io.on('connection', (socket) => {
       joined.add(socket.conn);
-      preAuthPlaces.get(socket.conn)?.();
+      slots.get(socket)?.();
+      socket.once('disconnect', () => {
+        const session = sessions.get(socket.conn);
+        if (session) session.busy = false;
+      });
     });
-    const failedConnects = new WeakMap<object, number>();
     this.io.use((socket, next) => {
-      const refuse = (message: string, reason: string): void => {
-        const failures = (failedConnects.get(socket.conn) ?? 0) + 1;
-        failedConnects.set(socket.conn, failures);
-        next(Object.assign(new Error(message), { data: { reason } }));
-        if (failures >= MAX_CONNECT_ATTEMPTS) socket.conn.close(true);
+      const conn = socket.conn;
+      const address = clientAddress(conn.remoteAddress);
+      let session = sessions.get(conn);
+      if (!session) sessions.set(conn, (session = { failures: 0, busy: false }));
+      if (session.busy) {
+        // Socket.IO records a socket only after this check calls back, so every CONNECT of a burst
+        // would open one: a second CONNECT while one is pending ends the session instead.
+        if (conn.readyState === 'open')
+          this.opts.onRefusal?.('socket.io', 400, 'second CONNECT on one session', address);
+        next(new Error('one connection per session'));
+        conn.close(true);
+        return;
+      }
+      const refuse = (message: string, data: Record<string, unknown>): void => {
+        session.busy = false;
+        session.failures += 1;
+        next(Object.assign(new Error(message), { data }));
+        if (session.failures >= MAX_CONNECT_ATTEMPTS) conn.close(true);
       };
-      opts.auth.verify(tokenOf(socket)).then(
+      const reserved = this.opts.slots.reserve();
+      if (!reserved)
+        return refuse('gateway full', { reason: 'the gateway is at its connection limit or shutting down' });
+      session.busy = true;
+      // Given back if the session closes before the socket is counted; the listener goes with the slot.
+      const onClose = (): void => reserved();
+      conn.once('close', onClose);
+      const slot: SlotRelease = () => {
+        conn.off('close', onClose);
+        reserved();
+      };
+      this.opts.auth.verify(tokenOf(socket)).then(
         (result) => {
           if (!result.ok) {
-            opts.onAuthFailure?.('socket.io', result.reason, clientAddress(socket.conn.remoteAddress), result.detail);
-            return refuse('unauthorized', result.reason);
+            slot();
+            this.opts.onAuthFailure?.('socket.io', result.reason, address, result.detail);
+            return refuse('unauthorized', { reason: result.reason });
           }
-          if (opts.full()) return refuse('gateway full', 'the gateway is at its connection limit or shutting down');
+          if (this.opts.slots.closing) {
+            slot();
+            return refuse('gateway full', { reason: 'the gateway is shutting down' });
+          }
           (socket.data as { identity?: Identity }).identity = result.identity;
+          slots.set(socket, slot);
           next();
         },
         (err: unknown) => {
-          // The verifier failed (not the token): the client learns only that, and a correlation id.
+          slot();
+          session.busy = false;
+          // The verifier failed (not the token): the client learns only that (retryable), and a correlation id.
           const correlationId = crypto.randomUUID();
-          opts.log(internalErrorLine(correlationId, `token check failed: ${detailOf(err)}`));
-          next(Object.assign(new Error('auth unavailable'), { data: { correlationId } }));
+          this.opts.log(internalErrorLine(correlationId, `token check failed: ${detailOf(err)}`));
+          this.opts.onAuthUnavailable?.('socket.io', clientAddress(socket.conn.remoteAddress));
+          next(Object.assign(new Error('auth unavailable'), { data: { ...AUTH_UNAVAILABLE, correlationId } }));
         },
       );
     });
-    this.io.on('connection', (socket) => this.accept(socket, (socket.data as { identity: Identity }).identity));
+  }
+
+  /**
+   * Engine.IO requests naming a session that does not exist are counted (onUnknownSession) and spend
+   * their address's handshake budget (./rate-limit takeHandshake); once it is spent they are refused
+   * 429 before Engine.IO looks at them, and reported as refusals. Returns the set of live session
+   * ids, which the caller keeps.
+   */
+  private guardUnknownSessions(): Set<string> {
+    const live = new Set<string>();
+    // Runs for every Engine.IO request and upgrade, before Engine.IO's own checks.
+    this.io.engine.use((req: http.IncomingMessage, res: unknown, next: (err?: Error) => void) => {
+      const sid = new URLSearchParams(req.url?.split('?')[1]).get('sid');
+      if (sid === null || live.has(sid)) return next();
+      const address = clientAddress(req.socket.remoteAddress);
+      this.opts.onUnknownSession?.(address);
+      if (this.opts.perIp.takeHandshake(address)) return next();
+      this.opts.onRefusal?.('socket.io', 429, 'too many requests for unknown sessions', address);
+      const body = JSON.stringify({ message: 'too many requests for unknown sessions' });
+      if (res instanceof http.ServerResponse) {
+        res.writeHead(429, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+        res.end(body);
+      } else {
+        // An upgrade (Engine.IO's stand-in response writes nothing): answer on the socket itself.
+        req.socket.end(`HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      }
+      // Engine.IO then skips its own answer (headers sent, or the socket no longer writable).
+      next(new Error('too many requests for unknown sessions'));
+    });
+    return live;
   }
 
   /** Open Socket.IO connections: sockets that passed the CONNECT middleware (bare Engine.IO sessions do not count). */

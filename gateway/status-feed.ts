@@ -22,7 +22,7 @@
  */
 import * as crypto from 'node:crypto';
 import { Admin, Consumer, Kafka } from 'kafkajs';
-import { TOPICS } from '../common/names';
+import { CONSUMER_GROUPS, TOPICS } from '../common/names';
 import { CONSUMER_FETCH_WAIT_MS } from '../common/connections';
 import { workflowIdFor } from '../common/order';
 import { STATUS_SCHEMA_VERSION, StatusEvent } from '../common/status';
@@ -74,7 +74,7 @@ export class StatusFeed {
       this.admin = kafka.admin();
     }
     this.consumer = kafka.consumer({
-      groupId: `gateway-status-${crypto.randomUUID()}`,
+      groupId: `${CONSUMER_GROUPS.gatewayStatusPrefix}${crypto.randomUUID()}`,
       maxWaitTimeInMs: CONSUMER_FETCH_WAIT_MS,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
     });

@@ -9,7 +9,9 @@
  * Ownership (JWT mode): a subscriber with a customer id gets nothing about an order until the
  * order's owner (the customer id the order was placed with, read from its workflow) is confirmed to
  * be that customer. Until then its events wait; if the owner is someone else (or nobody) the
- * subscription is dropped without a word, exactly as for an order that never appears. This covers
+ * subscription stays, hidden: it gets nothing, holds its place under the per-connection cap and
+ * expires exactly as one to an order that never appears (`unseenExpiryMs`), so neither the answers
+ * nor the cap tell someone else's order from no order. This covers
  * the placer too: the gateway subscribes whoever places an workflowId before it knows whether that id
  * already belongs to another customer's order, so a re-placement under another customer never
  * attaches the caller to it.
@@ -42,6 +44,8 @@ interface Progress {
   /** When the subscription began, and whether the order has shown any sign of existing since (an event, a view, an owner). */
   since: number;
   seen: boolean;
+  /** The order is someone else's: nothing about it is ever sent or held, and it is never `seen` (it expires as an unknown id). */
+  hidden: boolean;
 }
 
 export interface SubscriptionOptions {
@@ -120,6 +124,7 @@ export class Subscriptions {
       cleared: sub.customerId === undefined,
       since: this.now(),
       seen: false,
+      hidden: false,
     };
     this.attach(sub, workflowId, progress, statusPartition);
     if (catchUpNow) void this.catchUp(sub, workflowId, progress);
@@ -150,7 +155,8 @@ export class Subscriptions {
   catchUpIfUnseen(sub: Subscriber, workflowId: string, afterMs: number): void {
     setTimeout(() => {
       const progress = this.byOrder.get(workflowId)?.get(sub);
-      if (progress && !progress.seen && !progress.catchingUp) void this.catchUp(sub, workflowId, progress);
+      if (progress && !progress.seen && !progress.catchingUp && !progress.hidden)
+        void this.catchUp(sub, workflowId, progress);
     }, afterMs).unref();
   }
 
@@ -203,6 +209,7 @@ export class Subscriptions {
   }
 
   private offer(sub: Subscriber, workflowId: string, progress: Progress, event: StatusEvent): void {
+    if (progress.hidden) return;
     progress.seen = true;
     if (progress.catchingUp) {
       progress.pending.push(event);
@@ -307,7 +314,11 @@ export class Subscriptions {
         else verdict = 'unknown';
       }
       if (verdict === 'no') {
-        this.drop(sub, workflowId);
+        // Someone else's order: kept as if it did not exist (see the class comment), never dropped early.
+        progress.hidden = true;
+        progress.seen = false;
+        progress.pending = [];
+        progress.catchingUp = false;
         return;
       }
       if (verdict === 'unknown') {

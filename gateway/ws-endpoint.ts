@@ -35,8 +35,13 @@ export function attachWsEndpoint(server: http.Server, opts: WsEndpointOptions): 
   });
   server.on('upgrade', (req, socket, head) => {
     if (req.url?.startsWith(SOCKET_IO_PATH)) return; // Socket.IO's own upgrade listener takes these
-    void admitUpgrade(req, socket, opts.admission).then((identity) => {
-      if (identity) wss.handleUpgrade(req, socket, head, (ws) => opts.accept(ws, identity));
+    void admitUpgrade(req, socket, opts.admission).then((admitted) => {
+      if (!admitted) return;
+      // The slot is handed over in the same step that puts the WebSocket in the open count.
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        admitted.slot();
+        opts.accept(ws, admitted.identity);
+      });
     });
   });
   return wss;

@@ -1,9 +1,12 @@
 /**
  * Worker entry: runs processOrder and its activities on task queue "orders" against the simulated
  * providers. SIGINT/SIGTERM make the SDK stop polling, let running tasks finish, and exit.
+ * With WORKER_HEALTH_PORT, /livez, /readyz and /metrics (the process's own) on that admin listener;
+ * with WORKER_METRICS_PORT, the Temporal SDK's metrics on the SDK's own exporter (both on WORKER_HOST).
  */
-import * as http from 'node:http';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { startAdminListener } from '../common/admin-listener';
 import { simulatedProviders } from '../activities/simulated';
 import { KafkaStatusPublisher } from '../activities/status-publisher';
 import { loadConfig } from '../common/config';
@@ -11,7 +14,7 @@ import { TASK_QUEUE } from '../common/names';
 import { kafkaClient } from '../common/connections';
 import { initLogger, logger, type Logger } from '../common/logger';
 import { temporalConnectionOptions } from '../common/connection-settings';
-import { probeRoutes, temporalProbe } from '../common/probes';
+import { logTurns, temporalProbe } from '../common/probes';
 import { initTracing, SERVICE_NAMES, shutdownTracing } from '../common/tracing';
 import { installRuntime } from './runtime';
 import { createOrderWorker } from './worker';
@@ -60,35 +63,36 @@ async function main(): Promise<void> {
   }
 }
 
-/** /livez and /readyz (worker running and Temporal answering on the worker's own connection). */
+/**
+ * The admin listener: /livez, /readyz (worker running, Temporal answering on the worker's own
+ * connection) and /metrics (Node process metrics; the SDK's metrics come from its own exporter,
+ * which Core serves on a listener of its own, WORKER_METRICS_PORT).
+ */
 async function serveHealth(
   worker: Worker,
   connection: NativeConnection,
   host: string,
   port: number,
 ): Promise<{ close(): Promise<void> }> {
-  const temporal = temporalProbe(connection);
+  const temporal = temporalProbe(connection, { onChange: logTurns('temporal', log) });
   await temporal.start();
-  const routes = probeRoutes({
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const admin = await startAdminListener({
+    host,
+    port,
+    registry,
     checks: [
-      { name: 'worker', ok: () => worker.getState() === 'RUNNING', detail: () => worker.getState() },
-      { name: 'temporal', ok: () => temporal.ok, detail: () => temporal.error },
+      { name: 'worker', ok: () => worker.getState() === 'RUNNING' },
+      { name: 'temporal', ok: () => temporal.ok },
     ],
   });
-  const server = http.createServer((req, res) => {
-    if (!routes(req, res)) res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, resolve);
-  });
-  log.info(`health on http://${host}:${port} (/livez, /readyz)`);
+  log.info(`admin on http://${host}:${admin.port} (/livez, /readyz, /metrics)`);
   return {
-    close: () =>
-      new Promise<void>((resolve) => {
-        temporal.stop();
-        server.close(() => resolve());
-      }),
+    close: async () => {
+      temporal.stop();
+      await admin.close();
+    },
   };
 }
 

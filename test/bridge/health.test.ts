@@ -1,7 +1,8 @@
 /**
- * The bridge process reports Temporal's outage on /healthz and /readyz even when no order is
- * flowing (its own background probe, not the client's ~20 s internal retry), and recovers when
- * Temporal comes back. Temporal "goes down" for this bridge only: it reaches the real dev server
+ * The bridge process reports Temporal's outage on /healthz and /readyz (its admin port) even when no
+ * order is flowing (its own background probe, not the client's ~20 s internal retry), and recovers
+ * when Temporal comes back. The probes name what is down and never why (no address, no error text:
+ * that goes to the log). Temporal "goes down" for this bridge only: it reaches the real dev server
  * through a TCP relay in this test, which is closed (every socket cut) and reopened.
  */
 import * as crypto from 'node:crypto';
@@ -50,6 +51,11 @@ async function status(url: string): Promise<number | undefined> {
   }
 }
 
+async function getJson(url: string): Promise<{ text: string; body: Record<string, unknown> }> {
+  const text = await (await fetch(url, { signal: AbortSignal.timeout(3_000) })).text();
+  return { text, body: JSON.parse(text) as Record<string, unknown> };
+}
+
 async function waitForStatus(url: string, wanted: number, what: string): Promise<void> {
   await waitUntil(async () => (await status(url)) === wanted, { timeoutMs: 60_000, intervalMs: 200, what });
 }
@@ -86,6 +92,21 @@ describe('bridge process health probes', () => {
     await relay.off();
     await waitForStatus(`${base}/healthz`, 503, '/healthz to report the outage');
     expect(await status(`${base}/readyz`)).toBe(503);
+    // What is down, never why: exactly the verdict and the failing checks' names, and no address or error text.
+    const ready = await getJson(`${base}/readyz`);
+    expect(Object.keys(ready.body).sort()).toEqual(['notReady', 'ready']);
+    expect(ready.body.ready).toBe(false);
+    expect(ready.body.notReady).toEqual(expect.arrayContaining(['temporal']));
+    expect((ready.body.notReady as string[]).filter((n) => !['consumer', 'temporal'].includes(n))).toEqual([]);
+    const health = await getJson(`${base}/healthz`);
+    expect(health.body).toMatchObject({ status: 'degraded', temporal: 'unreachable' });
+    for (const text of [ready.text, health.text]) {
+      expect(text).not.toContain(String(relayPort));
+      expect(text).not.toMatch(/UNAVAILABLE|ECONNREFUSED|[Cc]onnection|no answer|deadline/i);
+    }
+    await waitUntil(() => /temporal check failing: \S/.test(bridge?.output() ?? ''), {
+      what: 'the failing check (and why) to be logged',
+    });
     // Liveness is not readiness: the process itself is fine and must not be restarted for this.
     expect(await status(`${base}/livez`)).toBe(200);
 

@@ -56,6 +56,19 @@ describe('configuration schema', () => {
     expect(config.gatewayAuth.sharedToken).toBeUndefined();
   });
 
+  test('every admin listener binds loopback by default, on a port apart from the clients', () => {
+    const config = loadConfig({});
+    expect({ host: config.gatewayHealthHost, port: config.gatewayHealthPort }).toEqual({
+      host: '127.0.0.1',
+      port: 3003,
+    });
+    expect(config.gatewayHealthPort).not.toBe(config.gatewayPort);
+    expect(config.bridgeHost).toBe('127.0.0.1');
+    expect(config.workerHost).toBe('127.0.0.1');
+    const set = loadConfig({ GATEWAY_HEALTH_HOST: '0.0.0.0', GATEWAY_HEALTH_PORT: '9103' });
+    expect({ host: set.gatewayHealthHost, port: set.gatewayHealthPort }).toEqual({ host: '0.0.0.0', port: 9103 });
+  });
+
   test('values are parsed into their types', () => {
     const config = loadConfig({
       KAFKA_BROKERS: 'kafka-1:9092, kafka-2:9092',

@@ -1,6 +1,7 @@
 /**
  * common/tracing.ts without servers: off (the default) it registers nothing and creates nothing for
- * an order, on it carries W3C context through Kafka headers and continues a client's traceparent;
+ * an order, on it carries W3C context through Kafka headers and starts each order's trace itself (a
+ * client's traceparent only linked);
  * its exporter is the one OTEL_TRACES_EXPORTER names (Zipkin v2 JSON or OTLP, to an in-process
  * receiver on 127.0.0.1); placeOrder takes a well-formed traceparent and refuses a malformed one
  * naming the field.
@@ -13,14 +14,16 @@ import { readEnv, type Env } from '../../common/env-variables';
 import { describeZodError, PlaceOrderRequest } from '../../common/order';
 import {
   contextFromKafka,
-  contextFromTraceparent,
   contextOf,
   initTracing,
   kafkaHeadersOf,
+  linkFromTraceparent,
   shutdownTracing,
   spanExporter,
   SpanKind,
+  startRootSpan,
   startSpan,
+  withSpan,
   temporalClientInterceptors,
   traceIdOf,
   tracing,
@@ -42,7 +45,8 @@ describe('tracing off (TRACING unset)', () => {
     expect(span).toBeUndefined();
     expect(contextOf(span)).toBeUndefined();
     expect(kafkaHeadersOf(span)).toEqual({});
-    expect(contextFromTraceparent(traceparent(hex(16), hex(8)))).toBeUndefined();
+    expect(linkFromTraceparent(traceparent(hex(16), hex(8)))).toBeUndefined();
+    expect(startRootSpan('placeOrder', SpanKind.SERVER)).toBeUndefined();
     expect(contextFromKafka({ traceparent: traceparent(hex(16), hex(8)) })).toBeUndefined();
     expect(temporalClientInterceptors()).toBeUndefined();
     // The API's global provider is still the no-op one: no SDK behind it.
@@ -62,14 +66,32 @@ describe('tracing on (TRACING=1)', () => {
   });
   afterAll(() => shutdownTracing());
 
-  test("a client's traceparent is continued: same trace, the client's span as parent", () => {
-    const traceId = hex(16);
-    const spanId = hex(8);
-    const span = startSpan('placeOrder', SpanKind.SERVER, contextFromTraceparent(traceparent(traceId, spanId)));
-    expect(span?.spanContext().traceId).toBe(traceId);
-    expect((span as unknown as { parentSpanId?: string }).parentSpanId).toBe(spanId);
-    expect(traceIdOf(span)).toBe(traceId);
-  });
+  test.each([
+    ['sampled', '01'],
+    ['not sampled', '00'],
+  ])(
+    "a client's traceparent (%s) is only linked: the order's span starts a new trace, sampled by this process",
+    (_, flags) => {
+      const traceId = hex(16);
+      const spanId = hex(8);
+      const link = linkFromTraceparent(`00-${traceId}-${spanId}-${flags}`, 'vendor=1');
+      expect(link?.context).toMatchObject({ traceId, spanId, traceFlags: Number(flags), isRemote: true });
+      // Root even inside another span: the active context is not the order's parent either.
+      const outer = startSpan('outer', SpanKind.INTERNAL);
+      const span = withSpan(outer, () =>
+        startRootSpan('placeOrder', SpanKind.SERVER, { attributes: { 'order.id': '#101' }, links: link && [link] }),
+      );
+      const own = span?.spanContext();
+      expect(own?.traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect([traceId, outer?.spanContext().traceId]).not.toContain(own?.traceId);
+      expect((span as unknown as { parentSpanId?: string }).parentSpanId).toBeUndefined();
+      expect((span as unknown as { links: Array<{ context: unknown }> }).links.map((l) => l.context)).toEqual([
+        link?.context,
+      ]);
+      // Sampled by the default sampler (parent-based, always on for a root), whatever the client's flag said.
+      expect(traceIdOf(span)).toBe(own?.traceId);
+    },
+  );
 
   test('Kafka headers carry the producing span, and the consumer continues under it', () => {
     const producer = startSpan('order-placement publish', SpanKind.PRODUCER);

@@ -8,9 +8,11 @@ import * as path from 'node:path';
 import * as ts from 'typescript';
 import { parse } from 'yaml';
 import { DEFAULT_PORTS } from '../../tools/infra/ports';
-import { ENV, VARIABLE_NAMES } from '../../common/env-variables';
+import { ENV, VARIABLES, VARIABLE_NAMES } from '../../common/env-variables';
 import { SEARCH_ATTRIBUTES, TOPIC_PARTITIONS, TOPICS } from '../../common/names';
 import { TEMPORAL_DEV_DYNAMIC_CONFIG } from '../../tools/infra/temporal-dynamic-config';
+import { KAFKA_ACL_RULES, KAFKA_ROLES, KAFKA_USERS, KafkaRole } from '../../tools/infra/kafka-acls';
+import { SUPER_USER } from '../../tools/infra/kafka-sasl';
 import {
   COMPOSE_FILE,
   APP_SERVICES,
@@ -30,6 +32,64 @@ import {
   temporalServer,
   kafkaInternalAddress,
 } from '../helpers/compose';
+
+/** The compose variable holding a Kafka user's password. */
+const composePasswordOf = (role: KafkaRole): string => `ORDERS_COMPOSE_KAFKA_${role.toUpperCase()}_PASSWORD`;
+
+/** The variable of a value that is exactly one required interpolation, `${VAR:?message}`. */
+function requiredVariable(value: string | undefined): string {
+  const match = /^\$\{([A-Za-z0-9_]+):\?[^}]+\}$/.exec(value ?? '');
+  if (!match) throw new Error(`${JSON.stringify(value)} is not a required variable (\${VAR:?message})`);
+  return match[1];
+}
+
+/** kafka-init's SCRAM users: user name -> mechanism and the compose variable its password comes from. */
+function scramUsersOfKafkaInit(): Map<string, { mechanism: string; password: string }> {
+  const env = environmentOf('kafka-init');
+  const users = new Map<string, { mechanism: string; password: string }>();
+  for (const words of commandsOf('kafka-init').filter((w) => /(^|\/)kafka-configs(\.sh)?$/.test(w[0]))) {
+    expect(singleFlag(words, '--entity-type')).toBe('users');
+    const user = singleFlag(words, '--entity-name') ?? '';
+    // `$$` is compose's escape for a `$` the container's shell expands.
+    const config = /^(SCRAM-SHA-(?:256|512))=\[password=\$\$([A-Za-z0-9_]+)\]$/.exec(
+      singleFlag(words, '--add-config') ?? '',
+    );
+    if (!config)
+      throw new Error(`kafka-configs should set a password from kafka-init's environment: ${words.join(' ')}`);
+    expect(users.has(user)).toBe(false);
+    users.set(user, { mechanism: config[1], password: requiredVariable(env.get(config[2])) });
+  }
+  return users;
+}
+
+/** kafka-init's kafka-acls.sh grants, one `User:x Operation resource pattern name` per binding. */
+function aclsOfKafkaInit(): string[] {
+  const known = new Set([
+    '--bootstrap-server',
+    '--add',
+    '--allow-principal',
+    '--operation',
+    '--topic',
+    '--group',
+    '--resource-pattern-type',
+  ]);
+  return commandsOf('kafka-init')
+    .filter((w) => /(^|\/)kafka-acls(\.sh)?$/.test(w[0]))
+    .flatMap((words) => {
+      // Any other flag (a deny, --cluster, the --producer/--consumer shortcuts) would grant what this reading misses.
+      const unknown = words.slice(1).filter((w) => w.startsWith('--') && !known.has(w));
+      expect({ command: words.join(' '), unknown }).toEqual({ command: words.join(' '), unknown: [] });
+      expect(words).toContain('--add');
+      const pattern = singleFlag(words, '--resource-pattern-type') ?? 'literal';
+      const resources = [
+        ...flagValues(words, '--topic').map((name) => `topic ${pattern} ${name}`),
+        ...flagValues(words, '--group').map((name) => `group ${pattern} ${name}`),
+      ];
+      return flagValues(words, '--allow-principal').flatMap((principal) =>
+        flagValues(words, '--operation').flatMap((op) => resources.map((resource) => `${principal} ${op} ${resource}`)),
+      );
+    });
+}
 
 describe('docker-compose.yml agrees with common/config.ts', () => {
   test('defines the infrastructure and app services', () => {
@@ -108,20 +168,24 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
     const gatewayPort = environmentOf('gateway').get(ENV.gatewayPort);
     expect(Number(gatewayPort ?? DEFAULT_PORTS.gateway)).toBe(DEFAULT_PORTS.gateway);
     expect(environmentOf('gateway').get('GATEWAY_HOST')).toBe('0.0.0.0');
+    // The gateway's admin listener: its own port (not the published one), reachable from Prometheus's container.
+    expect(Number(environmentOf('gateway').get(ENV.gatewayHealthPort))).toBe(DEFAULT_PORTS.gatewayHealth);
+    expect(environmentOf('gateway').get('GATEWAY_HEALTH_HOST')).toBe('0.0.0.0');
     const bridgePort = environmentOf('bridge').get(ENV.bridgeHealthPort);
     expect(Number(bridgePort ?? DEFAULT_PORTS.bridgeHealth)).toBe(DEFAULT_PORTS.bridgeHealth);
     expect(environmentOf('bridge').get('BRIDGE_HOST')).toBe('0.0.0.0');
   });
 
   test.each(APP_SERVICES)(
-    '%s reaches Kafka over SASL/SCRAM: the listener it uses is SASL_PLAINTEXT with its mechanism, its user is the one kafka-init creates',
+    '%s reaches Kafka over SASL/SCRAM as its own user: the listener it uses is SASL_PLAINTEXT with its mechanism, kafka-init creates that user with the same required password',
     (name) => {
       const env = environmentOf(name);
       const kafkaEnv = environmentOf('kafka');
       const mechanism = env.get('KAFKA_SASL_MECHANISM') ?? '';
       expect(mechanism).toMatch(/^scram-sha-(256|512)$/);
-      expect(env.get('KAFKA_SASL_USERNAME')).toBeTruthy();
-      expect(env.get('KAFKA_SASL_PASSWORD')).toBeTruthy();
+      expect(env.get('KAFKA_SASL_USERNAME')).toBe(KAFKA_USERS[name]);
+      const password = requiredVariable(env.get('KAFKA_SASL_PASSWORD'));
+      expect(password).toBe(composePasswordOf(name));
       // The advertised listener the apps' broker address names, and its protocol.
       const kafka = kafkaInternalAddress();
       const [listener] = [...listeners(kafkaEnv.get('KAFKA_ADVERTISED_LISTENERS'))].find(
@@ -132,20 +196,46 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
       expect((kafkaEnv.get('KAFKA_SASL_ENABLED_MECHANISMS') ?? '').split(',')).toContain(upper);
       const jaasVariable = `KAFKA_LISTENER_NAME_${listener}_${upper.replace(/-/g, '___')}_SASL_JAAS_CONFIG`;
       expect(kafkaEnv.get(jaasVariable)).toContain('ScramLoginModule required');
-      // kafka-init gives that user credentials for that mechanism, with the same password.
-      const init = environmentOf('kafka-init');
-      expect(init.get('ORDERS_KAFKA_USER')).toBe(env.get('KAFKA_SASL_USERNAME'));
-      expect(init.get('ORDERS_KAFKA_PASSWORD')).toBe(env.get('KAFKA_SASL_PASSWORD'));
-      const creates = commandsOf('kafka-init').filter((words) => /kafka-configs(\.sh)?$/.test(words[0]));
-      expect(creates.map((words) => singleFlag(words, '--add-config'))).toContain(
-        `${upper}=[password=$$ORDERS_KAFKA_PASSWORD]`,
-      );
-      expect(creates.map((words) => singleFlag(words, '--entity-name'))).toContain('$$ORDERS_KAFKA_USER');
+      expect(scramUsersOfKafkaInit().get(KAFKA_USERS[name])).toEqual({ mechanism: upper, password });
       expect(asDict(asDict(service(name).depends_on, `${name}.depends_on`)['kafka-init'], 'kafka-init').condition).toBe(
         'service_completed_successfully',
       );
     },
   );
+
+  test('every Kafka user has its own password, which compose requires (`${VAR:?...}`, never a default): it refuses to start without one', () => {
+    const users = scramUsersOfKafkaInit();
+    expect([...users.keys()].sort()).toEqual(KAFKA_ROLES.map((role) => KAFKA_USERS[role]).sort());
+    expect(KAFKA_ROLES.map((role) => users.get(KAFKA_USERS[role])?.password)).toEqual(
+      KAFKA_ROLES.map(composePasswordOf),
+    );
+    // Every mention of a password variable anywhere in the file is the required form.
+    const text = fs.readFileSync(COMPOSE_FILE, 'utf8');
+    const passwords = new Set(KAFKA_ROLES.map(composePasswordOf));
+    const mentions = [...text.matchAll(/\$\{([A-Za-z0-9_]+)([^}]*)\}/g)].filter(([, variable]) =>
+      passwords.has(variable),
+    );
+    expect(mentions.length).toBeGreaterThanOrEqual(KAFKA_ROLES.length + APP_SERVICES.length);
+    for (const [mention, , rest] of mentions)
+      expect({ mention, required: /^:\?./.test(rest) }).toEqual({ mention, required: true });
+    // The variables compose reads are rows of the env table (docs/CONFIGURATION.md), secrets all.
+    const composeRows = VARIABLE_NAMES.filter((v) => (VARIABLES[v].readers as string[]).includes('compose'));
+    expect(composeRows.sort()).toEqual([...passwords].sort());
+    for (const v of composeRows) expect(VARIABLES[v]).toMatchObject({ secret: true });
+  });
+
+  test("Kafka enforces ACLs (plaintext's ANONYMOUS the only super user) and kafka-init grants exactly tools/infra/kafka-acls.ts's rules", () => {
+    const kafkaEnv = environmentOf('kafka');
+    expect(kafkaEnv.get('KAFKA_AUTHORIZER_CLASS_NAME')).toBe('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+    expect(kafkaEnv.get('KAFKA_SUPER_USERS')).toBe(SUPER_USER);
+    expect(kafkaEnv.get('KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND')).toBe('false');
+    const wanted = KAFKA_ROLES.flatMap((role) =>
+      KAFKA_ACL_RULES[role].flatMap((rule) =>
+        rule.operations.map((op) => `User:${KAFKA_USERS[role]} ${op} ${rule.resource} ${rule.pattern} ${rule.name}`),
+      ),
+    );
+    expect(aclsOfKafkaInit().sort()).toEqual(wanted.sort());
+  });
 
   test.each(APP_SERVICES)('%s sets only variables of the configuration schema, declared inline', (name) => {
     const allowed = new Set<string>(VARIABLE_NAMES);
@@ -206,7 +296,7 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
 
   test('each app healthcheck asks its own /readyz on the port its variable names', () => {
     const portVar: Record<string, string> = {
-      gateway: ENV.gatewayPort,
+      gateway: ENV.gatewayHealthPort,
       bridge: ENV.bridgeHealthPort,
       worker: 'WORKER_HEALTH_PORT',
     };
@@ -219,7 +309,7 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
     }
   });
 
-  test('the optional Prometheus service scrapes exactly the app metrics endpoints', () => {
+  test('the optional Prometheus service scrapes exactly the app metrics endpoints: each admin listener and the worker SDK exporter', () => {
     const prometheus = service('prometheus');
     expect(prometheus.profiles).toEqual(['metrics']);
     const mounts = (prometheus.volumes as unknown[]).map((v) => scalar(v, 'prometheus volume'));
@@ -232,8 +322,9 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
     );
     expect(targets.sort()).toEqual(
       [
-        `gateway:${environmentOf('gateway').get(ENV.gatewayPort)}`,
+        `gateway:${environmentOf('gateway').get(ENV.gatewayHealthPort)}`,
         `bridge:${environmentOf('bridge').get(ENV.bridgeHealthPort)}`,
+        `worker:${environmentOf('worker').get('WORKER_HEALTH_PORT')}`,
         `worker:${environmentOf('worker').get('WORKER_METRICS_PORT')}`,
       ].sort(),
     );

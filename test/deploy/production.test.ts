@@ -163,7 +163,8 @@ describe('the production build, from the files the image is built from', () => {
     expect(filesUnder(app).filter((f) => f.endsWith('.ts'))).toEqual([]);
     expect(fs.existsSync(path.join(app, 'node_modules', 'tsx'))).toBe(false);
 
-    const [gatewayPort, bridgePort, workerHealthPort, workerMetricsPort] = await Promise.all([
+    const [gatewayPort, gatewayAdminPort, bridgePort, workerHealthPort, workerMetricsPort] = await Promise.all([
+      freePort(),
       freePort(),
       freePort(),
       freePort(),
@@ -185,7 +186,10 @@ describe('the production build, from the files the image is built from', () => {
         BRIDGE_GROUP_ID: bridgeGroup,
         STEP_DELAY_MS: '0',
       }),
-      gateway: run(app, 'dist/gateway/main.js', { GATEWAY_PORT: String(gatewayPort) }),
+      gateway: run(app, 'dist/gateway/main.js', {
+        GATEWAY_PORT: String(gatewayPort),
+        GATEWAY_HEALTH_PORT: String(gatewayAdminPort),
+      }),
     };
     const logs = (): string =>
       Object.entries(procsByName)
@@ -193,7 +197,10 @@ describe('the production build, from the files the image is built from', () => {
         .join('\n');
 
     const probes = {
-      gateway: { readyz: `http://127.0.0.1:${gatewayPort}/readyz`, metrics: `http://127.0.0.1:${gatewayPort}/metrics` },
+      gateway: {
+        readyz: `http://127.0.0.1:${gatewayAdminPort}/readyz`,
+        metrics: `http://127.0.0.1:${gatewayAdminPort}/metrics`,
+      },
       bridge: { readyz: `http://127.0.0.1:${bridgePort}/readyz`, metrics: `http://127.0.0.1:${bridgePort}/metrics` },
       worker: {
         readyz: `http://127.0.0.1:${workerHealthPort}/readyz`,

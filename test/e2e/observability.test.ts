@@ -1,8 +1,9 @@
 /**
  * Metrics, probes and logs of the real processes: gateway, bridge and worker run as child
  * processes (as in production, through their entry points) against the real Kafka and Temporal.
- * After one order completes, each /metrics endpoint shows its counters moved, /livez and /readyz
- * answer 200 on each process, and the worker's JSON log lines name the order's run.
+ * Each process's admin listener (GATEWAY_HEALTH_PORT, BRIDGE_HEALTH_PORT, WORKER_HEALTH_PORT)
+ * answers /livez, /readyz and /metrics; after one order completes, each /metrics endpoint shows its
+ * counters moved, and the worker's JSON log lines name the order's run.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -78,8 +79,9 @@ afterAll(async () => {
 });
 
 describe('metrics, probes and logs of the app processes', () => {
-  test('after an order, /metrics of gateway, bridge and worker moved; /livez and /readyz answer on each; logs name the run', async () => {
-    const [gatewayPort, bridgePort, workerHealthPort, workerMetricsPort] = await Promise.all([
+  test('each admin listener answers /livez, /readyz and /metrics; after an order, the metrics of gateway, bridge and worker moved; logs name the run', async () => {
+    const [gatewayPort, gatewayAdminPort, bridgePort, workerHealthPort, workerMetricsPort] = await Promise.all([
+      freePort(),
       freePort(),
       freePort(),
       freePort(),
@@ -97,15 +99,18 @@ describe('metrics, probes and logs of the app processes', () => {
       BRIDGE_GROUP_ID: `observability-${id}`,
       STEP_DELAY_MS: '0',
     });
-    await start('gateway', { GATEWAY_PORT: String(gatewayPort) });
+    await start('gateway', { GATEWAY_PORT: String(gatewayPort), GATEWAY_HEALTH_PORT: String(gatewayAdminPort) });
 
-    const gateway = `http://127.0.0.1:${gatewayPort}`;
+    const gateway = `http://127.0.0.1:${gatewayAdminPort}`;
     const bridge = `http://127.0.0.1:${bridgePort}`;
     const workerHealth = `http://127.0.0.1:${workerHealthPort}`;
     const workerMetrics = `http://127.0.0.1:${workerMetricsPort}/metrics`;
     for (const base of [gateway, bridge, workerHealth]) {
       await waitFor(`${base}/readyz`, async () => (await get(`${base}/readyz`))?.status === 200);
+      expect(JSON.parse((await get(`${base}/readyz`))?.body ?? '')).toEqual({ ready: true, notReady: [] });
       expect((await get(`${base}/livez`))?.status).toBe(200);
+      // Every admin listener has the process's own metrics (the worker's SDK metrics are on their own port, below).
+      expect(sample(await metrics(`${base}/metrics`), 'process_cpu_user_seconds_total')).toBeDefined();
     }
 
     const before = {

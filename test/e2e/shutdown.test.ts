@@ -68,7 +68,11 @@ describe('gateway process', () => {
     });
 
     const port = await freePort();
-    const gw = await start('gateway', { GATEWAY_PORT: String(port) }, /ready: following order-status/);
+    const gw = await start(
+      'gateway',
+      { GATEWAY_PORT: String(port), GATEWAY_HEALTH_PORT: String(await freePort()) },
+      /ready: following order-status/,
+    );
     let running: Promise<void> | undefined;
     try {
       const c = await TestClient.connect(`ws://127.0.0.1:${port}`);

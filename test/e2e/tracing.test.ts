@@ -3,8 +3,9 @@
  * points, TRACING=1) against the real Kafka and Temporal, exporting Zipkin v2 JSON as `TRACING=1 npm
  * start` has them do for its Zipkin (OTEL_TRACES_EXPORTER=zipkin), to a receiver this file runs. An
  * order placed over WebSocket yields exactly one trace with spans from all three services, linked
- * gateway → Kafka → bridge → workflow → each activity → status publish → push to the client; and the
- * same when the worker is SIGKILLed mid-order and another one finishes it.
+ * gateway → Kafka → bridge → workflow → each activity → status publish → push to the client, started
+ * by the gateway even when the client sends a traceparent of its own; and the same when the worker
+ * is SIGKILLed mid-order and another one finishes it.
  * The CLI and the page show each order's trace id, linked to its page in the trace viewer the gateway
  * names (Zipkin's UI, as npm start names it).
  */
@@ -80,7 +81,7 @@ async function worker(name: string): Promise<AppProcess> {
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracing-'));
   receiver = await SpanReceiver.start();
-  const [gatewayPort, bridgePort] = await Promise.all([freePort(), freePort()]);
+  const [gatewayPort, gatewayAdminPort, bridgePort] = await Promise.all([freePort(), freePort(), freePort()]);
   const groupId = uniqueId('tracing');
   // A fresh bridge group at the topic's end: the bridge reads only this file's orders, whatever
   // earlier runs (the bench, a dev session) left on the shared topic.
@@ -100,8 +101,8 @@ beforeAll(async () => {
   const gateway = app(
     'gateway',
     'gateway',
-    { GATEWAY_PORT: String(gatewayPort), TRACE_UI_URL: TRACE_UI },
-    `http://127.0.0.1:${gatewayPort}/readyz`,
+    { GATEWAY_PORT: String(gatewayPort), GATEWAY_HEALTH_PORT: String(gatewayAdminPort), TRACE_UI_URL: TRACE_UI },
+    `http://127.0.0.1:${gatewayAdminPort}/readyz`,
   );
   await Promise.all([first.start(120_000), bridge.start(120_000), gateway.start(120_000)]);
   gatewayUrl = `ws://127.0.0.1:${gatewayPort}`;
@@ -200,7 +201,8 @@ function expectLinkedTrace(spans: ReceivedSpan[], orderId: string): void {
     expect(parentOf(push)?.name).toBe(`${TOPICS.orderStatus} publish`);
   }
 
-  // No span of the trace points at a parent outside it, except the root (a client's span, if it sent one).
+  // The gateway's placeOrder is the root, and no other span of the trace points at a parent outside it.
+  expect(placeOrder.parentSpanId).toBe('');
   const orphans = spans.filter((s) => s !== placeOrder && !byId.has(s.parentSpanId));
   expect(orphans.map((s) => `${s.service} ${s.name}`)).toEqual([]);
 }
@@ -212,18 +214,22 @@ function expectOneTrace(orderId: string, traceId: string): void {
 }
 
 describe('one OpenTelemetry trace per order', () => {
-  test('an order over WebSocket is one trace across gateway, Kafka, bridge, workflow, activities and back to the client, continuing the client traceparent', async () => {
+  test("an order over WebSocket is one trace across gateway, Kafka, bridge, workflow, activities and back to the client, the gateway's own even when the client sends a traceparent", async () => {
     const clientTraceId = crypto.randomBytes(16).toString('hex');
     const clientSpanId = crypto.randomBytes(8).toString('hex');
     const { client, accepted, orderId } = await place({ traceparent: `00-${clientTraceId}-${clientSpanId}-01` });
-    expect(accepted.data.traceId).toBe(clientTraceId);
+    const traceId = String(accepted.data.traceId);
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(traceId).not.toBe(clientTraceId);
     await completed(client);
     await client.close();
 
-    const spans = await completeTrace(clientTraceId);
+    const spans = await completeTrace(traceId);
     expectLinkedTrace(spans, orderId);
-    expect(spans.find((s) => s.name === 'placeOrder')?.parentSpanId).toBe(clientSpanId);
-    expectOneTrace(orderId, clientTraceId);
+    // The gateway's placeOrder is the root; the client's span is at most a link (Zipkin's JSON has no links).
+    expect(spans.find((s) => s.name === 'placeOrder')?.parentSpanId).toBe('');
+    expect(receiver.trace(clientTraceId)).toEqual([]);
+    expectOneTrace(orderId, traceId);
   }, 480_000);
 
   test('a worker SIGKILLed mid-order: the worker that finishes the run continues the same trace', async () => {

@@ -4,13 +4,15 @@
 // origin only (Origin host = Host) unless an allow-list says otherwise, with CORS following it;
 // a Host allow-list beyond loopback (DNS rebinding); Socket.IO CONNECT retries limited; slow headers cut.
 // Different client addresses are 127.0.0.x loopback addresses (the whole 127/8 reaches this machine).
+import * as crypto from 'node:crypto';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import WebSocket from 'ws';
 import { io, Socket } from 'socket.io-client';
-import { sharedTokenAuth } from '../../gateway/auth';
+import { type Authenticator, sharedTokenAuth } from '../../gateway/auth';
+import { GatewayMetrics, metricsObserver } from '../../gateway/metrics';
 import { useGatewayFixture } from '../helpers/gateway';
-import { waitUntil, within } from '../helpers/wait';
+import { Gate, gate, waitUntil, within } from '../helpers/wait';
 import { Frame, TestClient } from '../helpers/ws-client';
 
 const fixture = useGatewayFixture('order-placement-edge');
@@ -77,10 +79,16 @@ async function postTo(port: number, sid: string, packets = '6', from?: string): 
   ).status;
 }
 
-/** The HTTP status a raw WebSocket upgrade gets (101 when it opened; the socket is then closed at once). */
-function wsStatus(port: number, opts: { from?: string; headers?: Record<string, string> } = {}): Promise<number> {
+/** The HTTP status a WebSocket upgrade to `path` (default /) gets (101 when it opened; the socket is then closed at once). */
+function wsStatus(
+  port: number,
+  opts: { from?: string; headers?: Record<string, string>; path?: string } = {},
+): Promise<number> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { localAddress: opts.from, headers: opts.headers });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${opts.path ?? '/'}`, {
+      localAddress: opts.from,
+      headers: opts.headers,
+    });
     ws.on('open', () => {
       ws.close();
       resolve(101);
@@ -93,12 +101,32 @@ function wsStatus(port: number, opts: { from?: string; headers?: Record<string, 
   });
 }
 
-/** An open raw WebSocket from `from` (kept open until closed by the test). */
-function openWs(port: number, from?: string): Promise<WebSocket> {
+/** An open raw WebSocket from `from` (kept open until closed by the test), with `token` as a bearer token. */
+function openWs(port: number, from?: string, token?: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { localAddress: from });
+    const headers = token ? { authorization: `Bearer ${token}` } : undefined;
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { localAddress: from, headers });
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
+  });
+}
+
+/** A raw WebSocket upgrade with a bearer token whose TCP connection stays open after the answer: its status, and the socket. */
+function upgradeKeptOpen(port: number, token: string): Promise<{ status: number; socket: net.Socket }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () =>
+      socket.write(
+        `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+          `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}\r\n` +
+          `Authorization: Bearer ${token}\r\n\r\n`,
+      ),
+    );
+    // Our side never ends it; the server may (half-close), which must not be what frees the slot.
+    socket.on('end', () => undefined);
+    socket.once('data', (chunk) =>
+      resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(chunk.toString())?.[1]), socket }),
+    );
+    socket.once('error', reject);
   });
 }
 
@@ -123,21 +151,17 @@ function sioConnect(
   });
 }
 
-async function openConnections(port: number): Promise<number> {
-  return (JSON.parse((await request(port, '/healthz')).body) as { connections: number }).connections;
-}
-
 describe('gateway edge: unauthenticated clients', () => {
   test('bare Socket.IO handshakes do not count as connections: a real client still gets in on both transports, and the bare sessions are dropped within seconds', async () => {
     const gw = await fixture.start({ limits: { maxConnections: 1 }, timeouts: { preAuthMs: 1_500 } });
     const bare = await Promise.all(Array.from({ length: 20 }, () => bareHandshake(gw.port, { from: '127.0.0.21' })));
     expect(bare.map((b) => b.status)).toEqual(bare.map(() => 200));
-    expect(await openConnections(gw.port)).toBe(0);
+    expect(gw.connectionCount()).toBe(0);
 
     const client = await sioConnect(gw.port);
-    expect(await openConnections(gw.port)).toBe(1);
+    expect(gw.connectionCount()).toBe(1);
     client.disconnect();
-    await waitUntil(async () => (await openConnections(gw.port)) === 0, { what: 'the Socket.IO client to be gone' });
+    await waitUntil(() => gw.connectionCount() === 0, { what: 'the Socket.IO client to be gone' });
     expect(await wsStatus(gw.port)).toBe(101);
 
     // Never authenticated: each session is forgotten within the pre-auth timeout (400: unknown session).
@@ -195,6 +219,38 @@ describe('gateway edge: unauthenticated clients', () => {
     (await sioConnect(gw.port, { from: '127.0.0.43' })).disconnect();
   });
 
+  test("Engine.IO requests naming an unknown session are counted and spend the per-address handshake budget: beyond it they are refused 429 (polling and upgrade), and so is the address's next handshake", async () => {
+    const metrics = new GatewayMetrics();
+    const refusals: string[] = [];
+    const observer = metricsObserver(metrics, () => undefined);
+    // 1/s sustained, bursts of 2.
+    const gw = await fixture.start({
+      limits: { perIp: { maxConnections: 0, handshakesPerSecond: 1 } },
+      observer: {
+        ...observer,
+        refusal: (transport, status, reason) => refusals.push(`${transport} ${status} ${reason}`),
+      },
+    });
+    const prober = '127.0.0.51';
+    const statuses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => postTo(gw.port, `no-such-session-${i}`, '6', prober)),
+    );
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(7);
+    expect(statuses.filter((s) => s !== 429 && s !== 400)).toEqual([]);
+    const upgrade = { from: prober, path: '/socket.io/?EIO=4&transport=websocket&sid=no-such-session' };
+    expect(await wsStatus(gw.port, upgrade)).toBe(429);
+    expect((await bareHandshake(gw.port, { from: prober })).status).toBe(403);
+    // Another address still gets Engine.IO's own answer, and its own handshakes.
+    expect(await postTo(gw.port, 'no-such-session', '6', '127.0.0.52')).toBe(400);
+    expect((await bareHandshake(gw.port, { from: '127.0.0.52' })).status).toBe(200);
+
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('gateway_unknown_session_requests_total 12');
+    expect(refusals.filter((r) => r === 'socket.io 429 too many requests for unknown sessions')).toHaveLength(
+      statuses.filter((s) => s === 429).length + 1,
+    );
+  });
+
   test('a Socket.IO session that fails its CONNECT three times is closed (no token guessing on one session)', async () => {
     const gw = await fixture.start({ auth: sharedTokenAuth('the-right-token'), timeouts: { preAuthMs: 60_000 } });
     const { sid } = await bareHandshake(gw.port);
@@ -209,6 +265,120 @@ describe('gateway edge: unauthenticated clients', () => {
     });
     // The right token still opens a fresh session.
     (await sioConnect(gw.port, { token: 'the-right-token' })).disconnect();
+  });
+});
+
+/** Engine.IO v4 joins the packets of one polling request with this separator. */
+const PACKET_SEPARATOR = '\x1e';
+
+/** What a polling session has queued for the client (call it only when something is queued: an empty poll waits for a ping). */
+async function pollFrom(port: number, sid: string): Promise<string[]> {
+  const answer = await request(port, `/socket.io/?EIO=4&transport=polling&sid=${sid}`);
+  return answer.status === 200 ? answer.body.split(PACKET_SEPARATOR) : [`HTTP ${answer.status}`];
+}
+
+/** A Socket.IO CONNECT packet to the main namespace, inside an Engine.IO message, with this token. */
+const connectPacket = (token: string): string => `40${JSON.stringify({ token })}`;
+
+/** A token check held at `held` until the test opens it: valid for the token 'good' only. */
+function heldAuth(held: Gate): Authenticator {
+  return {
+    mode: 'shared-token',
+    verify: async (token) => {
+      await held.wait();
+      return token === 'good' ? { ok: true, identity: {} } : { ok: false, reason: 'missing or wrong token' };
+    },
+  };
+}
+
+describe('gateway edge: one socket per session, slots taken before the token check', () => {
+  test('a burst of Socket.IO CONNECTs in one polling request opens no more than one socket, and the session is closed', async () => {
+    const held = gate();
+    const gw = await fixture.start({ auth: heldAuth(held), timeouts: { preAuthMs: 60_000 } });
+    const { sid } = await bareHandshake(gw.port);
+    const burst = Array.from({ length: 50 }, () => connectPacket('good')).join(PACKET_SEPARATOR);
+    expect(await postTo(gw.port, sid!, burst)).toBe(200);
+    held.open();
+    // Every packet of the request was read before the POST was answered, and each CONNECT that got
+    // through has been answered by the time this poll is read.
+    await pollFrom(gw.port, sid!);
+    expect({ tokenChecks: held.waiters, sockets: gw.connectionCount() }).toEqual({ tokenChecks: 1, sockets: 0 });
+    expect(await postTo(gw.port, sid!, '6')).toBe(400);
+
+    // One CONNECT at a time is served; a second one on a connected session closes it too.
+    const { sid: calm } = await bareHandshake(gw.port);
+    await postTo(gw.port, calm!, connectPacket('good'));
+    expect((await pollFrom(gw.port, calm!))[0]).toMatch(/^40\{"sid":/);
+    expect(gw.connectionCount()).toBe(1);
+    await postTo(gw.port, calm!, connectPacket('good'));
+    await waitUntil(() => gw.connectionCount() === 0, { timeoutMs: 5_000, what: 'the second CONNECT to end it' });
+    expect(await pollFrom(gw.port, calm!)).toContain('1'); // Engine.IO's close packet
+    expect(await postTo(gw.port, calm!, '6')).toBe(400);
+  });
+
+  test('Socket.IO: a connection slot is taken before the token check, so CONNECTs waiting on it cannot go past GATEWAY_MAX_CONNECTIONS; a refused token frees its slot', async () => {
+    const held = gate();
+    const gw = await fixture.start({
+      auth: heldAuth(held),
+      limits: { maxConnections: 3, perIp: { maxConnections: 0, handshakesPerSecond: 0 } },
+      timeouts: { preAuthMs: 60_000 },
+    });
+    const sessions = await Promise.all(Array.from({ length: 6 }, () => bareHandshake(gw.port)));
+    for (const { sid } of sessions) expect(await postTo(gw.port, sid!, connectPacket('good'))).toBe(200);
+    const tokenChecks = held.waiters;
+    held.open();
+    const answers = await Promise.all(sessions.map(async ({ sid }) => (await pollFrom(gw.port, sid!))[0]));
+    expect({
+      tokenChecks,
+      connected: answers.filter((a) => a.startsWith('40{"sid":')).length,
+      full: answers.filter((a) => a.startsWith('44') && a.includes('gateway full')).length,
+      sockets: gw.connectionCount(),
+    }).toEqual({ tokenChecks: 3, connected: 3, full: 3, sockets: 3 });
+
+    // A refused token gives its slot back: with one place left, a wrong token, then a right one.
+    const connected = sessions[answers.findIndex((a) => a.startsWith('40{"sid":'))];
+    await postTo(gw.port, connected.sid!, '41');
+    await waitUntil(() => gw.connectionCount() === 2, { what: 'a socket to leave' });
+    const [wrong, right] = await Promise.all([bareHandshake(gw.port), bareHandshake(gw.port)]);
+    await postTo(gw.port, wrong.sid!, connectPacket('guess'));
+    expect((await pollFrom(gw.port, wrong.sid!))[0]).toMatch(/^44.*unauthorized/);
+    await postTo(gw.port, right.sid!, connectPacket('good'));
+    expect((await pollFrom(gw.port, right.sid!))[0]).toMatch(/^40\{"sid":/);
+    expect(gw.connectionCount()).toBe(3);
+  });
+
+  test('raw WebSocket: a connection slot is taken before the token check, so upgrades waiting on it cannot go past GATEWAY_MAX_CONNECTIONS; a refused token frees its slot', async () => {
+    const held = gate();
+    const gw = await fixture.start({
+      auth: heldAuth(held),
+      limits: { maxConnections: 3, perIp: { maxConnections: 0, handshakesPerSecond: 0 } },
+    });
+    const answered: number[] = [];
+    const attempts = Array.from({ length: 6 }, () =>
+      wsStatus(gw.port, { headers: { authorization: 'Bearer good' } }).then((status) => {
+        answered.push(status);
+        return status;
+      }),
+    );
+    await waitUntil(() => held.waiters + answered.length === 6, { what: 'every upgrade to be admitted or refused' });
+    const tokenChecks = held.waiters;
+    held.open();
+    const statuses = await Promise.all(attempts);
+    expect({
+      tokenChecks,
+      refusedAtOnce: answered.slice(0, 6 - tokenChecks),
+      opened: statuses.filter((s) => s === 101).length,
+    }).toEqual({ tokenChecks: 3, refusedAtOnce: [503, 503, 503], opened: 3 });
+
+    // wsStatus closes each opened socket at once: the places come back; then a wrong token, then a right one.
+    await waitUntil(() => gw.connectionCount() === 0, { what: 'the sockets to close' });
+    const kept = await Promise.all([1, 2].map(() => openWs(gw.port, undefined, 'good')));
+    // The refused client keeps its TCP connection open: the slot must come back with the 401, not with the close.
+    const refused = await upgradeKeptOpen(gw.port, 'guess');
+    expect(refused.status).toBe(401);
+    expect(await wsStatus(gw.port, { headers: { authorization: 'Bearer good' } })).toBe(101);
+    refused.socket.destroy();
+    for (const ws of kept) ws.close();
   });
 });
 
@@ -245,14 +415,13 @@ describe('gateway edge: origins and hosts', () => {
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 
-  test('a Host that is not loopback and not allowed (DNS rebinding) is refused on both transports and the page; probes answer', async () => {
+  test('a Host that is not loopback and not allowed (DNS rebinding) is refused on both transports and the page', async () => {
     const gw = await fixture.start({ allowedHosts: ['orders.example'] });
     const rebound = { host: `attacker.example:${gw.port}`, origin: `http://attacker.example:${gw.port}` };
     expect(await wsStatus(gw.port, { headers: rebound })).toBe(403);
     expect((await bareHandshake(gw.port, { headers: rebound })).status).toBe(403);
     expect((await request(gw.port, '/', { headers: rebound })).status).toBe(403);
     expect((await request(gw.port, '/config.json', { headers: rebound })).status).toBe(403);
-    expect((await request(gw.port, '/healthz', { headers: rebound })).status).not.toBe(403);
 
     const listed = { host: `orders.example:${gw.port}`, origin: `https://orders.example:${gw.port}` };
     expect(await wsStatus(gw.port, { headers: listed })).toBe(101);

@@ -11,7 +11,7 @@ import * as http from 'node:http';
 import { io } from 'socket.io-client';
 import { infraPorts } from '../../tools/infra/ports';
 import { AppProcess, whenAnswers200 } from '../../tools/infra/app-process';
-import { LOCAL_SCRAM_USER } from '../../tools/infra/kafka-sasl';
+import { LOCAL_KAFKA_USERS } from '../../tools/infra/kafka-sasl';
 import { freePort } from '../../tools/infra/proc';
 import { waitUntil } from '../helpers/wait';
 import { upgradeStatus } from '../helpers/gateway';
@@ -36,7 +36,12 @@ const SECRETS = {
 async function runToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   const proc = new AppProcess({
     app: 'gateway',
-    env: { ...process.env, GATEWAY_PORT: String(await freePort()), ...env },
+    env: {
+      ...process.env,
+      GATEWAY_PORT: String(await freePort()),
+      GATEWAY_HEALTH_PORT: String(await freePort()),
+      ...env,
+    },
   });
   children.push(proc);
   await proc.start();
@@ -117,7 +122,7 @@ describe('no secret in logs or errors', () => {
       runToExit({
         KAFKA_BROKERS: `127.0.0.1:${infraPorts().kafkaSasl}`,
         KAFKA_SASL_MECHANISM: 'scram-sha-512',
-        KAFKA_SASL_USERNAME: LOCAL_SCRAM_USER.username,
+        KAFKA_SASL_USERNAME: LOCAL_KAFKA_USERS.gateway.username,
         KAFKA_SASL_PASSWORD: SECRETS.wrongSasl,
       }),
     ]);
@@ -141,11 +146,17 @@ describe('no secret in logs or errors', () => {
 
   test('refused tokens are logged and counted on both transports without the secret or the presented token; refusals before auth are logged and counted too', async () => {
     const presented = ['guess-ws-header-AB12', 'guess-ws-query-CD34', 'guess-sio-EF56'];
-    const port = await freePort();
+    const [port, adminPort] = await Promise.all([freePort(), freePort()]);
     const gateway = new AppProcess({
       app: 'gateway',
-      env: { ...process.env, GATEWAY_PORT: String(port), GATEWAY_AUTH_TOKEN: SECRETS.shared, LOG_LEVEL: 'info' },
-      ready: whenAnswers200(`http://127.0.0.1:${port}/readyz`),
+      env: {
+        ...process.env,
+        GATEWAY_PORT: String(port),
+        GATEWAY_HEALTH_PORT: String(adminPort),
+        GATEWAY_AUTH_TOKEN: SECRETS.shared,
+        LOG_LEVEL: 'info',
+      },
+      ready: whenAnswers200(`http://127.0.0.1:${adminPort}/readyz`),
     });
     children.push(gateway);
     await gateway.start(90_000);
@@ -174,7 +185,7 @@ describe('no secret in logs or errors', () => {
 
     const metrics = await waitUntil(
       async () => {
-        const text = (await get(`http://127.0.0.1:${port}/metrics`)).body;
+        const text = (await get(`http://127.0.0.1:${adminPort}/metrics`)).body;
         return /gateway_refused_handshakes_total\{transport="websocket",status="400"\} 1/.test(text) ? text : undefined;
       },
       { timeoutMs: 10_000, intervalMs: 200, what: 'the refusals to be counted' },

@@ -9,12 +9,14 @@ import { Client, Connection } from '@temporalio/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { io, Socket } from 'socket.io-client';
 import { loadConfig } from '../../common/config';
+import { workflowIdFor } from '../../common/order';
 import { jwtAuth } from '../../gateway/auth';
 import { OrderLookup } from '../../gateway/order-lookup';
 import { OrderProducer } from '../../gateway/order-producer';
 import { OWNER_CHECK_MS } from '../../gateway/order-requests';
 import { Gateway, startGateway } from '../../gateway/server';
 import { useStack } from '../helpers/in-process-pipeline';
+import { waitForResult } from '../helpers/temporal';
 import { temporalProxy } from '../helpers/temporal-proxy';
 import { customerToken, TEST_JWT_SECRET } from '../helpers/tokens';
 import { uniqueId } from '../helpers/wait';
@@ -78,7 +80,6 @@ async function gatewayVia(temporalPort: number): Promise<{ gateway: Gateway; log
   const gateway = await startGateway({
     port: 0,
     producer: { publish: () => Promise.reject(new Error('this gateway places no orders')) },
-    kafkaHealthy: async () => true,
     orders: new OrderLookup(new Client({ connection, namespace: loadConfig().temporalNamespace }), 5_000),
     auth: jwtAuth({ secret: TEST_JWT_SECRET }),
     log: (line) => log.push(line),
@@ -143,6 +144,80 @@ describe('owner first: answers about orders the caller does not own', () => {
     await check('Temporal down', [known, uncached]);
   });
 
+  test("following someone else's order takes a place under the subscription cap exactly as an unknown id does, so the next subscribeOrder answers the same, on both transports", async () => {
+    // Alice's order placed before ids were scoped (an event of the earlier shape, run under its
+    // global id): the kind of someone else's order a customer can still name.
+    const foreign = uniqueId('alice-global');
+    const producer = stack().kafka.producer();
+    await producer.connect();
+    try {
+      const order = { orderId: foreign, item: 'Desk', price: 300, quantity: 1, customerId: 'alice' };
+      const value = JSON.stringify({
+        type: 'ORDER_PLACED',
+        payload: { order, timestamp: 1 },
+        eventId: foreign,
+        schemaVersion: 1,
+      });
+      await producer.send({ topic: stack().topic, messages: [{ key: foreign, value }] });
+    } finally {
+      await producer.disconnect();
+    }
+    const globalId = workflowIdFor({ orderId: foreign });
+    await waitForResult(stack().client, globalId);
+
+    const maxSubscriptions = 3;
+    const lookup = new OrderLookup(stack().client, 5_000);
+    const gateway = await startGateway({
+      port: 0,
+      producer: { publish: () => Promise.reject(new Error('this gateway places no orders')) },
+      orders: lookup,
+      auth: jwtAuth({ secret: TEST_JWT_SECRET }),
+      limits: { maxSubscriptions },
+      log: () => undefined,
+    });
+    closers.push(() => gateway.close());
+    const token = await customerToken('bob');
+    const url = `ws://127.0.0.1:${gateway.port}`;
+
+    /** On a fresh connection: cap - 1 unknown ids, then `probe`, then once its owner is decided, one more: that one's answer. */
+    const answerAfter = async (ask: Ask, probe: string): Promise<string> => {
+      for (let i = 1; i < maxSubscriptions; i++) {
+        expect((await ask('subscribeOrder', uniqueId('nosuch'))).frame.event).toBe('subscribed');
+      }
+      expect((await ask('subscribeOrder', probe)).frame.event).toBe('subscribed');
+      // The gateway asks who owns bob's own order of that id, then the global one: both answered
+      // (from the look-up it shares), its verdict is in before the next frame is read.
+      await lookup.owner(workflowIdFor({ orderId: probe, customerId: 'bob', idScope: 'customer' }));
+      await lookup.owner(workflowIdFor({ orderId: probe }));
+      const next = uniqueId('next');
+      return shape((await ask('subscribeOrder', next)).frame, next);
+    };
+    const wsAsk = async (): Promise<Ask> => {
+      const c = await TestClient.connect(url, { token });
+      closers.push(() => c.close());
+      return askOverWs(c);
+    };
+    const sioAsk = async (): Promise<Ask> => askOverSio(await sioClient(gateway.port, token));
+    const answers: Array<{ transport: string; afterForeign: string; afterUnknown: string }> = [];
+    for (const [transport, connect] of [
+      ['websocket', wsAsk],
+      ['socket.io', sioAsk],
+    ] as const) {
+      const afterForeign = await answerAfter(await connect(), foreign);
+      answers.push({ transport, afterForeign, afterUnknown: await answerAfter(await connect(), uniqueId('nosuch')) });
+    }
+    // The answer after an unknown id is the cap's refusal; after someone else's order, the same one.
+    expect(
+      answers.map(({ transport, afterUnknown }) => ({
+        transport,
+        code: (JSON.parse(afterUnknown) as Frame).data.code,
+      })),
+    ).toEqual(answers.map(({ transport }) => ({ transport, code: 'TOO_MANY_SUBSCRIPTIONS' })));
+    expect(answers.map(({ transport, afterForeign }) => ({ transport, afterForeign }))).toEqual(
+      answers.map(({ transport, afterUnknown }) => ({ transport, afterForeign: afterUnknown })),
+    );
+  });
+
   test('a failure inside the system reaches the client as a generic message and a correlation id; the detail (addresses, raw error text) is only in the log line with that id, on both transports', async () => {
     // Temporal down, for the owner of an order the gateway knows.
     const proxy = await temporalProxy();
@@ -173,7 +248,6 @@ describe('owner first: answers about orders the caller does not own', () => {
     const noKafka = await startGateway({
       port: 0,
       producer: new OrderProducer(deadKafka, 60_000, 'never-written'),
-      kafkaHealthy: async () => false,
       log: (line) => kafkaLog.push(line),
     });
     closers.push(() => noKafka.close());

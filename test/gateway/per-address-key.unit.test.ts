@@ -1,6 +1,7 @@
 // What per-address limits count under (gateway/rate-limit.ts `limitKey`, applied inside `PerIpLimits`,
-// which both transports' admission calls with the TCP peer's address): an IPv4 address alone, an IPv6
-// address by its /64; and the gateway-wide cap on connections not yet authenticated (`PreAuthCap`).
+// which both transports' admission and Socket.IO's check of unknown sessions call with the TCP peer's
+// address): an IPv4 address alone, an IPv6 address by its /64; and the gateway-wide cap on connections
+// not yet authenticated (`PreAuthCap`).
 import { limitKey, PerIpLimits, PreAuthCap } from '../../gateway/rate-limit';
 
 describe('limitKey', () => {
@@ -54,6 +55,23 @@ describe('PerIpLimits keyed by limitKey', () => {
       expect(limits.admit('2001:db8:9:9::2')).toBeUndefined();
       expect(limits.admit('2001:db8:9:9::3')).toBe('too many handshakes');
       expect(limits.admit('2001:db8:9:a::1')).toBeUndefined();
+    } finally {
+      limits.stop();
+    }
+  });
+
+  test('requests naming an unknown session spend the handshake budget of their /64, the one its handshakes spend', () => {
+    // 1/s sustained, bursts of 2 (./socket-io guardUnknownSessions calls takeHandshake with the peer's address).
+    const limits = new PerIpLimits({ maxConnections: 0, handshakesPerSecond: 1 });
+    try {
+      expect(limits.takeHandshake('2001:db8:7:7::1')).toBe(true);
+      expect(limits.admit('2001:db8:7:7::2')).toBeUndefined();
+      expect(limits.takeHandshake('2001:db8:7:7:ffff::3')).toBe(false);
+      expect(limits.admit('2001:db8:7:7::4')).toBe('too many handshakes');
+      expect(limits.takeHandshake('2001:db8:7:8::1')).toBe(true);
+      expect(limits.takeHandshake('192.0.2.9')).toBe(true);
+      expect(limits.takeHandshake('::ffff:192.0.2.9')).toBe(true);
+      expect(limits.takeHandshake('192.0.2.9')).toBe(false);
     } finally {
       limits.stop();
     }

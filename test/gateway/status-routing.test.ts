@@ -43,7 +43,6 @@ beforeAll(async () => {
   gatewayA = await startGateway({
     port: 0,
     producer: producerA,
-    kafkaHealthy: async () => true,
     orders,
     routing: routingA,
     log: () => undefined,

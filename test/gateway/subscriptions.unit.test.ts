@@ -145,20 +145,40 @@ describe('Subscriptions', () => {
       expect(alice.got).toEqual([1, 2, 3]);
     });
 
-    test("another customer's subscription (or one to an order without a customer) is dropped without a single event", async () => {
+    test("another customer's order (or one without a customer) is followed exactly like an unknown id: no event, its place held, expired at the same time", async () => {
+      let now = 0;
       const subs = new Subscriptions(async () => viewUpTo(3), {
         retryDelayMs: 5,
         maxRetries: 50,
-        ownerOf: async (orderId) => (orderId === 'o1' ? { exists: true, customerId: 'alice' } : { exists: true }),
+        unseenExpiryMs: 60_000,
+        now: () => now,
+        ownerOf: async (orderId) =>
+          orderId === 'o1'
+            ? { exists: true, customerId: 'alice' }
+            : orderId === 'anonymous'
+              ? { exists: true }
+              : { exists: false },
       });
       const bob = customer('bob');
       subs.subscribe(bob.sub, 'o1', 1, true);
       subs.subscribe(bob.sub, 'anonymous', 1, false);
-      subs.onEvent(event(1));
-      subs.onEvent({ ...event(1), orderId: 'anonymous', workflowId: 'anonymous' });
+      subs.subscribe(bob.sub, 'nosuch', 1, true);
+      subs.catchUpIfUnseen(bob.sub, 'anonymous', 0);
+      await flush();
+      // Their events keep coming, up to the final one: none is sent, none keeps the subscription alive.
+      for (const seq of [1, 2, 8]) {
+        subs.onEvent(event(seq));
+        subs.onEvent({ ...event(seq), orderId: 'anonymous', workflowId: 'anonymous' });
+      }
       await flush();
       expect(bob.got).toEqual([]);
+      expect(subs.countOf(bob.sub)).toBe(3);
+      now = 59_999;
+      expect(subs.expireUnseen()).toBe(0);
+      now = 60_000;
+      expect(subs.expireUnseen()).toBe(3);
       expect(subs.size).toBe(0);
+      subs.stop();
     });
 
     test('while the order does not exist yet, a subscription waits; it is served once the owner shows up', async () => {

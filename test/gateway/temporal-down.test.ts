@@ -37,7 +37,6 @@ describe('gateway order look-ups while Temporal is down', () => {
       gateway = await startGateway({
         port: 0,
         producer: new OrderProducer(stack().kafka, 5_000, stack().topic),
-        kafkaHealthy: async () => true,
         orders: new OrderLookup(new Client({ connection, namespace: loadConfig().temporalNamespace }), 5_000),
         log: () => undefined,
       });

@@ -4,8 +4,6 @@
  * file, and the HTTP status an upgrade gets.
  */
 import WebSocket from 'ws';
-import { loadConfig } from '../../common/config';
-import { kafkaReady } from '../../common/health';
 import { OrderProducer } from '../../gateway/order-producer';
 import { Gateway, GatewayOptions, startGateway } from '../../gateway/server';
 import { createTopic, deleteTopics, messagesIn, testKafka } from './kafka';
@@ -25,7 +23,6 @@ export interface GatewayFixture {
 /** Registers beforeAll/afterAll hooks for a fresh topic named `prefix-…` and its producer. */
 export function useGatewayFixture(prefix: string): GatewayFixture {
   const kafka = testKafka(prefix);
-  const brokers = loadConfig().kafkaBrokers;
   const gateways: Gateway[] = [];
   let topic: string | undefined;
   let producer: OrderProducer | undefined;
@@ -53,7 +50,6 @@ export function useGatewayFixture(prefix: string): GatewayFixture {
       const gw = await startGateway({
         port: 0,
         producer: must(producer, 'the producer'),
-        kafkaHealthy: () => kafkaReady(brokers),
         log: () => undefined,
         ...opts,
       });

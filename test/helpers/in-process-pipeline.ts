@@ -13,7 +13,6 @@ import { OrderLookup } from '../../gateway/order-lookup';
 import { StatusFeed } from '../../gateway/status-feed';
 import { infraPorts } from '../../tools/infra/ports';
 import { loadConfig } from '../../common/config';
-import { kafkaReady } from '../../common/health';
 import { startBridge, Bridge } from '../../bridge/bridge';
 import { OrderProducer } from '../../gateway/order-producer';
 import { Gateway, GatewayOptions, startGateway } from '../../gateway/server';
@@ -88,7 +87,6 @@ export async function startStack(
   const gateway = await startGateway({
     port: 0,
     producer,
-    kafkaHealthy: () => kafkaReady(config.kafkaBrokers),
     orders: new OrderLookup(client),
     temporalUi: { url: `http://127.0.0.1:${infraPorts().temporalUi}`, namespace: config.temporalNamespace },
     log: () => undefined,

@@ -40,7 +40,9 @@ export interface BenchContext {
   kafka: Kafka;
   kafkaPid?: number;
   logDir: string;
+  /** The bench gateway's client port (WebSocket) and admin port (/healthz). */
   gatewayPort: number;
+  gatewayHealthPort: number;
   bridgePort: number;
   connections: number;
   /** Longest one configuration may take to complete once its load is offered. */
@@ -100,6 +102,7 @@ function appEnv(ctx: BenchContext, stepDelayMs: number, target: TemporalTarget, 
   return {
     ...process.env,
     GATEWAY_PORT: String(ctx.gatewayPort),
+    GATEWAY_HEALTH_PORT: String(ctx.gatewayHealthPort),
     BRIDGE_HEALTH_PORT: String(ctx.bridgePort),
     STEP_DELAY_MS: String(stepDelayMs),
     TEMPORAL_ADDRESS: target.address,
@@ -163,7 +166,7 @@ export async function startApps(
       app: 'gateway',
       env,
       logFile: path.join(logDir, 'gateway.log'),
-      ready: whenAnswers200(`http://127.0.0.1:${ctx.gatewayPort}/healthz`),
+      ready: whenAnswers200(`http://127.0.0.1:${ctx.gatewayHealthPort}/healthz`),
       preload: [path.join(__dirname, 'loop-probe.ts')],
     }),
   };

@@ -45,7 +45,7 @@ export async function runIdleConnections(ctx: BenchContext, count: number, holdS
       `idle: ${sockets.length} open (${failed} failed) in ${round(openSeconds, 1)}s; holding ${holdSeconds}s`,
     );
     await sleep(holdSeconds * 1000);
-    const health = await httpGet(`http://127.0.0.1:${ctx.gatewayPort}/healthz`);
+    const health = await httpGet(`http://127.0.0.1:${ctx.gatewayHealthPort}/healthz`);
     const usage = await during.stop();
     const peakRssMb = usage.procs.gateway?.peakRssMb ?? 0;
     let reported: number | undefined;

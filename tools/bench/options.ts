@@ -22,6 +22,7 @@ export interface Opts {
   budget: number;
   stallTimeout: number;
   gatewayPort: number;
+  gatewayHealthPort: number;
   bridgePort: number;
   idleConnections: number;
   fanoutRates: number[];
@@ -54,6 +55,7 @@ const NUMBER_OPTIONS: Array<[flag: string, help: string, fallback: number, quick
   ['--stall-timeout <s>', 'give up on a configuration when no workflow closed for this long', 60, 30],
   ['--gateway-port <n>', 'GATEWAY_PORT for the bench gateway', 3100],
   ['--bridge-port <n>', 'BRIDGE_HEALTH_PORT for the bench bridge', 3101],
+  ['--gateway-health-port <n>', 'GATEWAY_HEALTH_PORT for the bench gateway (its /healthz)', 3102],
   ['--idle-connections <n>', 'idle WebSocket connections for the gateway RSS check (kind "idle")', 5000, 500],
   ['--idle-hold <s>', 'seconds to hold the idle connections open', 10, 3],
   ['--fanout-seconds <s>', 'publishing window of one fanout configuration', 10, 5],

@@ -34,7 +34,7 @@ import { BRIDGE_GROUP } from './pipeline';
 import { planSteps, Step } from './plan';
 import { PROJECT_ROOT } from '../../common/config';
 import { findServerPid } from './server-pids';
-import { preferredOrFreePort } from '../infra/proc';
+import { freePort, preferredOrFreePort } from '../infra/proc';
 import { Progress } from './progress';
 import { BenchReport, machineInfo, readBaseline, writeJson } from './report';
 import { withSqlServer } from './sql-server';
@@ -140,10 +140,23 @@ async function main(): Promise<void> {
   for (const [name, s] of Object.entries(serverPids)) {
     if (s.pid === undefined) notes.push(`${name} server pid ${s.how}: its CPU and RSS are not sampled`);
   }
-  const gatewayPort = await preferredOrFreePort(opts.gatewayPort);
-  const bridgePort = await preferredOrFreePort(opts.bridgePort === gatewayPort ? opts.bridgePort + 1 : opts.bridgePort);
-  if (gatewayPort !== opts.gatewayPort || bridgePort !== opts.bridgePort)
-    notes.push(`ports in use: gateway on ${gatewayPort}, bridge health on ${bridgePort}`);
+  // Each preferred port, or a free one when it is taken (or already chosen for another process).
+  const chosen: number[] = [];
+  const portFor = async (preferred: number): Promise<number> => {
+    let port = chosen.includes(preferred) ? await freePort() : await preferredOrFreePort(preferred);
+    while (chosen.includes(port)) port = await freePort();
+    chosen.push(port);
+    return port;
+  };
+  const gatewayPort = await portFor(opts.gatewayPort);
+  const bridgePort = await portFor(opts.bridgePort);
+  const gatewayHealthPort = await portFor(opts.gatewayHealthPort);
+  if (
+    gatewayPort !== opts.gatewayPort ||
+    bridgePort !== opts.bridgePort ||
+    gatewayHealthPort !== opts.gatewayHealthPort
+  )
+    notes.push(`ports in use: gateway on ${gatewayPort} (admin ${gatewayHealthPort}), bridge health on ${bridgePort}`);
 
   const kafka = benchKafka(config.kafkaBrokers, 'order-bench');
   const connection = await Connection.connect({ address: config.temporalAddress, connectTimeout: 10_000 });
@@ -162,6 +175,7 @@ async function main(): Promise<void> {
     kafkaPid: serverPids.kafka.pid,
     logDir,
     gatewayPort,
+    gatewayHealthPort,
     bridgePort,
     connections: opts.connections,
     drainTimeoutMs: opts.drainTimeout * 1000,
@@ -257,7 +271,7 @@ async function main(): Promise<void> {
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     machine,
     git: gitInfo(),
-    options: { ...opts, gatewayPort, bridgePort },
+    options: { ...opts, gatewayPort, gatewayHealthPort, bridgePort },
     serverPids,
     results,
     costs: costTable(results),

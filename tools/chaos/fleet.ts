@@ -20,8 +20,10 @@ export class Fleet {
   private readonly bridgeProcs: AppProcess[] = [];
   private readonly workerProcs: AppProcess[] = [];
   private readonly settings = new WeakMap<AppProcess, string>();
-  /** The HTTP port of each gateway (WebSocket + /healthz) and bridge (/healthz). */
+  /** The client port of each gateway (WebSocket) and the admin port of each bridge (/healthz). */
   private readonly ports = new WeakMap<AppProcess, number>();
+  /** The admin port (/healthz, /readyz) of each gateway and bridge. */
+  private readonly healthPorts = new WeakMap<AppProcess, number>();
 
   /**
    * `statusRouting`: partition routing on (docs/SCALING.md): gateway i gets home partition i of
@@ -35,9 +37,14 @@ export class Fleet {
     this.ledgerFile = path.join(stack.workDir, 'ledger', 'payments.jsonl');
   }
 
-  /** The HTTP port of a gateway or bridge this fleet started (0 for a worker). */
+  /** The HTTP port of a gateway (its clients' port) or bridge this fleet started (0 for a worker). */
   portOf(proc: AppProcess): number {
     return this.ports.get(proc) ?? 0;
+  }
+
+  /** The admin port (/healthz, /readyz) of a gateway or bridge this fleet started (0 for a worker). */
+  healthPortOf(proc: AppProcess): number {
+    return this.healthPorts.get(proc) ?? 0;
   }
 
   private logFile(name: string): string {
@@ -46,12 +53,13 @@ export class Fleet {
 
   private async gateway(i: number): Promise<AppProcess> {
     if (!this.gatewayProcs[i]) {
-      const port = await freePort();
+      const [port, healthPort] = [await freePort(), await freePort()];
       const proc = new AppProcess({
         app: 'gateway',
         name: i === 0 ? 'gateway' : `gateway-${String.fromCharCode(65 + i)}`,
         env: this.stack.appEnv({
           GATEWAY_PORT: String(port),
+          GATEWAY_HEALTH_PORT: String(healthPort),
           BRIDGE_HEALTH_PORT: String(await freePort()),
           SIM_LEDGER_FILE: this.ledgerFile,
           // Every client of the matrix comes from 127.0.0.1 and keeps many orders in flight: the
@@ -60,9 +68,10 @@ export class Fleet {
           ...(this.options.statusRouting ? { GATEWAY_STATUS_PARTITION: String(i) } : {}),
         }),
         logFile: this.logFile(i === 0 ? 'gateway' : `gateway-${i}`),
-        ready: () => answers200(`http://127.0.0.1:${port}/healthz`),
+        ready: () => answers200(`http://127.0.0.1:${healthPort}/healthz`),
       });
       this.ports.set(proc, port);
+      this.healthPorts.set(proc, healthPort);
       this.gatewayProcs[i] = proc;
     }
     return this.gatewayProcs[i];
@@ -88,6 +97,7 @@ export class Fleet {
       ready: () => answers200(`http://127.0.0.1:${port}/healthz`),
     });
     this.ports.set(proc, port);
+    this.healthPorts.set(proc, port);
     this.settings.set(proc, setting);
     this.bridgeProcs[i] = proc;
     return proc;

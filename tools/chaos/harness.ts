@@ -74,6 +74,7 @@ export async function runScenario(fleet: Fleet, name: ScenarioName, options: Sce
     failures,
     killedOnPurpose,
     portOf: (p) => fleet.portOf(p),
+    healthPortOf: (p) => fleet.healthPortOf(p),
     ledgerFile,
   };
   // With several gateways, order i goes through gateway i mod G (connections and rate split evenly).

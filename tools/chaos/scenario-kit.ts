@@ -79,8 +79,10 @@ export interface Ctx {
   killedAt?: number;
   /** Processes the scenario killed on purpose (other exits are failures). */
   killedOnPurpose: Set<AppProcess>;
-  /** The HTTP port of a gateway or bridge (WebSocket, /healthz). */
+  /** The HTTP port of a gateway (WebSocket) or bridge (/healthz). */
   portOf: (proc: AppProcess) => number;
+  /** The admin port of a gateway or bridge (/healthz, /readyz). */
+  healthPortOf: (proc: AppProcess) => number;
   /** The payment ledger the workers write (JSON lines): the ground truth of charges. */
   ledgerFile: string;
 }

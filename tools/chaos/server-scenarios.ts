@@ -16,7 +16,7 @@ export const SERVER_DEFS: Record<'kafka' | 'temporal', ScenarioDef> = {
       ctx.notes.push(`broker SIGKILLed at ${ctx.acked()}/${ctx.opts.orders} acknowledged`);
       let restarting = false;
       const health = sample(
-        () => httpGet(`http://127.0.0.1:${ctx.portOf(ctx.gateway)}/healthz`, 4_000).then((r) => r?.status ?? 0),
+        () => httpGet(`http://127.0.0.1:${ctx.healthPortOf(ctx.gateway)}/healthz`, 4_000).then((r) => r?.status ?? 0),
         () => restarting,
         500,
         ctx.opts.outageMs + 5_000,
@@ -41,7 +41,7 @@ export const SERVER_DEFS: Record<'kafka' | 'temporal', ScenarioDef> = {
       await ctx.stack.killServer('temporal');
       ctx.killedAt = Date.now();
       ctx.notes.push(`Temporal SIGKILLed at ${ctx.acked()}/${ctx.opts.orders} acknowledged`);
-      const bridgePort = ctx.portOf(ctx.bridges[0]);
+      const bridgePort = ctx.healthPortOf(ctx.bridges[0]);
       let restarting = false;
       const outageMs = ctx.opts.temporalOutageMs;
       const health = sample(

@@ -64,6 +64,7 @@ async function main(): Promise<void> {
     ORDERS_TEMPORAL_PORT: await freePort(),
     ORDERS_TEMPORAL_UI_PORT: await freePort(),
     GATEWAY_PORT: await freePort(),
+    GATEWAY_HEALTH_PORT: await freePort(),
     BRIDGE_HEALTH_PORT: await freePort(),
   };
   const env: NodeJS.ProcessEnv = {

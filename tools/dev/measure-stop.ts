@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     GATEWAY_PORT: base + 20,
     BRIDGE_HEALTH_PORT: base + 21,
     WORKER_HEALTH_PORT: base + 22,
+    GATEWAY_HEALTH_PORT: base + 23,
   };
   const busy = (await Promise.all(Object.values(ports).map(async (p) => ((await portInUse(p)) ? p : 0)))).filter(
     Boolean,

@@ -135,6 +135,16 @@ async function untilReady(url: string, stopped: () => boolean, body?: (text: str
   return false;
 }
 
+/** True when a bridge's /readyz body (`{"ready":…,"notReady":[…]}`) does not name its consumer. */
+function consumerJoined(body: string): boolean {
+  try {
+    const notReady = (JSON.parse(body) as { notReady?: unknown }).notReady;
+    return Array.isArray(notReady) && !notReady.includes('consumer');
+  } catch {
+    return false;
+  }
+}
+
 /** Does the environment say where spans go (an operator's collector or Jaeger)? Then no viewer is started. */
 function collectorNamed(env: Env): boolean {
   return [env.OTEL_TRACES_EXPORTER, env.OTEL_EXPORTER_OTLP_ENDPOINT, env.OTEL_EXPORTER_ZIPKIN_ENDPOINT].some(
@@ -229,17 +239,19 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const local = config.gatewayHost === '0.0.0.0' ? '127.0.0.1' : config.gatewayHost;
+  // Each app's readiness on its admin listener (an address bound to every interface is asked on loopback).
+  const local = (host: string): string => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   const ready: Record<AppName, (() => Promise<boolean>) | undefined> = {
-    gateway: () => untilReady(`http://${local}:${config.gatewayPort}/readyz`, () => stopping),
+    gateway: () =>
+      untilReady(`http://${local(config.gatewayHealthHost)}:${config.gatewayHealthPort}/readyz`, () => stopping),
     // The bridge's /readyz also needs Temporal; "in its consumer group" is when it takes orders from Kafka.
     bridge: () =>
       untilReady(
-        `http://127.0.0.1:${config.bridgeHealthPort}/readyz`,
+        `http://${local(config.bridgeHost)}:${config.bridgeHealthPort}/readyz`,
         () => stopping,
-        (b) => b.includes('"consumer":"ok"'),
+        (b) => consumerJoined(b),
       ),
-    worker: () => untilReady(`http://127.0.0.1:${workerHealthPort}/readyz`, () => stopping),
+    worker: () => untilReady(`http://${local(config.workerHost)}:${workerHealthPort}/readyz`, () => stopping),
   };
   const label: Record<AppName, string> = {
     gateway: 'gateway accepting orders',

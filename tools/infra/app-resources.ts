@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, KafkaConfig, logLevel } from 'kafkajs';
 import { SEARCH_ATTRIBUTES, TOPIC_PARTITIONS } from '../../common/names';
 import { defaultLog, Log, sleep } from './proc';
 
@@ -27,9 +27,16 @@ export async function groupAtTopicEnd(kafka: Kafka, groupId: string, topic: stri
   }
 }
 
-/** Creates the app's topics, or adds partitions to ones that have too few. Idempotent. */
-export async function ensureTopics(brokers: string[], log: Log = defaultLog): Promise<void> {
-  const admin = new Kafka({ clientId: 'launcher', brokers, logLevel: logLevel.ERROR }).admin();
+/**
+ * Creates the app's topics, or adds partitions to ones that have too few. Idempotent. With ACLs on,
+ * the user needs Create, Describe and Alter on the three topics (orders-admin has them).
+ */
+export async function ensureTopics(
+  brokers: string[],
+  log: Log = defaultLog,
+  security: Pick<KafkaConfig, 'ssl' | 'sasl'> = {},
+): Promise<void> {
+  const admin = new Kafka({ clientId: 'launcher', brokers, ...security, logLevel: logLevel.ERROR }).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());

@@ -3,7 +3,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { kafkaReady } from '../../common/health';
-import { saslListenerProperties } from './kafka-sasl';
+import { AUTHORIZER_PROPERTIES, saslListenerProperties, scramFormatArguments } from './kafka-sasl';
 import { dataPaths } from './paths';
 import { Log, runToCompletion } from './proc';
 import { provisionKafka } from './provision';
@@ -25,6 +25,8 @@ function kafkaProperties(stack: StackOptions): string {
     'inter.broker.listener.name=PLAINTEXT',
     `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${sasl ? `,${sasl.protocolMap}` : ''}`,
     ...(sasl?.lines ?? []),
+    // ACLs on: the SASL listener's users get only their rules; plaintext connections are the super user.
+    ...AUTHORIZER_PROPERTIES,
     `log.dirs=${dataPaths.kafkaLogDir(stack.dataDir)}`,
     'num.partitions=1',
     'offsets.topic.replication.factor=1',
@@ -97,6 +99,8 @@ export async function startKafka(stack: StackOptions, log: Log): Promise<number>
       props,
       '--standalone',
       '--ignore-formatted',
+      // The SASL listener's users, written with the cluster's first metadata (no tool run afterwards).
+      ...(stack.ports.kafkaSasl === undefined ? [] : scramFormatArguments()),
     ];
     // A short-lived tool: the client compiler only and a small serial heap start it in about half the
     // time of the broker's flags on two busy cores (measured 7-12 s against 11-20 s, load ~28).

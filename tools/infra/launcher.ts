@@ -20,13 +20,15 @@
  * ./temporal-server, ./zipkin-server and ./jaeger-server (the trace viewers, with TRACING=1), ./app-resources (topics,
  * search attributes), ./start-lock.
  */
+import type { KafkaConfig } from 'kafkajs';
 import { ENV, isSet, readEnv } from '../../common/env-variables';
 import { infraPorts } from './ports';
 import { loadConfig, traceUrlTemplateOf } from '../../common/config';
 import { kafkaReady, temporalReady } from '../../common/health';
 import { DEFAULT_NAMESPACE } from '../../common/names';
 import { ensureSearchAttributes, ensureTopics } from './app-resources';
-import { ensureScramUser } from './kafka-sasl';
+import { ensureKafkaAcls } from './kafka-acls';
+import { ensureScramUsers } from './kafka-sasl';
 import { startKafka } from './kafka-server';
 import { jaegerHasUi, jaegerOtlpUrlOf, jaegerReady, jaegerUiUrlOf, startJaeger } from './jaeger-server';
 import { defaultLog, Log } from './proc';
@@ -171,29 +173,39 @@ async function upLocked(
         kafkaBrokers: kafkaBrokersOf(stack),
         temporalAddress: temporalAddressOf(stack),
         temporalNamespace: DEFAULT_NAMESPACE,
+        kafkaSecurity: {},
       }
     : loadConfig();
   const started: Server[] = [];
   const external = isolated
     ? { kafka: false, temporal: false }
     : { kafka: isSet(ENV.kafkaBrokers), temporal: isSet(ENV.temporalAddress) };
+  // KAFKA_SSL* / KAFKA_SASL_* are for a cluster named by KAFKA_BROKERS (with ACLs, a user with the
+  // operator's rights, orders-admin in tools/infra/kafka-acls.ts); its own broker is reached plaintext.
+  const kafkaSecurity: Pick<KafkaConfig, 'ssl' | 'sasl'> = external.kafka ? config.kafkaSecurity : {};
   try {
     const [kafkaUp, temporalUp] = await Promise.all([
-      kafkaReady(config.kafkaBrokers),
+      kafkaReady(config.kafkaBrokers, kafkaSecurity),
       temporalReady(config.temporalAddress, config.temporalNamespace),
     ]);
     const kafka = async (): Promise<void> => {
       if (kafkaUp) log(`Kafka already answering at ${config.kafkaBrokers.join(',')}`);
-      else if (external.kafka) throw new Error(`${ENV.kafkaBrokers}=${config.kafkaBrokers.join(',')} does not answer`);
-      else {
+      else if (external.kafka) {
+        const refused = kafkaSecurity.sasl ? ' (or refuses the KAFKA_SASL_* credentials)' : '';
+        throw new Error(`${ENV.kafkaBrokers}=${config.kafkaBrokers.join(',')} does not answer${refused}`);
+      } else {
         await startKafka(stack, log);
         started.push('kafka');
       }
-      await startupTimeline.time('Kafka topics', () => ensureTopics(config.kafkaBrokers, log));
-      // The apps' own clients retry while the SASL user is being created (only SASL clients need it).
+      await startupTimeline.time('Kafka topics', () => ensureTopics(config.kafkaBrokers, log, kafkaSecurity));
+      // Only SASL clients need what follows; the apps' plaintext clients go ahead.
       hooks.kafkaReady?.();
-      if (started.includes('kafka') && stack.ports.kafkaSasl !== undefined)
-        await startupTimeline.time('Kafka SASL user', () => ensureScramUser(config.kafkaBrokers[0], log));
+      const saslPort = stack.ports.kafkaSasl;
+      if (started.includes('kafka') && saslPort !== undefined)
+        await startupTimeline.time('Kafka SASL users and ACLs', async () => {
+          await ensureScramUsers(config.kafkaBrokers[0], `127.0.0.1:${saslPort}`, log);
+          await ensureKafkaAcls(config.kafkaBrokers, log);
+        });
     };
     const temporal = async (): Promise<void> => {
       if (temporalUp) log(`Temporal already answering at ${config.temporalAddress}`);

@@ -22,6 +22,10 @@ export const VERSIONS = {
   zipkin: '3.4.2',
   /** The Go module github.com/jaegertracing/jaeger; its cmd/jaeger is the Jaeger v2 all-in-one binary. */
   jaeger: '1.75.0',
+  /** helm.sh/helm/v4, which renders the Kubernetes manifests (./provision-manifest-tools). */
+  helm: '4.3.2',
+  /** kubernetes-validate from the Python package index, which checks them against the API schemas. */
+  kubernetesValidate: '1.37.0',
 } as const;
 
 /** The provisioning cache: ORDERS_CACHE_DIR, else $XDG_CACHE_HOME/order-orchestrator, else ~/.cache/order-orchestrator. */

@@ -14,6 +14,7 @@ export const DEFAULT_PORTS = {
   temporal: defaults.ORDERS_TEMPORAL_PORT,
   temporalUi: temporalUiPort(defaults),
   gateway: defaults.GATEWAY_PORT,
+  gatewayHealth: defaults.GATEWAY_HEALTH_PORT,
   bridgeHealth: defaults.BRIDGE_HEALTH_PORT,
   /** The worker's health and SDK-metrics ports where they are enabled (docker-compose.yml). */
   workerHealth: 3002,

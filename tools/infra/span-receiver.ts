@@ -17,6 +17,8 @@ export interface ReceivedSpan {
   /** OTLP's span kind (Zipkin's kinds are mapped to it). */
   kind: number;
   attributes: Record<string, unknown>;
+  /** The spans this one links to (OTLP only: Zipkin's v2 JSON has no links, so always empty from it). */
+  links: Array<{ traceId: string; spanId: string }>;
 }
 
 interface OtlpValue {
@@ -40,6 +42,7 @@ interface OtlpRequest {
         name: string;
         kind: number;
         attributes?: OtlpAttribute[];
+        links?: Array<{ traceId: string; spanId: string }>;
       }>;
     }>;
   }>;
@@ -137,6 +140,7 @@ export class SpanReceiver {
             name: span.name,
             kind: span.kind,
             attributes: attributesOf(span.attributes),
+            links: (span.links ?? []).map(({ traceId, spanId }) => ({ traceId, spanId })),
           });
         }
       }
@@ -155,6 +159,7 @@ export class SpanReceiver {
         name: span.name,
         kind: span.kind ? OTLP_KIND[span.kind] : 1,
         attributes: { ...span.tags },
+        links: [],
       });
     }
   }
