@@ -19,6 +19,7 @@ COPY bridge ./bridge
 COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker
+COPY history ./history
 COPY cli ./cli
 COPY web ./web
 RUN npm run build

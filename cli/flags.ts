@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { CustomerIdSchema, OrderIdSchema } from '../common/protocol';
 import { DEFAULT_TIMEOUT_SECONDS, followOrder, placeAndFollow, placeMany } from './commands';
 import { consoleOutput, Output } from './format';
+import { runList } from './list';
 import { EXIT } from './outcomes';
 
 export const DEFAULT_URL = 'ws://127.0.0.1:3000';
@@ -79,6 +80,7 @@ Examples:
   npm run order -- --item "Desk" --price 300 --quantity 2 --order-id '#102'
   npm run order -- --follow '#101'
   npm run order -- --item "USB cable" --price 9.5 --count 50
+  npm run order -- list [--status open|finished] [--cursor <cursor>]   (your orders; list --help)
 `;
 
 export function buildProgram(output: Output = consoleOutput): Command {
@@ -139,6 +141,7 @@ export function buildProgram(output: Output = consoleOutput): Command {
 
 /** Parses argv (without the node and script entries), runs, and returns the exit code. */
 export async function runCli(argv: string[], output: Output = consoleOutput): Promise<number> {
+  if (argv[0] === 'list') return runList(argv.slice(1), output, DEFAULT_URL);
   const program = buildProgram(output);
   let flags: CliFlags;
   try {

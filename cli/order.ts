@@ -4,6 +4,7 @@
  *   npm run order -- --item "Mechanical Keyboard" --price 150
  *   npm run order -- --follow '#101'
  *   npm run order -- --item "USB cable" --price 9.5 --count 50
+ *   npm run order -- list [--status open] [--cursor …]
  *
  * The parts: ./commands (placeAndFollow / followOrder / placeMany, which return the outcome with its
  * exit code, so tests drive them without a child process), ./flags (runCli parses argv), ./format
@@ -19,6 +20,8 @@ export { buildProgram, DEFAULT_URL, runCli } from './flags';
 export { silentOutput, temporalRunUrl } from './format';
 export type { Output } from './format';
 export { describeError, EXIT } from './outcomes';
+export { formatPage, listOrders, runList } from './list';
+export type { ListedOrder, ListOptions, ListResult } from './list';
 export type { BatchOutcome, OrderOutcome, OutcomeKind } from './outcomes';
 
 if (require.main === module) {

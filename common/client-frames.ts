@@ -4,7 +4,7 @@
  * without a handler does not compile), and tools/dev/contract.ts publishes these schemas.
  */
 import { PlaceOrderRequest } from './order';
-import { CancelOrderInput, OrderRef, SubscribeOrderInput, UnsubscribeOrderInput } from './protocol';
+import { CancelOrderInput, ListOrdersInput, OrderRef, SubscribeOrderInput, UnsubscribeOrderInput } from './protocol';
 
 export const CLIENT_FRAME_DATA = {
   placeOrder: PlaceOrderRequest,
@@ -12,6 +12,7 @@ export const CLIENT_FRAME_DATA = {
   unsubscribeOrder: UnsubscribeOrderInput,
   getOrder: OrderRef,
   cancelOrder: CancelOrderInput,
+  listOrders: ListOrdersInput,
 } as const;
 
 export type ClientEvent = keyof typeof CLIENT_FRAME_DATA;

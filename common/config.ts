@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { KafkaConfig } from 'kafkajs';
 import { kafkaSecurity, temporalConnect, type TemporalConnect } from './connection-settings';
 import { ConfigError, readEnv, type ConfigProblem, type Env, type LogFormat, type LogLevel } from './env-variables';
-import { TRACE_ID_MARK } from './names';
+import { HISTORY_DB, TRACE_ID_MARK } from './names';
 
 export interface JwtSettings {
   /** HS256 shared secret (at least 32 bytes). */
@@ -127,6 +127,16 @@ export function temporalUiUrlOf(env: Env): string {
   return env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${temporalUiPort(env)}`;
 }
 
+/** The launcher's PostgreSQL of the order history: ORDERS_HISTORY_DB_PORT, else the frontend port - 1799. */
+export function historyDbPortOf(env: Env): number {
+  return env.ORDERS_HISTORY_DB_PORT ?? env.ORDERS_TEMPORAL_PORT - 1799;
+}
+
+/** The order history's database: DATABASE_URL, else the launcher's PostgreSQL on this machine. */
+export function historyDatabaseUrlOf(env: Env): string {
+  return env.DATABASE_URL ?? `postgresql://${HISTORY_DB.role}@127.0.0.1:${historyDbPortOf(env)}/${HISTORY_DB.database}`;
+}
+
 export interface AppConfig {
   kafkaBrokers: string[];
   /** kafkajs ssl / sasl options (KAFKA_SSL*, KAFKA_SASL_*). */
@@ -154,6 +164,9 @@ export interface AppConfig {
   bridgeHealthPort: number;
   bridgeHost: string;
   bridgeGroupId: string;
+  /** The order history's database (DATABASE_URL, else the launcher's) and its reader's consumer group. */
+  historyDatabaseUrl: string;
+  historyGroupId: string;
   workerHost: string;
   workerHealthPort: number | undefined;
   workerMetricsPort: number | undefined;
@@ -200,6 +213,8 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
     bridgeHealthPort: env.BRIDGE_HEALTH_PORT,
     bridgeHost: env.BRIDGE_HOST,
     bridgeGroupId: env.BRIDGE_GROUP_ID,
+    historyDatabaseUrl: historyDatabaseUrlOf(env),
+    historyGroupId: env.HISTORY_GROUP_ID,
     workerHost: env.WORKER_HOST,
     workerHealthPort: env.WORKER_HEALTH_PORT,
     workerMetricsPort: env.WORKER_METRICS_PORT,

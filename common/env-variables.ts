@@ -38,7 +38,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Who reads a variable (the docs' "used by" column). */
-export type Reader = 'gateway' | 'bridge' | 'worker' | 'cli' | 'launcher' | 'bench' | 'compose' | 'all';
+export type Reader = 'gateway' | 'bridge' | 'worker' | 'history' | 'cli' | 'launcher' | 'bench' | 'compose' | 'all';
 
 /**
  * A default applied elsewhere: ./config derives it from other settings, or the library that reads
@@ -177,6 +177,17 @@ const WORKER_VARIABLES = {
   SIM_LEDGER_FILE: variable(text('a file path'), WORKER, elsewhere('<data dir>/ledger/payments.jsonl')),
 };
 
+/** The order history (docs/DESIGN.md "Order history"): its database and its reader of the topics. */
+const HISTORY_VARIABLES = {
+  DATABASE_URL: variable(
+    { schema: url(['postgres:', 'postgresql:']), form: 'a postgresql:// URL' },
+    ['history', 'gateway', 'cli'],
+    elsewhere("the launcher's PostgreSQL: postgresql://orders@127.0.0.1:<ORDERS_HISTORY_DB_PORT>/orders_history"),
+    SECRET,
+  ),
+  HISTORY_GROUP_ID: variable(text('a consumer group id'), ['history'], CONSUMER_GROUPS.history),
+};
+
 /**
  * Logs and traces (docs/TRACING.md). The OpenTelemetry SDK reads the OTEL_* variables itself; the other
  * standard ones (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_RESOURCE_ATTRIBUTES, OTEL_BSP_*) work too.
@@ -220,6 +231,7 @@ const LAUNCHER_VARIABLES = {
   ORDERS_TEMPORAL_ENGINE: variable(oneOf(['dev', 'postgres']), LAUNCHER, 'dev'),
   ORDERS_TEMPORAL_CLI_SOURCE: variable(oneOf(['auto', 'wheel', 'go']), LAUNCHER, 'auto'),
   ORDERS_POSTGRES_PORT: variable(PORT, LAUNCHER, elsewhere('ORDERS_TEMPORAL_PORT - 1800')),
+  ORDERS_HISTORY_DB_PORT: variable(PORT, LAUNCHER, elsewhere('ORDERS_TEMPORAL_PORT - 1799')),
   ORDERS_TEMPORAL_HISTORY_SHARDS: variable(wholeNumber(1, 16_384), LAUNCHER, '4'),
   ORDERS_TRACE_VIEWER: variable(oneOf(['zipkin', 'jaeger']), LAUNCHER, 'zipkin'),
   ORDERS_ZIPKIN_PORT: variable(PORT, LAUNCHER, '9411'),
@@ -238,7 +250,9 @@ const COMPOSE_VARIABLES = {
   ORDERS_COMPOSE_KAFKA_GATEWAY_PASSWORD: variable(SCRAM_PASSWORD, COMPOSE, undefined, SECRET),
   ORDERS_COMPOSE_KAFKA_BRIDGE_PASSWORD: variable(SCRAM_PASSWORD, COMPOSE, undefined, SECRET),
   ORDERS_COMPOSE_KAFKA_WORKER_PASSWORD: variable(SCRAM_PASSWORD, COMPOSE, undefined, SECRET),
+  ORDERS_COMPOSE_KAFKA_HISTORY_PASSWORD: variable(SCRAM_PASSWORD, COMPOSE, undefined, SECRET),
   ORDERS_COMPOSE_KAFKA_ADMIN_PASSWORD: variable(SCRAM_PASSWORD, COMPOSE, undefined, SECRET),
+  ORDERS_COMPOSE_HISTORY_DB_PASSWORD: variable(SCRAM_PASSWORD, COMPOSE, undefined, SECRET),
 };
 
 /** Every variable, in the order of the docs' table and `.env.example`. */
@@ -248,6 +262,7 @@ export const VARIABLES = {
   ...GATEWAY_VARIABLES,
   ...BRIDGE_VARIABLES,
   ...WORKER_VARIABLES,
+  ...HISTORY_VARIABLES,
   ...OBSERVABILITY_VARIABLES,
   ...CLI_VARIABLES,
   ...LAUNCHER_VARIABLES,

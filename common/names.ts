@@ -27,6 +27,9 @@ export const TRACE_ID_MARK = '{traceId}';
 /** The Temporal namespace the app uses unless TEMPORAL_NAMESPACE says otherwise. */
 export const DEFAULT_NAMESPACE = 'default';
 
+/** The launcher's order-history database: its trusted role and database name (common/config historyDatabaseUrlOf). */
+export const HISTORY_DB = { role: 'orders', database: 'orders_history' } as const;
+
 /** Kafka consumer groups: their fixed names, or the prefix of a group made per process. */
 export const CONSUMER_GROUPS = {
   /** The gateway's status feed: a fresh group per process, `gateway-status-<uuid>`, so each gateway reads every event. */
@@ -35,6 +38,8 @@ export const CONSUMER_GROUPS = {
   bridge: 'order-bridge',
   /** bridge/dlq-replay.ts: its committed offsets remember how far the DLQ was replayed. */
   dlqReplay: 'order-dlq-replay',
+  /** history/: its offsets live in its database; the group's commits only show its lag. */
+  history: 'order-history',
 } as const;
 
 /**

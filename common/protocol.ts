@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { OrderViewSchema, StatusPushSchema } from './status-schemas';
+import { ORDER_STATUSES } from './status';
 
 export const ORDER_ID_MAX_LENGTH = 64;
 
@@ -60,6 +61,23 @@ export const SubscribeOrderInput = z.strictObject({
   fromSeq: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1_000_000).default(1),
 });
 
+/** Orders a listOrders page holds at most (history/list.ts MAX_PAGE_SIZE). */
+export const LIST_PAGE_MAX = 50;
+
+/** listOrders: the caller's orders from the order history, newest first, a page at a time. */
+export const ListOrdersInput = z.strictObject({
+  status: z
+    .enum(['all', 'open', 'finished'])
+    .default('all')
+    .meta({ description: 'open: not in a final state yet; finished: in one' }),
+  cursor: z.string().min(1).max(512).optional().meta({ description: "the previous page's cursor, for the next page" }),
+  limit: z.number().int('must be a whole number').min(1).max(LIST_PAGE_MAX).default(LIST_PAGE_MAX),
+  customerId: CustomerIdSchema.optional().meta({
+    description:
+      'no-auth and shared-token modes: the customer label placeOrder recorded (unverified:<customerId>); refused in JWT mode, where the token names the customer',
+  }),
+});
+
 /** What a client puts in placeOrder's data (the gateway's full schema is PlaceOrderInput in ./order). */
 export interface OrderRequest {
   orderId: string;
@@ -78,6 +96,10 @@ export type ClientRequest =
   | { event: 'subscribeOrder'; data: { orderId: string; fromSeq: number } }
   | { event: 'unsubscribeOrder'; data: { orderId: string } }
   | { event: 'getOrder'; data: { orderId: string } }
+  | {
+      event: 'listOrders';
+      data: { status?: 'all' | 'open' | 'finished'; cursor?: string; limit?: number; customerId?: string };
+    }
   | { event: 'cancelOrder'; data: { orderId: string } };
 
 export const ErrorCode = {
@@ -98,6 +120,8 @@ export const ErrorCode = {
   customerIdNotAllowed: 'CUSTOMER_ID_NOT_ALLOWED',
   /** Socket.IO only (WebSocket clients get close code 4401 instead): the token expired; reconnect with a fresh one. */
   tokenExpired: 'TOKEN_EXPIRED',
+  /** listOrders: the order history's database does not answer right now; ask again later. */
+  historyUnavailable: 'HISTORY_UNAVAILABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -110,6 +134,7 @@ export const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   ErrorCode.kafkaUnavailable,
   ErrorCode.shuttingDown,
   ErrorCode.rateLimited,
+  ErrorCode.historyUnavailable,
 ]);
 
 export function isRetryable(code: string): boolean {
@@ -156,6 +181,23 @@ export const SERVER_FRAME_DATA = {
   orderCancelled: z
     .object({ orderId: OrderIdSchema })
     .meta({ title: 'Order cancelled (refunded if it had been charged)' }),
+  orders: z
+    .object({
+      orders: z.array(
+        z.object({
+          orderId: OrderIdSchema,
+          item: z.string().nullable(),
+          price: z.number().nullable(),
+          quantity: z.number().int().nullable(),
+          status: z.enum(ORDER_STATUSES),
+          seq: z.number().int().meta({ description: 'the status event the row reflects (0: placed, no status yet)' }),
+          placedAt: z.number().meta({ description: 'epoch ms' }),
+          updatedAt: z.number().meta({ description: 'epoch ms of the newest event applied' }),
+        }),
+      ),
+      cursor: z.string().optional().meta({ description: 'absent on the last page' }),
+    })
+    .meta({ title: "A page of the caller's orders (order history), newest first" }),
   error: ErrorDataSchema,
 };
 

@@ -2,8 +2,8 @@
  * What the gateway does with each client request, whatever transport carried it (one dispatch, two
  * transports: ./connections for raw WebSocket frames, ./socket-io for Socket.IO events): rate limit,
  * parse, then placeOrder (validate, write to Kafka, answer orderAccepted only once Kafka stored it),
- * getOrder, cancelOrder, subscribeOrder. Anything wrong is answered with an error frame naming the
- * problem; the connection stays open (unless it keeps exceeding its rate limit, ./pushback).
+ * getOrder, cancelOrder, subscribeOrder, listOrders. Anything wrong is answered with an error frame
+ * naming the problem; the connection stays open (unless it keeps exceeding its rate limit, ./pushback).
  *
  * Ownership (JWT mode, the client has a customer id): placeOrder stamps the order with the caller's
  * customer id; getOrder, cancelOrder and subscribeOrder serve only the caller's own orders, and
@@ -20,10 +20,13 @@ import { placeOrder, type PlacementOptions } from './place-order';
 import { claimedOrderId, ReadRequest, Reply } from './read-request';
 import type { OrderLookup } from './order-lookup';
 import type { AbuseSettings, RateSettings } from './pushback';
+import { listOrdersHandler, type OrderHistory } from './list-orders';
 
 export interface FrameHandlerOptions extends PlacementOptions {
   /** Without it, getOrder and cancelOrder answer TEMPORAL_UNAVAILABLE. */
   orders?: OrderLookup;
+  /** The order history listOrders reads; without it, listOrders answers HISTORY_UNAVAILABLE. */
+  history?: OrderHistory;
   rate: RateSettings;
   /** Named in the notices (./pushback enforces it). */
   rateAbuse: AbuseSettings;
@@ -60,6 +63,7 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
     `${rateAbuse.windowMs / 1000} s; closing the connection`;
   const { getOrder, cancelOrder, subscribeOrder } = orderRequests(opts);
   const { subscriptions } = opts;
+  const listOrders = listOrdersHandler(opts.history, opts.log);
 
   /** True (after answering TOO_MANY_SUBSCRIPTIONS) when following one more order would exceed the cap. */
   const atCap = (client: Client, orderId: string | null, reply: Reply): boolean => {
@@ -101,6 +105,7 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
       if (!atCap(client, claimedOrderId(data), reply)) subscribeOrder(client, data, reply);
     },
     unsubscribeOrder,
+    listOrders: (client, data, reply) => opts.track(listOrders(client, data, reply)),
   };
 
   return {

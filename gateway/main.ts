@@ -15,6 +15,9 @@ import { initTracing, SERVICE_NAMES, shutdownTracing } from '../common/tracing';
 import { authenticatorFor } from './auth';
 import { GatewayMetrics, meteredProducer, metricsObserver } from './metrics';
 import { OrderLookup } from './order-lookup';
+import type { OrderHistory } from './list-orders';
+import { listOrders } from '../history/list';
+import { openHistoryDb } from '../history/store';
 import { OrderProducer } from './order-producer';
 import { startGateway } from './server';
 import { StatusFeed } from './status-feed';
@@ -57,6 +60,12 @@ async function run(): Promise<void> {
   await producer.connect();
   const { client, connection } = temporalClient(config);
   const orders = new OrderLookup(client);
+  // The order history's database: connected on the first listOrders, so a database that is down
+  // costs listOrders (HISTORY_UNAVAILABLE) and nothing else.
+  const historyDb = openHistoryDb(config.historyDatabaseUrl, 5, (err) =>
+    log.warn(`order history database connection lost: ${err.message}`),
+  );
+  const history: OrderHistory = { list: (customerId, options) => listOrders(historyDb, customerId, options) };
 
   // Partition routing (GATEWAY_STATUS_PARTITION): the feed fetches the home partition, and others only while needed.
   const home = config.gatewayStatusPartition;
@@ -77,6 +86,7 @@ async function run(): Promise<void> {
     host: config.gatewayHost,
     producer: meteredProducer(producer, metrics),
     orders,
+    history,
     routing,
     auth: authenticatorFor(config.gatewayAuth),
     allowedOrigins: config.gatewayAllowedOrigins,
@@ -98,6 +108,7 @@ async function run(): Promise<void> {
       connection.close(),
       kafkaCheck.disconnect(),
       admin.close(),
+      historyDb.destroy(),
     ]);
     await shutdownTracing();
   });

@@ -28,6 +28,7 @@ import { createDispatcher } from './frame-handlers';
 import { createHttpServer } from './http-routes';
 import type { GatewayObserver } from './metrics';
 import type { OrderLookup } from './order-lookup';
+import type { OrderHistory } from './list-orders';
 import type { OrderProducer } from './order-producer';
 import { PerIpLimits, PreAuthCap } from './rate-limit';
 import { peekWsOrderId, readWsFrame } from './read-request';
@@ -69,6 +70,8 @@ export interface GatewayOptions {
   producer: Pick<OrderProducer, 'publish'>;
   /** Order look-ups in Temporal (getOrder, cancelOrder, status catch-up). Without it those answer TEMPORAL_UNAVAILABLE. */
   orders?: OrderLookup;
+  /** The order history listOrders reads (./list-orders). */
+  history?: OrderHistory;
   /** Partition routing (./status-routing.ts): its home partition goes into each order placed here. */
   routing?: Pick<StatusRouting, 'home' | 'follow' | 'unfollow'>;
   /** Who may connect, and as which customer (./auth): none (default), a shared token, or JWT. */
@@ -160,6 +163,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const dispatcher = createDispatcher({
     producer: opts.producer,
     orders: opts.orders,
+    history: opts.history,
     subscriptions,
     rate: limits.rateLimit,
     rateAbuse: limits.rateAbuse,

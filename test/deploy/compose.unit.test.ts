@@ -211,7 +211,8 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
     );
     // Every mention of a password variable anywhere in the file is the required form.
     const text = fs.readFileSync(COMPOSE_FILE, 'utf8');
-    const passwords = new Set(KAFKA_ROLES.map(composePasswordOf));
+    // The order history's PostgreSQL password is required the same way.
+    const passwords = new Set([...KAFKA_ROLES.map(composePasswordOf), 'ORDERS_COMPOSE_HISTORY_DB_PASSWORD']);
     const mentions = [...text.matchAll(/\$\{([A-Za-z0-9_]+)([^}]*)\}/g)].filter(([, variable]) =>
       passwords.has(variable),
     );

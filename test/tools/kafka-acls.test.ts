@@ -208,6 +208,21 @@ describe('Kafka least privilege on the SASL listener', () => {
     }).toEqual({ placement: REFUSED_TOPIC, status: REFUSED_TOPIC, adminStatus: REFUSED_TOPIC });
   });
 
+  test('the history user reads order-placement and order-status in its groups and writes nothing', async () => {
+    const placedAt = await writeAs('gateway', TOPICS.orderPlacement, placed);
+    const statusAt = await writeAs('worker', TOPICS.orderStatus, status);
+    expect(await readAs('history', TOPICS.orderPlacement, group(`${CONSUMER_GROUPS.history}-`), placedAt)).toBe(
+      probeKey,
+    );
+    expect(await readAs('history', TOPICS.orderStatus, group(`${CONSUMER_GROUPS.history}-`), statusAt)).toBe(probeKey);
+    expect({
+      placement: await outcome(() => writeAs('history', TOPICS.orderPlacement, placed)),
+      status: await outcome(() => writeAs('history', TOPICS.orderStatus, status)),
+      bridgeGroup: await outcome(() => readAs('history', TOPICS.orderPlacement, group(`${CONSUMER_GROUPS.bridge}-`))),
+      dlq: await outcome(() => readAs('history', TOPICS.orderPlacementDlq, group(`${CONSUMER_GROUPS.history}-`))),
+    }).toEqual({ placement: REFUSED_TOPIC, status: REFUSED_TOPIC, bridgeGroup: REFUSED_GROUP, dlq: REFUSED_TOPIC });
+  });
+
   test('each user reads only its own topic, and only in its own groups', async () => {
     const refusals = {
       gatewayReadsPlacement: await outcome(() =>

@@ -43,7 +43,7 @@ import { AppOutput, consoleFormatter } from './app-output';
 import { Exit, Running, Supervisor, Unit } from './supervisor';
 
 const log = (line: string): void => void process.stderr.write(`[start] ${line}\n`);
-const APPS: AppName[] = ['gateway', 'bridge', 'worker'];
+const APPS: AppName[] = ['gateway', 'bridge', 'worker', 'history'];
 /**
  * How long an app may drain after SIGTERM before it is killed. Draining is answering the placements
  * in flight (the gateway answers only once Kafka stored an order), finishing the workflow starts in
@@ -214,7 +214,7 @@ async function main(): Promise<void> {
     stopAt = Date.now();
     // At once, even during start-up: nothing is restarted from here on, and the apps drain while the
     // launcher may still be bringing a server up (stopped once it is up, below).
-    supervised = supervisor.stop([APPS, ['kafka', 'temporal']]);
+    supervised = supervisor.stop([APPS, ['kafka', 'temporal', 'history-db']]);
     signalled();
   };
   // A second signal: every process of this command is killed at once, no draining (what was in flight
@@ -252,11 +252,13 @@ async function main(): Promise<void> {
         (b) => consumerJoined(b),
       ),
     worker: () => untilReady(`http://${local(config.workerHost)}:${workerHealthPort}/readyz`, () => stopping),
+    history: undefined,
   };
   const label: Record<AppName, string> = {
     gateway: 'gateway accepting orders',
     bridge: 'bridge in its consumer group',
     worker: 'worker polling',
+    history: 'order history reading',
   };
   const launched: Promise<void>[] = [];
   const launch = (app: AppName): void => {
@@ -271,9 +273,21 @@ async function main(): Promise<void> {
     );
   };
 
+  // The history reader needs Kafka and its database: it starts once both are there.
+  let historyNeeds = 2;
+  const historyNeed = (): void => {
+    if (--historyNeeds === 0) launch('history');
+  };
   const upping = up(defaultLog, undefined, {
-    kafkaReady: () => APPS.filter((a) => a !== 'worker').forEach(launch),
+    kafkaReady: () => {
+      (['gateway', 'bridge'] as const).forEach(launch);
+      historyNeed();
+    },
     temporalReady: () => launch('worker'),
+    historyDbReady: (databaseUrl) => {
+      env.DATABASE_URL = databaseUrl;
+      historyNeed();
+    },
   });
   const settled = (): 'up' => 'up';
   if ((await Promise.race([upping.then(settled, settled), interrupted])) !== 'up') {
@@ -313,7 +327,7 @@ async function main(): Promise<void> {
     process.stderr.write(`\n  WebSocket:   ws://${config.gatewayHost}:${config.gatewayPort}\n`);
     process.stderr.write(
       `  Temporal UI: ${config.temporalUiUrl}\n${tracesLine ? `  Traces:      ${tracesLine}\n` : ''}` +
-        `  JSON logs:   ${path.join(logsDir, '{gateway,bridge,worker}.log')} (servers: kafka.log, temporal.log)\n\n`,
+        `  JSON logs:   ${path.join(logsDir, '{gateway,bridge,worker,history}.log')} (servers: kafka.log, temporal.log, history-db.log)\n\n`,
     );
   }
   await interrupted;

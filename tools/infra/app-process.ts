@@ -12,8 +12,8 @@ import * as path from 'node:path';
 import { PROJECT_ROOT } from '../../common/config';
 import { answers200, forgetOnExit, killGroup, killOnExit, sleep, tailFile, within } from './proc';
 
-/** The app's three kinds of process, each started from `<name>/main.ts`. */
-export type AppName = 'gateway' | 'bridge' | 'worker';
+/** The app's kinds of process, each started from `<name>/main.ts`. */
+export type AppName = 'gateway' | 'bridge' | 'worker' | 'history';
 
 export interface Exit {
   code: number | null;

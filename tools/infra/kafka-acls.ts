@@ -20,7 +20,7 @@ import { CONSUMER_GROUPS, TOPICS } from '../../common/names';
 import { defaultLog, Log, sleep } from './proc';
 
 /** The Kafka users: one per app process, and the operator's (topic creation, DLQ replay). */
-export const KAFKA_ROLES = ['gateway', 'bridge', 'worker', 'admin'] as const;
+export const KAFKA_ROLES = ['gateway', 'bridge', 'worker', 'history', 'admin'] as const;
 export type KafkaRole = (typeof KAFKA_ROLES)[number];
 
 /** Each role's user name, the same on the launcher's listener and in docker-compose.yml. */
@@ -28,6 +28,7 @@ export const KAFKA_USERS: Record<KafkaRole, string> = {
   gateway: 'orders-gateway',
   bridge: 'orders-bridge',
   worker: 'orders-worker',
+  history: 'orders-history',
   admin: 'orders-admin',
 };
 
@@ -75,6 +76,12 @@ export const KAFKA_ACL_RULES: Record<KafkaRole, AclRule[]> = {
   ],
   // Publishes status events, reads nothing.
   worker: [topic(TOPICS.orderStatus, 'Write')],
+  // The order history (history/): reads both topics in its groups (the live one and each rebuild's), writes nothing.
+  history: [
+    topic(TOPICS.orderPlacement, 'Read'),
+    topic(TOPICS.orderStatus, 'Read'),
+    groupsStartingWith(CONSUMER_GROUPS.history, 'Read'),
+  ],
   // The operator: creates the app's topics and grows their partitions (the launcher against a
   // cluster it did not start); replays the DLQ (bridge/dlq-replay.ts: reads the DLQ in its group,
   // writes order-placement, deletes its dry-run groups).

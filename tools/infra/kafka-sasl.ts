@@ -22,6 +22,7 @@ export const LOCAL_KAFKA_USERS: Record<KafkaRole, { username: string; password: 
   gateway: { username: KAFKA_USERS.gateway, password: 'orders-gateway-local-secret' },
   bridge: { username: KAFKA_USERS.bridge, password: 'orders-bridge-local-secret' },
   worker: { username: KAFKA_USERS.worker, password: 'orders-worker-local-secret' },
+  history: { username: KAFKA_USERS.history, password: 'orders-history-local-secret' },
   admin: { username: KAFKA_USERS.admin, password: 'orders-admin-local-secret' },
 };
 

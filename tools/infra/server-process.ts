@@ -10,15 +10,16 @@ import { dataPaths } from './paths';
 import { commandLineOf, defaultLog, isAlive, killGroup, Log, sleep, tailFile } from './proc';
 import { stackOptions, StackOptions } from './stack-options';
 
-export type Server = 'kafka' | 'temporal' | 'postgres' | TraceViewerServer;
+export type Server = 'kafka' | 'temporal' | 'postgres' | 'history-db' | TraceViewerServer;
 /** The trace viewers the launcher can run (ORDERS_TRACE_VIEWER): Zipkin by default, or Jaeger. */
 export type TraceViewerServer = 'zipkin' | 'jaeger';
 /**
- * The servers a stack runs, in stop order: `postgres` only under the PostgreSQL engine
+ * The servers a stack runs, in stop order: `history-db` (the order history's PostgreSQL) only under
+ * `npm start` without DATABASE_URL, `postgres` only under the PostgreSQL engine
  * (tools/infra/temporal-sql-server.ts). A trace viewer runs only with tracing (TRACING=1 npm start)
  * and is handled on its own.
  */
-export const SERVERS: readonly Server[] = ['kafka', 'temporal', 'postgres'];
+export const SERVERS: readonly Server[] = ['kafka', 'temporal', 'history-db', 'postgres'];
 
 /**
  * A marker of each server's command line, so `down` never signals an unrelated process that reused
@@ -28,6 +29,7 @@ const CMDLINE_MARK: Record<Server, string[]> = {
   kafka: ['kafka.Kafka'],
   temporal: ['start-dev', 'temporal-server'],
   postgres: ['bin/postgres'],
+  'history-db': ['history-db'],
   zipkin: ['zipkin-server-'],
   jaeger: ['jaeger.yaml'],
 };
@@ -143,7 +145,8 @@ export async function stopServer(
   const signal = opts.signal ?? 'SIGTERM';
   log(`${signal === 'SIGKILL' ? 'killing' : 'stopping'} ${s} (pid ${pid})`);
   // PostgreSQL's SIGTERM waits for every client to disconnect; SIGINT is its fast, clean shutdown.
-  killGroup(pid, s === 'postgres' && signal === 'SIGTERM' ? 'SIGINT' : signal);
+  const postgres = s === 'postgres' || s === 'history-db';
+  killGroup(pid, postgres && signal === 'SIGTERM' ? 'SIGINT' : signal);
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(50);
   if (isAlive(pid)) {

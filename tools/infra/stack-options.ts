@@ -34,6 +34,8 @@ export function stackOptions(
   // A stack on another Temporal port gets its PostgreSQL port from that one unless it names one.
   if (overrides.ports?.temporal !== undefined && overrides.ports.postgres === undefined)
     ports.postgres = overrides.ports.temporal - 1800;
+  if (overrides.ports?.temporal !== undefined && overrides.ports.historyDb === undefined)
+    ports.historyDb = overrides.ports.temporal - 1799;
   return {
     dataDir: path.resolve(overrides.dataDir ?? dataDir()),
     ports,

@@ -22,6 +22,7 @@ import { DEFAULT_NAMESPACE } from '../../common/names';
 import { dataPaths, VERSIONS } from './paths';
 import { freeLowPort, freePort, Log } from './proc';
 import { provisionTemporalServer } from './provision';
+import { startCluster } from './postgres-cluster';
 import { ownedPid, spawnServer, waitReady } from './server-process';
 import { StackOptions, temporalAddressOf } from './stack-options';
 
@@ -36,45 +37,11 @@ const DATABASES = { temporal: 'postgresql/v12/temporal', temporal_visibility: 'p
 export const postgresPort = (stack: StackOptions): number => stack.ports.postgres ?? stack.ports.temporal - 1800;
 export const historyShardsOf = (stack: StackOptions): number => stack.historyShards ?? DEFAULT_HISTORY_SHARDS;
 
-interface DbUser {
-  /** The command and arguments that run one of PostgreSQL's binaries (POSTGRES_BIN) as this user. */
-  command: (binary: string, args: string[]) => [string, string[]];
-  uid?: number;
-  gid?: number;
-}
-
-/** Who runs PostgreSQL's binaries: the `postgres` system user when we are root, else we ourselves. */
-async function asDbUser(): Promise<DbUser> {
-  const as = (prefix: string[]) => (binary: string, args: string[]) => {
-    const [cmd, ...rest] = [...prefix, path.join(POSTGRES_BIN, binary), ...args];
-    return [cmd, rest] as [string, string[]];
-  };
-  if (process.getuid?.() !== 0) return { command: as([]) };
-  try {
-    const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
-    const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
-    return { command: as(['setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', '--']), uid, gid };
-  } catch {
-    throw new Error(
-      'PostgreSQL refuses to run as root and there is no `postgres` system user to run it as: run as a normal user, or install the postgresql package',
-    );
-  }
-}
-
 function requirePostgres(): void {
   if (!fs.existsSync(path.join(POSTGRES_BIN, 'postgres')))
     throw new Error(
       `PostgreSQL 15 is not installed (${POSTGRES_BIN}/postgres missing): apt-get install postgresql-15, or use ORDERS_TEMPORAL_ENGINE=dev`,
     );
-}
-
-async function pgReady(port: number): Promise<boolean> {
-  try {
-    await run(path.join(POSTGRES_BIN, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port), '-U', DB_USER]);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Starts the stack's PostgreSQL cluster (creating it on first use) and waits until it accepts connections. */
@@ -83,29 +50,10 @@ export async function startPostgres(stack: StackOptions, log: Log): Promise<numb
   if (running !== undefined) return running;
   requirePostgres();
   const dir = dataPaths.postgresDir(stack.dataDir);
-  const user = await asDbUser();
-  if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) {
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(path.dirname(dir), { recursive: true });
-    fs.mkdirSync(dir, { mode: 0o700 });
-    if (user.uid !== undefined) fs.chownSync(dir, user.uid, user.gid!);
-    log(`initdb of a PostgreSQL cluster in ${dir}`);
-    const [cmd, args] = user.command('initdb', ['-D', dir, '-U', DB_USER, '--auth=trust', '-E', 'UTF8']);
-    await run(cmd, args).catch((err: Error & { stderr?: string }) => {
-      throw new Error(
-        `initdb in ${dir} failed (the directory and its parents must be reachable by the db user): ${err.stderr ?? err.message}`,
-      );
-    });
-  }
-  const port = postgresPort(stack);
-  const [cmd, args] = user.command('postgres', [
-    ...['-D', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'],
-    // No Unix socket: the default directory (/var/run/postgresql) belongs to the system cluster.
-    ...['-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
-  ]);
-  const pid = spawnServer('postgres', stack, cmd, args);
-  await waitReady('postgres', stack, pid, () => pgReady(port), 60_000, log);
-  return pid;
+  return startCluster(
+    { server: 'postgres', stack, dir, port: postgresPort(stack), binDir: POSTGRES_BIN, role: DB_USER },
+    log,
+  );
 }
 
 /** Creates and migrates both databases with temporal-sql-tool; skipped once recorded for this release. */

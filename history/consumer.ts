@@ -1,0 +1,110 @@
+/**
+ * The order history's reader: consumes order-placement and order-status and applies each batch to
+ * PostgreSQL in one transaction together with the offset it reached (history/store.ts). The offsets in
+ * the database are the truth: on each assignment the consumer seeks to them, and a message below them
+ * (read again after a crash between the database commit and Kafka's) is skipped. Kafka's own group
+ * offsets are committed after the database's, only so that lag shows in Kafka's tools.
+ */
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Kysely } from 'kysely';
+import { TOPICS } from '../common/names';
+import { applyFact, placedFactOf, statusFactOf, type Fact } from './projection';
+import { offsetKey, readOffsets, saveOffset, type HistoryDb } from './store';
+
+export interface ProjectionOptions {
+  kafka: Kafka;
+  db: Kysely<HistoryDb>;
+  groupId: string;
+  /** The topics read; the defaults are the app's. */
+  placementTopic?: string;
+  statusTopic?: string;
+  log?: (message: string) => void;
+}
+
+export interface Projection {
+  /** Resolves once every partition is applied up to the high watermarks seen when called. */
+  caughtUp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts the reader; it runs until stop(). */
+export async function startProjection(options: ProjectionOptions): Promise<Projection> {
+  const placementTopic = options.placementTopic ?? TOPICS.orderPlacement;
+  const statusTopic = options.statusTopic ?? TOPICS.orderStatus;
+  const log = options.log ?? (() => {});
+  const { kafka, db } = options;
+  const reached = await readOffsets(db);
+  const consumer: Consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [placementTopic, statusTopic], fromBeginning: true });
+
+  const admin = kafka.admin();
+  await admin.connect();
+  const earliest = async (topic: string): Promise<Map<number, string>> =>
+    new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.low]));
+
+  // Each assignment starts where the database says, whatever Kafka's group offsets say.
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    void (async () => {
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+        const low = await earliest(topic);
+        for (const partition of partitions) {
+          const next = reached.get(offsetKey(topic, partition));
+          consumer.seek({ topic, partition, offset: (next ?? BigInt(low.get(partition) ?? '0')).toString() });
+        }
+      }
+    })().catch((err: unknown) => log(`seeking to the history's offsets failed: ${String(err)}`));
+  });
+
+  const eachBatch = async ({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
+    if (!isRunning() || isStale()) return;
+    const key = offsetKey(batch.topic, batch.partition);
+    const from = reached.get(key) ?? -1n;
+    const facts: Fact[] = [];
+    let next: bigint | undefined;
+    for (const message of batch.messages) {
+      const offset = BigInt(message.offset);
+      if (offset < from) continue;
+      next = offset + 1n;
+      const fact = batch.topic === placementTopic ? placedFactOf(message) : statusFactOf(message);
+      if ('skip' in fact) log(`${batch.topic}/${batch.partition}@${message.offset} not applied: ${fact.skip}`);
+      else facts.push(fact);
+    }
+    if (next === undefined) return;
+    const upTo = next;
+    try {
+      await db.transaction().execute(async (tx) => {
+        for (const fact of facts) await applyFact(tx, fact);
+        await saveOffset(tx, batch.topic, batch.partition, upTo);
+      });
+    } catch (err) {
+      // Nothing of the batch is recorded; kafkajs retries it with backoff (a database that is down
+      // holds the history back, it does not lose events).
+      log(
+        `${batch.topic}/${batch.partition}: batch up to ${upTo} not applied, to be retried: ${err instanceof Error ? err.message : String(err)}`,
+      );
+      throw err;
+    }
+    if ((reached.get(key) ?? -1n) < upTo) reached.set(key, upTo);
+    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: upTo.toString() }]);
+    await heartbeat();
+  };
+  await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch });
+
+  return {
+    async caughtUp() {
+      const targets: Array<[string, bigint]> = [];
+      for (const topic of [placementTopic, statusTopic])
+        for (const p of await admin.fetchTopicOffsets(topic))
+          if (BigInt(p.high) > BigInt(p.low)) targets.push([offsetKey(topic, p.partition), BigInt(p.high)]);
+      for (;;) {
+        if (targets.every(([k, high]) => (reached.get(k) ?? -1n) >= high)) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async stop() {
+      await consumer.disconnect();
+      await admin.disconnect();
+    },
+  };
+}

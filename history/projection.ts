@@ -1,0 +1,137 @@
+/**
+ * How one event changes the order history (history/store.ts), inside the caller's transaction.
+ * Both rules make applying an event twice change nothing, so a batch read again after a crash is harmless:
+ *  - ORDER_PLACED fills the order's fields that are still empty (the first placement of an id is the
+ *    order; a re-sent placement of the same id is the same order) and never moves its status;
+ *  - a status event moves the row only when its seq is newer than the row's (an older or repeated
+ *    event is ignored), so the row shows the newest status whatever order the topics are read in.
+ */
+import type { KafkaMessage } from 'kafkajs';
+import { sql, type Transaction } from 'kysely';
+import { parseOrderEvent } from '../bridge/parse-event';
+import { workflowIdFor, type Order } from '../common/order';
+import { StatusEventSchema } from '../common/status-schemas';
+import type { OrderStatus } from '../common/status';
+import type { HistoryDb } from './store';
+
+/** The status an order has in the history once placed and before the workflow's first status event. */
+export const PLACED_STATUS: OrderStatus = 'ACCEPTED';
+
+export interface PlacedFact {
+  kind: 'placed';
+  workflowId: string;
+  order: Order;
+  /** Epoch ms: the event's timestamp, else the Kafka message's. */
+  placedAt: number;
+}
+
+export interface StatusFact {
+  kind: 'status';
+  workflowId: string;
+  orderId: string;
+  status: OrderStatus;
+  seq: number;
+  at: number;
+}
+
+export type Fact = PlacedFact | StatusFact;
+
+/** The fact an order-placement message states, or why it states none (the bridge dead-letters those). */
+export function placedFactOf(message: KafkaMessage): PlacedFact | { skip: string } {
+  const parsed = parseOrderEvent(message);
+  if (!parsed.ok) return { skip: parsed.reason };
+  const timestamp = readTimestamp(message);
+  return { kind: 'placed', workflowId: workflowIdFor(parsed.order), order: parsed.order, placedAt: timestamp };
+}
+
+/** The fact an order-status message states, or why it states none. */
+export function statusFactOf(message: KafkaMessage): StatusFact | { skip: string } {
+  if (!message.value) return { skip: 'empty message' };
+  let json: unknown;
+  try {
+    json = JSON.parse(message.value.toString('utf8'));
+  } catch {
+    return { skip: 'not JSON' };
+  }
+  const parsed = StatusEventSchema.safeParse(json);
+  if (!parsed.success) return { skip: 'not an order-status event of a known version' };
+  const e = parsed.data;
+  return {
+    kind: 'status',
+    workflowId: e.workflowId ?? workflowIdFor({ orderId: e.orderId }),
+    orderId: e.orderId,
+    status: e.status,
+    seq: e.seq,
+    at: e.at,
+  };
+}
+
+/** The placement time: ORDER_PLACED's payload.timestamp when present, else the Kafka message's. */
+function readTimestamp(message: KafkaMessage): number {
+  try {
+    const ts = (JSON.parse(message.value!.toString('utf8')) as { payload?: { timestamp?: unknown } }).payload
+      ?.timestamp;
+    if (typeof ts === 'number' && Number.isFinite(ts)) return ts;
+  } catch {
+    // parseOrderEvent has already read it as JSON; unreachable in practice
+  }
+  return Number(message.timestamp);
+}
+
+/** Applies one fact to the history in `tx`. */
+export async function applyFact(tx: Transaction<HistoryDb>, fact: Fact): Promise<void> {
+  if (fact.kind === 'placed') {
+    const { order } = fact;
+    await tx
+      .insertInto('orders')
+      .values({
+        workflow_id: fact.workflowId,
+        order_id: order.orderId,
+        customer_id: order.customerId ?? null,
+        item: order.item,
+        price: order.price,
+        quantity: order.quantity,
+        status: PLACED_STATUS,
+        seq: 0,
+        placed_at: fact.placedAt,
+        updated_at: fact.placedAt,
+      })
+      .onConflict((oc) =>
+        oc.column('workflow_id').doUpdateSet({
+          customer_id: sql`coalesce(orders.customer_id, excluded.customer_id)`,
+          item: sql`coalesce(orders.item, excluded.item)`,
+          price: sql`coalesce(orders.price, excluded.price)`,
+          quantity: sql`coalesce(orders.quantity, excluded.quantity)`,
+          placed_at: sql`coalesce(orders.placed_at, excluded.placed_at)`,
+          updated_at: sql`greatest(orders.updated_at, excluded.updated_at)`,
+        }),
+      )
+      .execute();
+    return;
+  }
+  await tx
+    .insertInto('orders')
+    .values({
+      workflow_id: fact.workflowId,
+      order_id: fact.orderId,
+      customer_id: null,
+      item: null,
+      price: null,
+      quantity: null,
+      status: fact.status,
+      seq: fact.seq,
+      placed_at: null,
+      updated_at: fact.at,
+    })
+    .onConflict((oc) =>
+      oc
+        .column('workflow_id')
+        .doUpdateSet({
+          status: sql`excluded.status`,
+          seq: sql`excluded.seq`,
+          updated_at: sql`greatest(orders.updated_at, excluded.updated_at)`,
+        })
+        .where('orders.seq', '<', fact.seq),
+    )
+    .execute();
+}
