@@ -61,8 +61,14 @@ export function jwtProblems(jwt: JwtSettings): ConfigProblem[] {
 export interface GatewayLimits {
   maxConnections: number;
   perIp: { maxConnections: number; handshakesPerSecond: number };
+  /** Connections not yet authenticated, over all addresses. */
+  maxUnauthenticated: number;
   rateLimit: { burst: number; perSecond: number };
+  /** Times a connection may run out of its rate within the window before it is closed. */
+  rateAbuse: { episodes: number; windowMs: number };
   maxPayloadBytes: number;
+  /** Bytes held for one client that does not read fast enough, before it is closed. */
+  maxBufferedBytes: number;
   maxSubscriptions: number;
 }
 
@@ -74,8 +80,11 @@ export function gatewayLimitsOf(env: Env): GatewayLimits {
       maxConnections: env.GATEWAY_MAX_CONNECTIONS_PER_IP,
       handshakesPerSecond: env.GATEWAY_HANDSHAKES_PER_SECOND_PER_IP,
     },
+    maxUnauthenticated: env.GATEWAY_MAX_UNAUTHENTICATED,
     rateLimit: { burst: env.GATEWAY_RATE_BURST, perSecond: env.GATEWAY_RATE_PER_SECOND },
+    rateAbuse: { episodes: env.GATEWAY_RATE_ABUSE_EPISODES, windowMs: env.GATEWAY_RATE_ABUSE_WINDOW_S * 1000 },
     maxPayloadBytes: env.GATEWAY_MAX_PAYLOAD_BYTES,
+    maxBufferedBytes: env.GATEWAY_MAX_BUFFERED_BYTES,
     maxSubscriptions: env.GATEWAY_MAX_SUBSCRIPTIONS,
   };
 }

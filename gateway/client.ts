@@ -7,22 +7,27 @@
 import type { ServerFrame } from '../common/protocol';
 import type { StatusEvent } from '../common/status';
 import type { Identity } from './auth';
-import type { TokenBucket } from './rate-limit';
+import type { AbuseSettings, FrameThrottle, RateSettings } from './pushback';
 import type { Subscriber } from './subscriptions';
 
 export interface Client extends Subscriber {
   readonly customerId?: string;
-  readonly bucket: TokenBucket;
+  /** Its rate limit: frames pass, or reading pauses (./pushback). */
+  readonly throttle: FrameThrottle;
   /** Pushes a frame (an answer or a status event) to the client. */
   send(frame: ServerFrame): void;
   sendStatus(event: StatusEvent): void;
+  /** Closes the connection for breaking a policy (raw WebSocket 1008, Socket.IO a server disconnect), after what was sent. */
+  closeForPolicy(reason: string): void;
 }
 
 /** How each client's link is kept, the same on both transports. */
 export interface LinkOptions {
   /** Token bucket per client: burst size and sustained frames per second. */
-  rate: { burst: number; perSecond: number };
-  /** Above this many bytes queued for a slow reader, the gateway stops sending to it and closes it. */
+  rate: RateSettings;
+  /** Episodes of an empty bucket within a window after which a client is closed (./pushback). */
+  rateAbuse: AbuseSettings;
+  /** Above this many bytes queued for a client (a slow or absent reader), the gateway stops sending to it and closes it. */
   maxBufferedBytes: number;
   /** How often a peer must answer a ping (raw WebSocket) or Socket.IO's own ping, else it is dropped. */
   heartbeatMs: number;

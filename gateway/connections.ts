@@ -1,15 +1,17 @@
 /**
- * The lifecycle of the gateway's WebSocket connections: each gets a token bucket and a liveness
+ * The lifecycle of the gateway's WebSocket connections: each gets a rate limit (./pushback: over it,
+ * the socket is not read until a token is back; closed 1008 after repeated episodes) and a liveness
  * flag when it opens; a heartbeat pings every connection and drops the ones that did not answer the
- * last ping; sending stops (and the connection is closed) when a reader falls too far behind; on
- * shutdown every connection is closed with 1001; when the session's token expires, with 4401.
- * This is the raw WebSocket transport's adapter: each connection is a ./client Client.
+ * last ping; a frame that would take what is queued for a reader past `maxBufferedBytes` is not sent
+ * and the connection is closed (1008); on shutdown every connection is closed with 1001; when the
+ * session's token expires, with 4401. This is the raw WebSocket transport's adapter: each connection
+ * is a ./client Client.
  */
 import { RawData, WebSocket } from 'ws';
 import { CloseCode, ServerFrame } from '../common/protocol';
 import type { Identity } from './auth';
 import { Client, LinkOptions, onTokenExpiry } from './client';
-import { TokenBucket } from './rate-limit';
+import { FrameThrottle } from './pushback';
 
 export interface Conn extends Client {
   ws: WebSocket;
@@ -31,6 +33,9 @@ export class Connections {
     // A peer that did not answer the last ping is gone; free its resources.
     this.heartbeat = setInterval(() => {
       for (const conn of this.conns) {
+        // Paused by its rate limit (for less than a second at the lowest rate), it cannot have read
+        // the pong yet: judged at the next beat.
+        if (conn.throttle.paused) continue;
         if (!conn.isAlive) {
           conn.ws.terminate();
           this.conns.delete(conn);
@@ -48,14 +53,28 @@ export class Connections {
     return this.conns.size;
   }
 
+  /** Bytes queued for these connections and not yet handed to the network. */
+  bufferedBytes(): number {
+    let total = 0;
+    for (const conn of this.conns) total += conn.ws.bufferedAmount;
+    return total;
+  }
+
   private send(conn: Conn, frame: ServerFrame): void {
     if (conn.ws.readyState !== WebSocket.OPEN) return;
-    if (conn.ws.bufferedAmount > this.opts.maxBufferedBytes) {
+    const text = JSON.stringify(frame);
+    if (conn.ws.bufferedAmount + Buffer.byteLength(text) > this.opts.maxBufferedBytes) {
       // A reader this far behind would make us buffer without bound: drop it (1008: policy).
       conn.ws.close(1008, 'reader too slow');
       return;
     }
-    conn.ws.send(JSON.stringify(frame));
+    conn.ws.send(text);
+  }
+
+  private closeForPolicy(conn: Conn, reason: string): void {
+    conn.ws.close(1008, reason);
+    // Read again, so the client's answer to the close completes it (its frames are dropped meanwhile).
+    if (conn.ws.isPaused) conn.ws.resume();
   }
 
   /** Takes a freshly upgraded WebSocket of this (authenticated) identity into the set. */
@@ -64,9 +83,13 @@ export class Connections {
       ws,
       isAlive: true,
       customerId: identity.customerId,
-      bucket: new TokenBucket(this.opts.rate.burst, this.opts.rate.perSecond),
+      throttle: new FrameThrottle(this.opts.rate, this.opts.rateAbuse, {
+        pause: () => ws.pause(),
+        resume: () => ws.resume(),
+      }),
       send: (frame) => this.send(conn, frame),
       sendStatus: (event) => this.send(conn, { event: 'orderStatus', data: event }),
+      closeForPolicy: (reason) => this.closeForPolicy(conn, reason),
     };
     this.conns.add(conn);
     ws.on('error', (err) => this.opts.log(`connection error: ${err.message}`));
@@ -75,6 +98,7 @@ export class Connections {
     const cancelExpiry = onTokenExpiry(identity, () => ws.close(CloseCode.tokenExpired, 'token expired'));
     ws.on('close', () => {
       cancelExpiry();
+      conn.throttle.stop();
       this.conns.delete(conn);
       this.opts.onGone(conn);
     });

@@ -2,8 +2,8 @@
  * What the gateway does with each client request, whatever transport carried it (one dispatch, two
  * transports: ./connections for raw WebSocket frames, ./socket-io for Socket.IO events): rate limit,
  * parse, then placeOrder (validate, write to Kafka, answer orderAccepted only once Kafka stored it),
- * getOrder, cancelOrder, subscribeOrder, listOrders. Anything wrong is answered with an error frame naming the
- * problem; the connection stays open.
+ * getOrder, cancelOrder, subscribeOrder, listOrders. Anything wrong is answered with an error frame
+ * naming the problem; the connection stays open (unless it keeps exceeding its rate limit, ./pushback).
  *
  * Ownership (JWT mode, the client has a customer id): placeOrder stamps the order with the caller's
  * customer id; getOrder, cancelOrder and subscribeOrder serve only the caller's own orders, and
@@ -19,6 +19,7 @@ import { orderRequests } from './order-requests';
 import { placeOrder, type PlacementOptions } from './place-order';
 import { claimedOrderId, ReadRequest, Reply } from './read-request';
 import type { OrderLookup } from './order-lookup';
+import type { AbuseSettings, RateSettings } from './pushback';
 import { listOrdersHandler, type OrderHistory } from './list-orders';
 
 export interface FrameHandlerOptions extends PlacementOptions {
@@ -26,7 +27,9 @@ export interface FrameHandlerOptions extends PlacementOptions {
   orders?: OrderLookup;
   /** The order history listOrders reads; without it, listOrders answers HISTORY_UNAVAILABLE. */
   history?: OrderHistory;
-  rate: { burst: number; perSecond: number };
+  rate: RateSettings;
+  /** Named in the notices (./pushback enforces it). */
+  rateAbuse: AbuseSettings;
   /** Orders one connection may follow at once (placeOrder and subscribeOrder beyond it: TOO_MANY_SUBSCRIPTIONS). */
   maxSubscriptions: number;
   /** JWT mode: how long an order's ownership may take to decide, and the earliest a NOT_FOUND goes out (./order-requests). */
@@ -43,13 +46,21 @@ export interface Dispatcher {
   /**
    * One request from a client: charged to its rate limit, then `read` (the transport's parsing) is
    * called and the request handled; every answer goes through `reply`. Over the rate limit, `read`
-   * is never called: `claimed` (a cheap look at the unparsed frame) names the order in the refusal.
+   * is never called: the frame is dropped, and the first of an episode answered RATE_LIMITED, with
+   * `claimed` (a cheap look at the unparsed frame) naming its order (./pushback).
    */
   handle(client: Client, read: () => ReadRequest, reply: Reply, claimed?: () => string | null): void;
 }
 
 export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
-  const { rate } = opts;
+  const { rate, rateAbuse } = opts;
+  const limitText = `at most ${rate.perSecond}/s (burst ${rate.burst})`;
+  const pausedText =
+    `too many frames: ${limitText}; this frame, and any received with it, are dropped, and the ` +
+    `connection is not read until the rate allows; send again what was not answered`;
+  const abusedText =
+    `too many frames: ${limitText}, exceeded ${rateAbuse.episodes} times within ` +
+    `${rateAbuse.windowMs / 1000} s; closing the connection`;
   const { getOrder, cancelOrder, subscribeOrder } = orderRequests(opts);
   const { subscriptions } = opts;
   const listOrders = listOrdersHandler(opts.history, opts.log);
@@ -99,17 +110,14 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
 
   return {
     handle(client, read, reply, claimed = () => null) {
-      if (!client.bucket.take()) {
-        // Refused before `read` (no JSON parse, no validation): a flood costs one bucket check per
-        // frame. The refusal names the frame's order when a cheap look finds one, so the client
-        // knows which one to resend.
-        reply(
-          errorFrame(
-            ErrorCode.rateLimited,
-            `too many frames: at most ${rate.perSecond}/s (burst ${rate.burst})`,
-            claimed(),
-          ),
-        );
+      const admission = client.throttle.admit();
+      if (admission !== 'pass') {
+        // Refused before `read` (no JSON parse, no validation): a flood costs one check per frame,
+        // and only the frames read before the transport paused. One notice per episode; it names the
+        // frame's order when a cheap look finds one.
+        if (admission === 'drop') return;
+        reply(errorFrame(ErrorCode.rateLimited, admission === 'close' ? abusedText : pausedText, claimed()));
+        if (admission === 'close') client.closeForPolicy('rate limit exceeded repeatedly');
         return;
       }
       const request = read();

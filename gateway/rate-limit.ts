@@ -1,7 +1,11 @@
 /**
- * Rate limits: a token bucket (one per connection for frames, one per client address for
- * handshakes) and the per-address limits every new connection passes (./upgrade-guard, ./socket-io).
+ * Rate limits: a token bucket (one per connection for frames, see ./pushback; one per client address
+ * for handshakes), the per-address limits every new connection passes (./upgrade-guard, ./socket-io),
+ * keyed by the address an attacker cannot cheaply multiply (an IPv4 address, an IPv6 /64), and the
+ * global cap on connections that have not yet authenticated.
  */
+import ipaddr from 'ipaddr.js';
+
 export class TokenBucket {
   private tokens: number;
   private last: number;
@@ -28,6 +32,12 @@ export class TokenBucket {
     return true;
   }
 
+  /** Milliseconds until the bucket holds a whole token again (0 when it holds one now). */
+  msUntilToken(): number {
+    this.refill();
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.perSecond) * 1000);
+  }
+
   /** True when the bucket has refilled completely (it then remembers nothing worth keeping). */
   isFull(): boolean {
     this.refill();
@@ -52,9 +62,22 @@ export function clientAddress(remoteAddress: string | undefined): string {
 }
 
 /**
+ * The key per-address limits count under: an IPv4 address (IPv4-mapped IPv6 included) as it is, an
+ * IPv6 address by its /64 (`2001:db8:1:2::/64`), since one subscriber is routinely given a whole /64
+ * and could otherwise open each connection from a fresh address. Anything else (no address) as given.
+ */
+export function limitKey(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const prefix = (parsed as ipaddr.IPv6).parts.slice(0, 4);
+  return `${new ipaddr.IPv6([...prefix, 0, 0, 0, 0]).toString()}/64`;
+}
+
+/**
  * Per-address limits on connections: how many may be open at once, and how fast new ones may be
  * started. The address is the TCP peer's (behind a proxy, the proxy's: set the limits to 0 there
- * and limit at the proxy).
+ * and limit at the proxy), counted under its `limitKey` (an IPv6 peer by its /64).
  */
 export class PerIpLimits {
   private readonly open = new Map<string, number>();
@@ -69,29 +92,35 @@ export class PerIpLimits {
     this.sweeper.unref();
   }
 
-  /** Charges one handshake to `ip`; says why it is refused, or undefined. */
-  admit(ip: string): PerIpRefusal {
+  /** Charges one handshake to `address` (its /64 for IPv6); says why it is refused, or undefined. */
+  admit(address: string): PerIpRefusal {
+    const ip = limitKey(address);
     if (this.settings.maxConnections > 0 && (this.open.get(ip) ?? 0) >= this.settings.maxConnections)
       return 'too many connections';
-    if (!this.takeHandshake(ip)) return 'too many handshakes';
+    if (!this.takeHandshakeOf(ip)) return 'too many handshakes';
     return undefined;
   }
 
   /**
-   * Takes one from `ip`'s handshake budget; false when it is spent. Besides handshakes, requests that
-   * name no live connection (an Engine.IO request for an unknown session) spend it: they cost as
-   * much to answer and open nothing.
+   * Takes one from the handshake budget of `address` (its /64 for IPv6); false when it is spent.
+   * Besides handshakes, requests that name no live connection (an Engine.IO request for an unknown
+   * session) spend it: they cost as much to answer and open nothing.
    */
-  takeHandshake(ip: string): boolean {
+  takeHandshake(address: string): boolean {
+    return this.takeHandshakeOf(limitKey(address));
+  }
+
+  private takeHandshakeOf(key: string): boolean {
     const rate = this.settings.handshakesPerSecond;
     if (rate <= 0) return true;
-    let bucket = this.handshakes.get(ip);
-    if (!bucket) this.handshakes.set(ip, (bucket = new TokenBucket(rate * 2, rate)));
+    let bucket = this.handshakes.get(key);
+    if (!bucket) this.handshakes.set(key, (bucket = new TokenBucket(rate * 2, rate)));
     return bucket.take();
   }
 
-  /** Counts an open connection of `ip`; returns its release (idempotent), called when it closes. */
-  opened(ip: string): () => void {
+  /** Counts an open connection of `address` (its /64 for IPv6); returns its release (idempotent), called when it closes. */
+  opened(address: string): () => void {
+    const ip = limitKey(address);
     this.open.set(ip, (this.open.get(ip) ?? 0) + 1);
     let released = false;
     return () => {
@@ -103,12 +132,45 @@ export class PerIpLimits {
     };
   }
 
-  /** Open connections of `ip`. */
-  openFrom(ip: string): number {
-    return this.open.get(ip) ?? 0;
+  /** Open connections of `address` (of its /64 for IPv6). */
+  openFrom(address: string): number {
+    return this.open.get(limitKey(address)) ?? 0;
   }
 
   stop(): void {
     clearInterval(this.sweeper);
+  }
+}
+
+/**
+ * A cap on connections that have not authenticated yet, over all addresses: raw WebSocket upgrades
+ * whose token is being checked and Socket.IO sessions that have not passed their CONNECT. The
+ * per-address caps do not bound these behind a proxy (every client has the proxy's address, and the
+ * caps are set to 0 there); this one still does.
+ */
+export class PreAuthCap {
+  private pending = 0;
+
+  constructor(private readonly max: number) {}
+
+  /** Takes a place; returns its release (idempotent), or undefined when the cap is reached. */
+  enter(): (() => void) | undefined {
+    if (this.pending >= this.max) return undefined;
+    this.pending += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.pending -= 1;
+    };
+  }
+
+  /** True when no further unauthenticated connection may start. */
+  full(): boolean {
+    return this.pending >= this.max;
+  }
+
+  get size(): number {
+    return this.pending;
   }
 }

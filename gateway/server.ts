@@ -30,7 +30,7 @@ import type { GatewayObserver } from './metrics';
 import type { OrderLookup } from './order-lookup';
 import type { OrderHistory } from './list-orders';
 import type { OrderProducer } from './order-producer';
-import { PerIpLimits } from './rate-limit';
+import { PerIpLimits, PreAuthCap } from './rate-limit';
 import { peekWsOrderId, readWsFrame } from './read-request';
 import { SOCKET_IO_PATH, SocketIoTransport } from './socket-io';
 import type { StatusRouting } from './status-routing';
@@ -83,8 +83,6 @@ export interface GatewayOptions {
   /** Connections, per address, rate, payload and subscriptions; each one left out takes the environment's default. */
   limits?: Partial<GatewayLimits>;
   timeouts?: Partial<GatewayTimeouts>;
-  /** Above this many bytes queued for a slow reader, the gateway stops sending to it and closes it. */
-  maxBufferedBytes?: number;
   /** Shown to the page so it can link each order to its run. */
   temporalUi?: { url: string; namespace: string };
   /** The link to one trace in the trace viewer (`{traceId}` where the id goes), for the page (/config.json). */
@@ -105,6 +103,8 @@ export interface Gateway {
   subscriptionCount(): number;
   /** Open connections, both transports. */
   connectionCount(): number;
+  /** Bytes queued for clients and not yet handed to the network, over all connections of both transports. */
+  bufferedBytes(): number;
   /** Stops accepting, waits for in-flight Kafka writes to be answered, closes every connection. */
   close(): Promise<void>;
 }
@@ -166,6 +166,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     history: opts.history,
     subscriptions,
     rate: limits.rateLimit,
+    rateAbuse: limits.rateAbuse,
     maxSubscriptions: limits.maxSubscriptions,
     statusPartition: opts.routing?.home,
     ownerCheckMs: timeouts.ownerCheckMs,
@@ -176,7 +177,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   });
   const link: LinkOptions = {
     rate: limits.rateLimit,
-    maxBufferedBytes: opts.maxBufferedBytes ?? 1024 * 1024,
+    rateAbuse: limits.rateAbuse,
+    maxBufferedBytes: limits.maxBufferedBytes,
     heartbeatMs: timeouts.heartbeatMs,
   };
   const openConnections = (): number => wsClients.size + socketIo.size;
@@ -185,6 +187,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     allowedOrigins: opts.allowedOrigins,
     allowedHosts: opts.allowedHosts,
     perIp: new PerIpLimits(limits.perIp),
+    preAuth: new PreAuthCap(limits.maxUnauthenticated),
     slots: new ConnectionSlots({ max: limits.maxConnections, open: openConnections, closing: () => closing }),
     ...refusalListeners(opts.observer, log),
     log,
@@ -244,6 +247,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     followsOrder: (key) => subscriptions.follows(workflowIdOfKafkaKey(key)),
     subscriptionCount: () => subscriptions.size,
     connectionCount: openConnections,
+    bufferedBytes: () => wsClients.bufferedBytes() + socketIo.bufferedBytes(),
     async close() {
       closing = true;
       wsClients.stopHeartbeat();

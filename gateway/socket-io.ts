@@ -17,8 +17,11 @@
  * CONNECT takes its connection slot before its token is checked (./connection-slots), so neither a
  * burst of CONNECTs in one request nor many sessions at once get past the caps. Requests naming a
  * session that does not exist are counted and share their address's handshake budget.
- * Also the payload cap (maxHttpBufferSize), Socket.IO's own ping/pong for dead peers, and a
- * slow-reader cap on the packets queued for a client.
+ * Engine.IO sessions that have not passed a CONNECT also count against the gateway-wide pre-auth cap
+ * (`preAuth`, shared with raw WebSocket upgrades), so a flood of them is bounded even when the
+ * per-address caps are off (behind a proxy). Also the payload cap (maxHttpBufferSize), Socket.IO's
+ * own ping/pong for dead peers, the rate limit's pushback (./pushback: the session is not read while
+ * its bucket is empty, ./engine-flow), and a cap on the bytes and packets queued for a client.
  */
 import * as crypto from 'node:crypto';
 import * as http from 'node:http';
@@ -29,7 +32,9 @@ import { detailOf, internalErrorLine } from './internal-error';
 import { Client, LinkOptions, onTokenExpiry } from './client';
 import type { SlotRelease } from './connection-slots';
 import type { Dispatcher } from './frame-handlers';
-import { clientAddress, TokenBucket } from './rate-limit';
+import { EngineFlow, sessionIdOf, type SessionFlow } from './engine-flow';
+import { FrameThrottle } from './pushback';
+import { clientAddress } from './rate-limit';
 import { claimedOrderId, ReadRequest, readEnvelope } from './read-request';
 import { AdmissionOptions, hostAllowed, originAllowed } from './upgrade-guard';
 
@@ -76,22 +81,11 @@ function tokenOf(socket: Socket): string | undefined {
   return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
 }
 
-/** An Engine.IO session's id (the `sid` its requests carry): public in Engine.IO's API, private in its typings. */
-function sessionIdOf(conn: EngineConn): string {
-  return (conn as unknown as { id: string }).id;
-}
-
-/** How many bytes/packets wait for this client: the engine's queue, and the WebSocket's buffer under it. */
-function backlog(socket: Socket): { packets: number; bytes: number } {
-  const conn = socket.conn as unknown as {
-    writeBuffer?: unknown[];
-    transport?: { socket?: { bufferedAmount?: number } };
-  };
-  return { packets: conn.writeBuffer?.length ?? 0, bytes: conn.transport?.socket?.bufferedAmount ?? 0 };
-}
-
 export class SocketIoTransport {
   private readonly io: IoServer;
+  private readonly flow: EngineFlow;
+  /** The flow of each accepted client's session, for the gateway's count of queued bytes. */
+  private readonly flows = new Set<SessionFlow>();
 
   constructor(private readonly opts: SocketIoOptions) {
     this.io = new IoServer(opts.server, {
@@ -115,9 +109,11 @@ export class SocketIoTransport {
         if (!originAllowed(req.headers.origin, req.headers.host, opts.allowedOrigins))
           return callback('origin not allowed', false);
         if (opts.slots.full()) return callback('gateway full or shutting down', false);
+        if (opts.preAuth.full()) return callback('too many unauthenticated connections', false);
         callback(null, true);
       },
     });
+    this.flow = new EngineFlow(this.io.engine);
     // Refused handshakes and malformed requests: one log line each (never a token). Requests naming
     // a session that no longer exists (code 1) are not: a client's last poll after its session was
     // closed is routine (they are counted, and limited, by guardUnknownSessions, which also reports
@@ -136,9 +132,10 @@ export class SocketIoTransport {
       },
     );
     // Every Engine.IO session counts against its address until it closes, authenticated or not, and
-    // is closed (at once, not after the polling transport's 30 s close wait) when it has not passed
-    // a CONNECT within preAuthTimeoutMs.
+    // against the pre-auth cap until its CONNECT passes; it is closed (at once, not after the polling
+    // transport's 30 s close wait) when it has not passed a CONNECT within preAuthTimeoutMs.
     const joined = new WeakSet<EngineConn>();
+    const preAuthPlaces = new WeakMap<EngineConn, () => void>();
     const live = this.guardUnknownSessions();
     this.io.engine.on('connection', (conn: EngineConn) => {
       const sid = sessionIdOf(conn);
@@ -149,13 +146,21 @@ export class SocketIoTransport {
       }, opts.preAuthTimeoutMs);
       timer.unref();
       const release = opts.perIp.opened(clientAddress(conn.remoteAddress));
+      // allowRequest checked for room just before; a session that still finds none is closed.
+      const leavePreAuth = opts.preAuth.enter() ?? (() => conn.close(true));
+      preAuthPlaces.set(conn, leavePreAuth);
       conn.once('close', () => {
         clearTimeout(timer);
         release();
+        leavePreAuth();
       });
     });
     this.guardConnects(joined);
-    this.io.on('connection', (socket) => this.accept(socket, (socket.data as { identity: Identity }).identity));
+    this.io.on('connection', (socket) => {
+      // Authenticated: the session leaves the pre-auth count.
+      preAuthPlaces.get(socket.conn)?.();
+      this.accept(socket, (socket.data as { identity: Identity }).identity);
+    });
   }
 
   /**
@@ -270,21 +275,32 @@ export class SocketIoTransport {
     return this.io.of('/').sockets.size;
   }
 
+  /** Bytes queued for the Socket.IO clients, over all of them. */
+  bufferedBytes(): number {
+    let total = 0;
+    for (const flow of this.flows) total += flow.queuedBytes();
+    return total;
+  }
+
   private accept(socket: Socket, identity: Identity): void {
+    const flow = this.flow.follow(socket.conn);
+    this.flows.add(flow);
     const emit = (frame: ServerFrame): void => {
       if (!socket.connected) return;
-      const queued = backlog(socket);
-      if (queued.packets > MAX_QUEUED_PACKETS || queued.bytes > this.opts.maxBufferedBytes) {
-        socket.disconnect(true);
-        return;
-      }
       socket.emit(frame.event, frame.data);
+      if (flow.queuedPackets() > MAX_QUEUED_PACKETS || flow.queuedBytes() > this.opts.maxBufferedBytes) {
+        // A reader this far behind would make us buffer without bound: its session is closed at
+        // once, dropping what it queued (a close that waited for the queue to drain never would).
+        socket.conn.close(true);
+      }
     };
     const client: Client = {
       customerId: identity.customerId,
-      bucket: new TokenBucket(this.opts.rate.burst, this.opts.rate.perSecond),
+      throttle: new FrameThrottle(this.opts.rate, this.opts.rateAbuse, flow.reading),
       send: emit,
       sendStatus: (event) => emit({ event: 'orderStatus', data: event }),
+      // The client sees the last notice, then a server disconnect ("io server disconnect").
+      closeForPolicy: () => socket.disconnect(true),
     };
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = typeof args.at(-1) === 'function' ? (args.pop() as (frame: ServerFrame) => void) : undefined;
@@ -305,6 +321,9 @@ export class SocketIoTransport {
     });
     socket.on('disconnect', () => {
       cancelExpiry();
+      client.throttle.stop();
+      flow.stop();
+      this.flows.delete(flow);
       this.opts.onGone(client);
     });
     socket.on('error', (err) => this.opts.log(`socket.io connection error: ${err.message}`));

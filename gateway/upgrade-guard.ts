@@ -19,7 +19,7 @@ import {
 } from './auth';
 import type { ConnectionSlots, SlotRelease } from './connection-slots';
 import { detailOf, internalErrorLine } from './internal-error';
-import { clientAddress, PerIpLimits } from './rate-limit';
+import { clientAddress, PerIpLimits, PreAuthCap } from './rate-limit';
 
 /** Who may open a connection, on either transport (the raw upgrade here, the Socket.IO handshake in ./socket-io). */
 export interface AdmissionOptions {
@@ -27,6 +27,8 @@ export interface AdmissionOptions {
   allowedOrigins?: string[];
   allowedHosts?: string[];
   perIp: PerIpLimits;
+  /** Connections not yet authenticated, over all addresses and both transports. */
+  preAuth: PreAuthCap;
   /** The connection cap: a slot is taken before a token is checked (./connection-slots). */
   slots: ConnectionSlots;
   /** Told each refused token (never the token itself), for the log and /metrics. */
@@ -106,8 +108,9 @@ export interface Admitted {
 /**
  * Checks an upgrade request; resolves with the caller's identity and connection slot when it may
  * proceed, else with undefined once the socket has been answered (401, 403, 429 or 503) and closed.
- * An admitted connection is counted against its address until its socket closes; its slot is taken
- * before the token check and given back if it fails, or if the socket closes before it is handed over.
+ * An admitted connection is counted against its address until its socket closes, and against the
+ * pre-auth cap while its token is checked (503 when that cap is reached); its slot is taken before
+ * the token check and given back if it fails, or if the socket closes before it is handed over.
  */
 export async function admitUpgrade(
   req: http.IncomingMessage,
@@ -130,10 +133,15 @@ export async function admitUpgrade(
   if (overLimit) return refuse(429, 'Too Many Requests', overLimit);
   if (!originAllowed(req.headers.origin, req.headers.host, opts.allowedOrigins))
     return refuse(403, 'Forbidden', 'origin not allowed');
+  const leavePreAuth = opts.preAuth.enter();
+  if (!leavePreAuth) return refuse(503, 'Service Unavailable', 'too many unauthenticated connections');
   const release = opts.perIp.opened(address);
   socket.once('close', release);
   const slot = opts.slots.reserve();
-  if (!slot) return refuse(503, 'Service Unavailable', 'gateway full or shutting down');
+  if (!slot) {
+    leavePreAuth();
+    return refuse(503, 'Service Unavailable', 'gateway full or shutting down');
+  }
   socket.once('close', slot);
   const refuseHolding = (status: number, text: string, reason: string): undefined => {
     slot();
@@ -149,6 +157,8 @@ export async function admitUpgrade(
     opts.onAuthUnavailable?.('websocket', address);
     slot();
     return answer(503, 'Service Unavailable');
+  } finally {
+    leavePreAuth();
   }
   if (!auth.ok) {
     opts.onAuthFailure?.('websocket', auth.reason, address, auth.detail);

@@ -103,8 +103,11 @@ describe('configuration schema', () => {
     expect(loadConfig({}).gatewayLimits).toEqual({
       maxConnections: 10_000,
       perIp: { maxConnections: 1_000, handshakesPerSecond: 50 },
+      maxUnauthenticated: 1_000,
       rateLimit: { burst: 200, perSecond: 100 },
+      rateAbuse: { episodes: 10, windowMs: 60_000 },
       maxPayloadBytes: 65_536,
+      maxBufferedBytes: 1_048_576,
       maxSubscriptions: 200,
     });
     const config = loadConfig({
@@ -112,20 +115,29 @@ describe('configuration schema', () => {
       GATEWAY_MAX_CONNECTIONS: '500',
       GATEWAY_MAX_CONNECTIONS_PER_IP: '0',
       GATEWAY_HANDSHAKES_PER_SECOND_PER_IP: '7',
+      GATEWAY_MAX_UNAUTHENTICATED: '30',
       GATEWAY_RATE_PER_SECOND: '20',
       GATEWAY_RATE_BURST: '40',
+      GATEWAY_RATE_ABUSE_EPISODES: '4',
+      GATEWAY_RATE_ABUSE_WINDOW_S: '15',
       GATEWAY_MAX_PAYLOAD_BYTES: '4096',
+      GATEWAY_MAX_BUFFERED_BYTES: '65536',
       GATEWAY_MAX_SUBSCRIPTIONS: '50',
     });
     expect(config.gatewayAllowedHosts).toEqual(['orders.example', '10.0.0.5']);
     expect(config.gatewayLimits).toEqual({
       maxConnections: 500,
       perIp: { maxConnections: 0, handshakesPerSecond: 7 },
+      maxUnauthenticated: 30,
       rateLimit: { burst: 40, perSecond: 20 },
+      rateAbuse: { episodes: 4, windowMs: 15_000 },
       maxPayloadBytes: 4096,
+      maxBufferedBytes: 65_536,
       maxSubscriptions: 50,
     });
     expect(() => loadConfig({ GATEWAY_MAX_SUBSCRIPTIONS: '0' })).toThrow(/GATEWAY_MAX_SUBSCRIPTIONS/);
+    expect(() => loadConfig({ GATEWAY_MAX_UNAUTHENTICATED: '0' })).toThrow(/GATEWAY_MAX_UNAUTHENTICATED/);
+    expect(() => loadConfig({ GATEWAY_MAX_BUFFERED_BYTES: '1024' })).toThrow(/GATEWAY_MAX_BUFFERED_BYTES/);
   });
 
   test("TRACE_UI_URL: a link holding {traceId} is used as given (Zipkin's trace page); a bare URL is a Jaeger UI's root", () => {

@@ -43,22 +43,30 @@ describe('gateway under hostile input', () => {
     await b.close();
   });
 
-  test('a connection sending faster than its token bucket gets RATE_LIMITED (naming each order), writes nothing for them, and stays open', async () => {
+  test('a connection sending faster than its token bucket gets one RATE_LIMITED (naming the first refused order), writes nothing for the refused frames, and stays open', async () => {
     const topic = await createTopic(kafka, 'order-placement-ratelimit');
     const ownProducer = new OrderProducer(kafka, 5_000, topic);
     await ownProducer.connect();
     try {
-      const gw = await gatewayWith({ producer: ownProducer, limits: { rateLimit: { burst: 5, perSecond: 0.01 } } });
+      const gw = await gatewayWith({ producer: ownProducer, limits: { rateLimit: { burst: 5, perSecond: 2 } } });
       const c = await TestClient.connect(`ws://127.0.0.1:${gw.port}`);
       const ids = Array.from({ length: 20 }, (_, i) => `${uniqueId('rl')}-${i}`);
+      // All 20 in one write, so the gateway reads them at once.
+      const tcp = (c.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+      tcp.cork();
       for (const orderId of ids) c.send({ event: 'placeOrder', data: { orderId, item: 'Mouse', price: 5 } });
-      const answers = await Promise.all(ids.map((orderId) => c.waitFor((f) => f.data.orderId === orderId)));
-      const accepted = answers.filter((a) => a.event === 'orderAccepted').map((a) => a.data.orderId);
-      const limited = answers.filter((a) => a.data.code === 'RATE_LIMITED').map((a) => a.data.orderId);
-      expect(accepted).toEqual(ids.slice(0, 5));
-      expect(limited).toEqual(ids.slice(5));
+      tcp.uncork();
+      const answers = await Promise.all(ids.slice(0, 6).map((orderId) => c.waitFor((f) => f.data.orderId === orderId)));
+      expect(answers.map((a) => a.event)).toEqual([...ids.slice(0, 5).map(() => 'orderAccepted'), 'error']);
+      expect(answers[5].data.code).toBe('RATE_LIMITED');
+      // A frame sent after the notice is read once a token is back; by its answer every frame before
+      // it was decided, and the 14 after the refused one were dropped unanswered.
+      const after = uniqueId('rl-after');
+      expect((await c.placeOrder({ orderId: after, item: 'Mouse', price: 5 })).event).toBe('orderAccepted');
+      expect(c.received.filter((f) => ids.slice(6).includes(f.data.orderId as string))).toEqual([]);
+      expect(c.received.filter((f) => f.data.code === 'RATE_LIMITED')).toHaveLength(1);
       // Only the accepted orders are in Kafka.
-      expect((await readAll(kafka, topic)).map((m) => m.key).sort()).toEqual([...accepted].sort());
+      expect((await readAll(kafka, topic)).map((m) => m.key).sort()).toEqual([...ids.slice(0, 5), after].sort());
       expect(c.closed).toBeUndefined();
       await c.close();
     } finally {
@@ -68,7 +76,7 @@ describe('gateway under hostile input', () => {
   });
 
   test('a reader too far behind is closed with 1008 instead of being buffered for without bound', async () => {
-    const gw = await gatewayWith({ maxBufferedBytes: 64 * 1024 });
+    const gw = await gatewayWith({ limits: { maxBufferedBytes: 64 * 1024 } });
     const ws = new WebSocket(`ws://127.0.0.1:${gw.port}`);
     const frames: string[] = [];
     ws.on('message', (raw) => frames.push(raw.toString()));
