@@ -64,6 +64,8 @@ export interface GatewayLimits {
   rateLimit: { burst: number; perSecond: number };
   maxPayloadBytes: number;
   maxSubscriptions: number;
+  /** Temporal calls made for clients' look-ups: at once and per second in all, and one customer's share of both (gateway/lookup-budget.ts). */
+  temporalCalls: { inFlight: number; perSecond: number; sharePercent: number };
 }
 
 /** The gateway's limits as the environment sets them (each default is in ./env-variables). */
@@ -77,6 +79,11 @@ export function gatewayLimitsOf(env: Env): GatewayLimits {
     rateLimit: { burst: env.GATEWAY_RATE_BURST, perSecond: env.GATEWAY_RATE_PER_SECOND },
     maxPayloadBytes: env.GATEWAY_MAX_PAYLOAD_BYTES,
     maxSubscriptions: env.GATEWAY_MAX_SUBSCRIPTIONS,
+    temporalCalls: {
+      inFlight: env.GATEWAY_TEMPORAL_CALLS_IN_FLIGHT,
+      perSecond: env.GATEWAY_TEMPORAL_CALLS_PER_SECOND,
+      sharePercent: env.GATEWAY_TEMPORAL_CUSTOMER_SHARE_PERCENT,
+    },
   };
 }
 

@@ -98,6 +98,8 @@ export const ErrorCode = {
   customerIdNotAllowed: 'CUSTOMER_ID_NOT_ALLOWED',
   /** Socket.IO only (WebSocket clients get close code 4401 instead): the token expired; reconnect with a fresh one. */
   tokenExpired: 'TOKEN_EXPIRED',
+  /** getOrder, cancelOrder, subscribeOrder: the gateway's budget of Temporal calls (or this customer's share of it) is spent; resend after `retryAfterMs`. */
+  busy: 'BUSY',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -110,6 +112,7 @@ export const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   ErrorCode.kafkaUnavailable,
   ErrorCode.shuttingDown,
   ErrorCode.rateLimited,
+  ErrorCode.busy,
 ]);
 
 export function isRetryable(code: string): boolean {
@@ -127,6 +130,9 @@ export const ErrorDataSchema = z
     correlationId: z.string().optional().meta({
       description:
         "KAFKA_UNAVAILABLE / TEMPORAL_UNAVAILABLE: names the gateway's log line that holds the failure's detail (the message stays generic)",
+    }),
+    retryAfterMs: z.number().int().min(1).optional().meta({
+      description: 'BUSY: milliseconds after which the same request may be sent again',
     }),
   })
   .meta({ title: 'Error' });

@@ -18,11 +18,14 @@ import { clientWorkflowId } from './order-key';
 import { orderRequests } from './order-requests';
 import { placeOrder, type PlacementOptions } from './place-order';
 import { claimedOrderId, ReadRequest, Reply } from './read-request';
+import type { LookupBudget } from './lookup-budget';
 import type { OrderLookup } from './order-lookup';
 
 export interface FrameHandlerOptions extends PlacementOptions {
   /** Without it, getOrder and cancelOrder answer TEMPORAL_UNAVAILABLE. */
   orders?: OrderLookup;
+  /** Admits each look-up (getOrder, cancelOrder, subscribeOrder) or answers it BUSY (./lookup-budget); without it, none is refused. */
+  budget?: LookupBudget;
   rate: { burst: number; perSecond: number };
   /** Orders one connection may follow at once (placeOrder and subscribeOrder beyond it: TOO_MANY_SUBSCRIPTIONS). */
   maxSubscriptions: number;

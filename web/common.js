@@ -42,7 +42,8 @@ export const SHIPPING_STARTED = [
 export const RETRYABLE = [
   "KAFKA_UNAVAILABLE",
   "SHUTTING_DOWN",
-  "RATE_LIMITED"
+  "RATE_LIMITED",
+  "BUSY"
 ];
 
 /** An orderStatus push's JSON Schema (common/status-schemas.ts StatusPushSchema); its status enum is STATUSES. */

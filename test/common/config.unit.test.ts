@@ -93,6 +93,7 @@ describe('configuration schema', () => {
       rateLimit: { burst: 200, perSecond: 100 },
       maxPayloadBytes: 65_536,
       maxSubscriptions: 200,
+      temporalCalls: { inFlight: 64, perSecond: 200, sharePercent: 25 },
     });
     const config = loadConfig({
       GATEWAY_ALLOWED_HOSTS: 'orders.example, 10.0.0.5',
@@ -103,6 +104,9 @@ describe('configuration schema', () => {
       GATEWAY_RATE_BURST: '40',
       GATEWAY_MAX_PAYLOAD_BYTES: '4096',
       GATEWAY_MAX_SUBSCRIPTIONS: '50',
+      GATEWAY_TEMPORAL_CALLS_IN_FLIGHT: '8',
+      GATEWAY_TEMPORAL_CALLS_PER_SECOND: '30',
+      GATEWAY_TEMPORAL_CUSTOMER_SHARE_PERCENT: '40',
     });
     expect(config.gatewayAllowedHosts).toEqual(['orders.example', '10.0.0.5']);
     expect(config.gatewayLimits).toEqual({
@@ -111,8 +115,15 @@ describe('configuration schema', () => {
       rateLimit: { burst: 40, perSecond: 20 },
       maxPayloadBytes: 4096,
       maxSubscriptions: 50,
+      temporalCalls: { inFlight: 8, perSecond: 30, sharePercent: 40 },
     });
     expect(() => loadConfig({ GATEWAY_MAX_SUBSCRIPTIONS: '0' })).toThrow(/GATEWAY_MAX_SUBSCRIPTIONS/);
+    // A budget smaller than one look-up (cancelOrder: 4 calls, 2 at once) would refuse it forever.
+    expect(() => loadConfig({ GATEWAY_TEMPORAL_CALLS_IN_FLIGHT: '1' })).toThrow(/GATEWAY_TEMPORAL_CALLS_IN_FLIGHT/);
+    expect(() => loadConfig({ GATEWAY_TEMPORAL_CALLS_PER_SECOND: '3' })).toThrow(/GATEWAY_TEMPORAL_CALLS_PER_SECOND/);
+    expect(() => loadConfig({ GATEWAY_TEMPORAL_CUSTOMER_SHARE_PERCENT: '0' })).toThrow(
+      /GATEWAY_TEMPORAL_CUSTOMER_SHARE_PERCENT/,
+    );
   });
 
   test("TRACE_UI_URL: a link holding {traceId} is used as given (Zipkin's trace page); a bare URL is a Jaeger UI's root", () => {
