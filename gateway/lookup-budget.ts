@@ -8,7 +8,8 @@
  * - **Global:** at most `callsInFlight` such calls at once and `callsPerSecond` sustained (a bucket
  *   of one second's worth), whoever asks.
  * - **Per customer:** one customer (in JWT mode; without customer identity, one connection) may use
- *   at most `sharePercent` of each, so a flood from one leaves the rest to the others.
+ *   at most `sharePercent` of each, so a flood from one leaves the rest to the others; its bucket
+ *   holds SHARE_BURST_SECONDS of its share.
  *
  * A look-up is admitted whole or not at all: at admission it reserves the most calls it can make
  * and the most it makes at once (its `LookupCost`); over either limit the client is answered BUSY
@@ -73,22 +74,26 @@ export interface Charge {
 /** Calls charged to nobody: those that follow from an order's own events or its placement here. */
 export const UNCHARGED: Charge = { take: () => () => undefined };
 
-/** Calls per second as a bucket of one second's worth, that can also be given calls back. */
+/** A customer's buckets hold this many seconds of its share: a client catching up after a reconnect (resubscribing its orders) gets through at once. */
+export const SHARE_BURST_SECONDS = 3;
+
+/** Calls per second as a bucket holding `capacity` of them, that can also be given calls back. */
 class Allowance {
   private tokens: number;
   private last: number;
 
   constructor(
     private readonly perSecond: number,
+    private readonly capacity: number,
     private readonly now: () => number,
   ) {
-    this.tokens = perSecond;
+    this.tokens = capacity;
     this.last = now();
   }
 
   private refill(): void {
     const t = this.now();
-    this.tokens = Math.min(this.perSecond, this.tokens + ((t - this.last) / 1000) * this.perSecond);
+    this.tokens = Math.min(this.capacity, this.tokens + ((t - this.last) / 1000) * this.perSecond);
     this.last = t;
   }
 
@@ -104,12 +109,12 @@ class Allowance {
   }
 
   giveBack(n: number): void {
-    this.tokens = Math.min(this.perSecond, this.tokens + n);
+    this.tokens = Math.min(this.capacity, this.tokens + n);
   }
 
   isFull(): boolean {
     this.refill();
-    return this.tokens >= this.perSecond;
+    return this.tokens >= this.capacity;
   }
 }
 
@@ -141,17 +146,19 @@ export class LookupBudget {
   private readonly shares = new Map<Party, Share>();
   private readonly shareInFlight: number;
   private readonly sharePerSecond: number;
+  private readonly shareBurst: number;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     private readonly settings: LookupBudgetSettings,
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.calls = new Allowance(settings.perSecond, now);
+    this.calls = new Allowance(settings.perSecond, settings.perSecond, now);
     // A share always fits the largest look-up, or a small setting would refuse some look-ups forever.
     const part = (n: number): number => Math.ceil((n * settings.sharePercent) / 100);
     this.shareInFlight = Math.max(MAX_LOOKUP_COST.atOnce, part(settings.inFlight));
-    this.sharePerSecond = Math.max(MAX_LOOKUP_COST.calls, part(settings.perSecond));
+    this.sharePerSecond = part(settings.perSecond);
+    this.shareBurst = Math.max(MAX_LOOKUP_COST.calls, this.sharePerSecond * SHARE_BURST_SECONDS);
     // Shares that are idle and full again are forgotten, so the map holds only recently busy parties.
     this.sweeper = setInterval(() => this.forgetIdle(), 10_000);
     this.sweeper.unref();
@@ -168,9 +175,9 @@ export class LookupBudget {
       this.shares.set(
         party,
         (share = {
-          lookups: new Allowance(this.sharePerSecond, this.now),
+          lookups: new Allowance(this.sharePerSecond, this.shareBurst, this.now),
           inFlight: 0,
-          background: new Allowance(this.sharePerSecond, this.now),
+          background: new Allowance(this.sharePerSecond, this.shareBurst, this.now),
         }),
       );
     return share;

@@ -93,7 +93,7 @@ describe('configuration schema', () => {
       rateLimit: { burst: 200, perSecond: 100 },
       maxPayloadBytes: 65_536,
       maxSubscriptions: 200,
-      temporalCalls: { inFlight: 64, perSecond: 200, sharePercent: 25 },
+      temporalCalls: { inFlight: 64, perSecond: 200, sharePercent: 10 },
     });
     const config = loadConfig({
       GATEWAY_ALLOWED_HOSTS: 'orders.example, 10.0.0.5',

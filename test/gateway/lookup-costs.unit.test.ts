@@ -220,7 +220,7 @@ describe('look-up costs', () => {
   test("partition routing's re-describes of a followed order that does not exist are charged to its follower's background share", async () => {
     const { client: temporal, counted } = fakeTemporal(new Map());
     const orders = new OrderLookup(temporal, 1_000);
-    // A frozen clock: Alice's background bucket holds 4 calls (a quarter of 16) and never refills.
+    // A frozen clock: Alice's background bucket holds 12 calls (a quarter of 16 per second, three seconds' worth) and never refills.
     const budget = new LookupBudget({ inFlight: 100, perSecond: 16, sharePercent: 25 }, () => 0);
     let asked = 0;
     const routing = new StatusRouting({
@@ -233,11 +233,11 @@ describe('look-up costs', () => {
       },
       retryMs: 1,
     });
-    const followed = Array.from({ length: 10 }, (_, i) => scoped(`ghost-${i}`, ALICE));
+    const followed = Array.from({ length: 30 }, (_, i) => scoped(`ghost-${i}`, ALICE));
     for (const id of followed) routing.follow(id, undefined, budget.background(ALICE));
     // Each followed id is asked about again and again (with backoff), far more often than the share allows.
-    await waitUntil(() => asked >= 60 || undefined, { what: 'routing to ask again', intervalMs: 5 });
-    expect(counted.calls).toBe(4);
+    await waitUntil(() => asked >= 150 || undefined, { what: 'routing to ask again', intervalMs: 5 });
+    expect(counted.calls).toBe(12);
     // Her own look-ups have their share still: the re-describes were charged to a bucket of their own.
     expect('ticket' in budget.admit(ALICE, { calls: 3, atOnce: 2 })).toBe(true);
     for (const id of followed) routing.unfollow(id);
