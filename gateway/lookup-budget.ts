@@ -5,11 +5,11 @@
  * workers' Temporal also has to answer; a client sending random ids would otherwise turn its frames
  * into Temporal load every customer's orders share. So:
  *
- * - **Global:** at most `callsInFlight` such calls at once and `callsPerSecond` sustained (a bucket
- *   of one second's worth), whoever asks.
+ * - **Global:** at most `inFlight` such calls at once and `perSecond` sustained (a bucket of one
+ *   second's worth), whoever asks (GATEWAY_TEMPORAL_CALLS_IN_FLIGHT, GATEWAY_TEMPORAL_CALLS_PER_SECOND).
  * - **Per customer:** one customer (in JWT mode; without customer identity, one connection) may use
- *   at most `sharePercent` of each, so a flood from one leaves the rest to the others; its bucket
- *   holds SHARE_BURST_SECONDS of its share.
+ *   at most `sharePercent` of each (GATEWAY_TEMPORAL_CUSTOMER_SHARE_PERCENT), so a flood from one
+ *   leaves the rest to the others; its bucket holds SHARE_BURST_SECONDS of its share.
  *
  * A look-up is admitted whole or not at all: at admission it reserves the most calls it can make
  * and the most it makes at once (its `LookupCost`); over either limit the client is answered BUSY

@@ -99,13 +99,15 @@ export async function runPipeline(
       await readLoopDelay(gateway?.pid, apps.loopProbeFile);
       progress.start(`${id}: accepted`, orders.length, 'orders');
       const url = `ws://127.0.0.1:${ctx.gatewayPort}`;
-      const beside = await spec.beside?.start(url);
+      let beside: { stop(): Promise<object> } | undefined;
       const placement = await placeOrders({
         url,
         orders,
         connections: ctx.connections,
         rate,
         token: spec.customer?.token,
+        // The orders' connections are open before the load beside them starts (a flood must not keep them out).
+        beforeSending: async () => void (beside = await spec.beside?.start(url)),
         timeoutMs: Math.max(120_000, rate ? (orders.length / rate) * 3_000 : 0),
         onAnswer: (n) => progress.update(n),
       });

@@ -46,6 +46,8 @@ export interface PlacementOptions {
   rate?: number;
   /** A customer's token (a gateway in JWT mode), sent as `Authorization: Bearer`. */
   token?: string;
+  /** Called once every connection is open, before the first order is sent (a load beside the orders starts here). */
+  beforeSending?: () => Promise<void>;
   timeoutMs: number;
   onAnswer?: (answered: number) => void;
 }
@@ -162,6 +164,7 @@ export async function placeOrders(opts: PlacementOptions): Promise<PlacementResu
     ws.send(JSON.stringify({ event: 'placeOrder', data: order }));
   };
 
+  await opts.beforeSending?.();
   const t0 = performance.now();
   const deadline = Date.now() + opts.timeoutMs;
   if (opts.rate === undefined) {
