@@ -150,13 +150,14 @@ export function planSteps(o: PlanOptions): Step[] {
     });
   }
   // Bounded look-ups (docs/SECURITY.md): one customer's orders at the fixed offered rate alone, beside
-  // another customer's flood of random-id look-ups (the default budget), beside the same flood with
-  // the budget opened wide (what it prevents), and alone again (how far the machine drifted meanwhile).
+  // another customer's flood of random-id look-ups (the default budget), alone again (the runs alone
+  // bracket the flood, so the machine's drift meanwhile shows), and beside the same flood with the
+  // budget opened wide (what it prevents).
   for (const [stepId, flood] of [
     [id.lookupsQuiet, 'none'],
     [id.lookupsFlood, 'limited'],
-    [id.lookupsFloodOpen, 'open'],
     [id.lookupsQuietAfter, 'none'],
+    [id.lookupsFloodOpen, 'open'],
   ] as Array<[string, FloodMode]>) {
     add('lookups', {
       id: stepId,
