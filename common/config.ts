@@ -70,6 +70,8 @@ export interface GatewayLimits {
   /** Bytes held for one client that does not read fast enough, before it is closed. */
   maxBufferedBytes: number;
   maxSubscriptions: number;
+  /** Temporal calls made for clients' look-ups: at once and per second in all, and one customer's share of both (gateway/lookup-budget.ts). */
+  temporalCalls: { inFlight: number; perSecond: number; sharePercent: number };
 }
 
 /** The gateway's limits as the environment sets them (each default is in ./env-variables). */
@@ -86,6 +88,11 @@ export function gatewayLimitsOf(env: Env): GatewayLimits {
     maxPayloadBytes: env.GATEWAY_MAX_PAYLOAD_BYTES,
     maxBufferedBytes: env.GATEWAY_MAX_BUFFERED_BYTES,
     maxSubscriptions: env.GATEWAY_MAX_SUBSCRIPTIONS,
+    temporalCalls: {
+      inFlight: env.GATEWAY_TEMPORAL_CALLS_IN_FLIGHT,
+      perSecond: env.GATEWAY_TEMPORAL_CALLS_PER_SECOND,
+      sharePercent: env.GATEWAY_TEMPORAL_CUSTOMER_SHARE_PERCENT,
+    },
   };
 }
 

@@ -122,6 +122,8 @@ export const ErrorCode = {
   tokenExpired: 'TOKEN_EXPIRED',
   /** listOrders: the order history's database does not answer right now; ask again later. */
   historyUnavailable: 'HISTORY_UNAVAILABLE',
+  /** getOrder, cancelOrder, subscribeOrder: the gateway's budget of Temporal calls (or this customer's share of it) is spent; resend after `retryAfterMs`. */
+  busy: 'BUSY',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -135,6 +137,7 @@ export const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   ErrorCode.shuttingDown,
   ErrorCode.rateLimited,
   ErrorCode.historyUnavailable,
+  ErrorCode.busy,
 ]);
 
 export function isRetryable(code: string): boolean {
@@ -152,6 +155,9 @@ export const ErrorDataSchema = z
     correlationId: z.string().optional().meta({
       description:
         "KAFKA_UNAVAILABLE / TEMPORAL_UNAVAILABLE: names the gateway's log line that holds the failure's detail (the message stays generic)",
+    }),
+    retryAfterMs: z.number().int().min(1).optional().meta({
+      description: 'BUSY: milliseconds after which the same request may be sent again',
     }),
   })
   .meta({ title: 'Error' });

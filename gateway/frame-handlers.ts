@@ -18,6 +18,7 @@ import { clientWorkflowId } from './order-key';
 import { orderRequests } from './order-requests';
 import { placeOrder, type PlacementOptions } from './place-order';
 import { claimedOrderId, ReadRequest, Reply } from './read-request';
+import type { LookupBudget } from './lookup-budget';
 import type { OrderLookup } from './order-lookup';
 import type { AbuseSettings, RateSettings } from './pushback';
 import { listOrdersHandler, type OrderHistory } from './list-orders';
@@ -27,6 +28,8 @@ export interface FrameHandlerOptions extends PlacementOptions {
   orders?: OrderLookup;
   /** The order history listOrders reads; without it, listOrders answers HISTORY_UNAVAILABLE. */
   history?: OrderHistory;
+  /** Admits each look-up (getOrder, cancelOrder, subscribeOrder) or answers it BUSY (./lookup-budget); without it, none is refused. */
+  budget?: LookupBudget;
   rate: RateSettings;
   /** Named in the notices (./pushback enforces it). */
   rateAbuse: AbuseSettings;

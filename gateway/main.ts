@@ -77,7 +77,7 @@ async function run(): Promise<void> {
           home,
           partitionCount: await checkStatusPartition(kafka, TOPICS.orderStatus, home),
           fetcher: feed,
-          lookup: (orderId) => orders.routed(orderId),
+          lookup: (workflowId, charge) => orders.routed(workflowId, charge),
           log: warn,
         });
 

@@ -1,6 +1,8 @@
 /**
  * The gateway's questions to Temporal about an order: its current view, who placed it, and
  * cancelling it. An order is named by its workflow id (common/order workflowIdFor; ./order-key).
+ * Each Temporal call is charged to the `Charge` its caller passes (./lookup-budget), before the
+ * call and only when one is made: an answer from the caches costs nothing.
  */
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { globalWorkflowIdOf, isScopedWorkflowId, orderIdOfWorkflowId } from '../common/order';
@@ -8,6 +10,7 @@ import { detailOf } from './internal-error';
 import type { Order } from '../common/order';
 import type { OrderView } from '../common/status';
 import { cancelUpdate, statusQuery } from '../common/workflow-api';
+import { UNCHARGED, type Charge } from './lookup-budget';
 import type { RoutedOrder } from './status-routing';
 import type { Owner } from './subscriptions';
 
@@ -16,6 +19,15 @@ const OWNER_CACHE_SIZE = 100_000;
 /** How long an id Temporal did not know is answered "unknown" without asking again, and how many such ids are kept. */
 export const UNKNOWN_ID_TTL_MS = 1_000;
 const UNKNOWN_CACHE_SIZE = 100_000;
+
+/**
+ * The workflow ids whose owner decides whether a customer may act on the order it calls by
+ * `scopedId`: the id itself, and for a scoped id also the global one (an order placed before ids
+ * were scoped). Their describes run at once.
+ */
+export function ownerCandidates(scopedId: string): string[] {
+  return isScopedWorkflowId(scopedId) ? [scopedId, globalWorkflowIdOf(scopedId)] : [scopedId];
+}
 
 export type CancelOutcome =
   | { kind: 'cancelled'; view: OrderView }
@@ -76,12 +88,17 @@ export class OrderLookup {
    * by the bridge from the Kafka event). `exists: false` when no such run exists (yet). Cached once
    * known, so following an order costs one describe per gateway.
    */
-  async owner(workflowId: string): Promise<Owner> {
+  async owner(workflowId: string, charge: Charge = UNCHARGED): Promise<Owner> {
     if (this.owners.has(workflowId)) return { exists: true, customerId: this.owners.get(workflowId) };
     if (this.knownUnknown(workflowId)) return { exists: false };
     let pending = this.asking.get(workflowId);
     if (!pending) {
-      pending = this.describeOwner(workflowId).finally(() => this.asking.delete(workflowId));
+      // Charged before the describe is shared: a refused charge (BusyError) fails only this caller.
+      const release = charge.take();
+      pending = this.describeOwner(workflowId).finally(() => {
+        release();
+        this.asking.delete(workflowId);
+      });
       this.asking.set(workflowId, pending);
     }
     return pending;
@@ -93,11 +110,16 @@ export class OrderLookup {
    * order, Temporal failing or slower than the deadline) is 'hidden': the caller is told nothing it
    * could tell apart. A look-up still running at the deadline goes on and fills the cache.
    */
-  async ownership(workflowId: string, customerId: string, deadlineMs: number): Promise<Ownership> {
+  async ownership(
+    workflowId: string,
+    customerId: string,
+    deadlineMs: number,
+    charge: Charge = UNCHARGED,
+  ): Promise<Ownership> {
     if (this.owners.has(workflowId)) return this.owners.get(workflowId) === customerId ? 'mine' : 'hidden';
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), deadlineMs)));
-    const owner = await Promise.race([this.owner(workflowId).catch(() => undefined), late]).finally(() =>
+    const owner = await Promise.race([this.owner(workflowId, charge).catch(() => undefined), late]).finally(() =>
       clearTimeout(timer),
     );
     return owner?.exists && owner.customerId === customerId ? 'mine' : 'hidden';
@@ -108,15 +130,20 @@ export class OrderLookup {
    * (an order placed before ids were scoped) the global id when this customer placed it; undefined
    * when neither is theirs (decided alike, within `deadlineMs`: both are asked at once).
    */
-  async ownedWorkflowId(scopedId: string, customerId: string, deadlineMs: number): Promise<string | undefined> {
-    const candidates = isScopedWorkflowId(scopedId) ? [scopedId, globalWorkflowIdOf(scopedId)] : [scopedId];
-    const verdicts = await Promise.all(candidates.map((id) => this.ownership(id, customerId, deadlineMs)));
+  async ownedWorkflowId(
+    scopedId: string,
+    customerId: string,
+    deadlineMs: number,
+    charge: Charge = UNCHARGED,
+  ): Promise<string | undefined> {
+    const candidates = ownerCandidates(scopedId);
+    const verdicts = await Promise.all(candidates.map((id) => this.ownership(id, customerId, deadlineMs, charge)));
     return candidates.find((_, i) => verdicts[i] === 'mine');
   }
 
   /** The order's status partition (partition routing), from the same cached describe as its owner. */
-  async routed(workflowId: string): Promise<RoutedOrder> {
-    const owner = await this.owner(workflowId);
+  async routed(workflowId: string, charge: Charge = UNCHARGED): Promise<RoutedOrder> {
+    const owner = await this.owner(workflowId, charge);
     return owner.exists ? { exists: true, statusPartition: this.statusPartitions.get(workflowId) } : { exists: false };
   }
 
@@ -148,8 +175,9 @@ export class OrderLookup {
   }
 
   /** The order's current view, or undefined when no such order (workflow) exists. */
-  async view(workflowId: string): Promise<OrderView | undefined> {
+  async view(workflowId: string, charge: Charge = UNCHARGED): Promise<OrderView | undefined> {
     if (this.knownUnknown(workflowId)) return undefined;
+    const release = charge.take();
     try {
       return await withTimeout(
         this.client.workflow.getHandle(workflowId).query(statusQuery),
@@ -160,13 +188,16 @@ export class OrderLookup {
       if (!notFound(err)) throw err;
       this.rememberUnknown(workflowId);
       return undefined;
+    } finally {
+      release();
     }
   }
 
-  async cancel(workflowId: string): Promise<CancelOutcome> {
+  async cancel(workflowId: string, charge: Charge = UNCHARGED): Promise<CancelOutcome> {
     const handle = this.client.workflow.getHandle(workflowId);
     try {
-      const view = await withTimeout(handle.executeUpdate(cancelUpdate), 60_000, 'cancel');
+      const release = charge.take();
+      const view = await withTimeout(handle.executeUpdate(cancelUpdate), 60_000, 'cancel').finally(release);
       if (view.status === 'CANCELLED') return { kind: 'cancelled', view };
       return {
         kind: 'refused',
@@ -175,7 +206,7 @@ export class OrderLookup {
     } catch (err) {
       if (notFound(err)) {
         // Either no such order, or it has finished (updates need a running workflow).
-        const view = await this.view(workflowId).catch(() => undefined);
+        const view = await this.view(workflowId, charge).catch(() => undefined);
         return view
           ? { kind: 'refused', reason: `order ${orderIdOfWorkflowId(workflowId)} is already ${view.status}` }
           : { kind: 'not-found' };

@@ -12,6 +12,11 @@
  *
  * Failures inside the system (Temporal unreachable) are answered with a generic message and a
  * correlation id; the detail goes to the log (./internal-error).
+ *
+ * Each of the three is a look-up admitted by the gateway's budget of Temporal calls (./lookup-budget)
+ * before anything else about it is done: over the budget, or over the caller's share of it, the
+ * answer is BUSY with a `retryAfterMs`, decided the same way whatever the order (so it says nothing
+ * about it), and Temporal is not asked.
  */
 import type { z } from 'zod';
 import { describeZodError } from '../common/order';
@@ -25,8 +30,9 @@ import {
 } from '../common/protocol';
 import type { Client } from './client';
 import { detailOf, internalError } from './internal-error';
+import { type LookupBudget, type LookupCost, type LookupTicket, partyOf, UNCHARGED } from './lookup-budget';
 import { clientWorkflowId } from './order-key';
-import type { OrderLookup } from './order-lookup';
+import { ownerCandidates, type OrderLookup } from './order-lookup';
 import type { Reply } from './read-request';
 import type { Subscriptions } from './subscriptions';
 
@@ -34,6 +40,36 @@ export interface OrderRequests {
   getOrder(client: Client, data: unknown, reply: Reply): Promise<void>;
   cancelOrder(client: Client, data: unknown, reply: Reply): Promise<void>;
   subscribeOrder(client: Client, data: unknown, reply: Reply): void;
+}
+
+type LookupKind = 'getOrder' | 'cancelOrder' | 'subscribeOrder';
+
+/**
+ * The most Temporal calls a look-up makes, and how many at once: with a customer id the owner of
+ * each candidate workflow id first (./order-lookup ownerCandidates; getOrder and cancelOrder ask
+ * them at once, a subscription's catch-up one after the other, ./subscriptions), then the status
+ * query (getOrder, subscribeOrder) or the cancel update and, when it finds no run, a status query.
+ */
+export function lookupCost(kind: LookupKind, customerId: string | undefined, workflowId: string): LookupCost {
+  const owners = customerId === undefined ? 0 : ownerCandidates(workflowId).length;
+  const after = kind === 'cancelOrder' ? 2 : 1;
+  return { calls: owners + after, atOnce: kind === 'subscribeOrder' ? 1 : Math.max(1, owners) };
+}
+
+/** The ticket of a look-up on a gateway without a budget: charged to nobody. */
+const UNCHARGED_TICKET: LookupTicket = { ...UNCHARGED, answered: () => undefined, end: () => undefined };
+
+/** The answer to a look-up over the budget: BUSY, resend after `retryAfterMs`. */
+export function busyFrame(orderId: string, retryAfterMs: number): ServerFrame {
+  return {
+    event: 'error',
+    data: {
+      code: ErrorCode.busy,
+      message: `too many order look-ups right now: retry in ${retryAfterMs} ms`,
+      orderId,
+      retryAfterMs,
+    },
+  };
 }
 
 /** Default for `ownerCheckMs`: how long ownership may take to decide, and the earliest a customer's NOT_FOUND is sent. */
@@ -45,14 +81,26 @@ export interface OrderRequestOptions {
   orders?: OrderLookup;
   log: (line: string) => void;
   ownerCheckMs?: number;
+  /** The budget of Temporal calls look-ups are admitted by; without it, none is refused. */
+  budget?: LookupBudget;
 }
 
 const sleepUntil = (at: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
 
 export function orderRequests(opts: OrderRequestOptions): OrderRequests {
-  const { subscriptions, orders, log } = opts;
+  const { subscriptions, orders, log, budget } = opts;
   const ownerCheckMs = opts.ownerCheckMs ?? OWNER_CHECK_MS;
+
+  /** The look-up's ticket, or undefined once it was answered BUSY. */
+  const admitted = (kind: LookupKind, client: Client, orderId: string, reply: Reply): LookupTicket | undefined => {
+    if (!budget) return UNCHARGED_TICKET;
+    const cost = lookupCost(kind, client.customerId, clientWorkflowId(client.customerId, orderId));
+    const admission = budget.admit(partyOf(client), cost);
+    if ('ticket' in admission) return admission.ticket;
+    reply(busyFrame(orderId, admission.retryAfterMs));
+    return undefined;
+  };
 
   /** NOT_FOUND; to a customer, never earlier than ownerCheckMs after `askedAt` (one timing for every hidden order). */
   const notFound = async (client: Client, orderId: string, askedAt: number, reply: Reply): Promise<void> => {
@@ -78,33 +126,43 @@ export function orderRequests(opts: OrderRequestOptions): OrderRequests {
    * the global one (any order); with one, the caller's own order of that id (./order-lookup
    * ownedWorkflowId, which also finds one placed before ids were scoped). Undefined: not theirs.
    */
-  const actionable = async (lookup: OrderLookup, client: Client, orderId: string): Promise<string | undefined> => {
+  const actionable = async (
+    lookup: OrderLookup,
+    client: Client,
+    orderId: string,
+    ticket: LookupTicket,
+  ): Promise<string | undefined> => {
     const workflowId = clientWorkflowId(client.customerId, orderId);
     if (client.customerId === undefined) return workflowId;
-    return lookup.ownedWorkflowId(workflowId, client.customerId, ownerCheckMs);
+    return lookup.ownedWorkflowId(workflowId, client.customerId, ownerCheckMs, ticket);
   };
 
   /**
-   * The gate of a request answered from the workflow: the request parses, this gateway can look orders
-   * up, and the caller may act on the order. Returns the reference and the look-up, or undefined once answered.
+   * A request answered from the workflow: it parses, this gateway can look orders up, and the budget
+   * admits it; then `answer` runs with the look-up and the ticket its Temporal calls are charged to.
+   * The ticket ends once the answer is sent, so the caller's share is freed at the same moment
+   * whatever the caches held (a NOT_FOUND to a customer: ownerCheckMs after the request).
    */
-  const ownOrder = async <T extends { orderId: string }>(
+  const lookedUp = async <T extends { orderId: string }>(
+    kind: 'getOrder' | 'cancelOrder',
     schema: z.ZodType<T>,
-    client: Client,
-    data: unknown,
-    reply: Reply,
-    askedAt: number,
-  ): Promise<{ ref: T; lookup: OrderLookup; workflowId: string } | undefined> => {
+    request: { client: Client; data: unknown; reply: Reply },
+    answer: (ref: T, lookup: OrderLookup, ticket: LookupTicket) => Promise<void>,
+  ): Promise<void> => {
+    const { client, data, reply } = request;
     const ref = orderRef(schema, data, reply);
-    if (!ref) return undefined;
+    if (!ref) return;
     if (!orders) {
       reply(errorFrame(ErrorCode.temporalUnavailable, 'order look-ups are not available on this gateway', ref.orderId));
-      return undefined;
+      return;
     }
-    const workflowId = await actionable(orders, client, ref.orderId);
-    if (workflowId !== undefined) return { ref, lookup: orders, workflowId };
-    await notFound(client, ref.orderId, askedAt, reply);
-    return undefined;
+    const ticket = admitted(kind, client, ref.orderId, reply);
+    if (!ticket) return;
+    try {
+      await answer(ref, orders, ticket);
+    } finally {
+      ticket.end();
+    }
   };
 
   const unreachable = (verb: 'read' | 'cancel', orderId: string, detail: string): ServerFrame =>
@@ -116,39 +174,46 @@ export function orderRequests(opts: OrderRequestOptions): OrderRequests {
       `${verb} order ${orderId}: ${detail}`,
     );
 
-  const getOrder = async (client: Client, data: unknown, reply: Reply): Promise<void> => {
+  const getOrder = (client: Client, data: unknown, reply: Reply): Promise<void> => {
     const askedAt = Date.now();
-    const request = await ownOrder(OrderRef, client, data, reply, askedAt);
-    if (!request) return;
-    const { ref, lookup, workflowId } = request;
-    let view;
-    try {
-      view = await lookup.view(workflowId);
-    } catch (err) {
-      return reply(unreachable('read', ref.orderId, detailOf(err)));
-    }
-    if (!view) return notFound(client, ref.orderId, askedAt, reply);
-    reply({ event: 'order', data: view });
+    return lookedUp('getOrder', OrderRef, { client, data, reply }, async (ref, lookup, ticket) => {
+      const workflowId = await actionable(lookup, client, ref.orderId, ticket);
+      if (workflowId === undefined) return notFound(client, ref.orderId, askedAt, reply);
+      let view;
+      try {
+        view = await lookup.view(workflowId, ticket);
+      } catch (err) {
+        return reply(unreachable('read', ref.orderId, detailOf(err)));
+      }
+      if (!view) return notFound(client, ref.orderId, askedAt, reply);
+      reply({ event: 'order', data: view });
+    });
   };
 
-  const cancelOrder = async (client: Client, data: unknown, reply: Reply): Promise<void> => {
+  const cancelOrder = (client: Client, data: unknown, reply: Reply): Promise<void> => {
     const askedAt = Date.now();
-    const request = await ownOrder(CancelOrderInput, client, data, reply, askedAt);
-    if (!request) return;
-    const { ref, lookup, workflowId } = request;
-    const outcome = await lookup.cancel(workflowId);
-    if (outcome.kind === 'cancelled') reply({ event: 'orderCancelled', data: { orderId: ref.orderId } });
-    else if (outcome.kind === 'not-found') await notFound(client, ref.orderId, askedAt, reply);
-    else if (outcome.kind === 'refused') reply(errorFrame(ErrorCode.cannotCancel, outcome.reason, ref.orderId));
-    else reply(unreachable('cancel', ref.orderId, outcome.reason));
+    return lookedUp('cancelOrder', CancelOrderInput, { client, data, reply }, async (ref, lookup, ticket) => {
+      const workflowId = await actionable(lookup, client, ref.orderId, ticket);
+      if (workflowId === undefined) return notFound(client, ref.orderId, askedAt, reply);
+      const outcome = await lookup.cancel(workflowId, ticket);
+      if (outcome.kind === 'cancelled') reply({ event: 'orderCancelled', data: { orderId: ref.orderId } });
+      else if (outcome.kind === 'not-found') await notFound(client, ref.orderId, askedAt, reply);
+      else if (outcome.kind === 'refused') reply(errorFrame(ErrorCode.cannotCancel, outcome.reason, ref.orderId));
+      else reply(unreachable('cancel', ref.orderId, outcome.reason));
+    });
   };
 
   const subscribeOrder = (client: Client, data: unknown, reply: Reply): void => {
     const ref = orderRef(SubscribeOrderInput, data, reply);
     if (!ref) return;
+    // Without a look-up this gateway's catch-up asks nothing of Temporal: nothing to admit.
+    const ticket = orders ? admitted('subscribeOrder', client, ref.orderId, reply) : UNCHARGED_TICKET;
+    if (!ticket) return;
     // Answered at once, as for an order that does not exist yet; events follow only for the caller's own orders.
     reply({ event: 'subscribed', data: { orderId: ref.orderId } });
-    subscriptions.subscribe(client, clientWorkflowId(client.customerId, ref.orderId), ref.fromSeq, true);
+    ticket.answered();
+    const workflowId = clientWorkflowId(client.customerId, ref.orderId);
+    void subscriptions.follow(client, workflowId, ref.fromSeq, ticket).finally(() => ticket.end());
   };
 
   return { getOrder, cancelOrder, subscribeOrder };

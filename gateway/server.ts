@@ -26,6 +26,7 @@ import { ConnectionSlots } from './connection-slots';
 import { Connections } from './connections';
 import { createDispatcher } from './frame-handlers';
 import { createHttpServer } from './http-routes';
+import { LookupBudget, partyOf } from './lookup-budget';
 import type { GatewayObserver } from './metrics';
 import type { OrderLookup } from './order-lookup';
 import type { OrderHistory } from './list-orders';
@@ -109,14 +110,19 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** Who follows which order: status catch-up and ownership from Temporal, partition routing told of each order followed. */
-function subscriptionsFor(opts: GatewayOptions, unseenExpiryMs: number): Subscriptions {
+/**
+ * Who follows which order: status catch-up and ownership from Temporal, partition routing told of
+ * each order followed (its look-ups charged to the first follower's share of `budget`).
+ */
+function subscriptionsFor(opts: GatewayOptions, unseenExpiryMs: number, budget: LookupBudget): Subscriptions {
   const { orders, routing } = opts;
-  return new Subscriptions(async (orderId) => orders?.view(orderId), {
-    ownerOf: async (orderId) => (orders ? orders.owner(orderId) : { exists: false }),
+  return new Subscriptions(async (workflowId, charge) => orders?.view(workflowId, charge), {
+    ownerOf: async (workflowId, charge) => (orders ? orders.owner(workflowId, charge) : { exists: false }),
     unseenExpiryMs,
-    onFollow: routing && ((orderId, partition) => routing.follow(orderId, partition)),
-    onUnfollow: routing && ((orderId) => routing.unfollow(orderId)),
+    onFollow:
+      routing &&
+      ((workflowId, partition, sub) => routing.follow(workflowId, partition, budget.background(partyOf(sub)))),
+    onUnfollow: routing && ((workflowId) => routing.unfollow(workflowId)),
   });
 }
 
@@ -159,11 +165,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const inFlight = new InFlight();
   let closing = false;
 
-  const subscriptions = subscriptionsFor(opts, timeouts.unseenSubscriptionMs);
+  // Temporal calls made for clients: at once, per second, and each customer's share (./lookup-budget).
+  const budget = new LookupBudget(limits.temporalCalls);
+  const subscriptions = subscriptionsFor(opts, timeouts.unseenSubscriptionMs, budget);
   const dispatcher = createDispatcher({
     producer: opts.producer,
     orders: opts.orders,
     history: opts.history,
+    budget,
     subscriptions,
     rate: limits.rateLimit,
     rateAbuse: limits.rateAbuse,
@@ -259,6 +268,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       wsClients.terminateAll();
       admission.perIp.stop();
       subscriptions.stop();
+      budget.stop();
     },
   };
 }

@@ -9,10 +9,12 @@
  * A partition is fetched from its first such order on and paused again when the last one is no longer
  * followed; the feed rewinds a partition it resumes a little (./status-feed.ts), so events published
  * while the order's partition was being looked up are still read. An order whose workflow does not
- * exist yet is looked up again with backoff for as long as it is followed.
+ * exist yet is looked up again with backoff for as long as it is followed; each look-up is charged to
+ * the `Charge` its first follower brought (./lookup-budget), and one it refuses is tried again later.
  */
 import { Kafka, Partitioners } from 'kafkajs';
 import { kafkaKeyOf } from '../common/order';
+import type { Charge } from './lookup-budget';
 
 /** What the order's workflow says: `exists: false` while there is none (yet). */
 export type RoutedOrder = { exists: false } | { exists: true; statusPartition?: number };
@@ -29,7 +31,8 @@ export interface StatusRoutingOptions {
   /** order-status's partition count (for orders placed without routing: their key's hash). */
   partitionCount: number;
   fetcher: PartitionFetcher;
-  lookup: (orderId: string) => Promise<RoutedOrder>;
+  /** The order's partition from its workflow; `charge`: what the Temporal call is charged to (given at `follow`). */
+  lookup: (orderId: string, charge?: Charge) => Promise<RoutedOrder>;
   /** First delay before asking again about an order that does not exist yet; doubles up to 5 s. */
   retryMs?: number;
   log?: (line: string) => void;
@@ -76,6 +79,8 @@ export class StatusRouting {
   private readonly partitionOf = new Map<string, number | undefined>();
   /** Followed orders per fetched partition other than home. */
   private readonly uses = new Map<number, number>();
+  /** What each followed order's look-ups are charged to, while its partition is not known. */
+  private readonly charges = new Map<string, Charge>();
 
   constructor(private readonly opts: StatusRoutingOptions) {}
 
@@ -88,12 +93,18 @@ export class StatusRouting {
     return [...this.uses.keys()].sort((a, b) => a - b);
   }
 
-  /** A client here started following `orderId`; `known`: its partition, when the caller knows it. */
-  follow(orderId: string, known?: number): void {
+  /**
+   * A client here started following `orderId`; `known`: its partition, when the caller knows it;
+   * `charge`: what looking it up is charged to (the follower's share).
+   */
+  follow(orderId: string, known?: number, charge?: Charge): void {
     if (this.partitionOf.has(orderId)) return;
     this.partitionOf.set(orderId, undefined);
     if (known !== undefined) this.route(orderId, known);
-    else void this.resolve(orderId, 0);
+    else {
+      if (charge) this.charges.set(orderId, charge);
+      void this.resolve(orderId, 0);
+    }
   }
 
   /** No client here follows `orderId` any more. */
@@ -101,6 +112,7 @@ export class StatusRouting {
     if (!this.partitionOf.has(orderId)) return;
     const partition = this.partitionOf.get(orderId);
     this.partitionOf.delete(orderId);
+    this.charges.delete(orderId);
     if (partition !== undefined) this.release(partition);
   }
 
@@ -111,6 +123,7 @@ export class StatusRouting {
       partition = keyPartition(kafkaKeyOf(orderId), this.opts.partitionCount);
     }
     this.partitionOf.set(orderId, partition);
+    this.charges.delete(orderId);
     if (partition === this.opts.home) return;
     const n = this.uses.get(partition) ?? 0;
     this.uses.set(partition, n + 1);
@@ -131,9 +144,9 @@ export class StatusRouting {
   private async resolve(orderId: string, attempt: number): Promise<void> {
     let found: RoutedOrder | undefined;
     try {
-      found = await this.opts.lookup(orderId);
+      found = await this.opts.lookup(orderId, this.charges.get(orderId));
     } catch {
-      found = undefined; // Temporal did not answer: ask again below
+      found = undefined; // Temporal did not answer, or the budget refused the call: ask again below
     }
     if (!this.partitionOf.has(orderId) || this.partitionOf.get(orderId) !== undefined) return;
     if (found?.exists) {

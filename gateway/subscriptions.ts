@@ -24,6 +24,7 @@
 import { globalWorkflowIdOf, isScopedWorkflowId, workflowIdFor } from '../common/order';
 import type { OrderView, StatusEvent } from '../common/status';
 import { eventsOf, isFinal } from '../common/status';
+import type { Charge } from './lookup-budget';
 
 export interface Subscriber {
   /** The customer behind this subscriber (JWT mode); undefined: may follow any order. */
@@ -49,16 +50,20 @@ interface Progress {
 }
 
 export interface SubscriptionOptions {
-  /** The order's owner; without it, subscribers with a customer id are never served. */
-  ownerOf?: (orderId: string) => Promise<Owner>;
+  /**
+   * The order's owner; without it, subscribers with a customer id are never served. `charge`: what
+   * the Temporal call is charged to (./lookup-budget), given for a subscribeOrder's first catch-up
+   * only; the calls that follow from the order's own events are charged to nobody.
+   */
+  ownerOf?: (orderId: string, charge?: Charge) => Promise<Owner>;
   /** A view behind Kafka is asked again after this long (default 250 ms), at most `maxRetries` times (default 20). */
   retryDelayMs?: number;
   maxRetries?: number;
   /** A subscription whose order has shown no sign of existing this long after it began is dropped; undefined: never. */
   unseenExpiryMs?: number;
   now?: () => number;
-  /** Partition routing (./status-routing.ts): an order gained its first subscriber (its partition if known), lost its last. */
-  onFollow?: (workflowId: string, statusPartition?: number) => void;
+  /** Partition routing (./status-routing.ts): an order gained its first subscriber `sub` (its partition if known), lost its last. */
+  onFollow?: (workflowId: string, statusPartition: number | undefined, sub: Subscriber) => void;
   onUnfollow?: (workflowId: string) => void;
 }
 
@@ -72,11 +77,11 @@ export class Subscriptions {
 
   private readonly retryDelayMs: number;
   private readonly maxRetries: number;
-  private readonly ownerOf?: (orderId: string) => Promise<Owner>;
+  private readonly ownerOf?: (orderId: string, charge?: Charge) => Promise<Owner>;
 
   constructor(
-    /** The order's current view from the workflow, or undefined when it does not exist (yet). */
-    private readonly fetchView: (workflowId: string) => Promise<OrderView | undefined>,
+    /** The order's current view from the workflow, or undefined when it does not exist (yet); `charge` as for `ownerOf`. */
+    private readonly fetchView: (workflowId: string, charge?: Charge) => Promise<OrderView | undefined>,
     private readonly options: SubscriptionOptions = {},
   ) {
     this.now = options.now ?? Date.now;
@@ -116,6 +121,20 @@ export class Subscriptions {
 
   /** Starts following an order from `fromSeq`; with `catchUpNow`, sends what already happened. */
   subscribe(sub: Subscriber, workflowId: string, fromSeq = 1, catchUpNow = true, statusPartition?: number): void {
+    const progress = this.start(sub, workflowId, fromSeq, statusPartition);
+    if (catchUpNow) void this.catchUp(sub, workflowId, progress);
+  }
+
+  /**
+   * A client's subscribeOrder: starts following an order from `fromSeq` and sends what already
+   * happened, the Temporal calls of this first catch-up charged to `charge`. Resolves when that
+   * catch-up has made its last call (retries later on are the order's own: uncharged).
+   */
+  follow(sub: Subscriber, workflowId: string, fromSeq: number, charge: Charge): Promise<void> {
+    return this.catchUp(sub, workflowId, this.start(sub, workflowId, fromSeq), charge);
+  }
+
+  private start(sub: Subscriber, workflowId: string, fromSeq: number, statusPartition?: number): Progress {
     const progress: Progress = {
       nextSeq: fromSeq,
       catchingUp: false,
@@ -127,7 +146,7 @@ export class Subscriptions {
       hidden: false,
     };
     this.attach(sub, workflowId, progress, statusPartition);
-    if (catchUpNow) void this.catchUp(sub, workflowId, progress);
+    return progress;
   }
 
   /** Records `progress` as `sub`'s following of `workflowId` (replacing any it had). */
@@ -135,7 +154,7 @@ export class Subscriptions {
     let subs = this.byOrder.get(workflowId);
     if (!subs) {
       this.byOrder.set(workflowId, (subs = new Map()));
-      this.options.onFollow?.(workflowId, statusPartition);
+      this.options.onFollow?.(workflowId, statusPartition, sub);
     }
     if (!subs.has(sub)) {
       this.pairs += 1;
@@ -276,10 +295,14 @@ export class Subscriptions {
   }
 
   /** 'yes' when the subscriber may see the order, 'no' when it belongs to someone else, 'unknown' when it does not exist yet (or Temporal did not answer). */
-  private async mayFollow(sub: Subscriber, workflowId: string): Promise<'yes' | 'no' | 'unknown' | 'absent'> {
+  private async mayFollow(
+    sub: Subscriber,
+    workflowId: string,
+    charge?: Charge,
+  ): Promise<'yes' | 'no' | 'unknown' | 'absent'> {
     if (!this.ownerOf) return 'no';
     try {
-      const owner = await this.ownerOf(workflowId);
+      const owner = await this.ownerOf(workflowId, charge);
       if (!owner.exists) return 'absent';
       return owner.customerId === sub.customerId ? 'yes' : 'no';
     } catch {
@@ -291,9 +314,14 @@ export class Subscriptions {
    * For a scoped id whose run does not exist: the global id, when its run is this subscriber's own
    * (an order placed before ids were scoped); the subscription moves there. Undefined otherwise.
    */
-  private async movedToGlobal(sub: Subscriber, workflowId: string, progress: Progress): Promise<string | undefined> {
+  private async movedToGlobal(
+    sub: Subscriber,
+    workflowId: string,
+    progress: Progress,
+    charge?: Charge,
+  ): Promise<string | undefined> {
     const global = this.globalIdOf(workflowId);
-    if (global === undefined || (await this.mayFollow(sub, global)) !== 'yes') return undefined;
+    if (global === undefined || (await this.mayFollow(sub, global, charge)) !== 'yes') return undefined;
     if (!this.active(sub, workflowId, progress)) return undefined;
     this.drop(sub, workflowId);
     if (this.has(sub, global)) return undefined;
@@ -301,14 +329,15 @@ export class Subscriptions {
     return global;
   }
 
-  private async catchUp(sub: Subscriber, subscribedAs: string, progress: Progress): Promise<void> {
+  /** `charge`: a subscribeOrder's first catch-up; undefined for the ones an order's events start (uncharged). */
+  private async catchUp(sub: Subscriber, subscribedAs: string, progress: Progress, charge?: Charge): Promise<void> {
     let workflowId = subscribedAs;
     progress.catchingUp = true;
     if (!progress.cleared) {
-      let verdict = await this.mayFollow(sub, workflowId);
+      let verdict = await this.mayFollow(sub, workflowId, charge);
       if (!this.active(sub, workflowId, progress)) return;
       if (verdict === 'absent') {
-        const moved = await this.movedToGlobal(sub, workflowId, progress);
+        const moved = await this.movedToGlobal(sub, workflowId, progress, charge);
         if (moved !== undefined) [workflowId, verdict] = [moved, 'yes'];
         else if (!this.active(sub, workflowId, progress)) return;
         else verdict = 'unknown';
@@ -338,7 +367,7 @@ export class Subscriptions {
     }
     let view: OrderView | undefined;
     try {
-      view = await this.fetchView(workflowId);
+      view = await this.fetchView(workflowId, charge);
     } catch {
       view = undefined;
     }

@@ -43,7 +43,8 @@ export const RETRYABLE = [
   "KAFKA_UNAVAILABLE",
   "SHUTTING_DOWN",
   "RATE_LIMITED",
-  "HISTORY_UNAVAILABLE"
+  "HISTORY_UNAVAILABLE",
+  "BUSY"
 ];
 
 /** An orderStatus push's JSON Schema (common/status-schemas.ts StatusPushSchema); its status enum is STATUSES. */

@@ -109,6 +109,7 @@ describe('configuration schema', () => {
       maxPayloadBytes: 65_536,
       maxBufferedBytes: 1_048_576,
       maxSubscriptions: 200,
+      temporalCalls: { inFlight: 64, perSecond: 200, sharePercent: 10 },
     });
     const config = loadConfig({
       GATEWAY_ALLOWED_HOSTS: 'orders.example, 10.0.0.5',
@@ -123,6 +124,9 @@ describe('configuration schema', () => {
       GATEWAY_MAX_PAYLOAD_BYTES: '4096',
       GATEWAY_MAX_BUFFERED_BYTES: '65536',
       GATEWAY_MAX_SUBSCRIPTIONS: '50',
+      GATEWAY_TEMPORAL_CALLS_IN_FLIGHT: '8',
+      GATEWAY_TEMPORAL_CALLS_PER_SECOND: '30',
+      GATEWAY_TEMPORAL_CUSTOMER_SHARE_PERCENT: '40',
     });
     expect(config.gatewayAllowedHosts).toEqual(['orders.example', '10.0.0.5']);
     expect(config.gatewayLimits).toEqual({
@@ -134,10 +138,17 @@ describe('configuration schema', () => {
       maxPayloadBytes: 4096,
       maxBufferedBytes: 65_536,
       maxSubscriptions: 50,
+      temporalCalls: { inFlight: 8, perSecond: 30, sharePercent: 40 },
     });
     expect(() => loadConfig({ GATEWAY_MAX_SUBSCRIPTIONS: '0' })).toThrow(/GATEWAY_MAX_SUBSCRIPTIONS/);
     expect(() => loadConfig({ GATEWAY_MAX_UNAUTHENTICATED: '0' })).toThrow(/GATEWAY_MAX_UNAUTHENTICATED/);
     expect(() => loadConfig({ GATEWAY_MAX_BUFFERED_BYTES: '1024' })).toThrow(/GATEWAY_MAX_BUFFERED_BYTES/);
+    // A budget smaller than one look-up (cancelOrder: 4 calls, 2 at once) would refuse it forever.
+    expect(() => loadConfig({ GATEWAY_TEMPORAL_CALLS_IN_FLIGHT: '1' })).toThrow(/GATEWAY_TEMPORAL_CALLS_IN_FLIGHT/);
+    expect(() => loadConfig({ GATEWAY_TEMPORAL_CALLS_PER_SECOND: '3' })).toThrow(/GATEWAY_TEMPORAL_CALLS_PER_SECOND/);
+    expect(() => loadConfig({ GATEWAY_TEMPORAL_CUSTOMER_SHARE_PERCENT: '0' })).toThrow(
+      /GATEWAY_TEMPORAL_CUSTOMER_SHARE_PERCENT/,
+    );
   });
 
   test("TRACE_UI_URL: a link holding {traceId} is used as given (Zipkin's trace page); a bare URL is a Jaeger UI's root", () => {

@@ -1,6 +1,6 @@
 /** The bench's command line: options, their defaults, and what --quick changes. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { KINDS, SelKind } from './plan';
+import { KINDS, ON_REQUEST_KINDS, SelKind } from './plan';
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -28,6 +28,9 @@ export interface Opts {
   fanoutRates: number[];
   fanoutSeconds: number;
   fanoutGateways: number;
+  floodConnections: number;
+  floodLookups: number;
+  lookupsRate: number;
   idleHold: number;
   sampleMs: number;
   out: string;
@@ -60,6 +63,9 @@ const NUMBER_OPTIONS: Array<[flag: string, help: string, fallback: number, quick
   ['--idle-hold <s>', 'seconds to hold the idle connections open', 10, 3],
   ['--fanout-seconds <s>', 'publishing window of one fanout configuration', 10, 5],
   ['--fanout-gateways <n>', 'gateways (status feeds) in the fanout configurations', 4],
+  ['--flood-connections <n>', 'connections of the look-up flood (kind "lookups")', 4],
+  ['--flood-lookups <n>', 'look-ups the flood sends at most, over all its connections (kind "lookups")', 60000, 10000],
+  ['--lookups-rate <n>', 'offered orders/s of the customer beside the flood (kind "lookups")', 50],
   ['--sample-ms <n>', 'CPU/RSS sampling interval', 500],
 ];
 
@@ -70,7 +76,10 @@ const program = new Command()
     '--quick',
     'a quick check: 200 orders over 5 connections unless given, short caps, 500 idle connections, fan-out at 1 000/s for 5 s, chart into the results dir',
   )
-  .option('--only <kinds>', `comma list of configuration kinds to run: ${KINDS.join(', ')}`)
+  .option(
+    '--only <kinds>',
+    `comma list of configuration kinds to run: ${KINDS.join(', ')} (without --only: all but ${[...ON_REQUEST_KINDS].join(', ')})`,
+  )
   .option('--no-stock', 'skip the ceilings against a second dev server at stock settings')
   .option(
     '--fanout-rates <list>',
@@ -104,7 +113,7 @@ export function parseOptions(argv = process.argv): { opts: Opts; kinds: Set<SelK
           if (!KINDS.includes(k)) throw new InvalidArgumentError(`--only: unknown kind "${s}"`);
           return k;
         })
-      : KINDS,
+      : KINDS.filter((k) => !ON_REQUEST_KINDS.has(k)),
   );
   return { opts, kinds };
 }

@@ -46,8 +46,17 @@ async function readLoopDelay(pid: number | undefined, file: string): Promise<Loo
  * The offered rate is spread over all connections. `tracing`: run the apps with TRACING off or on
  * (sampler at 100 %, exporting OTLP/HTTP to a receiver in this process that only counts the spans),
  * under a bridge group of their own that starts at the topic's end (as on the bench's own Temporal on PostgreSQL).
+ * `customer`: the gateway in JWT mode, the orders placed by this customer (so their workflow ids are
+ * scoped to it); `env`: more settings for the apps; `beside`: a load started just before the first
+ * order is placed and stopped after the last one closed (the look-up flood), its result kept in the
+ * configuration's evidence.
  */
-export type PipelineSpec = LoadSpec & { tracing?: 'off' | 'on' };
+export type PipelineSpec = LoadSpec & {
+  tracing?: 'off' | 'on';
+  customer?: { secret: string; customerId: string; token: string };
+  env?: Record<string, string>;
+  beside?: { what: string; start(url: string): Promise<{ stop(): Promise<object> }> };
+};
 
 export async function runPipeline(
   ctx: BenchContext,
@@ -66,7 +75,10 @@ export async function runPipeline(
   const ownGroup = spec.tracing !== undefined || target !== ctx.temporal;
   const group = ownGroup ? `${ctx.runId}-${id}` : BRIDGE_GROUP;
   if (ownGroup) await groupAtTopicEnd(ctx.kafka, group, TOPICS.orderPlacement);
-  const env: Record<string, string> = ownGroup ? { BRIDGE_GROUP_ID: group } : {};
+  const env: Record<string, string> = { ...(ownGroup ? { BRIDGE_GROUP_ID: group } : {}), ...spec.env };
+  if (spec.customer) env.GATEWAY_JWT_SECRET = spec.customer.secret;
+  const workflowIdOf = (orderId: string): string =>
+    workflowIdFor(spec.customer ? { orderId, customerId: spec.customer.customerId, idScope: 'customer' } : { orderId });
   if (spec.tracing !== undefined)
     Object.assign(env, {
       TRACING: spec.tracing === 'on' ? '1' : '0',
@@ -86,11 +98,16 @@ export async function runPipeline(
       await sampler.start();
       await readLoopDelay(gateway?.pid, apps.loopProbeFile);
       progress.start(`${id}: accepted`, orders.length, 'orders');
+      const url = `ws://127.0.0.1:${ctx.gatewayPort}`;
+      let beside: { stop(): Promise<object> } | undefined;
       const placement = await placeOrders({
-        url: `ws://127.0.0.1:${ctx.gatewayPort}`,
+        url,
         orders,
         connections: ctx.connections,
         rate,
+        token: spec.customer?.token,
+        // The orders' connections are open before the load beside them starts (a flood must not keep them out).
+        beforeSending: async () => void (beside = await spec.beside?.start(url)),
         timeoutMs: Math.max(120_000, rate ? (orders.length / rate) * 3_000 : 0),
         onAnswer: (n) => progress.update(n),
       });
@@ -106,6 +123,8 @@ export async function runPipeline(
         (n) => progress.update(n),
       );
       progress.stop();
+      const besideResult = await beside?.stop();
+      if (besideResult) notes.push(`${spec.beside?.what}: ${JSON.stringify(besideResult)}`);
       const usage = await sampler.stop();
       if (drain.timedOut) notes.push(drainNote(drain, placement.accepted, ctx));
 
@@ -118,7 +137,7 @@ export async function runPipeline(
       const placedAt = new Map<string, number>();
       for (const t of placement.timings) {
         if (t.acceptMs !== undefined) ack.push(t.acceptMs);
-        const wfId = workflowIdFor({ orderId: t.orderId });
+        const wfId = workflowIdOf(t.orderId);
         placedAt.set(wfId, t.sentAt);
         const exec = execs.get(wfId);
         if (exec && t.acceptedAt !== undefined) toStart.push(exec.startMs - t.acceptedAt);
@@ -137,7 +156,9 @@ export async function runPipeline(
         label:
           `pipeline, ${rate ? `${rate}/s offered` : 'full speed'}, delay ${stepDelayMs} ms` +
           (target.settings === 'postgres' ? ', Temporal on PostgreSQL' : '') +
-          (spec.tracing ? `, tracing ${spec.tracing}` : ''),
+          (spec.tracing ? `, tracing ${spec.tracing}` : '') +
+          (spec.customer ? `, JWT customer ${spec.customer.customerId}` : '') +
+          (spec.beside ? `, beside: ${spec.beside.what}` : ''),
         stepDelayMs,
         temporalSettings: target.settings,
         load: rate ? `${rate}/s over ${ctx.connections} conns` : `full speed, ${ctx.connections} conns`,
@@ -157,7 +178,12 @@ export async function runPipeline(
         usage,
         gatewayLoopDelayMs: loopDelay,
         historyPerOrder: await historyPerRun(target.client, execs).catch(() => undefined),
-        evidence: { bridge: bridgeStats, placementSeconds: round(placement.seconds, 2), spansExported: spans },
+        evidence: {
+          bridge: bridgeStats,
+          placementSeconds: round(placement.seconds, 2),
+          spansExported: spans,
+          ...(besideResult ? { beside: besideResult } : {}),
+        },
         notes,
       };
       progress.log(

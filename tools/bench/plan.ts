@@ -5,6 +5,7 @@
  */
 import type { BenchContext, TemporalTarget } from './context';
 import type { TemporalSettings } from './types';
+import { lookupsPipeline, type FloodMode } from './lookup-flood';
 import { runPipeline } from './pipeline';
 import { runRawKafka } from './raw-kafka';
 import { runSeedBaseline } from './seed-consumer';
@@ -21,8 +22,12 @@ export const KINDS = [
   'tracing',
   'seed',
   'idle',
+  'lookups',
 ] as const;
 export type SelKind = (typeof KINDS)[number];
+
+/** Kinds a run leaves out unless `--only` names them: the look-up flood (docs/SECURITY.md) adds about 5 minutes. */
+export const ON_REQUEST_KINDS: ReadonlySet<SelKind> = new Set<SelKind>(['lookups']);
 
 export interface PlanOptions {
   kinds: Set<SelKind>;
@@ -36,6 +41,10 @@ export interface PlanOptions {
   seedSeconds: number;
   /** Also measure the ceilings against a dev server at stock settings. */
   stock: boolean;
+  /** The look-up flood: its connections, the look-ups it sends at most, and the other customer's offered orders/s. */
+  floodConnections: number;
+  floodLookups: number;
+  lookupsRate: number;
 }
 
 export const ids = (o: Pick<PlanOptions, 'rate' | 'slowDelay'>) => ({
@@ -54,6 +63,10 @@ export const ids = (o: Pick<PlanOptions, 'rate' | 'slowDelay'>) => ({
   seedSlow: `seed-d${o.slowDelay}`,
   tracingOff: 'pipe-tracing-off-d0',
   tracingOn: 'pipe-tracing-on-d0',
+  lookupsQuiet: 'lookups-quiet',
+  lookupsFlood: 'lookups-flood',
+  lookupsFloodOpen: 'lookups-flood-open',
+  lookupsQuietAfter: 'lookups-quiet-after',
 });
 
 /**
@@ -134,6 +147,34 @@ export function planSteps(o: PlanOptions): Step[] {
       id: stepId,
       server: 'tuned',
       run: (ctx) => runPipeline(ctx, { id: stepId, orders: o.orders, stepDelayMs: 0, tracing }),
+    });
+  }
+  // Bounded look-ups (docs/SECURITY.md): one customer's orders at the fixed offered rate alone, beside
+  // another customer's flood of random-id look-ups (the default budget), alone again (the runs alone
+  // bracket the flood, so the machine's drift meanwhile shows), and beside the same flood with the
+  // budget opened wide (what it prevents).
+  for (const [stepId, flood] of [
+    [id.lookupsQuiet, 'none'],
+    [id.lookupsFlood, 'limited'],
+    [id.lookupsQuietAfter, 'none'],
+    [id.lookupsFloodOpen, 'open'],
+  ] as Array<[string, FloodMode]>) {
+    add('lookups', {
+      id: stepId,
+      server: 'tuned',
+      run: async (ctx) =>
+        runPipeline(
+          ctx,
+          await lookupsPipeline({
+            id: stepId,
+            orders: o.orders,
+            rate: o.lookupsRate,
+            flood,
+            floodConnections: o.floodConnections,
+            floodLookups: o.floodLookups,
+            floodSeconds: Math.round(ctx.drainTimeoutMs / 1000) + 120,
+          }),
+        ),
     });
   }
   add('seed', {

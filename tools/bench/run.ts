@@ -192,6 +192,9 @@ async function main(): Promise<void> {
     rate: opts.rate,
     seedSeconds: opts.seedSeconds,
     stock: opts.stock,
+    floodConnections: opts.floodConnections,
+    floodLookups: opts.floodLookups,
+    lookupsRate: opts.lookupsRate,
   };
   const steps = planSteps(plan);
 
@@ -199,7 +202,8 @@ async function main(): Promise<void> {
   let idle: IdleResult | undefined;
   let fanout: FanoutResult[] | undefined;
   try {
-    await checkShared(ctx, connection, kinds.has('pipeline'), Boolean(opts.allowShared), notes);
+    const bridgeGroup = kinds.has('pipeline') || kinds.has('lookups');
+    await checkShared(ctx, connection, bridgeGroup, Boolean(opts.allowShared), notes);
     progress.log(
       `run ${runId}: ${steps.map((s) => s.id).join(', ')}${kinds.has('idle') ? `, idle ${opts.idleConnections}` : ''}; ` +
         `${opts.orders} orders at delay 0, ${opts.slowOrders} at ${opts.slowDelay} ms, ${opts.connections} connections; logs in ${path.relative(PROJECT_ROOT, logDir)}`,

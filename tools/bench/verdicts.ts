@@ -63,7 +63,53 @@ export function computeRatios(results: ConfigResult[], o: Opts): Ratio[] {
     );
   }
   out.push(ratio(results, `pipeline / seed-style consumer, delay ${o.slowDelay} ms`, id.pipeSlow, id.seedSlow));
+  out.push(
+    ratio(results, 'customer B beside the look-up flood / alone (throughput)', id.lookupsFlood, id.lookupsQuiet),
+  );
+  out.push(
+    ratio(
+      results,
+      'customer B beside the flood with the budget opened wide / alone (throughput)',
+      id.lookupsFloodOpen,
+      id.lookupsQuiet,
+    ),
+  );
+  out.push(
+    ratio(results, 'customer B alone, again / alone (throughput: the drift)', id.lookupsQuietAfter, id.lookupsQuiet),
+  );
   return out;
+}
+
+/**
+ * Bounded look-ups (docs/SECURITY.md): customer B's throughput and accept latency (p50, p95) beside
+ * the look-up flood against B alone (the mean of the runs before and after it, when both ran).
+ */
+function lookupsTarget(results: ConfigResult[], o: Opts): Target | undefined {
+  const id = ids(o);
+  const alone = [byId(results, id.lookupsQuiet), byId(results, id.lookupsQuietAfter)].filter(
+    (r): r is ConfigResult => r !== undefined && !!r.ackMs,
+  );
+  const flood = byId(results, id.lookupsFlood);
+  if (!alone.length || !flood?.ackMs) return undefined;
+  const mean = (of: (r: ConfigResult) => number): number => alone.reduce((n, r) => n + of(r), 0) / alone.length;
+  const base = {
+    throughput: mean((r) => r.throughput),
+    p50: mean((r) => r.ackMs?.p50 ?? 0),
+    p95: mean((r) => r.ackMs?.p95 ?? 0),
+  };
+  const throughput = flood.throughput / base.throughput;
+  const p50 = flood.ackMs.p50 / base.p50;
+  const p95 = flood.ackMs.p95 / base.p95;
+  const beside = (flood.evidence?.beside ?? {}) as { sent?: number; answers?: Record<string, number> };
+  return {
+    name: "customer B's orders beside customer A's look-up flood vs alone (throughput, accept p50 and p95)",
+    goal: 'each within 10 %',
+    measured:
+      `${flood.throughput} vs ${round(base.throughput, 1)} orders/s (${round(throughput, 3)}x); ` +
+      `accept p50 ${flood.ackMs.p50} vs ${round(base.p50, 2)} ms (${round(p50, 3)}x), p95 ${flood.ackMs.p95} vs ${round(base.p95, 2)} ms (${round(p95, 3)}x); ` +
+      `flood: ${beside.sent ?? '?'} look-ups, answers ${JSON.stringify(beside.answers ?? {})}`,
+    met: throughput >= 0.9 && p50 <= 1.1 && p95 <= 1.1,
+  };
 }
 
 export function computeTargets(results: ConfigResult[], o: Opts, idle?: IdleResult): Target[] {
@@ -103,6 +149,8 @@ export function computeTargets(results: ConfigResult[], o: Opts, idle?: IdleResu
       met: r >= 100,
     });
   }
+  const lookups = lookupsTarget(results, o);
+  if (lookups) targets.push(lookups);
   if (idle) {
     targets.push({
       name: `gateway RSS with ${idle.connections} idle connections`,

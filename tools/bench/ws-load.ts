@@ -44,12 +44,16 @@ export interface PlacementOptions {
   connections: number;
   /** Orders per second over all connections; undefined = full speed. */
   rate?: number;
+  /** A customer's token (a gateway in JWT mode), sent as `Authorization: Bearer`. */
+  token?: string;
+  /** Called once every connection is open, before the first order is sent (a load beside the orders starts here). */
+  beforeSending?: () => Promise<void>;
   timeoutMs: number;
   onAnswer?: (answered: number) => void;
 }
 
 /** Mirrors the gateway's per-connection token bucket (burst 200, 100/s) with a small margin. */
-class ClientBucket {
+export class ClientBucket {
   private tokens: number;
   private last = performance.now();
   constructor(
@@ -76,13 +80,19 @@ interface Pending {
   sentPerf: number;
 }
 
-export async function openConnections(url: string, count: number, timeoutMs = 15_000): Promise<WebSocket[]> {
+export async function openConnections(
+  url: string,
+  count: number,
+  timeoutMs = 15_000,
+  token?: string,
+): Promise<WebSocket[]> {
+  const headers = token ? { authorization: `Bearer ${token}` } : undefined;
   return Promise.all(
     Array.from(
       { length: count },
       () =>
         new Promise<WebSocket>((resolve, reject) => {
-          const ws = new WebSocket(url);
+          const ws = new WebSocket(url, { headers });
           const timer = setTimeout(() => {
             ws.terminate();
             reject(new Error(`WebSocket ${url} did not open within ${timeoutMs} ms`));
@@ -101,7 +111,7 @@ export async function openConnections(url: string, count: number, timeoutMs = 15
 }
 
 export async function placeOrders(opts: PlacementOptions): Promise<PlacementResult> {
-  const sockets = await openConnections(opts.url, opts.connections);
+  const sockets = await openConnections(opts.url, opts.connections, undefined, opts.token);
   const pending = new Map<string, Pending>();
   const timings: OrderTiming[] = [];
   const errors: Record<string, number> = {};
@@ -154,6 +164,7 @@ export async function placeOrders(opts: PlacementOptions): Promise<PlacementResu
     ws.send(JSON.stringify({ event: 'placeOrder', data: order }));
   };
 
+  await opts.beforeSending?.();
   const t0 = performance.now();
   const deadline = Date.now() + opts.timeoutMs;
   if (opts.rate === undefined) {
