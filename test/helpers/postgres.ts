@@ -23,7 +23,6 @@ export async function testDatabase(): Promise<TestDatabase> {
   let stack: StackOptions | undefined;
   if (!serverUrl) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-history-pg-'));
-    fs.chmodSync(dir, 0o755);
     stack = stackOptions({ dataDir: dir, ports: { postgres: await freePort() } });
     await startPostgres(stack, () => {});
     serverUrl = `postgresql://temporal@127.0.0.1:${stack.ports.postgres}/postgres`;

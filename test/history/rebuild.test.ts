@@ -24,9 +24,8 @@ import { uniqueId } from '../helpers/wait';
 
 const run = promisify(execFile);
 
-test("the launcher's own PostgreSQL (the pinned npm package) starts on a fresh data directory, takes the history's schema, and stops", async () => {
+test("the launcher's own PostgreSQL (the pinned npm package) starts on a fresh data directory (a mkdtemp one, mode 700), takes the history's schema, and stops", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-history-db-'));
-  fs.chmodSync(dir, 0o755);
   const stack = stackOptions({ dataDir: dir, ports: { historyDb: await freePort() } });
   try {
     const pid = await startHistoryDb(stack, () => undefined);

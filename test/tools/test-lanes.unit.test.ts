@@ -17,6 +17,9 @@ describe('the lanes runner repeats each failure at the end', () => {
       '    thrown: "Exceeded timeout"',
       '  console.error',
       '    noise after the block',
+      'Summary of all failing tests',
+      '  ● pipeline › an order reaches COMPLETED',
+      '    printed again by the summary',
     ];
     output.forEach(onLine);
     expect(failures).toEqual([

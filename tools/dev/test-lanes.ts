@@ -87,7 +87,9 @@ export function failureCollector(): { onLine: (line: string) => void; failures: 
   let current: string[] | undefined;
   const onLine = (line: string): void => {
     if (/^\s*● (?!Console\b)/.test(line)) {
-      current = failures.length < DIGEST_FAILURES ? [line] : undefined;
+      // jest prints each failure twice (under its file, and again in the closing summary): keep one.
+      const seen = failures.some((f) => f[0] === line);
+      current = !seen && failures.length < DIGEST_FAILURES ? [line] : undefined;
       if (current) failures.push(current);
       return;
     }

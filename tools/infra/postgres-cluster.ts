@@ -88,9 +88,35 @@ export async function clusterReady(port: number, role: string): Promise<boolean>
   }
 }
 
+/**
+ * As root the cluster runs as another user, who must be able to pass through every directory above
+ * its binaries and its data. Inside the stack's data directory (made by us, often by mkdtemp with
+ * mode 700) the launcher lets others pass (o+x: traverse, not list); above it, it only checks and
+ * names the directory that stops them.
+ */
+function letDbUserThrough(target: string, dataDir: string): void {
+  const root = path.resolve(dataDir);
+  for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
+    const mode = fs.statSync(dir).mode;
+    if ((mode & 0o001) === 0) {
+      if (dir === root || dir.startsWith(root + path.sep)) fs.chmodSync(dir, (mode & 0o7777) | 0o001);
+      else
+        throw new Error(
+          `${dir} cannot be passed through by the PostgreSQL user (mode ${(mode & 0o777).toString(8)}): use an ORDERS_DATA_DIR others may traverse, or run as a normal user`,
+        );
+    }
+    if (dir === path.dirname(dir)) return;
+  }
+}
+
 /** Starts the cluster (creating it on first use) and resolves with its pid once it accepts connections. */
 export async function startCluster(o: ClusterOptions, log: Log): Promise<number> {
   const user = await dbUser(o.binDir);
+  if (user.uid !== undefined) {
+    fs.mkdirSync(path.dirname(o.dir), { recursive: true });
+    letDbUserThrough(o.binDir, o.stack.dataDir);
+    letDbUserThrough(path.dirname(o.dir), o.stack.dataDir);
+  }
   if (!fs.existsSync(path.join(o.dir, 'PG_VERSION'))) {
     fs.rmSync(o.dir, { recursive: true, force: true });
     fs.mkdirSync(path.dirname(o.dir), { recursive: true });
