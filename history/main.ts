@@ -20,7 +20,8 @@ let log: Logger = logger();
 async function main(): Promise<void> {
   const config = loadConfig();
   log = initLogger('history', { level: config.logLevel, format: config.logFormat });
-  let projection: Projection | undefined;
+  // Read by /readyz from the start: the admin listener answers before the reader exists.
+  let projection: Projection | undefined = undefined;
   let admin: AdminListener | undefined;
   if (config.historyHealthPort !== undefined) {
     const registry = new Registry();
