@@ -174,6 +174,9 @@ export interface AppConfig {
   /** The order history's database (DATABASE_URL, else the launcher's) and its reader's consumer group. */
   historyDatabaseUrl: string;
   historyGroupId: string;
+  /** The history's admin listener (/livez, /readyz, /metrics); undefined: none. */
+  historyHealthPort: number | undefined;
+  historyHealthHost: string;
   workerHost: string;
   workerHealthPort: number | undefined;
   workerMetricsPort: number | undefined;
@@ -222,6 +225,8 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
     bridgeGroupId: env.BRIDGE_GROUP_ID,
     historyDatabaseUrl: historyDatabaseUrlOf(env),
     historyGroupId: env.HISTORY_GROUP_ID,
+    historyHealthPort: env.HISTORY_HEALTH_PORT,
+    historyHealthHost: env.HISTORY_HEALTH_HOST,
     workerHost: env.WORKER_HOST,
     workerHealthPort: env.WORKER_HEALTH_PORT,
     workerMetricsPort: env.WORKER_METRICS_PORT,

@@ -180,7 +180,11 @@ const WORKER_VARIABLES = {
   SIM_LEDGER_FILE: variable(text('a file path'), WORKER, elsewhere('<data dir>/ledger/payments.jsonl')),
 };
 
-/** The order history (docs/DESIGN.md "Order history"): its database and its reader of the topics. */
+/**
+ * The order history (docs/DESIGN.md "Order history"): its database, its reader of the topics, and its
+ * admin port (off unless set, as the worker's: test stacks and `npm start` run history processes side
+ * by side, and the deployments that probe it, the Helm chart, set it).
+ */
 const HISTORY_VARIABLES = {
   DATABASE_URL: variable(
     { schema: url(['postgres:', 'postgresql:']), form: 'a postgresql:// URL' },
@@ -189,6 +193,8 @@ const HISTORY_VARIABLES = {
     SECRET,
   ),
   HISTORY_GROUP_ID: variable(text('a consumer group id'), ['history'], CONSUMER_GROUPS.history),
+  HISTORY_HEALTH_PORT: variable(PORT, ['history']),
+  HISTORY_HEALTH_HOST: variable(BIND_ADDRESS, ['history'], '127.0.0.1'),
 };
 
 /**

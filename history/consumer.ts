@@ -22,6 +22,8 @@ export interface ProjectionOptions {
 }
 
 export interface Projection {
+  /** True from the consumer's joining its group until it stops or crashes (a restart joins again): its readiness. */
+  inGroup(): boolean;
   /** Resolves once every partition is applied up to the high watermarks seen when called. */
   caughtUp(): Promise<void>;
   stop(): Promise<void>;
@@ -42,6 +44,12 @@ export async function startProjection(options: ProjectionOptions): Promise<Proje
   await admin.connect();
   const earliest = async (topic: string): Promise<Map<number, string>> =>
     new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.low]));
+
+  let inGroup = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => (inGroup = true));
+  consumer.on(consumer.events.STOP, () => (inGroup = false));
+  consumer.on(consumer.events.CRASH, () => (inGroup = false));
+  consumer.on(consumer.events.DISCONNECT, () => (inGroup = false));
 
   // Each assignment starts where the database says, whatever Kafka's group offsets say.
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -92,6 +100,7 @@ export async function startProjection(options: ProjectionOptions): Promise<Proje
   await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch });
 
   return {
+    inGroup: () => inGroup,
     async caughtUp() {
       const targets: Array<[string, bigint]> = [];
       for (const topic of [placementTopic, statusTopic])

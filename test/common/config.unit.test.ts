@@ -65,6 +65,10 @@ describe('configuration schema', () => {
     expect(config.gatewayHealthPort).not.toBe(config.gatewayPort);
     expect(config.bridgeHost).toBe('127.0.0.1');
     expect(config.workerHost).toBe('127.0.0.1');
+    expect({ host: config.historyHealthHost, port: config.historyHealthPort }).toEqual({
+      host: '127.0.0.1',
+      port: undefined,
+    });
     const set = loadConfig({ GATEWAY_HEALTH_HOST: '0.0.0.0', GATEWAY_HEALTH_PORT: '9103' });
     expect({ host: set.gatewayHealthHost, port: set.gatewayHealthPort }).toEqual({ host: '0.0.0.0', port: 9103 });
   });

@@ -5,7 +5,8 @@
  * of docs/SECURITY.md and docs/DEPLOYING.md: no container as root, requests and limits everywhere,
  * only the gateway's client Service exposed, NetworkPolicies as the threat model draws them, a drain
  * that matches the processes', the bridge within order-placement's partitions, a worker Deployment
- * per build. Each policy check is also shown to go red on a manifest that breaks it.
+ * per build, the order history serving nothing but its probes and metrics. Each policy check is also
+ * shown to go red on a manifest that breaks it.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -37,14 +38,18 @@ import {
 } from '../helpers/manifests';
 
 const DEFAULTS = parse(fs.readFileSync(path.join(CHART_DIR, 'values.yaml'), 'utf8')) as Dict;
-const APPS = ['gateway', 'bridge', 'worker'] as const;
+const APPS = ['gateway', 'bridge', 'worker', 'history'] as const;
+/** The apps that talk to each server, and so may reach it when it runs in the namespace. */
+const USERS_OF = { kafka: APPS, temporal: ['gateway', 'bridge', 'worker'] } as const;
+/** The apps that read the order history's database (listOrders in the gateway). */
+const DATABASE_READERS = ['gateway', 'history'];
 const FULL = `${RELEASE}-order-orchestrator`;
 
 /**
- * Variables the manifests set that the env table does not have yet: the admin listener's and the
- * versioned worker's, whose names are placeholders in values.yaml until that work lands.
+ * Variables the manifests set that the env table does not have yet: the versioned worker's, whose
+ * names are placeholders in values.yaml until that work lands.
  */
-const PENDING_VARIABLES = ['GATEWAY_HEALTH_HOST', 'GATEWAY_HEALTH_PORT', 'WORKER_DEPLOYMENT_NAME', 'WORKER_BUILD_ID'];
+const PENDING_VARIABLES = ['WORKER_DEPLOYMENT_NAME', 'WORKER_BUILD_ID'];
 
 const cases: Record<string, { valuesFiles: string[] }> = {
   defaults: { valuesFiles: [] },
@@ -61,6 +66,22 @@ beforeAll(async () => {
 
 const workloads = (objects: K8sObject[]): K8sObject[] => objects.filter((o) => podSpecOf(o) !== undefined);
 const clone = <T>(value: T): T => structuredClone(value);
+
+/** The labels of a workload's pods. */
+const podLabelsOf = (o: K8sObject): Dict => dict(dict(dict(o.spec).template).metadata).labels as Dict;
+
+/** Whether a label selector (matchLabels, and matchExpressions with In / NotIn) selects pods with these labels. */
+function selects(selector: unknown, labels: Dict): boolean {
+  const { matchLabels, matchExpressions } = dict(selector);
+  const byLabel = Object.entries(dict(matchLabels)).every(([k, v]) => labels[k] === v);
+  const byExpression = list(matchExpressions)
+    .map(dict)
+    .every((e) => {
+      const has = list(e.values).includes(labels[String(e.key)]);
+      return e.operator === 'In' ? has : e.operator === 'NotIn' ? !has : false;
+    });
+  return byLabel && byExpression;
+}
 
 describe('rendering and the Kubernetes API schemas', () => {
   test.each(Object.keys(cases).flatMap((c) => KUBE_VERSIONS.map((v) => [c, v] as const)))(
@@ -94,6 +115,18 @@ describe('rendering and the Kubernetes API schemas', () => {
       /secret\.values\.gatewayKafkaPassword is needed/,
     );
     expect(await renderError({ kubeVersion: '1.29.0' })).toMatch(/requires kubeVersion/);
+    // A credential would land in a ConfigMap: only the Secret may hold it.
+    expect(await renderError({ args: ['--set', 'history.env.DATABASE_URL=postgresql://u:p@db/h'] })).toMatch(
+      /history\.env\.DATABASE_URL: a credential, read from the Secret/,
+    );
+    expect(await renderError({ args: ['--set', 'config.KAFKA_SASL_PASSWORD=hunter2'] })).toMatch(
+      /config\.KAFKA_SASL_PASSWORD: a credential, read from the Secret/,
+    );
+    expect(
+      await renderError({
+        args: ['--set', 'secret.create=true', '--set', 'kafka.saslMechanism=', '--set', 'secret.values.databaseUrl='],
+      }),
+    ).toMatch(/secret\.values\.databaseUrl is needed/);
   });
 });
 
@@ -102,7 +135,7 @@ describe('policies (docs/SECURITY.md)', () => {
     "%s: no container runs as root or can gain privileges, each has CPU and memory requests and limits, and no Service but the gateway's client Service is exposed",
     (name) => {
       const { objects } = rendered[name];
-      expect(workloads(objects).length).toBeGreaterThanOrEqual(3);
+      expect(new Set(workloads(objects).map(componentOf))).toEqual(new Set(APPS));
       expect(policyBreaches(objects)).toEqual([]);
     },
   );
@@ -133,6 +166,7 @@ describe('policies (docs/SECURITY.md)', () => {
       args: ['--set', 'containerSecurityContext.runAsNonRoot=false', '--set', 'podSecurityContext.runAsNonRoot=false'],
     });
     expect(policyBreaches(noCheck)).toContain(`Deployment/${FULL}-bridge container bridge: runAsNonRoot is not true`);
+    expect(policyBreaches(noCheck)).toContain(`Deployment/${FULL}-history container history: runAsNonRoot is not true`);
   });
 
   test('goes red on a container without limits (and the chart refuses to render one)', async () => {
@@ -145,6 +179,12 @@ describe('policies (docs/SECURITY.md)', () => {
       `Deployment/${FULL}-bridge container bridge: no cpu limits`,
       `Deployment/${FULL}-bridge container bridge: no memory limits`,
     ]);
+    expect(await renderError({ args: ['--set', 'history.resources.limits=null'] })).toMatch(
+      /\/history\/resources.*missing property 'limits'/,
+    );
+    const history = clone(named(rendered.defaults.objects, 'Deployment', `${FULL}-history`));
+    delete dict(dict(containersOf(podSpecOf(history) ?? {})[0].resources).requests).memory;
+    expect(policyBreaches([history])).toEqual([`Deployment/${FULL}-history container history: no memory requests`]);
   });
 
   test('goes red on a public Service for Kafka', async () => {
@@ -195,8 +235,50 @@ describe('policies (docs/SECURITY.md)', () => {
     ]);
   });
 
-  test.each(['kafka', 'temporal'])(
-    '%s in the namespace is reachable only from the apps (its own pods and the named extras aside)',
+  test('the order history serves nothing: no Service, no port but its admin port, and no policy admits anyone to its pods but the scrapers there', () => {
+    for (const name of Object.keys(cases)) {
+      const { objects } = rendered[name];
+      const history = named(objects, 'Deployment', `${FULL}-history`);
+      const labels = podLabelsOf(history);
+      const [container] = containersOf(podSpecOf(history) ?? {});
+      expect({ name, ports: list(container.ports).map((p) => dict(p).name) }).toEqual({ name, ports: ['admin'] });
+      expect({
+        name,
+        services: ofKind(objects, 'Service').filter((svc) => selects({ matchLabels: dict(svc.spec).selector }, labels)),
+      }).toEqual({ name, services: [] });
+      // Every policy selecting its pods, and what each lets in.
+      const admitted = ofKind(objects, 'NetworkPolicy')
+        .filter((p) => selects(dict(p.spec).podSelector, labels))
+        .map((p) => ({
+          policy: p.metadata.name,
+          ingress: list(dict(p.spec).ingress).map((rule) => ({
+            ports: list(dict(rule).ports).map((port) => dict(port).port),
+            from: dict(rule).from,
+          })),
+        }));
+      const scrapers =
+        name === 'full-values'
+          ? [
+              {
+                policy: `${FULL}-metrics`,
+                ingress: [
+                  {
+                    ports: ['admin', 'metrics'],
+                    from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+                  },
+                ],
+              },
+            ]
+          : [];
+      expect({ name, admitted }).toEqual({
+        name,
+        admitted: [{ policy: `${FULL}-deny-ingress`, ingress: [] }, ...scrapers],
+      });
+    }
+  });
+
+  test.each(['kafka', 'temporal'] as const)(
+    '%s in the namespace is reachable only from the apps that use it (its own pods and the named extras aside)',
     (server) => {
       const values = parse(fs.readFileSync(FULL_VALUES, 'utf8')) as Dict;
       const wanted = dict(dict(values.networkPolicy)[server]);
@@ -209,7 +291,7 @@ describe('policies (docs/SECURITY.md)', () => {
         {
           podSelector: {
             matchLabels: { 'app.kubernetes.io/name': 'order-orchestrator', 'app.kubernetes.io/instance': RELEASE },
-            matchExpressions: [{ key: 'app.kubernetes.io/component', operator: 'In', values: [...APPS] }],
+            matchExpressions: [{ key: 'app.kubernetes.io/component', operator: 'In', values: [...USERS_OF[server]] }],
           },
         },
         ...list(wanted.extraFrom),
@@ -238,6 +320,9 @@ describe('the processes as they must run', () => {
     expect(Number(pod.terminationGracePeriodSeconds)).toBeGreaterThan(preStop + drainSeconds);
     const bridge = podSpecOf(named(objects, 'Deployment', `${FULL}-bridge`)) ?? {};
     expect(Number(bridge.terminationGracePeriodSeconds)).toBeGreaterThan(drainSeconds);
+    expect(dict(DEFAULTS.history).drainSeconds).toBe(drainSeconds);
+    const history = podSpecOf(named(objects, 'Deployment', `${FULL}-history`)) ?? {};
+    expect(Number(history.terminationGracePeriodSeconds)).toBeGreaterThan(drainSeconds);
     // Rolling updates never take a gateway away before its replacement is ready.
     expect(dict(dict(gateway.spec).strategy).rollingUpdate).toEqual({ maxUnavailable: 0, maxSurge: 1 });
 
@@ -266,6 +351,22 @@ describe('the processes as they must run', () => {
     }
     expect(await renderError({ args: ['--set', `bridge.replicas=${partitions + 1}`] })).toMatch(
       new RegExp(`bridge.replicas is ${partitions + 1}, but order-placement has ${partitions} partitions`),
+    );
+  });
+
+  test('the order history runs one reader by default, and no more than order-placement and order-status have partitions', async () => {
+    const partitions = TOPIC_PARTITIONS[TOPICS.orderPlacement] + TOPIC_PARTITIONS[TOPICS.orderStatus];
+    expect(dict(DEFAULTS.kafka).orderStatusPartitions).toBe(TOPIC_PARTITIONS[TOPICS.orderStatus]);
+    expect(dict(named(rendered.defaults.objects, 'Deployment', `${FULL}-history`).spec).replicas).toBe(1);
+    const full = parse(fs.readFileSync(FULL_VALUES, 'utf8')) as Dict;
+    expect(dict(named(rendered['full-values'].objects, 'Deployment', `${FULL}-history`).spec).replicas).toBe(
+      dict(full.history).replicas,
+    );
+    expect(await render({ args: ['--set', `history.replicas=${partitions}`] })).not.toHaveLength(0);
+    expect(await renderError({ args: ['--set', `history.replicas=${partitions + 1}`] })).toMatch(
+      new RegExp(
+        `history.replicas is ${partitions + 1}, but order-placement and order-status have ${partitions} partitions together`,
+      ),
     );
   });
 
@@ -352,6 +453,14 @@ describe('the processes as they must run', () => {
           .find((e) => e.name === 'KAFKA_SASL_PASSWORD');
         expect(dict(dict(password?.valueFrom).secretKeyRef).key).toBe(`${app}-kafka-password`);
         users.add(String(environmentOf(objects, container).get('KAFKA_SASL_USERNAME')));
+        // The order history's database URL (it may hold a password), only for the apps that read it.
+        const database = list(container.env)
+          .map(dict)
+          .find((e) => e.name === 'DATABASE_URL');
+        expect({ app, database: dict(dict(database?.valueFrom).secretKeyRef).key }).toEqual({
+          app,
+          database: DATABASE_READERS.includes(app) ? 'database-url' : undefined,
+        });
       }
       // One Kafka user per app (docs/SECURITY.md).
       expect(users.size).toBe(APPS.length);

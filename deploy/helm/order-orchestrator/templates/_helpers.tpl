@@ -1,6 +1,6 @@
 {{/*
 Names and labels shared by the templates. Every object is named <release>-<part>; every pod carries
-app.kubernetes.io/instance (the release) and app.kubernetes.io/component (gateway, bridge, worker),
+app.kubernetes.io/instance (the release) and app.kubernetes.io/component (gateway, bridge, worker, history),
 which the Services, the disruption budget and the NetworkPolicies select on.
 */}}
 
@@ -78,6 +78,15 @@ envFrom:
     secretKeyRef:
       name: {{ include "orders.secretName" .root }}
       key: {{ .app }}-kafka-password
+{{- end -}}
+
+{{/* The order history's database (history and gateway): its URL may hold a password, so only from the Secret. */}}
+{{- define "orders.databaseUrl" -}}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "orders.secretName" . }}
+      key: database-url
 {{- end -}}
 
 {{/* Liveness and readiness on the admin port. Call with the app's values. */}}
