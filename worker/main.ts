@@ -1,6 +1,8 @@
 /**
  * Worker entry: runs processOrder and its activities on task queue "orders" against the simulated
- * providers. SIGINT/SIGTERM make the SDK stop polling, let running tasks finish, and exit.
+ * providers. SIGINT/SIGTERM make the SDK stop polling, let running tasks finish, and exit. With
+ * WORKER_DEPLOYMENT_NAME set it polls as a deployment version (worker/versioning.ts) and, when the
+ * deployment has no current build yet, makes its own build current.
  */
 import * as http from 'node:http';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -14,7 +16,8 @@ import { temporalConnectionOptions } from '../common/connection-settings';
 import { probeRoutes, temporalProbe } from '../common/probes';
 import { initTracing, SERVICE_NAMES, shutdownTracing } from '../common/tracing';
 import { installRuntime } from './runtime';
-import { createOrderWorker } from './worker';
+import { becomeCurrentIfNone, type WorkerDeploymentVersion } from './versioning';
+import { createOrderWorker, deploymentVersionFor } from './worker';
 
 let log: Logger = logger();
 
@@ -30,24 +33,34 @@ async function main(): Promise<void> {
   const settings = config.simulation;
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const statusPublisher = new KafkaStatusPublisher(kafkaClient(config, 'order-worker'));
+  const versioned = config.workerDeployment ? await deploymentVersionFor(config.workerDeployment) : undefined;
+  const stopped = new AbortController();
   try {
     const worker = await createOrderWorker({
       connection,
       namespace: config.temporalNamespace,
       providers: simulatedProviders(settings),
       statusPublisher,
+      deployment: versioned?.version,
+      workflowBundle: versioned?.workflowBundle,
     });
     const health =
       config.workerHealthPort === undefined
         ? undefined
         : await serveHealth(worker, connection, config.workerHost, config.workerHealthPort);
+    const deployment = versioned?.version;
     log.info(
-      { taskQueue: TASK_QUEUE, temporal: config.temporalAddress, ledger: settings.ledgerFile },
-      `polling task queue "${TASK_QUEUE}"`,
+      { taskQueue: TASK_QUEUE, temporal: config.temporalAddress, ledger: settings.ledgerFile, ...deployment },
+      `polling task queue "${TASK_QUEUE}"${deployment ? ` as build ${deployment.buildId} of deployment ${deployment.deploymentName}` : ''}`,
     );
+    const bootstrap = deployment
+      ? adoptDeployment(connection, config.temporalNamespace, deployment, stopped.signal)
+      : Promise.resolve();
     try {
       await worker.run();
     } finally {
+      stopped.abort();
+      await bootstrap;
       // Logged at both ends of the shutdown, so a stop that hangs shows whether run() or a close holds it.
       log.info('worker stopped; closing the health port, the status producer and the Temporal connection');
       await health?.close();
@@ -58,6 +71,28 @@ async function main(): Promise<void> {
     await shutdownTracing();
     log.info('closed');
   }
+}
+
+/** Makes this build current when its deployment has none yet; logs where new orders go otherwise. */
+async function adoptDeployment(
+  connection: NativeConnection,
+  namespace: string,
+  version: WorkerDeploymentVersion,
+  signal: AbortSignal,
+): Promise<void> {
+  const result = await becomeCurrentIfNone({
+    service: connection.workflowService,
+    namespace,
+    version,
+    identity: `order-worker ${version.buildId}`,
+    signal,
+    log: (level, message) => log[level](message),
+  });
+  if (result.outcome === 'other-current')
+    log.info(
+      { current: result.current },
+      `build ${result.current} is current: new orders go there until \`npm run deploy:promote -- ${version.buildId}\``,
+    );
 }
 
 /** /livez and /readyz (worker running and Temporal answering on the worker's own connection). */
