@@ -16,7 +16,7 @@ import { temporalConnectionOptions } from '../common/connection-settings';
 import { probeRoutes, temporalProbe } from '../common/probes';
 import { initTracing, SERVICE_NAMES, shutdownTracing } from '../common/tracing';
 import { installRuntime } from './runtime';
-import { becomeCurrentIfNone, type WorkerDeploymentVersion } from './versioning';
+import { becomeCurrentIfNone, currentVersionOfQueue, type WorkerDeploymentVersion } from './versioning';
 import { createOrderWorker, deploymentVersionFor } from './worker';
 
 let log: Logger = logger();
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     );
     const bootstrap = deployment
       ? adoptDeployment(connection, config.temporalNamespace, deployment, stopped.signal)
-      : Promise.resolve();
+      : warnIfQueueVersioned(connection, config.temporalNamespace);
     try {
       await worker.run();
     } finally {
@@ -93,6 +93,25 @@ async function adoptDeployment(
       { current: result.current },
       `build ${result.current} is current: new orders go there until \`npm run deploy:promote -- ${version.buildId}\``,
     );
+}
+
+/**
+ * An unversioned worker on a queue that a versioned build was made current on gets no new orders:
+ * they go to that build (even with none of its workers left) until the queue is handed back.
+ */
+async function warnIfQueueVersioned(connection: NativeConnection, namespace: string): Promise<void> {
+  try {
+    const current = await currentVersionOfQueue(connection.workflowService, namespace, TASK_QUEUE);
+    if (current)
+      log.warn(
+        current,
+        `task queue "${TASK_QUEUE}" sends new orders to build ${current.buildId} of deployment ` +
+          `${current.deploymentName}, not to this unversioned worker: set WORKER_DEPLOYMENT_NAME, or hand the queue ` +
+          `back with \`npm run deploy:promote -- --unversioned --deployment ${current.deploymentName}\``,
+      );
+  } catch (err) {
+    log.debug({ err }, 'could not read the task queue versioning');
+  }
 }
 
 /** /livez and /readyz (worker running and Temporal answering on the worker's own connection). */

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
-import type { temporal } from '@temporalio/proto';
+import { temporal } from '@temporalio/proto';
 import type { WorkerDeploymentOptions } from '@temporalio/worker';
 
 export type { WorkerDeploymentVersion };
@@ -91,6 +91,27 @@ export async function describeRouting(
     if (hasGrpcStatus(err, GrpcStatus.NOT_FOUND)) return undefined;
     throw err;
   }
+}
+
+/**
+ * The deployment version a task queue hands new runs to, if any. Once a versioned build was current
+ * on a queue, new runs keep going to that deployment's current build even when none of its workers
+ * is left; unversioned workers get them again only after `npm run deploy:promote -- --unversioned`.
+ */
+export async function currentVersionOfQueue(
+  service: WorkflowService,
+  namespace: string,
+  taskQueue: string,
+): Promise<WorkerDeploymentVersion | undefined> {
+  const described = await service.describeTaskQueue({
+    namespace,
+    taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  const current = described.versioningInfo?.currentDeploymentVersion;
+  return current?.buildId && current.deploymentName
+    ? { deploymentName: current.deploymentName, buildId: current.buildId }
+    : undefined;
 }
 
 export type BootstrapOutcome =

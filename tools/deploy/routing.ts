@@ -69,6 +69,25 @@ export async function setCurrentBuild(target: DeploymentTarget, buildId: string)
 }
 
 /**
+ * Hands new orders back to unversioned workers (leaving versioning, or a development stack going
+ * back to a plain `npm start`). Orders pinned to a build still finish on that build.
+ */
+export async function setCurrentUnversioned(target: DeploymentTarget): Promise<PromoteResult> {
+  const before = await describeRouting(target.service, target.namespace, target.deploymentName);
+  if (!before)
+    throw new PromoteError(`Temporal knows no deployment "${target.deploymentName}" in namespace ${target.namespace}`);
+  if (before.current !== undefined)
+    await target.service.setWorkerDeploymentCurrentVersion({
+      namespace: target.namespace,
+      deploymentName: target.deploymentName,
+      buildId: '',
+      conflictToken: before.conflictToken,
+      identity: target.identity,
+    });
+  return { before };
+}
+
+/**
  * Sends `percentage` % of new orders to `buildId` and the rest to the current build (Temporal picks
  * by workflow id, so a given order id always lands on the same side). 0 keeps it ramping with no traffic.
  */
