@@ -105,7 +105,7 @@ runCommand('deploy:check', async () => {
     });
     const running = checked.filter((r) => r.running).length;
     console.log(
-      `deploy:check: replayed ${checked.length} ${flags.workflowType} histories (${running} running, ` +
+      `deploy:check: replayed ${checked.length} ${flags.workflowType} histor${checked.length === 1 ? 'y' : 'ies'} (${running} running, ` +
         `${checked.length - running} closed within ${shownDuration(flags.maxAge)}; task queue ${flags.taskQueue}, ` +
         `namespace ${session.namespace}) against ${what} (build ${buildIdOf(code)})`,
     );
