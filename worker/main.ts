@@ -33,9 +33,9 @@ async function main(): Promise<void> {
   const settings = config.simulation;
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const statusPublisher = new KafkaStatusPublisher(kafkaClient(config, 'order-worker'));
-  const versioned = config.workerDeployment ? await deploymentVersionFor(config.workerDeployment) : undefined;
   const stopped = new AbortController();
   try {
+    const versioned = config.workerDeployment ? await deploymentVersionFor(config.workerDeployment) : undefined;
     const worker = await createOrderWorker({
       connection,
       namespace: config.temporalNamespace,
