@@ -28,7 +28,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts', 'tools/bench/bare-workflow.ts'],
+    files: ['workflows/**/*.ts', 'tools/bench/bare-workflow.ts', 'test/workflows/*-workflow.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -180,6 +180,12 @@ export interface AppConfig {
   workerHost: string;
   workerHealthPort: number | undefined;
   workerMetricsPort: number | undefined;
+  /**
+   * Worker Deployment Versioning: the deployment this worker belongs to and, when WORKER_BUILD_ID
+   * sets it, its build id (else worker/versioning.ts derives it from the workflow bundle).
+   * Undefined: versioning off, the worker polls unversioned.
+   */
+  workerDeployment: { deploymentName: string; buildId?: string } | undefined;
   stepDelayMs: number;
   simulation: { cardLimit: number; transientFailureRate: number; latencyMs: number; ledgerFile: string };
   orderGatewayUrl: string;
@@ -230,6 +236,9 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
     workerHost: env.WORKER_HOST,
     workerHealthPort: env.WORKER_HEALTH_PORT,
     workerMetricsPort: env.WORKER_METRICS_PORT,
+    workerDeployment: env.WORKER_DEPLOYMENT_NAME
+      ? { deploymentName: env.WORKER_DEPLOYMENT_NAME, ...(env.WORKER_BUILD_ID ? { buildId: env.WORKER_BUILD_ID } : {}) }
+      : undefined,
     stepDelayMs: env.STEP_DELAY_MS,
     simulation: {
       cardLimit: env.SIM_CARD_LIMIT,

@@ -55,4 +55,17 @@ export const SCRAM_PASSWORD: Form<string> = {
   schema: z.string().regex(/^[A-Za-z0-9._~-]{16,}$/),
   form: 'a password of at least 16 letters, digits or . _ ~ -',
 };
+/**
+ * Worker Deployment Versioning names (docs/DEPLOYING.md): a deployment name has no '.' (Temporal
+ * writes a version as `<deployment>.<build id>`), and neither may start with '__' (Temporal's own
+ * names, such as `__unversioned__`).
+ */
+export const DEPLOYMENT_NAME: Form<string> = {
+  schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/),
+  form: 'a deployment name (letters, digits, - and _; at most 100)',
+};
+export const BUILD_ID: Form<string> = {
+  schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/),
+  form: 'a build id (letters, digits, ., - and _; at most 100)',
+};
 export const JWT_SECRET: Form<string> = { schema: z.string().min(32), form: 'a secret of at least 32 characters' };

@@ -11,8 +11,10 @@ import { z } from 'zod';
 import {
   BIND_ADDRESS,
   BOOLEAN,
+  BUILD_ID,
   commaList,
   decimal,
+  DEPLOYMENT_NAME,
   HOST_PORT,
   hostPortSchema,
   HTTP_URL,
@@ -38,7 +40,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Who reads a variable (the docs' "used by" column). */
-export type Reader = 'gateway' | 'bridge' | 'worker' | 'history' | 'cli' | 'launcher' | 'bench' | 'compose' | 'all';
+export type Reader =
+  'gateway' | 'bridge' | 'worker' | 'history' | 'cli' | 'launcher' | 'bench' | 'compose' | 'deploy' | 'all';
 
 /**
  * A default applied elsewhere: ./config derives it from other settings, or the library that reads
@@ -95,6 +98,8 @@ const COMPOSE: Reader[] = ['compose'];
 const APPS: Reader[] = ['gateway', 'bridge', 'worker'];
 const APPS_AND_LAUNCHER: Reader[] = [...APPS, 'launcher'];
 const CONNECTED: Reader[] = [...APPS_AND_LAUNCHER, 'bench'];
+/** Whoever talks to Temporal with the app's connection settings: the apps and the deploy tools (tools/deploy). */
+const TEMPORAL_CLIENTS: Reader[] = [...APPS, 'deploy'];
 
 /** Where the servers are, and how to reach a managed Temporal (TEMPORAL_* as @temporalio/envconfig reads them). */
 const SERVER_VARIABLES = {
@@ -103,16 +108,20 @@ const SERVER_VARIABLES = {
     CONNECTED,
     elsewhere('127.0.0.1:9092'),
   ),
-  TEMPORAL_ADDRESS: variable(HOST_PORT, CONNECTED, elsewhere('127.0.0.1:7233')),
-  TEMPORAL_NAMESPACE: variable(text('a namespace name'), [...APPS, 'bench'], elsewhere('default')),
-  TEMPORAL_API_KEY: variable(text('an API key'), APPS, undefined, SECRET),
-  TEMPORAL_TLS: variable(BOOLEAN, APPS),
-  TEMPORAL_TLS_CLIENT_CERT_PATH: variable(PEM_FILE, APPS),
-  TEMPORAL_TLS_CLIENT_KEY_PATH: variable(PEM_FILE, APPS),
-  TEMPORAL_TLS_SERVER_CA_CERT_PATH: variable(PEM_FILE, APPS),
-  TEMPORAL_TLS_SERVER_NAME: variable(text('a host name'), APPS),
-  TEMPORAL_CONFIG_FILE: variable(text('a file path (TOML)'), APPS, elsewhere('~/.config/temporalio/temporal.toml')),
-  TEMPORAL_PROFILE: variable(text('a profile name'), APPS, elsewhere('default')),
+  TEMPORAL_ADDRESS: variable(HOST_PORT, [...CONNECTED, 'deploy'], elsewhere('127.0.0.1:7233')),
+  TEMPORAL_NAMESPACE: variable(text('a namespace name'), [...APPS, 'bench', 'deploy'], elsewhere('default')),
+  TEMPORAL_API_KEY: variable(text('an API key'), TEMPORAL_CLIENTS, undefined, SECRET),
+  TEMPORAL_TLS: variable(BOOLEAN, TEMPORAL_CLIENTS),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: variable(PEM_FILE, TEMPORAL_CLIENTS),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: variable(PEM_FILE, TEMPORAL_CLIENTS),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: variable(PEM_FILE, TEMPORAL_CLIENTS),
+  TEMPORAL_TLS_SERVER_NAME: variable(text('a host name'), TEMPORAL_CLIENTS),
+  TEMPORAL_CONFIG_FILE: variable(
+    text('a file path (TOML)'),
+    TEMPORAL_CLIENTS,
+    elsewhere('~/.config/temporalio/temporal.toml'),
+  ),
+  TEMPORAL_PROFILE: variable(text('a profile name'), TEMPORAL_CLIENTS, elsewhere('default')),
   TEMPORAL_UI_URL: variable(HTTP_URL, GATEWAY, elsewhere('http://127.0.0.1:8233')),
 };
 
@@ -169,11 +178,17 @@ const BRIDGE_VARIABLES = {
   STEP_DELAY_MS: variable(wholeNumber(0, 86_400_000, 'milliseconds'), ['bridge'], '2000'),
 };
 
-/** The worker: health and metrics ports (off unless set: several workers may share a host), the simulated providers. */
+/**
+ * The worker: health and metrics ports (off unless set: several workers may share a host), its
+ * deployment version (versioning is off unless a deployment name is set; the build id defaults to
+ * the hash of the workflow bundle, worker/versioning.ts), the simulated providers.
+ */
 const WORKER_VARIABLES = {
   WORKER_HOST: variable(BIND_ADDRESS, WORKER, '127.0.0.1'),
   WORKER_HEALTH_PORT: variable(PORT, WORKER),
   WORKER_METRICS_PORT: variable(PORT, WORKER),
+  WORKER_DEPLOYMENT_NAME: variable(DEPLOYMENT_NAME, ['worker', 'deploy']),
+  WORKER_BUILD_ID: variable(BUILD_ID, WORKER, elsewhere('sha256 of the workflow bundle (16 hex digits)')),
   SIM_CARD_LIMIT: variable(decimal(0, Number.MAX_SAFE_INTEGER, 'a number ≥ 0'), WORKER, '5000'),
   SIM_TRANSIENT_FAILURE_RATE: variable(RATIO, WORKER, '0'),
   SIM_LATENCY_MS: variable(wholeNumber(0, 600_000, 'milliseconds'), WORKER, '0'),
@@ -337,6 +352,7 @@ const NEEDS: Array<[VariableName, VariableName]> = [
   ['KAFKA_SSL_KEY_FILE', 'KAFKA_SSL_CERT_FILE'],
   ['TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH'],
   ['TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_CLIENT_CERT_PATH'],
+  ['WORKER_BUILD_ID', 'WORKER_DEPLOYMENT_NAME'],
 ];
 
 /** A value as an error may show it: a credential's only as its length. */

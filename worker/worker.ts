@@ -6,12 +6,13 @@ import {
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry/lib/worker';
-import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Providers } from '../activities/providers';
 import type { StatusPublisher } from '../activities/status-publisher';
 import { TASK_QUEUE } from '../common/names';
 import { tracing } from '../common/tracing';
+import { buildIdOf, versionedWorkerOptions, type WorkerDeploymentVersion } from './versioning';
 
 export interface OrderWorkerOptions {
   connection: NativeConnection;
@@ -26,6 +27,13 @@ export interface OrderWorkerOptions {
    * workflow tracing interceptors (WORKFLOW_TRACING_MODULES).
    */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /**
+   * The deployment version this worker polls as (Worker Deployment Versioning, worker/versioning.ts);
+   * undefined: it polls unversioned, as every worker did before versioning.
+   */
+  deployment?: WorkerDeploymentVersion;
+  /** The worker's identity in histories (the SDK's default: pid@host). */
+  identity?: string;
   tuning?: Partial<
     Pick<
       WorkerOptions,
@@ -48,6 +56,8 @@ export const WORKFLOW_TRACING_MODULES = [
 /** File names of the prebuilt bundles in dist/ (worker/build-bundle.ts writes both). */
 export const PREBUILT_BUNDLE_FILE = 'workflow-bundle.js';
 export const PREBUILT_TRACED_BUNDLE_FILE = 'workflow-bundle-traced.js';
+/** In dist/: the build id of PREBUILT_BUNDLE_FILE, one line (what a versioned worker of this build polls as). */
+export const BUILD_ID_FILE = 'build-id';
 
 /** The bundle `npm run build` made for this compiled code, if this code is the compiled one. */
 export function prebuiltBundlePath(traced = tracing() !== undefined): string | undefined {
@@ -85,12 +95,36 @@ function tracingOptions(bundled: boolean): Pick<WorkerOptions, 'interceptors' | 
   };
 }
 
+/**
+ * The deployment version of a worker configured with WORKER_DEPLOYMENT_NAME: the build id set
+ * (WORKER_BUILD_ID), else the hash of the untraced workflow bundle, the prebuilt one next to compiled
+ * code or one bundled now from workflows/. The untraced bundle is hashed even with tracing on, so
+ * turning tracing on does not make the same workflow code another version (the tracing interceptors
+ * add no commands). A bundle made here is returned for the worker to run, so it is not made twice.
+ */
+export async function deploymentVersionFor(setting: {
+  deploymentName: string;
+  buildId?: string;
+}): Promise<{ version: WorkerDeploymentVersion; workflowBundle?: WorkerOptions['workflowBundle'] }> {
+  const { deploymentName } = setting;
+  if (setting.buildId) return { version: { deploymentName, buildId: setting.buildId } };
+  const prebuilt = prebuiltBundlePath(false);
+  const code = prebuilt
+    ? fs.readFileSync(prebuilt, 'utf8')
+    : (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: Runtime.instance().logger })).code;
+  const version = { deploymentName, buildId: buildIdOf(code) };
+  if (tracing()) return { version };
+  return { version, workflowBundle: prebuilt ? { codePath: prebuilt } : { code } };
+}
+
 export function createOrderWorker(opts: OrderWorkerOptions): Promise<Worker> {
   const source = workflowSource(opts);
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
+    ...(opts.deployment ? { workerDeploymentOptions: versionedWorkerOptions(opts.deployment) } : {}),
+    ...(opts.identity ? { identity: opts.identity } : {}),
     ...source,
     ...tracingOptions(source.workflowBundle !== undefined),
     activities: createActivities(opts.providers, opts.statusPublisher),

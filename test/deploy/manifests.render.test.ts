@@ -45,11 +45,8 @@ const USERS_OF = { kafka: APPS, temporal: ['gateway', 'bridge', 'worker'] } as c
 const DATABASE_READERS = ['gateway', 'history'];
 const FULL = `${RELEASE}-order-orchestrator`;
 
-/**
- * Variables the manifests set that the env table does not have yet: the versioned worker's, whose
- * names are placeholders in values.yaml until that work lands.
- */
-const PENDING_VARIABLES = ['WORKER_DEPLOYMENT_NAME', 'WORKER_BUILD_ID'];
+/** Variables the manifests may set that the env table does not have (none: every name is a row). */
+const PENDING_VARIABLES: string[] = [];
 
 const cases: Record<string, { valuesFiles: string[] }> = {
   defaults: { valuesFiles: [] },

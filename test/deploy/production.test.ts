@@ -18,8 +18,10 @@ import { readLedgerLines } from '../../activities/ledger';
 import { TOPICS } from '../../common/names';
 import { groupAtTopicEnd } from '../../tools/infra/app-resources';
 import { freePort } from '../../tools/infra/proc';
+import { buildIdOf } from '../../worker/versioning';
 import { testKafka } from '../helpers/kafka';
 import { buildContext, norm, parseCopy, readStages, Stage } from '../helpers/dockerfile';
+import { createNamespace } from '../helpers/namespace';
 import { uniqueId, waitUntil } from '../helpers/wait';
 import { TestClient } from '../helpers/ws-client';
 
@@ -249,4 +251,24 @@ describe('the production build, from the files the image is built from', () => {
       expect(metrics?.body).toMatch(/^# (HELP|TYPE) /m);
     }
   }, 300_000);
+
+  test('the compiled worker with WORKER_DEPLOYMENT_NAME polls as the build id `npm run build` wrote: the hash of dist/workflow-bundle.js', async () => {
+    const app = stageDir(stages[stages.length - 1]);
+    const buildId = fs.readFileSync(path.join(app, 'dist', 'build-id'), 'utf8').trim();
+    expect(buildId).toBe(buildIdOf(fs.readFileSync(path.join(app, 'dist', 'workflow-bundle.js'))));
+    // A namespace of its own: the first versioned build becomes current on its `orders` queue.
+    const namespace = await createNamespace(process.env.TEMPORAL_ADDRESS!, 'production-versioned');
+    const deploymentName = uniqueId('order-worker');
+    const worker = run(app, 'dist/worker/main.js', {
+      TEMPORAL_NAMESPACE: namespace,
+      WORKER_DEPLOYMENT_NAME: deploymentName,
+      LOG_FORMAT: 'line',
+    });
+    await waitUntil(() => worker.output().includes(`made ${buildId} current`), {
+      timeoutMs: 90_000,
+      what: `the compiled worker making build ${buildId} current`,
+      context: worker.output,
+    });
+    expect(worker.output()).toContain(`as build ${buildId} of deployment ${deploymentName}`);
+  }, 180_000);
 });
