@@ -1,13 +1,16 @@
 // @ts-check
-// The orders page: places orders over the gateway's WebSocket and shows each order's steps live.
+// The orders page: places orders over the gateway's WebSocket, shows each order's steps live, and
+// lists the caller's orders from the gateway's order history ("My orders", newest first).
 // Native ES modules, no build step (checked by `tsc -p web`, linted by ESLint). Orders placed from
 // this browser are remembered in localStorage (with the steps seen so far); after a reload or a
 // dropped connection every order that is not final is re-subscribed from the last seen seq + 1.
 //   model.js   the order record, protocol frames, status rules     store.js   localStorage, other tabs
 //   socket.js  the WebSocket and reconnects                          frames.js  frames from the gateway
 //   render.js  cards, steps, error toasts                            form.js    the form and buttons
+//   history.js "My orders": listOrders pages, filter, live rows      history-view.js, history-model.js
 import { bindControls } from './form.js';
 import { onFrame, resume } from './frames.js';
+import { historyOnOpen, startHistory } from './history.js';
 import { isFinal } from './model.js';
 import { pageConfig, refreshListChrome, renderOrder, showError } from './render.js';
 import { connect, send, socket } from './socket.js';
@@ -42,11 +45,19 @@ function start() {
   sortedOrders().reverse().forEach(renderOrder);
   refreshListChrome();
   bindControls();
+  startHistory();
   window.addEventListener('storage', (ev) => {
     if (ev.key === STORE_KEY) adoptFromOtherTab();
   });
   void loadConfig();
-  connect({ onOpen: resume, onFrame, onError: showError });
+  connect({
+    onOpen: () => {
+      resume();
+      historyOnOpen();
+    },
+    onFrame,
+    onError: showError,
+  });
 }
 
 // A small hook for tests and the console.

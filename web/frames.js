@@ -1,8 +1,10 @@
 // @ts-check
 // What the page does with each frame from the gateway, and what it re-asks after (re)connecting:
 // orders never accepted are placed again (same orderId: never a second order), unfinished ones are
-// re-subscribed from the last seen seq + 1, so no step is missed or shown twice.
+// re-subscribed from the last seen seq + 1, so no step is missed or shown twice. The "My orders"
+// list (history.js) takes its pages, its errors, and every status push and acceptance too.
 import { finishFormIfPending } from './form.js';
+import { historyPlaced, historyStatus, onHistoryError, onHistoryPage } from './history.js';
 import { isFinal, placement, RETRYABLE } from './model.js';
 import { changed, refreshListChrome, removeCard, showError } from './render.js';
 import { send } from './socket.js';
@@ -38,16 +40,21 @@ export function onFrame(frame) {
       }
       finishFormIfPending(o.orderId, null);
       changed(o);
+      historyPlaced(o);
       return;
     case 'subscribed':
       return;
     case 'orderStatus': {
       const push = readStatusPush(d);
       if (o && push) onStatus(o, push);
+      if (push) historyStatus(push);
       return;
     }
     case 'order':
       if (o) onView(o, d);
+      return;
+    case 'orders':
+      onHistoryPage(d);
       return;
     case 'orderCancelled':
       if (!o) return;
@@ -127,6 +134,9 @@ function onError(o, d) {
     else if (o.cancel === 'pending') o.cancel = 'idle';
     o.error = { code: error.code, message: error.message };
     changed(o);
+  } else if (onHistoryError(error)) {
+    // The "My orders" list shows it, with a Retry button.
+    return;
   }
   showError(error);
 }

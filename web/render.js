@@ -2,6 +2,7 @@
 // Draws the orders: one card per order (status badge, steps as they arrive, error, Temporal link,
 // Cancel/Remove), kept newest first, and the error toasts.
 import { actionButton, buttonById, byId, part } from './dom.js';
+import { formatMoney, formatTime } from './format.js';
 import { canCancel, isFinal, LABELS, runUrl, shippingStarted, toneOf, traceUrl, workflowIdOf } from './model.js';
 import { save, sortedOrders } from './store.js';
 
@@ -54,19 +55,6 @@ function cardFor(orderId) {
 export function removeCard(orderId) {
   const card = cardFor(orderId);
   if (card) card.remove();
-}
-
-/** @param {number} at */
-function formatTime(at) {
-  const d = new Date(at);
-  /** @type {(n: number, w?: number) => string} */
-  const pad = (n, w) => String(n).padStart(w || 2, '0');
-  return pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds()) + '.' + pad(d.getMilliseconds(), 3);
-}
-
-/** @param {number} n */
-function formatMoney(n) {
-  return Number(n).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 }
 
 /** @returns {HTMLElement} */

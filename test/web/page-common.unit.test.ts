@@ -1,23 +1,9 @@
 // The page reads a status push as the gateway and the CLI do: web/status-push.js, reading the
 // JSON Schema of common/status-schemas.ts StatusPushSchema that `npm run contract` writes into
 // web/common.js, accepts exactly what the zod schema accepts. And every status has a label.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import * as vm from 'node:vm';
-import { PROJECT_ROOT } from '../../common/config';
 import { ORDER_STATUSES } from '../../common/status';
 import { StatusPushSchema } from '../../common/status-schemas';
-
-/** Runs page modules as one script (imports dropped, exports kept as plain declarations); returns the names asked for. */
-function pageModules(files: string[], names: string[]): Record<string, unknown> {
-  const source = files
-    .map((file) => fs.readFileSync(path.join(PROJECT_ROOT, 'web', file), 'utf8'))
-    .join('\n')
-    .replace(/^import [\s\S]*? from '[^']+';$/gm, '')
-    .replace(/^export (?=const|function)/gm, '')
-    .replace(/^export \{[^}]*\};$/gm, '');
-  return vm.runInNewContext(`${source}\n({ ${names.join(', ')} })`) as Record<string, unknown>;
-}
+import { pageModules } from '../helpers/page-modules';
 
 const page = pageModules(['common.js', 'status-push.js', 'model.js'], ['readStatusPush', 'STATUSES', 'LABELS']);
 const readStatusPush = page.readStatusPush as (data: unknown) => unknown;

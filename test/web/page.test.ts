@@ -1,13 +1,20 @@
 // The orders page in a real browser (Debian chromium via playwright-core) against the whole pipeline:
-// page -> gateway -> Kafka -> bridge -> Temporal dev server -> worker, and status events back to the page.
+// page -> gateway -> Kafka -> bridge -> Temporal dev server -> worker, and status events back to the page;
+// with the order history (a real PostgreSQL) behind "My orders", as `npm start` runs it
+// (test/web/my-orders.test.ts tests that list).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Kysely } from 'kysely';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { workflowIdFor } from '../../common/order';
 import { FINAL_STATUSES } from '../../common/status';
+import { startProjection, type Projection } from '../../history/consumer';
+import { listOrders } from '../../history/list';
+import { migrate, openHistoryDb, type HistoryDb } from '../../history/store';
 import { launchChromium } from '../helpers/browser';
 import { holdOrderAt, startStack, Stack } from '../helpers/in-process-pipeline';
+import { testDatabase, type TestDatabase } from '../helpers/postgres';
 import { uniqueId, waitUntil } from '../helpers/wait';
 
 /** The README's screenshot is rewritten only when asked (UPDATE_SCREENSHOTS=1); otherwise it goes to a temp dir. */
@@ -18,6 +25,9 @@ const STEP_DELAY_MS = 1500;
 const FINAL_TIMEOUT_MS = 60_000;
 
 let stack: Stack;
+let database: TestDatabase;
+let db: Kysely<HistoryDb>;
+let projection: Projection;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -25,7 +35,20 @@ let httpUrl: string;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  stack = await startStack({ stepDelayMs: STEP_DELAY_MS });
+  database = await testDatabase();
+  db = openHistoryDb(database.url);
+  await migrate(db);
+  stack = await startStack({
+    stepDelayMs: STEP_DELAY_MS,
+    gateway: { history: { list: (customerId, options) => listOrders(db, customerId, options) } },
+  });
+  projection = await startProjection({
+    kafka: stack.kafka,
+    db,
+    groupId: `history-${stack.topic}`,
+    placementTopic: stack.topic,
+    statusTopic: stack.statusTopic,
+  });
   httpUrl = `http://127.0.0.1:${stack.gateway.port}/`;
   browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
@@ -37,7 +60,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  await projection?.stop();
   await stack?.stop();
+  await db?.destroy();
+  await database?.stop();
 });
 
 afterEach(() => {
@@ -199,6 +225,19 @@ describe('orders page in Chromium', () => {
       .locator('article.order')
       .evaluateAll((els) => els.map((el) => el.getAttribute('data-status') ?? ''));
     expect(statuses.every((s) => (FINAL_STATUSES as readonly string[]).includes(s))).toBe(true);
+    // "My orders", asked again once the history has read everything: none open; all of them are the
+    // orders of the cards, in the same order, with the same statuses.
+    await projection.caughtUp();
+    for (const filter of ['open', 'all']) {
+      await page.click(`#my-orders-filter button[data-filter="${filter}"]`);
+      await page.locator(`#my-orders[data-filter="${filter}"][data-state="ready"]`).waitFor({ timeout: 15_000 });
+      if (filter === 'open') await expect(page.locator('#my-orders-list > li').count()).resolves.toBe(0);
+    }
+    const shown = (selector: string) =>
+      page
+        .locator(selector)
+        .evaluateAll((els) => els.map((el) => `${el.getAttribute('data-order-id')} ${el.getAttribute('data-status')}`));
+    await expect(shown('#my-orders-list > li')).resolves.toEqual(await shown('article.order'));
 
     fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
