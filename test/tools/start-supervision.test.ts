@@ -39,6 +39,8 @@ const ORDERS = 30;
 
 describe('npm start supervises', () => {
   let dir: string;
+  /** Kills of what a test left running, done after its checks (and after a failed one). */
+  const afterCleanUps: Array<() => void> = [];
   let start: ChildProcess | undefined;
   let output = '';
   let temporal: Connection | undefined;
@@ -51,6 +53,13 @@ describe('npm start supervises', () => {
 
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'start-supervision-'));
+    // The data dir is below it: as root, the order history's PostgreSQL runs as another user, who
+    // must pass through every directory above the data dir (mkdtemp makes this one 700).
+    fs.chmodSync(dir, 0o711);
+  });
+
+  afterEach(() => {
+    for (const cleanUp of afterCleanUps.splice(0)) cleanUp();
   });
 
   afterAll(async () => {
@@ -275,10 +284,18 @@ describe('npm start supervises', () => {
       });
     } finally {
       clearInterval(watcher);
-      for (const pid of processes.keys()) if (isAlive(pid)) killGroup(pid, 'SIGKILL');
     }
+    // Whatever npm start left is killed only after the checks below have seen it.
+    const cleanUp = (): void => {
+      for (const pid of processes.keys()) if (isAlive(pid)) killGroup(pid, 'SIGKILL');
+    };
+    afterCleanUps.push(cleanUp);
     expect(text).toMatch(/^\[start\] stopped during start-up in /m);
-    expect([...processes].filter(([pid]) => isAlive(pid)).map(([pid, cmd]) => `${pid} ${cmd}`)).toEqual([]);
+    // A child killed as npm start exits (its exit hook kills the groups it started) is gone once the
+    // init process has reaped it: allow that a moment.
+    const left = (): string[] => [...processes].filter(([pid]) => isAlive(pid)).map(([pid, cmd]) => `${pid} ${cmd}`);
+    await waitUntil(() => left().length === 0 || undefined, { timeoutMs: 10_000 }).catch(() => undefined);
+    expect(left()).toEqual([]);
     // No pid file, no start lock.
     expect(fs.existsSync(path.join(data, 'run')) ? fs.readdirSync(path.join(data, 'run')) : []).toEqual([]);
     const listening = await Promise.all(Object.values(PORTS).map(async (p) => ((await portInUse(p)) ? p : 0)));

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import type { Log } from './proc';
+import { runOwned, type Log } from './proc';
 import { spawnServer, waitReady, type Server } from './server-process';
 import type { StackOptions } from './stack-options';
 
@@ -124,7 +124,7 @@ export async function startCluster(o: ClusterOptions, log: Log): Promise<number>
     if (user.uid !== undefined) fs.chownSync(o.dir, user.uid, user.gid!);
     log(`initdb of a PostgreSQL cluster in ${o.dir}`);
     const [cmd, args] = user.command('initdb', ['-D', o.dir, '-U', o.role, '--auth=trust', '-E', 'UTF8']);
-    await run(cmd, args).catch((err: Error & { stderr?: string }) => {
+    await runOwned(cmd, args).catch((err: Error & { stderr?: string }) => {
       throw new Error(
         `initdb in ${o.dir} failed (the directory, its parents and ${o.binDir} must be reachable by the db user): ${err.stderr ?? err.message}`,
       );

