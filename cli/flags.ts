@@ -1,6 +1,7 @@
 /** The CLI's command line: flags, their checks, the help text, and which command they run. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CustomerIdSchema, OrderIdSchema } from '../common/protocol';
+import { runAmend } from './amend';
 import { DEFAULT_TIMEOUT_SECONDS, followOrder, placeAndFollow, placeMany } from './commands';
 import { consoleOutput, Output } from './format';
 import { EXIT } from './outcomes';
@@ -79,6 +80,7 @@ Examples:
   npm run order -- --item "Desk" --price 300 --quantity 2 --order-id '#102'
   npm run order -- --follow '#101'
   npm run order -- --item "USB cable" --price 9.5 --count 50
+  npm run order -- amend '#101' --quantity 2 [--item …] [--price …] [--amendment-id …]   (amend --help)
 `;
 
 export function buildProgram(output: Output = consoleOutput): Command {
@@ -139,6 +141,7 @@ export function buildProgram(output: Output = consoleOutput): Command {
 
 /** Parses argv (without the node and script entries), runs, and returns the exit code. */
 export async function runCli(argv: string[], output: Output = consoleOutput): Promise<number> {
+  if (argv[0] === 'amend') return runAmend(argv.slice(1), output, DEFAULT_URL);
   const program = buildProgram(output);
   let flags: CliFlags;
   try {

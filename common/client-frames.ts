@@ -3,7 +3,7 @@
  * one handler per name (gateway/frame-handlers.ts, typed by this table, so a frame added here
  * without a handler does not compile), and tools/dev/contract.ts publishes these schemas.
  */
-import { PlaceOrderRequest } from './order';
+import { AmendOrderInput, PlaceOrderRequest } from './order';
 import { CancelOrderInput, OrderRef, SubscribeOrderInput, UnsubscribeOrderInput } from './protocol';
 
 export const CLIENT_FRAME_DATA = {
@@ -12,6 +12,7 @@ export const CLIENT_FRAME_DATA = {
   unsubscribeOrder: UnsubscribeOrderInput,
   getOrder: OrderRef,
   cancelOrder: CancelOrderInput,
+  amendOrder: AmendOrderInput,
 } as const;
 
 export type ClientEvent = keyof typeof CLIENT_FRAME_DATA;

@@ -2,11 +2,11 @@
  * What the gateway does with each client request, whatever transport carried it (one dispatch, two
  * transports: ./connections for raw WebSocket frames, ./socket-io for Socket.IO events): rate limit,
  * parse, then placeOrder (validate, write to Kafka, answer orderAccepted only once Kafka stored it),
- * getOrder, cancelOrder, subscribeOrder. Anything wrong is answered with an error frame naming the
+ * getOrder, cancelOrder, amendOrder, subscribeOrder. Anything wrong is answered with an error frame naming the
  * problem; the connection stays open.
  *
  * Ownership (JWT mode, the client has a customer id): placeOrder stamps the order with the caller's
- * customer id; getOrder, cancelOrder and subscribeOrder serve only the caller's own orders, and
+ * customer id; getOrder, cancelOrder, amendOrder and subscribeOrder serve only the caller's own orders, and
  * answer another customer's order exactly as an unknown one (NOT_FOUND, or for subscribeOrder
  * `subscribed` followed by nothing).
  */
@@ -47,7 +47,7 @@ export interface Dispatcher {
 
 export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
   const { rate } = opts;
-  const { getOrder, cancelOrder, subscribeOrder } = orderRequests(opts);
+  const { getOrder, cancelOrder, amendOrder, subscribeOrder } = orderRequests(opts);
   const { subscriptions } = opts;
 
   /** True (after answering TOO_MANY_SUBSCRIPTIONS) when following one more order would exceed the cap. */
@@ -86,6 +86,7 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
     },
     getOrder: (client, data, reply) => opts.track(getOrder(client, data, reply)),
     cancelOrder: (client, data, reply) => opts.track(cancelOrder(client, data, reply)),
+    amendOrder: (client, data, reply) => opts.track(amendOrder(client, data, reply)),
     subscribeOrder: (client, data, reply) => {
       if (!atCap(client, claimedOrderId(data), reply)) subscribeOrder(client, data, reply);
     },

@@ -1,13 +1,14 @@
 /**
  * The gateway's questions to Temporal about an order: its current view, who placed it, and
- * cancelling it. An order is named by its workflow id (common/order workflowIdFor; ./order-key).
+ * cancelling or amending it. An order is named by its workflow id (common/order workflowIdFor; ./order-key).
  */
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { globalWorkflowIdOf, isScopedWorkflowId, orderIdOfWorkflowId } from '../common/order';
 import { detailOf } from './internal-error';
 import type { Order } from '../common/order';
 import type { OrderView } from '../common/status';
-import { cancelUpdate, statusQuery } from '../common/workflow-api';
+import type { Amendment } from '../common/order-values';
+import { amendUpdate, amendUpdateId, cancelUpdate, statusQuery, type AmendResult } from '../common/workflow-api';
 import type { RoutedOrder } from './status-routing';
 import type { Owner } from './subscriptions';
 
@@ -22,6 +23,15 @@ export type CancelOutcome =
   | { kind: 'refused'; reason: string }
   | { kind: 'not-found' }
   | { kind: 'unavailable'; reason: string };
+
+export type AmendOutcome =
+  | { kind: 'amended'; result: AmendResult }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'not-found' }
+  | { kind: 'unavailable'; reason: string };
+
+/** How long an update (cancel, amend) may take before the client is told TEMPORAL_UNAVAILABLE. */
+const UPDATE_TIMEOUT_MS = 60_000;
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -166,24 +176,49 @@ export class OrderLookup {
   async cancel(workflowId: string): Promise<CancelOutcome> {
     const handle = this.client.workflow.getHandle(workflowId);
     try {
-      const view = await withTimeout(handle.executeUpdate(cancelUpdate), 60_000, 'cancel');
+      const view = await withTimeout(handle.executeUpdate(cancelUpdate), UPDATE_TIMEOUT_MS, 'cancel');
       if (view.status === 'CANCELLED') return { kind: 'cancelled', view };
       return {
         kind: 'refused',
         reason: `order ${orderIdOfWorkflowId(workflowId)} ended ${view.status} before it could be cancelled`,
       };
     } catch (err) {
-      if (notFound(err)) {
-        // Either no such order, or it has finished (updates need a running workflow).
-        const view = await this.view(workflowId).catch(() => undefined);
-        return view
-          ? { kind: 'refused', reason: `order ${orderIdOfWorkflowId(workflowId)} is already ${view.status}` }
-          : { kind: 'not-found' };
-      }
-      if (err instanceof WorkflowUpdateFailedError) {
-        return { kind: 'refused', reason: (err.cause as Error | undefined)?.message ?? err.message };
-      }
-      return { kind: 'unavailable', reason: detailOf(err) };
+      return this.updateFailure(workflowId, err);
     }
+  }
+
+  /**
+   * Amends the order (the workflow's amend update, under the update id of its amendment id, so a
+   * resend joins the first one and the server answers it once).
+   */
+  async amend(workflowId: string, amendment: Amendment): Promise<AmendOutcome> {
+    const handle = this.client.workflow.getHandle(workflowId);
+    try {
+      const update = handle.executeUpdate(amendUpdate, {
+        args: [amendment],
+        updateId: amendUpdateId(amendment.amendmentId),
+      });
+      return { kind: 'amended', result: await withTimeout(update, UPDATE_TIMEOUT_MS, 'amend') };
+    } catch (err) {
+      return this.updateFailure(workflowId, err);
+    }
+  }
+
+  /** What an update's failure means to the client: refused (by the workflow, or the order has ended), unknown, or unavailable. */
+  private async updateFailure(
+    workflowId: string,
+    err: unknown,
+  ): Promise<{ kind: 'refused'; reason: string } | { kind: 'not-found' } | { kind: 'unavailable'; reason: string }> {
+    if (notFound(err)) {
+      // Either no such order, or it has finished (updates need a running workflow).
+      const view = await this.view(workflowId).catch(() => undefined);
+      return view
+        ? { kind: 'refused', reason: `order ${orderIdOfWorkflowId(workflowId)} is already ${view.status}` }
+        : { kind: 'not-found' };
+    }
+    if (err instanceof WorkflowUpdateFailedError) {
+      return { kind: 'refused', reason: (err.cause as Error | undefined)?.message ?? err.message };
+    }
+    return { kind: 'unavailable', reason: detailOf(err) };
   }
 }

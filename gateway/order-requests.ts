@@ -1,6 +1,6 @@
 /**
- * The requests that name an existing order: getOrder and cancelOrder (answered from the workflow)
- * and subscribeOrder.
+ * The requests that name an existing order: getOrder, cancelOrder and amendOrder (answered from the
+ * workflow) and subscribeOrder.
  *
  * With a customer id (JWT mode) ownership is decided first, before anything about the order is
  * read: from the gateway's cache of owners when it knows the order (no Temporal call), else from
@@ -14,7 +14,7 @@
  * correlation id; the detail goes to the log (./internal-error).
  */
 import type { z } from 'zod';
-import { describeZodError } from '../common/order';
+import { AmendOrderInput, describeZodError } from '../common/order';
 import {
   CancelOrderInput,
   ErrorCode,
@@ -33,6 +33,7 @@ import type { Subscriptions } from './subscriptions';
 export interface OrderRequests {
   getOrder(client: Client, data: unknown, reply: Reply): Promise<void>;
   cancelOrder(client: Client, data: unknown, reply: Reply): Promise<void>;
+  amendOrder(client: Client, data: unknown, reply: Reply): Promise<void>;
   subscribeOrder(client: Client, data: unknown, reply: Reply): void;
 }
 
@@ -107,7 +108,7 @@ export function orderRequests(opts: OrderRequestOptions): OrderRequests {
     return undefined;
   };
 
-  const unreachable = (verb: 'read' | 'cancel', orderId: string, detail: string): ServerFrame =>
+  const unreachable = (verb: 'read' | 'cancel' | 'amend', orderId: string, detail: string): ServerFrame =>
     internalError(
       log,
       ErrorCode.temporalUnavailable,
@@ -143,6 +144,22 @@ export function orderRequests(opts: OrderRequestOptions): OrderRequests {
     else reply(unreachable('cancel', ref.orderId, outcome.reason));
   };
 
+  /** Validated by placeOrder's rules here (INVALID_REQUEST naming the field), then by the workflow's validator. */
+  const amendOrder = async (client: Client, data: unknown, reply: Reply): Promise<void> => {
+    const askedAt = Date.now();
+    const request = await ownOrder(AmendOrderInput, client, data, reply, askedAt);
+    if (!request) return;
+    const { ref, lookup, workflowId } = request;
+    const { orderId, ...amendment } = ref;
+    const outcome = await lookup.amend(workflowId, amendment);
+    if (outcome.kind === 'amended') {
+      const { amendmentId, order } = outcome.result;
+      reply({ event: 'orderAmended', data: { orderId, amendmentId, ...order } });
+    } else if (outcome.kind === 'not-found') await notFound(client, orderId, askedAt, reply);
+    else if (outcome.kind === 'refused') reply(errorFrame(ErrorCode.cannotAmend, outcome.reason, orderId));
+    else reply(unreachable('amend', orderId, outcome.reason));
+  };
+
   const subscribeOrder = (client: Client, data: unknown, reply: Reply): void => {
     const ref = orderRef(SubscribeOrderInput, data, reply);
     if (!ref) return;
@@ -151,5 +168,5 @@ export function orderRequests(opts: OrderRequestOptions): OrderRequests {
     subscriptions.subscribe(client, clientWorkflowId(client.customerId, ref.orderId), ref.fromSeq, true);
   };
 
-  return { getOrder, cancelOrder, subscribeOrder };
+  return { getOrder, cancelOrder, amendOrder, subscribeOrder };
 }
