@@ -101,16 +101,30 @@ const place = async (c: Conn, orderId: string, item: string, price: number): Pro
 const amend = (c: Conn, data: Record<string, unknown>): Promise<Frame> =>
   c.ask('amendOrder', data, ['orderAmended', 'error']);
 
-/** Resolves once `count` updates were accepted by the order's workflow (read from its history). */
-async function updatesAccepted(customerId: string, orderId: string, count: number): Promise<void> {
-  const workflowId = workflowIdFor({ orderId, customerId, idScope: 'customer' });
+/** The workflow id of `customerId`'s order `orderId` (JWT mode scopes order ids to their customer). */
+const scopedId = (customerId: string, orderId: string): string =>
+  workflowIdFor({ orderId, customerId, idScope: 'customer' });
+
+/** Resolves once `count` updates were accepted by the workflow (read from its history). */
+async function updatesAccepted(workflowId: string, count: number): Promise<void> {
   await waitUntil(
     async () => {
       const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
       return (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length >= count;
     },
-    { timeoutMs: 30_000, what: `${count} update(s) of ${orderId} to be accepted` },
+    { timeoutMs: 30_000, what: `${count} update(s) of ${workflowId} to be accepted` },
   );
+}
+
+/** Writes one raw message to the stack's order-placement topic, keyed by its order id. */
+async function sendPlacement(orderId: string, event: unknown): Promise<void> {
+  const producer = stack.kafka.producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic: stack.topic, messages: [{ key: orderId, value: JSON.stringify(event) }] });
+  } finally {
+    await producer.disconnect();
+  }
 }
 
 /** The raw ledger lines of an order: kind and amount (a repeated charge shows twice). */
@@ -131,7 +145,7 @@ describe.each(TRANSPORTS)('amendOrder over %s (JWT mode)', (transport, connect) 
     const request = { orderId, amendmentId: 'more-keys', item: 'Split keyboard', price: 180, quantity: 2 };
     // Sent twice with one amendment id (a client resending after a lost answer): one update.
     const answers = Promise.all([amend(alice, request), amend(alice, request)]);
-    await updatesAccepted('alice', orderId, 1);
+    await updatesAccepted(scopedId('alice', orderId), 1);
     held.open();
     const amended = { orderId, amendmentId: 'more-keys', item: 'Split keyboard', price: 180, quantity: 2 };
     expect(await answers).toEqual([
@@ -183,5 +197,33 @@ describe.each(TRANSPORTS)('amendOrder over %s (JWT mode)', (transport, connect) 
     expect(statusesOf(alice, orderId).map((e) => e.status)).toEqual(HAPPY);
     expect(statusesOf(bob, orderId)).toEqual([]);
     expect(ledger(orderId)).toEqual([['charge', 40]]);
+  });
+
+  test('an order placed before ids were scoped (run under its global id): another customer is answered like an unknown id, its owner amends it', async () => {
+    const [aliceId, bobId] = [uniqueId('alice'), uniqueId('bob')];
+    const orderId = uniqueId(`pre-${tag}`);
+    const unknownId = uniqueId(`nosuch-${tag}`);
+    const held = holdOrderAt(stack, 'validate', orderId);
+    // ORDER_PLACED as gateways wrote it before ids were scoped: a customer, no idScope, keyed by orderId.
+    await sendPlacement(orderId, {
+      type: 'ORDER_PLACED',
+      payload: { order: { orderId, item: 'Desk', price: 300, quantity: 1, customerId: aliceId }, timestamp: 1 },
+      eventId: `${orderId}-event`,
+      schemaVersion: 1,
+    });
+    await held.reached;
+    const alice = await connect(aliceId);
+    const bob = await connect(bobId);
+    const bobs = await amend(bob, { orderId, amendmentId: 'steal', price: 1 });
+    const unknown = await amend(bob, { orderId: unknownId, amendmentId: 'steal', price: 1 });
+    expect(bobs.data.code).toBe('NOT_FOUND');
+    expect(shape(bobs, orderId)).toBe(shape(unknown, unknownId));
+    const answer = amend(alice, { orderId, amendmentId: 'two-desks', quantity: 2 });
+    await updatesAccepted(workflowIdFor({ orderId }), 1);
+    held.open();
+    expect(await answer).toMatchObject({ event: 'orderAmended', data: { orderId, quantity: 2, price: 300 } });
+    const view = await stack.client.workflow.getHandle(workflowIdFor({ orderId })).result();
+    expect(view.steps.map((e: { status: string }) => e.status)).toEqual(AMENDED_PATH);
+    expect(ledger(orderId)).toEqual([['charge', 600]]);
   });
 });

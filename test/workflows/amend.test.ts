@@ -205,6 +205,32 @@ describe('processOrder amend update', () => {
     expect(setup.statuses.events.map((e) => e.status)).not.toContain('AMENDED');
   });
 
+  test('an amend waiting for validation fails when a cancel comes in; the order ends CANCELLED, never amended', async () => {
+    const setup = simulatedSetup();
+    const held = gate();
+    const real = realActivities(setup);
+    setup.activities.validateOrder.mockImplementation(async (...args) => {
+      await held.wait();
+      return real.validateOrder(...args);
+    });
+    const o = order();
+    await withOrder(o, setup, LONG_DELAY_MS, async (handle) => {
+      await held.reached; // VALIDATING
+      const waiting = await handle.startUpdate(amendUpdate, {
+        args: [{ amendmentId: 'waits', quantity: 2 }],
+        updateId: amendUpdateId('waits'),
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+      });
+      const cancel = await handle.startUpdate(cancelUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
+      expect(await refusalOf(waiting.result())).toMatch(/being cancelled/);
+      held.open();
+      expect((await cancel.result()).status).toBe('CANCELLED');
+      expect(statuses(await handle.result())).toEqual(['ACCEPTED', 'VALIDATING', 'VALIDATED', 'CANCELLED']);
+    });
+    expect(setup.activities.chargePayment).not.toHaveBeenCalled();
+    expect(setup.statuses.events.map((e) => e.status)).not.toContain('AMENDED');
+  });
+
   test('cancel after an amendment cancels: CANCELLED, nothing charged', async () => {
     const setup = simulatedSetup();
     const o = order();
@@ -218,8 +244,9 @@ describe('processOrder amend update', () => {
     expect(charges(setup, o.orderId)).toEqual([]);
   });
 
-  test('the same amendment id twice changes the order once, under the same update id or another', async () => {
+  test('the same amendment id twice changes the order once, under the same update id or another, also once payment started', async () => {
     const setup = simulatedSetup();
+    const held = holdStep(setup, 'chargePayment');
     const o = order({ price: 100, quantity: 1 });
     await withOrder(o, setup, LONG_DELAY_MS, async (handle) => {
       await statusReached(handle, 'VALIDATED');
@@ -229,6 +256,9 @@ describe('processOrder amend update', () => {
       // Another update id (a client of its own): the workflow remembers the id, even with other values.
       expect(await amend(handle, { amendmentId: 'twice', quantity: 5 }, uniqueId('other-update'))).toEqual(first);
       await skipTimer(handle, 1);
+      await held.reached; // CHARGING: a new amendment is refused, a repeat of an applied one is still answered
+      expect(await amend(handle, { amendmentId: 'twice', quantity: 2 }, uniqueId('late-retry'))).toEqual(first);
+      held.open();
       await skipTimer(handle, 2);
       expect(statuses(await handle.result()).filter((s) => s === 'AMENDED')).toHaveLength(1);
     });
