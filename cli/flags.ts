@@ -1,6 +1,7 @@
 /** The CLI's command line: flags, their checks, the help text, and which command they run. */
 import { Command, Option } from 'commander';
 import { customerIdArg, orderIdArg, positiveInteger, positiveNumber, wsUrl } from './arg-parsers';
+import { runAmend } from './amend';
 import { DEFAULT_TIMEOUT_SECONDS, followOrder, placeAndFollow, placeMany } from './commands';
 import { consoleOutput, Output } from './format';
 import { runList } from './list';
@@ -43,6 +44,7 @@ Examples:
   npm run order -- --follow '#101'
   npm run order -- --item "USB cable" --price 9.5 --count 50
   npm run order -- list [--status open|finished] [--cursor <cursor>]   (your orders; list --help)
+  npm run order -- amend '#101' --quantity 2 [--item …] [--price …] [--amendment-id …]   (amend --help)
 `;
 
 export function buildProgram(output: Output = consoleOutput): Command {
@@ -104,6 +106,7 @@ export function buildProgram(output: Output = consoleOutput): Command {
 /** Parses argv (without the node and script entries), runs, and returns the exit code. */
 export async function runCli(argv: string[], output: Output = consoleOutput): Promise<number> {
   if (argv[0] === 'list') return runList(argv.slice(1), output, DEFAULT_URL);
+  if (argv[0] === 'amend') return runAmend(argv.slice(1), output, DEFAULT_URL);
   const program = buildProgram(output);
   let flags: CliFlags;
   try {

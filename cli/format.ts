@@ -32,8 +32,10 @@ function clock(at: number): string {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
+/** One status as printed; an AMENDED one shows the order's new values after its detail. */
 export function statusLine(e: StatusEvent): string {
-  return `  ${clock(e.at)}  #${String(e.seq).padEnd(3)} ${e.status.padEnd(17)}${e.detail ? ` ${e.detail}` : ''}`.trimEnd();
+  const values = e.order ? ` → ${e.order.quantity} × "${e.order.item}" at ${e.order.price.toFixed(2)}` : '';
+  return `  ${clock(e.at)}  #${String(e.seq).padEnd(3)} ${e.status.padEnd(17)}${e.detail ? ` ${e.detail}` : ''}${values}`.trimEnd();
 }
 
 export function reportEnd(o: OrderOutcome, output: Output): void {

@@ -5,10 +5,12 @@
  *   npm run order -- --follow '#101'
  *   npm run order -- --item "USB cable" --price 9.5 --count 50
  *   npm run order -- list [--status open] [--cursor …]
+ *   npm run order -- amend '#101' --quantity 2
  *
  * The parts: ./commands (placeAndFollow / followOrder / placeMany, which return the outcome with its
  * exit code, so tests drive them without a child process), ./flags (runCli parses argv), ./format
- * (what is printed), ./outcomes (exit codes), ./order-client (the protocol client).
+ * (what is printed), ./outcomes (exit codes), ./order-client (the protocol client), ./amend (the
+ * amend command and its one request).
  */
 import { EXIT } from './outcomes';
 import { runCli } from './flags';
@@ -22,6 +24,8 @@ export type { Output } from './format';
 export { describeError, EXIT } from './outcomes';
 export { formatPage, listOrders, runList } from './list';
 export type { ListedOrder, ListOptions, ListResult } from './list';
+export { amendOrder, runAmend } from './amend';
+export type { AmendAnswer } from './amend';
 export type { BatchOutcome, OrderOutcome, OutcomeKind } from './outcomes';
 
 if (require.main === module) {

@@ -3,7 +3,7 @@
  * one handler per name (gateway/frame-handlers.ts, typed by this table, so a frame added here
  * without a handler does not compile), and tools/dev/contract.ts publishes these schemas.
  */
-import { PlaceOrderRequest } from './order';
+import { AmendOrderInput, PlaceOrderRequest } from './order';
 import { CancelOrderInput, ListOrdersInput, OrderRef, SubscribeOrderInput, UnsubscribeOrderInput } from './protocol';
 
 export const CLIENT_FRAME_DATA = {
@@ -13,6 +13,7 @@ export const CLIENT_FRAME_DATA = {
   getOrder: OrderRef,
   cancelOrder: CancelOrderInput,
   listOrders: ListOrdersInput,
+  amendOrder: AmendOrderInput,
 } as const;
 
 export type ClientEvent = keyof typeof CLIENT_FRAME_DATA;

@@ -5,19 +5,18 @@
  */
 import * as crypto from 'node:crypto';
 import { z } from 'zod';
+import {
+  AMENDMENT_ID_PATTERN,
+  CONTROL_CHARACTERS,
+  LONE_SURROGATE,
+  MAX_AMENDMENT_ID_LENGTH,
+  MAX_ITEM_LENGTH,
+  MAX_PRICE,
+  MAX_QUANTITY,
+} from './order-values';
 import { CustomerIdSchema, OrderIdSchema, TRACEPARENT_PATTERN } from './protocol';
 
-/** Largest accepted unit price: anything above is a typo or an attack, not an order. */
-export const MAX_PRICE = 1_000_000;
-export const MAX_QUANTITY = 1_000;
-
-/** A UTF-16 surrogate without its partner: not text, and not encodable as UTF-8. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-/**
- * Control characters (C0 incl. ESC, DEL, C1) and the bidirectional overrides: free text goes into
- * log lines, Temporal summaries and terminals, where these would forge lines, colours or reading order.
- */
-const CONTROL_CHARACTERS = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+export { MAX_PRICE, MAX_QUANTITY };
 
 /** What a client sends in `placeOrder`. Unknown fields are refused so that typos are not silently dropped. */
 export const PlaceOrderInput = z.strictObject({
@@ -26,7 +25,7 @@ export const PlaceOrderInput = z.strictObject({
     .string()
     .trim()
     .min(1, 'must not be empty')
-    .max(200, 'must be at most 200 characters')
+    .max(MAX_ITEM_LENGTH, `must be at most ${MAX_ITEM_LENGTH} characters`)
     .refine((v) => !LONE_SURROGATE.test(v), 'must be well-formed text (no lone surrogates)')
     .refine(
       (v) => !CONTROL_CHARACTERS.test(v),
@@ -59,6 +58,29 @@ export const PlaceOrderRequest = PlaceOrderInput.extend({
     .optional()
     .meta({ description: 'W3C Trace Context tracestate, kept with the link to traceparent' }),
 });
+
+/**
+ * What a client sends in `amendOrder`: the order, the amendment's id (the same id sent again changes
+ * the order once) and at least one new value, each by placeOrder's own rule. Unknown fields are refused.
+ */
+export const AmendOrderInput = z
+  .strictObject({
+    orderId: OrderIdSchema,
+    amendmentId: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(MAX_AMENDMENT_ID_LENGTH, `must be at most ${MAX_AMENDMENT_ID_LENGTH} characters`)
+      .regex(AMENDMENT_ID_PATTERN, 'may contain only letters, digits and # _ . : -')
+      .meta({ description: 'names the amendment: sent again (a retry), it changes the order once' }),
+    item: PlaceOrderInput.shape.item.optional(),
+    price: PlaceOrderInput.shape.price.optional(),
+    quantity: PlaceOrderInput.shape.quantity.removeDefault().optional(),
+  })
+  .refine((a) => a.item !== undefined || a.price !== undefined || a.quantity !== undefined, {
+    message: 'name at least one of item, price, quantity',
+  })
+  .meta({ description: 'at least one of item, price, quantity; accepted until payment starts' });
+export type AmendOrderInput = z.output<typeof AmendOrderInput>;
 
 /** An order once accepted: it always has an id and a quantity. */
 export interface Order {

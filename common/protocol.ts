@@ -1,7 +1,8 @@
 /**
  * The gateway's WebSocket protocol, NestJS ws-adapter style: every frame is {"event": name, "data": payload}.
- * Client -> gateway: placeOrder, subscribeOrder, unsubscribeOrder, getOrder, cancelOrder.
- * Gateway -> client: orderAccepted, orderStatus, subscribed, unsubscribed, order, orderCancelled, error.
+ * Client -> gateway: placeOrder, subscribeOrder, unsubscribeOrder, getOrder, cancelOrder, amendOrder.
+ * Gateway -> client: orderAccepted, orderStatus, subscribed, unsubscribed, order, orderCancelled,
+ * orderAmended, error.
  * The client frames' table is ./client-frames. The gateway validates with the schemas here; the clients (cli/, tools/chaos/, tools/bench/, the tests) build
  * and read frames with the types here. The browser page (web/) mirrors them in JSDoc.
  */
@@ -100,7 +101,18 @@ export type ClientRequest =
       event: 'listOrders';
       data: { status?: 'all' | 'open' | 'finished'; cursor?: string; limit?: number; customerId?: string };
     }
-  | { event: 'cancelOrder'; data: { orderId: string } };
+  | { event: 'cancelOrder'; data: { orderId: string } }
+  | { event: 'amendOrder'; data: AmendRequest };
+
+/** What a client puts in amendOrder's data (the gateway's schema is AmendOrderInput in ./order). */
+export interface AmendRequest {
+  orderId: string;
+  /** Names the amendment: the same id sent again changes the order once. */
+  amendmentId: string;
+  item?: string;
+  price?: number;
+  quantity?: number;
+}
 
 export const ErrorCode = {
   badJson: 'BAD_JSON',
@@ -113,6 +125,8 @@ export const ErrorCode = {
   invalidRequest: 'INVALID_REQUEST',
   notFound: 'NOT_FOUND',
   cannotCancel: 'CANNOT_CANCEL',
+  /** amendOrder refused: payment has started, the order is cancelled or final, or it was amended too often. */
+  cannotAmend: 'CANNOT_AMEND',
   temporalUnavailable: 'TEMPORAL_UNAVAILABLE',
   /** The connection follows as many orders as it may (GATEWAY_MAX_SUBSCRIPTIONS): unsubscribeOrder some, or wait for them to finish. */
   tooManySubscriptions: 'TOO_MANY_SUBSCRIPTIONS',
@@ -204,6 +218,15 @@ export const SERVER_FRAME_DATA = {
       cursor: z.string().optional().meta({ description: 'absent on the last page' }),
     })
     .meta({ title: "A page of the caller's orders (order history), newest first" }),
+  orderAmended: z
+    .object({
+      orderId: OrderIdSchema,
+      amendmentId: z.string(),
+      item: z.string(),
+      price: z.number(),
+      quantity: z.number().int(),
+    })
+    .meta({ title: 'Order amended: its item, price and quantity from now on (the amount it will be charged)' }),
   error: ErrorDataSchema,
 };
 

@@ -4,9 +4,22 @@
  * view. The gateway validates what it reads with them; tools/dev/contract.ts publishes them as JSON Schema.
  */
 import { z } from 'zod';
+import { MAX_ITEM_LENGTH, MAX_PRICE, MAX_QUANTITY } from './order-values';
 import { ORDER_STATUSES, STATUS_SCHEMA_VERSION } from './status';
 
 const orderId = z.string().min(1).max(64);
+
+/**
+ * The values an AMENDED event carries. Read, not judged: the workflow checked them with placeOrder's
+ * rules before it applied them, so only their types and bounds are stated here.
+ */
+const OrderValuesSchema = z
+  .object({
+    item: z.string().min(1).max(MAX_ITEM_LENGTH),
+    price: z.number().positive().max(MAX_PRICE),
+    quantity: z.number().int().min(1).max(MAX_QUANTITY),
+  })
+  .meta({ description: "AMENDED events only: the order's item, price and quantity from this change on" });
 
 /** What an orderStatus frame carries: one state change of one order. */
 export const StatusPushSchema = z
@@ -18,6 +31,7 @@ export const StatusPushSchema = z
     }),
     at: z.number().meta({ description: 'epoch ms (workflow time)' }),
     detail: z.string().optional(),
+    order: OrderValuesSchema.optional(),
   })
   .meta({ title: 'Order status change' });
 
@@ -39,7 +53,14 @@ export const OrderViewSchema = z
     orderId,
     workflowId: z.string(),
     status: z.enum(ORDER_STATUSES),
-    steps: z.array(z.object({ status: z.enum(ORDER_STATUSES), at: z.number(), detail: z.string().optional() })),
+    steps: z.array(
+      z.object({
+        status: z.enum(ORDER_STATUSES),
+        at: z.number(),
+        detail: z.string().optional(),
+        order: OrderValuesSchema.optional(),
+      }),
+    ),
     chargeId: z.string().optional(),
     trackingId: z.string().optional(),
     failure: z.object({ type: z.string(), message: z.string() }).optional(),

@@ -4,12 +4,14 @@
  * them. The page's copy (web/status-sets.js) is generated from this file by `npm run contract`.
  * Kept free of Node imports: workflow code imports this file.
  */
+import type { OrderValues } from './order-values';
 
 /** Every state an order reports (status query, search attribute, status events), in the order a page lists them. */
 export const ORDER_STATUSES = [
   'ACCEPTED',
   'VALIDATING',
   'VALIDATED',
+  'AMENDED',
   'CHARGING',
   'CHARGED',
   'SHIPPING',
@@ -52,6 +54,8 @@ export const ORDER_STATE = {
  * The states each step names: `running` is recorded by the workflow before the step's activity
  * starts; `done` is what the activity publishes after its work; `refused` is a business refusal
  * (its failure type and the final state it ends the order in), which the activity publishes too.
+ * `amend` has no activity: the workflow's amend update records AMENDED (carrying the order's new
+ * values) and publishes it at once; it is not final, and may come more than once before CHARGING.
  */
 export const STEP_STATES = {
   validate: { running: 'VALIDATING', done: 'VALIDATED', refused: { type: FailureType.rejected, status: 'REJECTED' } },
@@ -62,6 +66,7 @@ export const STEP_STATES = {
   },
   ship: { running: 'SHIPPING', done: 'SHIPPED' },
   refund: { done: 'REFUNDED' },
+  amend: { done: 'AMENDED' },
 } as const satisfies Record<
   string,
   { running?: OrderStatus; done: OrderStatus; refused?: { type: string; status: OrderStatus } }
@@ -79,6 +84,8 @@ export interface StatusEntry {
   /** Epoch ms, workflow time. */
   at: number;
   detail?: string;
+  /** AMENDED only: the order's values from this change on. */
+  order?: OrderValues;
 }
 
 export interface OrderView {
@@ -113,6 +120,8 @@ export interface StatusEvent {
   seq: number;
   at: number;
   detail?: string;
+  /** AMENDED only: the order's item, price and quantity from this change on. */
+  order?: OrderValues;
 }
 
 /** States from which a cancel is refused: shipping has begun (or the order is complete). */
@@ -122,9 +131,15 @@ export function isFinal(status: OrderStatus): boolean {
   return FINAL_STATUSES.includes(status);
 }
 
-/** A step entry; `detail` is left out rather than set to undefined (it travels as JSON). */
-export function entryOf(status: OrderStatus, at: number, detail?: string): StatusEntry {
-  return detail === undefined ? { status, at } : { status, at, detail };
+/**
+ * A step entry; `detail` and `order` are left out rather than set to undefined (it travels as JSON).
+ * `order` (the amended values) is kept on AMENDED entries only.
+ */
+export function entryOf(status: OrderStatus, at: number, detail?: string, order?: OrderValues): StatusEntry {
+  const entry: StatusEntry = detail === undefined ? { status, at } : { status, at, detail };
+  if (order !== undefined && status === STEP_STATES.amend.done)
+    entry.order = { item: order.item, price: order.price, quantity: order.quantity };
+  return entry;
 }
 
 /**
@@ -132,7 +147,11 @@ export function entryOf(status: OrderStatus, at: number, detail?: string): Statu
  * in the order's steps, so every producer of an event numbers it the same way.
  */
 export function numberedEvents(orderId: string, entries: readonly StatusEntry[], firstSeq: number): StatusEvent[] {
-  return entries.map((entry, i) => ({ orderId, seq: firstSeq + i, ...entryOf(entry.status, entry.at, entry.detail) }));
+  return entries.map((entry, i) => ({
+    orderId,
+    seq: firstSeq + i,
+    ...entryOf(entry.status, entry.at, entry.detail, entry.order),
+  }));
 }
 
 /** The events of a view's steps from `fromSeq` on (values below 1 count as 1). */

@@ -2,11 +2,11 @@
  * What the gateway does with each client request, whatever transport carried it (one dispatch, two
  * transports: ./connections for raw WebSocket frames, ./socket-io for Socket.IO events): rate limit,
  * parse, then placeOrder (validate, write to Kafka, answer orderAccepted only once Kafka stored it),
- * getOrder, cancelOrder, subscribeOrder, listOrders. Anything wrong is answered with an error frame
+ * getOrder, cancelOrder, amendOrder, subscribeOrder, listOrders. Anything wrong is answered with an error frame
  * naming the problem; the connection stays open (unless it keeps exceeding its rate limit, ./pushback).
  *
  * Ownership (JWT mode, the client has a customer id): placeOrder stamps the order with the caller's
- * customer id; getOrder, cancelOrder and subscribeOrder serve only the caller's own orders, and
+ * customer id; getOrder, cancelOrder, amendOrder and subscribeOrder serve only the caller's own orders, and
  * answer another customer's order exactly as an unknown one (NOT_FOUND, or for subscribeOrder
  * `subscribed` followed by nothing).
  */
@@ -64,7 +64,7 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
   const abusedText =
     `too many frames: ${limitText}, exceeded ${rateAbuse.episodes} times within ` +
     `${rateAbuse.windowMs / 1000} s; closing the connection`;
-  const { getOrder, cancelOrder, subscribeOrder } = orderRequests(opts);
+  const { getOrder, cancelOrder, amendOrder, subscribeOrder } = orderRequests(opts);
   const { subscriptions } = opts;
   const listOrders = listOrdersHandler(opts.history, opts.log);
 
@@ -104,6 +104,7 @@ export function createDispatcher(opts: FrameHandlerOptions): Dispatcher {
     },
     getOrder: (client, data, reply) => opts.track(getOrder(client, data, reply)),
     cancelOrder: (client, data, reply) => opts.track(cancelOrder(client, data, reply)),
+    amendOrder: (client, data, reply) => opts.track(amendOrder(client, data, reply)),
     subscribeOrder: (client, data, reply) => {
       if (!atCap(client, claimedOrderId(data), reply)) subscribeOrder(client, data, reply);
     },

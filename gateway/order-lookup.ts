@@ -1,6 +1,6 @@
 /**
  * The gateway's questions to Temporal about an order: its current view, who placed it, and
- * cancelling it. An order is named by its workflow id (common/order workflowIdFor; ./order-key).
+ * cancelling or amending it. An order is named by its workflow id (common/order workflowIdFor; ./order-key).
  * Each Temporal call is charged to the `Charge` its caller passes (./lookup-budget), before the
  * call and only when one is made: an answer from the caches costs nothing.
  */
@@ -9,7 +9,8 @@ import { globalWorkflowIdOf, isScopedWorkflowId, orderIdOfWorkflowId } from '../
 import { detailOf } from './internal-error';
 import type { Order } from '../common/order';
 import type { OrderView } from '../common/status';
-import { cancelUpdate, statusQuery } from '../common/workflow-api';
+import type { Amendment } from '../common/order-values';
+import { amendUpdate, amendUpdateId, cancelUpdate, statusQuery, type AmendResult } from '../common/workflow-api';
 import { UNCHARGED, type Charge } from './lookup-budget';
 import type { RoutedOrder } from './status-routing';
 import type { Owner } from './subscriptions';
@@ -34,6 +35,15 @@ export type CancelOutcome =
   | { kind: 'refused'; reason: string }
   | { kind: 'not-found' }
   | { kind: 'unavailable'; reason: string };
+
+export type AmendOutcome =
+  | { kind: 'amended'; result: AmendResult }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'not-found' }
+  | { kind: 'unavailable'; reason: string };
+
+/** How long an update (cancel, amend) may take before the client is told TEMPORAL_UNAVAILABLE. */
+const UPDATE_TIMEOUT_MS = 60_000;
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -197,24 +207,52 @@ export class OrderLookup {
     const handle = this.client.workflow.getHandle(workflowId);
     try {
       const release = charge.take();
-      const view = await withTimeout(handle.executeUpdate(cancelUpdate), 60_000, 'cancel').finally(release);
+      const view = await withTimeout(handle.executeUpdate(cancelUpdate), UPDATE_TIMEOUT_MS, 'cancel').finally(release);
       if (view.status === 'CANCELLED') return { kind: 'cancelled', view };
       return {
         kind: 'refused',
         reason: `order ${orderIdOfWorkflowId(workflowId)} ended ${view.status} before it could be cancelled`,
       };
     } catch (err) {
-      if (notFound(err)) {
-        // Either no such order, or it has finished (updates need a running workflow).
-        const view = await this.view(workflowId, charge).catch(() => undefined);
-        return view
-          ? { kind: 'refused', reason: `order ${orderIdOfWorkflowId(workflowId)} is already ${view.status}` }
-          : { kind: 'not-found' };
-      }
-      if (err instanceof WorkflowUpdateFailedError) {
-        return { kind: 'refused', reason: (err.cause as Error | undefined)?.message ?? err.message };
-      }
-      return { kind: 'unavailable', reason: detailOf(err) };
+      return this.updateFailure(workflowId, err, charge);
     }
+  }
+
+  /**
+   * Amends the order (the workflow's amend update, under the update id of its amendment id, so a
+   * resend joins the first one and the server answers it once).
+   */
+  async amend(workflowId: string, amendment: Amendment, charge: Charge = UNCHARGED): Promise<AmendOutcome> {
+    const handle = this.client.workflow.getHandle(workflowId);
+    try {
+      const release = charge.take();
+      const update = handle.executeUpdate(amendUpdate, {
+        args: [amendment],
+        updateId: amendUpdateId(amendment.amendmentId),
+      });
+      const result = await withTimeout(update, UPDATE_TIMEOUT_MS, 'amend').finally(release);
+      return { kind: 'amended', result };
+    } catch (err) {
+      return this.updateFailure(workflowId, err, charge);
+    }
+  }
+
+  /** What an update's failure means to the client: refused (by the workflow, or the order has ended), unknown, or unavailable. */
+  private async updateFailure(
+    workflowId: string,
+    err: unknown,
+    charge: Charge,
+  ): Promise<{ kind: 'refused'; reason: string } | { kind: 'not-found' } | { kind: 'unavailable'; reason: string }> {
+    if (notFound(err)) {
+      // Either no such order, or it has finished (updates need a running workflow).
+      const view = await this.view(workflowId, charge).catch(() => undefined);
+      return view
+        ? { kind: 'refused', reason: `order ${orderIdOfWorkflowId(workflowId)} is already ${view.status}` }
+        : { kind: 'not-found' };
+    }
+    if (err instanceof WorkflowUpdateFailedError) {
+      return { kind: 'refused', reason: (err.cause as Error | undefined)?.message ?? err.message };
+    }
+    return { kind: 'unavailable', reason: detailOf(err) };
   }
 }

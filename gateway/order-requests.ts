@@ -1,6 +1,6 @@
 /**
- * The requests that name an existing order: getOrder and cancelOrder (answered from the workflow)
- * and subscribeOrder.
+ * The requests that name an existing order: getOrder, cancelOrder and amendOrder (answered from the
+ * workflow) and subscribeOrder.
  *
  * With a customer id (JWT mode) ownership is decided first, before anything about the order is
  * read: from the gateway's cache of owners when it knows the order (no Temporal call), else from
@@ -19,7 +19,7 @@
  * about it), and Temporal is not asked.
  */
 import type { z } from 'zod';
-import { describeZodError } from '../common/order';
+import { AmendOrderInput, describeZodError } from '../common/order';
 import {
   CancelOrderInput,
   ErrorCode,
@@ -39,20 +39,21 @@ import type { Subscriptions } from './subscriptions';
 export interface OrderRequests {
   getOrder(client: Client, data: unknown, reply: Reply): Promise<void>;
   cancelOrder(client: Client, data: unknown, reply: Reply): Promise<void>;
+  amendOrder(client: Client, data: unknown, reply: Reply): Promise<void>;
   subscribeOrder(client: Client, data: unknown, reply: Reply): void;
 }
 
-type LookupKind = 'getOrder' | 'cancelOrder' | 'subscribeOrder';
+type LookupKind = 'getOrder' | 'cancelOrder' | 'amendOrder' | 'subscribeOrder';
 
 /**
  * The most Temporal calls a look-up makes, and how many at once: with a customer id the owner of
- * each candidate workflow id first (./order-lookup ownerCandidates; getOrder and cancelOrder ask
+ * each candidate workflow id first (./order-lookup ownerCandidates; getOrder, cancelOrder and amendOrder ask
  * them at once, a subscription's catch-up one after the other, ./subscriptions), then the status
- * query (getOrder, subscribeOrder) or the cancel update and, when it finds no run, a status query.
+ * query (getOrder, subscribeOrder) or the cancel or amend update and, when it finds no run, a status query.
  */
 export function lookupCost(kind: LookupKind, customerId: string | undefined, workflowId: string): LookupCost {
   const owners = customerId === undefined ? 0 : ownerCandidates(workflowId).length;
-  const after = kind === 'cancelOrder' ? 2 : 1;
+  const after = kind === 'cancelOrder' || kind === 'amendOrder' ? 2 : 1;
   return { calls: owners + after, atOnce: kind === 'subscribeOrder' ? 1 : Math.max(1, owners) };
 }
 
@@ -144,7 +145,7 @@ export function orderRequests(opts: OrderRequestOptions): OrderRequests {
    * whatever the caches held (a NOT_FOUND to a customer: ownerCheckMs after the request).
    */
   const lookedUp = async <T extends { orderId: string }>(
-    kind: 'getOrder' | 'cancelOrder',
+    kind: Exclude<LookupKind, 'subscribeOrder'>,
     schema: z.ZodType<T>,
     request: { client: Client; data: unknown; reply: Reply },
     answer: (ref: T, lookup: OrderLookup, ticket: LookupTicket) => Promise<void>,
@@ -165,7 +166,7 @@ export function orderRequests(opts: OrderRequestOptions): OrderRequests {
     }
   };
 
-  const unreachable = (verb: 'read' | 'cancel', orderId: string, detail: string): ServerFrame =>
+  const unreachable = (verb: 'read' | 'cancel' | 'amend', orderId: string, detail: string): ServerFrame =>
     internalError(
       log,
       ErrorCode.temporalUnavailable,
@@ -203,6 +204,23 @@ export function orderRequests(opts: OrderRequestOptions): OrderRequests {
     });
   };
 
+  /** Validated by placeOrder's rules here (INVALID_REQUEST naming the field), then by the workflow's validator. */
+  const amendOrder = (client: Client, data: unknown, reply: Reply): Promise<void> => {
+    const askedAt = Date.now();
+    return lookedUp('amendOrder', AmendOrderInput, { client, data, reply }, async (ref, lookup, ticket) => {
+      const { orderId, ...amendment } = ref;
+      const workflowId = await actionable(lookup, client, orderId, ticket);
+      if (workflowId === undefined) return notFound(client, orderId, askedAt, reply);
+      const outcome = await lookup.amend(workflowId, amendment, ticket);
+      if (outcome.kind === 'amended') {
+        const { amendmentId, order } = outcome.result;
+        reply({ event: 'orderAmended', data: { orderId, amendmentId, ...order } });
+      } else if (outcome.kind === 'not-found') await notFound(client, orderId, askedAt, reply);
+      else if (outcome.kind === 'refused') reply(errorFrame(ErrorCode.cannotAmend, outcome.reason, orderId));
+      else reply(unreachable('amend', orderId, outcome.reason));
+    });
+  };
+
   const subscribeOrder = (client: Client, data: unknown, reply: Reply): void => {
     const ref = orderRef(SubscribeOrderInput, data, reply);
     if (!ref) return;
@@ -216,5 +234,5 @@ export function orderRequests(opts: OrderRequestOptions): OrderRequests {
     void subscriptions.follow(client, workflowId, ref.fromSeq, ticket).finally(() => ticket.end());
   };
 
-  return { getOrder, cancelOrder, subscribeOrder };
+  return { getOrder, cancelOrder, amendOrder, subscribeOrder };
 }

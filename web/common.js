@@ -7,6 +7,7 @@ export const STATUSES = [
   "ACCEPTED",
   "VALIDATING",
   "VALIDATED",
+  "AMENDED",
   "CHARGING",
   "CHARGED",
   "SHIPPING",
@@ -74,6 +75,33 @@ export const STATUS_PUSH = {
     },
     "detail": {
       "type": "string"
+    },
+    "order": {
+      "type": "object",
+      "properties": {
+        "item": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 200
+        },
+        "price": {
+          "type": "number",
+          "exclusiveMinimum": 0,
+          "maximum": 1000000
+        },
+        "quantity": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 1000
+        }
+      },
+      "required": [
+        "item",
+        "price",
+        "quantity"
+      ],
+      "additionalProperties": false,
+      "description": "AMENDED events only: the order's item, price and quantity from this change on"
     }
   },
   "required": [

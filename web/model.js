@@ -46,6 +46,7 @@ export const LABELS = {
   ACCEPTED: 'Accepted',
   VALIDATING: 'Validating',
   VALIDATED: 'Validated',
+  AMENDED: 'Amended',
   CHARGING: 'Charging',
   CHARGED: 'Charged',
   SHIPPING: 'Shipping',

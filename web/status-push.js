@@ -5,17 +5,47 @@
 import { STATUS_PUSH } from './common.js';
 
 /**
- * The parts of JSON Schema the push's schema uses.
+ * The parts of JSON Schema the push's schema uses: strings, numbers and (AMENDED's `order`) an
+ * object of them.
  * @typedef {{ type: string, enum?: readonly string[], minLength?: number, maxLength?: number,
- *   exclusiveMinimum?: number, maximum?: number, description?: string }} Rule
+ *   exclusiveMinimum?: number, minimum?: number, maximum?: number, description?: string,
+ *   properties?: Record<string, Rule>, required?: string[], additionalProperties?: boolean }} Rule
  * @typedef {{ $schema: string, title: string, type: 'object', properties: Record<string, Rule>,
  *   required: string[], additionalProperties: boolean }} PushSchema
  */
 
 /**
- * A status change as the page reads it.
- * @typedef {{ orderId: string, status: string, seq: number, at: number, detail?: string }} StatusPush
+ * A status change as the page reads it; `order`: AMENDED's new values.
+ * @typedef {{ orderId: string, status: string, seq: number, at: number, detail?: string,
+ *   order?: { item: string, price: number, quantity: number } }} StatusPush
  */
+
+/**
+ * The object in `value` as `properties` and `required` read it (named properties only), or
+ * undefined when any of them breaks its rule.
+ * @param {Record<string, Rule>} properties
+ * @param {readonly string[]} required
+ * @param {unknown} value
+ * @returns {Record<string, unknown> | undefined}
+ */
+function readObject(properties, required, value) {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const record = /** @type {Record<string, unknown>} */ (value);
+  /** @type {Record<string, unknown>} */
+  const read = {};
+  for (const [name, rule] of Object.entries(properties)) {
+    const field = record[name];
+    if (field === undefined) {
+      if (required.indexOf(name) >= 0) return undefined;
+    } else if (rule.type === 'object') {
+      const inner = readObject(rule.properties ?? {}, rule.required ?? [], field);
+      if (!inner) return undefined;
+      read[name] = inner;
+    } else if (fits(rule, field)) read[name] = field;
+    else return undefined;
+  }
+  return read;
+}
 
 /**
  * @param {Rule} rule
@@ -31,6 +61,7 @@ function fits(rule, value) {
   if (typeof value !== 'number' || !Number.isFinite(value)) return false;
   if (rule.type === 'integer' && !Number.isInteger(value)) return false;
   if (rule.exclusiveMinimum !== undefined && value <= rule.exclusiveMinimum) return false;
+  if (rule.minimum !== undefined && value < rule.minimum) return false;
   return rule.maximum === undefined || value <= rule.maximum;
 }
 
@@ -40,16 +71,6 @@ function fits(rule, value) {
  * @returns {StatusPush | undefined}
  */
 export function readStatusPush(data) {
-  if (!data || typeof data !== 'object' || Array.isArray(data)) return undefined;
-  const record = /** @type {Record<string, unknown>} */ (data);
-  /** @type {Record<string, unknown>} */
-  const push = {};
-  for (const [name, rule] of Object.entries(STATUS_PUSH.properties)) {
-    const value = record[name];
-    if (value === undefined) {
-      if (STATUS_PUSH.required.indexOf(name) >= 0) return undefined;
-    } else if (fits(rule, value)) push[name] = value;
-    else return undefined;
-  }
-  return /** @type {StatusPush} */ (push);
+  const push = readObject(STATUS_PUSH.properties, STATUS_PUSH.required, data);
+  return push && /** @type {StatusPush} */ (push);
 }

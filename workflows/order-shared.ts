@@ -110,13 +110,14 @@ export function failureOf(err: unknown): { type: string; message: string; detail
 /**
  * Installs the status query and the cancel update, and returns the durable pause between steps
  * (Temporal `sleep`, never setTimeout) that a cancel cuts short: it throws OrderCancelled once a
- * cancel was accepted. `beforeSleep` runs only when the pause really sleeps.
+ * cancel was accepted. `beforeSleep` runs only when the pause really sleeps. `cancelled()`: a cancel
+ * was accepted (the amend update refuses from then on).
  */
 export function orderControls(
   order: Order,
   view: OrderView,
   stepDelayMs: number,
-): { pause: (before: string, beforeSleep?: () => void) => Promise<void> } {
+): { pause: (before: string, beforeSleep?: () => void) => Promise<void>; cancelled: () => boolean } {
   let cancelRequested = false;
   let timerScope: CancellationScope | undefined;
 
@@ -154,5 +155,5 @@ export function orderControls(
     }
     if (cancelRequested) throw new OrderCancelled();
   };
-  return { pause };
+  return { pause, cancelled: () => cancelRequested };
 }

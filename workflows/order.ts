@@ -8,13 +8,15 @@
  * that no activity carries (a cancel during a timer, a failure before any charge) is published
  * through one local activity. OrderStatus is upserted at most once per workflow task, right before
  * the workflow waits (so a step in progress shows as CHARGING, SHIPPING...). A cancel update is
- * accepted until shipping starts.
+ * accepted until shipping starts; an amend update (./order-amend) until payment starts.
  */
 import { ApplicationFailure, log, upsertSearchAttributes } from '@temporalio/workflow';
 import { OrderStatusKey } from '../common/names';
 import { entryOf, finalStatusOf, numberedEvents, ORDER_STATE, STEP_STATES } from '../common/status';
 import type { OrderStatus, OrderView, StatusEntry, StatusEvent, StatusPlan } from '../common/status';
-import { cancelUpdate, statusQuery } from '../common/workflow-api';
+import type { OrderValues } from '../common/order-values';
+import { amendUpdate, cancelUpdate, statusQuery } from '../common/workflow-api';
+import { OrderAmendments } from './order-amend';
 import {
   failureOf,
   newView,
@@ -26,7 +28,7 @@ import {
 } from './order-shared';
 import { processOrderV1 } from './order-v1';
 
-export { cancelUpdate, statusQuery };
+export { amendUpdate, cancelUpdate, statusQuery };
 export type { ProcessOrderInput };
 
 /** The order's states as recorded in the view, with what is still to be published. */
@@ -40,9 +42,12 @@ class StatusLog {
     private readonly statusPartition?: number,
   ) {}
 
-  /** Records a state the workflow itself reaches; it is published with the next plan or flush. */
-  add(status: OrderStatus, detail?: string): void {
-    this.record([entryOf(status, Date.now(), detail)], true);
+  /**
+   * Records a state the workflow itself reaches; it is published with the next plan or flush.
+   * `order`: AMENDED's new values.
+   */
+  add(status: OrderStatus, detail?: string, order?: OrderValues): void {
+    this.record([entryOf(status, Date.now(), detail, order)], true);
   }
 
   /** Records an activity's outcome: already published, or (`deferred`) to be published next. */
@@ -101,10 +106,19 @@ export async function processOrder(input: ProcessOrderInput): Promise<OrderView>
   if (input.statusEvents !== 'plans') return processOrderV1(input);
   const { order, stepDelayMs } = input;
   const view = newView(order);
-  const { pause } = orderControls(order, view, stepDelayMs);
+  const { pause, cancelled } = orderControls(order, view, stepDelayMs);
   const statuses = new StatusLog(view, input.order.statusPartition);
   const settle = (): void => statuses.settle();
-  const steps = orderSteps(order);
+  const amendments = new OrderAmendments(order, {
+    view,
+    cancelled,
+    record: async (amendmentId, values) => {
+      statuses.add(STEP_STATES.amend.done, `amendment ${amendmentId}`, values);
+      await statuses.flush();
+    },
+  });
+  // Built for the order as amended so far: the charge, the shipment and a refund use its values.
+  const steps = () => orderSteps(amendments.order());
 
   statuses.add(ORDER_STATE.accepted);
   log.info(`order ${order.orderId}: workflow started`);
@@ -114,12 +128,14 @@ export async function processOrder(input: ProcessOrderInput): Promise<OrderView>
   const deferOutcome = stepDelayMs === 0;
   try {
     statuses.add(STEP_STATES.validate.running);
-    const validated = await steps.validate(statuses.plan({ deferOutcome }));
+    const validated = await steps().validate(statuses.plan({ deferOutcome }));
     statuses.adopt(validated.statuses, deferOutcome);
 
+    if (stepDelayMs > 0) amendments.open();
     await pause('payment', settle);
+    await amendments.close();
     statuses.add(STEP_STATES.charge.running);
-    const charged = await steps.charge(statuses.plan({ deferOutcome }));
+    const charged = await steps().charge(statuses.plan({ deferOutcome }));
     charge = { chargeId: charged.chargeId, amount: charged.amount };
     view.chargeId = charged.chargeId;
     statuses.adopt(charged.statuses, deferOutcome);
@@ -127,7 +143,7 @@ export async function processOrder(input: ProcessOrderInput): Promise<OrderView>
     await pause('shipping', settle);
     statuses.add(STEP_STATES.ship.running);
     // Once shipped the order is complete: the shipping step publishes COMPLETED right after SHIPPED.
-    const shipped = await steps.ship(statuses.plan({ then: { status: ORDER_STATE.completed } }));
+    const shipped = await steps().ship(statuses.plan({ then: { status: ORDER_STATE.completed } }));
     view.trackingId = shipped.trackingId;
     statuses.adopt(shipped.statuses);
   } catch (err) {
@@ -144,7 +160,7 @@ export async function processOrder(input: ProcessOrderInput): Promise<OrderView>
       statuses.adopt(published);
     } else if (charge) {
       // Undo the charge; the refund step publishes REFUNDED and then the final state.
-      const refunded = await steps.refund(charge, statuses.plan({ then: final }));
+      const refunded = await steps().refund(charge, statuses.plan({ then: final }));
       statuses.adopt(refunded.statuses);
     } else {
       statuses.add(final.status, final.detail);

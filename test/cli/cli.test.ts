@@ -2,8 +2,8 @@
 import { EXIT, followOrder, placeAndFollow, placeMany, runCli } from '../../cli/order';
 import { workflowIdFor } from '../../common/order';
 import { captureOutput } from '../helpers/cli-output';
-import { startStack, Stack } from '../helpers/in-process-pipeline';
-import { uniqueId } from '../helpers/wait';
+import { holdOrderAt, startStack, Stack } from '../helpers/in-process-pipeline';
+import { uniqueId, waitUntil } from '../helpers/wait';
 
 let stack: Stack;
 
@@ -53,6 +53,50 @@ describe('order CLI', () => {
     expect(outcome.exitCode).toBe(EXIT.paymentDeclined);
     expect(outcome.exitCode).not.toBe(0);
     expect(outcome.events.map((e) => e.status)).not.toContain('SHIPPING');
+  });
+
+  test('amend before payment: exit 0 and the new values printed; the order is charged as amended; amended again once COMPLETED: exit 7', async () => {
+    const orderId = uniqueId('cli-amend');
+    const held = holdOrderAt(stack, 'validate', orderId);
+    const following = captureOutput();
+    const placed = placeAndFollow(stack.url, {
+      item: 'Notebook',
+      price: 4,
+      orderId,
+      timeoutMs: 60_000,
+      output: following,
+    });
+    await held.reached; // VALIDATING: the amendment is accepted and waits for the validation
+    const output = captureOutput();
+    const amended = runCli(
+      ['amend', orderId, '--quantity', '5', '--item', 'Notebook A5', '--amendment-id', 'five', '--url', stack.url],
+      output,
+    );
+    await waitUntil(
+      async () =>
+        ((await stack.client.workflow.getHandle(workflowIdFor({ orderId })).fetchHistory()).events ?? []).some(
+          (e) => e.workflowExecutionUpdateAcceptedEventAttributes,
+        ),
+      { what: 'the amendment to be accepted' },
+    );
+    held.open();
+    expect(await amended).toBe(EXIT.completed);
+    expect(output.lines.join('\n')).toMatch(/amended: 5 × "Notebook A5" at 4\.00 \(20\.00 to pay\)/);
+    const outcome = await placed;
+    expect(outcome.outcome).toBe('COMPLETED');
+    expect(outcome.events.find((e) => e.status === 'AMENDED')?.order).toEqual({
+      item: 'Notebook A5',
+      price: 4,
+      quantity: 5,
+    });
+    expect(following.lines.filter((l) => / AMENDED /.test(l))).toEqual([
+      expect.stringMatching(/#4 +AMENDED +amendment five → 5 × "Notebook A5" at 4\.00$/),
+    ]);
+    expect(stack.ledgerLines(orderId).map((e) => [e.kind, e.amount])).toEqual([['charge', 20]]);
+
+    const late = captureOutput();
+    expect(await runCli(['amend', orderId, '--quantity', '1', '--url', stack.url], late)).toBe(EXIT.gatewayError);
+    expect(late.errors.join('\n')).toMatch(/CANNOT_AMEND: order .* is already COMPLETED/);
   });
 
   test('--follow replays an existing order from its first status', async () => {

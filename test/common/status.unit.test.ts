@@ -18,6 +18,32 @@ describe('entryOf', () => {
   });
 });
 
+describe("AMENDED's values", () => {
+  const values = { item: 'Desk', price: 300, quantity: 2 };
+
+  test('an AMENDED entry carries the order, copied; any other state leaves it out', () => {
+    const entry = entryOf('AMENDED', 5, 'amendment a-1', values);
+    expect(entry).toEqual({ status: 'AMENDED', at: 5, detail: 'amendment a-1', order: values });
+    expect(entry.order).not.toBe(values);
+    expect('order' in entryOf('CHARGED', 5, 'ch-1', values)).toBe(false);
+    expect('order' in entryOf('AMENDED', 5)).toBe(false);
+  });
+
+  test('numbered events (published, and caught up from a view) carry it', () => {
+    const events = numberedEvents('o1', [entryOf('VALIDATED', 3), entryOf('AMENDED', 4, 'amendment a-1', values)], 3);
+    expect(events).toEqual([
+      { orderId: 'o1', seq: 3, status: 'VALIDATED', at: 3 },
+      { orderId: 'o1', seq: 4, status: 'AMENDED', at: 4, detail: 'amendment a-1', order: values },
+    ]);
+  });
+
+  test('AMENDED is listed after VALIDATED and before CHARGING, and is not final', () => {
+    expect(ORDER_STATUSES.indexOf('AMENDED')).toBe(ORDER_STATUSES.indexOf('VALIDATED') + 1);
+    expect(ORDER_STATUSES.indexOf('CHARGING')).toBe(ORDER_STATUSES.indexOf('AMENDED') + 1);
+    expect(isFinal('AMENDED')).toBe(false);
+  });
+});
+
 describe('numberedEvents', () => {
   test('numbers entries from firstSeq in their order, under the orderId', () => {
     const events = numberedEvents('o1', [entryOf('SHIPPED', 7, 't-1'), entryOf('COMPLETED', 7)], 7);

@@ -134,7 +134,7 @@ function gatewayParts(runs: Map<string, Run>, budget: LookupBudget) {
       let answered = false;
       dispatcher.handle(
         client,
-        () => ({ event, data: { orderId } }),
+        () => ({ event, data: event === 'amendOrder' ? { orderId, amendmentId: 'a-1', quantity: 2 } : { orderId } }),
         (frame) => {
           if (!answered) resolve(frame);
           answered = true;
@@ -168,7 +168,7 @@ describe('look-up costs', () => {
       [undefined, 'nosuch-anon'],
     ];
     let charged = 0;
-    for (const event of ['getOrder', 'cancelOrder', 'subscribeOrder']) {
+    for (const event of ['getOrder', 'cancelOrder', 'amendOrder', 'subscribeOrder']) {
       for (const [customerId, orderId] of cases) {
         // A gateway of its own for each case: nothing cached, so every call the look-up can make is made.
         const budget = new RecordingBudget({ inFlight: 10_000, perSecond: 10_000, sharePercent: 100 });

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { WorkflowFailedError, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, WorkflowBundleWithSourceMap, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import type { Order } from '../../common/order';
 import { workflowIdFor } from '../../common/order';
@@ -115,6 +115,10 @@ export interface OrderWorkflowEnv {
   ): Promise<{ view: OrderView | undefined; error: unknown; history: History }>;
   /** Skips time past the n-th durable timer, once the history shows it started. */
   skipTimer(handle: OrderHandle, n: number): Promise<void>;
+  /** A worker for `setup` on `taskQueue` (not yet running): for tests that stop one and start another. */
+  worker(setup: Setup, taskQueue: string, options?: Pick<WorkerOptions, 'maxCachedWorkflows'>): Promise<Worker>;
+  /** Starts the order on `taskQueue` (whatever worker polls it). */
+  start(o: Order, taskQueue: string, stepDelayMs: number): Promise<OrderHandle>;
 }
 
 /** Registers beforeAll/afterAll: the time-skipping server and the workflow bundle for this file. */
@@ -133,28 +137,33 @@ export function useOrderWorkflowEnv(): OrderWorkflowEnv {
     return { env, workflowBundle };
   };
 
-  const withOrder: OrderWorkflowEnv['withOrder'] = async (o, setup, stepDelayMs, body) => {
+  const worker: OrderWorkflowEnv['worker'] = (setup, taskQueue, options = {}) => {
     const { env, workflowBundle } = ready();
-    const taskQueue = uniqueId('orders-test');
-    const worker = await Worker.create({
+    return Worker.create({
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle,
       activities: setup.activities,
+      ...options,
     });
-    return worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(processOrder, {
-        taskQueue,
-        workflowId: workflowIdFor({ orderId: o.orderId }),
-        args: [{ order: o, stepDelayMs, statusEvents: 'plans' }],
-      });
-      return body(handle);
+  };
+  const start: OrderWorkflowEnv['start'] = (o, taskQueue, stepDelayMs) =>
+    ready().env.client.workflow.start(processOrder, {
+      taskQueue,
+      workflowId: workflowIdFor({ orderId: o.orderId }),
+      args: [{ order: o, stepDelayMs, statusEvents: 'plans' }],
     });
+
+  const withOrder: OrderWorkflowEnv['withOrder'] = async (o, setup, stepDelayMs, body) => {
+    const taskQueue = uniqueId('orders-test');
+    return (await worker(setup, taskQueue)).runUntil(async () => body(await start(o, taskQueue, stepDelayMs)));
   };
 
   return {
     env: () => ready().env,
     withOrder,
+    worker,
+    start,
     run: (o, setup, fixture, stepDelayMs = STEP_DELAY_MS) =>
       withOrder(o, setup, stepDelayMs, async (handle) => {
         const outcome = await handle.result().then(

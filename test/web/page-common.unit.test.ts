@@ -9,6 +9,12 @@ const page = pageModules(['common.js', 'status-push.js', 'model.js'], ['readStat
 const readStatusPush = page.readStatusPush as (data: unknown) => unknown;
 
 const good = { orderId: 'o-1', status: 'CHARGED', seq: 4, at: 1_700_000_000_000, detail: 'ch_1' };
+const amended = {
+  ...good,
+  status: 'AMENDED',
+  detail: 'amendment a-1',
+  order: { item: 'Desk', price: 300, quantity: 2 },
+};
 const samples: Array<[string, unknown]> = [
   ['a full push', good],
   ['a push without detail', { ...good, detail: undefined }],
@@ -21,6 +27,15 @@ const samples: Array<[string, unknown]> = [
   ['an empty orderId', { ...good, orderId: '' }],
   ['an orderId of 65 characters', { ...good, orderId: 'x'.repeat(65) }],
   ['a detail that is not a string', { ...good, detail: 42 }],
+  ['an AMENDED push with its order', { ...amended }],
+  ['an order with an unknown property (dropped)', { ...amended, order: { ...amended.order, colour: 'red' } }],
+  ['an order without its quantity', { ...amended, order: { item: 'Desk', price: 300 } }],
+  ['an order of quantity 0', { ...amended, order: { ...amended.order, quantity: 0 } }],
+  ['an order of fractional quantity', { ...amended, order: { ...amended.order, quantity: 1.5 } }],
+  ['an order of price 0', { ...amended, order: { ...amended.order, price: 0 } }],
+  ['an order with an empty item', { ...amended, order: { ...amended.order, item: '' } }],
+  ['an order that is not an object', { ...amended, order: 'Desk' }],
+  ['an order that is an array', { ...amended, order: ['Desk', 300, 2] }],
   ['not an object', 'CHARGED'],
   ['null', null],
 ];

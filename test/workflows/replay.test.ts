@@ -1,6 +1,7 @@
 // Determinism guard: every recorded history in test/fixtures must replay against today's workflow
 // code. A change that reorders, adds or removes commands fails here before it reaches running
 // orders. Re-record with: UPDATE_REPLAY_FIXTURES=1 npx jest test/workflows/process-order
+// (and test/workflows/cancel, test/workflows/amend for the cancelled and amended histories).
 // The v1-* histories were recorded before status plans (workflows/order-v1.ts) and are never
 // re-recorded: runs like them may still be open when new code is deployed.
 import * as fs from 'node:fs';
@@ -17,6 +18,7 @@ const REQUIRED = [
   'refunded',
   'cancelled',
   'routed-cancelled',
+  'amended',
   'v1-happy',
   'v1-declined',
   'v1-refunded',
