@@ -32,6 +32,8 @@ export interface StatusFact {
   status: OrderStatus;
   seq: number;
   at: number;
+  /** AMENDED only: the order's item, price and quantity from this event on. */
+  order?: { item: string; price: number; quantity: number };
 }
 
 export type Fact = PlacedFact | StatusFact;
@@ -63,6 +65,7 @@ export function statusFactOf(message: KafkaMessage): StatusFact | { skip: string
     status: e.status,
     seq: e.seq,
     at: e.at,
+    ...(e.order ? { order: e.order } : {}),
   };
 }
 
@@ -109,6 +112,9 @@ export async function applyFact(tx: Transaction<HistoryDb>, fact: Fact): Promise
       .execute();
     return;
   }
+  // An amendment's values replace the order's under the same seq guard as its status: a status
+  // event older than the row's changes neither, and the placement read later only fills what is empty.
+  const amended = fact.order ? { item: fact.order.item, price: fact.order.price, quantity: fact.order.quantity } : {};
   await tx
     .insertInto('orders')
     .values({
@@ -118,6 +124,7 @@ export async function applyFact(tx: Transaction<HistoryDb>, fact: Fact): Promise
       item: null,
       price: null,
       quantity: null,
+      ...amended,
       status: fact.status,
       seq: fact.seq,
       placed_at: null,
@@ -129,6 +136,7 @@ export async function applyFact(tx: Transaction<HistoryDb>, fact: Fact): Promise
         .doUpdateSet({
           status: sql`excluded.status`,
           seq: sql`excluded.seq`,
+          ...amended,
           updated_at: sql`greatest(orders.updated_at, excluded.updated_at)`,
         })
         .where('orders.seq', '<', fact.seq),

@@ -66,9 +66,23 @@ async function place(o: Order, at: number, partition?: number): Promise<void> {
   });
 }
 
-async function status(o: Order, s: OrderStatus, seq: number, at: number): Promise<void> {
+async function status(
+  o: Order,
+  s: OrderStatus,
+  seq: number,
+  at: number,
+  values?: { item: string; price: number; quantity: number },
+): Promise<void> {
   const workflowId = workflowIdFor(o);
-  const event = { schemaVersion: STATUS_SCHEMA_VERSION, orderId: o.orderId, workflowId, status: s, seq, at };
+  const event = {
+    schemaVersion: STATUS_SCHEMA_VERSION,
+    orderId: o.orderId,
+    workflowId,
+    status: s,
+    seq,
+    at,
+    order: values,
+  };
   await producer.send({ topic: statusTopic, messages: [{ key: workflowId, value: JSON.stringify(event) }] });
 }
 
@@ -121,6 +135,20 @@ test('a status event read before its placement is kept, and the placement fills 
   await p.caughtUp();
   expect((await listOrders(db, 'alice')).orders.map((r) => [r.orderId, r.status, r.seq, r.placedAt])).toEqual([
     ['#7', 'VALIDATING', 2, 5_000],
+  ]);
+});
+
+test("an AMENDED event's values become the order's; an older amendment read late changes nothing", async () => {
+  const o = order('#8', 'alice', 40);
+  await place(o, 6_000);
+  await status(o, 'VALIDATED', 3, 6_300);
+  await status(o, 'AMENDED', 4, 6_400, { item: 'Desk', price: 300, quantity: 2 });
+  await status(o, 'AMENDED', 5, 6_500, { item: 'Desk', price: 280, quantity: 2 });
+  await status(o, 'AMENDED', 4, 6_400, { item: 'Desk', price: 300, quantity: 2 }); // repeated, older
+  const p = await project();
+  await p.caughtUp();
+  expect((await listOrders(db, 'alice')).orders.map((r) => [r.item, r.price, r.quantity, r.status, r.seq])).toEqual([
+    ['Desk', 280, 2, 'AMENDED', 5],
   ]);
 });
 
