@@ -21,16 +21,14 @@ import { planSteps } from '../../tools/bench/plan';
 import { percentiles } from '../../tools/bench/stats';
 import { computeTargets } from '../../tools/bench/verdicts';
 
-const messageOf = (r: KafkaRecord): KafkaMessage =>
-  ({
-    key: Buffer.from(r.key),
-    value: Buffer.from(r.value),
-    timestamp: '1',
-    offset: '0',
-    attributes: 0,
-    size: 0,
-    headers: r.headers ?? {},
-  }) as KafkaMessage;
+const messageOf = (r: KafkaRecord): KafkaMessage => ({
+  key: Buffer.from(r.key),
+  value: Buffer.from(r.value),
+  timestamp: '1',
+  offset: '0',
+  attributes: 0,
+  headers: r.headers ?? {},
+});
 
 describe('orderLife', () => {
   const order = benchOrder('bench-x-feed-7', 7, 'unverified:bench-x-feeder');

@@ -89,6 +89,8 @@ export interface ProjectionPhase {
   eventsPerSecond: number;
   /** The history process's CPU ms per order over the phase (its idle polling included). */
   historyCpuMsPerOrder: number;
+  /** The same less what the process spends idle (fetch polling) over as long: the orders' own cost. */
+  historyNetCpuMsPerOrder: number;
   /** The history database's CPU ms per order over the same window (its whole process tree). */
   databaseCpuMsPerOrder: number | null;
 }
@@ -307,6 +309,8 @@ interface Projector {
   group: string;
   pid?: number;
   dbPid: number;
+  /** CPU ms per second the process spends with nothing to read (fetch polling). */
+  idleCpuMsPerSecond: number;
   /** Highest RSS of the history process seen so far. */
   peakRss: number;
 }
@@ -396,6 +400,7 @@ async function feedPhase(
     lagSeconds: round(seconds - sendSeconds, 2),
     eventsPerSecond: Math.round(events / seconds),
     historyCpuMsPerOrder: round(cpuMs / lives.length, 2),
+    historyNetCpuMsPerOrder: round((cpuMs - p.idleCpuMsPerSecond * seconds) / lives.length, 2),
     databaseCpuMsPerOrder: Number.isFinite(dbMs) ? round(dbMs / lives.length, 2) : null,
   };
 }
@@ -448,8 +453,8 @@ async function measureProjection(
       await sleep(1_000);
       const idleFrom = cpuOf(pid);
       await sleep(4_000);
-      const idleCpuPct = (cpuOf(pid) - idleFrom) / 40;
-      const projector: Projector = { admin, producer, db, group, pid, dbPid, peakRss: 0 };
+      const idleCpuMsPerSecond = (cpuOf(pid) - idleFrom) / 4;
+      const projector: Projector = { admin, producer, db, group, pid, dbPid, idleCpuMsPerSecond, peakRss: 0 };
       const phases: ProjectionPhase[] = [];
 
       const burst = livesOf('feed', plan.feedOrders);
@@ -463,7 +468,7 @@ async function measureProjection(
       }
       return {
         phases,
-        historyIdleCpuPct: round(idleCpuPct, 1),
+        historyIdleCpuPct: round(idleCpuMsPerSecond / 10, 1),
         historyPeakRssMb: Math.round(projector.peakRss / 1024 ** 2),
       };
     } finally {
@@ -514,6 +519,7 @@ export async function runOrderHistory(ctx: BenchContext, plan: HistoryPlan): Pro
       for (const phase of projection.phases)
         ctx.progress.log(
           `history: projection (${phase.mode}) ${phase.eventsPerSecond} events/s, ${phase.historyCpuMsPerOrder} ms CPU per order ` +
+            `(${phase.historyNetCpuMsPerOrder} less idle polling) ` +
             `(database ${phase.databaseCpuMsPerOrder ?? '–'} ms)`,
         );
     } catch (err) {
@@ -563,12 +569,12 @@ export function orderHistoryMarkdown(result: HistoryResult | undefined, costs: C
         '("burst", as when it catches up) and as a stream at a fixed order rate ("live"); its CPU (process tree, /proc) and the ' +
         `database's from the first send until every partition was committed. History process idle: ${p.historyIdleCpuPct} % CPU; peak RSS ${p.historyPeakRssMb} MB.`,
       '',
-      '| feed | orders applied | events | seconds (sending) | events/s | history CPU ms/order | database CPU ms/order | pipeline CPU ms/order (pipe-full-d0) |',
+      '| feed | orders applied | events | seconds (sending) | events/s | history CPU ms/order (less idle) | database CPU ms/order | pipeline CPU ms/order (pipe-full-d0) |',
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
     );
     for (const f of p.phases)
       lines.push(
-        `| ${f.mode === 'live' ? `live, ${f.offeredOrdersPerSecond} orders/s` : 'burst'} | ${f.applied} / ${f.orders} | ${f.events} | ${f.seconds} (${f.sendSeconds}) | **${f.eventsPerSecond}** | **${f.historyCpuMsPerOrder}** | ${f.databaseCpuMsPerOrder ?? '–'} | ${pipe ? pipe.totalCpuMsPerOrder : '– (not in this run)'} |`,
+        `| ${f.mode === 'live' ? `live, ${f.offeredOrdersPerSecond} orders/s` : 'burst'} | ${f.applied} / ${f.orders} | ${f.events} | ${f.seconds} (${f.sendSeconds}) | **${f.eventsPerSecond}** | **${f.historyCpuMsPerOrder}** (${f.historyNetCpuMsPerOrder}) | ${f.databaseCpuMsPerOrder ?? '–'} | ${pipe ? pipe.totalCpuMsPerOrder : '– (not in this run)'} |`,
       );
     lines.push('');
   }
