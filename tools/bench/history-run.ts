@@ -501,8 +501,6 @@ export async function runOrderHistory(ctx: BenchContext, plan: HistoryPlan): Pro
   const loadStart = loadAverage();
   const notes: string[] = [];
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `order-bench-history-${ctx.runId}-`));
-  // As root PostgreSQL runs as another user, which must reach its directory inside.
-  fs.chmodSync(workDir, 0o755);
   const stack = stackOptions({ dataDir: workDir, ports: { historyDb: await freePort() } });
   const log = (line: string): void => ctx.progress.log(`history database: ${line}`);
   // Ctrl-C or a crash of the bench skips the finally below: the database (its own process group) goes with us.
