@@ -15,7 +15,8 @@ import {
   orderLife,
   type KafkaRecord,
 } from '../../tools/bench/history-data';
-import type { HistoryResult, ListLatency } from '../../tools/bench/history-run';
+import type { ListLatency } from '../../tools/bench/history-latency';
+import type { HistoryResult } from '../../tools/bench/history-run';
 import { parseOptions } from '../../tools/bench/options';
 import { planSteps } from '../../tools/bench/plan';
 import { percentiles } from '../../tools/bench/stats';
