@@ -128,8 +128,8 @@ export const serverTargets = (
   bench: process.pid,
 });
 
-/** The processes the bench runs: the app's three and the bare-engine worker of the ceilings. */
-export type AppName = 'gateway' | 'bridge' | 'worker' | 'bare-worker';
+/** The processes the bench runs: the app's four and the bare-engine worker of the ceilings. */
+export type AppName = 'gateway' | 'bridge' | 'worker' | 'history' | 'bare-worker';
 
 export type Apps = Partial<Record<AppName, AppProcess>> & { loopProbeFile: string };
 
@@ -169,6 +169,12 @@ export async function startApps(
       ready: whenAnswers200(`http://127.0.0.1:${ctx.gatewayHealthPort}/healthz`),
       preload: [path.join(__dirname, 'loop-probe.ts')],
     }),
+    history: new AppProcess({
+      app: 'history',
+      env,
+      logFile: path.join(logDir, 'history.log'),
+      ready: whenLogShows(/history reading order-placement/),
+    }),
   };
   const settled = await Promise.allSettled(names.map((n) => apps0[n].start(120_000)));
   const apps: Apps = { loopProbeFile: env.BENCH_LOOP_PROBE_FILE ?? '' };
@@ -185,7 +191,7 @@ export async function startApps(
 
 export async function stopApps(apps: Apps): Promise<void> {
   // Gateway first (no new orders), then the bridge (leaves the group cleanly), then the workers.
-  for (const name of ['gateway', 'bridge', 'worker', 'bare-worker'] as const) await apps[name]?.stop(20_000);
+  for (const name of ['gateway', 'bridge', 'worker', 'history', 'bare-worker'] as const) await apps[name]?.stop(20_000);
 }
 
 /** A configuration's app processes, between start and stop. */

@@ -2,6 +2,7 @@
 import { costComparisonMarkdown, costMarkdown, historyMarkdown } from './cost';
 import { enginesMarkdown } from './engines';
 import { fanoutMarkdown } from './fanout-step';
+import { orderHistoryMarkdown } from './history-run';
 import type { BenchReport } from './report';
 import type { Percentiles } from './stats';
 
@@ -95,6 +96,7 @@ export function markdown(report: BenchReport): string {
     );
     lines.push('');
   }
+  lines.push(...orderHistoryMarkdown(report.history, report.costs));
   lines.push(...fanoutMarkdown(report.fanout));
   if (report.targets.length) {
     lines.push('| target | goal | measured | met |');

@@ -31,6 +31,11 @@ export interface Opts {
   floodConnections: number;
   floodLookups: number;
   lookupsRate: number;
+  historyOrders: number;
+  historyQueries: number;
+  historyFeed: number;
+  historyLiveOrders: number;
+  historyLiveRate: number;
   idleHold: number;
   sampleMs: number;
   out: string;
@@ -66,6 +71,11 @@ const NUMBER_OPTIONS: Array<[flag: string, help: string, fallback: number, quick
   ['--flood-connections <n>', 'connections of the look-up flood (kind "lookups")', 4],
   ['--flood-lookups <n>', 'look-ups the flood sends at most, over all its connections (kind "lookups")', 60000, 10000],
   ['--lookups-rate <n>', 'offered orders/s of the customer beside the flood (kind "lookups")', 50],
+  ['--history-orders <n>', 'orders of the one customer whose list the history configuration reads', 10_000, 2_000],
+  ['--history-queries <n>', 'listOrders queries of each kind (first page, deep page) on each path', 500, 100],
+  ['--history-feed <n>', 'orders whose events (ORDER_PLACED + 8 statuses) are fed to the history process', 2_000, 300],
+  ['--history-live-orders <n>', 'orders fed to the history process afterwards as a live stream (0: none)', 300, 100],
+  ['--history-live-rate <n>', 'orders/s of that live stream', 20],
   ['--sample-ms <n>', 'CPU/RSS sampling interval', 500],
 ];
 
@@ -74,7 +84,7 @@ const program = new Command()
   .description('Benchmark the order pipeline against the engine ceilings, raw Kafka and a seed-style consumer')
   .option(
     '--quick',
-    'a quick check: 200 orders over 5 connections unless given, short caps, 500 idle connections, fan-out at 1 000/s for 5 s, chart into the results dir',
+    'a quick check: 200 orders over 5 connections unless given, short caps, 500 idle connections, fan-out at 1 000/s for 5 s, order history of 2 000 orders and 100 queries, chart into the results dir',
   )
   .option(
     '--only <kinds>',

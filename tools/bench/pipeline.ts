@@ -200,11 +200,11 @@ export async function runPipeline(
 }
 
 /**
- * A configuration under a group of its own wrote its orders to order-placement ahead of the
- * production group: moves that group past them (run-wide prefix, so orders an earlier configuration
+ * A configuration under a group of its own (or one that writes ORDER_PLACED events itself, like the
+ * order history's feed) wrote its orders to order-placement ahead of the production group: moves that group past them (run-wide prefix, so orders an earlier configuration
  * left there go too), once the gateway has stopped writing, so the next dev bridge does not start them.
  */
-async function leaveNothingForBridge(ctx: BenchContext, id: string, notes: string[]): Promise<void> {
+export async function leaveNothingForBridge(ctx: BenchContext, id: string, notes: string[]): Promise<void> {
   const advance = await advanceGroupPastOwnOrders(ctx.kafka, {
     groupId: BRIDGE_GROUP,
     topic: TOPICS.orderPlacement,

@@ -19,6 +19,7 @@ export const KINDS = [
   'pipeline',
   'postgres',
   'fanout',
+  'history',
   'tracing',
   'seed',
   'idle',

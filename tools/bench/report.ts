@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CostRow } from './cost';
 import type { FanoutResult } from './fanout-run';
+import type { HistoryResult } from './history-run';
 import { round } from './stats';
 import type { ConfigResult, IdleResult } from './types';
 import type { Ratio, Target } from './verdicts';
@@ -37,6 +38,8 @@ export interface BenchReport {
   idle?: IdleResult;
   /** The status fan-out over several gateways (kind `fanout`). */
   fanout?: FanoutResult[];
+  /** The order history: listOrders latency and the projection's cost (kind `history`). */
+  history?: HistoryResult;
   notes: string[];
 }
 

@@ -4,7 +4,8 @@
  * Temporal processOrder (against the launcher's tuned dev server and against a second dev server
  * at stock settings), the bare engine and the pipeline on a Temporal server on PostgreSQL, the status
  * fan-out over 4 gateways, the pipeline at full speed, at a fixed offered rate and at the seed's own
- * step delays, the seed-style consumer, and the gateway's RSS with idle connections. Writes
+ * step delays, the seed-style consumer, the order history (listOrders latency, the projection's cost;
+ * history-run.ts) and the gateway's RSS with idle connections. Writes
  * bench-results/<timestamp>.json, prints Markdown tables (with a per-order cost table) and draws
  * docs/bench.png. The configurations and their ids: plan.ts.
  *
@@ -26,6 +27,7 @@ import { BenchContext, loadAverage, TemporalTarget } from './context';
 import { costTable } from './cost';
 import type { FanoutResult } from './fanout-run';
 import { runFanoutSteps } from './fanout-step';
+import { runOrderHistory, type HistoryResult } from './history-run';
 import { runIdleConnections } from './idle-connections';
 import { benchKafka, deleteTopics, groupMembers } from './kafka-util';
 import { markdown } from './markdown';
@@ -201,8 +203,11 @@ async function main(): Promise<void> {
   const results: ConfigResult[] = [];
   let idle: IdleResult | undefined;
   let fanout: FanoutResult[] | undefined;
+  let history: HistoryResult | undefined;
   try {
-    const bridgeGroup = kinds.has('pipeline') || kinds.has('lookups');
+    // The pipeline, the look-up runs and the history's feed write ORDER_PLACED events to
+    // order-placement, which a running bridge in order-bridge would start.
+    const bridgeGroup = kinds.has('pipeline') || kinds.has('lookups') || kinds.has('history');
     await checkShared(ctx, connection, bridgeGroup, Boolean(opts.allowShared), notes);
     progress.log(
       `run ${runId}: ${steps.map((s) => s.id).join(', ')}${kinds.has('idle') ? `, idle ${opts.idleConnections}` : ''}; ` +
@@ -247,6 +252,27 @@ async function main(): Promise<void> {
         notes.push(`${what} failed: ${(err as Error).message.split('\n')[0]}`);
       }
     }
+    if (kinds.has('history')) {
+      const left = budgetEnd - Date.now();
+      if (left < 120_000) notes.push(`history skipped: the run's time budget of ${opts.budget}s was used up`);
+      else {
+        ctx.drainTimeoutMs = Math.min(opts.drainTimeout * 1000, left);
+        const historyPlan = {
+          listOrders: opts.historyOrders,
+          queries: opts.historyQueries,
+          feedOrders: opts.historyFeed,
+          liveOrders: opts.historyLiveOrders,
+          liveRate: opts.historyLiveRate,
+        };
+        try {
+          history = await runOrderHistory(ctx, historyPlan);
+        } catch (err) {
+          progress.stop();
+          progress.log(`history failed: ${(err as Error).message}`);
+          notes.push(`history failed: ${(err as Error).message.split('\n')[0]}`);
+        }
+      }
+    }
     if (kinds.has('fanout')) {
       const fanoutPlan = {
         gateways: opts.fanoutGateways,
@@ -281,12 +307,13 @@ async function main(): Promise<void> {
     costs: costTable(results),
     baseline: opts.baseline ? readBaseline(opts.baseline, costTable) : undefined,
     ratios: results.length ? computeRatios(results, plan) : [],
-    targets: computeTargets(results, plan, idle),
+    targets: computeTargets(results, plan, idle, history),
     idle,
     fanout,
+    history,
     notes,
   };
-  const onlyIdle = !results.length && idle;
+  const onlyIdle = !results.length && !history && idle;
   const jsonFile = writeJson(outDir, `${stamp}${onlyIdle ? '-idle' : ''}.json`, report);
   console.log(markdown(report));
   console.log('');

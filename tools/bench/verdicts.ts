@@ -1,6 +1,7 @@
 /** The ratios between configurations of one run, and the performance targets (docs/BENCHMARKS.md) checked against them. */
 import { ids, PlanOptions } from './plan';
 import { round } from './stats';
+import type { HistoryResult } from './history-run';
 import type { ConfigResult, IdleResult } from './types';
 
 export interface Ratio {
@@ -112,7 +113,7 @@ function lookupsTarget(results: ConfigResult[], o: Opts): Target | undefined {
   };
 }
 
-export function computeTargets(results: ConfigResult[], o: Opts, idle?: IdleResult): Target[] {
+export function computeTargets(results: ConfigResult[], o: Opts, idle?: IdleResult, history?: HistoryResult): Target[] {
   const id = ids(o);
   const targets: Target[] = [];
   const pipe = byId(results, id.pipeFull);
@@ -157,6 +158,19 @@ export function computeTargets(results: ConfigResult[], o: Opts, idle?: IdleResu
       goal: '< 300 MB',
       measured: `peak ${idle.peakRssMb} MB (${idle.opened} open, baseline ${idle.baselineRssMb} MB, ${idle.perConnectionKb} KB/conn)`,
       met: idle.opened === idle.connections && idle.peakRssMb < 300,
+    });
+  }
+  const overGateway = history?.latency.filter((l) => l.path === 'gateway over WebSocket') ?? [];
+  if (history && overGateway.length) {
+    const p99s = overGateway.map((l) => l.ms?.p99 ?? Infinity);
+    const failed = overGateway.reduce((n, l) => n + Object.values(l.errors).reduce((a, b) => a + b, 0), 0);
+    targets.push({
+      name: `listOrders p99 through the gateway, a customer with ${history.rows.customer} orders (first and deep pages)`,
+      goal: '<= 50 ms',
+      measured:
+        overGateway.map((l) => `${l.page} p50 ${l.ms?.p50 ?? '–'} / p99 ${l.ms?.p99 ?? '–'} ms`).join('; ') +
+        (failed ? `; ${failed} answers not a full page` : ''),
+      met: failed === 0 && Math.max(...p99s) <= 50,
     });
   }
   return targets;
