@@ -76,12 +76,12 @@ export async function listOrders(
     .where('placed_at', 'is not', null);
   if (options.filter === 'open') query = query.where('status', 'not in', [...FINAL_STATUSES]);
   if (options.filter === 'finished') query = query.where('status', 'in', [...FINAL_STATUSES]);
+  // A row-value comparison, not the equivalent OR of two conditions: PostgreSQL turns it into one
+  // range of the orders_by_customer index, so a deep page starts at its position instead of
+  // reading and discarding the rows before it.
   if (after)
     query = query.where((eb) =>
-      eb.or([
-        eb('placed_at', '<', after.placedAt),
-        eb.and([eb('placed_at', '=', after.placedAt), eb('workflow_id', '<', after.workflowId)]),
-      ]),
+      eb(eb.refTuple('placed_at', 'workflow_id'), '<', eb.tuple(after.placedAt, after.workflowId)),
     );
   const rows = await query
     .orderBy('placed_at', 'desc')
