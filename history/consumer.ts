@@ -7,6 +7,7 @@
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Kysely } from 'kysely';
+import { attemptDelay, type Backoff } from '../common/backoff';
 import { TOPICS } from '../common/names';
 import { applyFact, placedFactOf, statusFactOf, type Fact } from './projection';
 import { offsetKey, readOffsets, saveOffset, type HistoryDb } from './store';
@@ -19,11 +20,15 @@ export interface ProjectionOptions {
   placementTopic?: string;
   statusTopic?: string;
   log?: (message: string) => void;
+  /** Waits between attempts to start the consumer again after a crash kafkajs does not recover from. */
+  restartBackoff?: Backoff;
 }
 
 export interface Projection {
   /** True from the consumer's joining its group until it stops or crashes (a restart joins again): its readiness. */
   inGroup(): boolean;
+  /** Times the consumer was started again after kafkajs gave up on it. */
+  restarts(): number;
   /** Resolves once every partition is applied up to the high watermarks seen when called. */
   caughtUp(): Promise<void>;
   stop(): Promise<void>;
@@ -36,9 +41,8 @@ export async function startProjection(options: ProjectionOptions): Promise<Proje
   const log = options.log ?? (() => {});
   const { kafka, db } = options;
   const reached = await readOffsets(db);
+  const backoff = options.restartBackoff ?? { initialMs: 200, maxMs: 10_000 };
   const consumer: Consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [placementTopic, statusTopic], fromBeginning: true });
 
   const admin = kafka.admin();
   await admin.connect();
@@ -48,7 +52,18 @@ export async function startProjection(options: ProjectionOptions): Promise<Proje
   let inGroup = false;
   consumer.on(consumer.events.GROUP_JOIN, () => (inGroup = true));
   consumer.on(consumer.events.STOP, () => (inGroup = false));
-  consumer.on(consumer.events.CRASH, () => (inGroup = false));
+  let stopping = false;
+  let restarts = 0;
+  let restartTimer: NodeJS.Timeout | undefined;
+  consumer.on(consumer.events.CRASH, (e) => {
+    inGroup = false;
+    log(`consumer crashed (${e.payload.error.message}); kafkajs restarts it: ${e.payload.restart}`);
+    // kafkajs restarts a consumer only after errors it calls retriable; after any other (a commit
+    // refused once the broker forgot this member, say) it stays stopped while the process lives on,
+    // and the history would fall behind for good. Start it again: each assignment seeks to the
+    // database's offsets, so nothing is applied twice.
+    if (!e.payload.restart && !stopping) scheduleRestart(1);
+  });
   consumer.on(consumer.events.DISCONNECT, () => (inGroup = false));
 
   // Each assignment starts where the database says, whatever Kafka's group offsets say.
@@ -97,10 +112,35 @@ export async function startProjection(options: ProjectionOptions): Promise<Proje
     await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: upTo.toString() }]);
     await heartbeat();
   };
-  await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch });
+  const consume = async (): Promise<void> => {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [placementTopic, statusTopic], fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch });
+  };
+
+  /** Starts the consumer again after a crash kafkajs does not recover from, backing off while that fails. */
+  const scheduleRestart = (attempt: number): void => {
+    const delay = attemptDelay(attempt, backoff);
+    restartTimer = setTimeout(() => {
+      if (stopping) return;
+      consume().then(
+        () => {
+          restarts += 1;
+          log(`consumer started again after the crash (attempt ${attempt})`);
+        },
+        (err: unknown) => {
+          log(`starting the consumer again failed (${(err as Error).message}); next try in ${delay} ms`);
+          if (!stopping) scheduleRestart(attempt + 1);
+        },
+      );
+    }, delay);
+  };
+
+  await consume();
 
   return {
     inGroup: () => inGroup,
+    restarts: () => restarts,
     async caughtUp() {
       const targets: Array<[string, bigint]> = [];
       for (const topic of [placementTopic, statusTopic])
@@ -112,6 +152,8 @@ export async function startProjection(options: ProjectionOptions): Promise<Proje
       }
     },
     async stop() {
+      stopping = true;
+      clearTimeout(restartTimer);
       await consumer.disconnect();
       await admin.disconnect();
     },

@@ -1,7 +1,7 @@
 // The order history against real Kafka and a real PostgreSQL: what the projection keeps of each
 // order, that a crash leaves it behind and never wrong, that reading a batch again changes nothing,
 // and that a rebuild from the topics reaches the same rows.
-import type { Kafka, Producer } from 'kafkajs';
+import { KafkaJSNonRetriableError, type Kafka, type Producer } from 'kafkajs';
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import { orderPlacedEvent, workflowIdFor, type Order } from '../../common/order';
@@ -150,6 +150,48 @@ test("an AMENDED event's values become the order's; an older amendment read late
   expect((await listOrders(db, 'alice')).orders.map((r) => [r.item, r.price, r.quantity, r.status, r.seq])).toEqual([
     ['Desk', 280, 2, 'AMENDED', 5],
   ]);
+});
+
+test('a consumer kafkajs gives up on (a commit refused for good) is started again, and what it read again changes nothing', async () => {
+  let refused = 0;
+  const faulty = Object.create(kafka) as Kafka;
+  faulty.consumer = (cfg) => {
+    const consumer = kafka.consumer(cfg);
+    const commit = consumer.commitOffsets.bind(consumer);
+    consumer.commitOffsets = async (offsets) => {
+      if (refused === 0) {
+        refused += 1;
+        throw new KafkaJSNonRetriableError('The coordinator is not aware of this member (injected by the test)');
+      }
+      return commit(offsets);
+    };
+    return consumer;
+  };
+  const lines: string[] = [];
+  const p = await startProjection({
+    kafka: faulty,
+    db,
+    groupId: uniqueId('history'),
+    placementTopic,
+    statusTopic,
+    restartBackoff: { initialMs: 50, maxMs: 200 },
+    log: (line) => lines.push(line),
+  });
+  running.push(p);
+  const first = order('#20', 'alice');
+  await place(first, 7_000);
+  // The first batch is applied, then its Kafka commit is refused and the consumer crashes for good.
+  await waitUntil(() => (p.restarts() >= 1 ? true : undefined), { what: 'the consumer to be started again' });
+  const second = order('#21', 'alice');
+  await place(second, 7_100);
+  await status(first, 'VALIDATING', 2, 7_200);
+  await p.caughtUp();
+  expect(refused).toBe(1);
+  expect((await listOrders(db, 'alice')).orders.map((r) => [r.orderId, r.status])).toEqual([
+    ['#21', 'ACCEPTED'],
+    ['#20', 'VALIDATING'],
+  ]);
+  expect(lines.some((l) => l.includes('started again after the crash'))).toBe(true);
 });
 
 test('a batch that fails half-way leaves neither its rows nor its offset; the next run applies it whole', async () => {
