@@ -14,8 +14,16 @@ import { FINAL, RETRYABLE, SHIPPING_STARTED } from './common.js';
  */
 
 /**
+ * An amendment sent from this page and not answered for good yet: its id (made once per attempt),
+ * the values it changes, and the last seq seen when it was made.
+ * @typedef {{ amendmentId: string, sentAtSeq: number, item?: string, price?: number, quantity?: number }} Amendment
+ */
+
+/**
  * An order placed from this browser. `placing`: sent, not yet accepted by the gateway.
  * `cancel`: idle, pending (cancelOrder sent), done (cancelled) or refused (CANNOT_CANCEL).
+ * `amendment`: the amend attempt waiting for its answer (amend-model.js); `valuesSeq`: the seq of the
+ * AMENDED push item, price and quantity come from (0: as placed, or from an orderAmended answer).
  * @typedef {{
  *   orderId: string,
  *   workflowId?: string,
@@ -29,6 +37,8 @@ import { FINAL, RETRYABLE, SHIPPING_STARTED } from './common.js';
  *   lastSeq: number,
  *   steps: Step[],
  *   cancel: 'idle' | 'pending' | 'done' | 'refused',
+ *   amendment?: Amendment,
+ *   valuesSeq?: number,
  *   error?: { code: string, message: string },
  * }} OrderRecord
  */
