@@ -32,11 +32,11 @@ export function paymentStarted(o) {
 
 /**
  * Amend is offered while the gateway would still take an amendment: accepted, not final, payment not
- * started, no cancel sent, and no earlier attempt still waiting for its answer.
+ * started, no cancel sent, no earlier attempt still waiting for its answer, and no CANNOT_AMEND yet.
  * @param {OrderRecord} o
  */
 export function canAmend(o) {
-  return !o.placing && !isFinal(o) && !paymentStarted(o) && o.cancel === 'idle' && !o.amendment;
+  return !o.placing && !isFinal(o) && !paymentStarted(o) && o.cancel === 'idle' && !o.amendment && !o.amendClosed;
 }
 
 /**
@@ -49,6 +49,7 @@ export function amendBlockedBy(o) {
   if (paymentStarted(o)) return 'Payment has started: too late to amend';
   if (o.cancel !== 'idle') return 'The order is being cancelled';
   if (o.amendment) return 'An amendment is on its way';
+  if (o.amendClosed) return 'The gateway refused to amend this order';
   return '';
 }
 

@@ -178,6 +178,7 @@ export function onAmendError(o, error, d) {
     if (card) formProblem(formOf(card), error.message, error.field);
     return true;
   }
+  if (error.code === 'CANNOT_AMEND') target.amendClosed = true;
   amendForms.delete(target.orderId);
   changed(target);
   return true;

@@ -52,6 +52,7 @@ export function load() {
         o.cancel = o.cancel === 'refused' || o.cancel === 'done' ? o.cancel : 'idle';
         o.amendment = savedAmendment(o.amendment);
         o.valuesSeq = Number(o.valuesSeq) || 0;
+        o.amendClosed = o.amendClosed === true;
         orders.set(o.orderId, o);
       }
     });
@@ -78,6 +79,7 @@ export function save() {
       cancel: o.cancel,
       amendment: o.amendment,
       valuesSeq: o.valuesSeq,
+      amendClosed: o.amendClosed,
       error: o.error,
     }));
   try {

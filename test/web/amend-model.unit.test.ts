@@ -31,6 +31,7 @@ interface OrderRecord {
   steps: Step[];
   cancel: 'idle' | 'pending' | 'done' | 'refused';
   amendment?: Amendment;
+  amendClosed?: boolean;
   valuesSeq?: number;
   error?: { code: string; message: string };
 }
@@ -111,13 +112,14 @@ describe("the page's Amend rules", () => {
     expect(canAmend(order(['ACCEPTED', 'CHARGING'], { status: 'VALIDATED' }))).toBe(false);
   });
 
-  test('not offered on a final state, after a cancel was sent or done, before acceptance, or while an attempt waits', () => {
+  test('not offered on a final state, after a cancel was sent or done, before acceptance, while an attempt waits, or after CANNOT_AMEND', () => {
     expect(canAmend(order(['ACCEPTED', 'VALIDATING', 'REJECTED']))).toBe(false);
     expect(canAmend(order(['ACCEPTED', 'CANCELLED']))).toBe(false);
     expect(canAmend(order(undefined, { cancel: 'pending' }))).toBe(false);
     expect(canAmend(order(undefined, { cancel: 'done' }))).toBe(false);
     expect(canAmend(order([], { placing: true, status: 'PLACING' }))).toBe(false);
     expect(canAmend(order(undefined, { amendment: { amendmentId: 'a-1', sentAtSeq: 2, price: 1 } }))).toBe(false);
+    expect(canAmend(order(undefined, { amendClosed: true }))).toBe(false);
   });
 
   test('the form names only the values that changed, the item trimmed; nothing changed is refused', () => {
