@@ -1,6 +1,8 @@
 // @ts-check
 // The page's controls: the order form (checked here first, then placed over the socket; the
-// gateway's refusal is shown at the field it names), Cancel and Remove on each card, Clear finished.
+// gateway's refusal is shown at the field it names), Amend (amend.js), Cancel and Remove on each
+// card, Clear finished.
+import { closeAmendForm, openAmendForm, submitAmendForm } from './amend.js';
 import { buttonById, byId, inputById } from './dom.js';
 import { canCancel, isFinal, newOrderId, placement } from './model.js';
 import { changed, refreshListChrome, removeCard, showError } from './render.js';
@@ -99,7 +101,10 @@ function onListClick(ev) {
   const button = /** @type {HTMLButtonElement | null} */ (target?.closest('button[data-action]') ?? null);
   if (!button || button.disabled) return;
   const o = orders.get(button.dataset.orderId || '');
-  if (button.dataset.action === 'cancel' && o) {
+  const card = button.closest('article.order');
+  if (button.dataset.action === 'amend' && o && card) openAmendForm(card, o);
+  else if (button.dataset.action === 'amend-close' && o) closeAmendForm(o);
+  else if (button.dataset.action === 'cancel' && o) {
     if (!canCancel(o)) return;
     o.error = undefined;
     if (!send('cancelOrder', { orderId: o.orderId })) {
@@ -120,6 +125,15 @@ function onListClick(ev) {
   }
 }
 
+/** @param {SubmitEvent} ev */
+function onListSubmit(ev) {
+  const form = /** @type {Element | null} */ (ev.target);
+  if (!(form instanceof HTMLFormElement) || form.dataset.role !== 'amend-form') return;
+  ev.preventDefault();
+  const o = orders.get(form.dataset.orderId || '');
+  if (o) submitAmendForm(form, o);
+}
+
 function clearFinished() {
   sortedOrders()
     .filter(isFinal)
@@ -135,5 +149,6 @@ function clearFinished() {
 export function bindControls() {
   /** @type {HTMLFormElement} */ (byId('order-form')).addEventListener('submit', onSubmit);
   byId('orders').addEventListener('click', onListClick);
+  byId('orders').addEventListener('submit', onListSubmit);
   byId('clear-finished').addEventListener('click', clearFinished);
 }

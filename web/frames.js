@@ -1,8 +1,11 @@
 // @ts-check
 // What the page does with each frame from the gateway, and what it re-asks after (re)connecting:
 // orders never accepted are placed again (same orderId: never a second order), unfinished ones are
-// re-subscribed from the last seen seq + 1, so no step is missed or shown twice. The "My orders"
+// re-subscribed from the last seen seq + 1, so no step is missed or shown twice, and amendments still
+// waiting for their answer are sent again under their own id (amend.js). The "My orders"
 // list (history.js) takes its pages, its errors, and every status push and acceptance too.
+import { onAmended, onAmendError, resendAmendments } from './amend.js';
+import { applyAmendedPush } from './amend-model.js';
 import { finishFormIfPending } from './form.js';
 import { historyPlaced, historyStatus, onHistoryError, onHistoryPage } from './history.js';
 import { isFinal, placement, RETRYABLE } from './model.js';
@@ -23,6 +26,7 @@ export function resume() {
       if (o.placing) send('placeOrder', placement(o));
       else if (!isFinal(o)) send('subscribeOrder', { orderId: o.orderId, fromSeq: o.lastSeq + 1 });
     });
+  resendAmendments();
 }
 
 /** @param {ReceivedFrame} frame */
@@ -56,6 +60,9 @@ export function onFrame(frame) {
     case 'orders':
       onHistoryPage(d);
       return;
+    case 'orderAmended':
+      if (o) onAmended(o, d);
+      return;
     case 'orderCancelled':
       if (!o) return;
       o.cancel = 'done';
@@ -82,6 +89,7 @@ function onStatus(o, push) {
   o.steps.push(step);
   o.lastSeq = push.seq;
   o.status = step.status;
+  applyAmendedPush(o, push);
   if (o.placing) o.placing = false;
   changed(o);
 }
@@ -129,6 +137,8 @@ function onError(o, d) {
     setTimeout(() => {
       if (placing.placing && orders.get(placing.orderId) === placing) send('placeOrder', placement(placing));
     }, 2000);
+  } else if (onAmendError(o, error, d)) {
+    // Shown on the card (or at the amend form's field); the toast below says it too.
   } else if (o) {
     if (error.code === 'CANNOT_CANCEL') o.cancel = 'refused';
     else if (o.cancel === 'pending') o.cancel = 'idle';

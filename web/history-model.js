@@ -20,6 +20,11 @@ import { FINAL, STATUSES } from './common.js';
  */
 
 /**
+ * A status change as a row takes it (an orderStatus push); `order`: the values an AMENDED push set.
+ * @typedef {{ status: string, seq: number, at: number, order?: { item: string, price: number, quantity: number } }} Change
+ */
+
+/**
  * listOrders' `status` values (common/protocol.ts ListOrdersInput; test/web/history-model.unit
  * checks that they match).
  * @typedef {'all' | 'open' | 'finished'} HistoryFilter
@@ -82,9 +87,10 @@ export function readPage(data) {
 
 /**
  * Moves a row to a newer status: only a status event newer than the one it shows (by seq) counts,
- * so a page read from a history that lags behind the pushes never moves a row back.
+ * so a page read from a history that lags behind the pushes never moves a row back. `order` (an
+ * AMENDED push's values, or the newest such values known at that seq) becomes the row's values.
  * @param {HistoryRow} row
- * @param {{ status: string, seq: number, at: number }} change
+ * @param {Change} change
  * @returns {boolean} whether the row changed
  */
 export function applyStatus(row, change) {
@@ -92,6 +98,11 @@ export function applyStatus(row, change) {
   row.status = change.status;
   row.seq = change.seq;
   row.updatedAt = Math.max(row.updatedAt, change.at);
+  if (change.order) {
+    row.item = change.order.item;
+    row.price = change.order.price;
+    row.quantity = change.order.quantity;
+  }
   return true;
 }
 
@@ -101,7 +112,7 @@ export function applyStatus(row, change) {
  * page knows (`latest`, from pushes). A next page (`append`) adds its rows below, none twice.
  * @param {HistoryRow[]} shown
  * @param {HistoryRow[]} page
- * @param {{ append: boolean, placedHere: HistoryRow[], latest: Map<string, { status: string, seq: number, at: number }>,
+ * @param {{ append: boolean, placedHere: HistoryRow[], latest: Map<string, Change>,
  *   filter: HistoryFilter }} context
  * @returns {HistoryRow[]}
  */

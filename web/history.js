@@ -59,7 +59,7 @@ let queued = null;
 let failed = null;
 /** Orders placed here and accepted, until a first page of the history lists them. @type {Map<string, HistoryRow>} */
 const placedHere = new Map();
-/** The newest status this page was pushed, per order. @type {Map<string, { status: string, seq: number, at: number }>} */
+/** The newest status this page was pushed, per order. @type {Map<string, import('./history-model.js').Change>} */
 const latest = new Map();
 /** Orders this list subscribed to (never those store.js follows). @type {Set<string>} */
 const followed = new Set();
@@ -193,11 +193,15 @@ export function onHistoryError(error) {
 
 /**
  * An orderStatus push (any order): its row, if listed, shows it.
- * @param {{ orderId: string, status: string, seq: number, at: number }} push
+ * @param {import('./status-push.js').StatusPush} push
  */
 export function historyStatus(push) {
   const known = latest.get(push.orderId);
-  if (!known || push.seq > known.seq) latest.set(push.orderId, { status: push.status, seq: push.seq, at: push.at });
+  if (!known || push.seq > known.seq) {
+    // An amendment's values stay the order's values after later pushes (which carry none).
+    const order = push.order || (known && known.order);
+    latest.set(push.orderId, { status: push.status, seq: push.seq, at: push.at, order });
+  }
   // A row placed here is the same object in placedHere and (once shown) in the rows: moved once.
   const row = historyState.rows.find((r) => r.orderId === push.orderId);
   const moved = row ? applyStatus(row, push) : false;

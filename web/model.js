@@ -14,8 +14,18 @@ import { FINAL, RETRYABLE, SHIPPING_STARTED } from './common.js';
  */
 
 /**
+ * An amendment sent from this page and not answered for good yet: its id (made once per attempt),
+ * the values it changes, and the last seq seen when it was made.
+ * @typedef {{ amendmentId: string, sentAtSeq: number, item?: string, price?: number, quantity?: number }} Amendment
+ */
+
+/**
  * An order placed from this browser. `placing`: sent, not yet accepted by the gateway.
  * `cancel`: idle, pending (cancelOrder sent), done (cancelled) or refused (CANNOT_CANCEL).
+ * `amendment`: the amend attempt waiting for its answer (amend-model.js); `valuesSeq`: the seq of the
+ * AMENDED push item, price and quantity come from (0: as placed, or from an orderAmended answer);
+ * `amendClosed`: the gateway answered CANNOT_AMEND, whose every reason lasts (payment started, a
+ * cancel, a final state, the most amendments made).
  * @typedef {{
  *   orderId: string,
  *   workflowId?: string,
@@ -29,6 +39,9 @@ import { FINAL, RETRYABLE, SHIPPING_STARTED } from './common.js';
  *   lastSeq: number,
  *   steps: Step[],
  *   cancel: 'idle' | 'pending' | 'done' | 'refused',
+ *   amendment?: Amendment,
+ *   amendClosed?: boolean,
+ *   valuesSeq?: number,
  *   error?: { code: string, message: string },
  * }} OrderRecord
  */

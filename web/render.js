@@ -1,6 +1,7 @@
 // @ts-check
 // Draws the orders: one card per order (status badge, steps as they arrive, error, Temporal link,
-// Cancel/Remove), kept newest first, and the error toasts.
+// Amend and its form, Cancel/Remove), kept newest first, and the error toasts.
+import { amendBlockedBy, canAmend } from './amend-model.js';
 import { actionButton, buttonById, byId, part } from './dom.js';
 import { formatMoney, formatTime } from './format.js';
 import { canCancel, isFinal, LABELS, runUrl, shippingStarted, toneOf, traceUrl, workflowIdOf } from './model.js';
@@ -14,6 +15,9 @@ import { save, sortedOrders } from './store.js';
  * @type {{ temporalUiUrl: string, namespace: string, traceUrlTemplate?: string }}
  */
 export const pageConfig = { temporalUiUrl: 'http://127.0.0.1:8233', namespace: 'default' };
+
+/** The orders whose amend form is open (amend.js opens and closes them). @type {Set<string>} */
+export const amendForms = new Set();
 
 /**
  * An order changed: save the list and redraw it.
@@ -70,6 +74,9 @@ export function renderOrder(o) {
     card = newCard();
     card.dataset.orderId = o.orderId;
     card.id = 'order-' + o.orderId.replace(/[^A-Za-z0-9_-]/g, '_');
+    actionButton(card, 'amend').dataset.orderId = o.orderId;
+    actionButton(card, 'amend-close').dataset.orderId = o.orderId;
+    part(card, 'amend-form').dataset.orderId = o.orderId;
     actionButton(card, 'cancel').dataset.orderId = o.orderId;
     actionButton(card, 'forget').dataset.orderId = o.orderId;
     byId('orders').prepend(card);
@@ -92,7 +99,11 @@ export function renderOrder(o) {
 
   const err = part(card, 'order-error');
   err.hidden = !o.error;
-  err.textContent = o.error ? o.error.code + ': ' + o.error.message : '';
+  err.textContent = !o.error
+    ? ''
+    : o.error.code === 'CANNOT_AMEND'
+      ? 'Not amended: ' + o.error.message
+      : o.error.code + ': ' + o.error.message;
   err.dataset.errorCode = o.error ? o.error.code : '';
 
   const link = /** @type {HTMLAnchorElement} */ (part(card, 'temporal-link'));
@@ -110,6 +121,8 @@ export function renderOrder(o) {
   trace.textContent = href ? 'Trace ↗' : o.traceId ? 'trace ' + o.traceId : '';
   trace.title = o.traceId ? 'Trace ' + o.traceId + (href ? ' in the trace viewer' : '') : '';
 
+  renderAmend(card, o);
+
   const cancel = actionButton(card, 'cancel');
   cancel.disabled = !canCancel(o);
   cancel.textContent = o.cancel === 'pending' ? 'Cancelling…' : 'Cancel';
@@ -121,6 +134,28 @@ export function renderOrder(o) {
         ? 'The gateway refused to cancel'
         : '';
   actionButton(card, 'forget').hidden = !isFinal(o);
+}
+
+/**
+ * The Amend button, and its form while it is open: the form stays while its attempt waits for the
+ * answer (inputs locked), and goes once the order can no longer be amended.
+ * @param {HTMLElement} card
+ * @param {OrderRecord} o
+ */
+function renderAmend(card, o) {
+  const button = actionButton(card, 'amend');
+  button.disabled = !canAmend(o);
+  button.textContent = o.amendment ? 'Amending…' : 'Amend';
+  button.title = amendBlockedBy(o);
+  if (!canAmend(o) && !o.amendment) amendForms.delete(o.orderId);
+  const form = /** @type {HTMLFormElement} */ (part(card, 'amend-form'));
+  form.hidden = !amendForms.has(o.orderId);
+  form.querySelectorAll('input').forEach((input) => {
+    input.disabled = !!o.amendment;
+  });
+  const save = part(card, 'amend-send');
+  /** @type {HTMLButtonElement} */ (save).disabled = !!o.amendment;
+  save.textContent = o.amendment ? 'Saving…' : 'Save changes';
 }
 
 /**

@@ -1,6 +1,8 @@
 // @ts-check
 // The orders placed from this browser, remembered in localStorage (with the steps seen so far) so
-// they survive a reload, and shared with other tabs of the page.
+// they survive a reload, and shared with other tabs of the page. An order's values are the amended
+// ones once amended, and an amendment still waiting for its answer is kept with its id, so that after
+// a reload it is sent again under the same id (amend-model.js).
 
 /** @typedef {import('./model.js').OrderRecord} OrderRecord */
 
@@ -24,6 +26,22 @@ function readSaved() {
   return Array.isArray(list) ? list : [];
 }
 
+/**
+ * A saved amendment in progress, or undefined when there is none or it is not one.
+ * @param {any} a
+ * @returns {import('./model.js').Amendment | undefined}
+ */
+function savedAmendment(a) {
+  if (!a || typeof a.amendmentId !== 'string' || !a.amendmentId) return undefined;
+  return {
+    amendmentId: a.amendmentId,
+    sentAtSeq: Number(a.sentAtSeq) || 0,
+    item: typeof a.item === 'string' ? a.item : undefined,
+    price: typeof a.price === 'number' ? a.price : undefined,
+    quantity: typeof a.quantity === 'number' ? a.quantity : undefined,
+  };
+}
+
 /** Reads the saved orders into `orders`. */
 export function load() {
   try {
@@ -32,6 +50,9 @@ export function load() {
         o.steps = Array.isArray(o.steps) ? o.steps : [];
         o.lastSeq = Number(o.lastSeq) || 0;
         o.cancel = o.cancel === 'refused' || o.cancel === 'done' ? o.cancel : 'idle';
+        o.amendment = savedAmendment(o.amendment);
+        o.valuesSeq = Number(o.valuesSeq) || 0;
+        o.amendClosed = o.amendClosed === true;
         orders.set(o.orderId, o);
       }
     });
@@ -56,6 +77,9 @@ export function save() {
       lastSeq: o.lastSeq,
       steps: o.steps,
       cancel: o.cancel,
+      amendment: o.amendment,
+      valuesSeq: o.valuesSeq,
+      amendClosed: o.amendClosed,
       error: o.error,
     }));
   try {
@@ -86,6 +110,8 @@ export function adoptSaved() {
       steps: Array.isArray(saved.steps) ? saved.steps : [],
       lastSeq: Number(saved.lastSeq) || 0,
       cancel: 'idle',
+      // The tab that made the attempt sends it and gets its answer; this one sees its AMENDED push.
+      amendment: undefined,
     });
     orders.set(o.orderId, o);
     adopted.push(o);

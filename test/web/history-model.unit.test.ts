@@ -14,7 +14,12 @@ interface Row {
   placedAt: number;
   updatedAt: number;
 }
-type Change = { status: string; seq: number; at: number };
+type Change = {
+  status: string;
+  seq: number;
+  at: number;
+  order?: { item: string; price: number; quantity: number };
+};
 type Filter = 'all' | 'open' | 'finished';
 
 const page = pageModules(
@@ -85,6 +90,17 @@ describe('the "My orders" list rules', () => {
     expect(applyStatus(r, { status: 'VALIDATED', seq: 3, at: 4000 })).toBe(false);
     expect(applyStatus(r, { status: 'CHARGED', seq: 4, at: 5000 })).toBe(false);
     expect(r).toMatchObject({ status: 'CHARGED', seq: 4 });
+  });
+
+  test("an AMENDED push's values become the row's; a later push without values keeps them, an older one changes nothing", () => {
+    const r = row('o-1', 1000, 'VALIDATING', 2);
+    const order = { item: 'Standing desk', price: 420, quantity: 2 };
+    expect(applyStatus(r, { status: 'AMENDED', seq: 4, at: 5000, order })).toBe(true);
+    expect(r).toMatchObject({ status: 'AMENDED', seq: 4, ...order });
+    expect(applyStatus(r, { status: 'CHARGING', seq: 5, at: 6000 })).toBe(true);
+    expect(r).toMatchObject({ status: 'CHARGING', ...order });
+    expect(applyStatus(r, { status: 'AMENDED', seq: 3, at: 4000, order: { ...order, quantity: 9 } })).toBe(false);
+    expect(r.quantity).toBe(2);
   });
 
   test('a first page: orders placed here that the history has not read yet go on top, newest first, under the filter', () => {
