@@ -136,7 +136,7 @@ export const ErrorCode = {
   tokenExpired: 'TOKEN_EXPIRED',
   /** listOrders: the order history's database does not answer right now; ask again later. */
   historyUnavailable: 'HISTORY_UNAVAILABLE',
-  /** getOrder, cancelOrder, subscribeOrder: the gateway's budget of Temporal calls (or this customer's share of it) is spent; resend after `retryAfterMs`. */
+  /** getOrder, cancelOrder, amendOrder, subscribeOrder: the gateway's budget of Temporal calls (or this customer's share of it) is spent; resend after `retryAfterMs`. */
   busy: 'BUSY',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

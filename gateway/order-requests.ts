@@ -24,6 +24,7 @@ import {
   CancelOrderInput,
   ErrorCode,
   errorFrame,
+  OrderIdSchema,
   OrderRef,
   ServerFrame,
   SubscribeOrderInput,
@@ -118,7 +119,10 @@ export function orderRequests(opts: OrderRequestOptions): OrderRequests {
     const parsed = schema.safeParse(data);
     if (parsed.success) return parsed.data;
     const { field, message } = describeZodError(parsed.error);
-    reply(errorFrame(ErrorCode.invalidRequest, message, null, field));
+    // The order id, when it is a valid one, tells the client which of its requests was refused
+    // (an amendOrder with a bad price, say); an invalid id is never echoed.
+    const named = OrderIdSchema.safeParse((data as { orderId?: unknown } | null | undefined)?.orderId);
+    reply(errorFrame(ErrorCode.invalidRequest, message, named.success ? named.data : null, field));
     return undefined;
   };
 

@@ -63,9 +63,16 @@ describe('amendOrder in the dispatcher', () => {
     const asked: unknown[] = [];
     const { amend } = setUp(recordingLookup(asked));
     expect(await amend(data)).toEqual([
-      { event: 'error', data: expect.objectContaining({ code: 'INVALID_REQUEST', field }) },
+      { event: 'error', data: expect.objectContaining({ code: 'INVALID_REQUEST', field, orderId: 'o-1' }) },
     ]);
     expect(asked).toEqual([]);
+  });
+
+  test('an order id that is itself invalid is not echoed in the INVALID_REQUEST', async () => {
+    const { amend } = setUp(recordingLookup([]));
+    expect(await amend({ orderId: 'o 1\u0007', amendmentId: 'a-1', quantity: 2 })).toEqual([
+      { event: 'error', data: expect.objectContaining({ code: 'INVALID_REQUEST', field: 'orderId', orderId: null }) },
+    ]);
   });
 
   test('a valid amendment reaches the workflow trimmed, without its orderId, and is answered orderAmended', async () => {
