@@ -57,7 +57,8 @@ export interface PromoteResult {
  */
 export async function setCurrentBuild(target: DeploymentTarget, buildId: string): Promise<PromoteResult> {
   const before = await routingForChange(target, buildId);
-  if (before.current !== buildId)
+  if (before.current === buildId) return { before };
+  try {
     await target.service.setWorkerDeploymentCurrentVersion({
       namespace: target.namespace,
       deploymentName: target.deploymentName,
@@ -65,6 +66,17 @@ export async function setCurrentBuild(target: DeploymentTarget, buildId: string)
       conflictToken: before.conflictToken,
       identity: target.identity,
     });
+  } catch (err) {
+    // A worker registers each task queue it polls (workflows, activities) on its own first poll, so
+    // for a moment after it starts a build may be known with only some of the current build's
+    // queues; Temporal then refuses it rather than leave a queue without a versioned worker.
+    if (hasGrpcStatus(err, GrpcStatus.FAILED_PRECONDITION) && /missing active task queues/.test((err as Error).message))
+      throw new PromoteError(
+        `build ${buildId} does not poll every task queue of the current build ${before.current ?? ''} yet: ` +
+          'wait until its workers have started (or start the missing ones), then promote again',
+      );
+    throw err;
+  }
   return { before };
 }
 
