@@ -19,7 +19,8 @@ import type { BridgeEvents } from './metrics';
 import { BatchOptions, handleBatch } from './partition-batch';
 import { parseOrderEvent } from './parse-event';
 import { PermanentStartError } from './starter';
-import { attemptDelay, startWithRetry, StartRetryOptions } from './start-retry';
+import { restartOnCrash } from '../common/consumer-restart';
+import { startWithRetry, StartRetryOptions } from './start-retry';
 
 export { MAX_EVENT_BYTES, parseOrderEvent } from './parse-event';
 
@@ -54,7 +55,7 @@ export interface BridgeStats {
   deadLettered: number;
   startRetries: number;
   committedBatches: number;
-  /** Times the bridge started its consumer again after kafkajs gave up on it (see the CRASH handler). */
+  /** Times the bridge started its consumer again after kafkajs gave up on it (common/consumer-restart). */
   consumerRestarts: number;
 }
 
@@ -79,8 +80,6 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     committedBatches: 0,
     consumerRestarts: 0,
   };
-  let stopping = false;
-  let restartTimer: NodeJS.Timeout | undefined;
   let backingOff = 0;
   let inGroup = false;
 
@@ -99,15 +98,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const deadLetters = new DeadLetters(producer, dlqTopic, topic);
   consumer.on(consumer.events.GROUP_JOIN, () => (inGroup = true));
   consumer.on(consumer.events.STOP, () => (inGroup = false));
-  consumer.on(consumer.events.CRASH, (e) => {
-    inGroup = false;
-    log(`consumer crashed (${e.payload.error.message}); kafkajs restarts it: ${e.payload.restart}`);
-    // kafkajs restarts a consumer only after errors it calls retriable; after any other (e.g. a
-    // commit refused once the broker forgot this member) it stays stopped while the process lives
-    // on. Start it again: it reads from the last committed offset, and a start that already
-    // happened is found as a duplicate.
-    if (!e.payload.restart && !stopping) scheduleRestart(1);
-  });
+  consumer.on(consumer.events.CRASH, () => (inGroup = false));
 
   const deadLetter = async (partition: number, message: KafkaMessage, reason: string): Promise<void> => {
     await deadLetters.send(partition, message, reason);
@@ -207,23 +198,13 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     });
   };
 
-  /** Starts the consumer again after a crash kafkajs does not recover from, backing off while that fails. */
-  const scheduleRestart = (attempt: number): void => {
-    const delay = attemptDelay(attempt, backoff);
-    restartTimer = setTimeout(() => {
-      if (stopping) return;
-      consume().then(
-        () => {
-          stats.consumerRestarts += 1;
-          log(`consumer started again after the crash (attempt ${attempt})`);
-        },
-        (err: unknown) => {
-          log(`starting the consumer again failed (${(err as Error).message}); next try in ${delay} ms`);
-          if (!stopping) scheduleRestart(attempt + 1);
-        },
-      );
-    }, delay);
-  };
+  // After a crash kafkajs does not restart from, the consumer is started again: it reads from the
+  // last committed offset, and a start that already happened is found as a duplicate.
+  const restarter = restartOnCrash(consumer, consume, {
+    backoff,
+    log,
+    onRestarted: () => (stats.consumerRestarts += 1),
+  });
 
   await producer.connect();
   await consume();
@@ -233,8 +214,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     stats,
     healthy: () => inGroup && backingOff === 0,
     async stop() {
-      stopping = true;
-      clearTimeout(restartTimer);
+      restarter.stop();
       await consumer.disconnect();
       await producer.disconnect();
     },

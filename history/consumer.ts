@@ -7,7 +7,8 @@
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Kysely } from 'kysely';
-import { attemptDelay, type Backoff } from '../common/backoff';
+import type { Backoff } from '../common/backoff';
+import { restartOnCrash } from '../common/consumer-restart';
 import { TOPICS } from '../common/names';
 import { applyFact, placedFactOf, statusFactOf, type Fact } from './projection';
 import { offsetKey, readOffsets, saveOffset, type HistoryDb } from './store';
@@ -52,18 +53,7 @@ export async function startProjection(options: ProjectionOptions): Promise<Proje
   let inGroup = false;
   consumer.on(consumer.events.GROUP_JOIN, () => (inGroup = true));
   consumer.on(consumer.events.STOP, () => (inGroup = false));
-  let stopping = false;
-  let restarts = 0;
-  let restartTimer: NodeJS.Timeout | undefined;
-  consumer.on(consumer.events.CRASH, (e) => {
-    inGroup = false;
-    log(`consumer crashed (${e.payload.error.message}); kafkajs restarts it: ${e.payload.restart}`);
-    // kafkajs restarts a consumer only after errors it calls retriable; after any other (a commit
-    // refused once the broker forgot this member, say) it stays stopped while the process lives on,
-    // and the history would fall behind for good. Start it again: each assignment seeks to the
-    // database's offsets, so nothing is applied twice.
-    if (!e.payload.restart && !stopping) scheduleRestart(1);
-  });
+  consumer.on(consumer.events.CRASH, () => (inGroup = false));
   consumer.on(consumer.events.DISCONNECT, () => (inGroup = false));
 
   // Each assignment starts where the database says, whatever Kafka's group offsets say.
@@ -118,23 +108,10 @@ export async function startProjection(options: ProjectionOptions): Promise<Proje
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch });
   };
 
-  /** Starts the consumer again after a crash kafkajs does not recover from, backing off while that fails. */
-  const scheduleRestart = (attempt: number): void => {
-    const delay = attemptDelay(attempt, backoff);
-    restartTimer = setTimeout(() => {
-      if (stopping) return;
-      consume().then(
-        () => {
-          restarts += 1;
-          log(`consumer started again after the crash (attempt ${attempt})`);
-        },
-        (err: unknown) => {
-          log(`starting the consumer again failed (${(err as Error).message}); next try in ${delay} ms`);
-          if (!stopping) scheduleRestart(attempt + 1);
-        },
-      );
-    }, delay);
-  };
+  // After a crash kafkajs does not restart from, the consumer is started again: each assignment
+  // seeks to the database's offsets, so nothing is applied twice.
+  let restarts = 0;
+  const restarter = restartOnCrash(consumer, consume, { backoff, log, onRestarted: () => (restarts += 1) });
 
   await consume();
 
@@ -152,8 +129,7 @@ export async function startProjection(options: ProjectionOptions): Promise<Proje
       }
     },
     async stop() {
-      stopping = true;
-      clearTimeout(restartTimer);
+      restarter.stop();
       await consumer.disconnect();
       await admin.disconnect();
     },
