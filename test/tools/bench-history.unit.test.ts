@@ -2,7 +2,9 @@
 // parsers read as one completed order (placement, then seq 1..8 up to COMPLETED, under its workflow
 // id and key); the live stream keeps each order's events in order at the offered rate; the bulk
 // rows are one customer's, newest first, with distinct keyset positions; the scenario is selectable
-// with --only history, and its ≤ 50 ms p99 target reads the gateway's figures only.
+// with --only history, and its ≤ 50 ms p99 target reads the gateway's figures only; accepted → listed
+// reads the pages it needs and no more, and its ≤ 1 s p99 target is met only when every order was
+// accepted and listed in time with no bridge running.
 import type { KafkaMessage } from 'kafkajs';
 import { kafkaKeyOf, workflowIdFor } from '../../common/order';
 import { placedFactOf, statusFactOf, type StatusFact } from '../../history/projection';
@@ -16,6 +18,7 @@ import {
   type KafkaRecord,
 } from '../../tools/bench/history-data';
 import type { ListLatency } from '../../tools/bench/history-latency';
+import { readPage, type ListedResult } from '../../tools/bench/history-listed';
 import type { HistoryResult } from '../../tools/bench/history-run';
 import { parseOptions } from '../../tools/bench/options';
 import { planSteps } from '../../tools/bench/plan';
@@ -110,12 +113,14 @@ describe('the history configuration in the plan', () => {
     expect([opts.historyOrders, opts.historyQueries, opts.historyFeed, opts.historyLiveOrders]).toEqual([
       2000, 100, 300, 100,
     ]);
+    expect([opts.historyListedOrders, opts.historyListedRate]).toEqual([100, 20]);
   });
 
   test('the default run includes it with 10 000 orders, 500 queries of each kind and 2 000 orders fed', () => {
     const { kinds, opts } = parse([]);
     expect(kinds.has('history')).toBe(true);
     expect([opts.historyOrders, opts.historyQueries, opts.historyFeed]).toEqual([10_000, 500, 2_000]);
+    expect([opts.historyListedOrders, opts.historyListedRate]).toEqual([200, 20]);
   });
 });
 
@@ -127,7 +132,7 @@ describe('the listOrders target', () => {
     errors: {},
   });
   const result = (rows: ListLatency[]): HistoryResult => ({
-    plan: { listOrders: 10_000, queries: 3, feedOrders: 0, liveOrders: 0, liveRate: 0 },
+    plan: { listOrders: 10_000, queries: 3, feedOrders: 0, liveOrders: 0, liveRate: 0, listedOrders: 0, listedRate: 0 },
     rows: { customer: 10_000, others: 10_000, insertSeconds: 1 },
     latency: rows,
     loadAvg: { start: [1], end: [1] },
@@ -155,5 +160,86 @@ describe('the listOrders target', () => {
     ).toBe(false);
     const short = { ...latency('gateway over WebSocket', 'first', 9), errors: { 'short page': 1 } };
     expect(target([short])?.met).toBe(false);
+  });
+});
+
+describe('accepted → listed', () => {
+  const row = (orderId: string, placedAt: number) => ({
+    orderId,
+    item: 'w',
+    price: 1,
+    quantity: 1,
+    status: 'ACCEPTED' as const,
+    seq: 1,
+    placedAt,
+    updatedAt: placedAt,
+  });
+
+  test('readPage names the waiting orders a page lists, and reads on only while an older one may be further down', () => {
+    const page = { orders: [row('c', 300), row('b', 200), row('x', 150)], cursor: 'next' };
+    // a (sent at 100) is not on the page, whose last row was placed at 150: it may be on the next.
+    expect(
+      readPage(
+        page,
+        new Map([
+          ['a', 100],
+          ['b', 190],
+          ['c', 290],
+        ]),
+      ),
+    ).toEqual({ seen: ['c', 'b'], next: 'next' });
+    // d was sent at 250, after the last row was placed: it cannot be further down.
+    expect(
+      readPage(
+        page,
+        new Map([
+          ['c', 290],
+          ['d', 250],
+        ]),
+      ),
+    ).toEqual({ seen: ['c'] });
+    // Everything waiting is listed, or there is no next page: nothing more to read.
+    expect(readPage(page, new Map([['b', 100]]))).toEqual({ seen: ['b'] });
+    expect(readPage({ orders: page.orders }, new Map([['a', 100]]))).toEqual({ seen: [] });
+  });
+
+  const listed = (p99: number, over: Partial<ListedResult> = {}): ListedResult => ({
+    plan: { orders: 3, rate: 20 },
+    listedOn: 'second gateway',
+    accepted: 3,
+    listed: 3,
+    ms: percentiles([100, 200, p99]),
+    listedBeforeAccept: 0,
+    errors: {},
+    offeredPerSecond: 20,
+    pollMs: 50,
+    listCalls: 30,
+    bridgeMembers: 0,
+    seconds: 1,
+    ...over,
+  });
+  const target = (l: ListedResult) =>
+    computeTargets([], { rate: 300, slowDelay: 2000 }, undefined, {
+      plan: { listOrders: 1, queries: 1, feedOrders: 0, liveOrders: 0, liveRate: 0, listedOrders: 3, listedRate: 20 },
+      rows: { customer: 1, others: 1, insertSeconds: 1 },
+      latency: [],
+      listed: l,
+      loadAvg: { start: [1], end: [1] },
+      wallSeconds: 1,
+      notes: [],
+    }).find((t) => t.name.startsWith('accepted → listed p99'));
+
+  test('met when every order was accepted and listed and the p99 is at most 1 s', () => {
+    const t = target(listed(1000));
+    expect(t).toMatchObject({ goal: '<= 1 s', met: true });
+    expect(t?.measured).toContain('p50 200 / p95 1000 / p99 1000 / max 1000 ms; 3 of 3 accepted listed');
+  });
+
+  test('not met above 1 s, with an order unlisted, refused or unanswered; not judged with a bridge running', () => {
+    expect(target(listed(1000.1))?.met).toBe(false);
+    expect(target(listed(10, { listed: 2, ms: percentiles([10, 10]) }))?.met).toBe(false);
+    expect(target(listed(10, { accepted: 2, listed: 2, errors: { UNANSWERED: 1 } }))?.met).toBe(false);
+    expect(target(listed(10, { errors: { 'listOrders HISTORY_UNAVAILABLE': 1 } }))?.met).toBe(false);
+    expect(target(listed(10, { bridgeMembers: 1 }))?.met).toBeNull();
   });
 });

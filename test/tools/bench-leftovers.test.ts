@@ -1,4 +1,4 @@
-// Kafka is real: the production group is moved past the bench's own orders and never past anyone else's.
+// Kafka is real: the production group is moved past the bench's own orders (a JWT customer's too) and never past anyone else's.
 import { Consumer, Kafka, Producer } from 'kafkajs';
 import { OrderProducer } from '../../gateway/order-producer';
 import { makeOrders } from '../../tools/bench/context';
@@ -70,6 +70,31 @@ describe('bench leftovers for the production consumer group', () => {
     // Already at a foreign order: a second pass moves nothing.
     await advanceGroupPastOwnOrders(kafka, { groupId, topic, orderIdPrefix: prefix });
     expect(await committed(groupId, topic)).toEqual({ 0: 5 });
+  });
+
+  test("a JWT customer's bench orders, keyed by their scoped workflow id, are the bench's too", async () => {
+    topic = await createTopic(kafka, 'test-leftovers', 1);
+    // As the gateway writes an order of a token's customer (gateway/place-order.ts): customer id scope.
+    const scoped = (o: ReturnType<typeof devOrder>) => ({
+      ...o,
+      customerId: 'bench-lister',
+      idScope: 'customer' as const,
+    });
+    const gateway = new OrderProducer(kafka, 10_000, topic);
+    await gateway.connect();
+    try {
+      for (const o of benchOrders('history-listed', 3)) await gateway.publish(scoped(o)); // 0-2
+      await gateway.publish(scoped(devOrder('dev-1'))); // 3: the same customer's order, not the bench's
+      await gateway.publish(scoped(benchOrders('history-listed', 5)[4])); // 4
+    } finally {
+      await gateway.disconnect();
+    }
+
+    const advance = await advanceGroupPastOwnOrders(kafka, { groupId, topic, orderIdPrefix: prefix });
+
+    expect(advance.advanced).toEqual([{ partition: 0, from: 0, to: 3 }]);
+    expect(advance.stopped).toEqual([{ partition: 0, offset: 3, left: 2 }]);
+    expect(await committed(groupId, topic)).toEqual({ 0: 3 });
   });
 
   test('a partition of only bench orders advances to its end; one without an offset that starts foreign keeps none', async () => {

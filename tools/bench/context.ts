@@ -9,6 +9,7 @@ import { Client } from '@temporalio/client';
 import { Kafka, type Producer, type ProducerConfig } from 'kafkajs';
 import { createTopic } from './kafka-util';
 import { AppProcess, whenAnswers200, whenLogShows } from '../infra/app-process';
+import { waitForPort } from '../infra/proc';
 import { Progress } from './progress';
 import { Sampler } from './sampler';
 import { round } from './stats';
@@ -187,6 +188,41 @@ export async function startApps(
     throw failed.reason;
   }
   return apps;
+}
+
+/**
+ * One more gateway for configuration `cfgId`, beside the one startApps starts: named `name`, on its
+ * own client and admin ports, otherwise with the same settings (and `extraEnv`). Resolves once its
+ * client port listens (its admin port answers before that, while its producer connects).
+ */
+export async function startExtraGateway(
+  ctx: BenchContext,
+  cfgId: string,
+  name: string,
+  ports: { client: number; admin: number },
+  extraEnv: Record<string, string> = {},
+): Promise<AppProcess> {
+  const logDir = path.join(ctx.logDir, cfgId);
+  const env = {
+    ...appEnv(ctx, 0, ctx.temporal, logDir),
+    ...extraEnv,
+    GATEWAY_PORT: String(ports.client),
+    GATEWAY_HEALTH_PORT: String(ports.admin),
+    BENCH_LOOP_PROBE_FILE: path.join(logDir, `${name}-loop-delay.json`),
+  };
+  const gateway = new AppProcess({
+    app: 'gateway',
+    name,
+    env,
+    logFile: path.join(logDir, `${name}.log`),
+    ready: whenAnswers200(`http://127.0.0.1:${ports.admin}/healthz`),
+  });
+  await gateway.start(120_000);
+  if (!(await waitForPort(ports.client, 60_000))) {
+    await gateway.stop(20_000);
+    throw new Error(`${name}'s client port ${ports.client} did not open within 60 s`);
+  }
+  return gateway;
 }
 
 export async function stopApps(apps: Apps): Promise<void> {

@@ -65,6 +65,31 @@ async function topicEnds(admin: Admin, topics: readonly string[]): Promise<Map<s
   return ends;
 }
 
+/**
+ * Sets the history's offsets in its database to the ends of order-placement and order-status: a
+ * history process started next reads from there (the database is what it seeks to), so it reads the
+ * bench's own events and nothing older.
+ */
+export async function startAtTopicEnds(admin: Admin, db: Kysely<HistoryDb>): Promise<void> {
+  const start = await topicEnds(admin, FEED_TOPICS);
+  await db.transaction().execute(async (tx) => {
+    for (const [key, end] of start) {
+      const at = key.lastIndexOf('/');
+      await saveOffset(tx, key.slice(0, at), Number(key.slice(at + 1)), end);
+    }
+  });
+}
+
+/** Resolves once the history process's consumer group is Stable (joined, partitions assigned). */
+export async function waitForStableGroup(admin: Admin, group: string, timeoutMs = 60_000): Promise<void> {
+  const joinBy = Date.now() + timeoutMs;
+  while ((await admin.describeGroups([group])).groups[0]?.state !== 'Stable') {
+    if (Date.now() > joinBy)
+      throw new Error(`the history process did not join group ${group} within ${timeoutMs / 1000} s`);
+    await sleep(200);
+  }
+}
+
 /** Has `group` committed every partition that grew from `from` up to `to`? */
 async function committedUpTo(
   admin: Admin,
@@ -210,14 +235,7 @@ export async function measureProjection(
   // The apps' partitioner (kafkajs's default), named so that kafkajs does not warn about it.
   const producer = ctx.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   try {
-    // The history starts where its database says: at the topics' end, so it reads the feed and nothing older.
-    const start = await topicEnds(admin, FEED_TOPICS);
-    await db.transaction().execute(async (tx) => {
-      for (const [key, end] of start) {
-        const at = key.lastIndexOf('/');
-        await saveOffset(tx, key.slice(0, at), Number(key.slice(at + 1)), end);
-      }
-    });
+    await startAtTopicEnds(admin, db);
     await producer.connect();
     const livesOf = (name: string, count: number): { customer: string; lives: OrderLife[] } => {
       const customer = `unverified:${ctx.runId}-${name}`;
@@ -236,11 +254,7 @@ export async function measureProjection(
     try {
       const pid = apps.history?.pid;
       // Joined and fetching: the group is stable; then its idle cost (fetch polling) over 4 s.
-      const joinBy = Date.now() + 60_000;
-      while ((await admin.describeGroups([group])).groups[0]?.state !== 'Stable') {
-        if (Date.now() > joinBy) throw new Error(`the history process did not join group ${group} within 60 s`);
-        await sleep(200);
-      }
+      await waitForStableGroup(admin, group);
       await sleep(1_000);
       const idleFrom = cpuOf(pid);
       await sleep(4_000);

@@ -27,6 +27,7 @@ import { stackOptions } from '../infra/stack-options';
 import { type BenchContext, loadAverage } from './context';
 import type { CostRow } from './cost';
 import { fillHistory, measureLatency, OTHER_CUSTOMERS, type ListLatency } from './history-latency';
+import { measureListed, type ListedResult } from './history-listed';
 import { measureProjection, type ProjectionCost } from './history-projection';
 import type { Percentiles } from './stats';
 
@@ -40,6 +41,9 @@ export interface HistoryPlan {
   /** Orders fed afterwards as a live stream at `liveRate` orders/s (0: no live phase). */
   liveOrders: number;
   liveRate: number;
+  /** Orders placed through a gateway for accepted → listed, at `listedRate` orders/s (0: not measured). */
+  listedOrders: number;
+  listedRate: number;
 }
 
 export interface HistoryResult {
@@ -48,6 +52,8 @@ export interface HistoryResult {
   rows: { customer: number; others: number; insertSeconds: number };
   latency: ListLatency[];
   projection?: ProjectionCost;
+  /** accepted → listed with no bridge and no worker running (history-listed.ts). */
+  listed?: ListedResult;
   loadAvg: { start: number[]; end: number[] };
   wallSeconds: number;
   notes: string[];
@@ -94,11 +100,23 @@ export async function runOrderHistory(ctx: BenchContext, plan: HistoryPlan): Pro
     } catch (err) {
       notes.push(`projection not measured: ${(err as Error).message.split('\n')[0]}`);
     }
+    let listed: ListedResult | undefined;
+    if (plan.listedOrders > 0 && plan.listedRate > 0)
+      try {
+        listed = await measureListed(ctx, db, databaseUrl, { orders: plan.listedOrders, rate: plan.listedRate }, notes);
+        ctx.progress.log(
+          `history: accepted → listed p50 ${listed.ms?.p50 ?? '–'} / p99 ${listed.ms?.p99 ?? '–'} ms ` +
+            `(${listed.listed} of ${listed.accepted} accepted listed)`,
+        );
+      } catch (err) {
+        notes.push(`accepted → listed not measured: ${(err as Error).message.split('\n')[0]}`);
+      }
     return {
       plan,
       rows,
       latency,
       projection,
+      listed,
       loadAvg: { start: loadStart, end: loadAverage() },
       wallSeconds: Math.round((Date.now() - began) / 1000),
       notes,
@@ -146,6 +164,20 @@ export function orderHistoryMarkdown(result: HistoryResult | undefined, costs: C
         `| ${f.mode === 'live' ? `live, ${f.offeredOrdersPerSecond} orders/s` : 'burst'} | ${f.applied} / ${f.orders} | ${f.events} | ${f.seconds} (${f.sendSeconds}) | **${f.eventsPerSecond}** | **${f.historyCpuMsPerOrder}** (${f.historyNetCpuMsPerOrder}) | ${f.databaseCpuMsPerOrder ?? '–'} | ${pipe ? pipe.totalCpuMsPerOrder : '– (not in this run)'} |`,
       );
     lines.push('');
+  }
+  const l = r.listed;
+  if (l) {
+    lines.push(
+      `Accepted → listed, with the history process running and no bridge and no worker (order-bridge had ${l.bridgeMembers} member(s)): ` +
+        `one JWT customer placed ${l.plan.orders} orders at ${l.plan.rate}/s (offered ${l.offeredPerSecond}/s) over one WebSocket to a gateway; ` +
+        `the same customer's listOrders on a ${l.listedOn}, a cycle every ${l.pollMs} ms (first page, and the next while one could hide an order not listed yet; ${l.listCalls} calls). ` +
+        `Time from orderAccepted to the first answer that held the order: an upper bound by up to one cycle.`,
+      '',
+      '| orders accepted / sent | listed | accepted → listed p50 / p95 / p99 / max (ms) | listed before the accept arrived | errors | seconds |',
+      '| --- | --- | --- | --- | --- | --- |',
+      `| ${l.accepted} / ${l.plan.orders} | ${l.listed} | **${pct(l.ms)}** | ${l.listedBeforeAccept} | ${Object.keys(l.errors).length ? JSON.stringify(l.errors) : 0} | ${l.seconds} |`,
+      '',
+    );
   }
   for (const n of r.notes) lines.push(`- history: ${n}`);
   if (r.notes.length) lines.push('');

@@ -8,7 +8,7 @@
  */
 import * as crypto from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
-import { OrderPlacedEvent } from '../../common/order';
+import { kafkaKeyOf, OrderPlacedEvent, orderOfEvent, workflowIdFor } from '../../common/order';
 
 export interface GroupAdvanceOptions {
   groupId: string;
@@ -45,12 +45,14 @@ interface Scanned {
 }
 
 /**
- * True for an ORDER_PLACED event as the gateway writes it (key = order id) whose order id carries
- * the prefix. Anything else, including a malformed event with a matching key, is someone else's.
+ * True for an ORDER_PLACED event as the gateway writes it, whose order id carries the prefix: keyed
+ * by the order's kafkaKeyOf, i.e. the order id, or for an order of a JWT customer (id scope
+ * `customer`) its scoped workflow id. Anything else, including a malformed event or one whose key is
+ * not its order's, is someone else's.
  */
 export function isBenchOrder(message: Pick<KafkaMessage, 'key' | 'value'>, orderIdPrefix: string): boolean {
   const key = message.key?.toString();
-  if (!orderIdPrefix || !key?.startsWith(orderIdPrefix) || !message.value) return false;
+  if (!orderIdPrefix || !key || !message.value) return false;
   let json: unknown;
   try {
     json = JSON.parse(message.value.toString());
@@ -58,7 +60,8 @@ export function isBenchOrder(message: Pick<KafkaMessage, 'key' | 'value'>, order
     return false;
   }
   const event = OrderPlacedEvent.safeParse(json);
-  return event.success && event.data.payload.order.orderId === key;
+  if (!event.success || !event.data.payload.order.orderId.startsWith(orderIdPrefix)) return false;
+  return kafkaKeyOf(workflowIdFor(orderOfEvent(event.data))) === key;
 }
 
 /**

@@ -36,6 +36,8 @@ export interface Opts {
   historyFeed: number;
   historyLiveOrders: number;
   historyLiveRate: number;
+  historyListedOrders: number;
+  historyListedRate: number;
   idleHold: number;
   sampleMs: number;
   out: string;
@@ -76,6 +78,13 @@ const NUMBER_OPTIONS: Array<[flag: string, help: string, fallback: number, quick
   ['--history-feed <n>', 'orders whose events (ORDER_PLACED + 8 statuses) are fed to the history process', 2_000, 300],
   ['--history-live-orders <n>', 'orders fed to the history process afterwards as a live stream (0: none)', 300, 100],
   ['--history-live-rate <n>', 'orders/s of that live stream', 20],
+  [
+    '--history-listed-orders <n>',
+    'orders placed through a gateway for accepted → listed, no bridge or worker running (0: not measured)',
+    200,
+    100,
+  ],
+  ['--history-listed-rate <n>', 'orders/s offered for accepted → listed', 20],
   ['--sample-ms <n>', 'CPU/RSS sampling interval', 500],
 ];
 

@@ -263,6 +263,8 @@ async function main(): Promise<void> {
           feedOrders: opts.historyFeed,
           liveOrders: opts.historyLiveOrders,
           liveRate: opts.historyLiveRate,
+          listedOrders: opts.historyListedOrders,
+          listedRate: opts.historyListedRate,
         };
         try {
           history = await runOrderHistory(ctx, historyPlan);

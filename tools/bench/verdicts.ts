@@ -173,5 +173,27 @@ export function computeTargets(results: ConfigResult[], o: Opts, idle?: IdleResu
       met: failed === 0 && Math.max(...p99s) <= 50,
     });
   }
+  const listed = history?.listed;
+  if (listed) {
+    const failed = Object.values(listed.errors).reduce((a, b) => a + b, 0);
+    const unlisted = listed.accepted - listed.listed;
+    const ms = listed.ms;
+    targets.push({
+      name:
+        `accepted → listed p99 with no bridge or worker running (${listed.plan.orders} orders at ${listed.plan.rate}/s, ` +
+        `JWT, listed on a ${listed.listedOn})`,
+      goal: '<= 1 s',
+      measured:
+        `p50 ${ms?.p50 ?? '–'} / p95 ${ms?.p95 ?? '–'} / p99 ${ms?.p99 ?? '–'} / max ${ms?.max ?? '–'} ms; ` +
+        `${listed.listed} of ${listed.accepted} accepted listed, ${listed.plan.orders} sent` +
+        (failed ? `; errors ${JSON.stringify(listed.errors)}` : '') +
+        (listed.bridgeMembers ? `; a bridge was running (${listed.bridgeMembers} member(s) in order-bridge)` : ''),
+      // With a bridge running the figure says nothing about a list that does not depend on it.
+      met:
+        listed.bridgeMembers > 0
+          ? null
+          : listed.accepted === listed.plan.orders && unlisted === 0 && failed === 0 && (ms?.p99 ?? Infinity) <= 1000,
+    });
+  }
   return targets;
 }
