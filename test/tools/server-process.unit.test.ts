@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isAlive } from '../../tools/infra/proc';
-import { ownedPid, spawnServer, waitReady } from '../../tools/infra/server-process';
+import { ownedPid, refuseServerStarts, spawnServer, waitReady } from '../../tools/infra/server-process';
 import { stackOptions } from '../../tools/infra/stack-options';
 import { waitUntil } from '../helpers/wait';
 
@@ -46,5 +46,17 @@ describe('waitReady', () => {
     } finally {
       process.kill(-pid, 'SIGKILL');
     }
+  });
+});
+
+// Last in this file: the refusal lasts for the rest of the process.
+describe('refuseServerStarts', () => {
+  test('once npm start is stopping, a server whose turn comes is not spawned: the start throws, no pid file', () => {
+    fs.rmSync(pidFile, { force: true }); // the previous test's server kept its pid file
+    refuseServerStarts('npm start received SIGINT');
+    expect(() => standIn('setTimeout(() => undefined, 60_000)')).toThrow(
+      /kafka not started: npm start received SIGINT/,
+    );
+    expect(fs.existsSync(pidFile)).toBe(false);
   });
 });

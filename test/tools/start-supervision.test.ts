@@ -34,6 +34,8 @@ const PORTS = {
   WORKER_HEALTH_PORT: 31422,
   WORKER_METRICS_PORT: 31423,
   GATEWAY_HEALTH_PORT: 31424,
+  ORDERS_HISTORY_DB_PORT: 31430,
+  HISTORY_HEALTH_PORT: 31431,
 };
 const ORDERS = 30;
 
@@ -58,13 +60,12 @@ describe('npm start supervises', () => {
     fs.chmodSync(dir, 0o711);
   });
 
-  afterEach(() => {
+  // After each test, not only at the end: a test that failed before its own SIGINT must not leave
+  // its npm start (and jest waiting on it) behind when the next test starts another.
+  afterEach(async () => {
     for (const cleanUp of afterCleanUps.splice(0)) cleanUp();
-  });
-
-  afterAll(async () => {
     await temporal?.close().catch(() => undefined);
-    // Only if the test failed before its own SIGINT: leave nothing running.
+    temporal = undefined;
     if (start?.pid && start.exitCode === null && start.signalCode === null) {
       killGroup(start.pid, 'SIGINT');
       await waitUntil(() => start?.exitCode !== null || start?.signalCode !== null, { timeoutMs: 60_000 }).catch(
@@ -72,8 +73,12 @@ describe('npm start supervises', () => {
       );
     }
     for (const pid of seen.keys()) if (isAlive(pid)) killGroup(pid, 'SIGKILL');
-    fs.rmSync(dir, { recursive: true, force: true });
+    seen.clear();
   }, 90_000);
+
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   test('worker and Temporal SIGKILLed with orders in flight: every order completes, charged once; Ctrl-C stops all', async () => {
     const ledgerFile = path.join(dir, 'ledger.jsonl');

@@ -25,6 +25,7 @@ import {
   ownedPid,
   Server,
   SERVERS,
+  refuseServerStarts,
   serverExit,
   stackOptions,
   startServer,
@@ -211,6 +212,7 @@ async function main(): Promise<void> {
     }
     log(`${signal}: stopping the apps (they drain), then the servers this command started; again to kill them`);
     stopping = true;
+    refuseServerStarts(`npm start received ${signal}`);
     stopAt = Date.now();
     // At once, even during start-up: nothing is restarted from here on, and the apps drain while the
     // launcher may still be bringing a server up (stopped once it is up, below).

@@ -43,7 +43,7 @@ import { databaseAnswers } from '../../history/store';
 import { startZipkin, zipkinReady, zipkinSpansUrlOf, zipkinTraceUrlTemplate, zipkinUrlOf } from './zipkin-server';
 
 export { ensureSearchAttributes, ensureTopics, searchAttributeTypeCodes } from './app-resources';
-export { ownedPid, serverExit, serverLogFile, SERVERS, stopServer } from './server-process';
+export { ownedPid, refuseServerStarts, serverExit, serverLogFile, SERVERS, stopServer } from './server-process';
 export type { Server, ServerExit, StopServerOptions, TraceViewerServer } from './server-process';
 export { kafkaBrokersOf, stackOptions, temporalAddressOf } from './stack-options';
 export type { StackOptions } from './stack-options';

@@ -63,8 +63,22 @@ export function serverExit(pid: number): Promise<ServerExit> | undefined {
   return exits.get(pid);
 }
 
+/** Why this process starts no more servers, once it was told to (refuseServerStarts). */
+let refusal: string | undefined;
+
+/**
+ * From now on spawnServer throws instead of starting a server. `npm start` calls it when it is
+ * stopped during start-up: a server whose turn came after that (the order history's PostgreSQL once
+ * its initdb finished, say) would otherwise be started after the stop had looked for servers to
+ * stop, and outlive the command in its own process group.
+ */
+export function refuseServerStarts(reason: string): void {
+  refusal = reason;
+}
+
 /** Spawns a server in its own process group with output to its log file, and records its pid. */
 export function spawnServer(s: Server, stack: StackOptions, command: string, args: string[]): number {
+  if (refusal !== undefined) throw new Error(`${s} not started: ${refusal}`);
   fs.mkdirSync(dataPaths.logs(stack.dataDir), { recursive: true });
   fs.mkdirSync(dataPaths.run(stack.dataDir), { recursive: true });
   const out = fs.openSync(serverLogFile(s, stack), 'a');
