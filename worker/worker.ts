@@ -7,6 +7,7 @@ import {
   OpenTelemetryActivityOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry/lib/worker';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import { createActivities } from '../activities';
 import type { Providers } from '../activities/providers';
 import type { StatusPublisher } from '../activities/status-publisher';
@@ -17,6 +18,8 @@ import { buildIdOf, versionedWorkerOptions, type WorkerDeploymentVersion } from 
 export interface OrderWorkerOptions {
   connection: NativeConnection;
   namespace: string;
+  /** The app's data converter (common/codec dataConverterOf): payloads sealed per customer, or in clear. */
+  dataConverter: DataConverter;
   providers: Providers;
   statusPublisher: StatusPublisher;
   taskQueue?: string;
@@ -122,6 +125,7 @@ export function createOrderWorker(opts: OrderWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
+    dataConverter: opts.dataConverter,
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     ...(opts.deployment ? { workerDeploymentOptions: versionedWorkerOptions(opts.deployment) } : {}),
     ...(opts.identity ? { identity: opts.identity } : {}),

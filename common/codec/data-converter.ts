@@ -5,10 +5,11 @@
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import type { KeyStore } from './key-store';
 import { LocalKeyStore, parseKek } from './local-key-store';
-import { createPayloadCodec } from './payload-codec';
+import { createPayloadCodec, EncryptionCodec } from './payload-codec';
 
 /** The PAYLOAD_* settings (common/config payloadEncryptionOf). */
 export interface PayloadEncryptionConfig {
@@ -64,18 +65,25 @@ export function payloadPrivacyOf(config: PayloadEncryptionConfig): PayloadPrivac
   return privacy;
 }
 
+/** The key store a client's codec seals with; undefined for a client built without the app's codec. */
+export function keyStoreOfClient(client: Client): KeyStore | undefined {
+  const codec = client.options.loadedDataConverter.payloadCodecs.find((c) => c instanceof EncryptionCodec);
+  return codec instanceof EncryptionCodec ? codec.keyStore : undefined;
+}
+
 /** The data converter every Temporal Client and Worker of the app is built with. */
 export function dataConverterOf(config: PayloadEncryptionConfig): DataConverter {
   return payloadPrivacyOf(config).dataConverter;
 }
 
 /**
- * What the CustomerId search attribute holds for a customer: with encryption on, a keyed hash
+ * What the CustomerId search attribute holds for a customer (a key store: the one a client seals
+ * with, keyStoreOfClient): with encryption on, a keyed hash
  * (HMAC-SHA-256 under the key store's search key, 32 hex digits), so Visibility and the Temporal UI
  * show no customer id and only a holder of the key can find a customer's runs; with it off, the id.
  */
-export async function customerSearchValue(privacy: PayloadPrivacy, customerId: string): Promise<string> {
-  if (!privacy.keyStore) return customerId;
-  const key = await privacy.keyStore.searchKey();
+export async function customerSearchValue(keyStore: KeyStore | undefined, customerId: string): Promise<string> {
+  if (!keyStore) return customerId;
+  const key = await keyStore.searchKey();
   return crypto.createHmac('sha256', key).update(customerId).digest('hex').slice(0, 32);
 }

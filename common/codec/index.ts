@@ -28,6 +28,7 @@ export {
   openKeyStore,
   customerSearchValue,
   dataConverterOf,
+  keyStoreOfClient,
   payloadPrivacyOf,
   type PayloadEncryptionConfig,
   type PayloadPrivacy,

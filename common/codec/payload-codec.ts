@@ -37,11 +37,11 @@ export function keyOwnerOf(context: SerializationContext | undefined): KeyOwner 
 }
 
 export class EncryptionCodec implements PayloadCodec {
-  constructor(private readonly keys: KeyStore) {}
+  constructor(readonly keyStore: KeyStore) {}
 
   async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
     if (payloads.length === 0) return payloads;
-    const { keyId, key } = await this.keys.currentKey(keyOwnerOf(context));
+    const { keyId, key } = await this.keyStore.currentKey(keyOwnerOf(context));
     return payloads.map((payload) => {
       // Already sealed (a payload handed on as it came, e.g. a failure's details): not sealed twice.
       if (keyIdOf(payload) !== undefined) return payload;
@@ -63,7 +63,7 @@ export class EncryptionCodec implements PayloadCodec {
       payloads.map(async (payload) => {
         const keyId = keyIdOf(payload);
         if (keyId === undefined) return payload;
-        const key = await this.keys.keyOf(keyId);
+        const key = await this.keyStore.keyOf(keyId);
         const sealed = Buffer.from(payload.data ?? new Uint8Array());
         if (sealed.length < IV_BYTES + TAG_BYTES) throw new Error(`sealed payload under key ${keyId} is truncated`);
         const decipher = crypto.createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));

@@ -22,6 +22,7 @@ import { workflowIdFor } from '../../common/order';
 import { OrderSpec, placeOrders } from '../../tools/chaos/resending-clients';
 import { descendantsOf, isAlive, killGroup, portInUse } from '../../tools/infra/proc';
 import { waitUntil } from '../helpers/wait';
+import { appDataConverter } from '../helpers/codec';
 
 const PORTS = {
   ORDERS_KAFKA_PORT: 31400,
@@ -108,7 +109,7 @@ describe('npm start supervises', () => {
       });
       watch();
       temporal = await Connection.connect({ address: `127.0.0.1:${PORTS.ORDERS_TEMPORAL_PORT}` });
-      const client = new Client({ connection: temporal, namespace: 'default' });
+      const client = new Client({ connection: temporal, namespace: 'default', dataConverter: appDataConverter() });
 
       const prefix = `sup-${crypto.randomUUID().slice(0, 8)}`;
       const specs: OrderSpec[] = Array.from({ length: ORDERS }, (_, i) => ({
