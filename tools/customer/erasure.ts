@@ -37,7 +37,7 @@ export interface ErasureReport {
   /** The customer as every record of the erasure names them: the reference, never the id. */
   customerRef: string;
   orders: number;
-  /** Running orders the cancel update ended, and those that ended otherwise while waited for. */
+  /** Running orders the cancel update ended, and those it could not cancel (shipping) that ended while waited for. */
   cancelled: number;
   endedWhileWaiting: number;
   /** Closed runs under the deployment-wide key, deleted from Temporal. */
@@ -101,9 +101,10 @@ async function cancelAll(opts: ErasureOptions, running: Run[]): Promise<number> 
   await Promise.all(
     running.map(async (run) => {
       try {
+        // The update returns once the order is final: cancelled, its charge refunded by the saga.
         const view = await opts.client.workflow.getHandle(run.workflowId, run.runId).executeUpdate(cancelUpdate);
-        if (view.status === 'CANCELLED') cancelled++;
-        opts.progress(`order ${run.workflowId}: ${view.status}`);
+        cancelled++;
+        opts.progress(`order ${run.workflowId}: cancelled, ended ${view.status}`);
       } catch (err) {
         opts.progress(`order ${run.workflowId}: not cancelled (${(err as Error).message}); waiting for it to end`);
       }
