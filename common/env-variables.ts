@@ -221,10 +221,10 @@ const HISTORY_VARIABLES = {
  */
 const PAYLOAD_READERS: Reader[] = [...APPS, 'cli', 'deploy', 'bench'];
 const PAYLOAD_VARIABLES = {
-  PAYLOAD_ENCRYPTION: variable(oneOf(['on', 'off']), PAYLOAD_READERS, 'on'),
+  PAYLOAD_ENCRYPTION: variable(oneOf(['on', 'off']), [...PAYLOAD_READERS, 'history'], 'on'),
   PAYLOAD_KEK: variable(KEK_HEX, PAYLOAD_READERS, undefined, SECRET),
   PAYLOAD_KEK_FILE: variable(text('a file path'), PAYLOAD_READERS),
-  PAYLOAD_KEYS_DIR: variable(text('a directory path'), PAYLOAD_READERS, elsewhere('<data dir>/keys')),
+  PAYLOAD_KEYS_DIR: variable(text('a directory path'), [...PAYLOAD_READERS, 'history'], elsewhere('<data dir>/keys')),
   PAYLOAD_KEY_CACHE_MS: variable(wholeNumber(0, 3_600_000, 'milliseconds'), PAYLOAD_READERS, '60000'),
 };
 
@@ -293,6 +293,7 @@ const COMPOSE_VARIABLES = {
   ORDERS_COMPOSE_KAFKA_HISTORY_PASSWORD: variable(SCRAM_PASSWORD, COMPOSE, undefined, SECRET),
   ORDERS_COMPOSE_KAFKA_ADMIN_PASSWORD: variable(SCRAM_PASSWORD, COMPOSE, undefined, SECRET),
   ORDERS_COMPOSE_HISTORY_DB_PASSWORD: variable(SCRAM_PASSWORD, COMPOSE, undefined, SECRET),
+  ORDERS_COMPOSE_PAYLOAD_KEK: variable(KEK_HEX, COMPOSE, undefined, SECRET),
 };
 
 /** Every variable, in the order of the docs' table and `.env.example`. */

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import type { KeyStore } from './key-store';
-import { LocalKeyStore, parseKek } from './local-key-store';
+import { erasedAt, LocalKeyStore, parseKek } from './local-key-store';
 import { createPayloadCodec, EncryptionCodec } from './payload-codec';
 
 /** The PAYLOAD_* settings (common/config payloadEncryptionOf). */
@@ -86,4 +86,11 @@ export async function customerSearchValue(keyStore: KeyStore | undefined, custom
   if (!keyStore) return customerId;
   const key = await keyStore.searchKey();
   return crypto.createHmac('sha256', key).update(customerId).digest('hex').slice(0, 32);
+}
+
+/** When a customer (by reference) was erased, from the keys directory's tombstones; undefined with encryption off. */
+export function erasureCheckOf(
+  config: PayloadEncryptionConfig,
+): ((customerRef: string) => Promise<number | undefined>) | undefined {
+  return config.enabled ? (ref) => erasedAt(config.keysDir, ref) : undefined;
 }

@@ -15,7 +15,7 @@ export {
   type KeyStore,
   type Tombstone,
 } from './key-store';
-export { LocalKeyStore, parseKek, kekFingerprint, type LocalKeyStoreOptions } from './local-key-store';
+export { erasedAt, LocalKeyStore, parseKek, kekFingerprint, type LocalKeyStoreOptions } from './local-key-store';
 export {
   createPayloadCodec,
   ENCRYPTED_ENCODING,
@@ -28,6 +28,7 @@ export {
   openKeyStore,
   customerSearchValue,
   dataConverterOf,
+  erasureCheckOf,
   keyStoreOfClient,
   payloadPrivacyOf,
   type PayloadEncryptionConfig,

@@ -66,6 +66,20 @@ function isCode(err: unknown, code: string): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === code;
 }
 
+/**
+ * When a customer's key was destroyed (epoch ms), read from its tombstone alone: no KEK needed, so a
+ * process that never seals (the order history's reader) can tell erased customers.
+ */
+export async function erasedAt(dir: string, customerRef: string): Promise<number | undefined> {
+  const file = path.join(dir, ownerName({ kind: 'customer', ref: customerRef }), TOMBSTONE);
+  try {
+    return Date.parse((JSON.parse(await fs.promises.readFile(file, 'utf8')) as Tombstone).destroyedAt);
+  } catch (err) {
+    if (isCode(err, 'ENOENT')) return undefined;
+    throw err;
+  }
+}
+
 export class LocalKeyStore implements KeyStore {
   private readonly fingerprint: string;
   /** Unwrapped keys by key id, each until its expiry. */

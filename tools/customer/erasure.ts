@@ -162,7 +162,21 @@ export async function eraseCustomer(opts: ErasureOptions): Promise<ErasureReport
   if ('db' in opts.history) {
     const result = await opts.history.db
       .deleteFrom('orders')
-      .where('customer_id', '=', opts.customerId)
+      .where((eb) =>
+        eb.or([
+          eb('customer_id', '=', opts.customerId),
+          // Rows a status event made before the placement was read carry no customer yet.
+          ...(runs.length
+            ? [
+                eb(
+                  'workflow_id',
+                  'in',
+                  runs.map((r) => r.workflowId),
+                ),
+              ]
+            : []),
+        ]),
+      )
       .executeTakeFirst();
     historyRows = Number(result.numDeletedRows);
   } else {

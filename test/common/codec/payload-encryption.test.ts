@@ -17,11 +17,14 @@ import {
   keyStoreOfClient,
   type KeyStore,
 } from '../../../common/codec';
+import type { Kysely } from 'kysely';
 import { loadConfig } from '../../../common/config';
 import { CustomerIdKey, OrderItemKey } from '../../../common/names';
 import { customerRefOf, workflowIdFor } from '../../../common/order';
 import { jwtAuth } from '../../../gateway/auth';
+import { migrate, openHistoryDb, type HistoryDb } from '../../../history/store';
 import { appDataConverter } from '../../helpers/codec';
+import { testDatabase, type TestDatabase } from '../../helpers/postgres';
 import { startStack, type Stack } from '../../helpers/in-process-pipeline';
 import { customerToken, TEST_JWT_SECRET } from '../../helpers/tokens';
 import { TestClient, type Frame } from '../../helpers/ws-client';
@@ -33,17 +36,44 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 const STEP_DELAY_MS = 3000;
 let stack: Stack;
 let keyStore: KeyStore;
+/** The order history's database, for the rows erasure deletes. */
+let database: TestDatabase;
+let history: Kysely<HistoryDb>;
 const clients: TestClient[] = [];
 
 beforeAll(async () => {
   stack = await startStack({ stepDelayMs: STEP_DELAY_MS, gateway: { auth: jwtAuth({ secret: TEST_JWT_SECRET }) } });
   keyStore = keyStoreOfClient(stack.client)!;
+  database = await testDatabase();
+  history = openHistoryDb(database.url);
+  await migrate(history);
 });
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
   await stack?.stop();
+  await history?.destroy();
+  await database?.stop();
 });
+
+/** A row of the order history (the test stack runs no history reader: written as it would be). */
+async function historyRow(workflowId: string, orderId: string, customerId: string): Promise<void> {
+  await history
+    .insertInto('orders')
+    .values({
+      workflow_id: workflowId,
+      order_id: orderId,
+      customer_id: customerId,
+      item: 'x',
+      price: 1,
+      quantity: 1,
+      status: 'COMPLETED',
+      seq: 9,
+      placed_at: Date.now(),
+      updated_at: Date.now(),
+    })
+    .execute();
+}
 
 /** A customer id longer than the readable part of a workflow id, so its whole never appears there. */
 const newCustomer = (name: string): string => `${name}-${crypto.randomUUID()}`;
@@ -108,13 +138,15 @@ describe('payload encryption (JWT mode)', () => {
   let aliceDone: string;
   let bobDone: string;
   let alice: string;
+  let bob: string;
   const item = `Secret Lamp ${crypto.randomUUID()}`;
 
   beforeAll(async () => {
     alice = newCustomer('alice');
+    bob = newCustomer('bob');
     [aliceDone, bobDone] = await Promise.all([
       placeAndReach(alice, item, 'COMPLETED'),
-      placeAndReach(newCustomer('bob'), `${item} for Bob`, 'COMPLETED'),
+      placeAndReach(bob, `${item} for Bob`, 'COMPLETED'),
     ]);
   });
 
@@ -151,10 +183,13 @@ describe('payload encryption (JWT mode)', () => {
     const sealed = payloadsOf(await rawHistory(aliceDone)).map((p) => p.payload);
     await codec.decode(sealed);
 
+    await historyRow(aliceDone, 'a', alice);
+    await historyRow(bobDone, 'b', bob);
+
     const erased = await run(
       process.execPath,
       ['--import', 'tsx', 'tools/customer/erase.ts', alice, '--wait', '60', '--by', 'payload-encryption.test'],
-      { cwd: ROOT, env: process.env },
+      { cwd: ROOT, env: { ...process.env, DATABASE_URL: database.url } },
     );
     expect(erased.stdout).toMatch(new RegExp(`customer ${customerRefOf(alice)} erased: 2 order\\(s\\) \\(1 cancelled`));
     expect(erased.stderr).toContain(`order ${running}: cancelled, ended CANCELLED`);
@@ -183,7 +218,10 @@ describe('payload encryption (JWT mode)', () => {
     // (Replay wraps it in its own message: the workflow task failed on it.)
     await expect(replayed).rejects.toThrow(`key destroyed for customer ${customerRefOf(alice)}`);
 
-    // Bob's order is untouched.
+    // Alice's history rows are gone; Bob's order and row are untouched.
+    expect(erased.stdout).toContain('1 order history row(s) deleted');
+    const left = await history.selectFrom('orders').select('customer_id').execute();
+    expect(left.map((r) => r.customer_id)).toEqual([bob]);
     expect(await stack.client.workflow.getHandle(bobDone).result()).toMatchObject({ status: 'COMPLETED' });
     // The audit record names who and how many, and the customer only by reference.
     const audit = fs.readFileSync(path.join(loadConfig().dataDir, 'audit', 'erasures.jsonl'), 'utf8');
