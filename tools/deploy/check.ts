@@ -95,7 +95,7 @@ runCommand('deploy:check', async () => {
   const { code, what } = await codeToShip(flags);
   const session = await connectTemporal();
   try {
-    const { checked, failures } = await runReplayGate({
+    const { checked, failures, erased } = await runReplayGate({
       client: session.client,
       workflowBundle: { code },
       taskQueue: flags.taskQueue,
@@ -109,6 +109,10 @@ runCommand('deploy:check', async () => {
         `${checked.length - running} closed within ${shownDuration(flags.maxAge)}; task queue ${flags.taskQueue}, ` +
         `namespace ${session.namespace}) against ${what} (build ${buildIdOf(code)})`,
     );
+    if (erased.length)
+      console.log(
+        `deploy:check: ${erased.length} histor${erased.length === 1 ? 'y' : 'ies'} of erased customers not judged (their keys are destroyed)`,
+      );
     for (const failure of failures) console.log(`FAIL ${describeFailure(failure)}`);
     if (failures.length) {
       console.log(

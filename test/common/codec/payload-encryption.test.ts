@@ -170,6 +170,12 @@ describe('payload encryption (JWT mode)', () => {
     });
     expect(await description.staticSummary()).toBe(`1 x ${item} at 149.50`);
     expect(await stack.client.workflow.getHandle(aliceDone).result()).toMatchObject({ status: 'COMPLETED' });
+    // The sealed history replays against today's workflow code through the codec.
+    await Worker.runReplayHistory(
+      { workflowsPath: require.resolve('../../../workflows'), dataConverter: appDataConverter() },
+      await rawHistory(aliceDone),
+      aliceDone,
+    );
   });
 
   test("after customer:erase the customer's orders fail to decode with 'key destroyed' everywhere; the running one was cancelled and refunded; another customer's decode", async () => {
