@@ -47,6 +47,9 @@ export function openKeyStore(config: PayloadEncryptionConfig): KeyStore {
   return new LocalKeyStore({ dir: config.keysDir, kek, cacheMs: config.keyCacheMs });
 }
 
+/** The app's failure converter (./failure-converter), by path: the SDK loads it, also into workflow bundles. */
+export const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
+
 const opened = new Map<string, PayloadPrivacy>();
 
 /** The process's payload privacy for these settings, made once (one key store, one cache). */
@@ -58,7 +61,10 @@ export function payloadPrivacyOf(config: PayloadEncryptionConfig): PayloadPrivac
     privacy = {
       enabled: config.enabled,
       keyStore,
-      dataConverter: keyStore ? { payloadCodecs: [createPayloadCodec(keyStore)] } : {},
+      dataConverter: {
+        failureConverterPath: FAILURE_CONVERTER_PATH,
+        ...(keyStore ? { payloadCodecs: [createPayloadCodec(keyStore)] } : {}),
+      },
     };
     opened.set(id, privacy);
   }

@@ -28,6 +28,7 @@ export {
   openKeyStore,
   customerSearchValue,
   dataConverterOf,
+  FAILURE_CONVERTER_PATH,
   erasureCheckOf,
   keyStoreOfClient,
   payloadPrivacyOf,

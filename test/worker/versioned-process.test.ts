@@ -17,7 +17,7 @@ import type { OrderView } from '../../common/status';
 import { AppProcess, whenLogShows } from '../../tools/infra/app-process';
 import type { DeploymentStatus } from '../../tools/deploy/routing';
 import { buildIdOf } from '../../worker/versioning';
-import { WORKFLOWS_PATH } from '../../worker/worker';
+import { workflowBundleOptions } from '../../worker/worker';
 import { createNamespace } from '../helpers/namespace';
 import { uniqueId, waitUntil, within } from '../helpers/wait';
 import { appDataConverter } from '../helpers/codec';
@@ -79,7 +79,7 @@ beforeAll(async () => {
   connection = await Connection.connect({ address: config.temporalAddress });
   client = new Client({ connection, namespace, dataConverter: appDataConverter() });
   // The worker from source bundles workflows/ exactly so; its build id is the hash of that bundle.
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: Runtime.instance().logger });
+  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions(), logger: Runtime.instance().logger });
   expectedBuildId = buildIdOf(code);
 }, 120_000);
 

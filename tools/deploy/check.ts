@@ -16,7 +16,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { InvalidArgumentError, Option } from 'commander';
 import { TASK_QUEUE } from '../../common/names';
 import { buildIdOf } from '../../worker/versioning';
-import { WORKFLOWS_PATH } from '../../worker/worker';
+import { WORKFLOWS_PATH, workflowBundleOptions } from '../../worker/worker';
 import { connectTemporal, deployCommand, EXIT, parseOrExit, runCommand, UsageError, wholeNumberArg } from './cli-kit';
 import { describeFailure, runReplayGate } from './replay-gate';
 
@@ -69,7 +69,7 @@ async function codeToShip(flags: CheckFlags): Promise<{ code: string; what: stri
   }
   const module = flags.workflows ? path.resolve(flags.workflows) : WORKFLOWS_PATH;
   try {
-    const { code } = await bundleWorkflowCode({ workflowsPath: module, logger: Runtime.instance().logger });
+    const { code } = await bundleWorkflowCode({ ...workflowBundleOptions(module), logger: Runtime.instance().logger });
     return { code, what: path.relative(process.cwd(), module) || module };
   } catch (err) {
     throw new UsageError(`cannot bundle ${module}: ${(err as Error).message}`);

@@ -136,6 +136,8 @@ function payloadsOf(message: unknown, at = '', found: Array<{ at: string; payloa
 
 describe('payload encryption (JWT mode)', () => {
   let aliceDone: string;
+  /** Refused by the carrier: its failure message names the item. */
+  let aliceFailed: string;
   let bobDone: string;
   let alice: string;
   let bob: string;
@@ -144,14 +146,16 @@ describe('payload encryption (JWT mode)', () => {
   beforeAll(async () => {
     alice = newCustomer('alice');
     bob = newCustomer('bob');
-    [aliceDone, bobDone] = await Promise.all([
+    [aliceDone, aliceFailed, bobDone] = await Promise.all([
       placeAndReach(alice, item, 'COMPLETED'),
+      placeAndReach(alice, `${item} unshippable`, 'FAILED'),
       placeAndReach(bob, `${item} for Bob`, 'COMPLETED'),
     ]);
   });
 
   test('a completed order as Temporal stores it holds no item, price or customer id in clear, and the codec reads it back', async () => {
-    const stored = await storedBytes(aliceDone);
+    // (The failed order's failure messages name the item: sealed too.)
+    const stored = Buffer.concat([await storedBytes(aliceDone), await storedBytes(aliceFailed)]);
     for (const clear of [item, '149.5', alice])
       expect({ clear, found: stored.includes(clear) }).toEqual({ clear, found: false });
     // Every payload is sealed, with the customer's key.
@@ -197,7 +201,7 @@ describe('payload encryption (JWT mode)', () => {
       ['--import', 'tsx', 'tools/customer/erase.ts', alice, '--wait', '60', '--by', 'payload-encryption.test'],
       { cwd: ROOT, env: { ...process.env, DATABASE_URL: database.url } },
     );
-    expect(erased.stdout).toMatch(new RegExp(`customer ${customerRefOf(alice)} erased: 2 order\\(s\\) \\(1 cancelled`));
+    expect(erased.stdout).toMatch(new RegExp(`customer ${customerRefOf(alice)} erased: 3 order\\(s\\) \\(1 cancelled`));
     expect(erased.stderr).toContain(`order ${running}: cancelled, ended CANCELLED`);
 
     // The running order ended through the saga: cancelled, its charge refunded.
@@ -236,7 +240,7 @@ describe('payload encryption (JWT mode)', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .find((r) => r.customerRef === customerRefOf(alice));
-    expect(record).toMatchObject({ event: 'customer-erased', by: 'payload-encryption.test', orders: 2, cancelled: 1 });
+    expect(record).toMatchObject({ event: 'customer-erased', by: 'payload-encryption.test', orders: 3, cancelled: 1 });
     expect(audit).not.toContain(alice);
   });
 });
