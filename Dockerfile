@@ -37,6 +37,6 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 # Where the worker's simulated payment ledger lives (SIM_LEDGER_FILE). Created here, owned by the
 # unprivileged user, so a named volume mounted on it starts out writable by that user.
-RUN mkdir -p /data/ledger && chown -R node:node /data
+RUN mkdir -p /data/ledger /data/keys && chown -R node:node /data && chmod 700 /data/keys
 USER node
 CMD ["node", "dist/gateway/main.js"]

@@ -10,6 +10,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { TASK_QUEUE } from '../common/names';
 import { Order, workflowIdFor } from '../common/order';
 import { CustomerIdKey, OrderIdKey, OrderItemKey, OrderStatusKey } from '../common/names';
+import { customerSearchValue, keyStoreOfClient } from '../common/codec';
 import type { ProcessOrderInput } from '../workflows';
 
 export type StartOutcome = 'started' | 'duplicate';
@@ -39,6 +40,10 @@ export async function startOrderWorkflow(
   taskQueue = TASK_QUEUE,
 ): Promise<StartOutcome> {
   const input: ProcessOrderInput = { order, stepDelayMs, statusEvents: 'plans' };
+  // Search attributes are never sealed: with the codec on, no item, and the customer as a keyed hash.
+  const keyStore = keyStoreOfClient(client);
+  const customerValue =
+    order.customerId === undefined ? undefined : await customerSearchValue(keyStore, order.customerId);
   try {
     await client.workflow.start('processOrder', {
       taskQueue,
@@ -46,14 +51,15 @@ export async function startOrderWorkflow(
       args: [input],
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      // The memo and the summary are payloads: sealed by the client's codec like the input.
       memo: { order },
       staticSummary: `${order.quantity} x ${order.item} at ${order.price.toFixed(2)}`,
       typedSearchAttributes: [
         { key: OrderIdKey, value: order.orderId },
-        { key: OrderItemKey, value: order.item.slice(0, 100) },
+        ...(keyStore ? [] : [{ key: OrderItemKey, value: order.item.slice(0, 100) }]),
         { key: OrderStatusKey, value: 'ACCEPTED' },
         // Who placed it (JWT mode): the gateway reads the owner back from the memo's order.
-        ...(order.customerId === undefined ? [] : [{ key: CustomerIdKey, value: order.customerId }]),
+        ...(customerValue === undefined ? [] : [{ key: CustomerIdKey, value: customerValue }]),
       ],
     });
     return 'started';

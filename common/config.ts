@@ -10,6 +10,7 @@ import type { KafkaConfig } from 'kafkajs';
 import { kafkaSecurity, temporalConnect, type TemporalConnect } from './connection-settings';
 import { ConfigError, readEnv, type ConfigProblem, type Env, type LogFormat, type LogLevel } from './env-variables';
 import { HISTORY_DB, TRACE_ID_MARK } from './names';
+import type { PayloadEncryptionConfig } from './codec/data-converter';
 
 export interface JwtSettings {
   /** HS256 shared secret (at least 32 bytes). */
@@ -192,6 +193,8 @@ export interface AppConfig {
   logLevel: LogLevel;
   logFormat: LogFormat;
   dataDir: string;
+  /** Payload encryption (PAYLOAD_*): what every Temporal client and worker is built with (./codec). */
+  payloadEncryption: PayloadEncryptionConfig;
 }
 
 /** Every setting, from the environment (validated all at once, defaults filled in, then the JWKS rules). */
@@ -252,5 +255,17 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,
     dataDir,
+    payloadEncryption: payloadEncryptionOf(env, dataDir),
+  };
+}
+
+/** The PAYLOAD_* settings; the keys directory defaults to `<data dir>/keys`. */
+export function payloadEncryptionOf(env: Env, dataDir: string = dataDirOf(env)): PayloadEncryptionConfig {
+  return {
+    enabled: env.PAYLOAD_ENCRYPTION === 'on',
+    keysDir: env.PAYLOAD_KEYS_DIR ? path.resolve(env.PAYLOAD_KEYS_DIR) : path.join(dataDir, 'keys'),
+    ...(env.PAYLOAD_KEK ? { kek: env.PAYLOAD_KEK } : {}),
+    ...(env.PAYLOAD_KEK_FILE ? { kekFile: path.resolve(env.PAYLOAD_KEK_FILE) } : {}),
+    keyCacheMs: env.PAYLOAD_KEY_CACHE_MS,
   };
 }

@@ -6,6 +6,7 @@
 import { Connection, Client, type ClientOptions } from '@temporalio/client';
 import { Kafka, type KafkaConfig } from 'kafkajs';
 import type { AppConfig } from './config';
+import { dataConverterOf } from './codec';
 import { temporalConnectionOptions } from './connection-settings';
 import { kafkaLogCreator, kafkaLogLevel } from './logger';
 
@@ -34,7 +35,7 @@ export async function temporalConnection(config: AppConfig, connectTimeoutMs = 1
 }
 
 /**
- * A client whose connection is made on first use and remade after an outage, so a process that holds
+ * A client (its payloads sealed by the app's codec, ./codec) whose connection is made on first use and remade after an outage, so a process that holds
  * it starts (and reports not ready) while Temporal is still down: `npm start` brings the gateway and
  * the bridge up before the dev server. Reconnection attempts back off to at most 5 s (gRPC's default
  * cap is 120 s, which would leave a process idle for up to two minutes after Temporal came back).
@@ -47,5 +48,13 @@ export function temporalClient(
     ...temporalConnectionOptions(config.temporal),
     channelArgs: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 5_000 },
   });
-  return { client: new Client({ connection, namespace: config.temporalNamespace, ...options }), connection };
+  return {
+    client: new Client({
+      connection,
+      namespace: config.temporalNamespace,
+      dataConverter: dataConverterOf(config.payloadEncryption),
+      ...options,
+    }),
+    connection,
+  };
 }

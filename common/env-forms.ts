@@ -68,4 +68,9 @@ export const BUILD_ID: Form<string> = {
   schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/),
   form: 'a build id (letters, digits, ., - and _; at most 100)',
 };
+/** A key-encryption key: 32 bytes as 64 hex digits. */
+export const KEK_HEX: Form<string> = {
+  schema: z.string().regex(/^[0-9a-fA-F]{64}$/),
+  form: '64 hex digits (32 bytes)',
+};
 export const JWT_SECRET: Form<string> = { schema: z.string().min(32), form: 'a secret of at least 32 characters' };

@@ -19,6 +19,7 @@ import {
   hostPortSchema,
   HTTP_URL,
   JWT_SECRET,
+  KEK_HEX,
   oneOf,
   PEM_FILE,
   PORT,
@@ -213,6 +214,21 @@ const HISTORY_VARIABLES = {
 };
 
 /**
+ * Payload encryption (docs/SECURITY.md "Customers' data in Temporal"): every Temporal client and
+ * worker seals its payloads with a data key per customer, wrapped by the key-encryption key (KEK)
+ * set here; no KEK is ever written in code (`npm start` and the tests make a development one in the
+ * data directory). Off: payloads, the item and the customer id go to Temporal in clear.
+ */
+const PAYLOAD_READERS: Reader[] = [...APPS, 'cli', 'deploy', 'bench'];
+const PAYLOAD_VARIABLES = {
+  PAYLOAD_ENCRYPTION: variable(oneOf(['on', 'off']), [...PAYLOAD_READERS, 'history'], 'on'),
+  PAYLOAD_KEK: variable(KEK_HEX, PAYLOAD_READERS, undefined, SECRET),
+  PAYLOAD_KEK_FILE: variable(text('a file path'), PAYLOAD_READERS),
+  PAYLOAD_KEYS_DIR: variable(text('a directory path'), [...PAYLOAD_READERS, 'history'], elsewhere('<data dir>/keys')),
+  PAYLOAD_KEY_CACHE_MS: variable(wholeNumber(0, 3_600_000, 'milliseconds'), PAYLOAD_READERS, '60000'),
+};
+
+/**
  * Logs and traces (docs/TRACING.md). The OpenTelemetry SDK reads the OTEL_* variables itself; the other
  * standard ones (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_RESOURCE_ATTRIBUTES, OTEL_BSP_*) work too.
  */
@@ -277,6 +293,7 @@ const COMPOSE_VARIABLES = {
   ORDERS_COMPOSE_KAFKA_HISTORY_PASSWORD: variable(SCRAM_PASSWORD, COMPOSE, undefined, SECRET),
   ORDERS_COMPOSE_KAFKA_ADMIN_PASSWORD: variable(SCRAM_PASSWORD, COMPOSE, undefined, SECRET),
   ORDERS_COMPOSE_HISTORY_DB_PASSWORD: variable(SCRAM_PASSWORD, COMPOSE, undefined, SECRET),
+  ORDERS_COMPOSE_PAYLOAD_KEK: variable(KEK_HEX, COMPOSE, undefined, SECRET),
 };
 
 /** Every variable, in the order of the docs' table and `.env.example`. */
@@ -287,6 +304,7 @@ export const VARIABLES = {
   ...BRIDGE_VARIABLES,
   ...WORKER_VARIABLES,
   ...HISTORY_VARIABLES,
+  ...PAYLOAD_VARIABLES,
   ...OBSERVABILITY_VARIABLES,
   ...CLI_VARIABLES,
   ...LAUNCHER_VARIABLES,

@@ -188,8 +188,22 @@ export function workflowIdFor(order: OrderRef): string {
   const global = `order-${order.orderId}`;
   if (order.idScope !== 'customer' || order.customerId === undefined) return global;
   const readable = order.customerId.slice(0, READABLE_CUSTOMER_LENGTH).replace(READABLE_CUSTOMER, '_');
-  const hash = crypto.createHash('sha256').update(order.customerId).digest('hex').slice(0, CUSTOMER_HASH_LENGTH);
-  return `${global}${SCOPE_SEPARATOR}${readable}-${hash}`;
+  return `${global}${SCOPE_SEPARATOR}${readable}-${customerRefOf(order.customerId)}`;
+}
+
+/**
+ * A customer's reference: the first 16 hex digits of SHA-256 of the customer id, as a scoped workflow
+ * id ends with (workflowIdFor). The payload codec names a customer's data key by it (common/codec).
+ */
+export function customerRefOf(customerId: string): string {
+  return crypto.createHash('sha256').update(customerId).digest('hex').slice(0, CUSTOMER_HASH_LENGTH);
+}
+
+/** The customer reference a scoped workflow id ends with; undefined for a global id. */
+export function customerRefOfWorkflowId(workflowId: string): string | undefined {
+  if (!isScopedWorkflowId(workflowId)) return undefined;
+  const ref = workflowId.slice(-CUSTOMER_HASH_LENGTH);
+  return /^[0-9a-f]+$/.test(ref) && workflowId.at(-CUSTOMER_HASH_LENGTH - 1) === '-' ? ref : undefined;
 }
 
 /** Whether a workflow id is scoped to a customer (workflowIdFor). */

@@ -9,6 +9,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Kysely } from 'kysely';
 import type { Backoff } from '../common/backoff';
 import { restartOnCrash } from '../common/consumer-restart';
+import { customerRefOf, customerRefOfWorkflowId } from '../common/order';
 import { TOPICS } from '../common/names';
 import { applyFact, placedFactOf, statusFactOf, type Fact } from './projection';
 import { offsetKey, readOffsets, saveOffset, type HistoryDb } from './store';
@@ -23,6 +24,12 @@ export interface ProjectionOptions {
   log?: (message: string) => void;
   /** Waits between attempts to start the consumer again after a crash kafkajs does not recover from. */
   restartBackoff?: Backoff;
+  /**
+   * When the customer a reference names was erased (`customer:erase`), epoch ms; undefined if never.
+   * Facts of an erased customer from before the erasure are not applied, so a rebuild from the
+   * topics, which still carry their orders, does not bring their rows back.
+   */
+  erasedAt?: (customerRef: string) => Promise<number | undefined>;
 }
 
 export interface Projection {
@@ -69,6 +76,20 @@ export async function startProjection(options: ProjectionOptions): Promise<Proje
     })().catch((err: unknown) => log(`seeking to the history's offsets failed: ${String(err)}`));
   });
 
+  /** Whether the fact is about an erased customer, stated before their erasure. */
+  const ofErasedCustomer = async (fact: Fact): Promise<boolean> => {
+    if (!options.erasedAt) return false;
+    const ref =
+      fact.kind === 'placed'
+        ? fact.order.customerId === undefined
+          ? undefined
+          : customerRefOf(fact.order.customerId)
+        : customerRefOfWorkflowId(fact.workflowId);
+    if (ref === undefined) return false;
+    const erased = await options.erasedAt(ref);
+    return erased !== undefined && (fact.kind === 'placed' ? fact.placedAt : fact.at) <= erased;
+  };
+
   const eachBatch = async ({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
     if (!isRunning() || isStale()) return;
     const key = offsetKey(batch.topic, batch.partition);
@@ -81,6 +102,8 @@ export async function startProjection(options: ProjectionOptions): Promise<Proje
       next = offset + 1n;
       const fact = batch.topic === placementTopic ? placedFactOf(message) : statusFactOf(message);
       if ('skip' in fact) log(`${batch.topic}/${batch.partition}@${message.offset} not applied: ${fact.skip}`);
+      else if (await ofErasedCustomer(fact))
+        log(`${batch.topic}/${batch.partition}@${message.offset} not applied: erased customer`);
       else facts.push(fact);
     }
     if (next === undefined) return;

@@ -8,6 +8,7 @@
  */
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { startAdminListener, type AdminListener } from '../common/admin-listener';
+import { erasureCheckOf } from '../common/codec';
 import { loadConfig } from '../common/config';
 import { kafkaClient } from '../common/connections';
 import { initLogger, logger, type Logger } from '../common/logger';
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     db,
     groupId: config.historyGroupId,
     log: (line) => log.warn(line),
+    erasedAt: erasureCheckOf(config.payloadEncryption),
   });
   log.info({ groupId: config.historyGroupId }, 'history reading order-placement and order-status');
   const running = projection;

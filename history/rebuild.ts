@@ -5,6 +5,7 @@
  * meanwhile is harmless: both apply the same events, and applying an event twice changes nothing.
  */
 import { Command } from 'commander';
+import { erasureCheckOf } from '../common/codec';
 import { loadConfig } from '../common/config';
 import { kafkaClient } from '../common/connections';
 import { startProjection } from './consumer';
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
       db,
       groupId: `${config.historyGroupId}-rebuild-${started}`,
       log: (line) => console.error(line),
+      // Customers erased since their orders were placed stay out of the rebuilt history.
+      erasedAt: erasureCheckOf(config.payloadEncryption),
     });
     const progress = setInterval(() => {
       void db

@@ -7,6 +7,7 @@
  */
 import { ENV } from '../common/env-variables';
 import { loadConfig } from '../common/config';
+import { useDevKekUnlessSet } from '../tools/infra/dev-kek';
 import { up } from '../tools/infra/launcher';
 import { provisionTestServer } from '../tools/infra/provision';
 import { requireChromium } from './helpers/browser';
@@ -18,6 +19,8 @@ export default async function globalSetup(): Promise<void> {
   const started = Date.now();
   // A missing prerequisite stops the run before any server starts, naming its install line.
   requireChromium();
+  // Every test process and the apps they spawn seal payloads under one development KEK.
+  useDevKekUnlessSet(loadConfig().dataDir);
   const result = await up(log);
   process.env.ORDERS_TEST_STARTED_SERVERS = result.started.join(',');
   // Spelled out for the tests' child processes that pass on only these two (not the ORDERS_*_PORT

@@ -13,7 +13,13 @@ import * as path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { PROJECT_ROOT } from '../common/config';
 import { buildIdOf } from './versioning';
-import { BUILD_ID_FILE, PREBUILT_BUNDLE_FILE, PREBUILT_TRACED_BUNDLE_FILE, WORKFLOW_TRACING_MODULES } from './worker';
+import {
+  BUILD_ID_FILE,
+  PREBUILT_BUNDLE_FILE,
+  PREBUILT_TRACED_BUNDLE_FILE,
+  WORKFLOW_TRACING_MODULES,
+  workflowBundleOptions,
+} from './worker';
 
 /** The page's files; web/tsconfig.json only type-checks them and stays behind. */
 const isPageFile = (file: string): boolean => path.basename(file) !== 'tsconfig.json';
@@ -22,11 +28,11 @@ async function main(): Promise<void> {
   const dist = path.join(PROJECT_ROOT, 'dist');
   const workflows = path.join(dist, 'workflows', 'index.js');
   if (!fs.existsSync(workflows)) throw new Error(`${workflows} is missing: run tsc -p tsconfig.build.json first`);
-  const { code } = await bundleWorkflowCode({ workflowsPath: workflows });
+  const { code } = await bundleWorkflowCode(workflowBundleOptions(workflows));
   const out = path.join(dist, PREBUILT_BUNDLE_FILE);
   fs.writeFileSync(out, code);
   const traced = await bundleWorkflowCode({
-    workflowsPath: workflows,
+    ...workflowBundleOptions(workflows),
     workflowInterceptorModules: WORKFLOW_TRACING_MODULES,
   });
   fs.writeFileSync(path.join(dist, PREBUILT_TRACED_BUNDLE_FILE), traced.code);

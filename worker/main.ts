@@ -11,6 +11,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { startAdminListener } from '../common/admin-listener';
 import { simulatedProviders } from '../activities/simulated';
 import { KafkaStatusPublisher } from '../activities/status-publisher';
+import { dataConverterOf } from '../common/codec';
 import { loadConfig } from '../common/config';
 import { TASK_QUEUE } from '../common/names';
 import { kafkaClient } from '../common/connections';
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     const worker = await createOrderWorker({
       connection,
       namespace: config.temporalNamespace,
+      dataConverter: dataConverterOf(config.payloadEncryption),
       providers: simulatedProviders(settings),
       statusPublisher,
       deployment: versioned?.version,

@@ -7,7 +7,9 @@ import {
   OpenTelemetryActivityOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry/lib/worker';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import { createActivities } from '../activities';
+import { FAILURE_CONVERTER_PATH } from '../common/codec';
 import type { Providers } from '../activities/providers';
 import type { StatusPublisher } from '../activities/status-publisher';
 import { TASK_QUEUE } from '../common/names';
@@ -17,6 +19,8 @@ import { buildIdOf, versionedWorkerOptions, type WorkerDeploymentVersion } from 
 export interface OrderWorkerOptions {
   connection: NativeConnection;
   namespace: string;
+  /** The app's data converter (common/codec dataConverterOf): payloads sealed per customer, or in clear. */
+  dataConverter: DataConverter;
   providers: Providers;
   statusPublisher: StatusPublisher;
   taskQueue?: string;
@@ -111,10 +115,22 @@ export async function deploymentVersionFor(setting: {
   const prebuilt = prebuiltBundlePath(false);
   const code = prebuilt
     ? fs.readFileSync(prebuilt, 'utf8')
-    : (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: Runtime.instance().logger })).code;
+    : (await bundleWorkflowCode({ ...workflowBundleOptions(), logger: Runtime.instance().logger })).code;
   const version = { deploymentName, buildId: buildIdOf(code) };
   if (tracing()) return { version };
   return { version, workflowBundle: prebuilt ? { codePath: prebuilt } : { code } };
+}
+
+/**
+ * What every workflow bundle of the app is made with: the workflows module and the app's failure
+ * converter (common/codec/failure-converter: failure messages sealed by the codec). Bundles made
+ * elsewhere (npm run build, deploy:check) use this too, so one code has one build id.
+ */
+export function workflowBundleOptions(workflowsPath: string = WORKFLOWS_PATH): {
+  workflowsPath: string;
+  failureConverterPath: string;
+} {
+  return { workflowsPath, failureConverterPath: FAILURE_CONVERTER_PATH };
 }
 
 export function createOrderWorker(opts: OrderWorkerOptions): Promise<Worker> {
@@ -122,6 +138,7 @@ export function createOrderWorker(opts: OrderWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
+    dataConverter: opts.dataConverter,
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     ...(opts.deployment ? { workerDeploymentOptions: versionedWorkerOptions(opts.deployment) } : {}),
     ...(opts.identity ? { identity: opts.identity } : {}),

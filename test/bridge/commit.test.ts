@@ -10,6 +10,7 @@ import { loadConfig } from '../../common/config';
 import { orderPlacedEvent, workflowIdFor } from '../../common/order';
 import { createTopic, deleteTopics } from '../helpers/kafka';
 import { waitUntil } from '../helpers/wait';
+import { appDataConverter } from '../helpers/codec';
 
 const config = loadConfig();
 const id = crypto.randomUUID().slice(0, 8);
@@ -78,7 +79,11 @@ describe('bridge offset commits', () => {
     connections.push(deadConnection);
     const first = await startBridge({
       kafka,
-      client: new Client({ connection: deadConnection, namespace: config.temporalNamespace }),
+      client: new Client({
+        connection: deadConnection,
+        namespace: config.temporalNamespace,
+        dataConverter: appDataConverter(),
+      }),
       stepDelayMs: 0,
       groupId,
       topic,
@@ -107,7 +112,7 @@ describe('bridge offset commits', () => {
     // The next bridge in the group (Temporal reachable now) starts it.
     const connection = await Connection.connect({ address: config.temporalAddress });
     connections.push(connection);
-    const client = new Client({ connection, namespace: config.temporalNamespace });
+    const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter: appDataConverter() });
     const second = await startBridge({
       kafka,
       client,
@@ -153,7 +158,7 @@ describe('bridge offset commits', () => {
     };
     const connection = await Connection.connect({ address: config.temporalAddress });
     connections.push(connection);
-    const client = new Client({ connection, namespace: config.temporalNamespace });
+    const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter: appDataConverter() });
     const bridge = await startBridge({
       kafka: faulty,
       client,

@@ -211,8 +211,12 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
     );
     // Every mention of a password variable anywhere in the file is the required form.
     const text = fs.readFileSync(COMPOSE_FILE, 'utf8');
-    // The order history's PostgreSQL password is required the same way.
-    const passwords = new Set([...KAFKA_ROLES.map(composePasswordOf), 'ORDERS_COMPOSE_HISTORY_DB_PASSWORD']);
+    // The order history's PostgreSQL password and the payload KEK are required the same way.
+    const passwords = new Set([
+      ...KAFKA_ROLES.map(composePasswordOf),
+      'ORDERS_COMPOSE_HISTORY_DB_PASSWORD',
+      'ORDERS_COMPOSE_PAYLOAD_KEK',
+    ]);
     const mentions = [...text.matchAll(/\$\{([A-Za-z0-9_]+)([^}]*)\}/g)].filter(([, variable]) =>
       passwords.has(variable),
     );
@@ -350,4 +354,16 @@ describe('docker-compose.yml agrees with common/config.ts', () => {
     }
     expect(values).toEqual({ ...TEMPORAL_DEV_DYNAMIC_CONFIG });
   });
+});
+
+test('the three apps that talk to Temporal get the payload KEK from a required variable and share one keys volume', () => {
+  for (const name of ['gateway', 'bridge', 'worker']) {
+    const env = environmentOf(name);
+    expect({ name, kek: env.get('PAYLOAD_KEK'), dir: env.get('PAYLOAD_KEYS_DIR') }).toEqual({
+      name,
+      kek: expect.stringMatching(/^\$\{ORDERS_COMPOSE_PAYLOAD_KEK:\?/),
+      dir: '/data/keys',
+    });
+    expect(service(name).volumes).toContain('keys:/data/keys');
+  }
 });

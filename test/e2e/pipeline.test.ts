@@ -14,6 +14,7 @@ import { useStack } from '../helpers/in-process-pipeline';
 import { runsOf, waitForResult } from '../helpers/temporal';
 import { uniqueId, waitUntil } from '../helpers/wait';
 import { TestClient } from '../helpers/ws-client';
+import { appDataConverter } from '../helpers/codec';
 
 const stack = useStack({ stepDelayMs: 200 });
 const clients: TestClient[] = [];
@@ -273,7 +274,11 @@ describe('bridge dead-letter queue', () => {
     });
     await admin.disconnect();
     const connection = await Connection.connect({ address: loadConfig().temporalAddress });
-    const client = new Client({ connection, namespace: loadConfig().temporalNamespace });
+    const client = new Client({
+      connection,
+      namespace: loadConfig().temporalNamespace,
+      dataConverter: appDataConverter(),
+    });
     const refusing = await startBridge({
       kafka,
       client,

@@ -20,6 +20,7 @@ import { simulation } from '../helpers/order-worker';
 import { runsOf } from '../helpers/temporal';
 import { uniqueId, waitUntil } from '../helpers/wait';
 import { TestClient } from '../helpers/ws-client';
+import { appDataConverter } from '../helpers/codec';
 
 const config = loadConfig();
 const kafka = testKafka('test-shutdown');
@@ -28,7 +29,7 @@ let client: Client;
 
 beforeAll(async () => {
   connection = await Connection.connect({ address: config.temporalAddress });
-  client = new Client({ connection, namespace: config.temporalNamespace });
+  client = new Client({ connection, namespace: config.temporalNamespace, dataConverter: appDataConverter() });
 });
 
 afterAll(async () => {
@@ -62,6 +63,7 @@ describe('gateway process', () => {
     const worker = await createOrderWorker({
       connection: nativeConnection,
       namespace: config.temporalNamespace,
+      dataConverter: appDataConverter(),
       providers: simulatedProviders(simulation()),
       statusPublisher: new MemoryStatusPublisher(),
       taskQueue: gateQueue,

@@ -21,6 +21,7 @@ import { temporalProxy } from '../helpers/temporal-proxy';
 import { customerToken, TEST_JWT_SECRET } from '../helpers/tokens';
 import { uniqueId } from '../helpers/wait';
 import { Frame, TestClient } from '../helpers/ws-client';
+import { appDataConverter } from '../helpers/codec';
 
 const stack = useStack({ stepDelayMs: 0, gateway: { auth: jwtAuth({ secret: TEST_JWT_SECRET }) } });
 const sockets: Socket[] = [];
@@ -80,7 +81,10 @@ async function gatewayVia(temporalPort: number): Promise<{ gateway: Gateway; log
   const gateway = await startGateway({
     port: 0,
     producer: { publish: () => Promise.reject(new Error('this gateway places no orders')) },
-    orders: new OrderLookup(new Client({ connection, namespace: loadConfig().temporalNamespace }), 5_000),
+    orders: new OrderLookup(
+      new Client({ connection, namespace: loadConfig().temporalNamespace, dataConverter: appDataConverter() }),
+      5_000,
+    ),
     auth: jwtAuth({ secret: TEST_JWT_SECRET }),
     log: (line) => log.push(line),
   });

@@ -4,6 +4,7 @@
 import { workflowIdFor } from '../../common/order';
 import { CloseCode } from '../../common/protocol';
 import { CustomerIdKey } from '../../common/names';
+import { customerSearchValue, keyStoreOfClient } from '../../common/codec';
 import { jwtAuth } from '../../gateway/auth';
 import { startStack, Stack } from '../helpers/in-process-pipeline';
 import { customerToken, TEST_JWT_SECRET } from '../helpers/tokens';
@@ -37,6 +38,10 @@ async function connectAs(customerId: string): Promise<TestClient> {
 /** The workflow id of `customerId`'s order `orderId` (JWT mode scopes order ids to their customer). */
 const scopedId = (customerId: string, orderId: string): string =>
   workflowIdFor({ orderId, customerId, idScope: 'customer' });
+
+/** What CustomerId holds for a customer: a keyed hash with payload encryption on (the suite's default). */
+const searchValueOf = (customerId: string): Promise<string> =>
+  customerSearchValue(keyStoreOfClient(stack.client), customerId);
 
 /** Writes raw ORDER_PLACED messages to the stack's order-placement topic. */
 async function sendPlacements(messages: Array<{ key: string; value: string }>): Promise<void> {
@@ -152,7 +157,7 @@ describe('order ownership (JWT mode)', () => {
     // Where the owner is recorded: the workflow's input/memo order and the CustomerId search attribute.
     const description = await stack.client.workflow.getHandle(scopedId('alice', orderId)).describe();
     expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe('alice');
-    expect(description.typedSearchAttributes.get(CustomerIdKey)).toBe('alice');
+    expect(description.typedSearchAttributes.get(CustomerIdKey)).toBe(await searchValueOf('alice'));
   });
 
   test("two customers placing the seed's #101 each get their own order to COMPLETED, charged once each, on the ledger", async () => {
@@ -180,7 +185,7 @@ describe('order ownership (JWT mode)', () => {
     for (const [i, customerId] of [aliceId, bobId].entries()) {
       const description = await stack.client.workflow.getHandle(runs[i]).describe();
       expect((description.memo as { order: { customerId?: string } }).order.customerId).toBe(customerId);
-      expect(description.typedSearchAttributes.get(CustomerIdKey)).toBe(customerId);
+      expect(description.typedSearchAttributes.get(CustomerIdKey)).toBe(await searchValueOf(customerId));
     }
     const charges = stack.ledgerLines(orderId).filter((e) => e.kind === 'charge');
     for (const [i, amount] of [150, 20].entries())

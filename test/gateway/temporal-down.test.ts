@@ -12,6 +12,7 @@ import { uniqueId } from '../helpers/wait';
 import { sleep } from '../../tools/infra/proc';
 import { temporalProxy } from '../helpers/temporal-proxy';
 import { Frame, TestClient } from '../helpers/ws-client';
+import { appDataConverter } from '../helpers/codec';
 
 const stack = useStack({ stepDelayMs: 0 });
 
@@ -37,7 +38,10 @@ describe('gateway order look-ups while Temporal is down', () => {
       gateway = await startGateway({
         port: 0,
         producer: new OrderProducer(stack().kafka, 5_000, stack().topic),
-        orders: new OrderLookup(new Client({ connection, namespace: loadConfig().temporalNamespace }), 5_000),
+        orders: new OrderLookup(
+          new Client({ connection, namespace: loadConfig().temporalNamespace, dataConverter: appDataConverter() }),
+          5_000,
+        ),
         log: () => undefined,
       });
       c = await TestClient.connect(`ws://127.0.0.1:${gateway.port}`);

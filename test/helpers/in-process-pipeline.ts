@@ -20,6 +20,7 @@ import { createOrderWorker } from '../../worker/worker';
 import { simulation } from './order-worker';
 import { Gate, gate } from './wait';
 import type { LedgerEntry } from '../../activities/ledger';
+import { appDataConverter } from './codec';
 
 export interface Stack {
   url: string;
@@ -83,7 +84,7 @@ export async function startStack(
   const producer = new OrderProducer(kafka, 5_000, topic);
   await producer.connect();
   const connection = await Connection.connect({ address: config.temporalAddress });
-  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter: appDataConverter() });
   const gateway = await startGateway({
     port: 0,
     producer,
@@ -111,6 +112,7 @@ export async function startStack(
   const worker: Worker = await createOrderWorker({
     connection: nativeConnection,
     namespace: config.temporalNamespace,
+    dataConverter: appDataConverter(),
     providers,
     statusPublisher,
     taskQueue,

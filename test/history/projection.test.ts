@@ -1,10 +1,15 @@
 // The order history against real Kafka and a real PostgreSQL: what the projection keeps of each
 // order, that a crash leaves it behind and never wrong, that reading a batch again changes nothing,
 // and that a rebuild from the topics reaches the same rows.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { KafkaJSNonRetriableError, type Kafka, type Producer } from 'kafkajs';
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
-import { orderPlacedEvent, workflowIdFor, type Order } from '../../common/order';
+import { erasedAt, LocalKeyStore } from '../../common/codec';
+import { customerRefOf, orderPlacedEvent, workflowIdFor, type Order } from '../../common/order';
 import { STATUS_SCHEMA_VERSION, type OrderStatus } from '../../common/status';
 import { startProjection, type Projection } from '../../history/consumer';
 import { listOrders } from '../../history/list';
@@ -277,4 +282,34 @@ test('pages: newest first, at most 50, a cursor to the next page, and open / fin
   expect((await listOrders(db, 'alice', { filter: 'finished' })).orders).toHaveLength(15);
   expect((await listOrders(db, 'alice', { filter: 'open' })).orders).toHaveLength(45);
   await expect(listOrders(db, 'alice', { cursor: 'not-a-cursor' })).rejects.toThrow(/cursor/);
+});
+
+test("an erased customer's orders from before the erasure are not applied (a rebuild does not bring them back); theirs after it, and others', are", async () => {
+  const keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keys-'));
+  try {
+    const keys = new LocalKeyStore({ dir: keysDir, kek: crypto.randomBytes(32), cacheMs: 1_000 });
+    const erasedId = uniqueId('erased');
+    const before = order(uniqueId('o'), erasedId);
+    const other = order(uniqueId('o'), uniqueId('kept'));
+    await place(before, 1_000);
+    await status(before, 'VALIDATED', 1, 1_100);
+    await place(other, 1_000);
+    await keys.destroy({ kind: 'customer', ref: customerRefOf(erasedId) }, 'test');
+    const after = order(uniqueId('o'), erasedId);
+    await place(after, Date.now() + 60_000);
+    const p = await startProjection({
+      kafka,
+      db,
+      groupId: uniqueId('history'),
+      placementTopic,
+      statusTopic,
+      erasedAt: (ref) => erasedAt(keysDir, ref),
+    });
+    running.push(p);
+    await p.caughtUp();
+    const ids = (await db.selectFrom('orders').select('workflow_id').execute()).map((r) => r.workflow_id).sort();
+    expect(ids).toEqual([workflowIdFor(other), workflowIdFor(after)].sort());
+  } finally {
+    fs.rmSync(keysDir, { recursive: true, force: true });
+  }
 });

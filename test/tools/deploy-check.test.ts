@@ -17,6 +17,7 @@ import { createOrderWorker } from '../../worker/worker';
 import { eventTypeNames } from '../helpers/history';
 import { simulation } from '../helpers/order-worker';
 import { uniqueId, waitUntil } from '../helpers/wait';
+import { appDataConverter } from '../helpers/codec';
 
 const config = loadConfig();
 const taskQueue = uniqueId('deploy-check');
@@ -43,7 +44,7 @@ function deployCheck(args: string[]): Promise<{ code: number; out: string }> {
 
 beforeAll(async () => {
   connection = await Connection.connect({ address: config.temporalAddress });
-  client = new Client({ connection, namespace: config.temporalNamespace });
+  client = new Client({ connection, namespace: config.temporalNamespace, dataConverter: appDataConverter() });
   // Today's code runs one order to its end and leaves the other waiting in its first timer (10 min).
   const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
   let worker: Worker | undefined;
@@ -51,6 +52,7 @@ beforeAll(async () => {
     worker = await createOrderWorker({
       connection: nativeConnection,
       namespace: config.temporalNamespace,
+      dataConverter: appDataConverter(),
       providers: simulatedProviders(simulation()),
       statusPublisher: new MemoryStatusPublisher(),
       taskQueue,

@@ -16,8 +16,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { readLedgerLines } from '../../activities/ledger';
-import { PROJECT_ROOT } from '../../common/config';
-import { VARIABLES } from '../../common/env-variables';
+import { dataConverterOf } from '../../common/codec';
+import { payloadEncryptionOf, PROJECT_ROOT } from '../../common/config';
+import { readEnv, VARIABLES } from '../../common/env-variables';
+import { useDevKekUnlessSet } from '../../tools/infra/dev-kek';
 import { workflowIdFor } from '../../common/order';
 import { OrderSpec, placeOrders } from '../../tools/chaos/resending-clients';
 import { descendantsOf, isAlive, killGroup, portInUse } from '../../tools/infra/proc';
@@ -113,7 +115,10 @@ describe('npm start supervises', () => {
       });
       watch();
       temporal = await Connection.connect({ address: `127.0.0.1:${PORTS.ORDERS_TEMPORAL_PORT}` });
-      const client = new Client({ connection: temporal, namespace: 'default' });
+      // Sealed as npm start's apps seal: the development KEK and keys it made in its data directory.
+      useDevKekUnlessSet(path.join(dir, 'data'), env);
+      const dataConverter = dataConverterOf(payloadEncryptionOf(readEnv(env)));
+      const client = new Client({ connection: temporal, namespace: 'default', dataConverter });
 
       const prefix = `sup-${crypto.randomUUID().slice(0, 8)}`;
       const specs: OrderSpec[] = Array.from({ length: ORDERS }, (_, i) => ({

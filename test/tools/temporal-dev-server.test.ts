@@ -5,6 +5,7 @@ import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker
 import { loadConfig } from '../../common/config';
 import { probeWorkflow } from '../workflows/infra-probe';
 import { eventTypeNames } from '../helpers/history';
+import { appDataConverter } from '../helpers/codec';
 
 const config = loadConfig();
 
@@ -28,11 +29,12 @@ describe('Temporal dev server', () => {
     const worker = await Worker.create({
       connection: nativeConnection,
       namespace: config.temporalNamespace,
+      dataConverter: appDataConverter(),
       taskQueue,
       workflowBundle,
       activities: { shout: async (text: string) => text.toUpperCase() },
     });
-    const client = new Client({ connection, namespace: config.temporalNamespace });
+    const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter: appDataConverter() });
     const workflowId = `probe-${crypto.randomUUID()}`;
 
     const result = await worker.runUntil(

@@ -69,7 +69,8 @@ describe('Temporal on PostgreSQL (ORDERS_TEMPORAL_ENGINE=postgres)', () => {
       async () => {
         const rows: string[] = [];
         for await (const wf of isolated.stack.temporal.workflow.list({
-          query: `OrderId = '#101' AND OrderStatus = 'COMPLETED' AND OrderItem = 'Mechanical Keyboard'`,
+          // (Not OrderItem: with payload encryption on, the suite's default, the item is no search attribute.)
+          query: `OrderId = '#101' AND OrderStatus = 'COMPLETED'`,
         }))
           rows.push(`${wf.workflowId} ${wf.status.name}`);
         return rows.length ? rows : undefined;

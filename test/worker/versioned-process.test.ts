@@ -17,9 +17,10 @@ import type { OrderView } from '../../common/status';
 import { AppProcess, whenLogShows } from '../../tools/infra/app-process';
 import type { DeploymentStatus } from '../../tools/deploy/routing';
 import { buildIdOf } from '../../worker/versioning';
-import { WORKFLOWS_PATH } from '../../worker/worker';
+import { workflowBundleOptions } from '../../worker/worker';
 import { createNamespace } from '../helpers/namespace';
 import { uniqueId, waitUntil, within } from '../helpers/wait';
+import { appDataConverter } from '../helpers/codec';
 
 const config = loadConfig();
 const deploymentName = uniqueId('order-worker');
@@ -76,9 +77,9 @@ async function placeAndFinish(label: string): Promise<{ order: Order; view: Orde
 beforeAll(async () => {
   namespace = await createNamespace(config.temporalAddress, 'versioned-worker');
   connection = await Connection.connect({ address: config.temporalAddress });
-  client = new Client({ connection, namespace });
+  client = new Client({ connection, namespace, dataConverter: appDataConverter() });
   // The worker from source bundles workflows/ exactly so; its build id is the hash of that bundle.
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: Runtime.instance().logger });
+  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions(), logger: Runtime.instance().logger });
   expectedBuildId = buildIdOf(code);
 }, 120_000);
 

@@ -22,6 +22,7 @@ import { createOrderWorker, WORKFLOWS_PATH } from '../../worker/worker';
 import { eventTypeNames } from '../helpers/history';
 import { simulation } from '../helpers/order-worker';
 import { uniqueId, waitUntil, within } from '../helpers/wait';
+import { appDataConverter } from '../helpers/codec';
 
 const EventType = temporal.api.enums.v1.EventType;
 const config = loadConfig();
@@ -47,7 +48,7 @@ const running = new Set<RunningWorker>();
 
 beforeAll(async () => {
   connection = await Connection.connect({ address: config.temporalAddress });
-  client = new Client({ connection, namespace });
+  client = new Client({ connection, namespace, dataConverter: appDataConverter() });
   nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
   const sources = { A: WORKFLOWS_PATH, B: path.join(__dirname, '..', 'workflows', 'changed-order-workflow.ts') };
   for (const build of ['A', 'B'] as const) {
@@ -68,6 +69,7 @@ async function startWorker(build: 'A' | 'B'): Promise<RunningWorker> {
   const worker = await createOrderWorker({
     connection: nativeConnection,
     namespace,
+    dataConverter: appDataConverter(),
     providers: simulatedProviders(settings),
     statusPublisher: new MemoryStatusPublisher(),
     taskQueue,

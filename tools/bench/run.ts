@@ -43,6 +43,8 @@ import { withSqlServer } from './sql-server';
 import { withStockServer } from './stock-server';
 import type { ConfigResult, IdleResult } from './types';
 import { computeRatios, computeTargets } from './verdicts';
+import { dataConverterOf } from '../../common/codec';
+import { useDevKekUnlessSet } from '../infra/dev-kek';
 
 function gitInfo(): { commit: string; modified: string[] } {
   try {
@@ -127,6 +129,8 @@ async function main(): Promise<void> {
   const machine = machineInfo();
 
   await ensureServers(progress, notes);
+  // The apps the bench starts seal payloads as `npm start`'s do: the KEK set, else the development one.
+  useDevKekUnlessSet(loadConfig().dataDir);
   const config = loadConfig();
   const dataDir = process.env.ORDERS_DATA_DIR
     ? path.resolve(process.env.ORDERS_DATA_DIR)
@@ -165,7 +169,11 @@ async function main(): Promise<void> {
   const temporal: TemporalTarget = {
     settings: 'tuned',
     address: config.temporalAddress,
-    client: new Client({ connection, namespace: config.temporalNamespace }),
+    client: new Client({
+      connection,
+      namespace: config.temporalNamespace,
+      dataConverter: dataConverterOf(config.payloadEncryption),
+    }),
     pid: serverPids.temporal.pid,
   };
   const ctx: BenchContext = {

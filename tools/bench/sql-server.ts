@@ -14,6 +14,8 @@ import { freeLowPort, killGroup } from '../infra/proc';
 import { historyShardsOf } from '../infra/temporal-sql-server';
 import { temporalAddressOf } from '../infra/stack-options';
 import type { BenchContext, TemporalTarget } from './context';
+import { dataConverterOf } from '../../common/codec';
+import { loadConfig } from '../../common/config';
 
 async function ensureNamespace(connection: Connection, namespace: string): Promise<void> {
   await connection.workflowService
@@ -60,7 +62,11 @@ export async function withSqlServer<T>(ctx: BenchContext, work: (target: Tempora
     return await work({
       settings: 'postgres',
       address,
-      client: new Client({ connection, namespace: ctx.namespace }),
+      client: new Client({
+        connection,
+        namespace: ctx.namespace,
+        dataConverter: dataConverterOf(loadConfig().payloadEncryption),
+      }),
       pid,
       dbPid: ownedPid('postgres', stack),
     });

@@ -10,6 +10,8 @@ import { Client, Connection } from '@temporalio/client';
 import { stackOptions, StackOptions, startServer, stopServer, temporalAddressOf } from '../infra/launcher';
 import type { BenchContext, TemporalTarget } from './context';
 import { preferredOrFreePort } from '../infra/proc';
+import { dataConverterOf } from '../../common/codec';
+import { loadConfig } from '../../common/config';
 
 /** Runs `work` against a fresh stock dev server; the server is stopped and its data removed after. */
 export async function withStockServer<T>(ctx: BenchContext, work: (target: TemporalTarget) => Promise<T>): Promise<T> {
@@ -46,7 +48,11 @@ export async function withStockServer<T>(ctx: BenchContext, work: (target: Tempo
     return await work({
       settings: 'stock',
       address,
-      client: new Client({ connection, namespace: ctx.namespace }),
+      client: new Client({
+        connection,
+        namespace: ctx.namespace,
+        dataConverter: dataConverterOf(loadConfig().payloadEncryption),
+      }),
       pid,
     });
   } finally {

@@ -25,6 +25,10 @@ import {
 } from '../infra/launcher';
 import type { TemporalEngine } from '../infra/stack-options';
 import { isAlive, killGroup, Log, onExit, portInUse } from '../infra/proc';
+import { dataConverterOf } from '../../common/codec';
+import { payloadEncryptionOf } from '../../common/config';
+import { isSet, readEnv } from '../../common/env-variables';
+import { devKekFile } from '../infra/dev-kek';
 
 export const ISOLATED_PORTS = {
   kafka: 19092,
@@ -116,7 +120,9 @@ export class IsolatedStack {
 
   private async connectClient(): Promise<void> {
     this.connection = await Connection.connect({ address: this.temporalAddress, connectTimeout: 10_000 });
-    this.client = new Client({ connection: this.connection, namespace: NAMESPACE });
+    // Sealed like the stack's apps seal (their environment: the stack's data dir and KEK).
+    const dataConverter = dataConverterOf(payloadEncryptionOf(readEnv(this.appEnv({}))));
+    this.client = new Client({ connection: this.connection, namespace: NAMESPACE, dataConverter });
   }
 
   get temporal(): Client {
@@ -153,6 +159,10 @@ export class IsolatedStack {
       TEMPORAL_NAMESPACE: NAMESPACE,
       ORDERS_DATA_DIR: this.options.dataDir,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      // Payload encryption: the KEK set for the run, else a development one in the stack's data dir.
+      ...(isSet('PAYLOAD_KEK', env) || isSet('PAYLOAD_KEK_FILE', env)
+        ? {}
+        : { PAYLOAD_KEK_FILE: devKekFile(this.options.dataDir) }),
       ...extra,
     };
   }

@@ -16,7 +16,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { InvalidArgumentError, Option } from 'commander';
 import { TASK_QUEUE } from '../../common/names';
 import { buildIdOf } from '../../worker/versioning';
-import { WORKFLOWS_PATH } from '../../worker/worker';
+import { WORKFLOWS_PATH, workflowBundleOptions } from '../../worker/worker';
 import { connectTemporal, deployCommand, EXIT, parseOrExit, runCommand, UsageError, wholeNumberArg } from './cli-kit';
 import { describeFailure, runReplayGate } from './replay-gate';
 
@@ -69,7 +69,7 @@ async function codeToShip(flags: CheckFlags): Promise<{ code: string; what: stri
   }
   const module = flags.workflows ? path.resolve(flags.workflows) : WORKFLOWS_PATH;
   try {
-    const { code } = await bundleWorkflowCode({ workflowsPath: module, logger: Runtime.instance().logger });
+    const { code } = await bundleWorkflowCode({ ...workflowBundleOptions(module), logger: Runtime.instance().logger });
     return { code, what: path.relative(process.cwd(), module) || module };
   } catch (err) {
     throw new UsageError(`cannot bundle ${module}: ${(err as Error).message}`);
@@ -95,7 +95,7 @@ runCommand('deploy:check', async () => {
   const { code, what } = await codeToShip(flags);
   const session = await connectTemporal();
   try {
-    const { checked, failures } = await runReplayGate({
+    const { checked, failures, erased } = await runReplayGate({
       client: session.client,
       workflowBundle: { code },
       taskQueue: flags.taskQueue,
@@ -109,6 +109,10 @@ runCommand('deploy:check', async () => {
         `${checked.length - running} closed within ${shownDuration(flags.maxAge)}; task queue ${flags.taskQueue}, ` +
         `namespace ${session.namespace}) against ${what} (build ${buildIdOf(code)})`,
     );
+    if (erased.length)
+      console.log(
+        `deploy:check: ${erased.length} histor${erased.length === 1 ? 'y' : 'ies'} of erased customers not judged (their keys are destroyed)`,
+      );
     for (const failure of failures) console.log(`FAIL ${describeFailure(failure)}`);
     if (failures.length) {
       console.log(

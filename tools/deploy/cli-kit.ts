@@ -9,6 +9,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { loadConfig, type AppConfig } from '../../common/config';
 import { temporalConnection } from '../../common/connections';
 import { DEPLOYMENT_NAME } from '../../common/env-forms';
+import { dataConverterOf } from '../../common/codec';
 
 export const EXIT = {
   ok: 0,
@@ -39,7 +40,12 @@ export async function connectTemporal(): Promise<TemporalSession> {
     throw new UsageError(`cannot reach Temporal at ${config.temporalAddress}: ${(err as Error).message}`);
   }
   const namespace = config.temporalNamespace;
-  return { config, connection, client: new Client({ connection, namespace }), namespace };
+  return {
+    config,
+    connection,
+    client: new Client({ connection, namespace, dataConverter: dataConverterOf(config.payloadEncryption) }),
+    namespace,
+  };
 }
 
 /** The deployment to act on: --deployment, else WORKER_DEPLOYMENT_NAME (the workers' own setting). */

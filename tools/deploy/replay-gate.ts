@@ -46,6 +46,8 @@ export interface ReplayFailure extends CheckedRun {
 export interface GateResult {
   checked: CheckedRun[];
   failures: ReplayFailure[];
+  /** Runs of erased customers (customer:erase): their payloads no longer decode, so they are not judged. */
+  erased: CheckedRun[];
 }
 
 /** EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES -> UpsertWorkflowSearchAttributes (how the SDK and the UI name events). */
@@ -89,10 +91,21 @@ export async function runsToCheck(opts: RunSelection): Promise<CheckedRun[]> {
   ];
   for (const [query, running] of queries) {
     if (runs.length >= opts.maxCount) break;
-    for await (const wf of opts.client.workflow.list({ query, pageSize: Math.min(opts.maxCount, 1000) })) {
-      runs.push({ workflowId: wf.workflowId, runId: wf.runId, running });
-      if (runs.length >= opts.maxCount) break;
-    }
+    // Listed raw: the SDK's list decodes each run's memo, which fails for an erased customer's run.
+    let nextPageToken: Uint8Array | undefined;
+    do {
+      const page = await opts.client.workflowService.listWorkflowExecutions({
+        namespace: opts.client.options.namespace,
+        query,
+        pageSize: Math.min(opts.maxCount, 1000),
+        ...(nextPageToken ? { nextPageToken } : {}),
+      });
+      for (const e of page.executions) {
+        if (runs.length >= opts.maxCount) break;
+        runs.push({ workflowId: e.execution!.workflowId!, runId: e.execution!.runId!, running });
+      }
+      nextPageToken = page.nextPageToken?.length && runs.length < opts.maxCount ? page.nextPageToken : undefined;
+    } while (nextPageToken);
   }
   return runs;
 }
@@ -110,10 +123,18 @@ export async function runReplayGate(opts: GateOptions): Promise<GateResult> {
     }
   }
   const failures: ReplayFailure[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: opts.workflowBundle }, fetched())) {
+  const erased: CheckedRun[] = [];
+  // The app's data converter: the histories' payloads are sealed by its codec.
+  const replayOptions = { workflowBundle: opts.workflowBundle, dataConverter: opts.client.options.dataConverter };
+  for await (const result of Worker.runReplayHistories(replayOptions, fetched())) {
     if (!result.error) continue;
     const run = byRun.get(result.runId) ?? { workflowId: result.workflowId, runId: result.runId, running: false };
     const message = result.error instanceof Error ? result.error.message : String(result.error);
+    // An erased customer's run can never be read again: no code change is at fault.
+    if (message.includes('key destroyed for customer')) {
+      erased.push(run);
+      continue;
+    }
     const event = divergingEventOf(message, histories.get(result.runId));
     failures.push({
       ...run,
@@ -122,7 +143,7 @@ export async function runReplayGate(opts: GateOptions): Promise<GateResult> {
       reason: reasonOf(message),
     });
   }
-  return { checked, failures };
+  return { checked, failures, erased };
 }
 
 /** One line per failure, for the command's output and the tests. */

@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { loadConfig, PROJECT_ROOT } from '../../common/config';
 import { isSet, readEnv, type Env } from '../../common/env-variables';
+import { useDevKekUnlessSet } from '../infra/dev-kek';
 import type { AppName } from '../infra/app-process';
 import {
   ownedPid,
@@ -154,6 +155,9 @@ function collectorNamed(env: Env): boolean {
 }
 
 async function main(): Promise<void> {
+  // Payload encryption needs a KEK; a developer's machine gets one of its own in the data directory.
+  const devKek = useDevKekUnlessSet(stackOptions().dataDir);
+  if (devKek) log(`payload encryption: development key-encryption key ${devKek}`);
   const config = loadConfig();
   const supervisor = new Supervisor(log);
   // The worker's health port is off by default; npm start turns it on (a free port) to see when it is ready.
