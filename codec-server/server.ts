@@ -137,6 +137,11 @@ export function createCodecServer(opts: CodecServerOptions): http.Server {
         'access-control-allow-methods': 'POST, OPTIONS',
         'access-control-allow-headers': ALLOWED_HEADERS,
         'access-control-max-age': '600',
+        // Chromium's Private Network Access: a page on the internet (Temporal Cloud's UI) calling a codec
+        // server on the operator's own machine asks first; granted to the allowed origins only.
+        ...(cors['access-control-allow-origin'] && req.headers['access-control-request-private-network'] === 'true'
+          ? { 'access-control-allow-private-network': 'true' }
+          : {}),
       });
       res.end();
       return;

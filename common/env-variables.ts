@@ -232,7 +232,7 @@ const HISTORY_VARIABLES = {
  * set here; no KEK is ever written in code (`npm start` and the tests make a development one in the
  * data directory). Off: payloads, the item and the customer id go to Temporal in clear.
  */
-const PAYLOAD_READERS: Reader[] = [...APPS, 'cli', 'deploy', 'bench'];
+const PAYLOAD_READERS: Reader[] = [...APPS, 'codec-server', 'cli', 'deploy', 'bench'];
 const PAYLOAD_VARIABLES = {
   PAYLOAD_ENCRYPTION: variable(oneOf(['on', 'off']), PAYLOAD_READERS, 'on'),
   PAYLOAD_KEK: variable(KEK_HEX, PAYLOAD_READERS, undefined, SECRET),

@@ -229,11 +229,13 @@ describe('codec server: CORS only for the Temporal UI origin', () => {
         origin: UI_ORIGIN,
         'access-control-request-method': 'POST',
         'access-control-request-headers': 'content-type,x-namespace',
+        'access-control-request-private-network': 'true',
       },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);
     expect(res.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(res.headers.get('access-control-allow-private-network')).toBe('true');
     expect(res.headers.get('access-control-allow-methods')).toContain('POST');
     expect(res.headers.get('access-control-allow-headers')!.toLowerCase().split(/,\s*/)).toEqual(
       expect.arrayContaining(['content-type', 'x-namespace', 'authorization']),
@@ -253,7 +255,7 @@ describe('codec server: CORS only for the Temporal UI origin', () => {
     ]) {
       const pre = await fetch(`${base}/decode`, {
         method: 'OPTIONS',
-        headers: { origin, 'access-control-request-method': 'POST' },
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-private-network': 'true' },
       });
       expect(pre.status).toBe(403);
       expect([...pre.headers.keys()].filter((h) => h.startsWith('access-control-'))).toEqual([]);
