@@ -9,12 +9,16 @@
  * reads (GATEWAY_PORT, TEMPORAL_UI_URL / ORDERS_TEMPORAL_UI_PORT, CODEC_SERVER_PORT). Before the
  * browser opens anything it checks that the codec server grants the UI's origin its preflight and
  * that the UI names the codec server as its codec endpoint; then it waits for the order to complete,
- * opens the run's page and waits until the order's item is on it, decoded, before saving.
+ * checks that Temporal holds the run's payloads sealed (its history, read without a codec, does not
+ * name the item), opens the run's page and waits until the item is on it, decoded, before saving.
  */
 import * as path from 'node:path';
+import { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { codecServerSettingsOf, loadConfig, PROJECT_ROOT } from '../../common/config';
+import { temporalConnection } from '../../common/connections';
 import { readEnv } from '../../common/env-variables';
 
 const ITEM = 'Mechanical Keyboard';
@@ -52,6 +56,24 @@ function placeAndFollow(url: string, orderId: string): Promise<string> {
   });
 }
 
+/**
+ * Throws when the run's history, read from Temporal without any codec, names the item: then the UI
+ * would show it without the codec server, and the screenshot would prove nothing.
+ */
+async function checkSealed(config: ReturnType<typeof loadConfig>, workflowId: string): Promise<void> {
+  const connection = await temporalConnection(config);
+  try {
+    const client = new Client({ connection, namespace: config.temporalNamespace });
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    // The history as Temporal stores it, in protobuf bytes: a payload in clear holds the item's UTF-8 as is.
+    const raw = Buffer.from(temporal.api.history.v1.History.encode(history).finish());
+    if (raw.includes(ITEM))
+      throw new Error(`the history of ${workflowId} holds "${ITEM}" in clear: payload encryption is off`);
+  } finally {
+    await connection.close();
+  }
+}
+
 /** Throws unless the codec server grants `uiOrigin` the preflight the UI sends before each decode. */
 async function checkCodecServer(endpoint: string, uiOrigin: string): Promise<void> {
   const res = await fetch(`${endpoint}/decode`, {
@@ -87,6 +109,8 @@ async function main(): Promise<void> {
   const orderId = `ui-${Date.now().toString(36)}`;
   const workflowId = await placeAndFollow(`ws://127.0.0.1:${config.gatewayPort}`, orderId);
   console.log(`order ${orderId} completed as ${workflowId}`);
+  await checkSealed(config, workflowId);
+  console.log(`its history in Temporal does not name "${ITEM}" (sealed payloads)`);
 
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
