@@ -20,6 +20,7 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker
 COPY history ./history
+COPY codec-server ./codec-server
 COPY cli ./cli
 COPY web ./web
 RUN npm run build

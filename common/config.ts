@@ -135,6 +135,30 @@ export function temporalUiUrlOf(env: Env): string {
   return env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${temporalUiPort(env)}`;
 }
 
+/** The codec server's settings (codec-server/): where it listens, whom browsers may call it from, its body cap, its admin port. */
+export interface CodecServerSettings {
+  port: number;
+  host: string;
+  /** Browser origins granted CORS: CODEC_SERVER_ALLOWED_ORIGINS, else the origin of the Temporal UI (TEMPORAL_UI_URL). */
+  allowedOrigins: string[];
+  maxBodyBytes: number;
+  /** Its admin listener (/livez, /readyz, /metrics); undefined: none. */
+  healthPort: number | undefined;
+  healthHost: string;
+}
+
+/** The codec server's settings as the environment sets them (each default is in ./env-variables, the origin's here). */
+export function codecServerSettingsOf(env: Env): CodecServerSettings {
+  return {
+    port: env.CODEC_SERVER_PORT,
+    host: env.CODEC_SERVER_HOST,
+    allowedOrigins: (env.CODEC_SERVER_ALLOWED_ORIGINS ?? [temporalUiUrlOf(env)]).map((u) => new URL(u).origin),
+    maxBodyBytes: env.CODEC_SERVER_MAX_BODY_BYTES,
+    healthPort: env.CODEC_SERVER_HEALTH_PORT,
+    healthHost: env.CODEC_SERVER_HEALTH_HOST,
+  };
+}
+
 /** The launcher's PostgreSQL of the order history: ORDERS_HISTORY_DB_PORT, else the frontend port - 1799. */
 export function historyDbPortOf(env: Env): number {
   return env.ORDERS_HISTORY_DB_PORT ?? env.ORDERS_TEMPORAL_PORT - 1799;
@@ -178,6 +202,7 @@ export interface AppConfig {
   /** The history's admin listener (/livez, /readyz, /metrics); undefined: none. */
   historyHealthPort: number | undefined;
   historyHealthHost: string;
+  codecServer: CodecServerSettings;
   workerHost: string;
   workerHealthPort: number | undefined;
   workerMetricsPort: number | undefined;
@@ -236,6 +261,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
     historyGroupId: env.HISTORY_GROUP_ID,
     historyHealthPort: env.HISTORY_HEALTH_PORT,
     historyHealthHost: env.HISTORY_HEALTH_HOST,
+    codecServer: codecServerSettingsOf(env),
     workerHost: env.WORKER_HOST,
     workerHealthPort: env.WORKER_HEALTH_PORT,
     workerMetricsPort: env.WORKER_METRICS_PORT,

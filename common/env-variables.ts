@@ -42,7 +42,17 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Who reads a variable (the docs' "used by" column). */
 export type Reader =
-  'gateway' | 'bridge' | 'worker' | 'history' | 'cli' | 'launcher' | 'bench' | 'compose' | 'deploy' | 'all';
+  | 'gateway'
+  | 'bridge'
+  | 'worker'
+  | 'history'
+  | 'codec-server'
+  | 'cli'
+  | 'launcher'
+  | 'bench'
+  | 'compose'
+  | 'deploy'
+  | 'all';
 
 /**
  * A default applied elsewhere: ./config derives it from other settings, or the library that reads
@@ -93,6 +103,9 @@ function variable<T>(
 }
 
 const GATEWAY: Reader[] = ['gateway'];
+/** The gateway's token settings: the codec server verifies tokens with the same verifier and settings. */
+const TOKEN_CHECKERS: Reader[] = ['gateway', 'codec-server'];
+const CODEC_SERVER: Reader[] = ['codec-server'];
 const WORKER: Reader[] = ['worker'];
 const LAUNCHER: Reader[] = ['launcher'];
 const COMPOSE: Reader[] = ['compose'];
@@ -123,7 +136,7 @@ const SERVER_VARIABLES = {
     elsewhere('~/.config/temporalio/temporal.toml'),
   ),
   TEMPORAL_PROFILE: variable(text('a profile name'), TEMPORAL_CLIENTS, elsewhere('default')),
-  TEMPORAL_UI_URL: variable(HTTP_URL, GATEWAY, elsewhere('http://127.0.0.1:8233')),
+  TEMPORAL_UI_URL: variable(HTTP_URL, TOKEN_CHECKERS, elsewhere('http://127.0.0.1:8233')),
 };
 
 /** Kafka security (managed clusters: Confluent Cloud, MSK, Aiven...). */
@@ -144,12 +157,12 @@ const GATEWAY_VARIABLES = {
   GATEWAY_HEALTH_PORT: variable(PORT, GATEWAY, '3003'),
   GATEWAY_HEALTH_HOST: variable(BIND_ADDRESS, GATEWAY, '127.0.0.1'),
   GATEWAY_AUTH_TOKEN: variable(text('a token'), GATEWAY, undefined, SECRET),
-  GATEWAY_JWT_SECRET: variable(JWT_SECRET, GATEWAY, undefined, SECRET),
-  GATEWAY_JWKS_URL: variable(HTTP_URL, GATEWAY),
-  GATEWAY_JWT_ISSUER: variable(text('an issuer'), GATEWAY),
-  GATEWAY_JWT_AUDIENCE: variable(text('an audience'), GATEWAY),
-  GATEWAY_JWT_REQUIRE_ISSUER_AUDIENCE: variable(BOOLEAN, GATEWAY, 'true'),
-  GATEWAY_JWT_MAX_LIFETIME_S: variable(wholeNumber(60, 31_536_000, 'seconds'), GATEWAY, '86400'),
+  GATEWAY_JWT_SECRET: variable(JWT_SECRET, TOKEN_CHECKERS, undefined, SECRET),
+  GATEWAY_JWKS_URL: variable(HTTP_URL, TOKEN_CHECKERS),
+  GATEWAY_JWT_ISSUER: variable(text('an issuer'), TOKEN_CHECKERS),
+  GATEWAY_JWT_AUDIENCE: variable(text('an audience'), TOKEN_CHECKERS),
+  GATEWAY_JWT_REQUIRE_ISSUER_AUDIENCE: variable(BOOLEAN, TOKEN_CHECKERS, 'true'),
+  GATEWAY_JWT_MAX_LIFETIME_S: variable(wholeNumber(60, 31_536_000, 'seconds'), TOKEN_CHECKERS, '86400'),
   GATEWAY_ALLOWED_ORIGINS: variable(
     commaList(url(['http:', 'https:']), 'a comma-separated list of http(s) origins'),
     GATEWAY,
@@ -219,7 +232,7 @@ const HISTORY_VARIABLES = {
  * set here; no KEK is ever written in code (`npm start` and the tests make a development one in the
  * data directory). Off: payloads, the item and the customer id go to Temporal in clear.
  */
-const PAYLOAD_READERS: Reader[] = [...APPS, 'cli', 'deploy', 'bench'];
+const PAYLOAD_READERS: Reader[] = [...APPS, 'codec-server', 'cli', 'deploy', 'bench'];
 const PAYLOAD_VARIABLES = {
   PAYLOAD_ENCRYPTION: variable(oneOf(['on', 'off']), [...PAYLOAD_READERS, 'history'], 'on'),
   PAYLOAD_KEK: variable(KEK_HEX, PAYLOAD_READERS, undefined, SECRET),
@@ -229,12 +242,30 @@ const PAYLOAD_VARIABLES = {
 };
 
 /**
+ * The codec server (codec-server/, docs/SECURITY.md "The codec server"): where the Temporal UI reaches
+ * it, which browser origins may call it, how much one request may carry, and its admin port (off
+ * unless set, like the worker's). Beyond loopback it takes JWTs checked with the gateway's settings.
+ */
+const CODEC_SERVER_VARIABLES = {
+  CODEC_SERVER_PORT: variable(PORT, [...CODEC_SERVER, 'launcher'], '3005'),
+  CODEC_SERVER_HOST: variable(BIND_ADDRESS, CODEC_SERVER, '127.0.0.1'),
+  CODEC_SERVER_ALLOWED_ORIGINS: variable(
+    commaList(url(['http:', 'https:']), 'a comma-separated list of http(s) origins'),
+    CODEC_SERVER,
+    elsewhere('the origin of TEMPORAL_UI_URL'),
+  ),
+  CODEC_SERVER_MAX_BODY_BYTES: variable(wholeNumber(1_024, 67_108_864, 'bytes'), CODEC_SERVER, '4194304'),
+  CODEC_SERVER_HEALTH_PORT: variable(PORT, CODEC_SERVER),
+  CODEC_SERVER_HEALTH_HOST: variable(BIND_ADDRESS, CODEC_SERVER, '127.0.0.1'),
+};
+
+/**
  * Logs and traces (docs/TRACING.md). The OpenTelemetry SDK reads the OTEL_* variables itself; the other
  * standard ones (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_RESOURCE_ATTRIBUTES, OTEL_BSP_*) work too.
  */
 const OBSERVABILITY_VARIABLES = {
-  LOG_LEVEL: variable(oneOf(LOG_LEVELS), APPS, 'info'),
-  LOG_FORMAT: variable(oneOf(LOG_FORMATS), APPS, 'json'),
+  LOG_LEVEL: variable(oneOf(LOG_LEVELS), [...APPS, 'codec-server'], 'info'),
+  LOG_FORMAT: variable(oneOf(LOG_FORMATS), [...APPS, 'codec-server'], 'json'),
   TRACING: variable(oneOf(['0', '1'], '0 or 1'), APPS_AND_LAUNCHER, '0'),
   OTEL_SDK_DISABLED: variable(BOOLEAN, APPS, elsewhere('false')),
   OTEL_TRACES_EXPORTER: variable(oneOf(['otlp', 'zipkin']), APPS, elsewhere('otlp')),
@@ -305,6 +336,7 @@ export const VARIABLES = {
   ...WORKER_VARIABLES,
   ...HISTORY_VARIABLES,
   ...PAYLOAD_VARIABLES,
+  ...CODEC_SERVER_VARIABLES,
   ...OBSERVABILITY_VARIABLES,
   ...CLI_VARIABLES,
   ...LAUNCHER_VARIABLES,

@@ -45,7 +45,7 @@ import { AppOutput, consoleFormatter } from './app-output';
 import { Exit, Running, Supervisor, Unit } from './supervisor';
 
 const log = (line: string): void => void process.stderr.write(`[start] ${line}\n`);
-const APPS: AppName[] = ['gateway', 'bridge', 'worker', 'history'];
+const APPS: AppName[] = ['gateway', 'bridge', 'worker', 'history', 'codec-server'];
 /**
  * How long an app may drain after SIGTERM before it is killed. Draining is answering the placements
  * in flight (the gateway answers only once Kafka stored an order), finishing the workflow starts in
@@ -259,12 +259,19 @@ async function main(): Promise<void> {
       ),
     worker: () => untilReady(`http://${local(config.workerHost)}:${workerHealthPort}/readyz`, () => stopping),
     history: undefined,
+    'codec-server': () =>
+      untilReady(
+        `http://${local(config.codecServer.host)}:${config.codecServer.port}/decode`,
+        () => stopping,
+        () => true,
+      ),
   };
   const label: Record<AppName, string> = {
     gateway: 'gateway accepting orders',
     bridge: 'bridge in its consumer group',
     worker: 'worker polling',
     history: 'order history reading',
+    'codec-server': 'codec server answering',
   };
   const launched: Promise<void>[] = [];
   const launch = (app: AppName): void => {
@@ -284,6 +291,8 @@ async function main(): Promise<void> {
   const historyNeed = (): void => {
     if (--historyNeeds === 0) launch('history');
   };
+  // The codec server needs no server of the stack: it starts at once.
+  launch('codec-server');
   const upping = up(defaultLog, undefined, {
     kafkaReady: () => {
       (['gateway', 'bridge'] as const).forEach(launch);
@@ -332,8 +341,9 @@ async function main(): Promise<void> {
     process.stderr.write(`\n${startupTimeline.format('Start-up (seconds since npm start):')}\n`);
     process.stderr.write(`\n  WebSocket:   ws://${config.gatewayHost}:${config.gatewayPort}\n`);
     process.stderr.write(
-      `  Temporal UI: ${config.temporalUiUrl}\n${tracesLine ? `  Traces:      ${tracesLine}\n` : ''}` +
-        `  JSON logs:   ${path.join(logsDir, '{gateway,bridge,worker,history}.log')} (servers: kafka.log, temporal.log, history-db.log)\n\n`,
+      `  Temporal UI: ${config.temporalUiUrl} (decoding through http://${local(config.codecServer.host)}:${config.codecServer.port})\n` +
+        `${tracesLine ? `  Traces:      ${tracesLine}\n` : ''}` +
+        `  JSON logs:   ${path.join(logsDir, '{gateway,bridge,worker,history,codec-server}.log')} (servers: kafka.log, temporal.log, history-db.log)\n\n`,
     );
   }
   await interrupted;

@@ -13,7 +13,7 @@ import { PROJECT_ROOT } from '../../common/config';
 import { answers200, forgetOnExit, killGroup, killOnExit, sleep, tailFile, within } from './proc';
 
 /** The app's kinds of process, each started from `<name>/main.ts`. */
-export type AppName = 'gateway' | 'bridge' | 'worker' | 'history';
+export type AppName = 'gateway' | 'bridge' | 'worker' | 'history' | 'codec-server';
 
 export interface Exit {
   code: number | null;

@@ -16,6 +16,7 @@ export const DEFAULT_PORTS = {
   gateway: defaults.GATEWAY_PORT,
   gatewayHealth: defaults.GATEWAY_HEALTH_PORT,
   bridgeHealth: defaults.BRIDGE_HEALTH_PORT,
+  codecServer: defaults.CODEC_SERVER_PORT,
   /** The worker's health and SDK-metrics ports where they are enabled (docker-compose.yml). */
   workerHealth: 3002,
   workerMetrics: 9464,
@@ -37,6 +38,8 @@ export interface InfraPorts {
   postgres?: number;
   /** The order history's PostgreSQL (tools/infra/history-db-server.ts); default: the frontend port - 1799. */
   historyDb?: number;
+  /** The codec server (codec-server/), which the dev server's UI is told to decode through. */
+  codecServer: number;
   /** Zipkin's one port: spans in, query API and UI. */
   zipkin: number;
   /** Jaeger's UI and query API, and its OTLP/HTTP receiver (gRPC on the port below). */
@@ -54,6 +57,7 @@ export function infraPorts(env: Env = readEnv()): InfraPorts {
     temporalUi: temporalUiPort(env),
     postgres: env.ORDERS_POSTGRES_PORT ?? env.ORDERS_TEMPORAL_PORT - 1800,
     historyDb: historyDbPortOf(env),
+    codecServer: env.CODEC_SERVER_PORT,
     zipkin: env.ORDERS_ZIPKIN_PORT,
     jaegerUi: env.ORDERS_JAEGER_UI_PORT,
     jaegerOtlp: env.ORDERS_JAEGER_OTLP_PORT,

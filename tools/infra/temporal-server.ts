@@ -34,6 +34,10 @@ export async function startTemporal(stack: StackOptions, log: Log): Promise<numb
     'json',
     '--log-level',
     'warn',
+    // The UI decodes payloads through the codec server (`npm start` runs it; codec-server/), from the
+    // browser: an address the browser reaches, on this machine.
+    '--ui-codec-endpoint',
+    `http://127.0.0.1:${stack.ports.codecServer}`,
     // WAL + synchronous=NORMAL: committed runs survive a crash of the server process (not of the OS).
     '--sqlite-pragma',
     'journal_mode=WAL',
