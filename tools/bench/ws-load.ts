@@ -158,14 +158,14 @@ export async function placeOrders(opts: PlacementOptions): Promise<PlacementResu
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
   };
   for (const ws of sockets) {
-    const send = sendOn(ws);
+    const sendHere = sendOn(ws);
     ws.on('message', (raw) => {
       const frame = parseServerFrame(raw.toString());
       if (!frame) {
         countError('BAD_REPLY');
         return;
       }
-      opts.follow?.onFrame(frame, send);
+      opts.follow?.onFrame(frame, sendHere);
       const orderId = frameOrderId(frame);
       const code = typeof frame.data.code === 'string' ? frame.data.code : 'ERROR';
       if (frame.event === 'orderAccepted' && orderId) finish(orderId);
