@@ -77,12 +77,15 @@ export function costMarkdown(rows: CostRow[]): string[] {
   return lines;
 }
 
-/** History events per order by type: one column per distinct kind of run (first of each kind and delay). */
+/**
+ * History events per order by type: one column per distinct kind of run (first of each kind, delay
+ * and amend mode: an amended order's history differs from its twin's at the same delay).
+ */
 export function historyMarkdown(results: ConfigResult[]): string[] {
   const seen = new Set<string>();
   const cols = results.filter((r) => {
     if (!r.historyPerOrder) return false;
-    const key = `${r.kind}/${r.stepDelayMs ?? 0}`;
+    const key = `${r.kind}/${r.stepDelayMs ?? 0}/${r.amend?.mode ?? ''}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

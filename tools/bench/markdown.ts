@@ -1,4 +1,5 @@
-/** The Markdown the bench prints: results, resources, per-order cost, history, ratios, targets. */
+/** The Markdown the bench prints: results, resources, per-order cost, history, amendments, ratios, targets. */
+import { amendMarkdown } from './amend-report';
 import { costComparisonMarkdown, costMarkdown, historyMarkdown } from './cost';
 import { enginesMarkdown } from './engines';
 import { fanoutMarkdown } from './fanout-step';
@@ -79,6 +80,7 @@ export function markdown(report: BenchReport): string {
     lines.push(...enginesMarkdown(report.results, report.costs));
     if (report.baseline) lines.push(...costComparisonMarkdown(report.baseline, report.costs));
     lines.push(...historyMarkdown(report.results));
+    lines.push(...amendMarkdown(report.results, report.costs));
   }
   const ratios = report.ratios.filter((r) => r.value !== null);
   if (ratios.length) {

@@ -17,6 +17,7 @@ import { percentiles, round } from './stats';
 import { historyPerRun, listExecutions, summarizeRuns, waitForClosed } from './temporal-results';
 import type { ConfigResult, LoadSpec } from './types';
 import { placeOrders } from './ws-load';
+import { AMEND_HISTORY_SAMPLE, AmendFollower, type AmendMode } from './amend-load';
 import { sleep } from '../infra/proc';
 
 /** The bridge's consumer group (BRIDGE_GROUP_ID's default). */
@@ -49,9 +50,11 @@ async function readLoopDelay(pid: number | undefined, file: string): Promise<Loo
  * `customer`: the gateway in JWT mode, the orders placed by this customer (so their workflow ids are
  * scoped to it); `env`: more settings for the apps; `beside`: a load started just before the first
  * order is placed and stopped after the last one closed (the look-up flood), its result kept in the
- * configuration's evidence.
+ * configuration's evidence. `amend`: the orders are followed until VALIDATED and (`once`) amended
+ * once then (./amend-load), the connections held open until that is done.
  */
 export type PipelineSpec = LoadSpec & {
+  amend?: AmendMode;
   tracing?: 'off' | 'on';
   customer?: { secret: string; customerId: string; token: string };
   env?: Record<string, string>;
@@ -100,6 +103,7 @@ export async function runPipeline(
       progress.start(`${id}: accepted`, orders.length, 'orders');
       const url = `ws://127.0.0.1:${ctx.gatewayPort}`;
       let beside: { stop(): Promise<object> } | undefined;
+      const follower = spec.amend ? new AmendFollower(orders, spec.amend, ctx.drainTimeoutMs) : undefined;
       const placement = await placeOrders({
         url,
         orders,
@@ -110,7 +114,10 @@ export async function runPipeline(
         beforeSending: async () => void (beside = await spec.beside?.start(url)),
         timeoutMs: Math.max(120_000, rate ? (orders.length / rate) * 3_000 : 0),
         onAnswer: (n) => progress.update(n),
+        follow: follower,
       });
+      const amend = follower?.summary();
+      if (amend?.unfinished) notes.push(`${amend.unfinished} followed orders not done when the follow gave up`);
       const loopDelay = await readLoopDelay(gateway?.pid, apps.loopProbeFile);
       if (!loopDelay) notes.push('the gateway event-loop probe did not answer');
       progress.start(`${id}: completed`, placement.accepted, 'workflows');
@@ -158,7 +165,9 @@ export async function runPipeline(
           (target.settings === 'postgres' ? ', Temporal on PostgreSQL' : '') +
           (spec.tracing ? `, tracing ${spec.tracing}` : '') +
           (spec.customer ? `, JWT customer ${spec.customer.customerId}` : '') +
-          (spec.beside ? `, beside: ${spec.beside.what}` : ''),
+          (spec.beside ? `, beside: ${spec.beside.what}` : '') +
+          (spec.amend === 'once' ? ', each amended once after VALIDATED' : '') +
+          (spec.amend === 'none' ? ', followed to VALIDATED, not amended' : ''),
         stepDelayMs,
         temporalSettings: target.settings,
         load: rate ? `${rate}/s over ${ctx.connections} conns` : `full speed, ${ctx.connections} conns`,
@@ -177,7 +186,10 @@ export async function runPipeline(
         e2eMs: runs.e2e,
         usage,
         gatewayLoopDelayMs: loopDelay,
-        historyPerOrder: await historyPerRun(target.client, execs).catch(() => undefined),
+        amend,
+        historyPerOrder: await historyPerRun(target.client, execs, spec.amend ? AMEND_HISTORY_SAMPLE : undefined).catch(
+          () => undefined,
+        ),
         evidence: {
           bridge: bridgeStats,
           placementSeconds: round(placement.seconds, 2),
@@ -188,7 +200,11 @@ export async function runPipeline(
       };
       progress.log(
         `${id}: ${runs.completed}/${orders.length} completed, ${result.throughput} orders/s (steady ${result.steadyThroughput ?? '–'}); ` +
-          `accept p99 ${result.ackMs?.p99 ?? '–'} ms; gateway loop delay p99 ${loopDelay?.p99 ?? '–'} ms; CPU ${cpuLine(usage)}`,
+          `accept p99 ${result.ackMs?.p99 ?? '–'} ms; ` +
+          (amend?.mode === 'once'
+            ? `amended ${amend.amended}/${amend.followed}, round trip p99 ${amend.roundTripMs?.p99 ?? '–'} ms; `
+            : '') +
+          `gateway loop delay p99 ${loopDelay?.p99 ?? '–'} ms; CPU ${cpuLine(usage)}`,
       );
       return result;
     });

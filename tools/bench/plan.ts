@@ -24,11 +24,15 @@ export const KINDS = [
   'seed',
   'idle',
   'lookups',
+  'amend',
 ] as const;
 export type SelKind = (typeof KINDS)[number];
 
-/** Kinds a run leaves out unless `--only` names them: the look-up flood (docs/SECURITY.md) adds about 5 minutes. */
-export const ON_REQUEST_KINDS: ReadonlySet<SelKind> = new Set<SelKind>(['lookups']);
+/**
+ * Kinds a run leaves out unless `--only` names them: the look-up flood (docs/SECURITY.md) adds about
+ * 5 minutes, the amend pair two more pipelines at the slow step delay.
+ */
+export const ON_REQUEST_KINDS: ReadonlySet<SelKind> = new Set<SelKind>(['lookups', 'amend']);
 
 export interface PlanOptions {
   kinds: Set<SelKind>;
@@ -68,6 +72,8 @@ export const ids = (o: Pick<PlanOptions, 'rate' | 'slowDelay'>) => ({
   lookupsFlood: 'lookups-flood',
   lookupsFloodOpen: 'lookups-flood-open',
   lookupsQuietAfter: 'lookups-quiet-after',
+  amendNone: `amend-none-d${o.slowDelay}`,
+  amendOnce: `amend-once-d${o.slowDelay}`,
 });
 
 /**
@@ -177,6 +183,21 @@ export function planSteps(o: PlanOptions): Step[] {
           }),
         ),
     });
+  }
+  // Amending an order (docs/DESIGN.md): the slow pipeline with every order followed to VALIDATED,
+  // not amended, then the same with each one amended once right then. The window before payment is
+  // the first step delay, so with none there is nothing to measure.
+  if (o.slowDelay > 0) {
+    for (const [stepId, amend] of [
+      [id.amendNone, 'none'],
+      [id.amendOnce, 'once'],
+    ] as const) {
+      add('amend', {
+        id: stepId,
+        server: 'tuned',
+        run: (ctx) => runPipeline(ctx, { id: stepId, orders: o.slowOrders, stepDelayMs: o.slowDelay, amend }),
+      });
+    }
   }
   add('seed', {
     id: id.seedSlow,

@@ -33,7 +33,7 @@ import { benchKafka, deleteTopics, groupMembers } from './kafka-util';
 import { markdown } from './markdown';
 import { parseOptions } from './options';
 import { BRIDGE_GROUP } from './pipeline';
-import { planSteps, Step } from './plan';
+import { planSteps, type SelKind, Step } from './plan';
 import { PROJECT_ROOT } from '../../common/config';
 import { findServerPid } from './server-pids';
 import { freePort, preferredOrFreePort } from '../infra/proc';
@@ -213,9 +213,9 @@ async function main(): Promise<void> {
   let fanout: FanoutResult[] | undefined;
   let history: HistoryResult | undefined;
   try {
-    // The pipeline, the look-up runs and the history's feed write ORDER_PLACED events to
+    // The pipeline, the look-up and amend runs and the history's feed write ORDER_PLACED events to
     // order-placement, which a running bridge in order-bridge would start.
-    const bridgeGroup = kinds.has('pipeline') || kinds.has('lookups') || kinds.has('history');
+    const bridgeGroup = ['pipeline', 'lookups', 'amend', 'history'].some((k) => kinds.has(k as SelKind));
     await checkShared(ctx, connection, bridgeGroup, Boolean(opts.allowShared), notes);
     progress.log(
       `run ${runId}: ${steps.map((s) => s.id).join(', ')}${kinds.has('idle') ? `, idle ${opts.idleConnections}` : ''}; ` +

@@ -1,3 +1,4 @@
+import type { AmendSummary } from './amend-load';
 import type { LoopDelay } from './loop-probe';
 import type { UsageSummary } from './sampler';
 import type { Percentiles } from './stats';
@@ -52,6 +53,8 @@ export interface ConfigResult {
   usage?: UsageSummary;
   /** The gateway's event-loop delay while the load was offered (pipeline). */
   gatewayLoopDelayMs?: LoopDelay;
+  /** The `amend` configurations: the orders followed to VALIDATED and, in one of them, amended once. */
+  amend?: AmendSummary;
   /** Mean history events per completed run, by event type (a few runs sampled). */
   historyPerOrder?: Record<string, number>;
   evidence?: Record<string, unknown>;

@@ -78,6 +78,14 @@ export function computeRatios(results: ConfigResult[], o: Opts): Ratio[] {
   out.push(
     ratio(results, 'customer B alone, again / alone (throughput: the drift)', id.lookupsQuietAfter, id.lookupsQuiet),
   );
+  out.push(
+    ratio(
+      results,
+      `every order amended once / not amended, delay ${o.slowDelay} ms (steady)`,
+      id.amendOnce,
+      id.amendNone,
+    ),
+  );
   return out;
 }
 

@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { sleep } from '../infra/proc';
-import { frameOrderId, parseServerFrame } from '../../common/protocol';
+import { frameOrderId, parseServerFrame, type ReceivedFrame } from '../../common/protocol';
 
 export interface BenchOrder {
   orderId: string;
@@ -50,6 +50,20 @@ export interface PlacementOptions {
   beforeSending?: () => Promise<void>;
   timeoutMs: number;
   onAnswer?: (answered: number) => void;
+  /** Follows the orders after they are accepted (status pushes, requests of its own) before the connections close. */
+  follow?: Follower;
+}
+
+/**
+ * What follows the orders on their own connections once they are placed (tools/bench/amend-load.ts).
+ * `onFrame` sees every frame first, with a `send` on the connection it came from that waits for a
+ * token of that connection's bucket (the one its placements took from, so the two together stay
+ * within the gateway's per-connection rate limit).
+ */
+export interface Follower {
+  onFrame(frame: ReceivedFrame, send: (message: object) => Promise<void>): void;
+  /** Called once every order is answered, with the accepted ones: resolves when it is done with them (bounded by itself). */
+  settle(acceptedOrderIds: string[]): Promise<void>;
 }
 
 /** Mirrors the gateway's per-connection token bucket (burst 200, 100/s) with a small margin. */
@@ -137,13 +151,21 @@ export async function placeOrders(opts: PlacementOptions): Promise<PlacementResu
     opts.onAnswer?.(answered);
   };
 
+  const buckets = new Map(sockets.map((ws) => [ws, new ClientBucket()]));
+  const sendOn = (ws: WebSocket) => async (message: object) => {
+    const bucket = buckets.get(ws) ?? new ClientBucket();
+    for (let wait = bucket.take(); wait > 0; wait = bucket.take()) await sleep(wait);
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+  };
   for (const ws of sockets) {
+    const sendHere = sendOn(ws);
     ws.on('message', (raw) => {
       const frame = parseServerFrame(raw.toString());
       if (!frame) {
         countError('BAD_REPLY');
         return;
       }
+      opts.follow?.onFrame(frame, sendHere);
       const orderId = frameOrderId(frame);
       const code = typeof frame.data.code === 'string' ? frame.data.code : 'ERROR';
       if (frame.event === 'orderAccepted' && orderId) finish(orderId);
@@ -171,7 +193,7 @@ export async function placeOrders(opts: PlacementOptions): Promise<PlacementResu
     // Full speed: each connection sends its share back to back, held only by the rate limit.
     await Promise.all(
       sockets.map(async (ws, c) => {
-        const bucket = new ClientBucket();
+        const bucket = buckets.get(ws) ?? new ClientBucket();
         for (let i = c; i < opts.orders.length && Date.now() < deadline; i += sockets.length) {
           for (let wait = bucket.take(); wait > 0; wait = bucket.take()) await sleep(wait);
           send(ws, opts.orders[i]);
@@ -196,6 +218,7 @@ export async function placeOrders(opts: PlacementOptions): Promise<PlacementResu
     countError('UNANSWERED');
   }
   pending.clear();
+  await opts.follow?.settle(timings.filter((t) => t.acceptMs !== undefined).map((t) => t.orderId));
   await Promise.all(
     sockets.map(
       (ws) =>
