@@ -56,7 +56,24 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 function notFound(err: unknown): boolean {
-  return err instanceof WorkflowNotFoundError || (err as { name?: string })?.name === 'WorkflowNotFoundError';
+  return (
+    err instanceof WorkflowNotFoundError ||
+    (err as { name?: string })?.name === 'WorkflowNotFoundError' ||
+    erased(err)
+  );
+}
+
+/**
+ * Whether an error comes from a payload sealed under a destroyed data key (common/codec
+ * KeyDestroyedError, possibly wrapped by the SDK): the order's customer was erased
+ * (`npm run customer:erase`), and for every client the order no longer exists.
+ */
+function erased(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth += 1) {
+    const { name, message } = e as { name?: string; message?: string };
+    if (name === 'KeyDestroyedError' || message?.startsWith('key destroyed for customer')) return true;
+  }
+  return false;
 }
 
 /**

@@ -20,15 +20,15 @@ import {
 import type { Kysely } from 'kysely';
 import { loadConfig } from '../../../common/config';
 import { CustomerIdKey, OrderItemKey } from '../../../common/names';
-import { customerRefOf, workflowIdFor } from '../../../common/order';
+import { customerRefOf, orderIdOfWorkflowId, workflowIdFor } from '../../../common/order';
 import { jwtAuth } from '../../../gateway/auth';
 import { migrate, openHistoryDb, type HistoryDb } from '../../../history/store';
 import { appDataConverter } from '../../helpers/codec';
 import { testDatabase, type TestDatabase } from '../../helpers/postgres';
-import { startStack, type Stack } from '../../helpers/in-process-pipeline';
+import { holdOrderAt, startStack, type Stack } from '../../helpers/in-process-pipeline';
 import { customerToken, TEST_JWT_SECRET } from '../../helpers/tokens';
 import { TestClient, type Frame } from '../../helpers/ws-client';
-import { uniqueId } from '../../helpers/wait';
+import { uniqueId, waitUntil } from '../../helpers/wait';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -185,8 +185,11 @@ describe('payload encryption (JWT mode)', () => {
   test("after customer:erase the customer's orders fail to decode with 'key destroyed' everywhere; the running one was cancelled and refunded; another customer's decode", async () => {
     const c = await connectAs(alice);
     const orderId = uniqueId('erase');
+    // Held at the payment provider, so it is surely running when the erasure looks (a step delay
+    // alone can run out first on a loaded machine); let go once the erasure's cancel is in.
+    const charging = holdOrderAt(stack, 'charge', orderId);
     expect((await c.placeOrder({ orderId, item, price: 149.5 })).event).toBe('orderAccepted');
-    await reach(c, orderId, 'CHARGED');
+    await charging.reached;
     const running = workflowIdFor({ orderId, customerId: alice, idScope: 'customer' });
     // Held before the erasure: a codec that already has the key cached.
     const codec = createPayloadCodec(keyStore);
@@ -196,11 +199,18 @@ describe('payload encryption (JWT mode)', () => {
     await historyRow(aliceDone, 'a', alice);
     await historyRow(bobDone, 'b', bob);
 
-    const erased = await run(
+    const erasing = run(
       process.execPath,
       ['--import', 'tsx', 'tools/customer/erase.ts', alice, '--wait', '60', '--by', 'payload-encryption.test'],
       { cwd: ROOT, env: { ...process.env, DATABASE_URL: database.url } },
     );
+    await waitUntil(
+      async () =>
+        (await rawHistory(running)).events?.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes) || undefined,
+      { timeoutMs: 60_000, what: "the erasure's cancel to reach the running order" },
+    );
+    charging.open();
+    const erased = await erasing;
     expect(erased.stdout).toMatch(new RegExp(`customer ${customerRefOf(alice)} erased: 3 order\\(s\\) \\(1 cancelled`));
     expect(erased.stderr).toContain(`order ${running}: cancelled, ended CANCELLED`);
 
@@ -227,6 +237,27 @@ describe('payload encryption (JWT mode)', () => {
     );
     // (Replay wraps it in its own message: the workflow task failed on it.)
     await expect(replayed).rejects.toThrow(`key destroyed for customer ${customerRefOf(alice)}`);
+
+    // Through the gateway her erased order is gone: answered like an id she never used, not as an
+    // internal error; Bob's order still reads.
+    const getOrder = async (client: TestClient, orderId: string): Promise<Frame> => {
+      const before = client.received.length;
+      client.send({ event: 'getOrder', data: { orderId } });
+      return client.waitFor(
+        (f) =>
+          client.received.indexOf(f) >= before &&
+          (f.event === 'order' || f.event === 'error') &&
+          f.data.orderId === orderId,
+        30_000,
+      );
+    };
+    const gone = await getOrder(c, orderIdOfWorkflowId(aliceDone));
+    const neverUsed = await getOrder(c, uniqueId('never'));
+    expect(gone.data.code).toBe('NOT_FOUND');
+    expect(JSON.stringify(gone).split(orderIdOfWorkflowId(aliceDone)).join('<id>')).toBe(
+      JSON.stringify(neverUsed).split(String(neverUsed.data.orderId)).join('<id>'),
+    );
+    expect((await getOrder(await connectAs(bob), orderIdOfWorkflowId(bobDone))).event).toBe('order');
 
     // Alice's history rows are gone; Bob's order and row are untouched.
     expect(erased.stdout).toContain('1 order history row(s) deleted');
