@@ -114,7 +114,17 @@ function run(dir: string, entry: string, env: Record<string, string>): Proc {
       .filter((i) => i.op === 'ENV')
       .map((i) => i.args.split('=') as [string, string]),
   );
-  const inherited = ['PATH', 'HOME', 'KAFKA_BROKERS', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE'];
+  // The suite's development KEK too (test/global-setup.ts): with payload encryption on, as by
+  // default, an app refuses to start without one, as a deployment's would.
+  const inherited = [
+    'PATH',
+    'HOME',
+    'KAFKA_BROKERS',
+    'TEMPORAL_ADDRESS',
+    'TEMPORAL_NAMESPACE',
+    'PAYLOAD_KEK',
+    'PAYLOAD_KEK_FILE',
+  ];
   const child = spawn('node', [entry], {
     cwd: dir,
     env: {
