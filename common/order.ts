@@ -203,10 +203,9 @@ export function orderOfEvent(event: OrderPlacedEvent, fields?: SealedFields): Or
   let order: Order;
   if (isSealedOrder(carried)) {
     if (!fields) throw new Error(`order ${carried.orderId}: its fields are sealed; open them first`);
-    const { sealed: _sealed, ...clear } = carried;
-    order = { ...clear, ...fields };
+    order = { orderId: carried.orderId, ...fields };
     if (order.customerId === undefined) delete order.customerId;
-    if (order.statusPartition === undefined) delete order.statusPartition;
+    if (carried.statusPartition !== undefined) order.statusPartition = carried.statusPartition;
   } else {
     order = { ...carried };
   }
