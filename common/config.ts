@@ -215,7 +215,11 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
   const problems = jwtProblems(jwt);
   // Sealing the topics' order fields uses the payload key store: without it there is no key to seal with.
   if (env.KAFKA_ENCRYPT_ORDER_FIELDS === 'on' && env.PAYLOAD_ENCRYPTION !== 'on')
-    problems.push({ variable: 'KAFKA_ENCRYPT_ORDER_FIELDS', value: 'on', form: 'on while PAYLOAD_ENCRYPTION=off' });
+    problems.push({
+      variable: 'KAFKA_ENCRYPT_ORDER_FIELDS',
+      value: 'on',
+      form: 'off while PAYLOAD_ENCRYPTION=off (the order fields are sealed with its key store)',
+    });
   if (problems.length) throw new ConfigError(problems);
   return {
     kafkaBrokers: env.KAFKA_BROKERS ?? [`127.0.0.1:${env.ORDERS_KAFKA_PORT}`],
