@@ -7,17 +7,24 @@
  * retries with capped exponential backoff, heart-beating the group so it keeps its partitions,
  * and commits nothing; it gives up only when the consumer is stopping (the messages are then
  * redelivered to whoever owns the partition next).
+ *
+ * A sealed order (KAFKA_ENCRYPT_ORDER_FIELDS) is opened with the key store first: an erased
+ * customer's order (key destroyed) is skipped, logged and counted as `erased`, neither started nor
+ * parked (it can never be opened, and parking it would keep a copy of it); one that cannot be opened
+ * here for good goes to the DLQ; a key store that cannot be read is retried like Temporal (./open-sealed).
  */
 import { Client } from '@temporalio/client';
 import { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { KeyStore } from '../common/codec';
 import { CONSUMER_GROUPS, TOPICS } from '../common/names';
 import { CONSUMER_FETCH_WAIT_MS } from '../common/connections';
-import { workflowIdFor } from '../common/order';
+import { workflowIdFor, type Order } from '../common/order';
 import { contextFromKafka, endSpan, kafkaAttributes, SpanKind, startSpan, withSpan } from '../common/tracing';
 import { DeadLetters } from './dead-letter';
 import type { BridgeEvents } from './metrics';
 import { BatchOptions, handleBatch } from './partition-batch';
 import { parseOrderEvent } from './parse-event';
+import { openWithRetry } from './open-sealed';
 import { PermanentStartError } from './starter';
 import { restartOnCrash } from '../common/consumer-restart';
 import { startWithRetry, StartRetryOptions } from './start-retry';
@@ -45,6 +52,11 @@ export interface BridgeOptions {
   startDeadlineMs?: number;
   /** Counts starts, duplicates, DLQ, retries and lag (bridge/metrics.ts). */
   metrics?: BridgeEvents;
+  /**
+   * The key store sealed orders are opened with (common/codec keyStoreOpener: opened on first use).
+   * Absent: a sealed order is retried with a log line until a bridge with a key store takes it.
+   */
+  keyStore?: () => KeyStore;
   /** Log sink; fields name the order (orderId, workflowId) and where its event was. */
   log?: (line: string, fields?: Record<string, unknown>) => void;
 }
@@ -55,6 +67,10 @@ export interface BridgeStats {
   deadLettered: number;
   startRetries: number;
   committedBatches: number;
+  /** Sealed orders of erased customers (key destroyed): skipped, neither started nor dead-lettered. */
+  erased: number;
+  /** Times the key store could not be read and an open was retried. */
+  keyRetries: number;
   /** Times the bridge started its consumer again after kafkajs gave up on it (common/consumer-restart). */
   consumerRestarts: number;
 }
@@ -78,8 +94,15 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     deadLettered: 0,
     startRetries: 0,
     committedBatches: 0,
+    erased: 0,
+    keyRetries: 0,
     consumerRestarts: 0,
   };
+  const keyStore =
+    opts.keyStore ??
+    ((): KeyStore => {
+      throw new Error('this bridge has no key store for sealed orders (PAYLOAD_ENCRYPTION and PAYLOAD_KEK)');
+    });
   let backingOff = 0;
   let inGroup = false;
 
@@ -119,7 +142,39 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   ): Promise<void> => {
     const parsed = parseOrderEvent(message);
     if (!parsed.ok) return deadLetter(partition, message, parsed.reason);
-    const { order } = parsed;
+    const where = { partition, offset: message.offset };
+    let order: Order;
+    if ('sealed' in parsed) {
+      const orderId = parsed.sealed.payload.order.orderId;
+      const opened = await openWithRetry(
+        {
+          keyStore,
+          backoff,
+          onBackoff: (active) => (backingOff += active ? 1 : -1),
+          onRetry: (err, wait) => {
+            stats.keyRetries += 1;
+            log(`order ${orderId}: its sealed fields cannot be opened now (${err.message}); retrying in ${wait} ms`, {
+              orderId,
+              ...where,
+              retryInMs: wait,
+            });
+          },
+        },
+        parsed.sealed,
+        heartbeat,
+        alive,
+      );
+      if ('poison' in opened) return deadLetter(partition, message, opened.poison);
+      if ('erased' in opened) {
+        stats.erased += 1;
+        opts.metrics?.erased();
+        log(`order ${orderId}: not started, its customer was erased (${opened.erased})`, { orderId, ...where });
+        return;
+      }
+      order = opened.order;
+    } else {
+      order = parsed.order;
+    }
     // With tracing on: the order's trace continues here (from the gateway's context in the headers),
     // and the Temporal client's start span (its OpenTelemetry interceptor) is a child of this one.
     const trace = contextFromKafka(message.headers);

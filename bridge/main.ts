@@ -3,6 +3,7 @@
  * /metrics and /healthz on its admin listener, BRIDGE_HEALTH_PORT (3001, loopback unless BRIDGE_HOST says otherwise).
  */
 import { startAdminListener } from '../common/admin-listener';
+import { keyStoreOpener } from '../common/codec';
 import { loadConfig } from '../common/config';
 import { kafkaClient, temporalClient } from '../common/connections';
 import { initLogger, logger, type Logger } from '../common/logger';
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     client,
     stepDelayMs: config.stepDelayMs,
     groupId: config.bridgeGroupId,
+    keyStore: keyStoreOpener(config.payloadEncryption),
     log: (line, fields) => log.info(fields ?? {}, line),
   });
   const admin = await startAdminListener({

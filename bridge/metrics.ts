@@ -1,6 +1,6 @@
 /**
  * The bridge's Prometheus metrics (GET /metrics on its health port): workflow starts by outcome
- * (started / duplicate), dead-lettered events, start retries while Temporal is unreachable, start
+ * (started / duplicate), dead-lettered events, erased customers' orders skipped, start retries while Temporal is unreachable, start
  * latency, and consumer lag per partition (high watermark minus the next offset to commit, as of
  * the last batch of that partition).
  */
@@ -11,6 +11,8 @@ export interface BridgeEvents {
   duplicate(seconds: number): void;
   deadLettered(reason: string): void;
   startRetried(): void;
+  /** A sealed order of an erased customer, skipped. */
+  erased(): void;
   lag(topic: string, partition: number, messages: number): void;
 }
 
@@ -31,6 +33,11 @@ export class BridgeMetrics implements BridgeEvents {
   private readonly dlq = new Counter({
     name: 'bridge_dead_lettered_total',
     help: 'Events parked in the DLQ topic (not orders, or refused by Temporal as invalid)',
+    registers: [this.registry],
+  });
+  private readonly erasedOrders = new Counter({
+    name: 'bridge_erased_orders_total',
+    help: 'Sealed orders not started because their customer was erased (data key destroyed)',
     registers: [this.registry],
   });
   private readonly retries = new Counter({
@@ -65,6 +72,10 @@ export class BridgeMetrics implements BridgeEvents {
 
   startRetried(): void {
     this.retries.inc();
+  }
+
+  erased(): void {
+    this.erasedOrders.inc();
   }
 
   lag(topic: string, partition: number, messages: number): void {

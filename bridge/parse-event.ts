@@ -1,15 +1,26 @@
 /**
- * The bridge's reading of one order-placement message: an order, or the reason it goes to the DLQ
- * (empty, oversized, not JSON, an unknown schemaVersion, or not the ORDER_PLACED schema). Pure: no
- * Kafka or Temporal connection, so the unit tier (and StrykerJS) covers it whole.
+ * The bridge's reading of one order-placement message: an order, an event whose order is sealed
+ * (KAFKA_ENCRYPT_ORDER_FIELDS: opened next with the key store, common/codec openPlacedEvent), or the
+ * reason it goes to the DLQ (empty, oversized, not JSON, an unknown schemaVersion, or not the
+ * ORDER_PLACED schema). Pure: no Kafka, Temporal or key store, so the unit tier (and StrykerJS)
+ * covers it whole.
  */
 import type { KafkaMessage } from 'kafkajs';
-import { describeZodError, Order, OrderPlacedEvent, orderOfEvent, SCHEMA_VERSION } from '../common/order';
+import {
+  describeZodError,
+  isSealedOrder,
+  Order,
+  OrderPlacedEvent,
+  orderOfEvent,
+  orderPlacedSchemaOf,
+  SCHEMA_VERSION,
+} from '../common/order';
 
 /** Events larger than this are not orders (the gateway caps frames at 64 KiB). */
 export const MAX_EVENT_BYTES = 256 * 1024;
 
-export type Parsed = { ok: true; order: Order } | { ok: false; reason: string };
+export type Parsed =
+  { ok: true; order: Order } | { ok: true; sealed: OrderPlacedEvent } | { ok: false; reason: string };
 
 export function parseOrderEvent(message: KafkaMessage): Parsed {
   const value = message.value;
@@ -30,8 +41,9 @@ export function parseOrderEvent(message: KafkaMessage): Parsed {
       reason: `unknown schemaVersion ${JSON.stringify(version).slice(0, 40)} (this bridge reads ${SCHEMA_VERSION})`,
     };
   }
-  const parsed = OrderPlacedEvent.safeParse(json);
+  const parsed = orderPlacedSchemaOf(json).safeParse(json);
   if (!parsed.success) return { ok: false, reason: `schema: ${describeZodError(parsed.error).message}` };
+  if (isSealedOrder(parsed.data.payload.order)) return { ok: true, sealed: parsed.data };
   // Events from the seed's producer (docs/DESIGN.md "What this replaces") carry no quantity; the schema's default fills it in.
   return { ok: true, order: orderOfEvent(parsed.data) };
 }

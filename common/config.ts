@@ -220,6 +220,8 @@ export interface AppConfig {
   dataDir: string;
   /** Payload encryption (PAYLOAD_*): what every Temporal client and worker is built with (./codec). */
   payloadEncryption: PayloadEncryptionConfig;
+  /** KAFKA_ENCRYPT_ORDER_FIELDS: the gateway seals each order's customer data on order-placement. */
+  kafkaEncryptOrderFields: boolean;
 }
 
 /** Every setting, from the environment (validated all at once, defaults filled in, then the JWKS rules). */
@@ -235,8 +237,15 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
     requireIssuerAudience: env.GATEWAY_JWT_REQUIRE_ISSUER_AUDIENCE !== 'false',
     maxLifetimeS: env.GATEWAY_JWT_MAX_LIFETIME_S,
   };
-  const jwtIssues = jwtProblems(jwt);
-  if (jwtIssues.length) throw new ConfigError(jwtIssues);
+  const problems = jwtProblems(jwt);
+  // Sealing the topics' order fields uses the payload key store: without it there is no key to seal with.
+  if (env.KAFKA_ENCRYPT_ORDER_FIELDS === 'on' && env.PAYLOAD_ENCRYPTION !== 'on')
+    problems.push({
+      variable: 'KAFKA_ENCRYPT_ORDER_FIELDS',
+      value: 'on',
+      form: 'off while PAYLOAD_ENCRYPTION=off (the order fields are sealed with its key store)',
+    });
+  if (problems.length) throw new ConfigError(problems);
   return {
     kafkaBrokers: env.KAFKA_BROKERS ?? [`127.0.0.1:${env.ORDERS_KAFKA_PORT}`],
     kafkaSecurity: kafkaSecurity(env),
@@ -282,6 +291,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): AppConf
     logFormat: env.LOG_FORMAT,
     dataDir,
     payloadEncryption: payloadEncryptionOf(env, dataDir),
+    kafkaEncryptOrderFields: env.KAFKA_ENCRYPT_ORDER_FIELDS === 'on',
   };
 }
 

@@ -119,35 +119,89 @@ export const OrderSchema = PlaceOrderInput.required({ orderId: true }).extend({
     .meta({ description: 'order-status partition for this order (partition routing); absent: the key hash' }),
 });
 
+/**
+ * An order whose customer data is sealed (KAFKA_ENCRYPT_ORDER_FIELDS, common/codec/order-fields.ts):
+ * in clear only what routing and dedupe read (the order id, the status partition); item, price,
+ * quantity and customer id are one AES-256-GCM ciphertext under the customer's data key, named by
+ * its key id beside it. Strict, like OrderSchema, so an event is one shape or the other, never both.
+ */
+export const SealedOrderSchema = z.strictObject({
+  orderId: OrderIdSchema,
+  statusPartition: OrderSchema.shape.statusPartition,
+  sealed: z
+    .strictObject({
+      keyId: z
+        .string()
+        .min(1)
+        .max(100)
+        .meta({ description: 'the data key, as the key store names it (cust-<ref>.v<n>)' }),
+      data: z
+        .string()
+        .max(8_192)
+        .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64')
+        .meta({ description: 'base64 of IV (12 bytes), AES-256-GCM ciphertext of the fields as JSON, tag (16 bytes)' }),
+    })
+    .meta({ description: 'item, price, quantity and customerId, sealed with the customer data key keyId' }),
+});
+export type SealedOrder = z.infer<typeof SealedOrderSchema>;
+
+/** The fields a sealed order holds in its ciphertext, as they are checked once opened. */
+export const SealedFieldsSchema = OrderSchema.pick({ item: true, price: true, quantity: true, customerId: true });
+export type SealedFields = z.infer<typeof SealedFieldsSchema>;
+
 export const ORDER_PLACED = 'ORDER_PLACED';
 export const SCHEMA_VERSION = 1;
+
+/** The event around an order of either form. */
+function orderPlacedEventOf<T extends z.ZodType>(order: T) {
+  return z.object({
+    type: z.literal(ORDER_PLACED),
+    payload: z.object({
+      order,
+      timestamp: z.number().int().nonnegative().optional(),
+    }),
+    eventId: z.string().max(100).optional(),
+    /**
+     * 'customer': the order id is unique only within its customer (JWT mode), and so is its workflow id.
+     * Outside the order, so that a bridge that predates it drops the field (and starts the order under
+     * its global id, which the gateway falls back to) rather than refusing the order.
+     */
+    idScope: z.literal('customer').optional(),
+    /** Absent in the seed's events (read as version 1); any other version is refused (the bridge dead-letters it). */
+    schemaVersion: z.literal(SCHEMA_VERSION).optional(),
+  });
+}
 
 /**
  * The Kafka event. Same shape as the seed's producer (the NestJS system this replaces, docs/DESIGN.md
  * "What this replaces"): `type`, `payload.order`, `payload.timestamp`;
  * our producer adds `eventId` and `schemaVersion`, which the seed's consumer ignores, and which the
- * bridge treats as optional so it reads the seed's events too.
+ * bridge treats as optional so it reads the seed's events too. `payload.order` is the order in clear
+ * (the seed's form, and the default), or a SealedOrder (KAFKA_ENCRYPT_ORDER_FIELDS).
  */
-export const OrderPlacedEvent = z.object({
-  type: z.literal(ORDER_PLACED),
-  payload: z.object({
-    order: OrderSchema,
-    timestamp: z.number().int().nonnegative().optional(),
-  }),
-  eventId: z.string().max(100).optional(),
-  /**
-   * 'customer': the order id is unique only within its customer (JWT mode), and so is its workflow id.
-   * Outside the order, so that a bridge that predates it drops the field (and starts the order under
-   * its global id, which the gateway falls back to) rather than refusing the order.
-   */
-  idScope: z.literal('customer').optional(),
-  /** Absent in the seed's events (read as version 1); any other version is refused (the bridge dead-letters it). */
-  schemaVersion: z.literal(SCHEMA_VERSION).optional(),
-});
+export const OrderPlacedEvent = orderPlacedEventOf(z.union([OrderSchema, SealedOrderSchema]));
+/** The two forms apart, so that a refusal names the field at fault (a union's names only `payload.order`). */
+export const ClearOrderPlacedEvent = orderPlacedEventOf(OrderSchema);
+export const SealedOrderPlacedEvent = orderPlacedEventOf(SealedOrderSchema);
+
+/** The schema an event's JSON is checked with: the sealed form when its order has `sealed`, else the clear one. */
+export function orderPlacedSchemaOf(json: unknown): typeof ClearOrderPlacedEvent | typeof SealedOrderPlacedEvent {
+  const order = (json as { payload?: { order?: unknown } } | null)?.payload?.order;
+  return typeof order === 'object' && order !== null && 'sealed' in order
+    ? SealedOrderPlacedEvent
+    : ClearOrderPlacedEvent;
+}
 export type OrderPlacedEvent = z.infer<typeof OrderPlacedEvent>;
 
-export function orderPlacedEvent(order: Order, eventId: string, timestamp: number): OrderPlacedEvent {
-  const { idScope, ...placed } = order;
+/** What an ORDER_PLACED event carries: `order` in clear, or (`sealed` set) only what its SealedOrder holds in clear. */
+export function orderPlacedEvent(
+  order: Order,
+  eventId: string,
+  timestamp: number,
+  sealed?: SealedOrder,
+): OrderPlacedEvent {
+  const { idScope, ...clear } = order;
+  const placed = sealed ?? clear;
   const event: OrderPlacedEvent = {
     type: ORDER_PLACED,
     payload: { order: placed, timestamp },
@@ -157,9 +211,26 @@ export function orderPlacedEvent(order: Order, eventId: string, timestamp: numbe
   return idScope ? { ...event, idScope } : event;
 }
 
-/** The order an ORDER_PLACED event carries, with its id scope. */
-export function orderOfEvent(event: OrderPlacedEvent): Order {
-  const order: Order = { ...event.payload.order };
+/** Whether an event's order is sealed (its fields to be opened with the key store first). */
+export function isSealedOrder(order: OrderPlacedEvent['payload']['order']): order is SealedOrder {
+  return 'sealed' in order;
+}
+
+/**
+ * The order an ORDER_PLACED event carries, with its id scope; for a sealed order, `fields` are what
+ * its ciphertext held (common/codec/order-fields.ts openOrderFields).
+ */
+export function orderOfEvent(event: OrderPlacedEvent, fields?: SealedFields): Order {
+  const carried = event.payload.order;
+  let order: Order;
+  if (isSealedOrder(carried)) {
+    if (!fields) throw new Error(`order ${carried.orderId}: its fields are sealed; open them first`);
+    order = { orderId: carried.orderId, ...fields };
+    if (order.customerId === undefined) delete order.customerId;
+    if (carried.statusPartition !== undefined) order.statusPartition = carried.statusPartition;
+  } else {
+    order = { ...carried };
+  }
   if (event.idScope === 'customer' && order.customerId !== undefined) order.idScope = event.idScope;
   return order;
 }

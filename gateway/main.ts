@@ -5,6 +5,7 @@
  * live updates, and asks Temporal for look-ups and cancels.
  */
 import { startAdminListener } from '../common/admin-listener';
+import { payloadPrivacyOf } from '../common/codec';
 import { loadConfig } from '../common/config';
 import { kafkaClient, temporalClient } from '../common/connections';
 import { initLogger, logger, type Logger } from '../common/logger';
@@ -18,7 +19,7 @@ import { OrderLookup } from './order-lookup';
 import type { OrderHistory } from './list-orders';
 import { listOrders } from '../history/list';
 import { openHistoryDb } from '../history/store';
-import { OrderProducer } from './order-producer';
+import { OrderProducer, SEND_TIMEOUT_MS } from './order-producer';
 import { startGateway } from './server';
 import { StatusFeed } from './status-feed';
 import { checkStatusPartition, StatusRouting } from './status-routing';
@@ -56,7 +57,9 @@ async function run(): Promise<void> {
   });
   log.info(`admin on http://${config.gatewayHealthHost}:${admin.port} (/livez, /readyz, /metrics, /healthz)`);
   await kafkaCheck.start();
-  const producer = new OrderProducer(kafka);
+  // KAFKA_ENCRYPT_ORDER_FIELDS: orders' customer data sealed on order-placement with the payload key store.
+  const sealWith = config.kafkaEncryptOrderFields ? payloadPrivacyOf(config.payloadEncryption).keyStore : undefined;
+  const producer = new OrderProducer(kafka, SEND_TIMEOUT_MS, TOPICS.orderPlacement, { sealWith });
   await producer.connect();
   const { client, connection } = temporalClient(config);
   const orders = new OrderLookup(client);

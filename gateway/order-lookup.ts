@@ -57,9 +57,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 function notFound(err: unknown): boolean {
   return (
-    err instanceof WorkflowNotFoundError ||
-    (err as { name?: string })?.name === 'WorkflowNotFoundError' ||
-    erased(err)
+    err instanceof WorkflowNotFoundError || (err as { name?: string })?.name === 'WorkflowNotFoundError' || erased(err)
   );
 }
 

@@ -7,10 +7,15 @@
  * Concurrent placements share produce requests (common/batching-producer.ts), and after any failed
  * send the producer is replaced, so a later event is never acknowledged as a "duplicate" of a
  * batch the broker may have stored.
+ *
+ * With `sealWith` (KAFKA_ENCRYPT_ORDER_FIELDS) the order's customer data is sealed under its
+ * customer's data key before it is written (common/codec/order-fields.ts); a key store that cannot
+ * be read fails the placement (nothing written, the client told to resend), never an order in clear.
  */
 import * as crypto from 'node:crypto';
 import { Kafka } from 'kafkajs';
 import { BatchingProducer } from '../common/batching-producer';
+import { sealOrderFields, type KeyStore } from '../common/codec';
 import { TOPICS } from '../common/names';
 import { kafkaKeyOf, Order, orderPlacedEvent, workflowIdFor } from '../common/order';
 import { endSpan, kafkaAttributes, kafkaHeadersOf, SpanKind, startSpan, type Context } from '../common/tracing';
@@ -19,13 +24,22 @@ export class KafkaUnavailableError extends Error {
   override name = 'KafkaUnavailableError';
 }
 
+/** How long the gateway waits for Kafka to confirm a placement. */
+export const SEND_TIMEOUT_MS = 10_000;
+
+export interface OrderProducerOptions {
+  /** Seal each order's item, price, quantity and customer id with this key store (KAFKA_ENCRYPT_ORDER_FIELDS). */
+  sealWith?: KeyStore;
+}
+
 export class OrderProducer {
   private readonly batcher: BatchingProducer;
 
   constructor(
     kafka: Kafka,
-    private readonly sendTimeoutMs = 10_000,
+    private readonly sendTimeoutMs = SEND_TIMEOUT_MS,
     private readonly topic: string = TOPICS.orderPlacement,
+    private readonly options: OrderProducerOptions = {},
   ) {
     this.batcher = new BatchingProducer(kafka, {
       // Bounded: a Kafka that stays down turns into an error for the client, not a hung request.
@@ -53,7 +67,8 @@ export class OrderProducer {
    */
   async publish(order: Order, trace?: Context): Promise<{ eventId: string }> {
     const eventId = crypto.randomUUID();
-    const event = orderPlacedEvent(order, eventId, Date.now());
+    const sealed = this.options.sealWith && (await sealOrderFields(this.options.sealWith, order));
+    const event = orderPlacedEvent(order, eventId, Date.now(), sealed);
     const gaveUp = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -9,6 +9,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Kysely } from 'kysely';
 import type { Backoff } from '../common/backoff';
 import { restartOnCrash } from '../common/consumer-restart';
+import type { KeyStore } from '../common/codec';
 import { customerRefOf, customerRefOfWorkflowId } from '../common/order';
 import { TOPICS } from '../common/names';
 import { applyFact, placedFactOf, statusFactOf, type Fact } from './projection';
@@ -30,6 +31,11 @@ export interface ProjectionOptions {
    * topics, which still carry their orders, does not bring their rows back.
    */
   erasedAt?: (customerRef: string) => Promise<number | undefined>;
+  /**
+   * The key store sealed orders (KAFKA_ENCRYPT_ORDER_FIELDS) are opened with (common/codec
+   * keyStoreOpener). Absent, or unreadable: the batch holding a sealed order is retried, never skipped.
+   */
+  keyStore?: () => KeyStore;
 }
 
 export interface Projection {
@@ -39,6 +45,8 @@ export interface Projection {
   restarts(): number;
   /** Resolves once every partition is applied up to the high watermarks seen when called. */
   caughtUp(): Promise<void>;
+  /** Sealed orders not applied because their customer was erased (key destroyed), since start. */
+  erasedSkipped(): number;
   stop(): Promise<void>;
 }
 
@@ -48,6 +56,12 @@ export async function startProjection(options: ProjectionOptions): Promise<Proje
   const statusTopic = options.statusTopic ?? TOPICS.orderStatus;
   const log = options.log ?? (() => {});
   const { kafka, db } = options;
+  const keyStore =
+    options.keyStore ??
+    ((): KeyStore => {
+      throw new Error('the order history has no key store for sealed orders (PAYLOAD_ENCRYPTION and PAYLOAD_KEK)');
+    });
+  let erasedSkipped = 0;
   const reached = await readOffsets(db);
   const backoff = options.restartBackoff ?? { initialMs: 200, maxMs: 10_000 };
   const consumer: Consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 200 });
@@ -100,9 +114,21 @@ export async function startProjection(options: ProjectionOptions): Promise<Proje
       const offset = BigInt(message.offset);
       if (offset < from) continue;
       next = offset + 1n;
-      const fact = batch.topic === placementTopic ? placedFactOf(message) : statusFactOf(message);
+      let fact: Awaited<ReturnType<typeof placedFactOf>> | ReturnType<typeof statusFactOf>;
+      try {
+        fact = batch.topic === placementTopic ? await placedFactOf(message, keyStore) : statusFactOf(message);
+      } catch (err) {
+        // The key store cannot be read: nothing of the batch is applied; kafkajs retries it with backoff.
+        log(
+          `${batch.topic}/${batch.partition}@${message.offset}: sealed order not opened, batch to be retried: ${err instanceof Error ? err.message : String(err)}`,
+        );
+        throw err;
+      }
       if ('skip' in fact) log(`${batch.topic}/${batch.partition}@${message.offset} not applied: ${fact.skip}`);
-      else if (await ofErasedCustomer(fact))
+      else if ('erased' in fact) {
+        erasedSkipped += 1;
+        log(`${batch.topic}/${batch.partition}@${message.offset} not applied: erased customer (${fact.erased})`);
+      } else if (await ofErasedCustomer(fact))
         log(`${batch.topic}/${batch.partition}@${message.offset} not applied: erased customer`);
       else facts.push(fact);
     }
@@ -151,6 +177,7 @@ export async function startProjection(options: ProjectionOptions): Promise<Proje
         await new Promise((r) => setTimeout(r, 100));
       }
     },
+    erasedSkipped: () => erasedSkipped,
     async stop() {
       restarter.stop();
       await consumer.disconnect();

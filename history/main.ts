@@ -8,7 +8,7 @@
  */
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { startAdminListener, type AdminListener } from '../common/admin-listener';
-import { erasureCheckOf } from '../common/codec';
+import { erasureCheckOf, keyStoreOpener } from '../common/codec';
 import { loadConfig } from '../common/config';
 import { kafkaClient } from '../common/connections';
 import { initLogger, logger, type Logger } from '../common/logger';
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     groupId: config.historyGroupId,
     log: (line) => log.warn(line),
     erasedAt: erasureCheckOf(config.payloadEncryption),
+    keyStore: keyStoreOpener(config.payloadEncryption),
   });
   log.info({ groupId: config.historyGroupId }, 'history reading order-placement and order-status');
   const running = projection;

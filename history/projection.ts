@@ -9,6 +9,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import { sql, type Transaction } from 'kysely';
 import { parseOrderEvent } from '../bridge/parse-event';
+import { openPlacedEvent, type KeyStore } from '../common/codec';
 import { workflowIdFor, type Order } from '../common/order';
 import { StatusEventSchema } from '../common/status-schemas';
 import type { OrderStatus } from '../common/status';
@@ -38,12 +39,28 @@ export interface StatusFact {
 
 export type Fact = PlacedFact | StatusFact;
 
-/** The fact an order-placement message states, or why it states none (the bridge dead-letters those). */
-export function placedFactOf(message: KafkaMessage): PlacedFact | { skip: string } {
+/**
+ * The fact an order-placement message states, or why it states none: `skip` for what the bridge
+ * dead-letters, `erased` for a sealed order whose customer's key was destroyed (no row, ever). A
+ * sealed order is opened with `keyStore`; when that cannot be read this throws, and the caller's
+ * batch is retried.
+ */
+export async function placedFactOf(
+  message: KafkaMessage,
+  keyStore: () => KeyStore,
+): Promise<PlacedFact | { skip: string } | { erased: string }> {
   const parsed = parseOrderEvent(message);
   if (!parsed.ok) return { skip: parsed.reason };
-  const timestamp = readTimestamp(message);
-  return { kind: 'placed', workflowId: workflowIdFor(parsed.order), order: parsed.order, placedAt: timestamp };
+  let order: Order;
+  if ('sealed' in parsed) {
+    const opened = await openPlacedEvent(parsed.sealed, keyStore);
+    if ('poison' in opened) return { skip: opened.poison };
+    if ('erased' in opened) return { erased: opened.erased };
+    order = opened.order;
+  } else {
+    order = parsed.order;
+  }
+  return { kind: 'placed', workflowId: workflowIdFor(order), order, placedAt: readTimestamp(message) };
 }
 
 /** The fact an order-status message states, or why it states none. */

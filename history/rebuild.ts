@@ -5,7 +5,7 @@
  * meanwhile is harmless: both apply the same events, and applying an event twice changes nothing.
  */
 import { Command } from 'commander';
-import { erasureCheckOf } from '../common/codec';
+import { erasureCheckOf, keyStoreOpener } from '../common/codec';
 import { loadConfig } from '../common/config';
 import { kafkaClient } from '../common/connections';
 import { startProjection } from './consumer';
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
       log: (line) => console.error(line),
       // Customers erased since their orders were placed stay out of the rebuilt history.
       erasedAt: erasureCheckOf(config.payloadEncryption),
+      keyStore: keyStoreOpener(config.payloadEncryption),
     });
     const progress = setInterval(() => {
       void db

@@ -100,3 +100,19 @@ export function erasureCheckOf(
 ): ((customerRef: string) => Promise<number | undefined>) | undefined {
   return config.enabled ? (ref) => erasedAt(config.keysDir, ref) : undefined;
 }
+
+/**
+ * The key store of a process that only reads sealed data (the bridge and the order history reading
+ * order-placement), opened on first use: a process that never meets a sealed order needs no KEK. It
+ * throws, naming the settings, while encryption is off or no KEK is set; readers retry that rather
+ * than skip the event.
+ */
+export function keyStoreOpener(config: PayloadEncryptionConfig): () => KeyStore {
+  return () => {
+    if (!config.enabled)
+      throw new Error(
+        'a sealed order (KAFKA_ENCRYPT_ORDER_FIELDS on the gateway) needs the key store: set PAYLOAD_ENCRYPTION=on and PAYLOAD_KEK or PAYLOAD_KEK_FILE here',
+      );
+    return payloadPrivacyOf(config).keyStore!;
+  };
+}

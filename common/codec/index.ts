@@ -25,12 +25,21 @@ export {
   keyOwnerOf,
 } from './payload-codec';
 export {
+  fieldsOwnerOf,
+  openOrderFields,
+  openPlacedEvent,
+  SealedFieldsError,
+  sealOrderFields,
+  type OpenedEvent,
+} from './order-fields';
+export {
   openKeyStore,
   customerSearchValue,
   dataConverterOf,
   FAILURE_CONVERTER_PATH,
   erasureCheckOf,
   keyStoreOfClient,
+  keyStoreOpener,
   payloadPrivacyOf,
   type PayloadEncryptionConfig,
   type PayloadPrivacy,

@@ -137,4 +137,26 @@ describe('parseOrderEvent', () => {
     expect(parsed.ok).toBe(false);
     expect(!parsed.ok && parsed.reason).toMatch(new RegExp(`^schema: ${field.replace(/\./g, '\\.')}`));
   });
+  test('an event whose order is sealed is handed on to be opened, whole; one that mixes clear fields into a sealed order is refused', () => {
+    const sealedOrder = {
+      orderId: '#101',
+      statusPartition: 1,
+      sealed: { keyId: 'cust-0123456789abcdef.v1', data: 'AAAA' },
+    };
+    const sealed = { ...ours, payload: { ...ours.payload, order: sealedOrder }, idScope: 'customer' };
+    expect(parseOrderEvent(message(JSON.stringify(sealed)))).toEqual({ ok: true, sealed });
+    const mixed = { ...sealed, payload: { ...sealed.payload, order: { ...sealedOrder, item: 'Mouse' } } };
+    expect(parseOrderEvent(message(JSON.stringify(mixed)))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^schema: payload\.order/),
+    });
+    const notBase64 = {
+      ...sealed,
+      payload: { ...sealed.payload, order: { ...sealedOrder, sealed: { keyId: 'k', data: 'not base64!' } } },
+    };
+    expect(parseOrderEvent(message(JSON.stringify(notBase64)))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^schema: payload\.order\.sealed\.data/),
+    });
+  });
 });

@@ -166,6 +166,18 @@ describe('configuration schema', () => {
     expect(loadConfig({}).traceUrlTemplate).toBeUndefined();
   });
 
+  test('KAFKA_ENCRYPT_ORDER_FIELDS: off unless set on; on needs PAYLOAD_ENCRYPTION=on (its key store), else a configuration error naming it', () => {
+    expect(loadConfig({}).kafkaEncryptOrderFields).toBe(false);
+    expect(loadConfig({ KAFKA_ENCRYPT_ORDER_FIELDS: 'on' }).kafkaEncryptOrderFields).toBe(true);
+    expect(() => loadConfig({ KAFKA_ENCRYPT_ORDER_FIELDS: 'on', PAYLOAD_ENCRYPTION: 'off' })).toThrow(
+      /KAFKA_ENCRYPT_ORDER_FIELDS="on" is not off while PAYLOAD_ENCRYPTION=off/,
+    );
+    expect(loadConfig({ KAFKA_ENCRYPT_ORDER_FIELDS: 'off', PAYLOAD_ENCRYPTION: 'off' }).kafkaEncryptOrderFields).toBe(
+      false,
+    );
+    expect(() => loadConfig({ KAFKA_ENCRYPT_ORDER_FIELDS: 'yes' })).toThrow(/KAFKA_ENCRYPT_ORDER_FIELDS/);
+  });
+
   test('GATEWAY_STATUS_PARTITION (partition routing): unset is off, a whole number is the home partition, else refused', () => {
     expect(loadConfig({}).gatewayStatusPartition).toBeUndefined();
     expect(loadConfig({ GATEWAY_STATUS_PARTITION: '0' }).gatewayStatusPartition).toBe(0);

@@ -21,6 +21,7 @@ import { simulation } from './order-worker';
 import { Gate, gate } from './wait';
 import type { LedgerEntry } from '../../activities/ledger';
 import { appDataConverter } from './codec';
+import type { KeyStore } from '../../common/codec';
 
 export interface Stack {
   url: string;
@@ -59,7 +60,13 @@ export function useStack(opts: Parameters<typeof startStack>[0] = {}): () => Sta
 }
 
 export async function startStack(
-  opts: { stepDelayMs?: number; gateway?: Partial<GatewayOptions> } = {},
+  opts: {
+    stepDelayMs?: number;
+    gateway?: Partial<GatewayOptions>;
+    /** KAFKA_ENCRYPT_ORDER_FIELDS: the gateway seals orders with this key store, and the bridge opens them with `bridgeKeyStore`. */
+    sealWith?: KeyStore;
+    bridgeKeyStore?: () => KeyStore;
+  } = {},
 ): Promise<Stack> {
   const config = loadConfig();
   const id = crypto.randomUUID().slice(0, 8);
@@ -81,7 +88,7 @@ export async function startStack(
   });
   await admin.disconnect();
 
-  const producer = new OrderProducer(kafka, 5_000, topic);
+  const producer = new OrderProducer(kafka, 5_000, topic, { sealWith: opts.sealWith });
   await producer.connect();
   const connection = await Connection.connect({ address: config.temporalAddress });
   const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter: appDataConverter() });
@@ -103,6 +110,7 @@ export async function startStack(
     topic,
     dlqTopic,
     taskQueue,
+    keyStore: opts.bridgeKeyStore,
     log: () => undefined,
   });
 

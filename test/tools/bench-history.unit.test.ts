@@ -40,8 +40,11 @@ describe('orderLife', () => {
   const life = orderLife(order, placedAt, 10);
   const workflowId = workflowIdFor(order);
 
-  test('its ORDER_PLACED is read by the projection as the order, placed at its time, keyed as the gateway keys it', () => {
-    const fact = placedFactOf(messageOf(life.placement));
+  test('its ORDER_PLACED is read by the projection as the order, placed at its time, keyed as the gateway keys it', async () => {
+    // A clear event: the projection never asks for the key store.
+    const fact = await placedFactOf(messageOf(life.placement), () => {
+      throw new Error('a clear order needs no key store');
+    });
     expect(fact).toEqual({ kind: 'placed', workflowId, order, placedAt });
     expect(life.placement.key).toBe(kafkaKeyOf(workflowId));
     expect(life.placement.headers?.eventId).toBe((JSON.parse(life.placement.value) as { eventId: string }).eventId);

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseOptions } from '../../tools/bench/options';
+import { codecEnv } from '../../tools/bench/pipeline';
 import { planSteps, postgresOrders } from '../../tools/bench/plan';
 import { treeUsage } from '../../tools/bench/proc-tree';
 import { waitUntil } from '../helpers/wait';
@@ -32,6 +33,22 @@ describe('bench plan', () => {
     ]);
     expect(postgresOrders(opts.orders)).toBe(600);
     expect(postgresOrders(200)).toBe(200);
+  });
+
+  test('--only codec runs the full-speed pipeline three times in one run: payload encryption off, on, and on with the order fields sealed on the topics', () => {
+    const { steps } = planOf(['--only', 'codec']);
+    expect(steps.map((s) => [s.id, s.server])).toEqual([
+      ['pipe-codec-off-d0', 'tuned'],
+      ['pipe-codec-on-d0', 'tuned'],
+      ['pipe-codec-topics-d0', 'tuned'],
+    ]);
+    expect(planOf([]).steps.map((s) => s.id)).toEqual(
+      expect.arrayContaining(['pipe-codec-off-d0', 'pipe-codec-on-d0']),
+    );
+    // What each of the three hands the apps it starts.
+    expect(codecEnv('off')).toEqual({ PAYLOAD_ENCRYPTION: 'off', KAFKA_ENCRYPT_ORDER_FIELDS: 'off' });
+    expect(codecEnv('on')).toEqual({ PAYLOAD_ENCRYPTION: 'on', KAFKA_ENCRYPT_ORDER_FIELDS: 'off' });
+    expect(codecEnv('topics')).toEqual({ PAYLOAD_ENCRYPTION: 'on', KAFKA_ENCRYPT_ORDER_FIELDS: 'on' });
   });
 
   test('--only fanout runs no Temporal configuration; --quick offers 1 000 events/s for 5 s', () => {

@@ -1,9 +1,10 @@
 /**
  * The per-order cost table: CPU milliseconds each process spent per completed order in each
  * Temporal-backed configuration (sampled CPU time over the configuration's window / completed
- * orders), and the history events per order by event type (a few completed runs fetched).
+ * orders), and the history events per order by event type and its size in bytes (a few completed runs fetched).
  */
 import { round } from './stats';
+import { HISTORY_BYTES } from './temporal-results';
 import type { ConfigResult, Kind } from './types';
 
 /** `postgres`: the Temporal server's database (its whole process tree), in the PostgreSQL configurations. */
@@ -17,6 +18,8 @@ export interface CostRow {
   cpuMsPerOrder: Record<string, number | null>;
   totalCpuMsPerOrder: number;
   historyEventsPerOrder?: number;
+  /** Bytes of one order's history as Temporal stores it (mean over a few completed runs). */
+  historyBytesPerOrder?: number;
 }
 
 /** The processes each kind of configuration puts to work (the others idle: their CPU is not the order's). */
@@ -54,6 +57,7 @@ export function costTable(results: ConfigResult[]): CostRow[] {
       // A --baseline file of the older format keeps one run's history in evidence.historyOfOneRun.
       historyEventsPerOrder:
         r.historyPerOrder?.TOTAL ?? (r.evidence?.historyOfOneRun as Record<string, number> | undefined)?.TOTAL,
+      historyBytesPerOrder: r.historyPerOrder?.[HISTORY_BYTES],
     };
   });
 }
@@ -65,12 +69,12 @@ export function costMarkdown(rows: CostRow[]): string[] {
   const lines = [
     'Per-order cost: CPU ms per completed order (process CPU over the configuration / orders completed; only the processes the configuration uses; the seed-style consumer runs in the bench process, shown as worker).',
     '',
-    `| configuration | done | ${COST_PROCS.join(' | ')} | total | history events |`,
-    `| --- | --- | ${COST_PROCS.map(() => '---').join(' | ')} | --- | --- |`,
+    `| configuration | done | ${COST_PROCS.join(' | ')} | total | history events | history bytes |`,
+    `| --- | --- | ${COST_PROCS.map(() => '---').join(' | ')} | --- | --- | --- |`,
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.id} | ${r.completed} | ${COST_PROCS.map((p) => cell(r.cpuMsPerOrder[p])).join(' | ')} | **${r.totalCpuMsPerOrder}** | ${cell(r.historyEventsPerOrder)} |`,
+      `| ${r.id} | ${r.completed} | ${COST_PROCS.map((p) => cell(r.cpuMsPerOrder[p])).join(' | ')} | **${r.totalCpuMsPerOrder}** | ${cell(r.historyEventsPerOrder)} | ${cell(r.historyBytesPerOrder)} |`,
     );
   }
   lines.push('');
@@ -92,7 +96,7 @@ export function historyMarkdown(results: ConfigResult[]): string[] {
   });
   if (!cols.length) return [];
   const types = [...new Set(cols.flatMap((r) => Object.keys(r.historyPerOrder ?? {})))]
-    .filter((t) => t !== 'TOTAL')
+    .filter((t) => t !== 'TOTAL' && t !== HISTORY_BYTES)
     .sort();
   const lines = [
     'History events per order by type (mean over a few completed runs of each configuration):',

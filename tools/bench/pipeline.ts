@@ -56,10 +56,24 @@ async function readLoopDelay(pid: number | undefined, file: string): Promise<Loo
 export type PipelineSpec = LoadSpec & {
   amend?: AmendMode;
   tracing?: 'off' | 'on';
+  /**
+   * Payload encryption for the apps: `off` (PAYLOAD_ENCRYPTION=off), `on` (Temporal's payloads sealed),
+   * `topics` (also the order fields on order-placement, KAFKA_ENCRYPT_ORDER_FIELDS=on); under a bridge
+   * group of their own, as the tracing pair.
+   */
+  codec?: 'off' | 'on' | 'topics';
   customer?: { secret: string; customerId: string; token: string };
   env?: Record<string, string>;
   beside?: { what: string; start(url: string): Promise<{ stop(): Promise<object> }> };
 };
+
+/** The apps' settings for a PipelineSpec `codec`. */
+export function codecEnv(codec: NonNullable<PipelineSpec['codec']>): Record<string, string> {
+  return {
+    PAYLOAD_ENCRYPTION: codec === 'off' ? 'off' : 'on',
+    KAFKA_ENCRYPT_ORDER_FIELDS: codec === 'topics' ? 'on' : 'off',
+  };
+}
 
 export async function runPipeline(
   ctx: BenchContext,
@@ -75,7 +89,7 @@ export async function runPipeline(
   const receiver = spec.tracing === undefined ? undefined : await SpanReceiver.start({ keep: false });
   // A group of its own at the topic's end for the tracing pair, and on the bench's own Temporal on
   // PostgreSQL: orders left on the topic by others belong to the shared dev server, not to this engine.
-  const ownGroup = spec.tracing !== undefined || target !== ctx.temporal;
+  const ownGroup = spec.tracing !== undefined || spec.codec !== undefined || target !== ctx.temporal;
   const group = ownGroup ? `${ctx.runId}-${id}` : BRIDGE_GROUP;
   if (ownGroup) await groupAtTopicEnd(ctx.kafka, group, TOPICS.orderPlacement);
   const env: Record<string, string> = { ...(ownGroup ? { BRIDGE_GROUP_ID: group } : {}), ...spec.env };
@@ -88,6 +102,7 @@ export async function runPipeline(
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver?.url ?? '',
       OTEL_TRACES_SAMPLER: 'always_on',
     });
+  if (spec.codec !== undefined) Object.assign(env, codecEnv(spec.codec));
   const start = { stepDelayMs, names: ['worker', 'bridge', 'gateway'] as AppName[], target, env };
   try {
     return await withApps(ctx, id, start, `order-${prefix}`, async ({ apps, sampler: samplerOf }) => {
@@ -164,6 +179,9 @@ export async function runPipeline(
           `pipeline, ${rate ? `${rate}/s offered` : 'full speed'}, delay ${stepDelayMs} ms` +
           (target.settings === 'postgres' ? ', Temporal on PostgreSQL' : '') +
           (spec.tracing ? `, tracing ${spec.tracing}` : '') +
+          (spec.codec
+            ? `, payload encryption ${spec.codec === 'topics' ? 'on, order fields on the topics too' : spec.codec}`
+            : '') +
           (spec.customer ? `, JWT customer ${spec.customer.customerId}` : '') +
           (spec.beside ? `, beside: ${spec.beside.what}` : '') +
           (spec.amend === 'once' ? ', each amended once after VALIDATED' : '') +

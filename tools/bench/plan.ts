@@ -21,6 +21,7 @@ export const KINDS = [
   'fanout',
   'history',
   'tracing',
+  'codec',
   'seed',
   'idle',
   'lookups',
@@ -68,6 +69,9 @@ export const ids = (o: Pick<PlanOptions, 'rate' | 'slowDelay'>) => ({
   seedSlow: `seed-d${o.slowDelay}`,
   tracingOff: 'pipe-tracing-off-d0',
   tracingOn: 'pipe-tracing-on-d0',
+  codecOff: 'pipe-codec-off-d0',
+  codecOn: 'pipe-codec-on-d0',
+  codecTopics: 'pipe-codec-topics-d0',
   lookupsQuiet: 'lookups-quiet',
   lookupsFlood: 'lookups-flood',
   lookupsFloodOpen: 'lookups-flood-open',
@@ -154,6 +158,19 @@ export function planSteps(o: PlanOptions): Step[] {
       id: stepId,
       server: 'tuned',
       run: (ctx) => runPipeline(ctx, { id: stepId, orders: o.orders, stepDelayMs: 0, tracing }),
+    });
+  }
+  // The cost of payload encryption (docs/SECURITY.md "Customers' data in Temporal"): the same full-speed
+  // pipeline with PAYLOAD_ENCRYPTION off, on, and on with the order fields sealed on the topics too.
+  for (const [stepId, codec] of [
+    [id.codecOff, 'off'],
+    [id.codecOn, 'on'],
+    [id.codecTopics, 'topics'],
+  ] as const) {
+    add('codec', {
+      id: stepId,
+      server: 'tuned',
+      run: (ctx) => runPipeline(ctx, { id: stepId, orders: o.orders, stepDelayMs: 0, codec }),
     });
   }
   // Bounded look-ups (docs/SECURITY.md): one customer's orders at the fixed offered rate alone, beside

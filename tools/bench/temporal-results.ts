@@ -100,13 +100,20 @@ export async function listExecutions(client: Client, workflowIdPrefix: string): 
   return out;
 }
 
+/** The key of historyProfile's figures that holds the history's size in bytes, not an event type. */
+export const HISTORY_BYTES = 'BYTES';
+
 /**
- * Event counts of one run's history, by event type (e.g. WORKFLOW_TASK_COMPLETED: 6). Each
- * workflow task and activity task is a poll/complete round trip between the worker and the server.
+ * Event counts of one run's history, by event type (e.g. WORKFLOW_TASK_COMPLETED: 6), and its size
+ * (HISTORY_BYTES: the history as Temporal stores and serves it, protobuf-encoded, payloads as sealed).
+ * Each workflow task and activity task is a poll/complete round trip between the worker and the server.
  */
 export async function historyProfile(client: Client, workflowId: string): Promise<Record<string, number>> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  const counts: Record<string, number> = { TOTAL: 0 };
+  const counts: Record<string, number> = {
+    TOTAL: 0,
+    [HISTORY_BYTES]: temporal.api.history.v1.History.encode(history).finish().length,
+  };
   for (const e of history.events ?? []) {
     const name = e.eventType == null ? undefined : temporal.api.enums.v1.EventType[e.eventType];
     const type = String(name ?? e.eventType ?? 'UNKNOWN').replace(/^EVENT_TYPE_/, '');
