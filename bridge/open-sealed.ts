@@ -5,25 +5,48 @@
  * heart-beating the group, until it works or the consumer stops (the message then stays
  * uncommitted and is read again). Never a silent skip.
  */
-import { retryWhileAlive, type RetryReporting } from '../common/backoff';
 import type { KeyStore } from '../common/codec';
 import { openPlacedEvent, type OpenedEvent } from '../common/codec';
 import type { OrderPlacedEvent } from '../common/order';
+import { nextWait, type Backoff } from './start-retry';
 
-export interface OpenRetryOptions extends RetryReporting {
+export interface OpenRetryOptions {
   keyStore: () => KeyStore;
+  backoff: Backoff;
+  /** Called once when an event starts retrying, and with `false` once it stops (the bridge's health). */
+  onBackoff(active: boolean): void;
+  /** Called before each wait, with the error and how long the wait is. */
+  onRetry(err: Error, waitMs: number): void;
 }
 
-export function openWithRetry(
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function openWithRetry(
   opts: OpenRetryOptions,
   event: OrderPlacedEvent,
   heartbeat: () => Promise<void>,
   alive: () => boolean,
 ): Promise<OpenedEvent> {
-  return retryWhileAlive(() => openPlacedEvent(event, opts.keyStore), opts, {
-    heartbeat,
-    alive,
-    stopping: () =>
-      new Error(`stopping while the key store was unreadable; order ${event.payload.order.orderId} left uncommitted`),
-  });
+  let wait = opts.backoff.initialMs;
+  let retrying = false;
+  try {
+    for (;;) {
+      try {
+        return await openPlacedEvent(event, opts.keyStore);
+      } catch (err) {
+        if (!alive())
+          throw new Error(
+            `stopping while the key store was unreadable; order ${event.payload.order.orderId} left uncommitted`,
+          );
+        if (!retrying) opts.onBackoff(true);
+        retrying = true;
+        opts.onRetry(err as Error, wait);
+        await heartbeat();
+        await sleep(wait);
+        wait = nextWait(wait, opts.backoff);
+      }
+    }
+  } finally {
+    if (retrying) opts.onBackoff(false);
+  }
 }

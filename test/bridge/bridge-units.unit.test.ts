@@ -2,7 +2,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import { dlqRecord } from '../../bridge/dead-letter';
 import { commitOffsetAfter, lagAfter } from '../../bridge/partition-batch';
-import { attemptDelay, nextWait } from '../../common/backoff';
+import { attemptDelay, nextWait } from '../../bridge/start-retry';
 
 describe('dlqRecord', () => {
   const message = {
